@@ -1,0 +1,103 @@
+/**
+ * Names shared by the runtime (lambda/), the infrastructure (lib/) and the local stack
+ * (local/): environment variables, metric names, message attributes, log events.
+ * Nothing here imports aws-cdk-lib or the AWS SDK, so both sides can depend on it.
+ */
+
+/** Environment variables read by the SDK (same names as the documented Sluice, plus two). */
+export const SluiceEnv = {
+  tableName: 'SLUICE_TABLE_NAME',
+  region: 'SLUICE_AWS_REGION',
+  endpointUrl: 'SLUICE_ENDPOINT_URL',
+  leaseTtl: 'SLUICE_LEASE_TTL',
+  maxRetries: 'SLUICE_MAX_RETRIES',
+  defaultSlotTimeout: 'SLUICE_DEFAULT_SLOT_TIMEOUT',
+  inlineRetryThreshold: 'SLUICE_INLINE_RETRY_THRESHOLD',
+  logLevel: 'SLUICE_LOG_LEVEL',
+} as const;
+
+/** Environment variables read by the worker and reconciler handlers. */
+export const WorkerEnv = {
+  queueUrl: 'SLUICE_QUEUE_URL',
+  deadLetterQueueUrl: 'SLUICE_DLQ_URL',
+  sqsEndpointUrl: 'SLUICE_SQS_ENDPOINT_URL',
+  vendorSecretArn: 'SLUICE_VENDOR_SECRET_ARN',
+  /** JSON of `VendorSettings` (lambda/worker-settings.ts): base URL, allow-list, operations, policy. */
+  vendorSettings: 'SLUICE_VENDOR_SETTINGS',
+  /** The configured Lambda timeout in seconds; the slot deadline is derived from it. */
+  lambdaTimeout: 'SLUICE_LAMBDA_TIMEOUT',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
+/** Seconds kept between the slot deadline and the Lambda timeout (DESIGN §5, §6). */
+export const SLOT_MARGIN_SECONDS = 5;
+
+/** SQS per-message DelaySeconds upper bound. */
+export const MAX_DELAY_SECONDS = 900;
+
+/** Partition key and the TTL attribute of the bucket table. */
+export const TABLE_PARTITION_KEY = 'vendor_dimension';
+export const TABLE_TTL_ATTRIBUTE = 'ttl';
+
+/** Message attributes carried across requeues (a re-sent message is a new message). */
+export const MessageAttr = {
+  attempt: 'sluice-attempt',
+  firstSeenAtMs: 'sluice-first-seen-at-ms',
+  deadLetterReason: 'sluice-dlq-reason',
+  deadLetterDetail: 'sluice-dlq-detail',
+} as const;
+
+/** Why a message was dead-lettered; also a metric dimension value (never a message id). */
+export const DeadLetterReason = {
+  invalidMessage: 'invalid_message',
+  vendorUnauthorized: 'vendor_unauthorized',
+  vendorRejected: 'vendor_rejected',
+  maxAttempts: 'max_attempts',
+  maxAge: 'max_age',
+  unknownOutcome: 'unknown_outcome',
+  retriesExhausted: 'retries_exhausted',
+} as const;
+export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
+
+/** CloudWatch metric namespace and names (Embedded Metric Format through Powertools Metrics). */
+export const METRICS_NAMESPACE = 'Sluice';
+export const Metric = {
+  grants: 'Grants',
+  retryIns: 'RetryIns',
+  inlineWaits: 'InlineWaits',
+  requeues: 'Requeues',
+  vendorCalls: 'VendorCalls',
+  vendor429AfterGrant: 'Vendor429AfterGrant',
+  penalties: 'Penalties',
+  deadLettered: 'DeadLettered',
+  acquireLatency: 'AcquireLatency',
+  contentionRetries: 'ContentionRetries',
+  vendorLatency: 'VendorLatency',
+  messageAge: 'MessageEndToEndAge',
+  completed: 'Completed',
+  duplicatesSkipped: 'DuplicatesSkipped',
+  reclaimedLeases: 'ReclaimedLeases',
+  reconcilerRuns: 'ReconcilerRuns',
+  reconcilerItemErrors: 'ReconcilerItemErrors',
+} as const;
+export type MetricName = (typeof Metric)[keyof typeof Metric];
+
+/** Metric dimension names. */
+export const MetricDimension = {
+  service: 'service',
+  responseClass: 'ResponseClass',
+  reason: 'Reason',
+  operation: 'Operation',
+} as const;
+
+/** Log event names kept from Sluice, so users' Logs Insights queries keep working. */
+export const LogEvent = {
+  acquireGranted: 'acquire.granted',
+  acquireRetryIn: 'acquire.retry_in',
+  acquireContentionRetry: 'acquire.contention_retry',
+  slotTimeout: 'slot.timeout',
+  releaseOk: 'release.ok',
+  penalizeApplied: 'penalize.applied',
+  reconcilerScanComplete: 'reconciler.scan_complete',
+} as const;

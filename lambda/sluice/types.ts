@@ -1,0 +1,113 @@
+/**
+ * The public vocabulary of the Sluice SDK (DESIGN §2–§3). Implementation lives beside this
+ * file; callers import from `lambda/sluice` (index.ts).
+ */
+
+export type LimitType = 'requests' | 'tokens' | 'concurrent';
+
+/**
+ * A dimension is `{vendor}#{metric}` (`openai#rpm`) or, for a keyed dimension,
+ * `{vendor}#{metric}#{key}` (`waitwhile#location-writes#loc-42`). A keyed definition is
+ * written with the key `*` and applies to every key; each key's bucket is created on first use.
+ */
+export type Dimension = string;
+
+/** A bucket definition: what the configuration and the CDK seeding upsert. */
+export interface BucketDefinition {
+  readonly dimension: Dimension;
+  readonly limitType: LimitType;
+  /** Burst size, in units (requests, tokens or in-flight calls). Positive integer. */
+  readonly capacity: number;
+  /** Window over which `capacity` refills (refill_rate = capacity / windowSeconds). Omitted for `concurrent`. */
+  readonly windowSeconds?: number;
+  /** Units one call takes when the caller names the dimension without a cost. @default 1 */
+  readonly costPerCall?: number;
+}
+
+/** Dimensions to acquire: one name (its cost_per_call), several names, or names with costs. */
+export type AcquireRequest = Dimension | readonly Dimension[] | Readonly<Record<Dimension, number>>;
+
+export interface Lease {
+  readonly dimension: Dimension;
+  readonly leaseId: string;
+  readonly cost: number;
+  readonly expiresAtMs: number;
+}
+
+export interface Granted {
+  readonly outcome: 'Granted';
+  /** Cost granted per dimension. */
+  readonly costs: Readonly<Record<Dimension, number>>;
+  /** Leases held on `concurrent` dimensions (time buckets need none). */
+  readonly leases: readonly Lease[];
+  readonly grantedAtMs: number;
+  /** Returns concurrent capacity. Idempotent: the second call does nothing. */
+  release(): Promise<void>;
+  /**
+   * For `tokens` dimensions: records the actual usage once the vendor answered. Unused
+   * estimate is refunded (never above capacity); an overrun becomes debt that refill repays.
+   */
+  settle(actual: Readonly<Record<Dimension, number>>): Promise<void>;
+}
+
+export interface RetryIn {
+  readonly outcome: 'RetryIn';
+  /** Computed wait: `(cost − available) / refill_rate`, the largest over the dimensions. */
+  readonly waitSeconds: number;
+  /** The dimension that set the wait. */
+  readonly dimension: Dimension;
+}
+
+export type AcquireResult = Granted | RetryIn;
+
+export interface SlotOptions {
+  /** @default SLUICE_DEFAULT_SLOT_TIMEOUT (30 s) */
+  readonly timeoutSeconds?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** A held slot; `await using slot = await sluice.slot(...)` releases it on scope exit. */
+export interface SlotHandle extends AsyncDisposable {
+  readonly grant: Granted;
+  release(): Promise<void>;
+}
+
+/** Factor presets for `penalize` (DESIGN §3). */
+export const PenaltyFactor = {
+  /** The first 429. */
+  firstRateLimit: 0.8,
+  /** Another 429 in quick succession. */
+  repeatedRateLimit: 0.5,
+  /** A Retry-After with a long delay. */
+  longRetryAfter: 0.3,
+} as const;
+
+export interface PenaltyResult {
+  readonly dimension: Dimension;
+  readonly factor: number;
+  readonly tokensBefore: number;
+  readonly tokensAfter: number;
+}
+
+export interface ReconcileReport {
+  /** Leases seen on concurrent buckets. */
+  readonly totalLeases: number;
+  /** Expired leases whose capacity this run gave back (each exactly once). */
+  readonly restored: number;
+  /** Stale records removed (idempotency/GC). */
+  readonly deleted: number;
+  /** Items that failed; the sweep went on past them. */
+  readonly failedItems: number;
+}
+
+/** A read-only view of one bucket, for progress output and tests. */
+export interface BucketSnapshot {
+  readonly dimension: Dimension;
+  readonly limitType: LimitType;
+  readonly capacity: number;
+  readonly refillPerSecond: number;
+  /** Available units now (refill applied, debt subtracted), may be fractional. */
+  readonly tokens: number;
+  readonly debt: number;
+  readonly leases: number;
+}

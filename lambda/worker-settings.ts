@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * What the worker needs to know about its vendor: where it is, which paths it may call,
+ * the named operations with their default dimensions and costs, and the decision-tree
+ * policy. Part of the stack configuration (config/*.json, `vendor`), handed to the worker
+ * as JSON in SLUICE_VENDOR_SETTINGS. Validated once, every problem reported together.
+ */
+
+const dimensionName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]*#[a-z0-9][a-z0-9_-]*(#[^#\s]+)?$/i,
+    'must look like vendor#metric or vendor#metric#key',
+  );
+
+/** Costs per dimension. A key placeholder `{field}` in a dimension is filled from the message's `keys`. */
+const costs = z.record(z.string().min(3), z.number().int().nonnegative());
+
+export const OperationSchema = z.object({
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
+  /** Path relative to `baseUrl`; `{name}` placeholders are filled from the message's `params`. */
+  path: z.string().startsWith('/'),
+  /** Dimensions and costs this operation takes by default; `{tokens}` cost comes from the message's token estimate. */
+  dimensions: costs.refine((value) => Object.keys(value).length > 0, 'needs at least one dimension'),
+  /** Safe to repeat after an unknown outcome (GET, or the vendor honours the idempotency key). */
+  idempotent: z.boolean().optional(),
+  /** Cache successful answers for this many seconds (idempotent reads only). 0 = off. */
+  cacheSeconds: z.number().nonnegative().default(0),
+});
+
+export const PolicySchema = z.object({
+  /** Waits up to this long are slept inline; longer ones requeue. */
+  inlineRetryThresholdSeconds: z.number().positive().default(5),
+  /** Requeue attempts before the message is dead-lettered. */
+  maxAttempts: z.number().int().positive().default(20),
+  /** End-to-end age (from first enqueue) before the message is dead-lettered. */
+  maxAgeSeconds: z.number().int().positive().default(86_400),
+  /** A second 429 within this window counts as "repeated" (factor 0.5). */
+  repeated429WindowSeconds: z.number().positive().default(60),
+  /** A Retry-After above this counts as "long" (factor 0.3). */
+  longRetryAfterSeconds: z.number().positive().default(30),
+  /** Upper bound of the full jitter added to requeue delays. */
+  requeueJitterSeconds: z.number().int().nonnegative().default(3),
+  /** Retries of 408/5xx/timeouts/network errors within one invocation. */
+  maxVendorRetries: z.number().int().nonnegative().default(2),
+  backoffBaseMs: z.number().int().positive().default(200),
+  backoffMaxMs: z.number().int().positive().default(5_000),
+  /** Upper bound on a Retry-After the worker will honour. */
+  maxRetryAfterSeconds: z.number().int().positive().default(900),
+});
+
+export const VendorSettingsSchema = z.object({
+  /** Human name, used in logs and metric dimensions. */
+  name: z.string().min(1),
+  /** Scheme and host (and optional base path) of the vendor; messages never carry a host. */
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  /** Path prefixes a message may call with an explicit method + path. */
+  allowedPaths: z.array(z.string().startsWith('/')).default([]),
+  operations: z.record(z.string().min(1), OperationSchema).default({}),
+  /** Header carrying the idempotency key (the message id) on every call. */
+  idempotencyHeader: z.string().default('Idempotency-Key'),
+  /** How the API key is sent: `Authorization: Bearer <key>` by default. */
+  authHeader: z.string().default('Authorization'),
+  authScheme: z.string().default('Bearer'),
+  /** Per-call deadline cap; the slot deadline may be shorter. */
+  requestTimeoutMs: z.number().int().positive().default(20_000),
+  policy: PolicySchema.default(PolicySchema.parse({})),
+});
+
+export type OperationSettings = z.infer<typeof OperationSchema>;
+export type WorkerPolicy = z.infer<typeof PolicySchema>;
+export type VendorSettings = z.infer<typeof VendorSettingsSchema>;
+export type VendorSettingsInput = z.input<typeof VendorSettingsSchema>;
+
+export class VendorSettingsError extends Error {
+  override readonly name = 'VendorSettingsError';
+}
+
+/** Every problem as `path: message`, one per line. */
+export function formatIssues(error: z.ZodError, prefix = ''): string[] {
+  return error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+}
+
+export function parseVendorSettings(input: unknown, prefix = 'vendor'): VendorSettings {
+  const result = VendorSettingsSchema.safeParse(input);
+  if (!result.success) {
+    throw new VendorSettingsError(
+      `Invalid vendor settings:\n  ${formatIssues(result.error, prefix).join('\n  ')}`,
+    );
+  }
+  return result.data;
+}
+
+export { dimensionName as DimensionNameSchema };

@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface LocalServer {
+  readonly name: string;
+  /** `http://127.0.0.1:<port>`, ready to serve. */
+  readonly endpoint: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export class LocalServerError extends Error {
+  override readonly name = 'LocalServerError';
+}
+
+/**
+ * Spawns a server in its own process group, resolves once `isReady(output)` sees its
+ * start-up line, and stops it (the whole group) with SIGTERM then SIGKILL. The group is
+ * also killed when this process exits, so a crash leaves no orphan Java process behind.
+ */
+export function spawnServer(options: {
+  name: string;
+  command: string;
+  args: string[];
+  endpoint: (output: string) => string | undefined;
+  startTimeoutMs?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<LocalServer> {
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onExit = () => killGroup('SIGKILL');
+  process.once('exit', onExit);
+
+  return new Promise<LocalServer>((resolve, reject) => {
+    let output = '';
+    let settled = false;
+    const timer = setTimeout(() => {
+      fail(`did not start within ${options.startTimeoutMs ?? 30_000} ms`);
+    }, options.startTimeoutMs ?? 30_000);
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      killGroup('SIGKILL');
+      process.removeListener('exit', onExit);
+      reject(new LocalServerError(`${options.name} ${why}. Output:\n${output.slice(-2000)}`));
+    };
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const endpoint = options.endpoint(output);
+      if (endpoint && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        child.stdout?.removeAllListeners('data');
+        child.stderr?.removeAllListeners('data');
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve({
+          name: options.name,
+          endpoint,
+          pid: child.pid ?? 0,
+          stop: () => stopChild(child, killGroup, onExit),
+        });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('error', (error) => fail(`could not be started (${error.message})`));
+    child.on('exit', (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
+  });
+}
+
+function stopChild(
+  child: ChildProcess,
+  killGroup: (signal: NodeJS.Signals) => void,
+  onExit: () => void,
+): Promise<void> {
+  process.removeListener('exit', onExit);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const hard = setTimeout(() => killGroup('SIGKILL'), 3_000);
+    child.once('exit', () => {
+      clearTimeout(hard);
+      resolve();
+    });
+    killGroup('SIGTERM');
+  });
+}
