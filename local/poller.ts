@@ -9,7 +9,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSReco
 import { createLambdaContext } from './lambda-context';
 
 /** What an SQS-triggered handler looks like to the event source (the worker's `handler`). */
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined | void>;
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
 /**
  * How one invocation ended, as the event source saw it:
@@ -157,7 +157,7 @@ export class EventSourcePoller {
  * Lambda's reading of a partial batch response: an empty or absent list means all done; an
  * identifier that is empty or not in the batch makes the whole batch count as failed.
  */
-export function judge(ids: readonly string[], response: SQSBatchResponse | undefined | void): Invocation {
+export function judge(ids: readonly string[], response: SQSBatchResponse | undefined): Invocation {
   const failures = response?.batchItemFailures ?? [];
   if (failures.length === 0) return { messageIds: ids, failedIds: [], outcome: 'ok' };
   const known = new Set(ids);
