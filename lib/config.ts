@@ -1,0 +1,219 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { BucketDefinition } from '../lambda/sluice/types';
+import { DimensionNameSchema, type VendorSettings, VendorSettingsSchema } from '../lambda/worker-settings';
+import { bucketProblems, environmentProblems, MIN_LAMBDA_TIMEOUT_SECONDS } from './config-rules';
+
+/**
+ * The stack configuration (config/*.json): read by the CDK app (bin/sluice.ts) and by the
+ * local stack, validated once, every problem reported in one message. Values derived from
+ * it (slot timeout, visibility timeout, ...) live in derived-settings.ts, re-exported here.
+ */
+
+export {
+  type DerivedSettings,
+  deadLetterQueueAttributes,
+  deriveSettings,
+  type QueueSettings,
+  queueAttributes,
+  queueSettings,
+  reconcilerEnvironment,
+  type TableDefinition,
+  tableDefinition,
+  type WorkerResourceNames,
+  workerEnvironment,
+} from './derived-settings';
+
+/** Log retention values CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] as const;
+
+const required = (what: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? 'is required' : `must be ${what}`;
+
+const integerIn = (min: number, max: number, what = `an integer from ${min} to ${max}`) =>
+  z
+    .number({ error: required(what) })
+    .int({ error: `must be ${what}` })
+    .min(min, { error: `must be ${what}` })
+    .max(max, { error: `must be ${what}` });
+
+const positiveInteger = (what = 'a positive integer') =>
+  z
+    .number({ error: required(what) })
+    .int({ error: `must be ${what}` })
+    .positive({ error: `must be ${what}` });
+
+const BucketSchema = z.strictObject({
+  dimension: DimensionNameSchema,
+  limitType: z.enum(['requests', 'tokens', 'concurrent'], {
+    error: required('one of requests, tokens, concurrent'),
+  }),
+  capacity: positiveInteger(),
+  windowSeconds: positiveInteger('a positive integer number of seconds').optional(),
+  costPerCall: positiveInteger().optional(),
+});
+
+const AlarmsSchema = z.strictObject({
+  /** Age of the oldest message in the queue before the alarm fires. */
+  oldestMessageAgeSeconds: positiveInteger().default(900),
+  /** The worker's own end-to-end message age (requeues reset the queue's age). */
+  endToEndAgeSeconds: positiveInteger().default(3_600),
+  /** Vendor 429 answers after a grant, summed over 5 minutes, before the alarm fires. */
+  vendor429AfterGrantPerFiveMinutes: positiveInteger().default(5),
+  /** Worker errors summed over 5 minutes before the alarm fires. */
+  workerErrorsPerFiveMinutes: positiveInteger().default(1),
+  /** Worker throttles summed over 5 minutes before the alarm fires. */
+  workerThrottlesPerFiveMinutes: positiveInteger().default(1),
+});
+
+const StackConfigSchema = z
+  .strictObject({
+    $comment: z.string().optional(),
+    /** Stage name: `dev` stacks are disposable (table destroyed with the stack). */
+    stage: z
+      .string({ error: required('a non-empty string') })
+      .regex(/^[a-z][a-z0-9-]{0,19}$/, { error: 'must be 1-20 lowercase letters, digits or dashes' }),
+    lambdaTimeoutSeconds: integerIn(MIN_LAMBDA_TIMEOUT_SECONDS, 900).default(60),
+    batchSize: integerIn(1, 10).default(5),
+    // Reserved concurrency 1 throttles extra pollers; each throttle costs a receive (DESIGN §6).
+    maxReceiveCount: integerIn(5, 1_000, 'an integer from 5 to 1000 (throttled receives count)').default(10),
+    queueRetentionDays: integerIn(1, 13, 'an integer from 1 to 13 (the DLQ keeps 14)').default(4),
+    vendorSecretName: z
+      .string({ error: required('a non-empty string') })
+      .min(1, { error: 'must not be empty' }),
+    reconcilerEveryMinutes: integerIn(1, 1_440).default(1),
+    /** Version-conflict retries of the SDK (SLUICE_MAX_RETRIES). */
+    sdkMaxRetries: integerIn(0, 10).default(3),
+    logLevel: z
+      .enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be DEBUG, INFO, WARN or ERROR' })
+      .default('INFO'),
+    logRetentionDays: z
+      .number()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        error: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    buckets: z
+      .array(BucketSchema, { error: required('a list') })
+      .min(1, { error: 'needs at least one bucket' }),
+    vendor: VendorSettingsSchema,
+    alarms: AlarmsSchema.default(AlarmsSchema.parse({})),
+    /** Creates an SNS topic for alarm actions with this email subscribed. */
+    alarmEmail: z.email({ error: 'must be an email address' }).optional(),
+    /** An existing SNS topic for alarm actions. */
+    alarmTopicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, { error: 'must be an SNS topic ARN' })
+      .optional(),
+  })
+  .superRefine(
+    (config, ctx) => {
+      for (const problem of [
+        ...bucketProblems(config.buckets, config.vendor),
+        ...environmentProblems(config),
+      ]) {
+        ctx.addIssue({
+          code: 'custom',
+          message: problem.message,
+          path: problem.path,
+          params: { omitValue: problem.omitValue ?? false },
+        });
+      }
+    },
+    // Zod skips refinements after any aborting issue; these rules only need their own fields.
+    {
+      when: (payload) => payload.issues.every((issue) => issue.continue === true || !blocksRules(issue.path)),
+    },
+  );
+
+/** Fields the cross-field rules read: an aborting problem in one of them (or at the root) skips the rules. */
+const RULE_FIELDS = new Set<PropertyKey>([
+  'buckets',
+  'vendor',
+  'lambdaTimeoutSeconds',
+  'alarmEmail',
+  'alarmTopicArn',
+]);
+function blocksRules(path: readonly PropertyKey[] | undefined): boolean {
+  const field = path?.[0];
+  return field === undefined || RULE_FIELDS.has(field);
+}
+
+type ParsedConfig = z.infer<typeof StackConfigSchema>;
+
+/** A validated stack configuration; defaults applied. */
+export interface StackConfig extends Omit<ParsedConfig, '$comment' | 'buckets' | 'vendor'> {
+  readonly buckets: readonly BucketDefinition[];
+  readonly vendor: VendorSettings;
+}
+export type StackConfigInput = z.input<typeof StackConfigSchema>;
+export type AlarmThresholds = StackConfig['alarms'];
+
+export class StackConfigError extends Error {
+  override readonly name = 'StackConfigError';
+  constructor(
+    message: string,
+    /** Every problem as `source: path: rule (got value)`. */
+    readonly problems: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export function isStackConfigError(error: unknown): error is StackConfigError {
+  return error instanceof Error && error.name === 'StackConfigError';
+}
+
+/** Validates a parsed JSON value; throws StackConfigError naming every problem. */
+export function parseStackConfig(input: unknown, source = 'stack configuration'): StackConfig {
+  const result = StackConfigSchema.safeParse(input);
+  if (result.success) {
+    const { $comment: _comment, ...config } = result.data;
+    return config;
+  }
+  const problems = result.error.issues.flatMap((issue) => formatProblems(source, input, issue));
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  throw new StackConfigError(`Invalid stack configuration (${count}):\n  ${problems.join('\n  ')}`, problems);
+}
+
+/** Reads and validates a JSON file; a syntax error names the file and the position. */
+export function loadStackConfig(path: string): StackConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new StackConfigError(`Cannot read stack configuration ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new StackConfigError(`Stack configuration ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseStackConfig(json, path);
+}
+
+function formatProblems(source: string, input: unknown, issue: z.core.$ZodIssue): string[] {
+  const at = (path: readonly PropertyKey[]) => `${source}: ${path.map(String).join('.') || '(root)'}: `;
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${at([...issue.path, key])}is not a known field`);
+  }
+  const value = valueAt(input, issue.path);
+  if (issue.code === 'invalid_type' && value === undefined) return [`${at(issue.path)}is required`];
+  const omitValue = value === undefined || (issue.code === 'custom' && issue.params?.omitValue === true);
+  return [`${at(issue.path)}${issue.message}${omitValue ? '' : ` (got ${describe(value)})`}`];
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
