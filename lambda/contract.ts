@@ -101,3 +101,9 @@ export const LogEvent = {
   penalizeApplied: 'penalize.applied',
   reconcilerScanComplete: 'reconciler.scan_complete',
 } as const;
+
+/** Properties of the bucket-seeding custom resource (lib/ sets them, lambda/handlers/seed-buckets.ts reads them). */
+export const SeedBucketsProperty = {
+  /** The bucket definitions as JSON: CloudFormation turns numbers in properties into strings. */
+  bucketsJson: 'BucketsJson',
+} as const;
