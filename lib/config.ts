@@ -176,8 +176,11 @@ export function parseStackConfig(input: unknown, source = 'stack configuration')
   throw new StackConfigError(`Invalid stack configuration (${count}):\n  ${problems.join('\n  ')}`, problems);
 }
 
-/** Reads and validates a JSON file; a syntax error names the file and the position. */
-export function loadStackConfig(path: string): StackConfig {
+/**
+ * Reads and validates a JSON file; a syntax error names the file and the position.
+ * `overrides` replace top-level fields before validation (e.g. the stage from `-c sluice:stage=prod`).
+ */
+export function loadStackConfig(path: string, overrides: Partial<StackConfigInput> = {}): StackConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -190,7 +193,8 @@ export function loadStackConfig(path: string): StackConfig {
   } catch (error) {
     throw new StackConfigError(`Stack configuration ${path} is not valid JSON: ${(error as Error).message}`);
   }
-  return parseStackConfig(json, path);
+  const isObject = typeof json === 'object' && json !== null && !Array.isArray(json);
+  return parseStackConfig(isObject ? { ...(json as Record<string, unknown>), ...overrides } : json, path);
 }
 
 function formatProblems(source: string, input: unknown, issue: z.core.$ZodIssue): string[] {

@@ -1,0 +1,49 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { Construct } from 'constructs';
+import { Metric } from '../../../lambda/contract';
+import type { WorkerMetrics } from './metrics';
+
+const WIDTH = 8;
+const HEIGHT = 6;
+
+function graph(title: string, left: cloudwatch.IMetric[], alarm?: cloudwatch.IAlarm): cloudwatch.IWidget {
+  if (alarm) return new cloudwatch.AlarmWidget({ title, alarm, width: WIDTH, height: HEIGHT });
+  return new cloudwatch.GraphWidget({ title, left, width: WIDTH, height: HEIGHT });
+}
+
+/**
+ * The layout only: rows of queue, worker, Sluice decisions and reconciler, every metric
+ * taken from WorkerMetrics.
+ */
+export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetrics): cloudwatch.Dashboard {
+  const dashboard = new cloudwatch.Dashboard(scope, id);
+  dashboard.addWidgets(
+    graph('Queue depth', [metrics.queueDepth(), metrics.delayedMessages()]),
+    graph('Age of the oldest message (s)', [metrics.oldestMessageAge(), metrics.endToEndAge()]),
+    graph('DLQ depth', [metrics.deadLetterDepth()]),
+  );
+  dashboard.addWidgets(
+    graph('Worker invocations, errors, throttles', [
+      metrics.invocations(),
+      metrics.errors(),
+      metrics.throttles(),
+    ]),
+    graph('Worker duration p99 (ms)', [metrics.duration()]),
+    graph('Worker concurrency', [metrics.concurrency()]),
+  );
+  dashboard.addWidgets(
+    graph('Grants and retry-ins', [metrics.custom(Metric.grants), metrics.custom(Metric.retryIns)]),
+    graph('Requeues and penalties', [metrics.custom(Metric.requeues), metrics.custom(Metric.penalties)]),
+    graph('Vendor 429s after a grant', [metrics.custom(Metric.vendor429AfterGrant)]),
+  );
+  const reconcilerErrors = metrics.reconcilerErrors();
+  dashboard.addWidgets(
+    graph('Dead-lettered by reason', [metrics.deadLetteredByReason()]),
+    graph('Reconciler: runs and reclaimed leases', [
+      metrics.custom(Metric.reconcilerRuns),
+      metrics.custom(Metric.reclaimedLeases),
+      ...(reconcilerErrors ? [reconcilerErrors] : []),
+    ]),
+  );
+  return dashboard;
+}

@@ -1,0 +1,108 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { METRICS_NAMESPACE, Metric, MetricDimension, type MetricName } from '../../../lambda/contract';
+
+/** Alarms and widgets sum over five minutes unless a metric says otherwise. */
+export const METRIC_PERIOD = Duration.minutes(5);
+
+export interface WorkerMetricSources {
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly worker: lambda.IFunction;
+  /** The `service` dimension of the custom metrics (POWERTOOLS_SERVICE_NAME = vendor name). */
+  readonly vendorName: string;
+  readonly reconciler?: lambda.IFunction;
+}
+
+/**
+ * Every metric the dashboard and the alarms use, defined once (apart from the alarms and
+ * the layout). Custom metrics come from the handlers through Powertools (EMF) in the
+ * METRICS_NAMESPACE, with the vendor name as the `service` dimension; message ids are
+ * never a dimension.
+ */
+export class WorkerMetrics {
+  constructor(readonly sources: WorkerMetricSources) {}
+
+  custom(name: MetricName, statistic = cloudwatch.Stats.SUM, label?: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { [MetricDimension.service]: this.sources.vendorName },
+      statistic,
+      period: METRIC_PERIOD,
+      label: label ?? name,
+    });
+  }
+
+  queueDepth(): cloudwatch.Metric {
+    return this.sources.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) });
+  }
+
+  /** Requeued messages wait here: a per-message delay hides them from the visible count. */
+  delayedMessages(): cloudwatch.Metric {
+    return this.sources.queue.metric('ApproximateNumberOfMessagesDelayed', {
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+  }
+
+  oldestMessageAge(): cloudwatch.Metric {
+    return this.sources.queue.metricApproximateAgeOfOldestMessage({
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+  }
+
+  /** Visible messages, not NumberOfMessagesSent: redriven messages are never "sent" to the DLQ. */
+  deadLetterDepth(): cloudwatch.Metric {
+    return this.sources.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+  }
+
+  invocations(): cloudwatch.Metric {
+    return this.sources.worker.metricInvocations({ period: METRIC_PERIOD });
+  }
+
+  errors(): cloudwatch.Metric {
+    return this.sources.worker.metricErrors({ period: METRIC_PERIOD });
+  }
+
+  /** With reserved concurrency 1, throttled pollers return messages silently: the first sign of trouble. */
+  throttles(): cloudwatch.Metric {
+    return this.sources.worker.metricThrottles({ period: METRIC_PERIOD });
+  }
+
+  duration(): cloudwatch.Metric {
+    return this.sources.worker.metricDuration({ period: METRIC_PERIOD, statistic: cloudwatch.Stats.p(99) });
+  }
+
+  concurrency(): cloudwatch.Metric {
+    return this.sources.worker.metric('ConcurrentExecutions', {
+      period: Duration.minutes(1),
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+  }
+
+  /** The worker's own age since first enqueue: requeued copies reset the queue's age. */
+  endToEndAge(): cloudwatch.Metric {
+    return this.custom(Metric.messageAge, cloudwatch.Stats.MAXIMUM, 'End-to-end message age');
+  }
+
+  /** Dead-lettered messages by reason (the Reason dimension), found by a search expression. */
+  deadLetteredByReason(): cloudwatch.MathExpression {
+    const { service, reason } = MetricDimension;
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('{${METRICS_NAMESPACE},${service},${reason}} MetricName="${Metric.deadLettered}" ${service}="${this.sources.vendorName}"', 'Sum', 300)`,
+      label: 'Dead-lettered by reason',
+      period: METRIC_PERIOD,
+    });
+  }
+
+  reconcilerErrors(): cloudwatch.Metric | undefined {
+    return this.sources.reconciler?.metricErrors({ period: METRIC_PERIOD });
+  }
+}

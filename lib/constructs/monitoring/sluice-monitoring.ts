@@ -1,0 +1,44 @@
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { AlarmThresholds } from '../../config';
+import type { RateLimitedWorker } from '../rate-limited-worker';
+import type { ReconcilerFunction } from '../reconciler-function';
+import { createAlarms, type SluiceAlarmName } from './alarms';
+import { buildDashboard } from './dashboard';
+import { WorkerMetrics } from './metrics';
+
+export interface SluiceMonitoringProps {
+  readonly worker: RateLimitedWorker;
+  /** @default - no reconciler widgets or alarm (a second worker shares the first one's reconciler) */
+  readonly reconciler?: ReconcilerFunction;
+  /** @default the worker's `config.alarms` */
+  readonly thresholds?: AlarmThresholds;
+  /** @default - alarms without actions */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+/** The dashboard and alarms of one rate-limited worker (and the reconciler, if given). */
+export class SluiceMonitoring extends Construct {
+  readonly metrics: WorkerMetrics;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: Partial<Record<SluiceAlarmName, cloudwatch.Alarm>>;
+
+  constructor(scope: Construct, id: string, props: SluiceMonitoringProps) {
+    super(scope, id);
+    this.metrics = new WorkerMetrics({
+      queue: props.worker.queue,
+      deadLetterQueue: props.worker.deadLetterQueue,
+      worker: props.worker.function,
+      vendorName: props.worker.config.vendor.name,
+      reconciler: props.reconciler?.function,
+    });
+    this.dashboard = buildDashboard(this, 'Dashboard', this.metrics);
+    this.alarms = createAlarms(
+      this,
+      this.metrics,
+      props.thresholds ?? props.worker.config.alarms,
+      props.alarmTopic,
+    );
+  }
+}

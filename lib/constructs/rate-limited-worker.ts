@@ -1,0 +1,108 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StackConfig } from '../config';
+import { type DerivedSettings, deriveSettings, workerEnvironment } from '../derived-settings';
+import { BucketSeeding } from './bucket-seeding';
+import { removalPolicyFor } from './bucket-table';
+import { tableStatement, WORKER_TABLE_ACTIONS } from './permissions';
+import { SluiceFunction } from './sluice-function';
+
+export interface RateLimitedWorkerProps {
+  /** The bucket table, shared by every worker. */
+  readonly table: dynamodb.ITable;
+  /** The validated configuration of this worker's vendor (loadStackConfig). */
+  readonly config: StackConfig;
+  /**
+   * Upsert `config.buckets` into the table at deploy time.
+   * @default true
+   */
+  readonly seedBuckets?: boolean;
+}
+
+/**
+ * A queue, its DLQ and the worker that drains it one message at a time against one vendor.
+ * Reusable: a second vendor gets its own queue and worker against the same table with
+ * `new RateLimitedWorker(stack, 'Crm', { table, config: loadStackConfig('config/crm.json') })`.
+ */
+export class RateLimitedWorker extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly function: NodejsFunction;
+  readonly derived: DerivedSettings;
+  readonly config: StackConfig;
+  readonly seeding?: BucketSeeding;
+
+  constructor(scope: Construct, id: string, props: RateLimitedWorkerProps) {
+    super(scope, id);
+    const { config, table } = props;
+    this.config = config;
+    this.derived = deriveSettings(config);
+    const removalPolicy = removalPolicyFor(config.stage);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.seconds(this.derived.dlqRetentionSeconds),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue; messages end here with a reason attribute.',
+    });
+    // Visibility 6× the timeout and maxReceiveCount ≥ 5: reserved concurrency 1 throttles the
+    // extra SQS pollers, and each throttled receive counts toward the DLQ (DESIGN §6).
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(this.derived.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.seconds(this.derived.queueRetentionSeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.derived.maxReceiveCount },
+    });
+
+    const secret = secretsmanager.Secret.fromSecretNameV2(this, 'VendorSecret', config.vendorSecretName);
+    const worker = new SluiceFunction(this, 'Worker', {
+      handlerFile: 'worker.ts',
+      timeout: Duration.seconds(this.derived.lambdaTimeoutSeconds),
+      environment: workerEnvironment(config, this.derived, {
+        tableName: table.tableName,
+        queueUrl: this.queue.queueUrl,
+        dlqUrl: this.deadLetterQueue.queueUrl,
+        secretArn: secret.secretArn,
+      }),
+      // One invocation at a time: work against the vendor is strictly sequential.
+      reservedConcurrentExecutions: 1,
+      // The worker requeues to its own queue on purpose and bounds attempts and age itself.
+      recursiveLoop: lambda.RecursiveLoop.ALLOW,
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy,
+    });
+    this.function = worker.function;
+    worker.role.addToPolicy(tableStatement(table, WORKER_TABLE_ACTIONS));
+    worker.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn, this.deadLetterQueue.queueArn],
+      }),
+    );
+    // A name-imported secret has a partial ARN; Secrets Manager appends 6 random characters.
+    worker.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [`${secret.secretArn}-??????`],
+      }),
+    );
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: config.batchSize, reportBatchItemFailures: true }),
+    );
+
+    if (props.seedBuckets ?? true) {
+      this.seeding = new BucketSeeding(this, 'Seeding', { table, config, derived: this.derived });
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import type { StackConfig } from '../config';
+import { type DerivedSettings, reconcilerEnvironment } from '../derived-settings';
+import { removalPolicyFor } from './bucket-table';
+import { RECONCILER_TABLE_ACTIONS, tableStatement } from './permissions';
+import { SluiceFunction } from './sluice-function';
+
+export interface ReconcilerFunctionProps {
+  readonly table: dynamodb.ITable;
+  readonly config: StackConfig;
+  readonly derived: DerivedSettings;
+}
+
+/**
+ * The sweep that returns the capacity of expired leases, run by EventBridge Scheduler. The
+ * invocation is asynchronous and a tick may arrive twice, so: no retries, a short maximum
+ * event age (a stale tick is worthless, the next one comes soon), and one run at a time.
+ */
+export class ReconcilerFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: ReconcilerFunctionProps) {
+    super(scope, id);
+    const { config, derived } = props;
+    const reconciler = new SluiceFunction(this, 'Reconciler', {
+      handlerFile: 'reconciler.ts',
+      timeout: Duration.seconds(derived.reconcilerTimeoutSeconds),
+      environment: reconcilerEnvironment(config, derived, { tableName: props.table.tableName }),
+      reservedConcurrentExecutions: 1,
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy: removalPolicyFor(config.stage),
+    });
+    this.function = reconciler.function;
+    reconciler.role.addToPolicy(tableStatement(props.table, RECONCILER_TABLE_ACTIONS));
+    const maxEventAge = Duration.seconds(derived.reconcilerMaxEventAgeSeconds);
+    // Lambda's own async queue would otherwise retry a throttled tick for up to 6 hours.
+    this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge });
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(config.reconcilerEveryMinutes)),
+      target: new targets.LambdaInvoke(this.function, { retryAttempts: 0, maxEventAge, role: schedulerRole }),
+      description: `Reclaims expired Sluice leases every ${config.reconcilerEveryMinutes} minute(s)`,
+    });
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+      reason:
+        'LambdaInvoke grants invoke on the function and its versions (ARN:*); it can invoke nothing else.',
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import * as path from 'node:path';
+import { type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Handlers live in lambda/handlers; lib/ only names the files, it never imports them. */
+export const HANDLERS_DIR = path.join(__dirname, '..', '..', 'lambda', 'handlers');
+
+/** The newest Node.js that aws-cdk-lib offers (NODEJS_LATEST lags behind it). */
+export const SLUICE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface SluiceFunctionProps {
+  /** File name in lambda/handlers, e.g. `worker.ts`; the export is `handler`. */
+  readonly handlerFile: string;
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+  /** @default 256 */
+  readonly memorySizeMb?: number;
+  /** @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
+  /** @default lambda.RecursiveLoop.TERMINATE */
+  readonly recursiveLoop?: lambda.RecursiveLoop;
+  readonly logRetentionDays: logs.RetentionDays;
+  /** Log groups are kept with the stack unless it is disposable. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A Lambda function as every Sluice handler needs it: bundled by local esbuild with the
+ * AWS SDK v3 inside (tree-shaken, so cold starts load only the commands used), arm64, its
+ * own log group with retention, and its own role that may write only to that log group
+ * (no AWS-managed policy). Callers add exactly the data-plane permissions they need.
+ */
+export class SluiceFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: SluiceFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays,
+      removalPolicy: props.removalPolicy,
+    });
+    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdToken(this.logGroup)}.Arn>]`,
+      reason: 'The log group ARN ends in :* to cover the log streams Lambda creates with generated names.',
+    });
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(HANDLERS_DIR, props.handlerFile),
+      handler: 'handler',
+      runtime: SLUICE_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySizeMb ?? 256,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      recursiveLoop: props.recursiveLoop,
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      bundling: {
+        forceDockerBundling: false,
+        bundleAwsSDK: true,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        format: OutputFormat.CJS,
+        target: 'node24',
+      },
+    });
+  }
+}
+
+/** The logical id cdk-nag prints for a resource's ARN attribute in IAM5 finding ids. */
+function logicalIdToken(logGroup: logs.LogGroup): string {
+  return Stack.of(logGroup).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
+}

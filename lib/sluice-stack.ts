@@ -1,0 +1,57 @@
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { StackConfig } from './config';
+import { BucketTable } from './constructs/bucket-table';
+import { SluiceMonitoring } from './constructs/monitoring/sluice-monitoring';
+import { RateLimitedWorker } from './constructs/rate-limited-worker';
+import { ReconcilerFunction } from './constructs/reconciler-function';
+
+export interface SluiceStackProps extends StackProps {
+  /** A validated configuration (loadStackConfig / parseStackConfig). */
+  readonly config: StackConfig;
+}
+
+/** The bucket table, one rate-limited worker, the reconciler, the dashboard and the alarms. */
+export class SluiceStack extends Stack {
+  readonly table: BucketTable;
+  readonly worker: RateLimitedWorker;
+  readonly reconciler: ReconcilerFunction;
+  readonly monitoring: SluiceMonitoring;
+
+  constructor(scope: Construct, id: string, props: SluiceStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.table = new BucketTable(this, 'Buckets', { stage: config.stage });
+    this.worker = new RateLimitedWorker(this, 'Worker', { table: this.table.table, config });
+    this.reconciler = new ReconcilerFunction(this, 'Reconciler', {
+      table: this.table.table,
+      config,
+      derived: this.worker.derived,
+    });
+    this.monitoring = new SluiceMonitoring(this, 'Monitoring', {
+      worker: this.worker,
+      reconciler: this.reconciler,
+      alarmTopic: this.alarmTopic(config),
+    });
+
+    new CfnOutput(this, 'QueueUrl', { value: this.worker.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.worker.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+  }
+
+  private alarmTopic(config: StackConfig): sns.ITopic | undefined {
+    if (config.alarmTopicArn) return sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
+    if (!config.alarmEmail) return undefined;
+    const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true });
+    topic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and alarm texts hold no secrets.',
+    });
+    return topic;
+  }
+}
