@@ -1,0 +1,70 @@
+import type { Tally } from './tally';
+
+export type Fetch = typeof fetch;
+
+/** A fault the chaos plan injects into one vendor call (see chaos.ts). */
+export type VendorFault = 'kill' | 'server-error' | 'hang';
+
+/**
+ * The `fetch` the local worker calls the vendor with: counts every answer by status and
+ * every 2xx by idempotency key (so the report can prove no message was sent twice, with any
+ * vendor), and applies the chaos plan's faults before the call leaves the process.
+ */
+export function instrumentedFetch(options: {
+  readonly tally: Tally;
+  readonly idempotencyHeader: string;
+  readonly fault?: () => VendorFault | undefined;
+  /** Called for `kill`: the poller abandons the invocation (see EventSourcePoller). */
+  readonly onKill?: () => void;
+  readonly base?: Fetch;
+}): Fetch {
+  const base = options.base ?? fetch;
+  return async (input, init) => {
+    const key = headerOf(init?.headers, options.idempotencyHeader);
+    const fault = options.fault?.();
+    if (fault === 'kill') {
+      options.tally.chaosInjected('worker died between acquire and release');
+      options.onKill?.();
+      // A dead environment never answers and never runs the handler's `finally`.
+      return new Promise<Response>(() => {});
+    }
+    if (fault === 'server-error') {
+      options.tally.chaosInjected('vendor answered 500');
+      options.tally.vendorAnswered(500, key);
+      return new Response(JSON.stringify({ error: 'chaos: injected server error' }), {
+        status: 500,
+        headers: { 'content-type': 'application/json' },
+      });
+    }
+    if (fault === 'hang') {
+      options.tally.chaosInjected('vendor hung until the deadline');
+      options.tally.vendorDidNotAnswer();
+      return hangUntilAborted(init?.signal ?? undefined);
+    }
+    try {
+      const response = await base(input, init);
+      options.tally.vendorAnswered(response.status, key);
+      return response;
+    } catch (error) {
+      options.tally.vendorDidNotAnswer();
+      throw error;
+    }
+  };
+}
+
+function hangUntilAborted(signal: AbortSignal | undefined): Promise<Response> {
+  return new Promise((_, reject) => {
+    const abort = () =>
+      reject(signal?.reason ?? new DOMException('The operation was aborted.', 'AbortError'));
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
+  });
+}
+
+function headerOf(headers: RequestInit['headers'], name: string): string | undefined {
+  if (!headers) return undefined;
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const wanted = name.toLowerCase();
+  const entries = Array.isArray(headers) ? headers : Object.entries(headers);
+  return entries.find(([key]) => key.toLowerCase() === wanted)?.[1];
+}
