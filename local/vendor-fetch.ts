@@ -66,5 +66,6 @@ function headerOf(headers: RequestInit['headers'], name: string): string | undef
   if (headers instanceof Headers) return headers.get(name) ?? undefined;
   const wanted = name.toLowerCase();
   const entries = Array.isArray(headers) ? headers : Object.entries(headers);
-  return entries.find(([key]) => key.toLowerCase() === wanted)?.[1];
+  const value = entries.find(([key]) => key.toLowerCase() === wanted)?.[1];
+  return typeof value === 'string' ? value : value?.[0];
 }
