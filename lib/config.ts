@@ -191,7 +191,9 @@ export function loadStackConfig(path: string, overrides: Partial<StackConfigInpu
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new StackConfigError(`Stack configuration ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new StackConfigError(
+      `Stack configuration ${path} is not valid JSON${jsonErrorDetail(text, error as Error)}`,
+    );
   }
   const isObject = typeof json === 'object' && json !== null && !Array.isArray(json);
   return parseStackConfig(isObject ? { ...(json as Record<string, unknown>), ...overrides } : json, path);
@@ -206,6 +208,17 @@ function formatProblems(source: string, input: unknown, issue: z.core.$ZodIssue)
   if (issue.code === 'invalid_type' && value === undefined) return [`${at(issue.path)}is required`];
   const omitValue = value === undefined || (issue.code === 'custom' && issue.params?.omitValue === true);
   return [`${at(issue.path)}${issue.message}${omitValue ? '' : ` (got ${describe(value)})`}`];
+}
+
+/** ` (line L, column C): reason`, the same on every Node version (their messages differ in the tail). */
+function jsonErrorDetail(text: string, error: Error): string {
+  const position = /at position (\d+)/.exec(error.message)?.[1];
+  const reason = error.message.replace(/ in JSON at position \d+.*$/, '');
+  if (position === undefined) return `: ${reason}`;
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  const column = Number(position) - before.lastIndexOf('\n');
+  return ` (line ${line}, column ${column}): ${reason}`;
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

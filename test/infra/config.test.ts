@@ -1,0 +1,273 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  deadLetterQueueAttributes,
+  deriveSettings,
+  isStackConfigError,
+  loadStackConfig,
+  parseStackConfig,
+  queueAttributes,
+  queueSettings,
+  StackConfigError,
+  tableDefinition,
+  workerEnvironment,
+} from '../../lib/config';
+import { validConfig } from './fixtures';
+
+function problemsOf(input: unknown): string {
+  try {
+    parseStackConfig(input, 'config/x.json');
+  } catch (error) {
+    if (isStackConfigError(error)) return error.message;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('parseStackConfig', () => {
+  it('applies the documented defaults to a minimal configuration', () => {
+    const config = parseStackConfig(validConfig());
+    expect({
+      lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,
+      batchSize: config.batchSize,
+      maxReceiveCount: config.maxReceiveCount,
+      queueRetentionDays: config.queueRetentionDays,
+      reconcilerEveryMinutes: config.reconcilerEveryMinutes,
+      sdkMaxRetries: config.sdkMaxRetries,
+      logLevel: config.logLevel,
+      logRetentionDays: config.logRetentionDays,
+      alarms: config.alarms,
+      inlineRetryThresholdSeconds: config.vendor.policy.inlineRetryThresholdSeconds,
+    }).toEqual({
+      lambdaTimeoutSeconds: 60,
+      batchSize: 5,
+      maxReceiveCount: 10,
+      queueRetentionDays: 4,
+      reconcilerEveryMinutes: 1,
+      sdkMaxRetries: 3,
+      logLevel: 'INFO',
+      logRetentionDays: 30,
+      alarms: {
+        oldestMessageAgeSeconds: 900,
+        endToEndAgeSeconds: 3_600,
+        vendor429AfterGrantPerFiveMinutes: 5,
+        workerErrorsPerFiveMinutes: 1,
+        workerThrottlesPerFiveMinutes: 1,
+      },
+      inlineRetryThresholdSeconds: 5,
+    });
+  });
+
+  it('accepts the shipped configuration file', () => {
+    expect(loadStackConfig('config/sluice.config.json').vendor.name).toBe('waitwhile');
+  });
+
+  it('lists every field problem in one message, each with the file, the path, the rule and the value', () => {
+    const input = validConfig({
+      stage: '',
+      lambdaTimeoutSeconds: 5,
+      batchSize: 11,
+      maxReceiveCount: 3,
+      buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: -1, windowSeconds: 1 }],
+    });
+    expect(problemsOf({ ...input, vendorSecretName: undefined, bogus: true })).toBe(
+      [
+        'Invalid stack configuration (8 problems):',
+        '  config/x.json: stage: must be 1-20 lowercase letters, digits or dashes (got "")',
+        '  config/x.json: lambdaTimeoutSeconds: must be an integer from 10 to 900 (got 5)',
+        '  config/x.json: batchSize: must be an integer from 1 to 10 (got 11)',
+        '  config/x.json: maxReceiveCount: must be an integer from 5 to 1000 (throttled receives count) (got 3)',
+        '  config/x.json: vendorSecretName: is required',
+        '  config/x.json: buckets.0.capacity: must be a positive integer (got -1)',
+        '  config/x.json: bogus: is not a known field',
+        '  config/x.json: vendor.operations.createVisit.dimensions.waitwhile#location-writes#{locationId}: names no bucket: define waitwhile#location-writes#* in buckets',
+      ].join('\n'),
+    );
+  });
+
+  it('checks the buckets against each other and against the vendor operations', () => {
+    const input = validConfig({
+      buckets: [
+        { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 5 },
+        { dimension: 'waitwhile#rps', limitType: 'concurrent', capacity: 2, windowSeconds: 3 },
+        { dimension: 'waitwhile#writes#{locationId}', limitType: 'tokens', capacity: 10, windowSeconds: 60 },
+        { dimension: 'openai#tpm', limitType: 'tokens', capacity: 100, windowSeconds: 60, costPerCall: 500 },
+      ],
+    });
+    expect(problemsOf(input)).toBe(
+      [
+        'Invalid stack configuration (6 problems):',
+        '  config/x.json: buckets.0.windowSeconds: is required for limitType requests',
+        '  config/x.json: buckets.1.windowSeconds: must be omitted for limitType concurrent (no refill) (got 3)',
+        '  config/x.json: buckets.2.dimension: must use the key * for a keyed bucket, not a {placeholder} (got "waitwhile#writes#{locationId}")',
+        '  config/x.json: buckets.3.costPerCall: must not exceed capacity 100 (it could never be granted) (got 500)',
+        '  config/x.json: buckets.1.dimension: duplicates buckets.0.dimension (got "waitwhile#rps")',
+        '  config/x.json: vendor.operations.createVisit.dimensions.waitwhile#location-writes#{locationId}: names no bucket: define waitwhile#location-writes#* in buckets',
+      ].join('\n'),
+    );
+  });
+
+  it('rejects an operation cost larger than its bucket and an inline threshold as long as the slot', () => {
+    const input = validConfig({
+      lambdaTimeoutSeconds: 10,
+      vendor: {
+        name: 'waitwhile',
+        baseUrl: 'https://api.waitwhile.com/v2',
+        operations: { burst: { method: 'GET', path: '/x', dimensions: { 'waitwhile#rps': 6 } } },
+        policy: { inlineRetryThresholdSeconds: 5 },
+      },
+    });
+    expect(problemsOf(input)).toBe(
+      [
+        'Invalid stack configuration (2 problems):',
+        '  config/x.json: vendor.operations.burst.dimensions.waitwhile#rps: costs more than the capacity 5 of waitwhile#rps (it could never be granted) (got 6)',
+        '  config/x.json: vendor.policy.inlineRetryThresholdSeconds: must be shorter than the slot timeout of 5 s (lambdaTimeoutSeconds - 5) (got 5)',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses two places for alarm actions and vendor settings too large for the Lambda environment', () => {
+    const operations = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [
+        `operation${i}`,
+        { method: 'GET', path: `/things/${i}`, dimensions: { 'waitwhile#rps': 1 } },
+      ]),
+    );
+    const input = validConfig({
+      alarmEmail: 'ops@example.com',
+      alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
+      vendor: { name: 'waitwhile', baseUrl: 'https://api.waitwhile.com/v2', operations },
+    });
+    expect(problemsOf(input)).toMatch(
+      /^Invalid stack configuration \(2 problems\):\n {2}config\/x\.json: vendor: takes \d+ bytes as JSON, over 3000 \(Lambda environment variables share 4 KB\) \(got .*\)\n {2}config\/x\.json: alarmEmail: cannot be combined with alarmTopicArn: choose one$/,
+    );
+  });
+
+  it('names a missing section instead of describing its type', () => {
+    expect(problemsOf({})).toBe(
+      [
+        'Invalid stack configuration (4 problems):',
+        '  config/x.json: stage: is required',
+        '  config/x.json: vendorSecretName: is required',
+        '  config/x.json: buckets: is required',
+        '  config/x.json: vendor: is required',
+      ].join('\n'),
+    );
+  });
+
+  it('throws a StackConfigError that carries every problem separately', () => {
+    const error = (() => {
+      try {
+        return parseStackConfig(validConfig({ stage: 'Prod', batchSize: 0 }));
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(StackConfigError);
+    expect((error as StackConfigError).problems).toEqual([
+      'stack configuration: stage: must be 1-20 lowercase letters, digits or dashes (got "Prod")',
+      'stack configuration: batchSize: must be an integer from 1 to 10 (got 0)',
+    ]);
+  });
+});
+
+describe('loadStackConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-config-'));
+
+  it('names the file and the position of a JSON syntax error', () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{\n  "stage": "dev",\n}');
+    expect(() => loadStackConfig(file)).toThrow(
+      `Stack configuration ${file} is not valid JSON (line 3, column 1): Expected double-quoted property name`,
+    );
+  });
+
+  it('names a file it cannot read', () => {
+    const file = join(dir, 'missing.json');
+    expect(() => loadStackConfig(file)).toThrow(
+      `Cannot read stack configuration ${file}: ENOENT: no such file or directory, open '${file}'`,
+    );
+  });
+
+  it('lets an override replace the stage before validation', () => {
+    const file = join(dir, 'ok.json');
+    writeFileSync(file, JSON.stringify(validConfig()));
+    expect(loadStackConfig(file, { stage: 'prod' }).stage).toBe('prod');
+    expect(() => loadStackConfig(file, { stage: 'PROD' })).toThrow(
+      `Invalid stack configuration (1 problem):\n  ${file}: stage: must be 1-20 lowercase letters, digits or dashes (got "PROD")`,
+    );
+  });
+});
+
+describe('derived settings', () => {
+  const config = parseStackConfig(validConfig({ lambdaTimeoutSeconds: 120, maxReceiveCount: 8 }));
+  const derived = deriveSettings(config);
+
+  it('derives every timeout from the Lambda timeout, once', () => {
+    expect(derived).toEqual({
+      lambdaTimeoutSeconds: 120,
+      slotTimeoutSeconds: 115,
+      visibilityTimeoutSeconds: 720,
+      leaseTtlSeconds: 130,
+      queueRetentionSeconds: 4 * 86_400,
+      dlqRetentionSeconds: 14 * 86_400,
+      maxReceiveCount: 8,
+      reconcilerTimeoutSeconds: 50,
+      reconcilerMaxEventAgeSeconds: 60,
+    });
+  });
+
+  it('gives the local stack the same queue attributes and table definition as the stack', () => {
+    expect(queueSettings(derived)).toEqual({
+      visibilityTimeoutSeconds: 720,
+      messageRetentionSeconds: 345_600,
+      dlqRetentionSeconds: 1_209_600,
+      maxReceiveCount: 8,
+    });
+    expect(queueAttributes(derived, 'arn:dlq')).toEqual({
+      VisibilityTimeout: '720',
+      MessageRetentionPeriod: '345600',
+      RedrivePolicy: '{"deadLetterTargetArn":"arn:dlq","maxReceiveCount":8}',
+    });
+    expect(deadLetterQueueAttributes(derived)).toEqual({ MessageRetentionPeriod: '1209600' });
+    expect(tableDefinition).toEqual({
+      partitionKey: 'vendor_dimension',
+      partitionKeyType: 'S',
+      ttlAttribute: 'ttl',
+      billingMode: 'PAY_PER_REQUEST',
+    });
+  });
+
+  it('hands the worker its environment under the contract names, endpoints only when given', () => {
+    const names = { tableName: 't', queueUrl: 'q', dlqUrl: 'd', secretArn: 's' };
+    const environment = workerEnvironment(config, derived, names);
+    expect({ ...environment, SLUICE_VENDOR_SETTINGS: undefined }).toEqual({
+      SLUICE_TABLE_NAME: 't',
+      SLUICE_LEASE_TTL: '130',
+      SLUICE_MAX_RETRIES: '3',
+      SLUICE_DEFAULT_SLOT_TIMEOUT: '115',
+      SLUICE_INLINE_RETRY_THRESHOLD: '5',
+      SLUICE_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: 'Sluice',
+      POWERTOOLS_SERVICE_NAME: 'waitwhile',
+      SLUICE_QUEUE_URL: 'q',
+      SLUICE_DLQ_URL: 'd',
+      SLUICE_VENDOR_SECRET_ARN: 's',
+      SLUICE_VENDOR_SETTINGS: undefined,
+      SLUICE_LAMBDA_TIMEOUT: '120',
+    });
+    expect(JSON.parse(environment.SLUICE_VENDOR_SETTINGS ?? '')).toEqual(config.vendor);
+    const local = workerEnvironment(config, derived, {
+      ...names,
+      region: 'us-east-1',
+      dynamodbEndpointUrl: 'http://127.0.0.1:8000',
+      sqsEndpointUrl: 'http://127.0.0.1:9324',
+    });
+    expect([local.SLUICE_AWS_REGION, local.SLUICE_ENDPOINT_URL, local.SLUICE_SQS_ENDPOINT_URL]).toEqual([
+      'us-east-1',
+      'http://127.0.0.1:8000',
+      'http://127.0.0.1:9324',
+    ]);
+  });
+});
