@@ -131,7 +131,7 @@ describe('parseStackConfig', () => {
     const operations = Object.fromEntries(
       Array.from({ length: 40 }, (_, i) => [
         `operation${i}`,
-        { method: 'GET', path: `/things/${i}`, dimensions: { 'waitwhile#rps': 1 } },
+        { method: 'GET' as const, path: `/things/${i}`, dimensions: { 'waitwhile#rps': 1 } },
       ]),
     );
     const input = validConfig({
