@@ -10,8 +10,8 @@ export function dynamoDbLocalDir(): string {
   return join(dirname(pkg), 'emulator');
 }
 
-export function assertJava(): void {
-  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+export function assertJava(env: NodeJS.ProcessEnv = process.env): void {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8', env });
   if (probe.error || probe.status !== 0) {
     throw new LocalServerError(
       'Java was not found on PATH. DynamoDB Local needs a Java runtime 17 or newer: ' +

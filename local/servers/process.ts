@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
 
 export interface LocalServer {
   readonly name: string;
@@ -45,9 +46,9 @@ export function spawnServer(options: {
   return new Promise<LocalServer>((resolve, reject) => {
     let output = '';
     let settled = false;
-    const timer = setTimeout(() => {
-      fail(`did not start within ${options.startTimeoutMs ?? 30_000} ms`);
-    }, options.startTimeoutMs ?? 30_000);
+    const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    const deadline = Date.now() + startTimeoutMs;
+    const timer = setTimeout(() => fail(`did not start within ${startTimeoutMs} ms`), startTimeoutMs);
     const fail = (why: string) => {
       if (settled) return;
       settled = true;
@@ -61,17 +62,26 @@ export function spawnServer(options: {
       const endpoint = options.endpoint(output);
       if (endpoint && !settled) {
         settled = true;
-        clearTimeout(timer);
         child.stdout?.removeAllListeners('data');
         child.stderr?.removeAllListeners('data');
         child.stdout?.resume();
         child.stderr?.resume();
-        resolve({
-          name: options.name,
-          endpoint,
-          pid: child.pid ?? 0,
-          stop: () => stopChild(child, killGroup, onExit),
-        });
+        // A banner can precede the bound port: only a TCP connection proves readiness.
+        waitForPort(endpoint, deadline).then(
+          () => {
+            clearTimeout(timer);
+            resolve({
+              name: options.name,
+              endpoint,
+              pid: child.pid ?? 0,
+              stop: () => stopChild(child, killGroup, onExit),
+            });
+          },
+          () => {
+            settled = false;
+            fail(`printed its start-up line but never accepted connections on ${endpoint}`);
+          },
+        );
       }
     };
     child.stdout?.on('data', onData);
@@ -97,3 +107,24 @@ function stopChild(
     killGroup('SIGTERM');
   });
 }
+
+function canConnect(endpoint: string): Promise<boolean> {
+  const { hostname, port } = new URL(endpoint);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitForPort(endpoint: string, deadlineMs: number): Promise<void> {
+  while (!(await canConnect(endpoint))) {
+    if (Date.now() > deadlineMs) throw new LocalServerError(`${endpoint} refused connections`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export { canConnect };
