@@ -19,6 +19,8 @@ export class SluiceStack extends Stack {
   readonly worker: RateLimitedWorker;
   readonly reconciler: ReconcilerFunction;
   readonly monitoring: SluiceMonitoring;
+  /** Where alarms send their actions, if the configuration names one. */
+  readonly alarmTopic?: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: SluiceStackProps) {
     super(scope, id, props);
@@ -30,10 +32,11 @@ export class SluiceStack extends Stack {
       config,
       derived: this.worker.derived,
     });
+    this.alarmTopic = this.createAlarmTopic(config);
     this.monitoring = new SluiceMonitoring(this, 'Monitoring', {
       worker: this.worker,
       reconciler: this.reconciler,
-      alarmTopic: this.alarmTopic(config),
+      alarmTopic: this.alarmTopic,
     });
 
     new CfnOutput(this, 'QueueUrl', { value: this.worker.queue.queueUrl });
@@ -42,7 +45,17 @@ export class SluiceStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
 
-  private alarmTopic(config: StackConfig): sns.ITopic | undefined {
+  /**
+   * Adds a rate-limited worker for another vendor against the same table, with its own
+   * queue, DLQ, bucket seeding, dashboard and alarms (the reconciler is shared).
+   */
+  addWorker(id: string, config: StackConfig): { worker: RateLimitedWorker; monitoring: SluiceMonitoring } {
+    const worker = new RateLimitedWorker(this, id, { table: this.table.table, config });
+    const monitoring = new SluiceMonitoring(this, `${id}Monitoring`, { worker, alarmTopic: this.alarmTopic });
+    return { worker, monitoring };
+  }
+
+  private createAlarmTopic(config: StackConfig): sns.ITopic | undefined {
     if (config.alarmTopicArn) return sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
     if (!config.alarmEmail) return undefined;
     const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true });

@@ -25,14 +25,14 @@ export interface WorkerMetricSources {
 export class WorkerMetrics {
   constructor(readonly sources: WorkerMetricSources) {}
 
-  custom(name: MetricName, statistic = cloudwatch.Stats.SUM, label?: string): cloudwatch.Metric {
+  /** No label: a labelled metric turns an alarm into a metric-math alarm, harder to read. */
+  custom(name: MetricName, statistic = cloudwatch.Stats.SUM): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName: name,
       dimensionsMap: { [MetricDimension.service]: this.sources.vendorName },
       statistic,
       period: METRIC_PERIOD,
-      label: label ?? name,
     });
   }
 
@@ -89,7 +89,7 @@ export class WorkerMetrics {
 
   /** The worker's own age since first enqueue: requeued copies reset the queue's age. */
   endToEndAge(): cloudwatch.Metric {
-    return this.custom(Metric.messageAge, cloudwatch.Stats.MAXIMUM, 'End-to-end message age');
+    return this.custom(Metric.messageAge, cloudwatch.Stats.MAXIMUM);
   }
 
   /** Dead-lettered messages by reason (the Reason dimension), found by a search expression. */
