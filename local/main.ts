@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+import { type CliOptions, CliUsageError, parseCliOptions, USAGE } from './cli-options';
+import { defaultConfigFile, InputFileError, loadConfigFile, loadMessagesFile } from './inputs';
+import { summaryTable, writeReport } from './report';
+import { prepareRun, runLocalStack } from './run';
+import { assertJava } from './servers/dynamodb-local';
+import { LocalServerError } from './servers/process';
+import { validateMessage } from './wiring';
+
+/**
+ * `npm start`: the whole stack on this machine. Everything the user typed is checked before
+ * any server starts; the exit code is 0 only if every message ended completed or in the DLQ
+ * with a reason. Ctrl-C stops the run and its servers; a second Ctrl-C exits at once (the
+ * server process groups are killed on exit either way).
+ */
+async function main(argv: readonly string[]): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCliOptions(argv);
+  } catch (error) {
+    return fail(error);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let prepared: ReturnType<typeof prepareRun>;
+  try {
+    const configFile = options.configFile ?? defaultConfigFile(options.profile);
+    const config = loadConfigFile(configFile);
+    const messages = options.messagesFile
+      ? loadMessagesFile(options.messagesFile, (message) => validateMessage(message, config)).map(
+          (m) => m.message,
+        )
+      : undefined;
+    prepared = prepareRun(options, config, configFile, messages);
+    assertJava();
+  } catch (error) {
+    return fail(error);
+  }
+
+  const stop = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(
+      '\nstopping: finishing the running invocation, then stopping the servers (Ctrl-C again to quit now)\n',
+    );
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const report = await runLocalStack(prepared, { signal: stop.signal });
+  process.stdout.write(`\n${summaryTable(report)}\n`);
+  if (options.reportFile) {
+    writeReport(resolve(options.reportFile), report);
+    process.stdout.write(`report: ${resolve(options.reportFile)}\n`);
+  }
+  if (stop.signal.aborted) return 130;
+  return report.checks.ok ? 0 : 1;
+}
+
+function fail(error: unknown): number {
+  if (
+    error instanceof CliUsageError ||
+    error instanceof InputFileError ||
+    error instanceof LocalServerError
+  ) {
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  throw error;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

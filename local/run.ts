@@ -1,0 +1,237 @@
+import { join } from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { Metric, SLOT_MARGIN_SECONDS } from '../lambda/contract';
+import { deriveSettings, parseStackConfig, type StackConfig } from '../lib/config';
+import { MIN_LAMBDA_TIMEOUT_SECONDS } from '../lib/config-rules';
+import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from './chaos';
+import type { CliOptions } from './cli-options';
+import { demoWorkload } from './demo-workload';
+import { bodyId, drainDeadLetters } from './dlq';
+import { captureProcessOutput, emfMetrics } from './log-capture';
+import { EventSourcePoller } from './poller';
+import { ProgressPrinter } from './progress';
+import { buildReport, type RunReport } from './report';
+import { queueDepth, startLocalStack } from './stack';
+import { Tally } from './tally';
+import { instrumentedFetch } from './vendor-fetch';
+import { realDependencies } from './wiring';
+import type { LocalVendor, RunDependencies } from './wiring-types';
+
+/** A run that is still not drained after this long is stopped and its leftovers reported lost. */
+const MAX_RUN_SECONDS = 600;
+/** The reconciler runs every minute on AWS; locally every few seconds (scaled-down schedule). */
+export const LOCAL_RECONCILER_EVERY_SECONDS = 5;
+
+export interface PreparedRun {
+  readonly options: CliOptions;
+  readonly config: StackConfig;
+  readonly configFile: string;
+  /** The messages to enqueue, each with a unique string `id`. */
+  readonly messages: readonly Record<string, unknown>[];
+  /** Lines printed before the servers start (what was scaled down, and why). */
+  readonly notes: readonly string[];
+}
+
+/** Applies `--chaos` to the configuration: a shorter Lambda timeout so a killed batch comes back soon. */
+export function prepareRun(
+  options: CliOptions,
+  config: StackConfig,
+  configFile: string,
+  messages?: readonly Record<string, unknown>[],
+): PreparedRun {
+  const notes: string[] = [];
+  let effective = config;
+  if (options.chaos) {
+    const lambdaTimeoutSeconds = chaosLambdaTimeoutSeconds({
+      configured: config.lambdaTimeoutSeconds,
+      inlineThresholdSeconds: config.vendor.policy.inlineRetryThresholdSeconds,
+      minimum: MIN_LAMBDA_TIMEOUT_SECONDS,
+      slotMarginSeconds: SLOT_MARGIN_SECONDS,
+    });
+    if (lambdaTimeoutSeconds !== config.lambdaTimeoutSeconds) {
+      effective = parseStackConfig({ ...config, lambdaTimeoutSeconds }, `${configFile} (chaos)`);
+      notes.push(
+        `chaos: Lambda timeout ${config.lambdaTimeoutSeconds} s → ${lambdaTimeoutSeconds} s, so a killed batch reappears after ${6 * lambdaTimeoutSeconds} s instead of ${6 * config.lambdaTimeoutSeconds} s`,
+      );
+    }
+  }
+  notes.push(
+    `reconciler: every ${LOCAL_RECONCILER_EVERY_SECONDS} s (every ${config.reconcilerEveryMinutes} min on AWS)`,
+  );
+  return {
+    options,
+    config: effective,
+    configFile,
+    messages: messages ?? demoWorkload(options.profile, options.count, effective),
+    notes,
+  };
+}
+
+/** Runs everything, returns the report; servers are stopped on every path. */
+export async function runLocalStack(
+  prepared: PreparedRun,
+  io: { readonly signal?: AbortSignal; readonly logFile?: string; readonly nowMs?: () => number },
+  deps: RunDependencies = realDependencies,
+): Promise<RunReport> {
+  const { options, config } = prepared;
+  const now = io.nowMs ?? Date.now;
+  const tally = new Tally();
+  const metricNames = [Metric.requeues, Metric.inlineWaits, Metric.penalties, Metric.duplicatesSkipped];
+  const captured = captureProcessOutput({
+    file: io.logFile ?? join(process.cwd(), '.sluice-local', 'handlers.log'),
+    onLine: (line) => {
+      const sums = emfMetrics(line, metricNames);
+      tally.requeues += sums[Metric.requeues] ?? 0;
+      tally.inlineWaits += sums[Metric.inlineWaits] ?? 0;
+      tally.penalties += sums[Metric.penalties] ?? 0;
+      tally.duplicatesSkipped += sums[Metric.duplicatesSkipped] ?? 0;
+    },
+  });
+  const printer = new ProgressPrinter(captured.terminal, { quiet: options.quiet });
+  for (const note of prepared.notes) printer.log(note);
+  const derived = deriveSettings(config);
+  let vendor: LocalVendor | undefined;
+  let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
+  try {
+    printer.log('starting DynamoDB Local, fauxqs and the vendor simulator ...');
+    vendor = await deps.startVendor(options);
+    stack = await startLocalStack({ derived });
+    printer.log(
+      `DynamoDB Local ${stack.dynamodbEndpoint} · fauxqs ${stack.sqsEndpoint} · vendor ${vendor.url}`,
+    );
+
+    const plan = options.chaos ? chaosPlan(prepared.messages.length) : undefined;
+    let poller: EventSourcePoller | undefined;
+    const vendorFetch = instrumentedFetch({
+      tally,
+      idempotencyHeader: config.vendor.idempotencyHeader,
+      fault: plan ? faultSequence(plan) : undefined,
+      onKill: () => poller?.abandonCurrentInvocation('chaos: the worker died between acquire and release'),
+    });
+    const wired = await deps.wireHandlers({
+      config,
+      derived,
+      stack,
+      vendorUrl: vendor.url,
+      apiKey: vendor.apiKey,
+      fetch: vendorFetch,
+      tally,
+    });
+    await wired.seedBuckets();
+
+    const ids = prepared.messages.map((message) => String(message.id));
+    const bodies = new Map<string, string>();
+    const handler = async (
+      event: SQSEvent,
+      context: Parameters<typeof wired.handler>[1],
+    ): Promise<SQSBatchResponse | undefined> => {
+      for (const record of event.Records) {
+        const id = bodyId(record.body) ?? `sqs:${record.messageId}`;
+        tally.delivered(id);
+        if (plan && !bodies.has(id)) bodies.set(id, record.body);
+      }
+      return wired.handler(event, context);
+    };
+    const startedMs = now();
+    await wired.enqueue(prepared.messages);
+    printer.log(
+      `enqueued ${ids.length} messages; the worker runs with batch size ${config.batchSize}, reserved concurrency 1`,
+    );
+
+    poller = new EventSourcePoller({
+      sqs: stack.sqs,
+      queueUrl: stack.queueUrl,
+      queueArn: stack.queueArn,
+      handler,
+      batchSize: config.batchSize,
+      functionName: `sluice-${config.stage}-worker`,
+      timeoutSeconds: derived.lambdaTimeoutSeconds,
+      region: 'us-east-1',
+      onInvocation: (invocation) => {
+        tally.invocation(invocation.outcome);
+        if (invocation.outcome === 'abandoned' || invocation.outcome === 'timeout') {
+          printer.log(
+            `${invocation.outcome}: ${invocation.error} (${invocation.messageIds.length} message(s) come back after the visibility timeout)`,
+          );
+        }
+      },
+      onError: (error) => printer.log(`poller: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    poller.start();
+    const reconciler = setInterval(() => {
+      wired
+        .reconcile()
+        .then((restored) => {
+          tally.reconcilerRuns += 1;
+          tally.reclaimedLeases += restored;
+          if (restored > 0) printer.log(`reconciler: reclaimed ${restored} expired lease(s)`);
+        })
+        .catch((error: unknown) => printer.log(`reconciler: ${String(error)}`));
+    }, LOCAL_RECONCILER_EVERY_SECONDS * 1000);
+
+    let duplicatesSent = 0;
+    let idleChecks = 0;
+    const dimensions = config.buckets.map((bucket) => bucket.dimension).filter((d) => !d.endsWith('#*'));
+    try {
+      while (!io.signal?.aborted && now() - startedMs < MAX_RUN_SECONDS * 1000) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const [work, dlq, buckets] = await Promise.all([
+          queueDepth(stack.sqs, stack.queueUrl),
+          queueDepth(stack.sqs, stack.dlqUrl),
+          wired.snapshots(dimensions).catch(() => []),
+        ]);
+        if (plan && duplicatesSent < plan.duplicates) {
+          const completed = [...tally.completions.keys()].slice(duplicatesSent, plan.duplicates);
+          for (const id of completed) {
+            const body = bodies.get(id);
+            if (!body) continue;
+            await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: body }));
+            tally.chaosInjected('message delivered twice');
+            duplicatesSent += 1;
+          }
+        }
+        printer.frame({
+          total: ids.length,
+          completed: tally.completions.size,
+          deadLettered: dlq.visible + dlq.inFlight,
+          requeued: tally.requeues,
+          inFlight: poller.inFlight,
+          queued: work.visible + work.inFlight + work.delayed,
+          delayed: work.delayed,
+          refusals: tally.refusals,
+          vendorCalls: tally.vendorCalls,
+          buckets,
+          elapsedMs: now() - startedMs,
+        });
+        const drained = work.visible + work.inFlight + work.delayed === 0 && poller.inFlight === 0;
+        const duplicatesDone = !plan || duplicatesSent >= plan.duplicates || tally.completions.size === 0;
+        idleChecks = drained && duplicatesDone ? idleChecks + 1 : 0;
+        // Two quiet checks in a row: a requeue sent at the end of the last invocation has landed.
+        if (idleChecks >= 2) break;
+      }
+    } finally {
+      clearInterval(reconciler);
+      printer.finish();
+      await poller.stop();
+    }
+    const makespanSeconds = (now() - startedMs) / 1000;
+    for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl))
+      tally.deadLettered.set(letter.id, letter.reason);
+    return buildReport({
+      ids,
+      tally,
+      makespanSeconds,
+      dynamodb: stack.dynamodbUsage(),
+      run: {
+        profile: options.profile,
+        chaos: options.chaos,
+        vendorUrl: vendor.url,
+        config: prepared.configFile,
+      },
+    });
+  } finally {
+    await Promise.allSettled([stack?.stop(), vendor?.stop()]);
+    captured.restore();
+  }
+}

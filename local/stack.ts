@@ -1,0 +1,155 @@
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type DerivedSettings,
+  deadLetterQueueAttributes,
+  queueAttributes,
+  tableDefinition,
+} from '../lib/config';
+import { type DynamoDbUsage, meterDynamoDb } from './dynamodb-meter';
+import { startDynamoDbLocal } from './servers/dynamodb-local';
+import { startFauxqs } from './servers/fauxqs';
+import type { LocalServer } from './servers/process';
+
+/** Local servers accept any credentials; the SDK only needs some to sign with. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalResources {
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly tableName: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly dlqUrl: string;
+  readonly dlqArn: string;
+  /** DynamoDB requests and capacity of every call made through `dynamodb`. */
+  readonly dynamodbUsage: () => DynamoDbUsage;
+}
+
+export interface LocalStack extends LocalResources {
+  /** Stops both servers; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local and fauxqs on free loopback ports and creates the bucket table and
+ * both queues with the attributes the CDK stack gives them (lib/config.ts derives both).
+ */
+export async function startLocalStack(options: {
+  readonly derived: DerivedSettings;
+  readonly names?: { readonly table?: string; readonly queue?: string };
+}): Promise<LocalStack> {
+  const servers: LocalServer[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= Promise.all(servers.map((server) => server.stop())).then(() => undefined);
+    return stopped;
+  };
+  try {
+    const started = await Promise.allSettled([startDynamoDbLocal(), startFauxqs()]);
+    for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
+    const failure = started.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    const [dynamo, sqs] = servers as [LocalServer, LocalServer];
+    const resources = await createResources({
+      dynamodbEndpoint: dynamo.endpoint,
+      sqsEndpoint: sqs.endpoint,
+      derived: options.derived,
+      tableName: options.names?.table ?? 'sluice-local-buckets',
+      queueName: options.names?.queue ?? 'sluice-local-work',
+    });
+    return { ...resources, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Creates the table and queues on servers that already run (the tests' shared servers). */
+export async function createResources(options: {
+  readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly derived: DerivedSettings;
+  readonly tableName: string;
+  readonly queueName: string;
+}): Promise<LocalResources> {
+  const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
+  const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: options.dynamodbEndpoint });
+  const dynamodbUsage = meterDynamoDb(dynamodb);
+  const sqs = new SQSClient({ ...clientConfig, endpoint: options.sqsEndpoint });
+
+  await createBucketTable(dynamodb, options.tableName);
+  const dlq = await createQueue(sqs, `${options.queueName}-dlq`, deadLetterQueueAttributes(options.derived));
+  const queue = await createQueue(sqs, options.queueName, queueAttributes(options.derived, dlq.arn));
+  return {
+    dynamodb,
+    sqs,
+    dynamodbEndpoint: options.dynamodbEndpoint,
+    sqsEndpoint: options.sqsEndpoint,
+    tableName: options.tableName,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    dlqUrl: dlq.url,
+    dlqArn: dlq.arn,
+    dynamodbUsage,
+  };
+}
+
+async function createQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<{ url: string; arn: string }> {
+  const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const url = created.QueueUrl ?? '';
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
+  return { url, arn: Attributes?.QueueArn ?? '' };
+}
+
+export interface QueueDepth {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+}
+
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+}
+
+/** The table as the CDK stack defines it (lib/config.ts `tableDefinition`): key, billing, TTL. */
+async function createBucketTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, partitionKeyType, ttlAttribute, billingMode } = tableDefinition;
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: partitionKeyType }],
+      BillingMode: billingMode,
+    }),
+  );
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
+    }),
+  );
+}

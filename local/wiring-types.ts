@@ -1,0 +1,46 @@
+import type { BucketSnapshot } from '../lambda/sluice/types';
+import type { DerivedSettings, StackConfig } from '../lib/config';
+import type { CliOptions } from './cli-options';
+import type { SqsHandler } from './poller';
+import type { LocalResources } from './stack';
+import type { Tally } from './tally';
+import type { Fetch } from './vendor-fetch';
+
+/** Where the worker sends vendor calls: the simulator, or the user's `--vendor-url`. */
+export interface LocalVendor {
+  readonly url: string;
+  /** The key the worker sends (no local Secrets Manager: a fixed provider). */
+  readonly apiKey: string;
+  stop(): Promise<void>;
+}
+
+/** The project's handlers and SDK, bound to the local resources. */
+export interface WiredHandlers {
+  /** The worker's SQS handler. */
+  readonly handler: SqsHandler;
+  /** Upserts `config.buckets`, as the CDK seeding custom resource does. */
+  seedBuckets(): Promise<void>;
+  /** One reconciler run; answers the number of leases it gave back. */
+  reconcile(): Promise<number>;
+  snapshots(dimensions: readonly string[]): Promise<BucketSnapshot[]>;
+  /** Sends the messages through the producer helper. */
+  enqueue(messages: readonly Record<string, unknown>[]): Promise<void>;
+}
+
+export interface WireOptions {
+  readonly config: StackConfig;
+  readonly derived: DerivedSettings;
+  readonly stack: LocalResources;
+  readonly vendorUrl: string;
+  readonly apiKey: string;
+  /** The instrumented fetch every vendor call goes through. */
+  readonly fetch: Fetch;
+  /** The worker's events that are not visible elsewhere (completions) land here. */
+  readonly tally: Tally;
+}
+
+/** What runLocalStack needs from the rest of the project; tests inject their own. */
+export interface RunDependencies {
+  startVendor(options: CliOptions): Promise<LocalVendor>;
+  wireHandlers(options: WireOptions): Promise<WiredHandlers>;
+}

@@ -1,0 +1,106 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { MessageAttr } from '../../lambda/contract';
+import { parseCliOptions } from '../../local/cli-options';
+import { defaultConfigFile, loadConfigFile } from '../../local/inputs';
+import { prepareRun, runLocalStack } from '../../local/run';
+import type { RunDependencies, WireOptions } from '../../local/wiring-types';
+
+/**
+ * The orchestration (servers, queues, poller, DLQ drain, report) with a stand-in worker, so a
+ * wrong count in the run itself cannot hide behind the real worker. The vendor is a stub
+ * HTTP server answering 201; the real handlers are exercised by local-stack.test.ts.
+ */
+let vendor: Server;
+let vendorUrl = '';
+beforeAll(async () => {
+  vendor = createServer((_request, response) => response.writeHead(201).end('{}'));
+  await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
+  vendorUrl = `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => vendor.close(resolve)));
+
+function standIn(options: { readonly dropId?: string }): RunDependencies {
+  return {
+    startVendor: async () => ({ url: vendorUrl, apiKey: 'k', stop: async () => {} }),
+    wireHandlers: async (wired: WireOptions) => ({
+      seedBuckets: async () => {},
+      reconcile: async () => 0,
+      snapshots: async () => [],
+      enqueue: async (messages) => {
+        for (let start = 0; start < messages.length; start += 10) {
+          await wired.stack.sqs.send(
+            new SendMessageBatchCommand({
+              QueueUrl: wired.stack.queueUrl,
+              Entries: messages
+                .slice(start, start + 10)
+                .map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) })),
+            }),
+          );
+        }
+      },
+      handler: async (event) => {
+        for (const record of event.Records) {
+          const message = JSON.parse(record.body) as { id: string; operation: unknown };
+          if (message.id === options.dropId) continue;
+          if (typeof message.operation !== 'string' || message.operation === 'noSuchOperation') {
+            await wired.stack.sqs.send(
+              new SendMessageCommand({
+                QueueUrl: wired.stack.dlqUrl,
+                MessageBody: record.body,
+                MessageAttributes: {
+                  [MessageAttr.deadLetterReason]: { DataType: 'String', StringValue: 'invalid_message' },
+                },
+              }),
+            );
+            continue;
+          }
+          const answer = await wired.fetch(`${wired.vendorUrl}/x`, {
+            method: 'POST',
+            headers: { 'Idempotency-Key': message.id },
+          });
+          if (answer.ok) wired.tally.completed(message.id);
+        }
+        return { batchItemFailures: [] };
+      },
+    }),
+  };
+}
+
+function prepared(count: number) {
+  const options = parseCliOptions(['--count', String(count), '--quiet']);
+  const configFile = defaultConfigFile('waitwhile');
+  return prepareRun(options, loadConfigFile(configFile), configFile);
+}
+
+const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-run-')), 'handlers.log');
+
+describe('a local run', () => {
+  it('accounts for every message: completed, dead-lettered with its reason, none lost', async () => {
+    const report = await runLocalStack(prepared(30), { logFile }, standIn({}));
+
+    expect(report.messages).toEqual({ total: 30, completed: 29, deadLettered: 1, lost: 0 });
+    expect(report.byId['demo-0025']).toEqual({
+      state: 'deadLettered',
+      attempts: 1,
+      dlqReason: 'invalid_message',
+    });
+    expect(report.byId['demo-0001']).toEqual({ state: 'completed', attempts: 1 });
+    expect(report.vendor).toEqual({ calls: 29, refusalsByStatus: {}, duplicateSuccesses: [] });
+    expect(report.checks).toEqual({ ok: true, problems: [], completedTwice: [] });
+    expect(report.extra.invocations).toEqual({ ok: 6 });
+    expect(report.dynamodb.requests).toBe(0);
+  });
+
+  it('reports a message the worker acknowledged without finishing it as lost', async () => {
+    const report = await runLocalStack(prepared(10), { logFile }, standIn({ dropId: 'demo-0003' }));
+
+    expect(report.messages).toEqual({ total: 10, completed: 9, deadLettered: 0, lost: 1 });
+    expect(report.checks.ok).toBe(false);
+    expect(report.checks.problems).toEqual(['1 message(s) lost: demo-0003']);
+  });
+});
