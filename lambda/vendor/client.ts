@@ -1,0 +1,248 @@
+import type { VendorSettings } from '../worker-settings';
+import { type AttemptOutcome, attemptOnce } from './attempt';
+import { backoffDelayMs } from './backoff';
+import { cacheKey, ResponseCache } from './cache';
+import { classifyStatus, type ResponseClass } from './classify';
+import { parseRetryAfter, type RateLimitHeaders, readRateLimitHeaders } from './headers';
+
+/** The answer to one logical call, after the client's own retries. Never thrown: a value. */
+export interface VendorCallResult {
+  class: ResponseClass;
+  status?: number;
+  /** Parsed JSON, or text when the body is not JSON. */
+  body?: unknown;
+  retryAfterSeconds?: number;
+  rateLimit: RateLimitHeaders;
+  /** The whole logical call, retries and backoff included. */
+  latencyMs: number;
+  /** HTTP exchanges made (0 for a cache hit). */
+  attempts: number;
+  cached: boolean;
+  /** A request that is not safe to repeat may have reached the vendor without an answer. */
+  outcomeUnknown: boolean;
+  error?: string;
+}
+
+export interface VendorCall {
+  /** Configured operation name (for caching, `idempotent` and measurements). */
+  readonly operation?: string;
+  readonly method: string;
+  /** Relative to the base URL, already checked by `resolveRequest`. */
+  readonly path: string;
+  readonly body?: unknown;
+  /** Sent in `settings.idempotencyHeader`; makes a POST safe to repeat. */
+  readonly idempotencyKey?: string;
+  /** Absolute epoch ms: the slot deadline. */
+  readonly deadlineMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface VendorMeasure {
+  readonly operation: string;
+  readonly class: ResponseClass;
+  readonly latencyMs: number;
+}
+
+export interface VendorClientOptions {
+  readonly settings: VendorSettings;
+  /** The current API key (e.g. `SecretApiKeyProvider.get`). */
+  readonly apiKey: () => Promise<string>;
+  /** Re-reads the key after a 401 (e.g. a rotated secret); called at most once per call. */
+  readonly refreshApiKey?: () => Promise<string>;
+  readonly fetch?: typeof fetch;
+  readonly clock?: () => number;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Called after every HTTP exchange and every cache hit, for per-operation metrics. */
+  readonly onMeasure?: (measure: VendorMeasure) => void;
+}
+
+/** Safe to repeat whatever the request: the vendor did not process it (RFC 9110, RFC 8470). */
+const NOT_PROCESSED_STATUSES = new Set([408, 425]);
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+export class VendorClient {
+  private readonly cache = new ResponseCache<VendorCallResult>();
+  private readonly fetchFn: typeof fetch;
+  private readonly clock: () => number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: VendorClientOptions) {
+    this.fetchFn = options.fetch ?? fetch;
+    this.clock = options.clock ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? sleepWithSignal;
+    this.baseUrl = options.settings.baseUrl.replace(/\/+$/, '');
+  }
+
+  /**
+   * One logical call: repeats 408/425 always, and 5xx, timeouts and network errors only when
+   * safe (GET/HEAD, an `idempotent` operation, or an idempotency key), with full-jitter
+   * backoff within `policy.maxVendorRetries`; refreshes the key once on 401; hands 429, 503
+   * and 409 back at once (the worker's decision tree owns them); aborts at `deadlineMs`.
+   */
+  async call(request: VendorCall): Promise<VendorCallResult> {
+    const hit = this.cachedResponse(request);
+    if (hit) return hit;
+    const { settings } = this.options;
+    const operation = this.operationName(request);
+    const safe = this.isSafeToRepeat(request);
+    const startedMs = this.clock();
+    let key = await this.options.apiKey();
+    let refreshed = false;
+    let retries = 0;
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      const outcome = await this.exchange(request, key);
+      const result = this.toResult(outcome, safe, attempts, startedMs);
+      this.options.onMeasure?.({ operation, class: result.class, latencyMs: outcome.latencyMs });
+      if (result.status === 401 && !refreshed && this.options.refreshApiKey) {
+        // A refused key never reached the operation, so repeating is safe even for a POST.
+        refreshed = true;
+        key = await this.options.refreshApiKey();
+        continue;
+      }
+      const repeatable =
+        outcome.kind === 'response'
+          ? this.mayRepeatStatus(outcome.status, safe)
+          : this.mayRepeatFailure(outcome, safe);
+      if (repeatable && retries < settings.policy.maxVendorRetries) {
+        const delayMs = backoffDelayMs(
+          retries,
+          { baseMs: settings.policy.backoffBaseMs, maxMs: settings.policy.backoffMaxMs },
+          this.random,
+        );
+        if (this.clock() + delayMs < request.deadlineMs && !request.signal?.aborted) {
+          retries += 1;
+          await this.sleep(delayMs, request.signal);
+          continue;
+        }
+      }
+      if (result.class === 'success') this.remember(request, result);
+      return result;
+    }
+  }
+
+  /** A fresh cached answer (cached: true) for a cacheable read, or undefined: the worker skips acquire on a hit. */
+  cachedResponse(request: Pick<VendorCall, 'operation' | 'method' | 'path'>): VendorCallResult | undefined {
+    if (this.cacheSeconds(request) <= 0) return undefined;
+    const hit = this.cache.get(cacheKey(request.method, request.path), this.clock());
+    if (!hit) return undefined;
+    this.options.onMeasure?.({ operation: this.operationName(request), class: hit.class, latencyMs: 0 });
+    return { ...hit, cached: true, attempts: 0, latencyMs: 0 };
+  }
+
+  private async exchange(request: VendorCall, key: string): Promise<AttemptOutcome> {
+    const { settings } = this.options;
+    const headers: Record<string, string> = {
+      [settings.authHeader]: settings.authScheme ? `${settings.authScheme} ${key}` : key,
+      accept: 'application/json',
+    };
+    if (request.idempotencyKey !== undefined) headers[settings.idempotencyHeader] = request.idempotencyKey;
+    let body: string | undefined;
+    if (request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD') {
+      headers['content-type'] = 'application/json';
+      body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+    }
+    const capMs = this.clock() + settings.requestTimeoutMs;
+    return attemptOnce(
+      this.fetchFn,
+      this.baseUrl + request.path,
+      { method: request.method, headers, body },
+      {
+        abortAtMs: Math.min(capMs, request.deadlineMs),
+        isCallDeadline: request.deadlineMs <= capMs,
+        signal: request.signal,
+      },
+      this.clock,
+    );
+  }
+
+  private toResult(
+    outcome: AttemptOutcome,
+    safe: boolean,
+    attempts: number,
+    startedMs: number,
+  ): VendorCallResult {
+    const latencyMs = this.clock() - startedMs;
+    if (outcome.kind === 'failure') {
+      return {
+        class: 'transient',
+        rateLimit: {},
+        latencyMs,
+        attempts,
+        cached: false,
+        outcomeUnknown: outcome.sent && !safe,
+        error: outcome.error,
+      };
+    }
+    const responseClass = classifyStatus(outcome.status);
+    const retryAfterSeconds = parseRetryAfter(
+      outcome.headers.get('retry-after'),
+      this.clock(),
+      this.options.settings.policy.maxRetryAfterSeconds,
+    );
+    return {
+      class: responseClass,
+      status: outcome.status,
+      body: outcome.body,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      rateLimit: readRateLimitHeaders(outcome.headers),
+      latencyMs,
+      attempts,
+      cached: false,
+      // A 500/502/504 may come after the vendor acted: unknown unless the request is safe to repeat.
+      outcomeUnknown: responseClass === 'transient' && !NOT_PROCESSED_STATUSES.has(outcome.status) && !safe,
+    };
+  }
+
+  private mayRepeatStatus(status: number, safe: boolean): boolean {
+    if (NOT_PROCESSED_STATUSES.has(status)) return true;
+    return safe && classifyStatus(status) === 'transient';
+  }
+
+  private mayRepeatFailure(outcome: Extract<AttemptOutcome, { kind: 'failure' }>, safe: boolean): boolean {
+    // Past the call deadline or cancelled by the caller: there is no time to repeat in.
+    if (outcome.reason === 'deadline' || outcome.reason === 'aborted') return false;
+    return safe || !outcome.sent;
+  }
+
+  private isSafeToRepeat(request: VendorCall): boolean {
+    if (SAFE_METHODS.has(request.method.toUpperCase())) return true;
+    if (request.idempotencyKey !== undefined) return true;
+    return (
+      request.operation !== undefined &&
+      this.options.settings.operations[request.operation]?.idempotent === true
+    );
+  }
+
+  private cacheSeconds(request: Pick<VendorCall, 'operation' | 'method'>): number {
+    if (request.operation === undefined || !SAFE_METHODS.has(request.method.toUpperCase())) return 0;
+    return this.options.settings.operations[request.operation]?.cacheSeconds ?? 0;
+  }
+
+  private remember(request: VendorCall, result: VendorCallResult): void {
+    this.cache.set(cacheKey(request.method, request.path), result, this.clock(), this.cacheSeconds(request));
+  }
+
+  private operationName(request: Pick<VendorCall, 'operation' | 'method'>): string {
+    return request.operation ?? `direct ${request.method.toUpperCase()}`;
+  }
+}
+
+/** A real sleep that ends early (without throwing) when the signal aborts. */
+export function sleepWithSignal(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
