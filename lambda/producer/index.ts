@@ -1,0 +1,21 @@
+/** The producer side of the worker's contract: the message schema and the `enqueue` helper. */
+
+export {
+  EnqueueError,
+  type EnqueueOptions,
+  type EnqueueReport,
+  enqueue,
+  isEnqueueError,
+  SQS_BATCH_BYTES,
+  SQS_BATCH_ENTRIES,
+} from './enqueue';
+export {
+  HTTP_METHODS,
+  type HttpMethod,
+  MAX_MESSAGE_ID_LENGTH,
+  type ParsedMessage,
+  parseMessage,
+  validateMessage,
+  type WorkMessage,
+  WorkMessageSchema,
+} from './message';
