@@ -1,0 +1,36 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseStackConfig } from '../../lib/config';
+import { SluiceStack } from '../../lib/sluice-stack';
+import { validConfig } from './fixtures';
+import { testApp } from './synth';
+
+/** Generous: the SDK v3 clients, tree-shaken and minified, weigh a few hundred KB. */
+const MAX_BUNDLE_BYTES = 1.5 * 1024 * 1024;
+
+describe('bundling with local esbuild', () => {
+  it('bundles every handler without Docker, the worker well under 1.5 MB', () => {
+    const app = testApp({ bundle: true, context: { 'aws:cdk:enable-asset-metadata': true } });
+    const stack = new SluiceStack(app, 'Sluice-bundle', { config: parseStackConfig(validConfig()) });
+    const assembly = app.synth();
+    const template = assembly.getStackByName(stack.stackName).template as {
+      Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+    };
+    const sizes = Object.fromEntries(
+      Object.entries(template.Resources)
+        .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+        .map(([id, resource]) => {
+          const assetDir = join(assembly.directory, resource.Metadata?.['aws:asset:path'] ?? '');
+          return [id.replace(/[0-9A-F]{8}$/, ''), statSync(join(assetDir, 'index.js')).size];
+        }),
+    );
+    // Recorded for the README and for reviewers comparing bundle sizes over time.
+    console.log(`bundle sizes (bytes): ${JSON.stringify(sizes)}`);
+    expect(Object.keys(sizes).sort()).toEqual([
+      'ReconcilerFunction',
+      'WorkerFunction',
+      'WorkerSeedingSeederFunction',
+    ]);
+    expect(sizes.WorkerFunction).toBeLessThan(MAX_BUNDLE_BYTES);
+  });
+});
