@@ -1,0 +1,15 @@
+/** The vendor simulator: three profiles drawn from the source documents, with injectable faults. */
+export { formatGoDuration, SimulatorBucket } from './bucket';
+export { tokenUsage } from './openai';
+export { ROUTES } from './routes';
+export { startVendorSimulator } from './server';
+export {
+  DEFAULT_LIMITS,
+  SIMULATOR_PROFILES,
+  type SimulatorFaults,
+  type SimulatorLimits,
+  type SimulatorOptions,
+  type SimulatorProfileName,
+  type SimulatorStats,
+  type VendorSimulator,
+} from './types';
