@@ -1,0 +1,324 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type VendorCallResult,
+  VendorClient,
+  type VendorClientOptions,
+  type VendorMeasure,
+} from '../../lambda/vendor';
+import { parseVendorSettings } from '../../lambda/worker-settings';
+import { startVendorSimulator, type VendorSimulator } from '../../local/simulator';
+
+/** The vendor client against the real simulator (a tiny server only for a 408 no profile sends). */
+
+const KEY = 'local-dev-key';
+
+function settingsFor(baseUrl: string) {
+  return parseVendorSettings({
+    name: 'waitwhile',
+    baseUrl,
+    allowedPaths: ['/visits', '/locations'],
+    operations: {
+      createVisit: {
+        method: 'POST',
+        path: '/locations/{locationId}/visits',
+        dimensions: { 'waitwhile#rps': 1 },
+      },
+      getLocation: {
+        method: 'GET',
+        path: '/locations/{locationId}',
+        dimensions: { 'waitwhile#rps': 1 },
+        idempotent: true,
+        cacheSeconds: 30,
+      },
+    },
+    policy: { maxVendorRetries: 2, backoffBaseMs: 200, backoffMaxMs: 5_000 },
+  });
+}
+
+function clientFor(baseUrl: string, overrides: Partial<VendorClientOptions> = {}) {
+  const sleeps: number[] = [];
+  const measures: VendorMeasure[] = [];
+  const client = new VendorClient({
+    settings: settingsFor(baseUrl),
+    apiKey: async () => KEY,
+    random: () => 0.5,
+    // Backoff is recorded, not slept: the tests need no real sleeps.
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    onMeasure: (measure) => measures.push(measure),
+    ...overrides,
+  });
+  return { client, sleeps, measures };
+}
+
+const createVisit = (extra: { idempotencyKey?: string; deadlineMs?: number } = {}) => ({
+  operation: 'createVisit',
+  method: 'POST',
+  path: '/locations/loc-1/visits',
+  body: { name: 'Ada' },
+  deadlineMs: Date.now() + 10_000,
+  ...extra,
+});
+
+const summary = (result: VendorCallResult) => ({
+  class: result.class,
+  status: result.status,
+  attempts: result.attempts,
+  outcomeUnknown: result.outcomeUnknown,
+  cached: result.cached,
+});
+
+describe('VendorClient against the simulator', () => {
+  let simulator: VendorSimulator;
+  beforeAll(async () => {
+    simulator = await startVendorSimulator({
+      profile: 'waitwhile',
+      latencyMs: 1,
+      limits: { requestsPerSecond: 10_000, locationWritesPerSecond: 10_000 },
+    });
+  });
+  afterAll(() => simulator.stop());
+  beforeEach(() => {
+    simulator.reset();
+    simulator.setFaults({});
+  });
+
+  it('sends the key and the idempotency key, and reads the answer', async () => {
+    const { client, measures } = clientFor(simulator.url);
+    const result = await client.call(createVisit({ idempotencyKey: 'msg-1' }));
+    expect(summary(result)).toEqual({
+      class: 'success',
+      status: 201,
+      attempts: 1,
+      outcomeUnknown: false,
+      cached: false,
+    });
+    expect(result.body).toMatchObject({ name: 'Ada', locationId: 'loc-1' });
+    expect(simulator.stats().byIdempotencyKey).toEqual({ 'msg-1': 1 });
+    expect(measures.map((m) => [m.operation, m.class])).toEqual([['createVisit', 'success']]);
+  });
+
+  it('does not repeat a POST without an idempotency key after a 500: its outcome is unknown', async () => {
+    simulator.setFaults({ errorRate: 1 });
+    const { client, sleeps } = clientFor(simulator.url);
+    const result = await client.call(createVisit());
+    expect(summary(result)).toEqual({
+      class: 'transient',
+      status: 500,
+      attempts: 1,
+      outcomeUnknown: true,
+      cached: false,
+    });
+    expect(sleeps).toEqual([]);
+    expect(simulator.stats().calls).toBe(1);
+  });
+
+  it('repeats a POST with an idempotency key after 500s, with full-jitter backoff, within the budget', async () => {
+    simulator.setFaults({ errorRate: 1 });
+    const { client, sleeps, measures } = clientFor(simulator.url);
+    const result = await client.call(createVisit({ idempotencyKey: 'msg-2' }));
+    expect(summary(result)).toEqual({
+      class: 'transient',
+      status: 500,
+      attempts: 3,
+      outcomeUnknown: false,
+      cached: false,
+    });
+    // random 0.5 of min(5000, 200·2^i): 100, then 200.
+    expect(sleeps).toEqual([100, 200]);
+    expect(simulator.stats().calls).toBe(3);
+    expect(measures.map((m) => m.class)).toEqual(['transient', 'transient', 'transient']);
+  });
+
+  it('repeats a dropped GET, but not a dropped POST without a key', async () => {
+    simulator.setFaults({ dropRate: 1 });
+    const { client } = clientFor(simulator.url);
+    const read = await client.call({
+      method: 'GET',
+      path: '/locations/loc-1',
+      deadlineMs: Date.now() + 10_000,
+    });
+    const write = await client.call(createVisit());
+    expect([summary(read), summary(write)]).toEqual([
+      { class: 'transient', status: undefined, attempts: 3, outcomeUnknown: false, cached: false },
+      { class: 'transient', status: undefined, attempts: 1, outcomeUnknown: true, cached: false },
+    ]);
+    expect(write.error).toMatch(/^network error/);
+    expect(write.error).not.toContain(KEY);
+  });
+
+  it('refreshes the key once after a 401 and succeeds with the new one', async () => {
+    const keys: string[] = [];
+    const { client } = clientFor(simulator.url, {
+      apiKey: async () => 'stale-key',
+      refreshApiKey: async () => {
+        keys.push('refreshed');
+        return KEY;
+      },
+    });
+    const result = await client.call(createVisit());
+    expect(summary(result)).toEqual({
+      class: 'success',
+      status: 201,
+      attempts: 2,
+      outcomeUnknown: false,
+      cached: false,
+    });
+    expect(keys).toEqual(['refreshed']);
+  });
+
+  it('refreshes only once: a key that stays wrong is unauthorized', async () => {
+    let refreshes = 0;
+    const { client } = clientFor(simulator.url, {
+      apiKey: async () => 'wrong',
+      refreshApiKey: async () => {
+        refreshes += 1;
+        return 'still-wrong';
+      },
+    });
+    const result = await client.call(createVisit());
+    expect([summary(result), refreshes]).toEqual([
+      { class: 'unauthorized', status: 401, attempts: 2, outcomeUnknown: false, cached: false },
+      1,
+    ]);
+    expect(JSON.stringify(result)).not.toContain('still-wrong');
+  });
+
+  it('aborts a hung POST at the deadline; without a key its outcome is unknown, with one it is safe', async () => {
+    simulator.setFaults({ hangRate: 1 });
+    const { client } = clientFor(simulator.url);
+    const unkeyed = await client.call(createVisit({ deadlineMs: Date.now() + 150 }));
+    const keyed = await client.call(createVisit({ deadlineMs: Date.now() + 150, idempotencyKey: 'msg-3' }));
+    expect([summary(unkeyed), summary(keyed)]).toEqual([
+      { class: 'transient', status: undefined, attempts: 1, outcomeUnknown: true, cached: false },
+      { class: 'transient', status: undefined, attempts: 1, outcomeUnknown: false, cached: false },
+    ]);
+    expect(unkeyed.error).toMatch(/^aborted at the call deadline \(\d+ ms were left\)$/);
+  });
+
+  it('serves a cacheable read from the cache: the hit spends no call', async () => {
+    let nowMs = Date.now();
+    const { client } = clientFor(simulator.url, { clock: () => nowMs });
+    const request = {
+      operation: 'getLocation',
+      method: 'GET',
+      path: '/locations/loc-7',
+      deadlineMs: nowMs + 10_000,
+    };
+    const first = await client.call(request);
+    const second = await client.call(request);
+    const peek = client.cachedResponse(request);
+    nowMs += 30_001;
+    const stale = client.cachedResponse(request);
+    expect([summary(first), summary(second), peek?.cached, stale]).toEqual([
+      { class: 'success', status: 200, attempts: 1, outcomeUnknown: false, cached: false },
+      { class: 'success', status: 200, attempts: 0, outcomeUnknown: false, cached: true },
+      true,
+      undefined,
+    ]);
+    expect(second.body).toEqual(first.body);
+    expect(simulator.stats().calls).toBe(1);
+  });
+
+  it('never caches a write or an operation without cacheSeconds', async () => {
+    const { client } = clientFor(simulator.url);
+    await client.call(createVisit());
+    expect(
+      client.cachedResponse({ operation: 'createVisit', method: 'POST', path: '/locations/loc-1/visits' }),
+    ).toBeUndefined();
+  });
+});
+
+describe('VendorClient and the refusals the worker owns', () => {
+  it('hands a 429 back at once with its Retry-After, without retrying', async () => {
+    const simulator = await startVendorSimulator({
+      profile: 'waitwhile',
+      latencyMs: 0,
+      clock: () => 1_000_000,
+    });
+    try {
+      const { client, sleeps } = clientFor(simulator.url);
+      const results: VendorCallResult[] = [];
+      for (let i = 0; i < 6; i += 1) {
+        results.push(
+          await client.call({ method: 'GET', path: `/locations/loc-${i}`, deadlineMs: Date.now() + 10_000 }),
+        );
+      }
+      expect(results.map((r) => [r.class, r.retryAfterSeconds])).toEqual([
+        ['success', undefined],
+        ['success', undefined],
+        ['success', undefined],
+        ['success', undefined],
+        ['success', undefined],
+        ['rate_limited', 1],
+      ]);
+      expect([sleeps, simulator.stats().calls]).toEqual([[], 6]);
+    } finally {
+      await simulator.stop();
+    }
+  });
+
+  it('hands a 409 "Location too busy" back as busy', async () => {
+    const simulator = await startVendorSimulator({
+      profile: 'waitwhile',
+      latencyMs: 0,
+      clock: () => 1_000_000,
+    });
+    try {
+      const { client } = clientFor(simulator.url);
+      const first = await client.call(createVisit({ idempotencyKey: 'a' }));
+      const second = await client.call(createVisit({ idempotencyKey: 'b' }));
+      expect([summary(first), summary(second), second.body]).toEqual([
+        { class: 'success', status: 201, attempts: 1, outcomeUnknown: false, cached: false },
+        { class: 'busy', status: 409, attempts: 1, outcomeUnknown: false, cached: false },
+        { error: 'Location too busy', locationId: 'loc-1' },
+      ]);
+    } finally {
+      await simulator.stop();
+    }
+  });
+});
+
+describe('VendorClient and faults no simulator profile sends', () => {
+  let server: Server;
+  let url: string;
+  let answers: number[];
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(answers.shift() ?? 200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('repeats a 408 even for a POST without a key: the vendor did not process it', async () => {
+    answers = [408, 201];
+    const { client, sleeps } = clientFor(url);
+    const result = await client.call(createVisit());
+    expect([summary(result), sleeps]).toEqual([
+      { class: 'success', status: 201, attempts: 2, outcomeUnknown: false, cached: false },
+      [100],
+    ]);
+  });
+
+  it('repeats a POST whose connection was refused: it never left', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const { client } = clientFor(`http://127.0.0.1:${port}`);
+    const result = await client.call(createVisit());
+    expect(summary(result)).toEqual({
+      class: 'transient',
+      status: undefined,
+      attempts: 3,
+      outcomeUnknown: false,
+      cached: false,
+    });
+    expect(result.error).toMatch(/^network error ECONNREFUSED: /);
+  });
+});
