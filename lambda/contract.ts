@@ -100,6 +100,15 @@ export const LogEvent = {
   releaseOk: 'release.ok',
   penalizeApplied: 'penalize.applied',
   reconcilerScanComplete: 'reconciler.scan_complete',
+  /** The worker's own events (one per message outcome), beside Sluice's. */
+  messageInvalid: 'message.invalid',
+  messageCompleted: 'message.completed',
+  messageDuplicate: 'message.duplicate',
+  messageRequeued: 'message.requeued',
+  messageDeadLettered: 'message.dead_lettered',
+  messageFailed: 'message.failed',
+  inlineWait: 'message.inline_wait',
+  vendorAnswered: 'vendor.answered',
 } as const;
 
 /** Properties of the bucket-seeding custom resource (lib/ sets them, lambda/handlers/seed-buckets.ts reads them). */

@@ -1,0 +1,102 @@
+import type { WorkMessage } from '../producer/message';
+import type { RateLimitHeaders } from '../vendor/headers';
+import type { VendorSettings } from '../worker-settings';
+
+/**
+ * The dimensions and costs a message acquires, and what the vendor's answer says about them
+ * afterwards (actual token usage, the vendor's own count of what is left).
+ */
+
+/** The message asks for something the configuration cannot price: dead-letter it as invalid. */
+export class MessageCostError extends Error {
+  override readonly name = 'MessageCostError';
+}
+
+/**
+ * A `tokens` dimension by its metric name (`openai#tpm`, `acme#tokens-per-day`): the vendor
+ * settings carry costs, not limit types, and the token estimate must land on the right one.
+ */
+export function isTokenDimension(dimension: string): boolean {
+  const metric = dimension.split('#')[1] ?? '';
+  return /^t(pm|pd|ph)$/i.test(metric) || /token/i.test(metric);
+}
+
+/**
+ * Costs per dimension: the message's own `dimensions` when given, else the operation's
+ * defaults; `{name}` placeholders in dimension names filled from `params`; the token estimate
+ * as the cost of every tokens dimension.
+ */
+export function messageCosts(
+  settings: VendorSettings,
+  message: WorkMessage,
+  operation: string,
+): Record<string, number> {
+  const defaults = settings.operations[operation]?.dimensions;
+  const source = message.dimensions ?? defaults;
+  if (source === undefined || Object.keys(source).length === 0) {
+    throw new MessageCostError(
+      `no dimensions for "${operation}": it is not a configured operation, so the message must give dimensions`,
+    );
+  }
+  const costs: Record<string, number> = {};
+  for (const [template, cost] of Object.entries(source)) {
+    const dimension = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+      const value = message.params?.[name];
+      if (value === undefined || value === '') {
+        throw new MessageCostError(`dimension ${template} needs parameter "${name}" in params`);
+      }
+      if (value.includes('#')) {
+        throw new MessageCostError(
+          `parameter "${name}" is "${value}": a # would change the dimension ${template}`,
+        );
+      }
+      return value;
+    });
+    costs[dimension] =
+      message.tokenEstimate !== undefined && isTokenDimension(dimension) ? message.tokenEstimate : cost;
+  }
+  return costs;
+}
+
+/** `usage.total_tokens` of an OpenAI-style body, when it is a non-negative integer. */
+export function actualTokens(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const usage = (body as { usage?: unknown }).usage;
+  if (typeof usage !== 'object' || usage === null) return undefined;
+  const total = (usage as { total_tokens?: unknown }).total_tokens;
+  return typeof total === 'number' && Number.isInteger(total) && total >= 0 ? total : undefined;
+}
+
+/** Actual usage to settle: the token dimensions that were granted, at the reported total. */
+export function settlement(
+  costs: Readonly<Record<string, number>>,
+  body: unknown,
+): Record<string, number> | undefined {
+  const total = actualTokens(body);
+  if (total === undefined) return undefined;
+  const tokenDimensions = Object.keys(costs).filter(isTokenDimension);
+  if (tokenDimensions.length === 0) return undefined;
+  return Object.fromEntries(tokenDimensions.map((dimension) => [dimension, total]));
+}
+
+/**
+ * The vendor's remaining counts, per dimension: remaining tokens for token dimensions,
+ * remaining requests for the unkeyed time dimensions (a keyed one, like a per-location limit,
+ * is not what the vendor's global header counts). Concurrent dimensions (leased) never.
+ */
+export function resyncTargets(
+  costs: Readonly<Record<string, number>>,
+  leasedDimensions: readonly string[],
+  rateLimit: RateLimitHeaders,
+): [dimension: string, remaining: number][] {
+  const targets: [string, number][] = [];
+  for (const dimension of Object.keys(costs)) {
+    if (leasedDimensions.includes(dimension)) continue;
+    if (isTokenDimension(dimension)) {
+      if (rateLimit.remainingTokens !== undefined) targets.push([dimension, rateLimit.remainingTokens]);
+    } else if (dimension.split('#').length === 2 && rateLimit.remainingRequests !== undefined) {
+      targets.push([dimension, rateLimit.remainingRequests]);
+    }
+  }
+  return targets;
+}

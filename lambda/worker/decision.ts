@@ -1,0 +1,182 @@
+import { DeadLetterReason, MAX_DELAY_SECONDS } from '../contract';
+import { PenaltyFactor } from '../sluice/types';
+import { backoffDelayMs } from '../vendor/backoff';
+import type { ResponseClass } from '../vendor/classify';
+import type { WorkerPolicy } from '../worker-settings';
+
+/**
+ * The worker's decision tree (DESIGN §5) as pure functions: the orchestrator hands in what
+ * happened and the clock reading; these answer what to do next. No I/O, no clock, no
+ * randomness of their own, so every branch is a row of a table test.
+ */
+
+export type NextAction =
+  /** Sleep inside the invocation, then acquire again. */
+  | { readonly kind: 'sleep'; readonly ms: number }
+  /** Send a copy with this delay and acknowledge the original. */
+  | {
+      readonly kind: 'requeue';
+      readonly delaySeconds: number;
+      readonly baseDelaySeconds: number;
+      readonly why: string;
+    }
+  | { readonly kind: 'dead_letter'; readonly reason: DeadLetterReason; readonly detail: string }
+  | { readonly kind: 'done' };
+
+/** What the orchestrator knows about the message when it must decide. */
+export interface DecisionContext {
+  readonly nowMs: number;
+  /** The slot deadline (see deadline.ts): nothing may run past it. */
+  readonly deadlineMs: number;
+  /** The attempt this delivery is (0 for the producer's send). */
+  readonly attempt: number;
+  readonly firstSeenAtMs: number;
+  /** Whether this delivery already slept inline once (the tree allows one inline retry). */
+  readonly inlineUsed: boolean;
+  readonly inlineThresholdSeconds: number;
+  readonly policy: WorkerPolicy;
+  readonly random: () => number;
+}
+
+/**
+ * `DelaySeconds = min(floor(wait) + 1, 900)`: the + 1 makes sure the bucket has refilled when
+ * the copy becomes visible. Then full jitter, an integer in [0, requeueJitterSeconds], so
+ * messages waiting on one bucket do not all come back in the same second; still ≤ 900.
+ * A wait longer than 900 s is chained: the copy re-evaluates when it arrives.
+ */
+export function requeueDelay(
+  waitSeconds: number,
+  jitterSeconds: number,
+  random: () => number,
+): { readonly baseDelaySeconds: number; readonly delaySeconds: number } {
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
+    throw new RangeError(`requeue wait ${waitSeconds} s must be a finite number of seconds ≥ 0`);
+  }
+  const baseDelaySeconds = Math.min(Math.floor(waitSeconds) + 1, MAX_DELAY_SECONDS);
+  const share = Math.min(Math.max(random(), 0), 0.999_999);
+  const jitter = Math.floor(share * (jitterSeconds + 1));
+  return { baseDelaySeconds, delaySeconds: Math.min(baseDelaySeconds + jitter, MAX_DELAY_SECONDS) };
+}
+
+/** Requeue, unless the copy would go past the attempt or age limit: then the DLQ, with the reason. */
+export function requeueOrDeadLetter(waitSeconds: number, why: string, context: DecisionContext): NextAction {
+  const nextAttempt = context.attempt + 1;
+  if (nextAttempt > context.policy.maxAttempts) {
+    return {
+      kind: 'dead_letter',
+      reason: DeadLetterReason.maxAttempts,
+      detail: `attempt ${nextAttempt} would exceed maxAttempts ${context.policy.maxAttempts} (${why})`,
+    };
+  }
+  const ageSeconds = (context.nowMs - context.firstSeenAtMs) / 1000;
+  if (ageSeconds >= context.policy.maxAgeSeconds) {
+    return {
+      kind: 'dead_letter',
+      reason: DeadLetterReason.maxAge,
+      detail: `age ${Math.floor(ageSeconds)} s reached maxAgeSeconds ${context.policy.maxAgeSeconds} (${why})`,
+    };
+  }
+  const delay = requeueDelay(waitSeconds, context.policy.requeueJitterSeconds, context.random);
+  return { kind: 'requeue', ...delay, why };
+}
+
+/** A wait is slept inline only once, only when short, and only when it ends before the deadline. */
+function inlineOrRequeue(waitSeconds: number, why: string, context: DecisionContext): NextAction {
+  const ms = Math.ceil(waitSeconds * 1000);
+  const fits = context.nowMs + ms < context.deadlineMs;
+  if (!context.inlineUsed && waitSeconds <= context.inlineThresholdSeconds && fits) {
+    return { kind: 'sleep', ms };
+  }
+  return requeueOrDeadLetter(waitSeconds, why, context);
+}
+
+/** Sluice answered RetryIn: sleep and try once more if short, else requeue after the wait. */
+export function decideOnRetryIn(
+  waitSeconds: number,
+  dimension: string,
+  context: DecisionContext,
+): NextAction {
+  return inlineOrRequeue(waitSeconds, `capacity: ${dimension} needs ${waitSeconds} s`, context);
+}
+
+/**
+ * After a vendor 429: the factor for `penalize`. A long Retry-After says the vendor is far
+ * over (0.3); a second 429 inside the window says the first penalty was not enough (0.5).
+ */
+export function penaltyFactor(
+  retryAfterSeconds: number | undefined,
+  lastRateLimitAtMs: number | undefined,
+  nowMs: number,
+  policy: WorkerPolicy,
+): number {
+  if (retryAfterSeconds !== undefined && retryAfterSeconds > policy.longRetryAfterSeconds) {
+    return PenaltyFactor.longRetryAfter;
+  }
+  if (
+    lastRateLimitAtMs !== undefined &&
+    nowMs - lastRateLimitAtMs <= policy.repeated429WindowSeconds * 1000
+  ) {
+    return PenaltyFactor.repeatedRateLimit;
+  }
+  return PenaltyFactor.firstRateLimit;
+}
+
+/** What the vendor's answer means for the message (the penalty itself is the orchestrator's). */
+export interface VendorAnswer {
+  readonly class: ResponseClass;
+  readonly status?: number;
+  readonly retryAfterSeconds?: number;
+  readonly outcomeUnknown: boolean;
+  /** The operation is safe to repeat after an unknown outcome (idempotent, or honours the key). */
+  readonly idempotent: boolean;
+  /** Times this delivery met `busy` so far, for the backoff exponent. */
+  readonly busyCount: number;
+  readonly error?: string;
+}
+
+export function decideOnVendorAnswer(answer: VendorAnswer, context: DecisionContext): NextAction {
+  const status = answer.status === undefined ? (answer.error ?? 'no answer') : `HTTP ${answer.status}`;
+  switch (answer.class) {
+    case 'success':
+      return { kind: 'done' };
+    case 'rate_limited':
+      // The next acquire sees the penalized bucket: sleeping Retry-After and acquiring again
+      // waits max(Retry-After, bucket wait) in all.
+      return inlineOrRequeue(answer.retryAfterSeconds ?? 0, `vendor ${status} rate limited`, context);
+    case 'busy': {
+      const backoffMs = backoffDelayMs(
+        answer.busyCount,
+        { baseMs: context.policy.backoffBaseMs, maxMs: context.policy.backoffMaxMs },
+        context.random,
+      );
+      const waitSeconds = Math.max(answer.retryAfterSeconds ?? 0, backoffMs / 1000);
+      return inlineOrRequeue(waitSeconds, `vendor ${status} busy`, context);
+    }
+    case 'transient':
+      if (answer.outcomeUnknown && !answer.idempotent) {
+        return {
+          kind: 'dead_letter',
+          reason: DeadLetterReason.unknownOutcome,
+          detail: `${status}: the request may have reached the vendor and is not safe to repeat`,
+        };
+      }
+      // The vendor client already retried within its budget; come back later rather than spin.
+      return requeueOrDeadLetter(
+        backoffDelayMs(context.attempt, { baseMs: 1000, maxMs: 60_000 }, context.random) / 1000,
+        `vendor ${status} transient`,
+        context,
+      );
+    case 'unauthorized':
+      return {
+        kind: 'dead_letter',
+        reason: DeadLetterReason.vendorUnauthorized,
+        detail: `vendor answered ${status}`,
+      };
+    case 'rejected':
+      return {
+        kind: 'dead_letter',
+        reason: DeadLetterReason.vendorRejected,
+        detail: `vendor answered ${status}`,
+      };
+  }
+}

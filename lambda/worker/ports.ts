@@ -1,0 +1,43 @@
+import type { AcquireResult } from '../sluice/types';
+import type { VendorCall, VendorCallResult } from '../vendor/client';
+import type { VendorSettings } from '../worker-settings';
+import type { IdempotencyStore } from './idempotency';
+import type { WorkQueues } from './queues';
+import type { WorkerTelemetry } from './telemetry';
+
+/**
+ * What the worker needs from its collaborators, as narrow interfaces: the SDK's
+ * `SluiceClient` and the vendor's `VendorClient` fit them as they are, and tests or the
+ * local stack can hand in the same real classes wired to local servers.
+ */
+export interface SluicePort {
+  acquire(request: Readonly<Record<string, number>>): Promise<AcquireResult>;
+  penalize(dimension: string, factor: number): Promise<unknown>;
+  /** Sets the bucket to what the vendor says is left (x-ratelimit-remaining-*). */
+  resync(dimension: string, remainingUnits: number): Promise<unknown>;
+}
+
+export interface VendorPort {
+  call(request: VendorCall): Promise<VendorCallResult>;
+  /** A fresh cached answer for a cacheable read: the worker then skips acquire. */
+  cachedResponse(request: Pick<VendorCall, 'operation' | 'method' | 'path'>): VendorCallResult | undefined;
+}
+
+export interface WorkerDependencies {
+  readonly settings: VendorSettings;
+  readonly sluice: SluicePort;
+  readonly vendor: VendorPort;
+  readonly queues: WorkQueues;
+  readonly idempotency: IdempotencyStore;
+  readonly telemetry: WorkerTelemetry;
+  /** The configured Lambda timeout: the slot deadline never reaches past it minus the margin. */
+  readonly lambdaTimeoutSeconds: number;
+  /** @default settings.policy.inlineRetryThresholdSeconds (the CDK sets SLUICE_INLINE_RETRY_THRESHOLD to the same value) */
+  readonly inlineRetryThresholdSeconds?: number;
+  /** @default Date.now */
+  readonly clock?: () => number;
+  /** @default Math.random */
+  readonly random?: () => number;
+  /** @default a real timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+}

@@ -1,0 +1,145 @@
+import type { SQSRecord } from 'aws-lambda';
+import { DeadLetterReason, LogEvent, Metric, MetricDimension, SLOT_MARGIN_SECONDS } from '../contract';
+import { parseMessage } from '../producer/message';
+import { isVendorRequestError, resolveRequest } from '../vendor/request';
+import { type Delivery, readDelivery } from './attributes';
+import { MessageCostError, messageCosts } from './costs';
+import { slotDeadlineMs } from './deadline';
+import { type NextAction, requeueOrDeadLetter } from './decision';
+import { type Attempt, runAttempts } from './run-attempts';
+import { context, type PreparedMessage, type WorkerRuntime } from './runtime';
+
+/** How one message ended in this invocation. Every one is final for this delivery: it is acknowledged. */
+export type MessageOutcome = 'completed' | 'duplicate' | 'requeued' | 'dead_lettered';
+
+/**
+ * One SQS record through the decision tree. Expected outcomes (invalid, duplicate, capacity,
+ * vendor refusals) are values; only surprises (a store or queue that failed) throw, and the
+ * handler reports those as batch item failures so SQS delivers the message again.
+ */
+export async function processRecord(
+  record: SQSRecord,
+  remainingTimeMs: number,
+  runtime: WorkerRuntime,
+): Promise<MessageOutcome> {
+  const nowMs = runtime.clock();
+  const delivery = readDelivery(record, nowMs);
+  const deadlineMs = slotDeadlineMs(nowMs, remainingTimeMs, runtime.lambdaTimeoutSeconds);
+  const prepared = prepare(record, delivery, deadlineMs, runtime);
+  if (typeof prepared === 'string') {
+    runtime.telemetry.warn(LogEvent.messageInvalid, { message_id: record.messageId, detail: prepared });
+    return apply(
+      { kind: 'dead_letter', reason: DeadLetterReason.invalidMessage, detail: prepared },
+      record,
+      delivery,
+      runtime,
+    );
+  }
+  const claim = await runtime.idempotency.begin(
+    prepared.message.id,
+    nowMs,
+    deadlineMs + SLOT_MARGIN_SECONDS * 1000,
+  );
+  if (claim.state === 'completed') {
+    runtime.telemetry.count(Metric.duplicatesSkipped);
+    runtime.telemetry.info(LogEvent.messageDuplicate, {
+      id: prepared.message.id,
+      message_id: record.messageId,
+    });
+    return 'duplicate';
+  }
+  if (claim.state === 'in_progress') {
+    // Another delivery of the same id holds a live claim: come back after it has ended either way.
+    const waitSeconds = Math.max(0, (claim.expiresAtMs - nowMs) / 1000);
+    return apply(
+      requeueOrDeadLetter(waitSeconds, 'same id in progress elsewhere', context(prepared, runtime, false)),
+      record,
+      delivery,
+      runtime,
+    );
+  }
+  let outcome: MessageOutcome | undefined;
+  try {
+    const attempt = await runAttempts(prepared, runtime);
+    outcome = await finish(attempt, prepared, runtime);
+    return outcome;
+  } finally {
+    // Anything but a completion gives the claim back, so the requeued copy or a redelivery starts at once.
+    if (outcome !== 'completed') await runtime.idempotency.abandon(prepared.message.id, claim.owner);
+  }
+}
+
+function prepare(
+  record: SQSRecord,
+  delivery: Delivery,
+  deadlineMs: number,
+  runtime: WorkerRuntime,
+): PreparedMessage | string {
+  const parsed = parseMessage(record.body);
+  if (!parsed.ok) return parsed.reason;
+  try {
+    const request = resolveRequest(runtime.settings, parsed.message);
+    const costs = messageCosts(runtime.settings, parsed.message, request.operation);
+    return { record, message: parsed.message, request, costs, delivery, deadlineMs };
+  } catch (error) {
+    if (isVendorRequestError(error) || error instanceof MessageCostError) return error.message;
+    throw error;
+  }
+}
+
+async function finish(
+  attempt: Attempt,
+  prepared: PreparedMessage,
+  runtime: WorkerRuntime,
+): Promise<MessageOutcome> {
+  if (attempt.action.kind !== 'done')
+    return apply(attempt.action, prepared.record, prepared.delivery, runtime);
+  const nowMs = runtime.clock();
+  await runtime.idempotency.complete(prepared.message.id, nowMs);
+  const ageSeconds = (nowMs - prepared.delivery.firstSeenAtMs) / 1000;
+  runtime.telemetry.count(Metric.completed);
+  runtime.telemetry.seconds(Metric.messageAge, ageSeconds);
+  runtime.telemetry.info(LogEvent.messageCompleted, {
+    id: prepared.message.id,
+    operation: prepared.request.operation,
+    attempt: prepared.delivery.attempt,
+    age_seconds: ageSeconds,
+    cached: attempt.cached,
+  });
+  return 'completed';
+}
+
+/** Carries out a requeue or a dead-letter; the original delivery is then acknowledged. */
+export async function apply(
+  action: NextAction,
+  record: SQSRecord,
+  delivery: Delivery,
+  runtime: WorkerRuntime,
+): Promise<MessageOutcome> {
+  const { telemetry } = runtime;
+  if (action.kind === 'requeue') {
+    const next = { attempt: delivery.attempt + 1, firstSeenAtMs: delivery.firstSeenAtMs };
+    await runtime.queues.requeue(record.body, next, action.delaySeconds);
+    telemetry.count(Metric.requeues);
+    telemetry.info(LogEvent.messageRequeued, {
+      message_id: record.messageId,
+      attempt: next.attempt,
+      delay_seconds: action.delaySeconds,
+      base_delay_seconds: action.baseDelaySeconds,
+      why: action.why,
+    });
+    return 'requeued';
+  }
+  if (action.kind === 'dead_letter') {
+    await runtime.queues.deadLetter(record.body, delivery, action.reason, action.detail);
+    telemetry.count(Metric.deadLettered, 1, { name: MetricDimension.reason, value: action.reason });
+    telemetry.warn(LogEvent.messageDeadLettered, {
+      message_id: record.messageId,
+      reason: action.reason,
+      detail: action.detail,
+      attempt: delivery.attempt,
+    });
+    return 'dead_lettered';
+  }
+  throw new Error(`apply() got action "${action.kind}": only requeue and dead_letter end a delivery here`);
+}

@@ -1,0 +1,168 @@
+import { LogEvent, Metric, MetricDimension } from '../contract';
+import type { Granted } from '../sluice/types';
+import type { VendorCallResult } from '../vendor/client';
+import { resyncTargets, settlement } from './costs';
+import {
+  decideOnRetryIn,
+  decideOnVendorAnswer,
+  type NextAction,
+  penaltyFactor,
+  requeueOrDeadLetter,
+} from './decision';
+import { context, type PreparedMessage, type WorkerRuntime } from './runtime';
+
+/** The action that ends this delivery (never `sleep`: sleeps happen inside the loop). */
+export interface Attempt {
+  readonly action: Exclude<NextAction, { kind: 'sleep' }>;
+  /** The answer came from the read cache: no quota spent. */
+  readonly cached: boolean;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Acquire, call, react; at most one inline sleep per delivery, so a delivery makes at most
+ * two vendor calls (besides the vendor client's own safe retries) and always ends in time.
+ */
+export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRuntime): Promise<Attempt> {
+  const cached = runtime.vendor.cachedResponse(prepared.request);
+  if (cached?.class === 'success') return { action: { kind: 'done' }, cached: true };
+  let inlineUsed = false;
+  let busyCount = 0;
+  for (;;) {
+    if (runtime.clock() >= prepared.deadlineMs) {
+      const action = requeueOrDeadLetter(
+        0,
+        'no time left in this invocation',
+        context(prepared, runtime, inlineUsed),
+      );
+      return { action: endAction(action), cached: false };
+    }
+    const startedMs = runtime.clock();
+    const acquired = await runtime.sluice.acquire(prepared.costs);
+    runtime.telemetry.milliseconds(Metric.acquireLatency, runtime.clock() - startedMs);
+    let action: NextAction;
+    if (acquired.outcome === 'RetryIn') {
+      runtime.telemetry.count(Metric.retryIns);
+      action = decideOnRetryIn(
+        acquired.waitSeconds,
+        acquired.dimension,
+        context(prepared, runtime, inlineUsed),
+      );
+    } else {
+      runtime.telemetry.count(Metric.grants);
+      const answer = await callVendor(acquired, prepared, runtime);
+      if (answer.class === 'busy') busyCount += 1;
+      action = decideOnVendorAnswer(
+        {
+          class: answer.class,
+          status: answer.status,
+          retryAfterSeconds: answer.retryAfterSeconds,
+          outcomeUnknown: answer.outcomeUnknown,
+          idempotent: isIdempotent(prepared, runtime),
+          busyCount: busyCount - 1,
+          error: answer.error,
+        },
+        context(prepared, runtime, inlineUsed),
+      );
+    }
+    if (action.kind !== 'sleep') return { action: endAction(action), cached: false };
+    runtime.telemetry.count(Metric.inlineWaits);
+    runtime.telemetry.info(LogEvent.inlineWait, { id: prepared.message.id, wait_ms: action.ms });
+    await runtime.sleep(action.ms);
+    inlineUsed = true;
+  }
+}
+
+function endAction(action: NextAction): Attempt['action'] {
+  if (action.kind === 'sleep') throw new Error('a sleep cannot end a delivery');
+  return action;
+}
+
+function isIdempotent(prepared: PreparedMessage, runtime: WorkerRuntime): boolean {
+  if (SAFE_METHODS.has(prepared.request.method)) return true;
+  return runtime.settings.operations[prepared.request.operation]?.idempotent === true;
+}
+
+/** The vendor call with the slot deadline; `release()` always runs, whatever the call did. */
+async function callVendor(
+  grant: Granted,
+  prepared: PreparedMessage,
+  runtime: WorkerRuntime,
+): Promise<VendorCallResult> {
+  let answer: VendorCallResult;
+  try {
+    answer = await runtime.vendor.call({
+      operation: prepared.request.operation,
+      method: prepared.request.method,
+      path: prepared.request.path,
+      body: prepared.message.body,
+      idempotencyKey: prepared.message.id,
+      deadlineMs: prepared.deadlineMs,
+    });
+  } finally {
+    await bestEffort(runtime, 'release', () => grant.release());
+  }
+  const { telemetry } = runtime;
+  telemetry.count(Metric.vendorCalls, 1, { name: MetricDimension.responseClass, value: answer.class });
+  telemetry.milliseconds(Metric.vendorLatency, answer.latencyMs);
+  telemetry.info(LogEvent.vendorAnswered, {
+    id: prepared.message.id,
+    operation: prepared.request.operation,
+    class: answer.class,
+    status: answer.status,
+    attempts: answer.attempts,
+    latency_ms: answer.latencyMs,
+  });
+  if (answer.class === 'success') await afterSuccess(grant, answer, runtime);
+  if (answer.class === 'rate_limited') await afterRateLimit(grant, answer, runtime);
+  return answer;
+}
+
+/** Actual token usage settles the estimate; the vendor's remaining counts resynchronise the buckets. */
+async function afterSuccess(grant: Granted, answer: VendorCallResult, runtime: WorkerRuntime): Promise<void> {
+  const actual = settlement(grant.costs, answer.body);
+  if (actual) await bestEffort(runtime, 'settle', () => grant.settle(actual));
+  const leased = grant.leases.map((lease) => lease.dimension);
+  for (const [dimension, remaining] of resyncTargets(grant.costs, leased, answer.rateLimit)) {
+    await bestEffort(runtime, 'resync', () => runtime.sluice.resync(dimension, remaining));
+  }
+}
+
+/**
+ * A 429 after a grant: the vendor has less than the bucket believes. Penalize every time
+ * dimension of the call (a concurrent one has no rate to lower) so every worker sees it.
+ */
+async function afterRateLimit(
+  grant: Granted,
+  answer: VendorCallResult,
+  runtime: WorkerRuntime,
+): Promise<void> {
+  runtime.telemetry.count(Metric.vendor429AfterGrant);
+  const nowMs = runtime.clock();
+  const leased = new Set(grant.leases.map((lease) => lease.dimension));
+  for (const dimension of Object.keys(grant.costs).filter((name) => !leased.has(name))) {
+    const factor = penaltyFactor(
+      answer.retryAfterSeconds,
+      runtime.lastRateLimitAtMs.get(dimension),
+      nowMs,
+      runtime.settings.policy,
+    );
+    runtime.lastRateLimitAtMs.set(dimension, nowMs);
+    await bestEffort(runtime, 'penalize', () => runtime.sluice.penalize(dimension, factor));
+    runtime.telemetry.count(Metric.penalties);
+  }
+}
+
+/**
+ * Release, settle, resync and penalize must not turn a finished vendor call into a failed
+ * message (its redelivery would call the vendor again): a failure is logged, and the
+ * reconciler (release) or refill (the others) repairs the bucket.
+ */
+async function bestEffort(runtime: WorkerRuntime, what: string, step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    runtime.telemetry.warn(LogEvent.messageFailed, { step: what, error: (error as Error).message });
+  }
+}

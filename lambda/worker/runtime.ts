@@ -1,0 +1,39 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { WorkMessage } from '../producer/message';
+import type { ResolvedRequest } from '../vendor/request';
+import type { Delivery } from './attributes';
+import type { DecisionContext } from './decision';
+import type { WorkerDependencies } from './ports';
+
+/** The dependencies with defaults filled, plus the warm environment's memory of recent 429s. */
+export interface WorkerRuntime extends Required<WorkerDependencies> {
+  /** Last vendor 429 per dimension, kept while the Lambda environment is warm (0.5 on a repeat). */
+  readonly lastRateLimitAtMs: Map<string, number>;
+}
+
+/** A message the worker can act on: validated, its request resolved and priced. */
+export interface PreparedMessage {
+  readonly record: SQSRecord;
+  readonly message: WorkMessage;
+  readonly request: ResolvedRequest;
+  readonly costs: Record<string, number>;
+  readonly delivery: Delivery;
+  readonly deadlineMs: number;
+}
+
+export function context(
+  prepared: PreparedMessage,
+  runtime: WorkerRuntime,
+  inlineUsed: boolean,
+): DecisionContext {
+  return {
+    nowMs: runtime.clock(),
+    deadlineMs: prepared.deadlineMs,
+    attempt: prepared.delivery.attempt,
+    firstSeenAtMs: prepared.delivery.firstSeenAtMs,
+    inlineUsed,
+    inlineThresholdSeconds: runtime.inlineRetryThresholdSeconds,
+    policy: runtime.settings.policy,
+    random: runtime.random,
+  };
+}

@@ -1,0 +1,45 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricName } from '../contract';
+
+/**
+ * What the worker reports, behind one small interface: the handler wires Powertools Logger
+ * and Metrics (EMF), tests record. A message id may appear in a log line, never as a metric
+ * dimension (each value would be a new, billed metric).
+ */
+export interface WorkerTelemetry {
+  count(
+    metric: MetricName,
+    value?: number,
+    dimension?: { readonly name: string; readonly value: string },
+  ): void;
+  milliseconds(metric: MetricName, value: number): void;
+  seconds(metric: MetricName, value: number): void;
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+  /** Publishes the metrics gathered during one invocation. */
+  flush(): void;
+}
+
+export function powertoolsTelemetry(logger: Logger, metrics: Metrics): WorkerTelemetry {
+  const add = (metric: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number) =>
+    metrics.addMetric(metric, unit, value);
+  return {
+    count(metric, value = 1, dimension) {
+      if (dimension === undefined) return void add(metric, MetricUnit.Count, value);
+      // A per-value dimension (response class, reason) must not leak onto the other metrics.
+      const single = metrics.singleMetric();
+      single.addDimension(dimension.name, dimension.value);
+      single.addMetric(metric, MetricUnit.Count, value);
+    },
+    milliseconds: (metric, value) => add(metric, MetricUnit.Milliseconds, value),
+    seconds: (metric, value) => add(metric, MetricUnit.Seconds, value),
+    info: (event, fields) => logger.info(event, { event, ...fields }),
+    warn: (event, fields) => logger.warn(event, { event, ...fields }),
+    error: (event, fields) => logger.error(event, { event, ...fields }),
+    flush: () => {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    },
+  };
+}
