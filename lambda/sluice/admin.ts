@@ -1,0 +1,152 @@
+import { LogEvent } from '../contract';
+import {
+  fullBucket,
+  penalize as penalizeBucket,
+  redefine,
+  refill,
+  resync as resyncBucket,
+} from './bucket-math';
+import { bucketOf, itemFor, type SluiceContext, unknownDimension } from './context';
+import { type DimensionAddress, definitionState, parseDimension } from './dimensions';
+import { SluiceInputError } from './errors';
+import { type BucketDefinitionState, type BucketItem, type BucketState, MILLI } from './model';
+import { mutateItem } from './mutate';
+import type { BucketDefinition, BucketSnapshot, PenaltyResult } from './types';
+
+export async function penalize(ctx: SluiceContext, dimension: string, factor = 0.8): Promise<PenaltyResult> {
+  if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) {
+    throw new SluiceInputError(`penalize factor for ${dimension} must be in (0, 1] (got ${factor})`);
+  }
+  const address = parseDimension(dimension);
+  const { item } = await itemFor(ctx, address);
+  if (bucketOf(item, address).limitType === 'concurrent') {
+    throw new SluiceInputError(
+      `penalize does not apply to ${dimension}: it is a concurrent bucket (it has no refill to heal it)`,
+    );
+  }
+  const result = await mutateItem(ctx, address.pk, (current, nowMs) => {
+    const before = refill(current ? bucketOf(current, address) : bucketOf(item, address), nowMs);
+    const after = penalizeBucket(before, factor);
+    const result: PenaltyResult = {
+      dimension,
+      factor,
+      tokensBefore: before.tokensMilli / MILLI,
+      tokensAfter: after.tokensMilli / MILLI,
+    };
+    return { write: { buckets: { [address.metric]: after } }, result };
+  });
+  ctx.logger.info(LogEvent.penalizeApplied, {
+    dimension,
+    factor,
+    tokens_before: result.tokensBefore,
+    tokens_after: result.tokensAfter,
+  });
+  return result;
+}
+
+/** The vendor's `x-ratelimit-remaining`: tokens drop to at most that, never rise. */
+export async function resync(ctx: SluiceContext, dimension: string, remainingUnits: number): Promise<void> {
+  if (typeof remainingUnits !== 'number' || !Number.isFinite(remainingUnits) || remainingUnits < 0) {
+    throw new SluiceInputError(`resync of ${dimension} needs remaining units >= 0 (got ${remainingUnits})`);
+  }
+  const address = parseDimension(dimension);
+  const { item } = await itemFor(ctx, address);
+  if (bucketOf(item, address).limitType === 'concurrent') {
+    throw new SluiceInputError(`resync does not apply to ${dimension}: it is a concurrent bucket`);
+  }
+  const remainingMilli = Math.floor(remainingUnits * MILLI);
+  await mutateItem(ctx, address.pk, (current, nowMs) => {
+    const before = refill(bucketOf(current ?? item, address), nowMs);
+    const after = resyncBucket(before, remainingMilli);
+    return after === before
+      ? { result: undefined }
+      : { write: { buckets: { [address.metric]: after } }, result: undefined };
+  });
+}
+
+export async function snapshot(ctx: SluiceContext, dimension: string): Promise<BucketSnapshot> {
+  const address = parseDimension(dimension);
+  await itemFor(ctx, address);
+  const item = await ctx.cache.refresh(address.pk);
+  if (!item) throw unknownDimension(address);
+  const bucket = refill(bucketOf(item, address), ctx.clock());
+  return {
+    dimension,
+    limitType: bucket.limitType,
+    capacity: bucket.capacityMilli / MILLI,
+    refillPerSecond: bucket.refillMilliPerSec / MILLI,
+    tokens: (bucket.tokensMilli - bucket.debtMilli) / MILLI,
+    debt: bucket.debtMilli / MILLI,
+    leases: Object.keys(bucket.leases).length,
+  };
+}
+
+/**
+ * Definitions change, live state stays. Unkeyed dimensions update `buckets.<m>` of the vendor
+ * item; keyed ones update `templates.<m>` and then every existing key item of that dimension
+ * (found by a scan: upserts run at deploy time, not on the hot path).
+ */
+export async function upsertBuckets(
+  ctx: SluiceContext,
+  definitions: readonly BucketDefinition[],
+): Promise<void> {
+  const parsed = definitions.map((d) => ({
+    address: parseDimension(d.dimension, true),
+    state: definitionState(d),
+  }));
+  const byPk = new Map<string, { address: DimensionAddress; state: BucketDefinitionState }[]>();
+  for (const entry of parsed) byPk.set(entry.address.pk, [...(byPk.get(entry.address.pk) ?? []), entry]);
+  for (const [pk, entries] of byPk) {
+    await mutateItem(
+      ctx,
+      pk,
+      (item, nowMs) => {
+        const buckets: Record<string, BucketState> = {};
+        const templates: Record<string, BucketDefinitionState> = {};
+        for (const { address, state } of entries) {
+          if (address.key === '*') templates[address.metric] = state;
+          else {
+            const existing = item?.buckets[address.metric];
+            buckets[address.metric] = existing
+              ? redefine(refill(existing, nowMs), state)
+              : fullBucket(state, nowMs);
+          }
+        }
+        if (!item) return { create: { pk, version: 1, buckets, templates }, result: undefined };
+        return { write: { buckets, templates }, result: undefined };
+      },
+      { fresh: true },
+    );
+  }
+  const keyed = parsed.filter((p) => p.address.key === '*');
+  if (keyed.length > 0) await redefineKeyInstances(ctx, keyed);
+}
+
+async function redefineKeyInstances(
+  ctx: SluiceContext,
+  keyed: { address: DimensionAddress; state: BucketDefinitionState }[],
+) {
+  let cursor: string | undefined;
+  do {
+    const page = await ctx.store.scan(cursor);
+    for (const item of page.items) {
+      const match = keyed.find((k) => item.pk.startsWith(`${k.address.vendor}#${k.address.metric}#`));
+      if (match) await redefineInstance(ctx, item, match.address.metric, match.state);
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+}
+
+function redefineInstance(
+  ctx: SluiceContext,
+  seen: BucketItem,
+  metric: string,
+  state: BucketDefinitionState,
+) {
+  ctx.cache.remember(seen);
+  return mutateItem(ctx, seen.pk, (item, nowMs) => {
+    const existing = item?.buckets[metric];
+    if (!existing) return { result: undefined };
+    return { write: { buckets: { [metric]: redefine(refill(existing, nowMs), state) } }, result: undefined };
+  });
+}

@@ -1,0 +1,125 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AcquireOptions, acquire } from './acquire';
+import { penalize, resync, snapshot, upsertBuckets } from './admin';
+import type { SluiceSettings } from './config';
+import { ItemCache, type SluiceContext } from './context';
+import { requestedCosts } from './dimensions';
+import { DynamoBucketStore } from './dynamo-store';
+import { createSluiceLogger, type SluiceLogger } from './logger';
+import { reconcile } from './reconcile';
+import { abortableSleep, slot } from './slot';
+import type { BucketStore } from './store';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  BucketDefinition,
+  BucketSnapshot,
+  PenaltyResult,
+  ReconcileReport,
+  SlotHandle,
+  SlotOptions,
+} from './types';
+
+export interface SluiceClientOptions {
+  readonly settings: SluiceSettings;
+  /** @default a client built from the settings with capped retries and request timeouts */
+  readonly dynamodb?: DynamoDBClient;
+  /** @default a DynamoBucketStore on `settings.tableName` */
+  readonly store?: BucketStore;
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly clock?: () => number;
+  /** [0, 1). @default Math.random */
+  readonly random?: () => number;
+  /** @default setTimeout, cut short by the signal */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** @default a Powertools Logger, service `sluice`, level from the settings */
+  readonly logger?: SluiceLogger;
+}
+
+/**
+ * The SDK's AWS client: the default SDK retries (3 attempts with backoff) and no socket
+ * timeout would eat the 5 s between the slot deadline and the Lambda timeout (DESIGN §6).
+ */
+export function buildDynamoDbClient(
+  settings: Pick<SluiceSettings, 'region' | 'endpointUrl'>,
+): DynamoDBClient {
+  return new DynamoDBClient({
+    ...(settings.region ? { region: settings.region } : {}),
+    ...(settings.endpointUrl ? { endpoint: settings.endpointUrl } : {}),
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+  });
+}
+
+export class SluiceClient {
+  private readonly ctx: SluiceContext;
+  private readonly ownedDynamoDb?: DynamoDBClient;
+
+  constructor(options: SluiceClientOptions) {
+    const { settings } = options;
+    let store = options.store;
+    if (!store) {
+      const dynamodb = options.dynamodb ?? buildDynamoDbClient(settings);
+      if (!options.dynamodb) this.ownedDynamoDb = dynamodb;
+      store = new DynamoBucketStore(dynamodb, settings.tableName);
+    }
+    this.ctx = {
+      settings,
+      store,
+      clock: options.clock ?? Date.now,
+      random: options.random ?? Math.random,
+      sleep: options.sleep ?? abortableSleep,
+      logger: options.logger ?? createSluiceLogger(settings.logLevel),
+      cache: new ItemCache(store),
+    };
+  }
+
+  /** One attempt, all-or-nothing over every dimension named: `Granted` or `RetryIn`. */
+  acquire(request: AcquireRequest, options?: AcquireOptions): Promise<AcquireResult> {
+    return acquire(this.ctx, request, options);
+  }
+
+  acquireMany(costs: Readonly<Record<string, number>>, options?: AcquireOptions): Promise<AcquireResult> {
+    return acquire(this.ctx, costs, options);
+  }
+
+  /** Retries acquire with the returned waits; `SlotTimeoutError` at the deadline. */
+  slot(request: AcquireRequest, options?: SlotOptions & AcquireOptions): Promise<SlotHandle> {
+    const dimensions = Object.keys(requestedCosts(request));
+    return slot(this.ctx, dimensions, () => acquire(this.ctx, request, options), options);
+  }
+
+  slotMany(
+    costs: Readonly<Record<string, number>>,
+    options?: SlotOptions & AcquireOptions,
+  ): Promise<SlotHandle> {
+    return this.slot(costs, options);
+  }
+
+  /** After a vendor 429: tokens × factor (0.8 by default), so every worker backs off at once. */
+  penalize(dimension: string, factor?: number): Promise<PenaltyResult> {
+    return penalize(this.ctx, dimension, factor);
+  }
+
+  /** The vendor's remaining count (e.g. `x-ratelimit-remaining-requests`): lowers tokens, never raises them. */
+  resync(dimension: string, remainingUnits: number): Promise<void> {
+    return resync(this.ctx, dimension, remainingUnits);
+  }
+
+  reconcile(): Promise<ReconcileReport> {
+    return reconcile(this.ctx);
+  }
+
+  upsertBuckets(definitions: readonly BucketDefinition[]): Promise<void> {
+    return upsertBuckets(this.ctx, definitions);
+  }
+
+  snapshot(dimension: string): Promise<BucketSnapshot> {
+    return snapshot(this.ctx, dimension);
+  }
+
+  /** Closes the DynamoDB client if this instance built it. */
+  close(): void {
+    this.ownedDynamoDb?.destroy();
+  }
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { SluiceEnv } from '../contract';
+import { SluiceConfigError } from './errors';
+
+export type SluiceLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export interface SluiceSettings {
+  readonly tableName: string;
+  readonly region?: string;
+  /** DynamoDB endpoint (DynamoDB Local); omitted in AWS. */
+  readonly endpointUrl?: string;
+  /** @default 60 */
+  readonly leaseTtlSeconds: number;
+  /** Version-conflict retries of one acquire. @default 3 */
+  readonly maxRetries: number;
+  /** @default 30 */
+  readonly defaultSlotTimeoutSeconds: number;
+  /** @default 5 */
+  readonly inlineRetryThresholdSeconds: number;
+  /** @default 'INFO' */
+  readonly logLevel: SluiceLogLevel;
+}
+
+const positiveSeconds = z.coerce
+  .number()
+  .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
+const nonNegativeInt = z.coerce
+  .number()
+  .refine((n) => Number.isInteger(n) && n >= 0, 'must be a non-negative integer');
+
+// Every field is checked; problems are collected, never the first one alone (STYLE habit 6).
+const schema = z.object({
+  tableName: z.string().min(1, 'is required'),
+  region: z.string().min(1).optional(),
+  endpointUrl: z.url('must be a URL').optional(),
+  leaseTtlSeconds: positiveSeconds.default(60),
+  maxRetries: nonNegativeInt.default(3),
+  defaultSlotTimeoutSeconds: positiveSeconds.default(30),
+  inlineRetryThresholdSeconds: z.coerce
+    .number()
+    .refine((n) => Number.isFinite(n) && n >= 0, 'must be a non-negative number')
+    .default(5),
+  logLevel: z
+    .string()
+    .transform((s) => s.toUpperCase())
+    .pipe(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], 'must be one of DEBUG, INFO, WARN, ERROR'))
+    .default('INFO'),
+});
+
+type Field = keyof SluiceSettings;
+const variableOf: Record<Field, string> = {
+  tableName: SluiceEnv.tableName,
+  region: SluiceEnv.region,
+  endpointUrl: SluiceEnv.endpointUrl,
+  leaseTtlSeconds: SluiceEnv.leaseTtl,
+  maxRetries: SluiceEnv.maxRetries,
+  defaultSlotTimeoutSeconds: SluiceEnv.defaultSlotTimeout,
+  inlineRetryThresholdSeconds: SluiceEnv.inlineRetryThreshold,
+  logLevel: SluiceEnv.logLevel,
+};
+
+function fromEnv(
+  overrides: Partial<SluiceSettings> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): SluiceSettings {
+  const raw: Record<string, unknown> = {};
+  for (const [field, variable] of Object.entries(variableOf)) {
+    const value = env[variable];
+    // An empty variable counts as unset, as CloudFormation often leaves them.
+    if (value !== undefined && value !== '') raw[field] = value;
+  }
+  const input = { ...raw, ...withoutUndefined(overrides) };
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const field = String(issue.path[0]) as Field;
+    const seen = (input as Record<string, unknown>)[field];
+    const source = field in overrides && overrides[field] !== undefined ? field : variableOf[field];
+    const rule = issue.code === 'invalid_type' && seen === undefined ? 'is required' : issue.message;
+    return `${source} ${rule} (got ${seen === undefined ? 'nothing' : JSON.stringify(seen)})`;
+  });
+  throw new SluiceConfigError(`Invalid Sluice configuration: ${problems.join('; ')}`, problems);
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export const SluiceConfig = { fromEnv } as const;

@@ -1,0 +1,99 @@
+import { SluiceInputError } from './errors';
+import { type BucketDefinitionState, MILLI } from './model';
+import type { AcquireRequest, BucketDefinition, Dimension, LimitType } from './types';
+
+/** Where a dimension lives: the item `pk` and the map entry `metric` inside it. */
+export interface DimensionAddress {
+  readonly dimension: Dimension;
+  readonly vendor: string;
+  readonly metric: string;
+  /** Set for a keyed dimension (`v#m#k`): its own item, created from the template on first use. */
+  readonly key?: string;
+  readonly pk: string;
+}
+
+// Vendor and metric become map keys and parts of item keys: keep them to a safe alphabet.
+const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+const KEY = /^[^#\s]{1,512}$/;
+const LIMIT_TYPES: readonly LimitType[] = ['requests', 'tokens', 'concurrent'];
+
+export function parseDimension(dimension: unknown, allowTemplate = false): DimensionAddress {
+  const parts = typeof dimension === 'string' ? dimension.split('#') : [];
+  const [vendor = '', metric = '', key] = parts;
+  const keyOk = key === undefined || (KEY.test(key) && (key !== '*' || allowTemplate));
+  if (parts.length < 2 || parts.length > 3 || !NAME.test(vendor) || !NAME.test(metric) || !keyOk) {
+    throw new SluiceInputError(
+      `dimension ${JSON.stringify(dimension)} is not valid: expected "vendor#metric" or "vendor#metric#key" ` +
+        `(vendor and metric of letters, digits, "_", ".", ":", "-"; a key without "#" or spaces` +
+        `${allowTemplate ? '' : '; "*" only in definitions'})`,
+    );
+  }
+  const d = dimension as string;
+  if (key === undefined) return { dimension: d, vendor, metric, pk: vendor };
+  return { dimension: d, vendor, metric, key, pk: key === '*' ? vendor : d };
+}
+
+/** Normalises the three request forms to `{ dimension: cost | undefined }` (undefined = cost_per_call). */
+export function requestedCosts(request: AcquireRequest): Record<Dimension, number | undefined> {
+  if (typeof request === 'string') return { [request]: undefined };
+  if (Array.isArray(request)) {
+    const names = request as readonly Dimension[];
+    if (names.length === 0)
+      throw new SluiceInputError('acquire needs at least one dimension (got an empty list)');
+    return Object.fromEntries(names.map((name) => [name, undefined]));
+  }
+  const costs = request as Readonly<Record<Dimension, number>>;
+  if (Object.keys(costs).length === 0)
+    throw new SluiceInputError('acquire needs at least one dimension (got {})');
+  return { ...costs };
+}
+
+/** Converts a cost to milli-units, checking the rules of the dimension's limit type. */
+export function costToMilli(dimension: Dimension, cost: number, definition: BucketDefinitionState): number {
+  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
+    throw new SluiceInputError(`cost of ${dimension} must be a finite number >= 0 (got ${cost})`);
+  }
+  if (definition.limitType !== 'tokens' && !Number.isInteger(cost)) {
+    throw new SluiceInputError(
+      `cost of ${dimension} must be a whole number for a ${definition.limitType} bucket (got ${cost})`,
+    );
+  }
+  // Token estimates may be fractional; round up so a grant never takes less than asked.
+  const milli = Math.ceil(cost * MILLI);
+  if (milli > definition.capacityMilli) {
+    throw new SluiceInputError(
+      `cost ${cost} of ${dimension} exceeds its capacity ${definition.capacityMilli / MILLI}: it could never be granted`,
+    );
+  }
+  return milli;
+}
+
+/** Validates a definition and converts it to stored integers. */
+export function definitionState(definition: BucketDefinition): BucketDefinitionState {
+  const { dimension, limitType, capacity, windowSeconds, costPerCall = 1 } = definition;
+  parseDimension(dimension, true);
+  const problems: string[] = [];
+  if (!LIMIT_TYPES.includes(limitType))
+    problems.push(`limitType must be one of ${LIMIT_TYPES.join(', ')} (got ${JSON.stringify(limitType)})`);
+  if (!Number.isInteger(capacity) || capacity <= 0)
+    problems.push(`capacity must be a positive integer (got ${capacity})`);
+  const timed = limitType !== 'concurrent';
+  if (timed && !(typeof windowSeconds === 'number' && Number.isFinite(windowSeconds) && windowSeconds > 0)) {
+    problems.push(`windowSeconds must be a positive number for a ${limitType} bucket (got ${windowSeconds})`);
+  }
+  if (!(Number.isFinite(costPerCall) && costPerCall > 0 && costPerCall <= capacity)) {
+    problems.push(`costPerCall must be > 0 and <= capacity (got ${costPerCall})`);
+  }
+  const capacityMilli = capacity * MILLI;
+  // Rounded down: the stored rate never refills faster than the definition says.
+  const refillMilliPerSec = timed && windowSeconds ? Math.floor(capacityMilli / windowSeconds) : 0;
+  if (problems.length === 0 && timed && refillMilliPerSec < 1) {
+    problems.push(
+      `capacity / windowSeconds must be at least 0.001 units per second (got ${capacity} / ${windowSeconds})`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new SluiceInputError(`bucket definition ${dimension} is not valid: ${problems.join('; ')}`);
+  }
+  return { limitType, capacityMilli, refillMilliPerSec, costPerCall };
+}

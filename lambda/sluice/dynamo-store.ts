@@ -1,0 +1,273 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  type Update,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { TABLE_PARTITION_KEY } from '../contract';
+import { SluiceStoreError } from './errors';
+import { Attr, bucketToRecord, definitionToRecord, itemFromRecord, itemToRecord } from './item-codec';
+import type { BucketItem } from './model';
+import type {
+  BucketStore,
+  BucketWrite,
+  LeaseReturn,
+  LeaseReturnOutcome,
+  ScanPage,
+  TransactOutcome,
+  WriteOutcome,
+} from './store';
+
+/**
+ * The DynamoDB adapter: the only runtime file that speaks DynamoDB. Failed conditions become
+ * `conflict` values built from the item DynamoDB returns with ALL_OLD (no extra read);
+ * throttling and network faults become `SluiceStoreError` once the client's own bounded
+ * retries (maxAttempts, request timeouts: see `buildDynamoDbClient`) are spent.
+ */
+export class DynamoBucketStore implements BucketStore {
+  constructor(
+    private readonly dynamodb: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(pk: string): Promise<BucketItem | undefined> {
+    const out = await this.send(() =>
+      this.dynamodb.send(
+        new GetItemCommand({ TableName: this.tableName, Key: key(pk), ConsistentRead: true }),
+      ),
+    );
+    return out.Item ? decode(out.Item) : undefined;
+  }
+
+  async create(item: BucketItem): Promise<WriteOutcome> {
+    try {
+      await this.send(() =>
+        this.dynamodb.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall(itemToRecord(item), { removeUndefinedValues: true }),
+            // Lets through: no item with this pk. First use of a key races other clients; the loser adopts the winner's item.
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return { ok: true };
+    } catch (error) {
+      return conflictOrThrow(error);
+    }
+  }
+
+  async write(write: BucketWrite): Promise<WriteOutcome> {
+    try {
+      await this.send(() =>
+        this.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            ...versionedUpdate(write),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return { ok: true };
+    } catch (error) {
+      return conflictOrThrow(error);
+    }
+  }
+
+  async writeAll(writes: readonly BucketWrite[]): Promise<TransactOutcome> {
+    const items = writes.map((w) => ({
+      Update: {
+        TableName: this.tableName,
+        ...versionedUpdate(w),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      } as Update,
+    }));
+    try {
+      await this.send(() => this.dynamodb.send(new TransactWriteItemsCommand({ TransactItems: items })));
+      return { ok: true };
+    } catch (error) {
+      const reasons = (
+        error as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }
+      ).CancellationReasons;
+      if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapFailure(error);
+      if (reasons.some((r) => r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded')) {
+        throw new SluiceStoreError(`DynamoDB throttled a transaction on ${this.tableName}`, 'throttled', {
+          cause: error,
+        });
+      }
+      // ConditionalCheckFailed carries the item (ALL_OLD); TransactionConflict (another transaction
+      // in flight on the item) carries none: the caller re-reads those.
+      const current = new Map<string, BucketItem | undefined>();
+      reasons.forEach((reason, i) => {
+        const pk = writes[i]?.pk;
+        if (pk === undefined || !reason.Code || reason.Code === 'None') return;
+        current.set(pk, reason.Item ? decode(reason.Item) : undefined);
+      });
+      return { ok: false, current };
+    }
+  }
+
+  async returnLease(lease: LeaseReturn): Promise<LeaseReturnOutcome> {
+    const names = {
+      '#b': Attr.buckets,
+      '#m': lease.metric,
+      '#tokens': Attr.tokensMilli,
+      '#leases': Attr.leases,
+      '#id': lease.leaseId,
+      '#v': Attr.version,
+    };
+    const values: Record<string, number> = { ':cost': lease.costMilli, ':one': 1 };
+    // Lets through: the lease is still held. A release and a reclaim of one lease race; exactly one
+    // of them finds it, so its capacity comes back exactly once. No clamp is needed: for a concurrent
+    // bucket tokens + live lease costs = capacity, so adding a held lease's cost never passes capacity.
+    let condition = 'attribute_exists(#b.#m.#leases.#id)';
+    if (lease.expiredBeforeMs !== undefined) {
+      // Reclaim only: and only once the lease expired, so a running holder is never reclaimed.
+      condition += ' AND #b.#m.#leases.#id.#exp < :now';
+      Object.assign(names, { '#exp': Attr.expiresAtMs });
+      values[':now'] = lease.expiredBeforeMs;
+    }
+    try {
+      const out = await this.send(() =>
+        this.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: key(lease.pk),
+            UpdateExpression:
+              'SET #b.#m.#tokens = #b.#m.#tokens + :cost REMOVE #b.#m.#leases.#id ADD #v :one',
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: marshall(values),
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return out.Attributes ? { ok: true, item: decode(out.Attributes) } : { ok: false };
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return { ok: false };
+      throw mapFailure(error);
+    }
+  }
+
+  async scan(cursor?: string, limit = 100): Promise<ScanPage> {
+    const out = await this.send(() =>
+      this.dynamodb.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ConsistentRead: true,
+          Limit: limit,
+          ...(cursor === undefined ? {} : { ExclusiveStartKey: key(cursor) }),
+        }),
+      ),
+    );
+    const items = (out.Items ?? []).map(decode);
+    const next = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey)[TABLE_PARTITION_KEY] : undefined;
+    return typeof next === 'string' ? { items, cursor: next } : { items };
+  }
+
+  private async send<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const name = (error as Error).name;
+      // Conditions and transaction cancellations are decided by the callers above.
+      if (
+        name === 'ConditionalCheckFailedException' ||
+        name === 'TransactionCanceledException' ||
+        name === 'TransactionConflictException'
+      )
+        throw error;
+      throw mapFailure(error);
+    }
+  }
+}
+
+/** `SET` whole bucket/template entries and the next version, if the version is still the one seen. */
+function versionedUpdate(write: BucketWrite) {
+  const names: Record<string, string> = { '#v': Attr.version };
+  const values: Record<string, unknown> = {
+    ':seen': write.expectedVersion,
+    ':next': write.expectedVersion + 1,
+  };
+  const sets: string[] = ['#v = :next'];
+  const add = (mapAttr: string, alias: string, entries: Record<string, unknown>) => {
+    names[`#${alias}`] = mapAttr;
+    Object.entries(entries).forEach(([metric, record], i) => {
+      names[`#${alias}${i}`] = metric; // metric names may contain "-": always an attribute name
+      values[`:${alias}${i}`] = record;
+      sets.push(`#${alias}.#${alias}${i} = :${alias}${i}`);
+    });
+  };
+  if (write.buckets)
+    add(
+      Attr.buckets,
+      'b',
+      Object.fromEntries(Object.entries(write.buckets).map(([m, b]) => [m, bucketToRecord(b)])),
+    );
+  if (write.templates)
+    add(
+      Attr.templates,
+      't',
+      Object.fromEntries(Object.entries(write.templates).map(([m, t]) => [m, definitionToRecord(t)])),
+    );
+  return {
+    Key: key(write.pk),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    // Lets through: nobody wrote the item since we read it (every write bumps the version).
+    // A missing item fails too (version absent), so a write never creates a half item.
+    ConditionExpression: '#v = :seen',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+  };
+}
+
+function key(pk: string): Record<string, AttributeValue> {
+  return { [TABLE_PARTITION_KEY]: { S: pk } };
+}
+
+function decode(item: Record<string, AttributeValue>): BucketItem {
+  return itemFromRecord(unmarshall(item));
+}
+
+function conflictOrThrow(error: unknown): WriteOutcome {
+  const name = (error as Error).name;
+  if (name === 'ConditionalCheckFailedException') {
+    const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+    return { ok: false, current: item ? decode(item) : undefined };
+  }
+  // A plain write that meets an in-flight transaction: nothing known about the item, re-read.
+  if (name === 'TransactionConflictException') return { ok: false, current: undefined };
+  throw mapFailure(error);
+}
+
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+/** Throttling and faults without an answer become typed store errors; a client mistake stays as is. */
+export function mapFailure(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name === 'SluiceStoreError') return error;
+  const meta = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
+  if (THROTTLING.has(error.name)) {
+    return new SluiceStoreError(
+      `DynamoDB kept throttling after bounded retries: ${error.name}`,
+      'throttled',
+      { cause: error },
+    );
+  }
+  if (meta.$metadata?.httpStatusCode === undefined || meta.$fault === 'server') {
+    return new SluiceStoreError(`DynamoDB is unavailable: ${error.name}: ${error.message}`, 'unavailable', {
+      cause: error,
+    });
+  }
+  return error;
+}

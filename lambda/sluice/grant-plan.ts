@@ -1,0 +1,79 @@
+import { refill, take } from './bucket-math';
+import type { DimensionAddress } from './dimensions';
+import type { BucketItem, BucketState } from './model';
+import type { BucketWrite } from './store';
+
+/** One dimension of an acquire, its cost resolved. */
+export interface Target {
+  readonly address: DimensionAddress;
+  readonly cost: number;
+  readonly costMilli: number;
+}
+
+export interface PlannedLease {
+  readonly address: DimensionAddress;
+  readonly leaseId: string;
+  readonly costMilli: number;
+  readonly expiresAtMs: number;
+}
+
+export type GrantPlan =
+  | {
+      readonly kind: 'grant';
+      readonly writes: readonly BucketWrite[];
+      readonly leases: readonly PlannedLease[];
+    }
+  | {
+      readonly kind: 'deny';
+      readonly waitMs: number;
+      readonly dimension: string;
+      /** Items whose concurrent bucket said no: a denial there needs fresh state. */
+      readonly concurrentPks: readonly string[];
+    };
+
+/**
+ * Pure: refills every touched bucket to `nowMs` and takes every cost, all or nothing. On a
+ * denial, the wait is the largest over the dimensions that said no (DESIGN §3).
+ */
+export function planGrant(
+  items: ReadonlyMap<string, BucketItem>,
+  targets: readonly Target[],
+  nowMs: number,
+  lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
+): GrantPlan {
+  const touched = new Map<string, Record<string, BucketState>>();
+  const leases: PlannedLease[] = [];
+  let deny: { waitMs: number; dimension: string } | undefined;
+  const concurrentPks = new Set<string>();
+  for (const { address, costMilli } of targets) {
+    const item = items.get(address.pk);
+    const buckets = touched.get(address.pk) ?? {};
+    const current = buckets[address.metric] ?? item?.buckets[address.metric];
+    if (!current) throw new Error(`planGrant: no bucket ${address.dimension} loaded`);
+    const refilled = refill(current, nowMs);
+    const concurrent = refilled.limitType === 'concurrent';
+    const leaseId = lease.idFor(address.dimension);
+    const leaseState = { costMilli, expiresAtMs: lease.expiresAtMs };
+    const result = take(
+      refilled,
+      costMilli,
+      nowMs,
+      concurrent ? { id: leaseId, state: leaseState } : undefined,
+    );
+    if (result.ok) {
+      buckets[address.metric] = result.bucket;
+      touched.set(address.pk, buckets);
+      if (concurrent) leases.push({ address, leaseId, ...leaseState });
+      continue;
+    }
+    if (concurrent) concurrentPks.add(address.pk);
+    if (!deny || result.waitMs > deny.waitMs) deny = { waitMs: result.waitMs, dimension: address.dimension };
+  }
+  if (deny) return { kind: 'deny', ...deny, concurrentPks: [...concurrentPks] };
+  const writes = [...touched].map(([pk, buckets]) => ({
+    pk,
+    expectedVersion: items.get(pk)!.version,
+    buckets,
+  }));
+  return { kind: 'grant', writes, leases };
+}

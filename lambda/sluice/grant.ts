@@ -1,0 +1,103 @@
+import { LogEvent } from '../contract';
+import { refill, settle as settleBucket } from './bucket-math';
+import type { SluiceContext } from './context';
+import { SluiceInputError } from './errors';
+import type { PlannedLease, Target } from './grant-plan';
+import { type BucketState, MILLI } from './model';
+import { mutateItem } from './mutate';
+import type { Dimension, Granted } from './types';
+
+/** Builds the `Granted` value: release returns concurrent leases exactly once; settle adjusts token estimates. */
+export function makeGrant(
+  ctx: SluiceContext,
+  targets: readonly Target[],
+  leases: readonly PlannedLease[],
+  grantedAtMs: number,
+): Granted {
+  let releasing: Promise<void> | undefined;
+  let settling: Promise<void> | undefined;
+  const release = () => {
+    releasing ??= releaseLeases(ctx, leases);
+    return releasing;
+  };
+  const settle = (actual: Readonly<Record<Dimension, number>>) => {
+    if (settling) {
+      return Promise.reject(
+        new SluiceInputError('settle was already called on this grant: usage is recorded once'),
+      );
+    }
+    settling = settleUsage(ctx, targets, actual);
+    return settling;
+  };
+  return {
+    outcome: 'Granted',
+    costs: Object.fromEntries(targets.map((t) => [t.address.dimension, t.cost])),
+    leases: leases.map((l) => ({
+      dimension: l.address.dimension,
+      leaseId: l.leaseId,
+      cost: l.costMilli / MILLI,
+      expiresAtMs: l.expiresAtMs,
+    })),
+    grantedAtMs,
+    release,
+    settle,
+  };
+}
+
+async function releaseLeases(ctx: SluiceContext, leases: readonly PlannedLease[]): Promise<void> {
+  for (const lease of leases) {
+    const outcome = await ctx.store.returnLease({
+      pk: lease.address.pk,
+      metric: lease.address.metric,
+      leaseId: lease.leaseId,
+      costMilli: lease.costMilli,
+    });
+    if (outcome.ok) ctx.cache.remember(outcome.item);
+    // Not found: reconcile already reclaimed it after expiry; its capacity came back then.
+    ctx.logger.info(LogEvent.releaseOk, {
+      dimension: lease.address.dimension,
+      lease_id: lease.leaseId,
+      returned: outcome.ok,
+    });
+  }
+}
+
+async function settleUsage(
+  ctx: SluiceContext,
+  targets: readonly Target[],
+  actual: Readonly<Record<Dimension, number>>,
+) {
+  const byPk = new Map<string, { target: Target; actualMilli: number }[]>();
+  for (const [dimension, used] of Object.entries(actual)) {
+    const target = targets.find((t) => t.address.dimension === dimension);
+    if (!target)
+      throw new SluiceInputError(
+        `settle: ${dimension} was not granted here (granted: ${targets.map((t) => t.address.dimension).join(', ')})`,
+      );
+    if (typeof used !== 'number' || !Number.isFinite(used) || used < 0) {
+      throw new SluiceInputError(
+        `settle: actual usage of ${dimension} must be a finite number >= 0 (got ${used})`,
+      );
+    }
+    const entry = { target, actualMilli: Math.ceil(used * MILLI) };
+    byPk.set(target.address.pk, [...(byPk.get(target.address.pk) ?? []), entry]);
+  }
+  for (const [pk, entries] of byPk) {
+    // One conditional write per item, however many of its dimensions are settled.
+    await mutateItem(ctx, pk, (item, nowMs) => {
+      const buckets: Record<string, BucketState> = {};
+      for (const { target, actualMilli } of entries) {
+        const bucket = item?.buckets[target.address.metric];
+        if (!bucket)
+          throw new SluiceInputError(`settle: bucket ${target.address.dimension} no longer exists`);
+        if (bucket.limitType !== 'tokens') {
+          throw new SluiceInputError(
+            `settle applies to tokens buckets; ${target.address.dimension} is a ${bucket.limitType} bucket`,
+          );
+        }
+        buckets[target.address.metric] = settleBucket(refill(bucket, nowMs), target.costMilli, actualMilli);
+      }
+      return { write: { buckets }, result: undefined };
+    });
+  }
+}

@@ -1,0 +1,23 @@
+/** The Sluice SDK: cooperative token buckets in one DynamoDB table (docs/design.md). */
+
+export type { AcquireOptions } from './acquire';
+export { buildDynamoDbClient, SluiceClient, type SluiceClientOptions } from './client';
+export { SluiceConfig, type SluiceLogLevel, type SluiceSettings } from './config';
+export { DynamoBucketStore } from './dynamo-store';
+export {
+  isSlotTimeoutError,
+  isSluiceConfigError,
+  isSluiceInputError,
+  isSluiceStoreError,
+  SlotTimeoutError,
+  SluiceConfigError,
+  SluiceInputError,
+  SluiceStoreError,
+  type SluiceStoreFailure,
+} from './errors';
+export type { SluiceLogger } from './logger';
+export { MemoryBucketStore } from './memory-store';
+export type { BucketDefinitionState, BucketItem, BucketState } from './model';
+export type { BucketStore, BucketWrite, LeaseReturn, ScanPage, TransactOutcome, WriteOutcome } from './store';
+export { createBucketTable } from './table';
+export * from './types';

@@ -1,0 +1,117 @@
+import { TABLE_PARTITION_KEY } from '../contract';
+import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from './model';
+import type { LimitType } from './types';
+
+/**
+ * The stored shape (snake_case attribute names, integers only) and the model, both ways.
+ * `DynamoBucketStore` marshals these records; attribute names are listed once, here.
+ */
+export const Attr = {
+  version: 'version',
+  buckets: 'buckets',
+  templates: 'templates',
+  limitType: 'limit_type',
+  capacityMilli: 'capacity_milli',
+  refillMilliPerSec: 'refill_milli_per_sec',
+  costPerCall: 'cost_per_call',
+  tokensMilli: 'tokens_milli',
+  debtMilli: 'debt_milli',
+  lastRefillAtMs: 'last_refill_at_ms',
+  leases: 'leases',
+  costMilli: 'cost_milli',
+  expiresAtMs: 'expires_at_ms',
+} as const;
+
+type StoredRecord = Record<string, unknown>;
+
+export function definitionToRecord(d: BucketDefinitionState): StoredRecord {
+  return {
+    [Attr.limitType]: d.limitType,
+    [Attr.capacityMilli]: d.capacityMilli,
+    [Attr.refillMilliPerSec]: d.refillMilliPerSec,
+    [Attr.costPerCall]: d.costPerCall,
+  };
+}
+
+export function bucketToRecord(b: BucketState): StoredRecord {
+  const leases = Object.fromEntries(
+    Object.entries(b.leases).map(([id, l]) => [
+      id,
+      { [Attr.costMilli]: l.costMilli, [Attr.expiresAtMs]: l.expiresAtMs },
+    ]),
+  );
+  return {
+    ...definitionToRecord(b),
+    [Attr.tokensMilli]: b.tokensMilli,
+    [Attr.debtMilli]: b.debtMilli,
+    [Attr.lastRefillAtMs]: b.lastRefillAtMs,
+    [Attr.leases]: leases,
+  };
+}
+
+export function itemToRecord(item: BucketItem): StoredRecord {
+  return {
+    [TABLE_PARTITION_KEY]: item.pk,
+    [Attr.version]: item.version,
+    [Attr.buckets]: mapValues(item.buckets, bucketToRecord),
+    [Attr.templates]: mapValues(item.templates, definitionToRecord),
+  };
+}
+
+export function itemFromRecord(record: StoredRecord): BucketItem {
+  const pk = record[TABLE_PARTITION_KEY];
+  if (typeof pk !== 'string') throw new Error(`stored item without a string ${TABLE_PARTITION_KEY}`);
+  return {
+    pk,
+    version: num(record, Attr.version, pk),
+    buckets: mapValues(asMap(record[Attr.buckets]), (r, m) => bucketFromRecord(asMap(r), `${pk}.${m}`)),
+    templates: mapValues(asMap(record[Attr.templates]), (r, m) =>
+      definitionFromRecord(asMap(r), `${pk}.${m}`),
+    ),
+  };
+}
+
+function definitionFromRecord(r: StoredRecord, where: string): BucketDefinitionState {
+  return {
+    limitType: String(r[Attr.limitType]) as LimitType,
+    capacityMilli: num(r, Attr.capacityMilli, where),
+    refillMilliPerSec: num(r, Attr.refillMilliPerSec, where),
+    costPerCall: num(r, Attr.costPerCall, where),
+  };
+}
+
+function bucketFromRecord(r: StoredRecord, where: string): BucketState {
+  const leases = mapValues(asMap(r[Attr.leases]), (l, id): LeaseState => {
+    const lease = asMap(l);
+    return {
+      costMilli: num(lease, Attr.costMilli, `${where}.${id}`),
+      expiresAtMs: num(lease, Attr.expiresAtMs, `${where}.${id}`),
+    };
+  });
+  return {
+    ...definitionFromRecord(r, where),
+    tokensMilli: num(r, Attr.tokensMilli, where),
+    debtMilli: num(r, Attr.debtMilli, where),
+    lastRefillAtMs: num(r, Attr.lastRefillAtMs, where),
+    leases,
+  };
+}
+
+function num(r: StoredRecord, name: string, where: string): number {
+  const value = r[name];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new Error(`stored item ${where} has no number ${name} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+function asMap(value: unknown): StoredRecord {
+  return typeof value === 'object' && value !== null ? (value as StoredRecord) : {};
+}
+
+function mapValues<A, B>(
+  record: Readonly<Record<string, A>>,
+  f: (a: A, key: string) => B,
+): Record<string, B> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v, k)]));
+}

@@ -1,0 +1,42 @@
+import type { LimitType } from './types';
+
+/**
+ * The stored state, in integers only: milli-units and milliseconds (DESIGN §4). One item per
+ * vendor holds every unkeyed dimension of that vendor in `buckets`, and the definitions of
+ * keyed dimensions in `templates`; each key of a keyed dimension is an item of its own.
+ */
+
+export interface LeaseState {
+  readonly costMilli: number;
+  /** Reconcile may return the lease's capacity only after this instant. */
+  readonly expiresAtMs: number;
+}
+
+/** What a definition fixes; the rest of a bucket is live state. */
+export interface BucketDefinitionState {
+  readonly limitType: LimitType;
+  readonly capacityMilli: number;
+  /** Integer milli-units per second, rounded down so refill never over-credits; 0 for concurrent. */
+  readonly refillMilliPerSec: number;
+  readonly costPerCall: number;
+}
+
+export interface BucketState extends BucketDefinitionState {
+  readonly tokensMilli: number;
+  /** Token overrun recorded by settle; refill repays it before tokens grow. Non-zero only when tokens are 0. */
+  readonly debtMilli: number;
+  /** Refill is credited up to this instant; it only moves forward. */
+  readonly lastRefillAtMs: number;
+  /** Held slots of a concurrent bucket, by lease id; empty for time buckets. */
+  readonly leases: Readonly<Record<string, LeaseState>>;
+}
+
+export interface BucketItem {
+  readonly pk: string;
+  /** Bumped by every write, so a write conditioned on the version seen detects any other. */
+  readonly version: number;
+  readonly buckets: Readonly<Record<string, BucketState>>;
+  readonly templates: Readonly<Record<string, BucketDefinitionState>>;
+}
+
+export const MILLI = 1000;

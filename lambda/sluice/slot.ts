@@ -1,0 +1,65 @@
+import { LogEvent } from '../contract';
+import type { AcquireOptions } from './acquire';
+import type { SluiceContext } from './context';
+import { SlotTimeoutError } from './errors';
+import type { AcquireResult, Granted, SlotHandle, SlotOptions } from './types';
+
+/**
+ * Acquire, waiting the returned waits, until granted or the deadline. A wait that would end
+ * past the deadline fails at once: sleeping first could not help. The handle's release is
+ * idempotent and `await using` releases it on scope exit.
+ */
+export async function slot(
+  ctx: SluiceContext,
+  dimensions: readonly string[],
+  attempt: () => Promise<AcquireResult>,
+  options: SlotOptions & AcquireOptions = {},
+): Promise<SlotHandle> {
+  const timeoutSeconds = options.timeoutSeconds ?? ctx.settings.defaultSlotTimeoutSeconds;
+  const deadlineMs = ctx.clock() + timeoutSeconds * 1000;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const result = await attempt();
+    if (result.outcome === 'Granted') return handle(result);
+    const remainingMs = deadlineMs - ctx.clock();
+    const waitMs = Math.ceil(result.waitSeconds * 1000);
+    if (waitMs > remainingMs) {
+      ctx.logger.warn(LogEvent.slotTimeout, {
+        dimensions,
+        timeout_seconds: timeoutSeconds,
+        wait_seconds: result.waitSeconds,
+      });
+      throw new SlotTimeoutError(
+        `slot for ${dimensions.join(', ')} not granted within ${timeoutSeconds} s: ${result.dimension} asks to wait ` +
+          `${result.waitSeconds} s and ${Math.max(0, remainingMs) / 1000} s remain`,
+        dimensions,
+        timeoutSeconds,
+      );
+    }
+    await ctx.sleep(waitMs, options.signal);
+  }
+}
+
+function handle(grant: Granted): SlotHandle {
+  return {
+    grant,
+    release: () => grant.release(),
+    [Symbol.asyncDispose]: () => grant.release(),
+  };
+}
+
+/** setTimeout that an AbortSignal cuts short (rejecting with the signal's reason). */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
