@@ -142,19 +142,19 @@ describe('the vendor answer after a grant', () => {
     [
       'a 503 backs off inline with full jitter',
       answer({ class: 'busy', status: 503, busyCount: 1 }),
-      { random: () => 0.5 },
+      { random: (): number => 0.5 },
       { kind: 'sleep', ms: 200 },
     ],
     [
       'a 409 busy requeues once the inline retry was used',
       answer({ class: 'busy', status: 409 }),
-      { inlineUsed: true, random: () => 0.5 },
+      { inlineUsed: true, random: (): number => 0.5 },
       { kind: 'requeue', baseDelaySeconds: 1, delaySeconds: 3, why: 'vendor HTTP 409 busy' },
     ],
     [
       'a transient answer requeues with backoff',
       answer({ class: 'transient', status: 502 }),
-      { attempt: 2, random: () => 0.5 },
+      { attempt: 2, random: (): number => 0.5 },
       { kind: 'requeue', baseDelaySeconds: 3, delaySeconds: 5, why: 'vendor HTTP 502 transient' },
     ],
     [

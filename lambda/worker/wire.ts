@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../contract';
+import { SluiceClient } from '../sluice/client';
+import { VendorClient } from '../vendor/client';
+import { SecretApiKeyProvider } from '../vendor/secret';
+import { type AwsClients, createAwsClients } from './aws-clients';
+import type { WorkerConfig } from './config';
+import { createWorker, type WorkerHandler } from './create-worker';
+import { DynamoDbIdempotencyStore } from './idempotency';
+import { sqsWorkQueues } from './queues';
+import { powertoolsTelemetry, type WorkerTelemetry } from './telemetry';
+
+/** What a caller may replace when wiring the worker from its configuration (tests, the local stack). */
+export interface WireOverrides {
+  readonly clients?: AwsClients;
+  /** The vendor API key; by default read from Secrets Manager (`SLUICE_VENDOR_SECRET_ARN`) and cached. */
+  readonly apiKey?: () => Promise<string>;
+  readonly fetch?: typeof fetch;
+  readonly telemetry?: WorkerTelemetry;
+  readonly clock?: () => number;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The worker's handler from its configuration: the real SDK, vendor client, queues and idempotency. */
+export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}): WorkerHandler {
+  const clients =
+    overrides.clients ??
+    createAwsClients({
+      region: config.sluice.region,
+      dynamodbEndpoint: config.sluice.endpointUrl,
+      sqsEndpoint: config.sqsEndpointUrl,
+    });
+  const clock = overrides.clock ?? Date.now;
+  const random = overrides.random ?? Math.random;
+  const sluice = new SluiceClient({ settings: config.sluice, dynamodb: clients.dynamodb, clock, random });
+  let apiKey = overrides.apiKey;
+  let refreshApiKey: (() => Promise<string>) | undefined;
+  if (!apiKey) {
+    const provider = new SecretApiKeyProvider({
+      secretsManager: clients.secretsManager,
+      secretId: config.vendorSecretArn,
+      clock,
+    });
+    apiKey = () => provider.get();
+    refreshApiKey = () => provider.refresh();
+  }
+  const vendor = new VendorClient({
+    settings: config.vendor,
+    apiKey,
+    ...(refreshApiKey ? { refreshApiKey } : {}),
+    ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+    clock,
+    random,
+  });
+  const telemetry =
+    overrides.telemetry ??
+    powertoolsTelemetry(
+      new Logger({ serviceName: config.vendor.name, logLevel: config.sluice.logLevel }),
+      new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.vendor.name }),
+    );
+  return createWorker({
+    settings: config.vendor,
+    sluice,
+    vendor,
+    queues: sqsWorkQueues(clients.sqs, config.queueUrl, config.deadLetterQueueUrl),
+    idempotency: new DynamoDbIdempotencyStore(clients.dynamodb, config.sluice.tableName, randomUUID),
+    telemetry,
+    lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,
+    inlineRetryThresholdSeconds: config.sluice.inlineRetryThresholdSeconds,
+    clock,
+    random,
+    ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
+  });
+}
