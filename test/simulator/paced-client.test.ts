@@ -37,7 +37,7 @@ it('admits every waitwhile call a client paces at 5/s and 1 write/s per location
     let sent = 0;
     for (let step = 0; step < 200; step += 1, nowMs += 50) {
       const location = locations[step % locations.length];
-      if (!location || !location.bucket.tryTake(1, nowMs)) continue;
+      if (!location?.bucket.tryTake(1, nowMs)) continue;
       if (!general.tryTake(1, nowMs)) continue;
       await call(simulator.url, 'POST', `/locations/${location.id}/visits`, { body: {} });
       sent += 1;
