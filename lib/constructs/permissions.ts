@@ -2,26 +2,33 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 /**
- * Exactly the DynamoDB actions each function calls. There is no TransactWriteItems action:
- * a transaction needs the item actions it contains plus ConditionCheckItem (DESIGN §6).
+ * Exactly the DynamoDB actions each function calls (lambda/sluice/dynamo-store.ts and
+ * lambda/worker/idempotency.ts). There is no TransactWriteItems action: a transaction needs
+ * the actions of the items it contains; the SDK's transactions hold only updates, so no
+ * ConditionCheckItem (DESIGN §6).
  */
 export const WORKER_TABLE_ACTIONS = [
+  // Buckets: read, create a keyed bucket on first use, conditional updates (also in transactions).
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
+  // Idempotency records: an abandoned claim is deleted so the next delivery need not wait.
   'dynamodb:DeleteItem',
-  'dynamodb:ConditionCheckItem',
 ] as const;
 
-/** The reconciler also scans for expired leases; nothing else may Scan the table. */
-export const RECONCILER_TABLE_ACTIONS = ['dynamodb:Scan', ...WORKER_TABLE_ACTIONS] as const;
+/** The sweep scans for expired leases and returns each with a conditional update. */
+export const RECONCILER_TABLE_ACTIONS = ['dynamodb:Scan', 'dynamodb:UpdateItem'] as const;
 
-/** Seeding upserts bucket definitions (conditional writes that keep live token state). */
+/**
+ * Upserts keep live token state (read, create or update); a keyed definition (`#*`) is also
+ * applied to every existing key item, found by a scan. That runs at deploy time, never on the
+ * hot path, so the worker still has no Scan.
+ */
 export const SEEDING_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
-  'dynamodb:ConditionCheckItem',
+  'dynamodb:Scan',
 ] as const;
 
 export function tableStatement(table: dynamodb.ITable, actions: readonly string[]): iam.PolicyStatement {

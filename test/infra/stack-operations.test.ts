@@ -31,7 +31,7 @@ describe('the reconciler', () => {
     expect(slow.Timeout).toBe(300);
   });
 
-  it('is the only function that may scan the table', () => {
+  it('may scan and update, and the worker may never scan (seeding scans at deploy time only)', () => {
     const table = arnOf(resourceNamed(template, 'AWS::DynamoDB::Table', 'Buckets')[0]);
     const scanners = ['WorkerRole', 'WorkerSeedingSeederRole', 'ReconcilerRole'].filter((prefix) => {
       const [roleId] = resourceNamed(template, 'AWS::IAM::Role', prefix);
@@ -41,7 +41,12 @@ describe('the reconciler', () => {
           JSON.stringify(statement.resource) === JSON.stringify(table),
       );
     });
-    expect(scanners).toEqual(['ReconcilerRole']);
+    expect(scanners).toEqual(['WorkerSeedingSeederRole', 'ReconcilerRole']);
+    const [roleId] = resourceNamed(template, 'AWS::IAM::Role', 'ReconcilerRole');
+    expect(statementsOfRole(template, roleId)[1]).toEqual({
+      actions: ['dynamodb:Scan', 'dynamodb:UpdateItem'],
+      resource: table,
+    });
   });
 });
 
@@ -56,11 +61,11 @@ describe('bucket seeding', () => {
     });
   });
 
-  it('may only read and write bucket items', () => {
+  it('may read, create and update bucket items, and scan for the keys of a keyed bucket', () => {
     const [roleId] = resourceNamed(template, 'AWS::IAM::Role', 'WorkerSeedingSeederRole');
     expect(statementsOfRole(template, roleId).map((statement) => statement.actions)).toEqual([
       ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan'],
     ]);
   });
 });

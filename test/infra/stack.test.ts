@@ -96,13 +96,7 @@ describe('the worker', () => {
     expect(statementsOfRole(template, roleId)).toEqual([
       { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: arnOf(logs) },
       {
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:ConditionCheckItem',
-        ],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resource: arnOf(table),
       },
       { actions: ['sqs:SendMessage'], resource: [arnOf(queue), arnOf(dlq)] },
