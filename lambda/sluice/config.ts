@@ -21,25 +21,31 @@ export interface SluiceSettings {
   readonly logLevel: SluiceLogLevel;
 }
 
-const positiveSeconds = z.coerce
-  .number()
-  .refine((n) => Number.isFinite(n) && n > 0, 'must be a positive number');
-const nonNegativeInt = z.coerce
-  .number()
-  .refine((n) => Number.isInteger(n) && n >= 0, 'must be a non-negative integer');
+/** A number from the environment (a string) or an override (a number), checked by `rule`. */
+function numberField(rule: string, ok: (n: number) => boolean) {
+  return z.unknown().transform((value, ctx) => {
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n === 'number' && ok(n)) return n;
+    ctx.addIssue({ code: 'custom', message: rule });
+    return z.NEVER;
+  });
+}
+
+const positiveSeconds = () =>
+  numberField('must be a positive number of seconds', (n) => Number.isFinite(n) && n > 0);
 
 // Every field is checked; problems are collected, never the first one alone (STYLE habit 6).
 const schema = z.object({
   tableName: z.string().min(1, 'is required'),
   region: z.string().min(1).optional(),
   endpointUrl: z.url('must be a URL').optional(),
-  leaseTtlSeconds: positiveSeconds.default(60),
-  maxRetries: nonNegativeInt.default(3),
-  defaultSlotTimeoutSeconds: positiveSeconds.default(30),
-  inlineRetryThresholdSeconds: z.coerce
-    .number()
-    .refine((n) => Number.isFinite(n) && n >= 0, 'must be a non-negative number')
-    .default(5),
+  leaseTtlSeconds: positiveSeconds().default(60),
+  maxRetries: numberField('must be a whole number >= 0', (n) => Number.isInteger(n) && n >= 0).default(3),
+  defaultSlotTimeoutSeconds: positiveSeconds().default(30),
+  inlineRetryThresholdSeconds: numberField(
+    'must be a number of seconds >= 0',
+    (n) => Number.isFinite(n) && n >= 0,
+  ).default(5),
   logLevel: z
     .string()
     .transform((s) => s.toUpperCase())

@@ -198,6 +198,7 @@ function versionedUpdate(write: BucketWrite) {
   };
   const sets: string[] = ['#v = :next'];
   const add = (mapAttr: string, alias: string, entries: Record<string, unknown>) => {
+    if (Object.keys(entries).length === 0) return; // DynamoDB refuses unused attribute names
     names[`#${alias}`] = mapAttr;
     Object.entries(entries).forEach(([metric, record], i) => {
       names[`#${alias}${i}`] = metric; // metric names may contain "-": always an attribute name

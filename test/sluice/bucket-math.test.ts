@@ -1,0 +1,187 @@
+import {
+  fullBucket,
+  penalize,
+  redefine,
+  refill,
+  resync,
+  settle,
+  take,
+  waitMs,
+} from '../../lambda/sluice/bucket-math';
+import type { BucketState } from '../../lambda/sluice/model';
+
+const T0 = 1_000_000;
+// 60 requests per minute: 1 unit (1,000 milli) per second.
+const rpm = fullBucket(
+  { limitType: 'requests', capacityMilli: 60_000, refillMilliPerSec: 1_000, costPerCall: 1 },
+  T0,
+);
+const slots = fullBucket(
+  { limitType: 'concurrent', capacityMilli: 2_000, refillMilliPerSec: 0, costPerCall: 1 },
+  T0,
+);
+const withTokens = (b: BucketState, tokensMilli: number, extra: Partial<BucketState> = {}): BucketState => ({
+  ...b,
+  tokensMilli,
+  ...extra,
+});
+
+describe('refill', () => {
+  it.each([
+    [
+      'credits elapsed time at the refill rate',
+      withTokens(rpm, 0),
+      T0 + 2_500,
+      { tokensMilli: 2_500, lastRefillAtMs: T0 + 2_500 },
+    ],
+    [
+      'caps tokens at capacity after a long idle period',
+      withTokens(rpm, 59_000),
+      T0 + 86_400_000,
+      { tokensMilli: 60_000, lastRefillAtMs: T0 + 86_400_000 },
+    ],
+    [
+      'never moves time backwards when the local clock is behind',
+      withTokens(rpm, 10_000),
+      T0 - 5_000,
+      { tokensMilli: 10_000, lastRefillAtMs: T0 },
+    ],
+    [
+      'repays debt before tokens grow',
+      withTokens(rpm, 0, { debtMilli: 1_500 }),
+      T0 + 2_000,
+      { tokensMilli: 500, debtMilli: 0 },
+    ],
+  ])('%s', (_name, bucket, now, expected) => {
+    expect(refill(bucket, now)).toMatchObject(expected);
+  });
+
+  it('does not starve a bucket refilled every millisecond, and never credits more than one refill would', () => {
+    // 0.3 milli per ms: each 1 ms step alone gains 0 whole milli-units. Uncredited time is kept, so
+    // the steps still gain; rounding the credited time up loses under 1 ms per credit (2 vs 3 here).
+    const slow = { ...withTokens(rpm, 0), refillMilliPerSec: 300 };
+    let stepwise = slow;
+    for (let t = 1; t <= 10; t++) stepwise = refill(stepwise, T0 + t);
+    expect([stepwise.tokensMilli, refill(slow, T0 + 10).tokensMilli]).toEqual([2, 3]);
+  });
+
+  it('leaves a concurrent bucket to releases: no refill with time', () => {
+    expect(refill(withTokens(slots, 0), T0 + 3_600_000)).toMatchObject({
+      tokensMilli: 0,
+      lastRefillAtMs: T0 + 3_600_000,
+    });
+  });
+});
+
+describe('take and waitMs', () => {
+  it('takes the cost when it is available', () => {
+    expect(take(rpm, 1_000, T0)).toEqual({ ok: true, bucket: withTokens(rpm, 59_000) });
+  });
+
+  it('computes the wait as the missing amount over the refill rate, rounded up to the ms', () => {
+    expect(take(withTokens(rpm, 250), 1_000, T0)).toEqual({ ok: false, waitMs: 750 });
+    expect(waitMs({ ...withTokens(rpm, 0), refillMilliPerSec: 3_000 }, 1_000, T0)).toBe(334);
+  });
+
+  it('adds the time to repay debt to the wait', () => {
+    expect(waitMs(withTokens(rpm, 0, { debtMilli: 2_000 }), 1_000, T0)).toBe(3_000);
+  });
+
+  it('counts time already elapsed but not yet credited', () => {
+    expect(waitMs({ ...withTokens(rpm, 0), lastRefillAtMs: T0 - 400 }, 1_000, T0)).toBe(600);
+  });
+
+  it('records a lease when taking from a concurrent bucket', () => {
+    const lease = { id: 'l1', state: { costMilli: 1_000, expiresAtMs: T0 + 60_000 } };
+    expect(take(slots, 1_000, T0, lease)).toEqual({
+      ok: true,
+      bucket: { ...withTokens(slots, 1_000), leases: { l1: lease.state } },
+    });
+  });
+
+  it.each([
+    ['the earliest lease expiry when it is near', T0 + 300, 300],
+    ['at most 1 s, since a release may come sooner', T0 + 60_000, 1_000],
+    ['at least 50 ms, so callers do not spin', T0 - 10, 50],
+  ])('waits on a full concurrent bucket until %s', (_name, expiresAtMs, expected) => {
+    const full = { ...withTokens(slots, 0), leases: { a: { costMilli: 2_000, expiresAtMs } } };
+    expect(waitMs(full, 1_000, T0)).toBe(expected);
+  });
+});
+
+describe('settle, penalize, resync, redefine', () => {
+  it.each([
+    [
+      'refunds an unused estimate',
+      withTokens(rpm, 10_000),
+      5_000,
+      2_000,
+      { tokensMilli: 13_000, debtMilli: 0 },
+    ],
+    [
+      'never refunds above capacity',
+      withTokens(rpm, 59_000),
+      5_000,
+      0,
+      { tokensMilli: 60_000, debtMilli: 0 },
+    ],
+    [
+      'takes an overrun from tokens first, then records debt',
+      withTokens(rpm, 1_000),
+      1_000,
+      4_000,
+      { tokensMilli: 0, debtMilli: 2_000 },
+    ],
+    [
+      'repays debt with a refund before tokens',
+      withTokens(rpm, 0, { debtMilli: 3_000 }),
+      5_000,
+      1_000,
+      { tokensMilli: 1_000, debtMilli: 0 },
+    ],
+  ])('settle %s', (_name, bucket, estimate, actual, expected) => {
+    expect(settle(bucket, estimate, actual)).toMatchObject(expected);
+  });
+
+  it('penalize scales tokens down, rounded down, never below 0', () => {
+    expect([0.8, 0.5, 0.3].map((f) => penalize(withTokens(rpm, 10_001), f).tokensMilli)).toEqual([
+      8_000, 5_000, 3_000,
+    ]);
+  });
+
+  it('resync lowers tokens to the remaining count and never raises them', () => {
+    expect([
+      resync(withTokens(rpm, 10_000), 4_000).tokensMilli,
+      resync(withTokens(rpm, 10_000), 40_000).tokensMilli,
+    ]).toEqual([4_000, 10_000]);
+  });
+
+  it('redefine clamps a time bucket to a lowered capacity and keeps its tokens otherwise', () => {
+    const lowered = redefine(withTokens(rpm, 50_000), {
+      limitType: 'requests',
+      capacityMilli: 30_000,
+      refillMilliPerSec: 500,
+      costPerCall: 1,
+    });
+    const raised = redefine(withTokens(rpm, 50_000), {
+      limitType: 'requests',
+      capacityMilli: 90_000,
+      refillMilliPerSec: 1_500,
+      costPerCall: 1,
+    });
+    expect([lowered.tokensMilli, lowered.refillMilliPerSec, raised.tokensMilli]).toEqual([
+      30_000, 500, 50_000,
+    ]);
+  });
+
+  it('redefine keeps the leases of a concurrent bucket and conserves capacity', () => {
+    const held = { ...withTokens(slots, 1_000), leases: { a: { costMilli: 1_000, expiresAtMs: T0 } } };
+    const bigger = redefine(held, {
+      limitType: 'concurrent',
+      capacityMilli: 5_000,
+      refillMilliPerSec: 0,
+      costPerCall: 1,
+    });
+    expect([bigger.tokensMilli, Object.keys(bigger.leases)]).toEqual([4_000, ['a']]);
+  });
+});

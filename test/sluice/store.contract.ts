@@ -1,0 +1,139 @@
+import { fullBucket } from '../../lambda/sluice/bucket-math';
+import type { BucketItem, BucketState } from '../../lambda/sluice/model';
+import type { BucketStore } from '../../lambda/sluice/store';
+
+const T0 = 1_700_000_000_000;
+const rpm = fullBucket(
+  { limitType: 'requests', capacityMilli: 60_000, refillMilliPerSec: 1_000, costPerCall: 1 },
+  T0,
+);
+const slots: BucketState = {
+  ...fullBucket({ limitType: 'concurrent', capacityMilli: 2_000, refillMilliPerSec: 0, costPerCall: 1 }, T0),
+  tokensMilli: 1_000,
+  leases: { 'lease-1': { costMilli: 1_000, expiresAtMs: T0 + 60_000 } },
+};
+const vendor = (pk: string, version = 1): BucketItem => ({
+  pk,
+  version,
+  buckets: { rpm, 'location-writes': slots },
+  templates: {
+    'per.key': { limitType: 'requests', capacityMilli: 1_000, refillMilliPerSec: 1_000, costPerCall: 1 },
+  },
+});
+
+/** One table of cases run against every BucketStore (STYLE: one test table, every store). */
+export function describeBucketStoreContract(name: string, makeStore: () => Promise<BucketStore>): void {
+  describe(`${name} honours the BucketStore contract`, () => {
+    let store: BucketStore;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    it('reads nothing for an absent item', async () => {
+      expect(await store.get('nobody')).toBeUndefined();
+    });
+
+    it('creates an item once and hands the existing one to a second creator', async () => {
+      expect(await store.create(vendor('openai'))).toEqual({ ok: true });
+      expect(await store.create({ ...vendor('openai'), buckets: {} })).toEqual({
+        ok: false,
+        current: vendor('openai'),
+      });
+      expect(await store.get('openai')).toEqual(vendor('openai'));
+    });
+
+    it('writes the named entries on the version seen, bumps the version and keeps the other entries', async () => {
+      await store.create(vendor('openai'));
+      const taken = { ...rpm, tokensMilli: 59_000 };
+      expect(await store.write({ pk: 'openai', expectedVersion: 1, buckets: { rpm: taken } })).toEqual({
+        ok: true,
+      });
+      expect(await store.get('openai')).toEqual({
+        ...vendor('openai', 2),
+        buckets: { rpm: taken, 'location-writes': slots },
+      });
+    });
+
+    it('refuses a write on a stale version and returns the current item, so the retry needs no read', async () => {
+      await store.create(vendor('openai', 7));
+      expect(await store.write({ pk: 'openai', expectedVersion: 6, buckets: { rpm } })).toEqual({
+        ok: false,
+        current: vendor('openai', 7),
+      });
+    });
+
+    it('refuses a versioned write on an absent item without creating it', async () => {
+      expect(await store.write({ pk: 'ghost', expectedVersion: 1, buckets: { rpm } })).toEqual({
+        ok: false,
+        current: undefined,
+      });
+      expect(await store.get('ghost')).toBeUndefined();
+    });
+
+    it('writes several items all together when every version matches', async () => {
+      await store.create(vendor('a'));
+      await store.create(vendor('b', 3));
+      const taken = { ...rpm, tokensMilli: 1 };
+      const outcome = await store.writeAll([
+        { pk: 'a', expectedVersion: 1, buckets: { rpm: taken } },
+        { pk: 'b', expectedVersion: 3, templates: {} },
+      ]);
+      expect(outcome).toEqual({ ok: true });
+      expect([(await store.get('a'))?.buckets.rpm, (await store.get('b'))?.version]).toEqual([taken, 4]);
+    });
+
+    it('writes nothing when one item of a transaction changed, and returns that item as it is', async () => {
+      await store.create(vendor('a'));
+      await store.create(vendor('b', 3));
+      const outcome = await store.writeAll([
+        { pk: 'a', expectedVersion: 1, buckets: { rpm: { ...rpm, tokensMilli: 0 } } },
+        { pk: 'b', expectedVersion: 2, buckets: { rpm: { ...rpm, tokensMilli: 0 } } },
+      ]);
+      expect(outcome).toEqual({ ok: false, current: new Map([['b', vendor('b', 3)]]) });
+      expect([await store.get('a'), await store.get('b')]).toEqual([vendor('a'), vendor('b', 3)]);
+    });
+
+    it('returns a lease exactly once: the cost comes back, the lease goes, the version moves', async () => {
+      await store.create(vendor('sweeppea'));
+      const lease = { pk: 'sweeppea', metric: 'location-writes', leaseId: 'lease-1', costMilli: 1_000 };
+      const first = await store.returnLease(lease);
+      expect(first).toEqual({
+        ok: true,
+        item: {
+          ...vendor('sweeppea', 2),
+          buckets: { rpm, 'location-writes': { ...slots, tokensMilli: 2_000, leases: {} } },
+        },
+      });
+      expect(await store.returnLease(lease)).toEqual({ ok: false });
+      expect((await store.get('sweeppea'))?.buckets['location-writes']?.tokensMilli).toBe(2_000);
+    });
+
+    it('reclaims a lease only once it has expired', async () => {
+      await store.create(vendor('sweeppea'));
+      const lease = { pk: 'sweeppea', metric: 'location-writes', leaseId: 'lease-1', costMilli: 1_000 };
+      expect(await store.returnLease({ ...lease, expiredBeforeMs: T0 + 60_000 })).toEqual({ ok: false });
+      expect((await store.returnLease({ ...lease, expiredBeforeMs: T0 + 60_001 })).ok).toBe(true);
+    });
+
+    it('says a lease of an absent item or bucket is not there', async () => {
+      expect(await store.returnLease({ pk: 'none', metric: 'm', leaseId: 'x', costMilli: 1 })).toEqual({
+        ok: false,
+      });
+    });
+
+    it('pages a scan through every item', async () => {
+      for (const pk of ['a', 'b', 'c', 'd', 'e']) await store.create(vendor(pk));
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.scan(cursor, 2);
+        seen.push(...page.items.map((i) => i.pk));
+        cursor = page.cursor;
+        pages++;
+      } while (cursor !== undefined && pages < 10);
+      expect(seen.sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(pages).toBeGreaterThanOrEqual(3);
+    });
+  });
+}
