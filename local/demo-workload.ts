@@ -5,7 +5,7 @@ import type { Profile } from './cli-options';
 export type DemoMessage = Record<string, unknown> & { readonly id: string };
 
 /** Every how many messages one is invalid on purpose, to show the DLQ with a reason. */
-const INVALID_EVERY = 25;
+const INVALID_EVERY = 20;
 /** Locations the waitwhile workload spreads over: 1 write/s each, 5 requests/s in all. */
 const LOCATIONS = 6;
 
@@ -42,7 +42,7 @@ function chatCompletion(id: string, index: number, operation: string): DemoMessa
   return {
     id,
     operation,
-    tokens,
+    tokenEstimate: tokens,
     body: {
       model: 'gpt-4o-mini',
       max_tokens: tokens,

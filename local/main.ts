@@ -29,9 +29,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const configFile = options.configFile ?? defaultConfigFile(options.profile);
     const config = loadConfigFile(configFile);
     const messages = options.messagesFile
-      ? loadMessagesFile(options.messagesFile, (message) => validateMessage(message, config)).map(
-          (m) => m.message,
-        )
+      ? loadMessagesFile(options.messagesFile, validateMessage).map((m) => m.message)
       : undefined;
     prepared = prepareRun(options, config, configFile, messages);
     assertJava();

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { Metric, SLOT_MARGIN_SECONDS } from '../lambda/contract';
+import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
 import { deriveSettings, parseStackConfig, type StackConfig } from '../lib/config';
 import { MIN_LAMBDA_TIMEOUT_SECONDS } from '../lib/config-rules';
 import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from './chaos';
 import type { CliOptions } from './cli-options';
 import { demoWorkload } from './demo-workload';
 import { bodyId, drainDeadLetters } from './dlq';
-import { captureProcessOutput, emfMetrics } from './log-capture';
+import { captureProcessOutput } from './log-capture';
 import { EventSourcePoller } from './poller';
 import { ProgressPrinter } from './progress';
 import { buildReport, type RunReport } from './report';
@@ -77,16 +77,8 @@ export async function runLocalStack(
   const { options, config } = prepared;
   const now = io.nowMs ?? Date.now;
   const tally = new Tally();
-  const metricNames = [Metric.requeues, Metric.inlineWaits, Metric.penalties, Metric.duplicatesSkipped];
   const captured = captureProcessOutput({
     file: io.logFile ?? join(process.cwd(), '.sluice-local', 'handlers.log'),
-    onLine: (line) => {
-      const sums = emfMetrics(line, metricNames);
-      tally.requeues += sums[Metric.requeues] ?? 0;
-      tally.inlineWaits += sums[Metric.inlineWaits] ?? 0;
-      tally.penalties += sums[Metric.penalties] ?? 0;
-      tally.duplicatesSkipped += sums[Metric.duplicatesSkipped] ?? 0;
-    },
   });
   const printer = new ProgressPrinter(captured.terminal, { quiet: options.quiet });
   for (const note of prepared.notes) printer.log(note);

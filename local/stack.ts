@@ -1,22 +1,23 @@
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  type DerivedSettings,
-  deadLetterQueueAttributes,
-  queueAttributes,
-  tableDefinition,
-} from '../lib/config';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createBucketTable } from '../lambda/sluice';
+import { type AwsClients, createAwsClients } from '../lambda/worker/aws-clients';
+import { type DerivedSettings, deadLetterQueueAttributes, queueAttributes } from '../lib/config';
 import { type DynamoDbUsage, meterDynamoDb } from './dynamodb-meter';
 import { startDynamoDbLocal } from './servers/dynamodb-local';
 import { startFauxqs } from './servers/fauxqs';
 import type { LocalServer } from './servers/process';
 
-/** Local servers accept any credentials; the SDK only needs some to sign with. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const LOCAL_REGION = 'us-east-1';
 
 export interface LocalResources {
+  /** The handlers' clients (DynamoDB metered), built as the deployed worker builds them. */
+  readonly clients: AwsClients;
+  /** Metered: the worker's and the reconciler's calls. */
   readonly dynamodb: DynamoDBClient;
+  /** Not metered: seeding and the progress display, which a deployed stack does not pay per message. */
+  readonly adminDynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly dynamodbEndpoint: string;
   readonly sqsEndpoint: string;
@@ -76,16 +77,29 @@ export async function createResources(options: {
   readonly tableName: string;
   readonly queueName: string;
 }): Promise<LocalResources> {
-  const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
-  const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: options.dynamodbEndpoint });
+  // Local servers accept any credentials; the SDK only needs some to sign with.
+  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
+  // The handlers' clients as the deployed worker builds them: capped attempts, request timeouts.
+  const clients = createAwsClients({
+    region: LOCAL_REGION,
+    dynamodbEndpoint: options.dynamodbEndpoint,
+    sqsEndpoint: options.sqsEndpoint,
+  });
+  const { dynamodb, sqs } = clients;
   const dynamodbUsage = meterDynamoDb(dynamodb);
-  const sqs = new SQSClient({ ...clientConfig, endpoint: options.sqsEndpoint });
-
-  await createBucketTable(dynamodb, options.tableName);
+  const adminDynamodb = new DynamoDBClient({
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    endpoint: options.dynamodbEndpoint,
+  });
+  await createBucketTable(adminDynamodb, options.tableName);
   const dlq = await createQueue(sqs, `${options.queueName}-dlq`, deadLetterQueueAttributes(options.derived));
   const queue = await createQueue(sqs, options.queueName, queueAttributes(options.derived, dlq.arn));
   return {
+    clients,
     dynamodb,
+    adminDynamodb,
     sqs,
     dynamodbEndpoint: options.dynamodbEndpoint,
     sqsEndpoint: options.sqsEndpoint,
@@ -133,23 +147,4 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<Queu
     inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
     delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
   };
-}
-
-/** The table as the CDK stack defines it (lib/config.ts `tableDefinition`): key, billing, TTL. */
-async function createBucketTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, partitionKeyType, ttlAttribute, billingMode } = tableDefinition;
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: partitionKeyType }],
-      BillingMode: billingMode,
-    }),
-  );
-  await dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
-    }),
-  );
 }

@@ -1,19 +1,80 @@
-import type { StackConfig } from '../lib/config';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../lambda/contract';
+import { createReconciler } from '../lambda/handlers/reconciler';
+import { validateMessage as validateProducerMessage } from '../lambda/producer';
+import { SluiceClient } from '../lambda/sluice';
+import { readWorkerConfig } from '../lambda/worker/config';
+import { powertoolsTelemetry } from '../lambda/worker/telemetry';
+import { wireWorker } from '../lambda/worker/wire';
+import { workerEnvironment } from '../lib/config';
 import type { CliOptions } from './cli-options';
+import { startVendorSimulator } from './simulator';
+import { LOCAL_REGION } from './stack';
+import { countingTelemetry } from './telemetry-tally';
+import { enqueueWorkload } from './wiring-enqueue';
 import type { LocalVendor, RunDependencies, WiredHandlers, WireOptions } from './wiring-types';
 
+/** The key the simulator expects; there is no local Secrets Manager to hold a real one. */
+export const LOCAL_API_KEY = 'local-dev-key';
+
 /** The producer contract's verdict on one message of a `--messages` file, or undefined if valid. */
-export function validateMessage(_message: unknown, _config: StackConfig): string | undefined {
-  return undefined;
+export function validateMessage(message: unknown): string | undefined {
+  const parsed = validateProducerMessage(message);
+  return parsed.ok ? undefined : parsed.reason;
 }
 
 async function startVendor(options: CliOptions): Promise<LocalVendor> {
-  if (options.vendorUrl) return { url: options.vendorUrl, apiKey: 'local-dev-key', stop: async () => {} };
-  throw new Error('the vendor simulator is not wired yet');
+  if (options.vendorUrl) return { url: options.vendorUrl, apiKey: LOCAL_API_KEY, stop: async () => {} };
+  const simulator = await startVendorSimulator({ profile: options.profile, apiKey: LOCAL_API_KEY });
+  return { url: simulator.url, apiKey: simulator.apiKey, stop: () => simulator.stop() };
 }
 
-async function wireHandlers(_options: WireOptions): Promise<WiredHandlers> {
-  throw new Error('the worker is not wired yet');
+/**
+ * The worker wired as the deployed one is: its settings come from the same environment
+ * `workerEnvironment()` gives the Lambda (read back by the worker's own `readWorkerConfig`),
+ * with the vendor's base URL pointed at the local vendor. What differs is said here: the API
+ * key is a fixed provider instead of Secrets Manager, vendor calls go through the
+ * instrumented fetch, and telemetry is also counted for the report.
+ */
+async function wireHandlers(options: WireOptions): Promise<WiredHandlers> {
+  const { stack, tally } = options;
+  const config = { ...options.config, vendor: { ...options.config.vendor, baseUrl: options.vendorUrl } };
+  const env = workerEnvironment(config, options.derived, {
+    tableName: stack.tableName,
+    queueUrl: stack.queueUrl,
+    dlqUrl: stack.dlqUrl,
+    secretArn: 'local:fixed-key-provider',
+    region: LOCAL_REGION,
+    dynamodbEndpointUrl: stack.dynamodbEndpoint,
+    sqsEndpointUrl: stack.sqsEndpoint,
+  });
+  const workerConfig = readWorkerConfig(env);
+  const serviceName = workerConfig.vendor.name;
+  const logger = new Logger({ serviceName, logLevel: workerConfig.sluice.logLevel });
+  const metrics = () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+  const handler = wireWorker(workerConfig, {
+    clients: stack.clients,
+    apiKey: async () => options.apiKey,
+    fetch: options.fetch,
+    telemetry: countingTelemetry(powertoolsTelemetry(logger, metrics()), tally),
+  });
+  // The reconciler Lambda has its own SDK client; seeding and the progress display read
+  // through an unmetered one, so the report's DynamoDB figures are the handlers' alone.
+  const reconciler = createReconciler(
+    new SluiceClient({ settings: workerConfig.sluice, dynamodb: stack.dynamodb }),
+    logger,
+    metrics(),
+  );
+  const admin = new SluiceClient({ settings: workerConfig.sluice, dynamodb: stack.adminDynamodb });
+
+  return {
+    handler,
+    seedBuckets: () => admin.upsertBuckets(config.buckets),
+    reconcile: async () => (await reconciler()).restored,
+    snapshots: (dimensions) => Promise.all(dimensions.map((dimension) => admin.snapshot(dimension))),
+    enqueue: (messages) => enqueueWorkload(stack.sqs, stack.queueUrl, messages),
+  };
 }
 
 export const realDependencies: RunDependencies = { startVendor, wireHandlers };

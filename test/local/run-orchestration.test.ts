@@ -84,7 +84,7 @@ describe('a local run', () => {
     const report = await runLocalStack(prepared(30), { logFile }, standIn({}));
 
     expect(report.messages).toEqual({ total: 30, completed: 29, deadLettered: 1, lost: 0 });
-    expect(report.byId['demo-0025']).toEqual({
+    expect(report.byId['demo-0020']).toEqual({
       state: 'deadLettered',
       attempts: 1,
       dlqReason: 'invalid_message',

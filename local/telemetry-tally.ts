@@ -1,0 +1,26 @@
+import { LogEvent, Metric } from '../lambda/contract';
+import type { WorkerTelemetry } from '../lambda/worker/telemetry';
+import type { Tally } from './tally';
+
+/**
+ * Passes everything to the real telemetry (logs and EMF metrics, as on Lambda) and counts
+ * what the report needs: completions by message id (from the `message.completed` event),
+ * requeues, inline waits, penalties and duplicates skipped (from the metrics).
+ */
+export function countingTelemetry(inner: WorkerTelemetry, tally: Tally): WorkerTelemetry {
+  return {
+    ...inner,
+    count(metric, value = 1, dimension) {
+      if (metric === Metric.requeues) tally.requeues += value;
+      else if (metric === Metric.inlineWaits) tally.inlineWaits += value;
+      else if (metric === Metric.penalties) tally.penalties += value;
+      else if (metric === Metric.duplicatesSkipped) tally.duplicatesSkipped += value;
+      inner.count(metric, value, dimension);
+    },
+    info(event, fields) {
+      const id = fields?.id;
+      if (event === LogEvent.messageCompleted && typeof id === 'string') tally.completed(id);
+      inner.info(event, fields);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCliOptions } from '../../local/cli-options';
+import { defaultConfigFile, loadConfigFile } from '../../local/inputs';
+import { prepareRun, runLocalStack } from '../../local/run';
+
+const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-local-')), 'handlers.log');
+
+/** A tiny real run: DynamoDB Local, fauxqs, the simulator and the project's own handlers. */
+describe('npm start on a tiny workload', () => {
+  it('ends every message completed or dead-lettered with a reason, and reports in the documented shape', async () => {
+    const options = parseCliOptions(['--count', '20', '--quiet']);
+    const configFile = defaultConfigFile('waitwhile');
+    const report = await runLocalStack(prepareRun(options, loadConfigFile(configFile), configFile), {
+      logFile,
+    });
+
+    expect(Object.keys(report)).toEqual([
+      'messages',
+      'byId',
+      'vendor',
+      'requeues',
+      'inlineWaits',
+      'penalties',
+      'makespanSeconds',
+      'dynamodb',
+      'run',
+      'checks',
+      'extra',
+    ]);
+    expect(report.messages).toEqual({ total: 20, completed: 19, deadLettered: 1, lost: 0 });
+    expect(report.byId['demo-0020']).toEqual({
+      state: 'deadLettered',
+      attempts: 1,
+      dlqReason: 'invalid_message',
+    });
+    expect(report.byId['demo-0001']?.state).toBe('completed');
+    expect(report.vendor.duplicateSuccesses).toEqual([]);
+    expect(report.checks).toEqual({ ok: true, problems: [], completedTwice: [] });
+    expect(report.dynamodb.requests).toBeGreaterThan(0);
+    expect(report.dynamodb.wcu).toBeGreaterThan(0);
+  });
+});
