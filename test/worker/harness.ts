@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { enqueue } from '../../lambda/producer';
+import { SluiceClient, SluiceConfig } from '../../lambda/sluice';
+import { createBucketTable } from '../../lambda/sluice/table';
+import type { BucketDefinition } from '../../lambda/sluice/types';
+import { VendorClient } from '../../lambda/vendor/client';
+import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
+import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
+import { sqsWorkQueues } from '../../lambda/worker/queues';
+import {
+  parseVendorSettings,
+  type VendorSettings,
+  type VendorSettingsInput,
+} from '../../lambda/worker-settings';
+import { drainDeadLetters } from '../../local/dlq';
+import { createLambdaContext } from '../../local/lambda-context';
+import { toRecord } from '../../local/poller';
+import { type SimulatorOptions, startVendorSimulator, type VendorSimulator } from '../../local/simulator';
+import { localEndpoints, uniqueName } from '../setup/local-endpoints';
+import { RecordingTelemetry } from './recording-telemetry';
+
+const REGION = process.env.AWS_REGION ?? 'us-east-1';
+
+/** The SDK's own log lines are its tests' concern; here they would only bury Jest's report. */
+const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface HarnessOptions {
+  readonly simulator: SimulatorOptions;
+  readonly buckets: readonly BucketDefinition[];
+  /** Vendor settings without the base URL (the simulator's is used). */
+  readonly vendor: Omit<VendorSettingsInput, 'baseUrl'>;
+  /** The key the worker sends. @default the simulator's */
+  readonly apiKey?: string;
+  /** One clock for the SDK and the worker; `sleep` then advances it instead of waiting. */
+  readonly clock?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+  readonly lambdaTimeoutSeconds?: number;
+}
+
+/**
+ * The worker on the real local servers: a fresh table on DynamoDB Local, a queue and a DLQ on
+ * fauxqs, the vendor simulator, the real SDK and vendor client; only the telemetry records.
+ */
+export class WorkerHarness {
+  readonly telemetry = new RecordingTelemetry();
+  private constructor(
+    readonly handler: WorkerHandler,
+    readonly sqs: SQSClient,
+    readonly dynamodb: DynamoDBClient,
+    readonly sluice: SluiceClient,
+    readonly simulator: VendorSimulator,
+    readonly settings: VendorSettings,
+    readonly tableName: string,
+    readonly queueUrl: string,
+    readonly dlqUrl: string,
+    private readonly options: HarnessOptions,
+  ) {}
+
+  static async start(options: HarnessOptions): Promise<WorkerHarness> {
+    const endpoints = localEndpoints();
+    const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: REGION });
+    const sqs = new SQSClient({ endpoint: endpoints.sqs, region: REGION });
+    const tableName = uniqueName('worker');
+    await createBucketTable(dynamodb, tableName);
+    const queueUrl = await createQueue(sqs, uniqueName('work'));
+    const dlqUrl = await createQueue(sqs, uniqueName('dlq'));
+    const simulator = await startVendorSimulator(options.simulator);
+    const settings = parseVendorSettings({ ...options.vendor, baseUrl: simulator.url });
+    const clock = options.clock ?? Date.now;
+    const random = options.random ?? Math.random;
+    const sluiceSettings = SluiceConfig.fromEnv(
+      { tableName, endpointUrl: endpoints.dynamodb, region: REGION },
+      {},
+    );
+    const sluice = new SluiceClient({
+      settings: sluiceSettings,
+      dynamodb,
+      clock,
+      random,
+      logger: quietLogger,
+    });
+    await sluice.upsertBuckets(options.buckets);
+    const apiKey = options.apiKey ?? simulator.apiKey;
+    const vendor = new VendorClient({ settings, apiKey: async () => apiKey, clock, random });
+    const harness: WorkerHarness = new WorkerHarness(
+      // Bound below, once the telemetry exists.
+      async () => ({ batchItemFailures: [] }),
+      sqs,
+      dynamodb,
+      sluice,
+      simulator,
+      settings,
+      tableName,
+      queueUrl,
+      dlqUrl,
+      options,
+    );
+    (harness as { handler: WorkerHandler }).handler = createWorker({
+      settings,
+      sluice,
+      vendor,
+      queues: sqsWorkQueues(sqs, queueUrl, dlqUrl),
+      idempotency: new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
+      telemetry: harness.telemetry,
+      lambdaTimeoutSeconds: options.lambdaTimeoutSeconds ?? 30,
+      clock,
+      random,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+    return harness;
+  }
+
+  /** Through the producer helper, as a real producer would. */
+  async enqueue(messages: readonly Record<string, unknown>[]): Promise<void> {
+    await enqueue(this.sqs, this.queueUrl, messages);
+  }
+
+  /** A raw body with chosen attributes, as a careless producer (or a requeue) would send it. */
+  async sendRaw(body: string, attributes: Record<string, MessageAttributeValue> = {}): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body, MessageAttributes: attributes }),
+    );
+  }
+
+  /** One receive and one invocation, as the event source does; deletes what the handler acknowledged. */
+  async pollOnce(batchSize = 5): Promise<SQSBatchResponse | undefined> {
+    const { Messages = [] } = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: batchSize,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 180,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) return undefined;
+    const records = Messages.map((message) =>
+      toRecord(message, 'arn:aws:sqs:local:000000000000:work', REGION),
+    );
+    const context = createLambdaContext({
+      functionName: 'worker',
+      timeoutSeconds: this.options.lambdaTimeoutSeconds ?? 30,
+      ...(this.options.clock ? { nowMs: this.options.clock } : {}),
+    });
+    const response = await this.handler({ Records: records }, context);
+    const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
+    if (done.length > 0) {
+      await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: done.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+          })),
+        }),
+      );
+    }
+    return response;
+  }
+
+  /** Polls until nothing is visible, delayed or in flight, or `maxMs` of real time passed. */
+  async runUntilIdle(maxMs = 30_000): Promise<void> {
+    const giveUpAt = Date.now() + maxMs;
+    while (Date.now() < giveUpAt) {
+      if ((await this.pollOnce()) !== undefined) continue;
+      const depth = await this.depth();
+      if (depth.visible + depth.delayed + depth.inFlight === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`the work queue was not idle after ${maxMs} ms: ${JSON.stringify(await this.depth())}`);
+  }
+
+  async depth(): Promise<{ visible: number; delayed: number; inFlight: number }> {
+    const { Attributes = {} } = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['All'] }),
+    );
+    return {
+      visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+      delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+      inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  }
+
+  deadLetters() {
+    return drainDeadLetters(this.sqs, this.dlqUrl);
+  }
+
+  async stop(): Promise<void> {
+    await this.simulator.stop();
+    this.sqs.destroy();
+    this.dynamodb.destroy();
+  }
+}
+
+async function createQueue(sqs: SQSClient, name: string): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  if (!QueueUrl) throw new Error(`fauxqs created queue ${name} without a URL`);
+  return QueueUrl;
+}
+
+/** A clock the worker's inline sleeps advance: no real waiting, exact waits. */
+export function steppedClock(startMs = 1_700_000_000_000): {
+  clock: () => number;
+  sleep: (ms: number) => Promise<void>;
+  advance: (ms: number) => void;
+} {
+  let nowMs = startMs;
+  return {
+    clock: () => nowMs,
+    sleep: async (ms) => {
+      nowMs += ms;
+    },
+    advance: (ms) => {
+      nowMs += ms;
+    },
+  };
+}

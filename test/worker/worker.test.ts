@@ -1,0 +1,147 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { MessageAttr, Metric } from '../../lambda/contract';
+import { WorkerHarness } from './harness';
+
+/** The booking vendor (seed 002): 5 requests/s, 1 write/s per location. */
+const waitwhileVendor = {
+  name: 'waitwhile',
+  allowedPaths: ['/locations'],
+  operations: {
+    createVisit: {
+      method: 'POST' as const,
+      path: '/locations/{locationId}/visits',
+      dimensions: { 'waitwhile#rps': 1, 'waitwhile#location-writes#{locationId}': 1 },
+    },
+  },
+  policy: { maxAttempts: 3, requeueJitterSeconds: 0, inlineRetryThresholdSeconds: 0.5 },
+};
+
+const waitwhileBuckets = [
+  { dimension: 'waitwhile#rps', limitType: 'requests' as const, capacity: 5, windowSeconds: 1 },
+  { dimension: 'waitwhile#location-writes#*', limitType: 'requests' as const, capacity: 1, windowSeconds: 2 },
+];
+
+describe('the worker on DynamoDB Local, fauxqs and the vendor simulator', () => {
+  let harness: WorkerHarness;
+
+  beforeEach(async () => {
+    harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      buckets: waitwhileBuckets,
+      vendor: waitwhileVendor,
+    });
+  });
+
+  afterEach(() => harness.stop());
+
+  it('dead-letters an invalid message at once with its reason, without calling the vendor', async () => {
+    await harness.sendRaw(JSON.stringify({ id: 'bad-1', operation: 42 }));
+    await harness.sendRaw('not json at all');
+    await harness.runUntilIdle();
+    const deadLetters = await harness.deadLetters();
+    expect(deadLetters).toEqual([
+      { id: 'bad-1', reason: 'invalid_message' },
+      { id: expect.stringMatching(/^sqs:/), reason: 'invalid_message' },
+    ]);
+    expect(harness.simulator.stats().calls).toBe(0);
+    expect(harness.telemetry.fieldsOf('message.invalid').map((fields) => fields.detail)).toEqual([
+      'operation: Invalid input: expected string, received number',
+      expect.stringMatching(/^\(message\): body is not JSON \(/),
+    ]);
+  });
+
+  it('dead-letters a message whose request the configuration does not allow', async () => {
+    await harness.enqueue([
+      { id: 'unknown-op', operation: 'deleteEverything' },
+      { id: 'outside', method: 'POST', path: '/admin/wipe', dimensions: { 'waitwhile#rps': 1 } },
+      { id: 'no-param', operation: 'createVisit' },
+    ]);
+    await harness.runUntilIdle();
+    expect((await harness.deadLetters()).sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: 'no-param', reason: 'invalid_message' },
+      { id: 'outside', reason: 'invalid_message' },
+      { id: 'unknown-op', reason: 'invalid_message' },
+    ]);
+    expect(harness.simulator.stats().calls).toBe(0);
+  });
+
+  it('acknowledges a duplicate delivery of a completed id without a second vendor call', async () => {
+    const message = {
+      id: 'visit-dup',
+      operation: 'createVisit',
+      params: { locationId: 'loc-1' },
+      body: { name: 'Ada' },
+    };
+    await harness.enqueue([message]);
+    await harness.runUntilIdle();
+    await harness.enqueue([message]);
+    await harness.runUntilIdle();
+    expect(harness.simulator.stats().calls).toBe(1);
+    expect(harness.telemetry.countOf(Metric.completed)).toBe(1);
+    expect(harness.telemetry.countOf(Metric.duplicatesSkipped)).toBe(1);
+  });
+
+  it('requeues a capacity wait with the next attempt and the first-seen time, then completes it', async () => {
+    await harness.enqueue([
+      { id: 'first', operation: 'createVisit', params: { locationId: 'loc-9' } },
+      { id: 'second', operation: 'createVisit', params: { locationId: 'loc-9' } },
+    ]);
+    await harness.pollOnce(10);
+    // The second write to loc-9 waits ~2 s (> the 0.5 s inline threshold): requeued with DelaySeconds 2 or 3.
+    const [requeued] = harness.telemetry.fieldsOf('message.requeued');
+    expect(requeued).toMatchObject({
+      attempt: 1,
+      why: expect.stringMatching(/^capacity: waitwhile#location-writes#loc-9 needs /),
+    });
+    await new Promise((resolve) => setTimeout(resolve, (requeued?.delay_seconds as number) * 1000 + 200));
+    const { Messages = [] } = await harness.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: harness.queueUrl,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 0,
+      }),
+    );
+    const attributes = Messages[0]?.MessageAttributes ?? {};
+    expect(JSON.parse(Messages[0]?.Body ?? '{}').id).toBe('second');
+    expect(attributes[MessageAttr.attempt]?.StringValue).toBe('1');
+    const firstSeen = Number(attributes[MessageAttr.firstSeenAtMs]?.StringValue);
+    expect(Date.now() - firstSeen).toBeGreaterThanOrEqual(2_000);
+    await harness.runUntilIdle();
+    expect(harness.telemetry.countOf(Metric.completed)).toBe(2);
+    expect(harness.simulator.stats().refusals).toBe(0);
+  });
+
+  it('dead-letters a message that would pass maxAttempts instead of requeueing it again', async () => {
+    await harness.enqueue([{ id: 'filler', operation: 'createVisit', params: { locationId: 'loc-2' } }]);
+    await harness.sendRaw(
+      JSON.stringify({ id: 'tired', operation: 'createVisit', params: { locationId: 'loc-2' } }),
+      {
+        [MessageAttr.attempt]: { DataType: 'Number', StringValue: '3' },
+        [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(Date.now()) },
+      },
+    );
+    await harness.runUntilIdle();
+    expect(await harness.deadLetters()).toEqual([{ id: 'tired', reason: 'max_attempts' }]);
+    expect(harness.telemetry.countOf(`${Metric.deadLettered}[Reason=max_attempts]`)).toBe(1);
+  });
+});
+
+describe('a worker with the wrong vendor key', () => {
+  it('dead-letters on 401 with vendor_unauthorized after one call, never retrying', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      buckets: waitwhileBuckets,
+      vendor: waitwhileVendor,
+      apiKey: 'a-revoked-key',
+    });
+    try {
+      await harness.enqueue([{ id: 'visit-401', operation: 'createVisit', params: { locationId: 'loc-1' } }]);
+      await harness.runUntilIdle();
+      expect(await harness.deadLetters()).toEqual([{ id: 'visit-401', reason: 'vendor_unauthorized' }]);
+      expect(harness.simulator.stats().byStatus).toEqual({ '401': 1 });
+      expect(harness.telemetry.countOf(`${Metric.vendorCalls}[ResponseClass=unauthorized]`)).toBe(1);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
