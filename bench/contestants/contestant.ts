@@ -1,0 +1,41 @@
+import type { Dimension, LimitType } from '../../lambda/sluice/types';
+import type { Usage } from '../meter';
+
+/** The three limiters measured side by side (issue 6), keyed as they appear in the JSON. */
+export type ContestantName = 'sluiceAws' | 'documentedSluice' | 'rateLimiterFlexible';
+
+export const CONTESTANT_LABELS: Readonly<Record<ContestantName, string>> = {
+  sluiceAws: 'Sluice for AWS (this SDK)',
+  documentedSluice: 'documented Sluice (baseline)',
+  rateLimiterFlexible: 'rate-limiter-flexible RateLimiterDynamo',
+};
+
+/** One limit as every contestant understands it: `capacity` units per `windowSeconds`. */
+export interface LimitSpec {
+  readonly dimension: Dimension;
+  readonly limitType: LimitType;
+  readonly capacity: number;
+  readonly windowSeconds: number;
+}
+
+export interface Attempt {
+  readonly granted: boolean;
+  /** The wait the limiter answered with when it refused, if it computes one. */
+  readonly waitSeconds?: number;
+}
+
+/** A caller: its own DynamoDB client (metered) and its own cache, as a separate Lambda would have. */
+export interface ContestantClient {
+  acquire(costs: Readonly<Record<Dimension, number>>): Promise<Attempt>;
+}
+
+/** A contestant on a fresh table of its own, its limits defined. */
+export interface Arena {
+  newClient(usage: Usage): ContestantClient;
+}
+
+export interface Contestant {
+  readonly name: ContestantName;
+  /** Creates a table named `tableName` on `endpoint` and defines `limits` in it. */
+  prepare(endpoint: string, tableName: string, limits: readonly LimitSpec[]): Promise<Arena>;
+}

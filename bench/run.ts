@@ -1,0 +1,73 @@
+import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
+import { runDrainStage } from './drain';
+import { BenchUsageError, parseBenchOptions } from './options';
+import { writeOutputs } from './report';
+import { runSuite, type SuiteResult } from './suite';
+import { textTable } from './table';
+
+/** `npm run bench`: every contestant on one DynamoDB Local started (and stopped) here. */
+async function main(argv: readonly string[]): Promise<number> {
+  const options = parseBenchOptions(argv);
+  const progress = (line: string) => {
+    // With --json, stdout carries the JSON object only.
+    (options.json ? process.stderr : process.stdout).write(
+      `[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`,
+    );
+  };
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  process.env.AWS_REGION ??= 'us-east-1';
+  if (options.drain) {
+    const drain = await runDrainStage(options, progress);
+    if (options.write) writeOutputs({ drain });
+    process.stdout.write(`${JSON.stringify(drain, null, options.json ? undefined : 2)}\n`);
+    return 0;
+  }
+  progress('starting DynamoDB Local');
+  const server = await startDynamoDbLocal();
+  let suite: SuiteResult;
+  try {
+    suite = await runSuite(server.endpoint, options, progress);
+  } finally {
+    await server.stop();
+  }
+  const output = toJson(suite, argv);
+  if (options.write) writeOutputs({ suite: output });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(output)}\n`);
+  } else {
+    process.stdout.write(`\n${textTable(suite)}\n`);
+  }
+  return 0;
+}
+
+export type BenchJson = ReturnType<typeof toJson>;
+
+/** The SDK's figures at the top level (issue 2), every contestant's under `contestants`. */
+function toJson(suite: SuiteResult, argv: readonly string[]) {
+  const sdk = suite.contestants.sluiceAws;
+  return {
+    requestsPerGrant: sdk?.single?.requestsPerGrant ?? null,
+    wcuPerGrant: sdk?.single?.wcuPerGrant ?? null,
+    rcuPerGrant: sdk?.single?.rcuPerGrant ?? null,
+    multiDimRequestsPerGrant: sdk?.multi?.requestsPerGrant ?? null,
+    multiDimWcuPerGrant: sdk?.multi?.wcuPerGrant ?? null,
+    contention: sdk?.contention ?? null,
+    latencyRatioP50: sdk?.latency?.ratioP50 ?? null,
+    latency: sdk?.latency ?? null,
+    contestants: suite.contestants,
+    charts: suite.charts,
+    machine: suite.machine,
+    prices: suite.prices,
+    command: `npm run bench --${argv.length > 0 ? ` ${argv.join(' ')}` : ''}`,
+    date: new Date().toISOString(),
+  };
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof BenchUsageError ? error.message : (error as Error).stack}\n`);
+    process.exit(error instanceof BenchUsageError ? 2 : 1);
+  },
+);

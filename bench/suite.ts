@@ -1,0 +1,157 @@
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { CONTESTANT_LABELS, type Contestant, type ContestantName } from './contestants/contestant';
+import { documentedSluice } from './contestants/documented-sluice';
+import { rateLimiterFlexible } from './contestants/rate-limiter-flexible';
+import { sluiceAws } from './contestants/sluice-aws';
+import { type BurstFigure, measureBurst } from './figures/burst';
+import { type ChargedFigure, measureCharged } from './figures/charged';
+import { type ContentionFigure, type ContentionRun, measureContention } from './figures/contention';
+import { type CostFigure, measureCost } from './figures/cost';
+import { type LatencyFigure, measureLatency, warmUp } from './figures/latency';
+import type { BenchOptions } from './options';
+import { round } from './stats';
+
+/**
+ * DynamoDB on-demand prices, standard table class, us-east-1, as published on
+ * aws.amazon.com/dynamodb/pricing/on-demand/ since the 1 Nov 2024 reduction (checked 2026-11-23).
+ */
+export const PRICES = {
+  region: 'us-east-1',
+  checked: '2026-11-23',
+  usdPerMillionWriteRequestUnits: 0.625,
+  usdPerMillionReadRequestUnits: 0.125,
+} as const;
+
+export interface ContestantResult {
+  readonly label: string;
+  readonly single?: CostFigure;
+  readonly multi?: CostFigure;
+  readonly contention?: ContentionFigure;
+  readonly latency?: LatencyFigure;
+  readonly charged?: ChargedFigure;
+  readonly burst?: BurstFigure;
+  /** USD per million messages, from the counted units (one grant per message). */
+  readonly costPerMillion?: { readonly single: number; readonly multi?: number };
+  readonly errors: string[];
+}
+
+export interface SuiteResult {
+  readonly contestants: Partial<Record<ContestantName, ContestantResult>>;
+  readonly charts: Partial<Record<ContestantName, Pick<ContentionRun, 'tokens' | 'admittedPerSecond'>>>;
+  readonly machine: {
+    nproc: number;
+    cpu: string;
+    node: string;
+    java: string;
+    /** Plain UpdateItems per second DynamoDB Local took from 8 callers during the warm-up. */
+    serverWritesPerSecond: number;
+  };
+  readonly prices: typeof PRICES;
+}
+
+export const CONTESTANTS: readonly Contestant[] = [sluiceAws, documentedSluice, rateLimiterFlexible];
+
+type Progress = (line: string) => void;
+
+export async function runSuite(
+  endpoint: string,
+  options: BenchOptions,
+  progress: Progress,
+): Promise<SuiteResult> {
+  const results: Partial<Record<ContestantName, ContestantResult & { errors: string[] }>> = {};
+  const charts: SuiteResult['charts'] = {};
+  let tableNumber = 0;
+  const table = (name: string) => `bench-${name}-${(tableNumber += 1)}`;
+  // The JVM compiles DynamoDB Local's hot paths during the first thousands of requests;
+  // without this the first contestant would pay for it.
+  progress('warming DynamoDB Local up');
+  const serverWritesPerSecond = await warmUp(endpoint, table('warm-up'));
+  progress(`DynamoDB Local takes ${serverWritesPerSecond} plain UpdateItems/s from 8 callers`);
+  for (const contestant of CONTESTANTS) {
+    const result: ContestantResult & { errors: string[] } = {
+      label: CONTESTANT_LABELS[contestant.name],
+      errors: [],
+    };
+    results[contestant.name] = result;
+    const attempt = async <T>(what: string, run: () => Promise<T>): Promise<T | undefined> => {
+      progress(`${contestant.name}: ${what}`);
+      try {
+        return await run();
+      } catch (error) {
+        result.errors.push(`${what}: ${(error as Error).message}`);
+        progress(`${contestant.name}: ${what} FAILED: ${(error as Error).message}`);
+        return undefined;
+      }
+    };
+    const single = await attempt('cost per grant, one dimension', () =>
+      measureCost(contestant, endpoint, table(contestant.name), false, options.grants),
+    );
+    const multi = await attempt('cost per grant, rpm + tpm', () =>
+      measureCost(contestant, endpoint, table(contestant.name), true, options.grants),
+    );
+    const charged = await attempt('units charged for rejected attempts', () =>
+      measureCharged(contestant, endpoint, table(contestant.name)),
+    );
+    const burst = await attempt('burst at a window boundary', () =>
+      measureBurst(contestant, endpoint, table(contestant.name)),
+    );
+    const contention = await attempt(`contention, 8 clients, ${options.seconds} s`, () =>
+      measureContention(contestant, endpoint, table(contestant.name), {
+        clients: 8,
+        seconds: options.seconds,
+        ratePerSecond: 50,
+        demandFactor: 3,
+      }),
+    );
+    Object.assign(result, {
+      ...(single ? { single } : {}),
+      ...(multi ? { multi } : {}),
+      ...(charged ? { charged } : {}),
+      ...(burst ? { burst } : {}),
+      ...(contention ? { contention: contention.figure } : {}),
+    });
+    if (single) {
+      Object.assign(result, {
+        costPerMillion: { single: dollars(single), ...(multi ? { multi: dollars(multi) } : {}) },
+      });
+    }
+    if (contention)
+      charts[contestant.name] = {
+        tokens: contention.tokens,
+        admittedPerSecond: contention.admittedPerSecond,
+      };
+  }
+  progress(`latency: ${options.latencyRounds} interleaved rounds`);
+  const latency = await measureLatency(CONTESTANTS, endpoint, table, options.latencyRounds);
+  for (const contestant of CONTESTANTS) {
+    const figure = latency.byContestant[contestant.name];
+    const result = results[contestant.name];
+    if (figure && result) Object.assign(result, { latency: figure });
+  }
+  for (const error of latency.errors) {
+    const name = error.split(':')[0] as ContestantName;
+    results[name]?.errors.push(`latency: ${error}`);
+  }
+  return { contestants: results, charts, machine: { ...machine(), serverWritesPerSecond }, prices: PRICES };
+}
+
+function dollars(figure: CostFigure): number {
+  return round(
+    figure.wcuPerGrant * PRICES.usdPerMillionWriteRequestUnits +
+      figure.rcuPerGrant * PRICES.usdPerMillionReadRequestUnits,
+    4,
+  );
+}
+
+function machine(): Omit<SuiteResult['machine'], 'serverWritesPerSecond'> {
+  // `java -version` prints to stderr; `nproc` counts the CPUs this process may use.
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const nproc = spawnSync('nproc', [], { encoding: 'utf8' });
+  return {
+    nproc: Number(nproc.stdout.trim()) || cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    java: (java.stderr ?? '').split('\n')[0]?.trim() || 'not found',
+  };
+}
