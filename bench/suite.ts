@@ -62,7 +62,10 @@ export async function runSuite(
   const results: Partial<Record<ContestantName, ContestantResult & { errors: string[] }>> = {};
   const charts: SuiteResult['charts'] = {};
   let tableNumber = 0;
-  const table = (name: string) => `bench-${name}-${(tableNumber += 1)}`;
+  const table = (name: string) => {
+    tableNumber += 1;
+    return `bench-${name}-${tableNumber}`;
+  };
   // The JVM compiles DynamoDB Local's hot paths during the first thousands of requests;
   // without this the first contestant would pay for it.
   progress('warming DynamoDB Local up');
