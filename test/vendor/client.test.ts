@@ -1,74 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  type VendorCallResult,
-  VendorClient,
-  type VendorClientOptions,
-  type VendorMeasure,
-} from '../../lambda/vendor';
-import { parseVendorSettings } from '../../lambda/worker-settings';
+import type { VendorCallResult } from '../../lambda/vendor';
 import { startVendorSimulator, type VendorSimulator } from '../../local/simulator';
+import { clientFor, createVisit, KEY, summary } from './client-helpers';
 
-/** The vendor client against the real simulator (a tiny server only for a 408 no profile sends). */
-
-const KEY = 'local-dev-key';
-
-function settingsFor(baseUrl: string) {
-  return parseVendorSettings({
-    name: 'waitwhile',
-    baseUrl,
-    allowedPaths: ['/visits', '/locations'],
-    operations: {
-      createVisit: {
-        method: 'POST',
-        path: '/locations/{locationId}/visits',
-        dimensions: { 'waitwhile#rps': 1 },
-      },
-      getLocation: {
-        method: 'GET',
-        path: '/locations/{locationId}',
-        dimensions: { 'waitwhile#rps': 1 },
-        idempotent: true,
-        cacheSeconds: 30,
-      },
-    },
-    policy: { maxVendorRetries: 2, backoffBaseMs: 200, backoffMaxMs: 5_000 },
-  });
-}
-
-function clientFor(baseUrl: string, overrides: Partial<VendorClientOptions> = {}) {
-  const sleeps: number[] = [];
-  const measures: VendorMeasure[] = [];
-  const client = new VendorClient({
-    settings: settingsFor(baseUrl),
-    apiKey: async () => KEY,
-    random: () => 0.5,
-    // Backoff is recorded, not slept: the tests need no real sleeps.
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    onMeasure: (measure) => measures.push(measure),
-    ...overrides,
-  });
-  return { client, sleeps, measures };
-}
-
-const createVisit = (extra: { idempotencyKey?: string; deadlineMs?: number } = {}) => ({
-  operation: 'createVisit',
-  method: 'POST',
-  path: '/locations/loc-1/visits',
-  body: { name: 'Ada' },
-  deadlineMs: Date.now() + 10_000,
-  ...extra,
-});
-
-const summary = (result: VendorCallResult) => ({
-  class: result.class,
-  status: result.status,
-  attempts: result.attempts,
-  outcomeUnknown: result.outcomeUnknown,
-  cached: result.cached,
-});
+/** The vendor client against the real simulator. */
 
 describe('VendorClient against the simulator', () => {
   let simulator: VendorSimulator;
@@ -198,6 +132,26 @@ describe('VendorClient against the simulator', () => {
     expect(unkeyed.error).toMatch(/^aborted at the call deadline \(\d+ ms were left\)$/);
   });
 
+  it("stops at the caller's signal, and does not repeat what the caller cancelled", async () => {
+    simulator.setFaults({ hangRate: 1 });
+    const { client, sleeps } = clientFor(simulator.url);
+    const controller = new AbortController();
+    const pending = client.call({
+      method: 'GET',
+      path: '/locations/loc-1',
+      deadlineMs: Date.now() + 10_000,
+      signal: controller.signal,
+    });
+    while (simulator.stats().faults.hang === 0) await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    const result = await pending;
+    expect([summary(result), result.error, sleeps]).toEqual([
+      { class: 'transient', status: undefined, attempts: 1, outcomeUnknown: false, cached: false },
+      'aborted by the caller',
+      [],
+    ]);
+  });
+
   it('serves a cacheable read from the cache: the hit spends no call', async () => {
     let nowMs = Date.now();
     const { client } = clientFor(simulator.url, { clock: () => nowMs });
@@ -278,47 +232,5 @@ describe('VendorClient and the refusals the worker owns', () => {
     } finally {
       await simulator.stop();
     }
-  });
-});
-
-describe('VendorClient and faults no simulator profile sends', () => {
-  let server: Server;
-  let url: string;
-  let answers: number[];
-  beforeAll(async () => {
-    server = createServer((_req, res) => {
-      res.writeHead(answers.shift() ?? 200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-  it('repeats a 408 even for a POST without a key: the vendor did not process it', async () => {
-    answers = [408, 201];
-    const { client, sleeps } = clientFor(url);
-    const result = await client.call(createVisit());
-    expect([summary(result), sleeps]).toEqual([
-      { class: 'success', status: 201, attempts: 2, outcomeUnknown: false, cached: false },
-      [100],
-    ]);
-  });
-
-  it('repeats a POST whose connection was refused: it never left', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const { client } = clientFor(`http://127.0.0.1:${port}`);
-    const result = await client.call(createVisit());
-    expect(summary(result)).toEqual({
-      class: 'transient',
-      status: undefined,
-      attempts: 3,
-      outcomeUnknown: false,
-      cached: false,
-    });
-    expect(result.error).toMatch(/^network error ECONNREFUSED: /);
   });
 });
