@@ -27,7 +27,7 @@ export async function startVendorSimulator(options: SimulatorOptions): Promise<V
   const idempotencyHeader = (options.idempotencyHeader ?? 'Idempotency-Key').toLowerCase();
   const latencyMs = options.latencyMs ?? 20;
   const limits: SimulatorLimits = { ...DEFAULT_LIMITS[options.profile], ...options.limits };
-  const graceMs = options.graceMs ?? 25;
+  const graceMs = options.graceMs ?? 50;
   let faults: SimulatorFaults = { ...options.faults };
   let profile = createProfile(options.profile, limits, graceMs);
   let stats = emptyStats();

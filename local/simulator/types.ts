@@ -78,7 +78,7 @@ export interface SimulatorOptions {
   readonly idempotencyHeader?: string;
   /**
    * Early arrival a rate limit forgives, in ms of refill: two calls that a client spaced
-   * correctly can reach the server a few ms closer together than they were sent. @default 25
+   * correctly can reach the server a few ms closer together than they were sent (a DynamoDB write or a connection set-up that took longer for the first). @default 50
    */
   readonly graceMs?: number;
 }

@@ -80,6 +80,19 @@ describe('the waitwhile profile (5 requests/s, 1 write/s per location)', () => {
     expect(simulator.stats()).toMatchObject({ refusals: 2, refusedByStatus: { 409: 2 } });
   });
 
+  it('forgives a write that arrives up to 50 ms early (graceMs), not more', async () => {
+    simulator = await startVendorSimulator({ profile: 'waitwhile', clock, latencyMs: 0 });
+    const url = simulator.url;
+    const visit = (location: string) => call(url, 'POST', `/locations/${location}/visits`, { body: {} });
+    await visit('early-a');
+    await visit('early-b');
+    nowMs += 940;
+    const tooEarly = await visit('early-a');
+    nowMs += 20;
+    const forgiven = await visit('early-b');
+    expect([tooEarly.status, forgiven.status]).toEqual([409, 201]);
+  });
+
   it('counts a write refused with 409 against the general limit too', async () => {
     simulator = await startVendorSimulator({ profile: 'waitwhile', clock, latencyMs: 0 });
     const url = simulator.url;
