@@ -1,0 +1,75 @@
+import { LogEvent } from '../../lambda/contract';
+import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
+import type { BucketStore } from '../../lambda/sluice/store';
+import { DEFINITIONS, granted } from './fixtures';
+import { memoryClient, SimulatedClock } from './helpers';
+
+describe('reconcile', () => {
+  it('returns the capacity of expired leases only, once, and logs reconciler.scan_complete', async () => {
+    const { client, clock, logger } = memoryClient();
+    await client.upsertBuckets(DEFINITIONS);
+    granted(await client.acquire('sweeppea#concurrent'));
+    // Lease lifetime = max(lease TTL 60 s, slot timeout 30 s + margin 5 s) = 60 s.
+    clock.advance(30_000);
+    granted(await client.acquire('sweeppea#concurrent'));
+    expect(await client.reconcile()).toEqual({ totalLeases: 2, restored: 0, deleted: 0, failedItems: 0 });
+    clock.advance(30_001);
+    expect(await client.reconcile()).toEqual({ totalLeases: 2, restored: 1, deleted: 0, failedItems: 0 });
+    expect(await client.reconcile()).toEqual({ totalLeases: 1, restored: 0, deleted: 0, failedItems: 0 });
+    expect(await client.snapshot('sweeppea#concurrent')).toMatchObject({ tokens: 1, leases: 1 });
+    expect(logger.events(LogEvent.reconcilerScanComplete).at(-1)).toEqual({
+      total_leases: 1,
+      restored: 0,
+      deleted: 0,
+      failed_items: 0,
+    });
+  });
+
+  it('never reclaims a lease before its expiry, however long the slot timeout', async () => {
+    const { client, clock } = memoryClient({ settings: { defaultSlotTimeoutSeconds: 300 } });
+    await client.upsertBuckets(DEFINITIONS);
+    const grant = granted(await client.acquire('sweeppea#concurrent'));
+    expect(grant.leases[0]?.expiresAtMs).toBe(clock.nowMs + 305_000);
+    clock.advance(305_000);
+    expect((await client.reconcile()).restored).toBe(0);
+  });
+
+  it('restores capacity exactly once when a late release follows a reclaim', async () => {
+    const { client, clock } = memoryClient();
+    await client.upsertBuckets(DEFINITIONS);
+    const grant = granted(await client.acquire('sweeppea#concurrent'));
+    clock.advance(60_001);
+    expect((await client.reconcile()).restored).toBe(1);
+    await grant.release();
+    expect(await client.snapshot('sweeppea#concurrent')).toMatchObject({ tokens: 2, leases: 0 });
+  });
+
+  it('goes on past an item that fails and counts it', async () => {
+    const memory = new MemoryBucketStore();
+    const clock = new SimulatedClock();
+    const setup = memoryClient({ store: memory, clock });
+    await setup.client.upsertBuckets([
+      ...DEFINITIONS,
+      { dimension: 'other#concurrent', limitType: 'concurrent', capacity: 1 },
+    ]);
+    granted(await setup.client.acquire('sweeppea#concurrent'));
+    granted(await setup.client.acquire('other#concurrent'));
+    const failing: BucketStore = Object.assign(Object.create(memory), {
+      returnLease: async (lease: Parameters<BucketStore['returnLease']>[0]) => {
+        if (lease.pk === 'other') throw new Error('injected fault');
+        return memory.returnLease(lease);
+      },
+    });
+    const reconciler = memoryClient({ store: failing, clock });
+    clock.advance(60_001);
+    expect(await reconciler.client.reconcile()).toEqual({
+      totalLeases: 2,
+      restored: 1,
+      deleted: 0,
+      failedItems: 1,
+    });
+    expect(reconciler.logger.events('reconciler.item_failed')).toEqual([
+      { pk: 'other', error: 'injected fault' },
+    ]);
+  });
+});

@@ -1,0 +1,66 @@
+import { LogEvent } from '../../lambda/contract';
+import { isSlotTimeoutError } from '../../lambda/sluice/errors';
+import { DEFINITIONS, granted } from './fixtures';
+import { memoryClient } from './helpers';
+
+async function seeded() {
+  const setup = memoryClient();
+  await setup.client.upsertBuckets(DEFINITIONS);
+  return setup;
+}
+
+describe('slot', () => {
+  it('waits the returned waits on the injected sleep until granted', async () => {
+    const { client, clock } = await seeded();
+    for (let i = 0; i < 5; i++) granted(await client.acquire('waitwhile#rps'));
+    const started = clock.nowMs;
+    const slot = await client.slot('waitwhile#rps');
+    expect([slot.grant.outcome, clock.nowMs - started]).toEqual(['Granted', 200]);
+  });
+
+  it('throws SlotTimeoutError when the wait asked would end past the deadline, and logs slot.timeout', async () => {
+    const { client, logger } = await seeded();
+    granted(await client.acquire({ 'openai#tpm': 10_000 }));
+    const error = await client.slot({ 'openai#tpm': 5_000 }, { timeoutSeconds: 10 }).catch((e: unknown) => e);
+    expect(isSlotTimeoutError(error) && error.message).toBe(
+      'slot for openai#tpm not granted within 10 s: openai#tpm asks to wait 30.001 s and 10 s remain',
+    );
+    expect(logger.events(LogEvent.slotTimeout)).toEqual([
+      { dimensions: ['openai#tpm'], timeout_seconds: 10, wait_seconds: 30.001 },
+    ]);
+  });
+
+  it('polls a full concurrent bucket and gives up at the deadline', async () => {
+    const { client, clock } = await seeded();
+    granted(await client.acquire({ 'sweeppea#concurrent': 2 }));
+    const started = clock.nowMs;
+    await expect(client.slot('sweeppea#concurrent', { timeoutSeconds: 3 })).rejects.toThrow(
+      'slot for sweeppea#concurrent not granted within 3 s: sweeppea#concurrent asks to wait 1 s and 0 s remain',
+    );
+    expect(clock.nowMs - started).toBe(3_000);
+  });
+
+  it('honours an AbortSignal before each attempt', async () => {
+    const { client } = await seeded();
+    const controller = new AbortController();
+    controller.abort(new Error('shutting down'));
+    await expect(client.slot('openai#rpm', { signal: controller.signal })).rejects.toThrow('shutting down');
+  });
+
+  it('releases on scope exit with await using, exactly once even if released by hand too', async () => {
+    const { client, logger } = await seeded();
+    {
+      await using slot = await client.slot('sweeppea#concurrent');
+      expect((await client.snapshot('sweeppea#concurrent')).leases).toBe(1);
+      await slot.release();
+    }
+    expect(await client.snapshot('sweeppea#concurrent')).toMatchObject({ tokens: 2, leases: 0 });
+    expect(logger.events(LogEvent.releaseOk)).toHaveLength(1);
+  });
+
+  it('slotMany takes every cost at once', async () => {
+    const { client } = await seeded();
+    const slot = await client.slotMany({ 'openai#rpm': 1, 'openai#tpm': 300 });
+    expect(slot.grant.costs).toEqual({ 'openai#rpm': 1, 'openai#tpm': 300 });
+  });
+});
