@@ -61,15 +61,10 @@ export class RecordingLogger implements SluiceLogger {
 }
 
 /** A client on a memory store with a simulated clock; sleeping advances that clock. */
-export function memoryClient(
-  options: {
-    store?: BucketStore;
-    clock?: SimulatedClock;
-    settings?: Partial<SluiceSettings>;
-    seed?: number;
-  } = {},
+export function memoryClient<S extends BucketStore = MemoryBucketStore>(
+  options: { store?: S; clock?: SimulatedClock; settings?: Partial<SluiceSettings>; seed?: number } = {},
 ) {
-  const store = options.store ?? new MemoryBucketStore();
+  const store = (options.store ?? new MemoryBucketStore()) as S;
   const clock = options.clock ?? new SimulatedClock();
   const logger = new RecordingLogger();
   const client = new SluiceClient({
