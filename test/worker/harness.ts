@@ -55,6 +55,8 @@ export interface HarnessOptions {
  */
 export class WorkerHarness {
   readonly telemetry = new RecordingTelemetry();
+  /** Every penalize and resync the worker asked of the (real) SDK, in order. */
+  readonly sdkCalls: string[] = [];
   private constructor(
     readonly handler: WorkerHandler,
     readonly sqs: SQSClient,
@@ -107,9 +109,21 @@ export class WorkerHarness {
       dlqUrl,
       options,
     );
+    // The real SDK, with its penalize and resync calls written down on the way through.
+    const observed = {
+      acquire: (request: Readonly<Record<string, number>>) => sluice.acquire(request),
+      penalize: (dimension: string, factor: number) => {
+        harness.sdkCalls.push(`penalize ${dimension} ${factor}`);
+        return sluice.penalize(dimension, factor);
+      },
+      resync: (dimension: string, remaining: number) => {
+        harness.sdkCalls.push(`resync ${dimension} ${remaining}`);
+        return sluice.resync(dimension, remaining);
+      },
+    };
     (harness as { handler: WorkerHandler }).handler = createWorker({
       settings,
-      sluice,
+      sluice: observed,
       vendor,
       queues: sqsWorkQueues(sqs, queueUrl, dlqUrl),
       idempotency: new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),

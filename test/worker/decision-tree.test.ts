@@ -1,0 +1,134 @@
+import { Metric } from '../../lambda/contract';
+import { steppedClock, WorkerHarness } from './harness';
+
+/**
+ * The tree's branches end to end, with one stepped clock for the SDK and the worker: an
+ * inline sleep advances it, so a wait of 4.9 s is exactly 4.9 s and no test waits for real.
+ * The probe bucket refills 10 units/s: after a drain, a cost of c units waits c / 10 s.
+ */
+const probeBuckets = [
+  { dimension: 'probe#units', limitType: 'requests' as const, capacity: 20_000, windowSeconds: 2_000 },
+];
+
+const probeVendor = {
+  name: 'probe',
+  allowedPaths: ['/locations'],
+  policy: { requeueJitterSeconds: 3, inlineRetryThresholdSeconds: 5 },
+};
+
+describe('the requeue delay at the boundaries, on real buckets', () => {
+  let harness: WorkerHarness;
+
+  beforeEach(async () => {
+    const time = steppedClock();
+    harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      buckets: probeBuckets,
+      vendor: probeVendor,
+      clock: time.clock,
+      sleep: time.sleep,
+      random: () => 0.5,
+    });
+  });
+
+  afterEach(() => harness.stop());
+
+  async function waitOf(units: number, location: string) {
+    // Drain and probe write to different locations: the simulator's 1 write/s per location runs on real time.
+    const drain = { method: 'POST', path: '/locations/drain/visits' };
+    const call = { method: 'POST', path: `/locations/${location}/visits` };
+    await harness.enqueue([{ id: `drain-${location}`, ...drain, dimensions: { 'probe#units': 20_000 } }]);
+    await harness.pollOnce();
+    await harness.enqueue([{ id: `probe-${location}`, ...call, dimensions: { 'probe#units': units } }]);
+    await harness.pollOnce();
+  }
+
+  it.each([
+    ['4.9 s is slept inline', 49],
+    ['5 s (the threshold itself) is slept inline', 50],
+  ])('a wait of %s and the message completes', async (_title, units) => {
+    await waitOf(units, 'loc-1');
+    expect(harness.telemetry.countOf(Metric.inlineWaits)).toBe(1);
+    expect(harness.telemetry.fieldsOf('message.inline_wait')).toEqual([
+      { id: 'probe-loc-1', wait_ms: units * 100 },
+    ]);
+    expect(harness.telemetry.countOf(Metric.completed)).toBe(2);
+    expect(harness.telemetry.countOf(Metric.requeues)).toBe(0);
+  });
+
+  it.each([
+    ['5.1 s is requeued with DelaySeconds 6 before jitter', 51, 6, 8],
+    ['899.5 s is requeued with DelaySeconds 900', 8_995, 900, 900],
+    ['2,000 s is chained: requeued with 900 and re-evaluated on arrival', 20_000, 900, 900],
+  ])('a wait of %s', async (_title, units, base, jittered) => {
+    await waitOf(units, 'loc-2');
+    const [requeued] = harness.telemetry.fieldsOf('message.requeued');
+    expect(requeued).toMatchObject({ attempt: 1, base_delay_seconds: base, delay_seconds: jittered });
+    // Jitter is bounded: within [base, base + requeueJitterSeconds] and never above 900.
+    expect(jittered).toBeLessThanOrEqual(Math.min(base + 3, 900));
+    expect(await harness.depth()).toEqual({ visible: 0, delayed: 1, inFlight: 0 });
+    expect(harness.simulator.stats().calls).toBe(1);
+  });
+});
+
+describe('a vendor 429 after a grant', () => {
+  it('penalizes the time buckets with 0.8, then 0.5 for a repeat, and requeues after Retry-After', async () => {
+    const time = steppedClock();
+    const harness = await WorkerHarness.start({
+      // The vendor allows 2 requests per minute; the bucket wrongly believes in 60.
+      simulator: { profile: 'openai', latencyMs: 1, limits: { requestsPerMinute: 2 } },
+      buckets: [
+        { dimension: 'openai#rpm', limitType: 'requests', capacity: 60, windowSeconds: 60 },
+        { dimension: 'openai#tpm', limitType: 'tokens', capacity: 40_000, windowSeconds: 60 },
+      ],
+      vendor: {
+        name: 'openai',
+        allowedPaths: ['/v1/chat/completions'],
+        operations: {
+          chat: {
+            method: 'POST',
+            path: '/v1/chat/completions',
+            dimensions: { 'openai#rpm': 1, 'openai#tpm': 500 },
+          },
+        },
+        // A long-Retry-After threshold out of reach, so the factors are the first and the repeat.
+        policy: { requeueJitterSeconds: 0, longRetryAfterSeconds: 600 },
+      },
+      clock: time.clock,
+      sleep: time.sleep,
+      random: () => 0,
+    });
+    try {
+      const chat = (id: string) => ({
+        id,
+        operation: 'chat',
+        tokenEstimate: 100,
+        body: { model: 'm', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] },
+      });
+      await harness.enqueue([chat('c1'), chat('c2'), chat('c3'), chat('c4')]);
+      for (let polls = 0; polls < 4; polls++) await harness.pollOnce(1);
+      expect(harness.telemetry.countOf(Metric.completed)).toBe(2);
+      expect(harness.telemetry.countOf(Metric.vendor429AfterGrant)).toBe(2);
+      // Two dimensions penalized per 429.
+      expect(harness.telemetry.countOf(Metric.penalties)).toBe(4);
+      const requeued = harness.telemetry.fieldsOf('message.requeued');
+      expect(requeued.map((fields) => fields.why)).toEqual([
+        'vendor HTTP 429 rate limited',
+        'vendor HTTP 429 rate limited',
+      ]);
+      expect(requeued.every((fields) => (fields.delay_seconds as number) > 5)).toBe(true);
+      expect(harness.sdkCalls.filter((call) => call.startsWith('penalize'))).toEqual([
+        'penalize openai#rpm 0.8',
+        'penalize openai#tpm 0.8',
+        'penalize openai#rpm 0.5',
+        'penalize openai#tpm 0.5',
+      ]);
+      // The vendor's x-ratelimit-remaining-* headers resynchronised both buckets after each success.
+      expect(
+        harness.sdkCalls.filter((call) => call.startsWith('resync')).map((call) => call.split(' ')[1]),
+      ).toEqual(['openai#rpm', 'openai#tpm', 'openai#rpm', 'openai#tpm']);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
