@@ -1,13 +1,208 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BenchOptions } from './options';
+import { round } from './stats';
+import { type RecordedCall, refusalsOverTime, secondsUntilBelow, startLimitedVendor } from './vendor-server';
+
+/**
+ * Figures 4 and 5 through the local stack (`npm start`, local/main.ts): the real worker and
+ * reconciler handlers on DynamoDB Local and fauxqs, sending their vendor calls (`--vendor-url`)
+ * to a vendor of this bench with a true limit of L calls per second that records every call.
+ * Only this project's SDK runs there: the worker is built on it.
+ */
+export const TRUE_LIMIT_PER_SECOND = 10;
+const REFUSAL_THRESHOLD = 0.02;
+const ROOT = join(__dirname, '..');
+
+export interface DrainRun {
+  readonly bucketCapacityPerSecond: number;
+  readonly messages: number;
+  readonly completed: number;
+  readonly deadLettered: number;
+  readonly lost: number;
+  readonly makespanSeconds: number;
+  readonly idealSeconds: number;
+  readonly makespanRatio: number;
+  readonly vendorCalls: number;
+  readonly vendorRefusals: number;
+  readonly refusalShare: number;
+  readonly requeues: number;
+  readonly penalties: number;
+  readonly dynamodb: { requests: number; rcu: number; wcu: number };
+  readonly refusalsPer10s: Array<{ fromSeconds: number; calls: number; refusals: number; share: number }>;
+  /** Seconds from the first call until the refusal share stays below 2% per 10 s; null if never. */
+  readonly secondsUntilRefusalsBelow2Percent: number | null;
+}
 
 export interface DrainResult {
   readonly ran: boolean;
   readonly reason?: string;
+  readonly trueLimitPerSecond: number;
+  readonly command?: string;
+  readonly drain?: DrainRun;
+  readonly misconfigured?: DrainRun;
+  readonly date: string;
 }
 
 export async function runDrainStage(
-  _options: BenchOptions,
-  _progress: (line: string) => void,
+  options: BenchOptions,
+  progress: (line: string) => void,
 ): Promise<DrainResult> {
-  return { ran: false, reason: 'not written yet' };
+  const base = { trueLimitPerSecond: TRUE_LIMIT_PER_SECOND, date: new Date().toISOString() };
+  if (!existsSync(join(ROOT, 'local', 'main.ts'))) {
+    return { ...base, ran: false, reason: 'local/main.ts (npm start) does not exist yet' };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-drain-'));
+  const messagesFile = join(dir, 'messages.jsonl');
+  writeFileSync(
+    messagesFile,
+    Array.from({ length: options.count }, (_, i) =>
+      JSON.stringify({
+        id: `drain-${String(i).padStart(5, '0')}`,
+        operation: 'chatCompletion',
+        body: { n: i },
+      }),
+    ).join('\n'),
+  );
+  try {
+    progress(`drain: ${options.count} messages, buckets at the true limit ${TRUE_LIMIT_PER_SECOND}/s`);
+    const drain = await drainOnce(dir, messagesFile, options.count, TRUE_LIMIT_PER_SECOND, progress);
+    progress(
+      `misconfiguration: buckets at ${2 * TRUE_LIMIT_PER_SECOND}/s, the vendor allows ${TRUE_LIMIT_PER_SECOND}/s`,
+    );
+    const misconfigured = await drainOnce(
+      dir,
+      messagesFile,
+      options.count,
+      2 * TRUE_LIMIT_PER_SECOND,
+      progress,
+    );
+    return { ...base, ran: true, command: drain.command, drain: drain.run, misconfigured: misconfigured.run };
+  } catch (error) {
+    return { ...base, ran: false, reason: (error as Error).message };
+  }
+}
+
+async function drainOnce(
+  dir: string,
+  messagesFile: string,
+  count: number,
+  bucketPerSecond: number,
+  progress: (line: string) => void,
+): Promise<{ run: DrainRun; command: string }> {
+  const configFile = join(dir, `config-${bucketPerSecond}.json`);
+  writeFileSync(configFile, JSON.stringify(stackConfig(bucketPerSecond), null, 2));
+  const reportFile = join(dir, `report-${bucketPerSecond}.json`);
+  const vendor = await startLimitedVendor(TRUE_LIMIT_PER_SECOND);
+  const args = [
+    'local/main.ts',
+    '--messages',
+    messagesFile,
+    '--vendor-url',
+    vendor.url,
+    '--config',
+    configFile,
+  ];
+  const command = `npm start -- ${args.slice(1).join(' ')} --report FILE --quiet`;
+  try {
+    const timeoutMs = Math.max(600_000, (20_000 * count) / TRUE_LIMIT_PER_SECOND);
+    const exit = await runChild([...args, '--report', reportFile, '--quiet'], timeoutMs, progress);
+    if (!existsSync(reportFile))
+      throw new Error(`npm start wrote no report (exit ${exit.code}): ${exit.tail}`);
+  } finally {
+    await vendor.stop();
+  }
+  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
+  return { run: summarize(report, vendor.calls, count, bucketPerSecond), command };
+}
+
+interface LocalReport {
+  messages: { completed: number; deadLettered: number; lost: number };
+  makespanSeconds: number;
+  requeues: number;
+  penalties: number;
+  dynamodb: { requests: number; rcu: number; wcu: number };
+}
+
+function summarize(
+  report: LocalReport,
+  calls: readonly RecordedCall[],
+  count: number,
+  bucketPerSecond: number,
+): DrainRun {
+  const refusals = calls.filter((call) => call.status === 429).length;
+  const idealSeconds = count / TRUE_LIMIT_PER_SECOND;
+  const windows = refusalsOverTime(calls, 10).map((w) => ({ ...w, share: round(w.share, 4) }));
+  return {
+    bucketCapacityPerSecond: bucketPerSecond,
+    messages: count,
+    completed: report.messages.completed,
+    deadLettered: report.messages.deadLettered,
+    lost: report.messages.lost,
+    makespanSeconds: round(report.makespanSeconds, 1),
+    idealSeconds,
+    makespanRatio: round(report.makespanSeconds / idealSeconds, 3),
+    vendorCalls: calls.length,
+    vendorRefusals: refusals,
+    refusalShare: round(refusals / Math.max(1, calls.length), 4),
+    requeues: report.requeues,
+    penalties: report.penalties,
+    dynamodb: report.dynamodb,
+    refusalsPer10s: windows,
+    secondsUntilRefusalsBelow2Percent: secondsUntilBelow(windows, REFUSAL_THRESHOLD),
+  };
+}
+
+/** One vendor limit as the stack configuration states it (schema: lib/config.ts). */
+function stackConfig(bucketPerSecond: number): object {
+  return {
+    $comment: 'Written by bench/drain.ts: one requests bucket, one operation.',
+    stage: 'local',
+    lambdaTimeoutSeconds: 30,
+    batchSize: 5,
+    maxReceiveCount: 10,
+    vendorSecretName: 'sluice/bench/api-key',
+    buckets: [
+      { dimension: 'openai#rpm', limitType: 'requests', capacity: bucketPerSecond, windowSeconds: 1 },
+    ],
+    vendor: {
+      name: 'bench',
+      baseUrl: 'https://vendor.invalid',
+      allowedPaths: ['/v1/chat/completions'],
+      operations: {
+        chatCompletion: { method: 'POST', path: '/v1/chat/completions', dimensions: { 'openai#rpm': 1 } },
+      },
+    },
+  };
+}
+
+function runChild(
+  args: readonly string[],
+  timeoutMs: number,
+  progress: (line: string) => void,
+): Promise<{ code: number | null; tail: string }> {
+  return new Promise((resolve, reject) => {
+    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+    const child = spawn(tsx, [...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => {
+      progress(`npm start still running after ${timeoutMs / 1000} s: stopping it`);
+      child.kill('SIGINT');
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, tail: output.slice(-1500) });
+    });
+  });
 }

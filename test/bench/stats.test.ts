@@ -1,4 +1,5 @@
 import { percentile, replayTokens, unitsPerSecond, worstIntervalExcess } from '../../bench/stats';
+import { refusalsOverTime, secondsUntilBelow } from '../../bench/vendor-server';
 
 describe('bench statistics', () => {
   it('takes the nearest-rank percentile', () => {
@@ -38,5 +39,24 @@ describe('bench statistics', () => {
   it('counts units per whole second by answer time', () => {
     const grants = [0, 999, 1000, 2500].map((answeredMs) => ({ sentMs: answeredMs, answeredMs, units: 1 }));
     expect(unitsPerSecond(grants, 0, 3)).toEqual([2, 1, 1]);
+  });
+});
+
+describe('the limited vendor timeline', () => {
+  it('counts refusals per window and finds when the share stays below the threshold', () => {
+    const calls = [
+      ...Array.from({ length: 10 }, (_, i) => ({ atMs: i * 100, status: i % 2 === 0 ? 429 : 200 })),
+      ...Array.from({ length: 10 }, (_, i) => ({ atMs: 1000 + i * 100, status: 200 })),
+      { atMs: 2500, status: 200 },
+    ];
+    const windows = refusalsOverTime(calls, 1);
+
+    expect(windows).toEqual([
+      { fromSeconds: 0, calls: 10, refusals: 5, share: 0.5 },
+      { fromSeconds: 1, calls: 10, refusals: 0, share: 0 },
+      { fromSeconds: 2, calls: 1, refusals: 0, share: 0 },
+    ]);
+    expect(secondsUntilBelow(windows, 0.02)).toEqual(1);
+    expect(secondsUntilBelow([{ fromSeconds: 0, calls: 4, share: 0.25 }], 0.02)).toBeNull();
   });
 });
