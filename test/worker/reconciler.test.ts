@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createReconciler } from '../../lambda/handlers/reconciler';
+import { SluiceClient, SluiceConfig } from '../../lambda/sluice';
+import { createBucketTable } from '../../lambda/sluice/table';
+import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
+import { localEndpoints, uniqueName } from '../setup/local-endpoints';
+import { steppedClock } from './harness';
+
+const REGION = process.env.AWS_REGION ?? 'us-east-1';
+const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe('the reconciler handler', () => {
+  it('gives back the slot of a worker that died between acquire and release, once its lease expired', async () => {
+    const endpoints = localEndpoints();
+    const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: REGION });
+    const tableName = uniqueName('reconcile');
+    await createBucketTable(dynamodb, tableName);
+    const time = steppedClock();
+    const settings = SluiceConfig.fromEnv(
+      { tableName, endpointUrl: endpoints.dynamodb, region: REGION, leaseTtlSeconds: 60 },
+      {},
+    );
+    const sluice = new SluiceClient({ settings, dynamodb, clock: time.clock, logger: quietLogger });
+    try {
+      await sluice.upsertBuckets([
+        { dimension: 'sweeppea#concurrent', limitType: 'concurrent', capacity: 1 },
+      ]);
+      // The worker's idempotency records share the table: the sweep must pass over them.
+      const idempotency = new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID);
+      await idempotency.begin('in-flight-message', time.clock(), time.clock() + 30_000);
+      await idempotency.complete('done-message', time.clock());
+
+      const dying = await sluice.acquire({ 'sweeppea#concurrent': 1 });
+      expect(dying.outcome).toBe('Granted');
+      // The process "dies": no release. The next caller is told to wait.
+      expect((await sluice.acquire({ 'sweeppea#concurrent': 1 })).outcome).toBe('RetryIn');
+
+      const logger = new Logger({ serviceName: 'sweeppea', logLevel: 'SILENT' });
+      const metrics = new Metrics({ namespace: 'Sluice', serviceName: 'sweeppea' });
+      const published: unknown[] = [];
+      jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(function (this: Metrics) {
+        published.push(this.serializeMetrics());
+        this.clearMetrics();
+        return this;
+      });
+      const reconcile = createReconciler(sluice, logger, metrics);
+
+      // Before the lease expires, a live holder is never reclaimed.
+      expect(await reconcile()).toEqual({ totalLeases: 1, restored: 0, deleted: 0, failedItems: 0 });
+      time.advance(61_000);
+      expect(await reconcile()).toEqual({ totalLeases: 1, restored: 1, deleted: 0, failedItems: 0 });
+      // Idempotent: a second tick finds nothing left to give back.
+      expect(await reconcile()).toEqual({ totalLeases: 0, restored: 0, deleted: 0, failedItems: 0 });
+      expect((await sluice.acquire({ 'sweeppea#concurrent': 1 })).outcome).toBe('Granted');
+
+      const values = published.map((emf) => {
+        const record = emf as Record<string, unknown>;
+        return [record.ReconcilerRuns, record.ReclaimedLeases, record.ReconcilerItemErrors];
+      });
+      expect(values).toEqual([
+        [1, 0, 0],
+        [1, 1, 0],
+        [1, 0, 0],
+      ]);
+    } finally {
+      dynamodb.destroy();
+    }
+  });
+});
