@@ -1,14 +1,117 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DrainResult } from './drain';
+import { resultsMarkdown } from './results-markdown';
 import type { BenchJson } from './run';
+import { lineChart, type Series, thin } from './svg';
+import { COLUMNS } from './table';
 
-const RESULTS_DIR = join(__dirname, 'results');
+const BENCH_DIR = __dirname;
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+const CHARTS_DIR = join(BENCH_DIR, 'charts');
+const COLORS = { sluiceAws: '#1f77b4', documentedSluice: '#ff7f0e', rateLimiterFlexible: '#2ca02c' } as const;
+const SHORT = {
+  sluiceAws: 'Sluice for AWS',
+  documentedSluice: 'documented Sluice',
+  rateLimiterFlexible: 'rate-limiter-flexible',
+} as const;
 
+/**
+ * Saves the run's JSON beside the previous stage's, then regenerates the charts and
+ * bench/RESULTS.md from both files: every number written there comes from a saved run.
+ */
 export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult }): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  if (outputs.suite)
-    writeFileSync(join(RESULTS_DIR, 'suite.json'), `${JSON.stringify(outputs.suite, null, 2)}\n`);
-  if (outputs.drain)
-    writeFileSync(join(RESULTS_DIR, 'drain.json'), `${JSON.stringify(outputs.drain, null, 2)}\n`);
+  mkdirSync(CHARTS_DIR, { recursive: true });
+  if (outputs.suite) writeJson('suite.json', outputs.suite);
+  if (outputs.drain) writeJson('drain.json', outputs.drain);
+  const suite = outputs.suite ?? readJson<BenchJson>('suite.json');
+  const drain = outputs.drain ?? readJson<DrainResult>('drain.json');
+  const charts: string[] = [];
+  if (suite) charts.push(...suiteCharts(suite));
+  if (drain?.ran) charts.push(...drainCharts(drain));
+  writeFileSync(join(BENCH_DIR, 'RESULTS.md'), resultsMarkdown(suite, drain, charts));
+}
+
+function writeJson(name: string, value: unknown): void {
+  writeFileSync(join(RESULTS_DIR, name), `${JSON.stringify(value, null, 2)}\n`);
+}
+
+function readJson<T>(name: string): T | undefined {
+  const path = join(RESULTS_DIR, name);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
+}
+
+function suiteCharts(suite: BenchJson): string[] {
+  const tokens: Series[] = [];
+  const admitted: Series[] = [];
+  for (const name of COLUMNS) {
+    const chart = suite.charts[name];
+    if (!chart) continue;
+    const label = SHORT[name];
+    tokens.push({
+      name: label,
+      color: COLORS[name],
+      points: thin(
+        chart.tokens.map((p) => [p.atSeconds, p.tokens] as const),
+        600,
+      ),
+    });
+    admitted.push({
+      name: label,
+      color: COLORS[name],
+      steps: true,
+      points: [
+        ...chart.admittedPerSecond.map((units, second) => [second, units] as const),
+        [chart.admittedPerSecond.length, chart.admittedPerSecond.at(-1) ?? 0] as const,
+      ],
+    });
+  }
+  const rate = suite.contention?.refillPerSecond ?? 50;
+  writeFileSync(
+    join(CHARTS_DIR, 'tokens-over-time.svg'),
+    lineChart({
+      title: `Tokens implied by the grants (8 clients, limit ${rate}/s, demand 3×)`,
+      xLabel: 'seconds',
+      yLabel: 'tokens (below 0 = over-admitted)',
+      series: tokens,
+      references: [{ label: 'empty', y: 0 }],
+    }),
+  );
+  writeFileSync(
+    join(CHARTS_DIR, 'admitted-rate.svg'),
+    lineChart({
+      title: `Units admitted per second against the limit`,
+      xLabel: 'seconds',
+      yLabel: 'units admitted per second',
+      series: admitted,
+      references: [{ label: `limit ${rate}/s`, y: rate }],
+    }),
+  );
+  return ['charts/tokens-over-time.svg', 'charts/admitted-rate.svg'];
+}
+
+function drainCharts(drain: DrainResult): string[] {
+  const series: Series[] = [];
+  const add = (name: string, color: string, run: DrainResult['drain']) => {
+    if (!run) return;
+    series.push({
+      name,
+      color,
+      points: run.refusalsPer10s.map((w) => [w.fromSeconds + 5, 100 * w.share] as const),
+    });
+  };
+  add('buckets at 2× the limit', '#d62728', drain.misconfigured);
+  add('buckets at the limit', '#1f77b4', drain.drain);
+  writeFileSync(
+    join(CHARTS_DIR, 'refusals-misconfiguration.svg'),
+    lineChart({
+      title: `Vendor refusals per 10 s (true limit ${drain.trueLimitPerSecond}/s)`,
+      xLabel: 'seconds since the first vendor call',
+      yLabel: 'refused calls (%)',
+      series,
+      references: [{ label: '2%', y: 2 }],
+    }),
+  );
+  return ['charts/refusals-misconfiguration.svg'];
 }

@@ -37,7 +37,8 @@ export function lineChart(spec: ChartSpec): string {
   const sx = (x: number) => PAD.left + ((x - xMin) / (xMax - xMin)) * plotW;
   const sy = (y: number) => PAD.top + plotH - ((y - yMin) / (yMax - yMin)) * plotH;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>${xml(spec.title)}</title>`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
     `<text x="${WIDTH / 2 - PAD.right / 2}" y="20" text-anchor="middle" font-size="14">${xml(spec.title)}</text>`,
   ];

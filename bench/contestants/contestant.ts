@@ -32,6 +32,8 @@ export interface ContestantClient {
 /** A contestant on a fresh table of its own, its limits defined. */
 export interface Arena {
   newClient(usage: Usage): ContestantClient;
+  /** What the store holds per dimension, in the contestant's own terms (evidence for the report). */
+  storedState?(): Promise<Record<Dimension, unknown>>;
 }
 
 export interface Contestant {

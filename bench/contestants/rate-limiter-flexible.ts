@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDB } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDB, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { RateLimiterDynamo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Dimension } from '../../lambda/sluice/types';
 import { attachMeter } from '../meter';
@@ -33,6 +33,21 @@ export const rateLimiterFlexible: Contestant = {
       }),
     );
     return {
+      /** The stored counter of each limit: `points` consumed in the current window. */
+      async storedState() {
+        const entries = await Promise.all(
+          limits.map(async (limit) => {
+            const { Item } = await admin.send(
+              new GetItemCommand({ TableName: tableName, Key: { key: { S: `${limit.dimension}:${KEY}` } } }),
+            );
+            return [
+              limit.dimension,
+              { points: Number(Item?.points?.N ?? 0), limit: limit.capacity },
+            ] as const;
+          }),
+        );
+        return Object.fromEntries(entries);
+      },
       newClient(usage) {
         const storeClient = new DynamoDB(benchClientConfig(endpoint));
         attachMeter(storeClient, usage);

@@ -16,6 +16,8 @@ export interface ChargedFigure {
   readonly rpmGranted: number;
   readonly rpmUnitsChargedForRejected: number;
   readonly atomic: boolean;
+  /** The contestant's own record of each limit afterwards, where it exposes one. */
+  readonly stored?: Readonly<Record<string, unknown>>;
 }
 
 const RPM_CAPACITY = 10;
@@ -40,7 +42,9 @@ export async function measureCharged(
     if ((await client.acquire({ 'openai#rpm': 1, 'openai#tpm': 1 })).granted) phaseBGranted += 1;
   }
   const rpmGranted = phaseA.filter(Boolean).length + phaseBGranted;
+  const stored = arena.storedState ? await arena.storedState() : undefined;
   return {
+    ...(stored ? { stored } : {}),
     phaseA,
     phaseBGranted,
     rpmCapacity: RPM_CAPACITY,
