@@ -61,10 +61,11 @@ export function statementsOfRole(
   const policies = Object.values(template.findResources('AWS::IAM::Policy') as Resources).filter((policy) =>
     JSON.stringify(policy.Properties?.Roles).includes(`"${roleLogicalId}"`),
   );
-  return policies.flatMap((policy) =>
-    ((policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement ?? []).map((statement) => ({
+  return policies.flatMap((policy) => {
+    const document = policy.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined;
+    return (document?.Statement ?? []).map((statement) => ({
       actions: [statement.Action].flat(),
       resource: statement.Resource,
-    })),
-  );
+    }));
+  });
 }

@@ -1,0 +1,82 @@
+import {
+  deadLetterQueueAttributes,
+  deriveSettings,
+  parseStackConfig,
+  queueAttributes,
+  queueSettings,
+  tableDefinition,
+  workerEnvironment,
+} from '../../lib/config';
+import { validConfig } from './fixtures';
+
+describe('derived settings', () => {
+  const config = parseStackConfig(validConfig({ lambdaTimeoutSeconds: 120, maxReceiveCount: 8 }));
+  const derived = deriveSettings(config);
+
+  it('derives every timeout from the Lambda timeout, once', () => {
+    expect(derived).toEqual({
+      lambdaTimeoutSeconds: 120,
+      slotTimeoutSeconds: 115,
+      visibilityTimeoutSeconds: 720,
+      leaseTtlSeconds: 130,
+      queueRetentionSeconds: 4 * 86_400,
+      dlqRetentionSeconds: 14 * 86_400,
+      maxReceiveCount: 8,
+      reconcilerTimeoutSeconds: 50,
+      reconcilerMaxEventAgeSeconds: 60,
+    });
+  });
+
+  it('gives the local stack the same queue attributes and table definition as the stack', () => {
+    expect(queueSettings(derived)).toEqual({
+      visibilityTimeoutSeconds: 720,
+      messageRetentionSeconds: 345_600,
+      dlqRetentionSeconds: 1_209_600,
+      maxReceiveCount: 8,
+    });
+    expect(queueAttributes(derived, 'arn:dlq')).toEqual({
+      VisibilityTimeout: '720',
+      MessageRetentionPeriod: '345600',
+      RedrivePolicy: '{"deadLetterTargetArn":"arn:dlq","maxReceiveCount":8}',
+    });
+    expect(deadLetterQueueAttributes(derived)).toEqual({ MessageRetentionPeriod: '1209600' });
+    expect(tableDefinition).toEqual({
+      partitionKey: 'vendor_dimension',
+      partitionKeyType: 'S',
+      ttlAttribute: 'ttl',
+      billingMode: 'PAY_PER_REQUEST',
+    });
+  });
+
+  it('hands the worker its environment under the contract names, endpoints only when given', () => {
+    const names = { tableName: 't', queueUrl: 'q', dlqUrl: 'd', secretArn: 's' };
+    const environment = workerEnvironment(config, derived, names);
+    expect({ ...environment, SLUICE_VENDOR_SETTINGS: undefined }).toEqual({
+      SLUICE_TABLE_NAME: 't',
+      SLUICE_LEASE_TTL: '130',
+      SLUICE_MAX_RETRIES: '3',
+      SLUICE_DEFAULT_SLOT_TIMEOUT: '115',
+      SLUICE_INLINE_RETRY_THRESHOLD: '5',
+      SLUICE_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: 'Sluice',
+      POWERTOOLS_SERVICE_NAME: 'waitwhile',
+      SLUICE_QUEUE_URL: 'q',
+      SLUICE_DLQ_URL: 'd',
+      SLUICE_VENDOR_SECRET_ARN: 's',
+      SLUICE_VENDOR_SETTINGS: undefined,
+      SLUICE_LAMBDA_TIMEOUT: '120',
+    });
+    expect(JSON.parse(environment.SLUICE_VENDOR_SETTINGS ?? '')).toEqual(config.vendor);
+    const local = workerEnvironment(config, derived, {
+      ...names,
+      region: 'us-east-1',
+      dynamodbEndpointUrl: 'http://127.0.0.1:8000',
+      sqsEndpointUrl: 'http://127.0.0.1:9324',
+    });
+    expect([local.SLUICE_AWS_REGION, local.SLUICE_ENDPOINT_URL, local.SLUICE_SQS_ENDPOINT_URL]).toEqual([
+      'us-east-1',
+      'http://127.0.0.1:8000',
+      'http://127.0.0.1:9324',
+    ]);
+  });
+});
