@@ -1,0 +1,51 @@
+import { readWorkerConfig } from '../../lambda/worker/config';
+
+const vendor = {
+  name: 'waitwhile',
+  baseUrl: 'https://api.waitwhile.com/v2',
+  operations: {
+    getLocation: { method: 'GET', path: '/locations/{locationId}', dimensions: { 'waitwhile#rps': 1 } },
+  },
+};
+
+const complete = {
+  SLUICE_TABLE_NAME: 'sluice-buckets',
+  SLUICE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/work',
+  SLUICE_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/work-dlq',
+  SLUICE_VENDOR_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:waitwhile',
+  SLUICE_VENDOR_SETTINGS: JSON.stringify(vendor),
+  SLUICE_LAMBDA_TIMEOUT: '60',
+};
+
+describe('the worker configuration', () => {
+  it('reads a complete environment, the SDK settings included', () => {
+    const config = readWorkerConfig(complete);
+    expect(config).toMatchObject({
+      queueUrl: complete.SLUICE_QUEUE_URL,
+      deadLetterQueueUrl: complete.SLUICE_DLQ_URL,
+      vendorSecretArn: complete.SLUICE_VENDOR_SECRET_ARN,
+      lambdaTimeoutSeconds: 60,
+      sluice: { tableName: 'sluice-buckets', inlineRetryThresholdSeconds: 5 },
+      vendor: { name: 'waitwhile', policy: { maxAttempts: 20 } },
+    });
+    expect(config.sqsEndpointUrl).toBeUndefined();
+  });
+
+  it('reports every problem in one message, the SDK variables included', () => {
+    const env = {
+      SLUICE_VENDOR_SETTINGS: JSON.stringify({ ...vendor, baseUrl: 'ftp://vendor' }),
+      SLUICE_LAMBDA_TIMEOUT: '5',
+    };
+    expect(() => readWorkerConfig(env)).toThrow(
+      'Invalid worker configuration: SLUICE_TABLE_NAME is required (got nothing); ' +
+        'SLUICE_QUEUE_URL is required (got nothing); SLUICE_DLQ_URL is required (got nothing); SLUICE_VENDOR_SECRET_ARN is required (got nothing); ' +
+        'SLUICE_LAMBDA_TIMEOUT must be an integer number of seconds from 6 to 900 (got "5"); SLUICE_VENDOR_SETTINGS.baseUrl: Invalid URL',
+    );
+  });
+
+  it('names vendor settings that are not JSON', () => {
+    expect(() => readWorkerConfig({ ...complete, SLUICE_VENDOR_SETTINGS: '{name:' })).toThrow(
+      /^Invalid worker configuration: SLUICE_VENDOR_SETTINGS is not JSON \(.+\)$/,
+    );
+  });
+});
