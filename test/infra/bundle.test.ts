@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStackConfig } from '../../lib/config';
@@ -16,14 +17,13 @@ describe('bundling with local esbuild', () => {
     const template = assembly.getStackByName(stack.stackName).template as {
       Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
     };
-    const sizes = Object.fromEntries(
-      Object.entries(template.Resources)
-        .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
-        .map(([id, resource]) => {
-          const assetDir = join(assembly.directory, resource.Metadata?.['aws:asset:path'] ?? '');
-          return [id.replace(/[0-9A-F]{8}$/, ''), statSync(join(assetDir, 'index.js')).size];
-        }),
-    );
+    const bundles = Object.entries(template.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+      .map(([id, resource]) => ({
+        name: id.replace(/[0-9A-F]{8}$/, ''),
+        file: join(assembly.directory, resource.Metadata?.['aws:asset:path'] ?? '', 'index.js'),
+      }));
+    const sizes = Object.fromEntries(bundles.map(({ name, file }) => [name, statSync(file).size]));
     // Recorded for the README and for reviewers comparing bundle sizes over time.
     console.log(`bundle sizes (bytes): ${JSON.stringify(sizes)}`);
     expect(Object.keys(sizes).sort()).toEqual([
@@ -32,5 +32,17 @@ describe('bundling with local esbuild', () => {
       'WorkerSeedingSeederFunction',
     ]);
     expect(sizes.WorkerFunction).toBeLessThan(MAX_BUNDLE_BYTES);
+    // Each bundle loads in a fresh Node.js and exports the handler Lambda will call.
+    const exported = bundles.map(
+      ({ file }) =>
+        spawnSync(
+          process.execPath,
+          ['-e', `process.stdout.write(typeof require(${JSON.stringify(file)}).handler)`],
+          {
+            encoding: 'utf8',
+          },
+        ).stdout,
+    );
+    expect(exported).toEqual(['function', 'function', 'function']);
   });
 });
