@@ -12,7 +12,6 @@ import { type RecordedCall, refusalsOverTime, secondsUntilBelow, startLimitedVen
  * to a vendor of this bench with a true limit of L calls per second that records every call.
  * Only this project's SDK runs there: the worker is built on it.
  */
-export const TRUE_LIMIT_PER_SECOND = 10;
 const REFUSAL_THRESHOLD = 0.02;
 const ROOT = join(__dirname, '..');
 
@@ -50,7 +49,8 @@ export async function runDrainStage(
   options: BenchOptions,
   progress: (line: string) => void,
 ): Promise<DrainResult> {
-  const base = { trueLimitPerSecond: TRUE_LIMIT_PER_SECOND, date: new Date().toISOString() };
+  const limit = options.limit;
+  const base = { trueLimitPerSecond: limit, date: new Date().toISOString() };
   if (!existsSync(join(ROOT, 'local', 'main.ts'))) {
     return { ...base, ran: false, reason: 'local/main.ts (npm start) does not exist yet' };
   }
@@ -67,18 +67,10 @@ export async function runDrainStage(
     ).join('\n'),
   );
   try {
-    progress(`drain: ${options.count} messages, buckets at the true limit ${TRUE_LIMIT_PER_SECOND}/s`);
-    const drain = await drainOnce(dir, messagesFile, options.count, TRUE_LIMIT_PER_SECOND, progress);
-    progress(
-      `misconfiguration: buckets at ${2 * TRUE_LIMIT_PER_SECOND}/s, the vendor allows ${TRUE_LIMIT_PER_SECOND}/s`,
-    );
-    const misconfigured = await drainOnce(
-      dir,
-      messagesFile,
-      options.count,
-      2 * TRUE_LIMIT_PER_SECOND,
-      progress,
-    );
+    progress(`drain: ${options.count} messages, buckets at the true limit ${limit}/s`);
+    const drain = await drainOnce(dir, messagesFile, options.count, limit, limit, progress);
+    progress(`misconfiguration: buckets at ${2 * limit}/s, the vendor allows ${limit}/s`);
+    const misconfigured = await drainOnce(dir, messagesFile, options.count, limit, 2 * limit, progress);
     return { ...base, ran: true, command: drain.command, drain: drain.run, misconfigured: misconfigured.run };
   } catch (error) {
     return { ...base, ran: false, reason: (error as Error).message };
@@ -89,13 +81,14 @@ async function drainOnce(
   dir: string,
   messagesFile: string,
   count: number,
+  limit: number,
   bucketPerSecond: number,
   progress: (line: string) => void,
 ): Promise<{ run: DrainRun; command: string }> {
   const configFile = join(dir, `config-${bucketPerSecond}.json`);
   writeFileSync(configFile, JSON.stringify(stackConfig(bucketPerSecond), null, 2));
   const reportFile = join(dir, `report-${bucketPerSecond}.json`);
-  const vendor = await startLimitedVendor(TRUE_LIMIT_PER_SECOND);
+  const vendor = await startLimitedVendor(limit);
   const args = [
     'local/main.ts',
     '--messages',
@@ -107,7 +100,7 @@ async function drainOnce(
   ];
   const command = `npm start -- ${args.slice(1).join(' ')} --report FILE --quiet`;
   try {
-    const timeoutMs = Math.max(600_000, (20_000 * count) / TRUE_LIMIT_PER_SECOND);
+    const timeoutMs = Math.max(600_000, (20_000 * count) / limit);
     const exit = await runChild([...args, '--report', reportFile, '--quiet'], timeoutMs, progress);
     if (!existsSync(reportFile))
       throw new Error(`npm start wrote no report (exit ${exit.code}): ${exit.tail}`);
@@ -115,7 +108,7 @@ async function drainOnce(
     await vendor.stop();
   }
   const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-  return { run: summarize(report, vendor.calls, count, bucketPerSecond), command };
+  return { run: summarize(report, vendor.calls, count, limit, bucketPerSecond), command };
 }
 
 interface LocalReport {
@@ -130,10 +123,11 @@ function summarize(
   report: LocalReport,
   calls: readonly RecordedCall[],
   count: number,
+  limit: number,
   bucketPerSecond: number,
 ): DrainRun {
   const refusals = calls.filter((call) => call.status === 429).length;
-  const idealSeconds = count / TRUE_LIMIT_PER_SECOND;
+  const idealSeconds = count / limit;
   const windows = refusalsOverTime(calls, 10).map((w) => ({ ...w, share: round(w.share, 4) }));
   return {
     bucketCapacityPerSecond: bucketPerSecond,

@@ -15,7 +15,12 @@ export interface BenchOptions {
   readonly drain: boolean;
   /** Messages per drain run (figure 4). */
   readonly count: number;
+  /** The vendor's true limit L in calls per second for the drain stage. */
+  readonly limit: number;
 }
+
+/** Below what the local stack's single worker can call (it must not be the bottleneck). */
+export const DEFAULT_TRUE_LIMIT = 5;
 
 export class BenchUsageError extends Error {
   override readonly name = 'BenchUsageError';
@@ -29,6 +34,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --write        write bench/results/*.json, the SVG charts and bench/RESULTS.md
   --drain        run figures 4 and 5 (drain and misconfiguration) through the local stack
   --count N      messages per drain run (default 1000)
+  --limit L      the vendor's true limit in calls per second for the drain stage (default 5)
 `;
 
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
@@ -44,6 +50,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         write: { type: 'boolean' },
         drain: { type: 'boolean' },
         count: { type: 'string' },
+        limit: { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -55,6 +62,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const problems: string[] = [];
   const seconds = wholeNumber(values.seconds, quick ? 5 : 30, '--seconds', problems);
   const count = wholeNumber(values.count, quick ? 200 : 1000, '--count', problems);
+  const limit = wholeNumber(values.limit, DEFAULT_TRUE_LIMIT, '--limit', problems);
   if (problems.length > 0)
     throw new BenchUsageError(`Invalid options: ${problems.join('; ')}\n${BENCH_USAGE}`);
   return {
@@ -66,6 +74,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     write: values.write === true,
     drain: values.drain === true,
     count,
+    limit,
   };
 }
 
