@@ -6,7 +6,12 @@ export type Profile = (typeof PROFILES)[number];
 
 /** The largest demo workload: beyond it the run no longer fits "about a minute". */
 export const MAX_COUNT = 10_000;
-export const DEFAULT_COUNT = 250;
+/** Demo sizes that finish in about a minute at each profile's true limits (sweeppea: 60 calls/min). */
+export const DEFAULT_COUNTS: Readonly<Record<Profile, number>> = {
+  waitwhile: 250,
+  openai: 250,
+  sweeppea: 100,
+};
 
 /** The options of `npm start` (issue 5: a stable interface, other tools drive it). */
 export interface CliOptions {
@@ -36,7 +41,7 @@ Options:
   --vendor-url URL   send vendor calls to this base URL instead of starting the simulator
   --config FILE      the stack configuration (same format as config/sluice.config.json)
   --profile NAME     simulator profile: ${PROFILES.join(', ')} (default waitwhile)
-  --count N          size of the demo workload (default ${DEFAULT_COUNT}, at most ${MAX_COUNT})
+  --count N          size of the demo workload (default ${DEFAULT_COUNTS.waitwhile}, sweeppea ${DEFAULT_COUNTS.sweeppea}; at most ${MAX_COUNT})
   --report FILE      write a JSON report of the run to FILE
   --chaos            inject faults: a worker dying between acquire and release, vendor 5xx
                      and hangs, a message delivered twice
@@ -71,8 +76,9 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   if (!isProfile(profile)) {
     problems.push(`--profile must be one of ${PROFILES.join(', ')} (got "${profile}")`);
   }
-  const count = values.count === undefined ? DEFAULT_COUNT : Number(values.count);
-  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
+  const count =
+    values.count !== undefined ? Number(values.count) : isProfile(profile) ? DEFAULT_COUNTS[profile] : 0;
+  if (values.count !== undefined && (!Number.isInteger(count) || count < 1 || count > MAX_COUNT)) {
     problems.push(`--count must be a whole number from 1 to ${MAX_COUNT} (got "${values.count}")`);
   }
   if (values.count !== undefined && values.messages !== undefined) {

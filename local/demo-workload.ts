@@ -38,14 +38,15 @@ function createVisit(id: string, index: number, operation: string): DemoMessage 
 
 function chatCompletion(id: string, index: number, operation: string): DemoMessage {
   // One in eight asks for a long answer: a big token estimate that waits for the tpm bucket.
-  const tokens = index % 8 === 7 ? 6_000 : 300 + (index % 5) * 100;
+  const maxTokens = index % 8 === 7 ? 2_000 : 150 + (index % 5) * 50;
   return {
     id,
     operation,
-    tokenEstimate: tokens,
+    // The prompt is a few tokens; the answer at most max_tokens. Settling refunds the rest.
+    tokenEstimate: maxTokens + 10,
     body: {
       model: 'gpt-4o-mini',
-      max_tokens: tokens,
+      max_tokens: maxTokens,
       messages: [{ role: 'user', content: `Summarise ticket #${index + 1}` }],
     },
   };

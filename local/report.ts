@@ -26,6 +26,7 @@ export interface RunReport {
     invocations: Record<string, number>;
     duplicatesSkipped: number;
     reconcilerRuns: number;
+    reconcilerFailures: number;
     reclaimedLeases: number;
     chaos: Record<string, number>;
   };
@@ -90,6 +91,7 @@ export function buildReport(input: {
       invocations: Object.fromEntries(tally.invocations),
       duplicatesSkipped: tally.duplicatesSkipped,
       reconcilerRuns: tally.reconcilerRuns,
+      reconcilerFailures: tally.reconcilerFailures,
       reclaimedLeases: tally.reclaimedLeases,
       chaos: Object.fromEntries(tally.chaos),
     },

@@ -11,6 +11,7 @@ import { bodyId, drainDeadLetters } from './dlq';
 import { captureProcessOutput } from './log-capture';
 import { EventSourcePoller } from './poller';
 import { ProgressPrinter } from './progress';
+import { startReconcilerSchedule } from './reconciler-schedule';
 import { buildReport, type RunReport } from './report';
 import { queueDepth, startLocalStack } from './stack';
 import { Tally } from './tally';
@@ -151,16 +152,16 @@ export async function runLocalStack(
       onError: (error) => printer.log(`poller: ${error instanceof Error ? error.message : String(error)}`),
     });
     poller.start();
-    const reconciler = setInterval(() => {
-      wired
-        .reconcile()
-        .then((restored) => {
-          tally.reconcilerRuns += 1;
-          tally.reclaimedLeases += restored;
-          if (restored > 0) printer.log(`reconciler: reclaimed ${restored} expired lease(s)`);
-        })
-        .catch((error: unknown) => printer.log(`reconciler: ${String(error)}`));
-    }, LOCAL_RECONCILER_EVERY_SECONDS * 1000);
+    const reconciler = startReconcilerSchedule({
+      everySeconds: LOCAL_RECONCILER_EVERY_SECONDS,
+      reconcile: wired.reconcile,
+      onRestored: (restored) => {
+        tally.reconcilerRuns += 1;
+        tally.reclaimedLeases += restored;
+        if (restored > 0) printer.log(`reconciler: reclaimed ${restored} expired lease(s)`);
+      },
+      onFirstFailure: (message) => printer.log(`reconciler failed (reported once): ${message}`),
+    });
 
     let duplicatesSent = 0;
     let idleChecks = 0;
@@ -203,9 +204,9 @@ export async function runLocalStack(
         if (idleChecks >= 2) break;
       }
     } finally {
-      clearInterval(reconciler);
       printer.finish();
-      await poller.stop();
+      await Promise.all([poller.stop(), reconciler.stop()]);
+      tally.reconcilerFailures = reconciler.failures();
     }
     const makespanSeconds = (now() - startedMs) / 1000;
     for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl))

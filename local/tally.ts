@@ -23,6 +23,7 @@ export class Tally {
   penalties = 0;
   duplicatesSkipped = 0;
   reconcilerRuns = 0;
+  reconcilerFailures = 0;
   reclaimedLeases = 0;
   /** Chaos faults injected, by kind. */
   readonly chaos = new Map<string, number>();

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_COUNT, parseCliOptions } from '../../local/cli-options';
+import { DEFAULT_COUNTS, parseCliOptions } from '../../local/cli-options';
 import { defaultConfigFile, loadConfigFile, loadMessagesFile } from '../../local/inputs';
 
 const HINT = '\nRun `npm start -- --help` for the options.';
@@ -19,7 +19,7 @@ describe('npm start options', () => {
       vendorUrl: undefined,
       configFile: undefined,
       profile: 'waitwhile',
-      count: DEFAULT_COUNT,
+      count: DEFAULT_COUNTS.waitwhile,
       reportFile: undefined,
       chaos: false,
       quiet: false,
@@ -41,12 +41,20 @@ describe('npm start options', () => {
       vendorUrl: 'http://127.0.0.1:9/v1',
       configFile: 'c.json',
       profile: 'openai',
-      count: DEFAULT_COUNT,
+      count: DEFAULT_COUNTS.openai,
       reportFile: 'r.json',
       chaos: true,
       quiet: true,
       help: true,
     });
+  });
+
+  it('sizes the demo workload per profile unless --count says otherwise', () => {
+    const counts = [
+      ['--profile', 'sweeppea'],
+      ['--profile', 'sweeppea', '--count', '7'],
+    ].map((argv) => parseCliOptions(argv).count);
+    expect(counts).toEqual([100, 7]);
   });
 
   it.each([
