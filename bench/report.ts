@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DrainResult } from './drain';
+import { updatePerformanceDoc } from './performance-block';
 import { resultsMarkdown } from './results-markdown';
 import type { BenchJson } from './run';
 import { lineChart, type Series, thin } from './svg';
@@ -31,6 +32,7 @@ export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult }
   if (suite) charts.push(...suiteCharts(suite));
   if (drain?.ran) charts.push(...drainCharts(drain));
   writeFileSync(join(BENCH_DIR, 'RESULTS.md'), resultsMarkdown(suite, drain, charts));
+  updatePerformanceDoc(join(BENCH_DIR, '..', 'docs', 'performance.md'), suite, drain);
 }
 
 function writeJson(name: string, value: unknown): void {
