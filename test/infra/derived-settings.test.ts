@@ -1,9 +1,12 @@
+import { SluiceConfig } from '../../lambda/sluice';
+import { readWorkerConfig } from '../../lambda/worker/config';
 import {
   deadLetterQueueAttributes,
   deriveSettings,
   parseStackConfig,
   queueAttributes,
   queueSettings,
+  reconcilerEnvironment,
   tableDefinition,
   workerEnvironment,
 } from '../../lib/config';
@@ -78,5 +81,50 @@ describe('derived settings', () => {
       'http://127.0.0.1:8000',
       'http://127.0.0.1:9324',
     ]);
+  });
+});
+
+describe('the environments the stack hands out', () => {
+  const config = parseStackConfig(
+    validConfig({ lambdaTimeoutSeconds: 90, sdkMaxRetries: 2, logLevel: 'WARN' }),
+  );
+  const derived = deriveSettings(config);
+  const names = {
+    tableName: 'buckets',
+    queueUrl: 'https://q',
+    dlqUrl: 'https://dlq',
+    secretArn: 'arn:secret',
+  };
+
+  it('are read back by the worker as the configuration says', () => {
+    const worker = readWorkerConfig(workerEnvironment(config, derived, names));
+    expect(worker).toEqual({
+      sluice: {
+        tableName: 'buckets',
+        leaseTtlSeconds: 100,
+        maxRetries: 2,
+        defaultSlotTimeoutSeconds: 85,
+        inlineRetryThresholdSeconds: 5,
+        logLevel: 'WARN',
+      },
+      vendor: config.vendor,
+      queueUrl: 'https://q',
+      deadLetterQueueUrl: 'https://dlq',
+      vendorSecretArn: 'arn:secret',
+      lambdaTimeoutSeconds: 90,
+    });
+  });
+
+  it('are read back by the SDK in the reconciler and the seeding function', () => {
+    expect(
+      SluiceConfig.fromEnv({}, reconcilerEnvironment(config, derived, { tableName: 'buckets' })),
+    ).toEqual({
+      tableName: 'buckets',
+      leaseTtlSeconds: 100,
+      maxRetries: 2,
+      defaultSlotTimeoutSeconds: 85,
+      inlineRetryThresholdSeconds: 5,
+      logLevel: 'WARN',
+    });
   });
 });

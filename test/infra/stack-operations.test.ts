@@ -212,6 +212,7 @@ describe('monitoring', () => {
       'Penalties',
       'ReclaimedLeases',
       'ReconcilerRuns',
+      'ReconcilerItemErrors',
       'MessageEndToEndAge',
     ]) {
       expect(body).toContain(metric);

@@ -42,6 +42,7 @@ export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetr
     graph('Reconciler: runs and reclaimed leases', [
       metrics.custom(Metric.reconcilerRuns),
       metrics.custom(Metric.reclaimedLeases),
+      metrics.custom(Metric.reconcilerItemErrors),
       ...(reconcilerErrors ? [reconcilerErrors] : []),
     ]),
   );
