@@ -47,6 +47,8 @@ export interface HarnessOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly lambdaTimeoutSeconds?: number;
+  /** Where the worker sends dead letters. @default the harness's own DLQ */
+  readonly deadLetterQueueUrl?: string;
 }
 
 /**
@@ -125,7 +127,7 @@ export class WorkerHarness {
       settings,
       sluice: observed,
       vendor,
-      queues: sqsWorkQueues(sqs, queueUrl, dlqUrl),
+      queues: sqsWorkQueues(sqs, queueUrl, options.deadLetterQueueUrl ?? dlqUrl),
       idempotency: new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
       telemetry: harness.telemetry,
       lambdaTimeoutSeconds: options.lambdaTimeoutSeconds ?? 30,

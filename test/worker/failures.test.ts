@@ -1,0 +1,65 @@
+import { Metric } from '../../lambda/contract';
+import { localEndpoints } from '../setup/local-endpoints';
+import { WorkerHarness } from './harness';
+
+const sweeppea = {
+  buckets: [{ dimension: 'sweeppea#concurrent', limitType: 'concurrent' as const, capacity: 1 }],
+  vendor: {
+    name: 'sweeppea',
+    operations: {
+      createContact: {
+        method: 'POST' as const,
+        path: '/v1/contacts',
+        dimensions: { 'sweeppea#concurrent': 1 },
+      },
+    },
+    policy: { requeueJitterSeconds: 0, maxVendorRetries: 0 },
+  },
+};
+
+describe('surprises and deadlines', () => {
+  it('reports only the record whose DLQ send failed in batchItemFailures; the others in the batch still end', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'sweeppea', latencyMs: 1 },
+      ...sweeppea,
+      deadLetterQueueUrl: `${localEndpoints().sqs}/000000000000/no-such-dlq`,
+    });
+    try {
+      await harness.sendRaw('{"id":"poison"}');
+      await harness.enqueue([{ id: 'fine', operation: 'createContact', body: { email: 'a@example.com' } }]);
+      const response = await harness.pollOnce(10);
+      expect(response?.batchItemFailures).toHaveLength(1);
+      expect(harness.telemetry.fieldsOf('message.failed')).toEqual([
+        {
+          message_id: response?.batchItemFailures[0]?.itemIdentifier,
+          error: expect.any(String),
+          error_name: expect.any(String),
+        },
+      ]);
+      expect(harness.telemetry.countOf(Metric.completed)).toBe(1);
+      expect(harness.telemetry.flushes).toBe(1);
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it('aborts a hanging vendor call at the slot deadline, releases the slot and requeues the message', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'sweeppea', latencyMs: 1, faults: { hangRate: 1 } },
+      ...sweeppea,
+      // A 6 s function leaves a 1 s slot after the 5 s margin.
+      lambdaTimeoutSeconds: 6,
+    });
+    try {
+      await harness.enqueue([{ id: 'hung', operation: 'createContact', body: { email: 'h@example.com' } }]);
+      const response = await harness.pollOnce();
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(harness.telemetry.fieldsOf('message.requeued').map((fields) => fields.why)).toEqual([
+        expect.stringMatching(/transient$/),
+      ]);
+      expect((await harness.sluice.snapshot('sweeppea#concurrent')).leases).toBe(0);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
