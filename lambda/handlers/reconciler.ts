@@ -3,6 +3,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { LogEvent, METRICS_NAMESPACE, Metric, WorkerEnv } from '../contract';
 import { SluiceClient } from '../sluice/client';
 import { SluiceConfig } from '../sluice/config';
+import type { SluiceLogger } from '../sluice/logger';
 import type { ReconcileReport } from '../sluice/types';
 import { createAwsClients } from '../worker/aws-clients';
 
@@ -41,6 +42,18 @@ export function createReconciler(
   };
 }
 
+/** The SDK logs its own scan_complete; this handler logs it once, with the same fields, so a count query counts each run once. */
+function withoutScanComplete(logger: Logger): SluiceLogger {
+  return {
+    debug: (message, fields) => logger.debug(message, fields),
+    info: (message, fields) => {
+      if (message !== LogEvent.reconcilerScanComplete) logger.info(message, fields);
+    },
+    warn: (message, fields) => logger.warn(message, fields),
+    error: (message, fields) => logger.error(message, fields),
+  };
+}
+
 let reconciler: (() => Promise<ReconcileReport>) | undefined;
 
 export async function handler(): Promise<ReconcileReport> {
@@ -51,9 +64,10 @@ export async function handler(): Promise<ReconcileReport> {
       dynamodbEndpoint: settings.endpointUrl,
     });
     const service = process.env[WorkerEnv.serviceName] ?? 'sluice';
+    const logger = new Logger({ serviceName: service, logLevel: settings.logLevel });
     reconciler = createReconciler(
-      new SluiceClient({ settings, dynamodb }),
-      new Logger({ serviceName: service, logLevel: settings.logLevel }),
+      new SluiceClient({ settings, dynamodb, logger: withoutScanComplete(logger) }),
+      logger,
       new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service }),
     );
   }

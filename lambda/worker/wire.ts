@@ -35,7 +35,15 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     });
   const clock = overrides.clock ?? Date.now;
   const random = overrides.random ?? Math.random;
-  const sluice = new SluiceClient({ settings: config.sluice, dynamodb: clients.dynamodb, clock, random });
+  // One logger for the worker's events and the SDK's (acquire.*, release.ok, penalize.applied): one service name.
+  const logger = new Logger({ serviceName: config.vendor.name, logLevel: config.sluice.logLevel });
+  const sluice = new SluiceClient({
+    settings: config.sluice,
+    dynamodb: clients.dynamodb,
+    clock,
+    random,
+    logger,
+  });
   let apiKey = overrides.apiKey;
   let refreshApiKey: (() => Promise<string>) | undefined;
   if (!apiKey) {
@@ -58,7 +66,7 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
   const telemetry =
     overrides.telemetry ??
     powertoolsTelemetry(
-      new Logger({ serviceName: config.vendor.name, logLevel: config.sluice.logLevel }),
+      logger,
       new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.vendor.name }),
     );
   return createWorker({

@@ -70,3 +70,27 @@ describe('the reconciler handler', () => {
     }
   });
 });
+
+describe('the reconciler Lambda entry point', () => {
+  it('reads the SDK settings from the environment and sweeps the table', async () => {
+    const endpoints = localEndpoints();
+    const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: REGION });
+    const tableName = uniqueName('reconcile-env');
+    await createBucketTable(dynamodb, tableName);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      SLUICE_TABLE_NAME: tableName,
+      SLUICE_ENDPOINT_URL: endpoints.dynamodb,
+      SLUICE_AWS_REGION: REGION,
+      SLUICE_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    try {
+      const { handler } = await import('../../lambda/handlers/reconciler');
+      expect(await handler()).toEqual({ totalLeases: 0, restored: 0, deleted: 0, failedItems: 0 });
+    } finally {
+      process.env = saved;
+      dynamodb.destroy();
+    }
+  });
+});
