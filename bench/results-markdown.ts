@@ -115,7 +115,7 @@ function drainSection(drain: DrainResult | undefined): string[] {
       `Not measured. The stage ran on ${drain.date} and could not complete: ${drain.reason ?? 'unknown reason'}.`,
       'The harness (`bench/drain.ts`, `bench/vendor-server.ts`) is in place: it runs `npm start` with',
       '`--messages`, `--config` (one `requests` bucket at L, then at 2 L) and `--vendor-url` pointing at a',
-      `recording vendor that allows ${drain.trueLimitPerSecond} calls in any one-second window.`,
+      `recording vendor whose true limit is a token bucket of ${drain.trueLimitPerSecond} calls per second.`,
       '',
     );
     return lines;
@@ -123,8 +123,8 @@ function drainSection(drain: DrainResult | undefined): string[] {
   const row = (label: string, run: DrainRun) =>
     `| ${label} | ${run.messages} | ${run.completed} / ${run.deadLettered} / ${run.lost} | ${run.makespanSeconds} | ${run.idealSeconds} | ${run.makespanRatio} | ${run.vendorCalls} | ${run.vendorRefusals} (${(100 * run.refusalShare).toFixed(2)}%) | ${run.requeues} | ${run.penalties} | ${run.secondsUntilRefusalsBelow2Percent ?? 'never'} |`;
   lines.push(
-    `Command: \`${drain.command}\` (run by \`npm run bench -- --drain\`), ${drain.date}. The vendor allows`,
-    `${drain.trueLimitPerSecond} calls in any one-second window and answers 429 with \`Retry-After: 1\` above it.`,
+    `Command: \`${drain.command}\` (run by \`npm run bench -- --drain\`), ${drain.date}. The vendor's true`,
+    `limit is a token bucket of ${drain.trueLimitPerSecond} calls per second (capacity ${drain.trueLimitPerSecond}); above it, 429 with \`Retry-After\`.`,
     'Targets: makespan ratio ≤ 1.10 with refusals ≤ 1% of calls; under misconfiguration, refusals below 2%',
     'within 60 s.',
     '',

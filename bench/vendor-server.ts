@@ -2,9 +2,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /**
- * A vendor with a true limit of `limitPerSecond` calls in any one-second window (a sliding
- * log, the strictest reading of "N per second"), answering 429 with `Retry-After: 1` above it.
- * It records every call, so refusals can be plotted over time.
+ * A vendor with a true limit of `limitPerSecond`: a token bucket of that capacity refilling
+ * that many per second, the model OpenAI documents and the project's simulator uses
+ * (local/simulator/bucket.ts). Above it: 429 with `Retry-After` in whole seconds until one
+ * call fits again. It records every call, so refusals can be plotted over time.
  */
 export interface RecordedCall {
   readonly atMs: number;
@@ -19,19 +20,22 @@ export interface LimitedVendor {
 
 export async function startLimitedVendor(limitPerSecond: number, clock = Date.now): Promise<LimitedVendor> {
   const calls: RecordedCall[] = [];
-  const accepted: number[] = [];
+  let tokens = limitPerSecond;
+  let lastMs = clock();
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     request.resume();
     request.on('end', () => {
       const atMs = clock();
-      while (accepted.length > 0 && (accepted[0] ?? 0) <= atMs - 1000) accepted.shift();
-      if (accepted.length >= limitPerSecond) {
+      tokens = Math.min(limitPerSecond, tokens + ((atMs - lastMs) / 1000) * limitPerSecond);
+      lastMs = atMs;
+      if (tokens < 1) {
         calls.push({ atMs, status: 429 });
-        response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        const retryAfter = Math.max(1, Math.ceil((1 - tokens) / limitPerSecond));
+        response.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(retryAfter) });
         response.end(JSON.stringify({ error: { message: 'Rate limit exceeded' } }));
         return;
       }
-      accepted.push(atMs);
+      tokens -= 1;
       calls.push({ atMs, status: 200 });
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ ok: true, usage: { total_tokens: 1 } }));
