@@ -42,9 +42,6 @@ async function main(argv: readonly string[]): Promise<number> {
   const onSignal = () => {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write(
-      '\nstopping: finishing the running invocation, then stopping the servers (Ctrl-C again to quit now)\n',
-    );
     stop.abort();
   };
   process.on('SIGINT', onSignal);

@@ -42,6 +42,8 @@ export function buildReport(input: {
   readonly tally: Tally;
   readonly makespanSeconds: number;
   readonly dynamodb: DynamoDbUsage;
+  /** Ctrl-C: unfinished messages are still on the queue, not lost by Sluice; the run still fails. */
+  readonly interrupted?: boolean;
   readonly run: RunReport['run'];
 }): RunReport {
   const { ids, tally } = input;
@@ -68,7 +70,13 @@ export function buildReport(input: {
   }
   const completedTwice = idsAbove(tally.completions, 1);
   const duplicateSuccesses = idsAbove(tally.vendorSuccesses, 1);
-  if (counts.lost > 0) problems.push(`${counts.lost} message(s) lost: ${lostIds(byId).join(', ')}`);
+  if (counts.lost > 0 && input.interrupted) {
+    problems.push(
+      `interrupted before ${counts.lost} message(s) finished (counted as lost): ${lostIds(byId).join(', ')}`,
+    );
+  } else if (counts.lost > 0) {
+    problems.push(`${counts.lost} message(s) lost: ${lostIds(byId).join(', ')}`);
+  }
   if (completedTwice.length > 0) problems.push(`completed twice: ${completedTwice.join(', ')}`);
   if (duplicateSuccesses.length > 0)
     problems.push(`vendor called successfully twice: ${duplicateSuccesses.join(', ')}`);

@@ -83,6 +83,11 @@ export async function runLocalStack(
   });
   const printer = new ProgressPrinter(captured.terminal, { quiet: options.quiet });
   for (const note of prepared.notes) printer.log(note);
+  io.signal?.addEventListener('abort', () =>
+    printer.log(
+      'stopping: the running invocation finishes, then the servers stop (Ctrl-C again to quit now)',
+    ),
+  );
   const derived = deriveSettings(config);
   let vendor: LocalVendor | undefined;
   let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
@@ -216,6 +221,7 @@ export async function runLocalStack(
       tally,
       makespanSeconds,
       dynamodb: stack.dynamodbUsage(),
+      interrupted: io.signal?.aborted === true,
       run: {
         profile: options.profile,
         chaos: options.chaos,

@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -49,5 +50,41 @@ describe('npm start, before any server starts', () => {
       'Java was not found on PATH. DynamoDB Local needs a Java runtime 17 or newer: ' +
         'install it (Debian: `apt-get install openjdk-17-jre-headless`) and try again.\n',
     );
+  });
+});
+
+function portIsOpen(endpoint: string): Promise<boolean> {
+  const { hostname, port } = new URL(endpoint);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm start, interrupted', () => {
+  it('stops on Ctrl-C with exit code 130 and leaves no server port open', async () => {
+    const child = spawn(process.execPath, [tsx, join(root, 'local', 'main.ts'), '--count', '200'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const endpoints = await new Promise<string[]>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const servers = /DynamoDB Local (\S+) · fauxqs (\S+) · vendor (\S+)/.exec(output);
+        if (servers && output.includes('enqueued 200 messages')) resolve(servers.slice(1, 4));
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+
+    expect(await exited).toBe(130);
+    expect(output).toContain('stopping: the running invocation finishes, then the servers stop');
+    expect(output).toContain('FAILED: interrupted before');
+    expect(await Promise.all(endpoints.map(portIsOpen))).toEqual([false, false, false]);
   });
 });
