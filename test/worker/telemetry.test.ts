@@ -3,6 +3,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, Metric } from '../../lambda/contract';
 import { powertoolsTelemetry } from '../../lambda/worker/telemetry';
 
+type EmfDirectives = { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+
+/** The CloudWatch directive of one published EMF document. */
+function directive(emf: Record<string, unknown> | undefined) {
+  return (emf?._aws as EmfDirectives | undefined)?.CloudWatchMetrics[0];
+}
+
 /** What Powertools would print: captured from its serializer instead of stdout. */
 function capturingMetrics(): { metrics: Metrics; published: Record<string, unknown>[] } {
   const published: Record<string, unknown>[] = [];
@@ -36,13 +43,10 @@ describe('the Powertools telemetry', () => {
     telemetry.flush();
     expect(published).toHaveLength(2);
     expect(published[0]).toMatchObject({ service: 'waitwhile', ResponseClass: 'success', VendorCalls: 1 });
-    const single = (published[0]?._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] })
-      .CloudWatchMetrics[0];
+    const single = directive(published[0]);
     expect(single?.Dimensions).toEqual([['service', 'ResponseClass']]);
     expect(published[1]).toMatchObject({ service: 'waitwhile', Grants: [1, 1], AcquireLatency: 12 });
-    const directives = (
-      published[1]?._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] }
-    ).CloudWatchMetrics[0];
+    const directives = directive(published[1]);
     expect(directives?.Namespace).toBe('Sluice');
     expect(directives?.Dimensions).toEqual([['service']]);
   });
