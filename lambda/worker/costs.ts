@@ -100,3 +100,26 @@ export function resyncTargets(
   }
   return targets;
 }
+
+/**
+ * The dimensions a 429 penalizes: the time dimensions of the call (a concurrent one has no
+ * rate to lower), narrowed to the kind the vendor says is exhausted when its headers say so
+ * (x-ratelimit-remaining-requests 0 with tokens left: the request limit refused, not the tokens).
+ */
+export function penaltyTargets(
+  costs: Readonly<Record<string, number>>,
+  leasedDimensions: readonly string[],
+  rateLimit: RateLimitHeaders,
+): string[] {
+  const timed = Object.keys(costs).filter((dimension) => !leasedDimensions.includes(dimension));
+  const requestsOut = rateLimit.remainingRequests === 0;
+  const tokensOut = rateLimit.remainingTokens === 0;
+  if (requestsOut && !tokensOut) return narrowOrAll(timed, (dimension) => !isTokenDimension(dimension));
+  if (tokensOut && !requestsOut) return narrowOrAll(timed, isTokenDimension);
+  return timed;
+}
+
+function narrowOrAll(dimensions: string[], keep: (dimension: string) => boolean): string[] {
+  const narrowed = dimensions.filter(keep);
+  return narrowed.length > 0 ? narrowed : dimensions;
+}

@@ -1,7 +1,7 @@
 import { LogEvent, Metric, MetricDimension } from '../contract';
 import type { Granted } from '../sluice/types';
 import type { VendorCallResult } from '../vendor/client';
-import { resyncTargets, settlement } from './costs';
+import { penaltyTargets, resyncTargets, settlement } from './costs';
 import {
   decideOnRetryIn,
   decideOnVendorAnswer,
@@ -129,10 +129,7 @@ async function afterSuccess(grant: Granted, answer: VendorCallResult, runtime: W
   }
 }
 
-/**
- * A 429 after a grant: the vendor has less than the bucket believes. Penalize every time
- * dimension of the call (a concurrent one has no rate to lower) so every worker sees it.
- */
+/** A 429 after a grant: the vendor has less than the bucket believes; penalize so every worker sees it. */
 async function afterRateLimit(
   grant: Granted,
   answer: VendorCallResult,
@@ -140,8 +137,8 @@ async function afterRateLimit(
 ): Promise<void> {
   runtime.telemetry.count(Metric.vendor429AfterGrant);
   const nowMs = runtime.clock();
-  const leased = new Set(grant.leases.map((lease) => lease.dimension));
-  for (const dimension of Object.keys(grant.costs).filter((name) => !leased.has(name))) {
+  const leased = grant.leases.map((lease) => lease.dimension);
+  for (const dimension of penaltyTargets(grant.costs, leased, answer.rateLimit)) {
     const factor = penaltyFactor(
       answer.retryAfterSeconds,
       runtime.lastRateLimitAtMs.get(dimension),

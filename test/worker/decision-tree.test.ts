@@ -72,7 +72,7 @@ describe('the requeue delay at the boundaries, on real buckets', () => {
 });
 
 describe('a vendor 429 after a grant', () => {
-  it('penalizes the time buckets with 0.8, then 0.5 for a repeat, and requeues after Retry-After', async () => {
+  it('penalizes the exhausted bucket with 0.8, then 0.5 for a repeat, and requeues after Retry-After', async () => {
     const time = steppedClock();
     const harness = await WorkerHarness.start({
       // The vendor allows 2 requests per minute; the bucket wrongly believes in 60.
@@ -109,8 +109,8 @@ describe('a vendor 429 after a grant', () => {
       for (let polls = 0; polls < 4; polls++) await harness.pollOnce(1);
       expect(harness.telemetry.countOf(Metric.completed)).toBe(2);
       expect(harness.telemetry.countOf(Metric.vendor429AfterGrant)).toBe(2);
-      // Two dimensions penalized per 429.
-      expect(harness.telemetry.countOf(Metric.penalties)).toBe(4);
+      // The 429 says requests are out (x-ratelimit-remaining-requests: 0) while tokens are left: only rpm is penalized.
+      expect(harness.telemetry.countOf(Metric.penalties)).toBe(2);
       const requeued = harness.telemetry.fieldsOf('message.requeued');
       expect(requeued.map((fields) => fields.why)).toEqual([
         'vendor HTTP 429 rate limited',
@@ -119,9 +119,7 @@ describe('a vendor 429 after a grant', () => {
       expect(requeued.every((fields) => (fields.delay_seconds as number) > 5)).toBe(true);
       expect(harness.sdkCalls.filter((call) => call.startsWith('penalize'))).toEqual([
         'penalize openai#rpm 0.8',
-        'penalize openai#tpm 0.8',
         'penalize openai#rpm 0.5',
-        'penalize openai#tpm 0.5',
       ]);
       // The vendor's x-ratelimit-remaining-* headers resynchronised both buckets after each success.
       expect(

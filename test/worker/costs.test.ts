@@ -1,0 +1,65 @@
+import { messageCosts, penaltyTargets, resyncTargets, settlement } from '../../lambda/worker/costs';
+import { parseVendorSettings } from '../../lambda/worker-settings';
+
+const settings = parseVendorSettings({
+  name: 'mixed',
+  baseUrl: 'https://vendor.example',
+  operations: {
+    chat: { method: 'POST', path: '/chat', dimensions: { 'openai#rpm': 1, 'openai#tpm': 500 } },
+    visit: { method: 'POST', path: '/l/{loc}/v', dimensions: { 'ww#rps': 1, 'ww#writes#{loc}': 1 } },
+  },
+});
+
+describe('the costs of a message', () => {
+  it('fills placeholders from params and puts the token estimate on token dimensions only', () => {
+    expect(messageCosts(settings, { id: 'a', operation: 'chat', tokenEstimate: 900 }, 'chat')).toEqual({
+      'openai#rpm': 1,
+      'openai#tpm': 900,
+    });
+    expect(messageCosts(settings, { id: 'b', operation: 'visit', params: { loc: 'l-7' } }, 'visit')).toEqual({
+      'ww#rps': 1,
+      'ww#writes#l-7': 1,
+    });
+  });
+
+  it('lets the message replace the defaults, and refuses what it cannot price', () => {
+    expect(
+      messageCosts(settings, { id: 'c', operation: 'chat', dimensions: { 'openai#rpm': 2 } }, 'chat'),
+    ).toEqual({
+      'openai#rpm': 2,
+    });
+    expect(() => messageCosts(settings, { id: 'd', method: 'POST', path: '/x' }, 'POST /x')).toThrow(
+      'no dimensions for "POST /x": it is not a configured operation, so the message must give dimensions',
+    );
+    expect(() =>
+      messageCosts(settings, { id: 'e', operation: 'visit', params: { loc: 'a#b' } }, 'visit'),
+    ).toThrow('parameter "loc" is "a#b": a # would change the dimension ww#writes#{loc}');
+  });
+
+  it('settles the token dimensions at usage.total_tokens and resyncs from the vendor headers', () => {
+    const costs = { 'openai#rpm': 1, 'openai#tpm': 900 };
+    expect(settlement(costs, { usage: { total_tokens: 412 } })).toEqual({ 'openai#tpm': 412 });
+    expect(settlement(costs, { usage: { total_tokens: -1 } })).toBeUndefined();
+    expect(resyncTargets(costs, [], { remainingRequests: 7, remainingTokens: 1200 })).toEqual([
+      ['openai#rpm', 7],
+      ['openai#tpm', 1200],
+    ]);
+    expect(
+      resyncTargets({ 'ww#rps': 1, 'ww#writes#l-7': 1, 'sp#concurrent': 1 }, ['sp#concurrent'], {
+        remainingRequests: 3,
+      }),
+    ).toEqual([['ww#rps', 3]]);
+  });
+
+  it('penalizes the kind of limit the 429 names, else every time dimension', () => {
+    const costs = { 'openai#rpm': 1, 'openai#tpm': 900, 'openai#concurrent': 1 };
+    const leased = ['openai#concurrent'];
+    expect(penaltyTargets(costs, leased, { remainingRequests: 0, remainingTokens: 5000 })).toEqual([
+      'openai#rpm',
+    ]);
+    expect(penaltyTargets(costs, leased, { remainingRequests: 4, remainingTokens: 0 })).toEqual([
+      'openai#tpm',
+    ]);
+    expect(penaltyTargets(costs, leased, {})).toEqual(['openai#rpm', 'openai#tpm']);
+  });
+});
