@@ -71,7 +71,8 @@ function figures(suite?: BenchJson, drain?: DrainResult): string[] {
       lines.push(
         `Contention: ${c.clients} clients, ${c.seconds} s, capacity ${c.capacity}, refill ${c.refillPerSecond}/s, demand`,
         `${c.demandPerSecond}/s scheduled and ${c.achievedDemandPerSecond}/s achieved; admitted ${c.admittedUnits} of`,
-        `${c.allowedUnits} allowed units; ${c.rejectedAttempts} refused attempts cost ${c.wcuOnRejected} WCU;`,
+        `${c.allowedUnits} allowed units; ${c.rejectedAttempts} refused attempts (${c.refusedAfterConflict} of them after a`,
+        `write conflict) cost ${c.wcuOnRejected} WCU; DynamoDB Local took ${suite.machine.serverWritesPerSecond} plain writes/s from 8 callers;`,
         `${c.requestsPerAttempt} requests per attempt.`,
       );
     }

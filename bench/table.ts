@@ -47,6 +47,11 @@ const ROWS: readonly Row[] = [
       r.contention ? `${n(r.contention.wcuOnRejected, 1)} (${r.contention.rejectedAttempts} refused)` : 'n/a',
   },
   {
+    figure: 'contention: refusals after a write conflict',
+    target: '',
+    value: (r) => (r.contention ? String(r.contention.refusedAfterConflict) : 'n/a'),
+  },
+  {
     figure: 'boundary burst: granted in waves at 0.9 s / 1.05 s',
     target: '',
     value: (r) => (r.burst ? `${r.burst.grantedFirstWave} + ${r.burst.grantedSecondWave}` : 'n/a'),

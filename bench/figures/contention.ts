@@ -31,6 +31,8 @@ export interface ContentionFigure {
   /** Requests and WCU spent on attempts that were refused: what refusals cost the table. */
   readonly requestsOnRejected: number;
   readonly wcuOnRejected: number;
+  /** Refusals after at least one failed conditional write: lost to write conflicts, not to an empty bucket. */
+  readonly refusedAfterConflict: number;
   readonly requestsPerAttempt: number;
   readonly errors: number;
   readonly firstError?: string;
@@ -61,7 +63,15 @@ export async function measureContention(
   // Each caller attempts on its own fixed schedule, the callers staggered evenly.
   const intervalMs = (1000 * options.clients) / demandPerSecond;
   const grants: GrantWindow[] = [];
-  const tally = { attempts: 0, rejected: 0, requestsOnRejected: 0, wcuOnRejected: 0, requests: 0, errors: 0 };
+  const tally = {
+    attempts: 0,
+    rejected: 0,
+    requestsOnRejected: 0,
+    wcuOnRejected: 0,
+    requests: 0,
+    errors: 0,
+    afterConflict: 0,
+  };
   let firstError: string | undefined;
   const startMs = performance.timeOrigin + performance.now();
   const endMs = startMs + options.seconds * 1000;
@@ -91,6 +101,7 @@ export async function measureContention(
           tally.rejected += 1;
           tally.requestsOnRejected += spent.requests;
           tally.wcuOnRejected += spent.wcu;
+          if (spent.failedWrites > 0) tally.afterConflict += 1;
         }
       } catch (error) {
         tally.errors += 1;
@@ -123,6 +134,7 @@ export async function measureContention(
       rejectedAttempts: tally.rejected,
       requestsOnRejected: tally.requestsOnRejected,
       wcuOnRejected: round(tally.wcuOnRejected, 1),
+      refusedAfterConflict: tally.afterConflict,
       requestsPerAttempt: round(tally.requests / Math.max(1, tally.attempts), 3),
       errors: tally.errors,
       ...(firstError !== undefined ? { firstError } : {}),
