@@ -17,7 +17,7 @@ export function resultsMarkdown(
     'runs; nothing is typed by hand. How each figure is measured: `docs/performance.md`.',
     '',
   ];
-  if (suite) parts.push(...suiteSection(suite));
+  if (suite) parts.push(...suiteSection(suite), ...sdkFindings(suite));
   else parts.push('The main suite has not been run with `--write` yet.', '');
   parts.push(...drainSection(drain));
   if (charts.length > 0) {
@@ -140,6 +140,14 @@ function drainSection(drain: DrainResult | undefined): string[] {
       .join('; '),
     '',
   );
+  if (drain.misconfigured.secondsUntilRefusalsBelow2Percent === null) {
+    lines.push(
+      `Under misconfiguration the refusal share never stayed below 2% (${drain.misconfigured.vendorRefusals} refusals in`,
+      `${drain.misconfigured.vendorCalls} calls, ${drain.misconfigured.penalties} penalties): \`penalize\` scales the bucket's tokens, but the`,
+      'refill rate stays at the configured 2 L, so the bucket heals within a second and the overrun resumes.',
+      '',
+    );
+  }
   return lines;
 }
 
@@ -151,4 +159,31 @@ function storedText(stored: Readonly<Record<string, unknown>> | undefined): stri
       return `${dimension} ${points} points against a limit of ${limit}`;
     })
     .join(', ');
+}
+
+/** Where this SDK misses a target, what the run shows about why (numbers from the run only). */
+function sdkFindings(suite: BenchJson): string[] {
+  const sdk = suite.contestants.sluiceAws;
+  const c = sdk?.contention;
+  const lines = ['## Where this SDK misses, and what the run shows', ''];
+  if (c && c.utilization < 0.95) {
+    lines.push(
+      `- **Utilization under contention: ${c.utilization} (target ≥ 0.95).** ${c.refusedAfterConflict} of its ${c.rejectedAttempts} refusals`,
+      '  came after at least one failed conditional write: the 8 callers write one item conditioned on the',
+      '  version each last saw, so one writer per version wins and the others retry from the returned item; after',
+      `  \`SLUICE_MAX_RETRIES\` conflicts the attempt ends as RetryIn with a short backoff. Each attempt cost`,
+      `  ${c.requestsPerAttempt} requests on average, so the callers achieved ${c.achievedDemandPerSecond} attempts/s of the 150 scheduled`,
+      `  (DynamoDB Local took ${suite.machine.serverWritesPerSecond} plain writes/s from 8 callers in this run).`,
+    );
+  }
+  if (sdk?.burst) {
+    lines.push(
+      `- **Concurrent bursts.** With 50 attempts in flight at once on a full bucket of 50, this SDK granted`,
+      `  ${sdk.burst.grantedFirstWave} (then ${sdk.burst.grantedSecondWave} of the next 50): no over-admission, but most of the burst is refused for`,
+      '  write conflicts, not for lack of tokens.',
+    );
+  }
+  if (lines.length === 2) lines.push('No target missed in this run.');
+  lines.push('');
+  return lines;
 }
