@@ -44,6 +44,8 @@ export function buildReport(input: {
   readonly dynamodb: DynamoDbUsage;
   /** Ctrl-C: unfinished messages are still on the queue, not lost by Sluice; the run still fails. */
   readonly interrupted?: boolean;
+  /** The simulator's own 2xx count per idempotency key, a second witness to the fetch's. */
+  readonly simulatorSuccesses?: Readonly<Record<string, number>>;
   readonly run: RunReport['run'];
 }): RunReport {
   const { ids, tally } = input;
@@ -69,7 +71,10 @@ export function buildReport(input: {
     if (!known.has(id)) problems.push(`the DLQ holds "${id}", which was never enqueued`);
   }
   const completedTwice = idsAbove(tally.completions, 1);
-  const duplicateSuccesses = idsAbove(tally.vendorSuccesses, 1);
+  const simulatorSeen = new Map(Object.entries(input.simulatorSuccesses ?? {}));
+  const duplicateSuccesses = [
+    ...new Set([...idsAbove(tally.vendorSuccesses, 1), ...idsAbove(simulatorSeen, 1)]),
+  ];
   if (counts.lost > 0 && input.interrupted) {
     problems.push(
       `interrupted before ${counts.lost} message(s) finished (counted as lost): ${lostIds(byId).join(', ')}`,

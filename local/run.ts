@@ -222,6 +222,7 @@ export async function runLocalStack(
       makespanSeconds,
       dynamodb: stack.dynamodbUsage(),
       interrupted: io.signal?.aborted === true,
+      simulatorSuccesses: vendor.successesById?.(),
       run: {
         profile: options.profile,
         chaos: options.chaos,

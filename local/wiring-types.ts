@@ -11,6 +11,8 @@ export interface LocalVendor {
   readonly url: string;
   /** The key the worker sends (no local Secrets Manager: a fixed provider). */
   readonly apiKey: string;
+  /** The simulator's own count of 2xx answers per idempotency key (absent for `--vendor-url`). */
+  successesById?(): Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 

@@ -17,6 +17,8 @@ import type { LocalVendor, RunDependencies, WiredHandlers, WireOptions } from '.
 
 /** The key the simulator expects; there is no local Secrets Manager to hold a real one. */
 export const LOCAL_API_KEY = 'local-dev-key';
+/** Share of admitted calls the simulator answers with 500 under --chaos. */
+export const CHAOS_SIMULATOR_ERROR_RATE = 0.03;
 
 /** The producer contract's verdict on one message of a `--messages` file, or undefined if valid. */
 export function validateMessage(message: unknown): string | undefined {
@@ -26,8 +28,19 @@ export function validateMessage(message: unknown): string | undefined {
 
 async function startVendor(options: CliOptions): Promise<LocalVendor> {
   if (options.vendorUrl) return { url: options.vendorUrl, apiKey: LOCAL_API_KEY, stop: async () => {} };
-  const simulator = await startVendorSimulator({ profile: options.profile, apiKey: LOCAL_API_KEY });
-  return { url: simulator.url, apiKey: simulator.apiKey, stop: () => simulator.stop() };
+  // Under --chaos the simulator also answers a few admitted calls with 500, after the call
+  // reached it: the worker must retry with the idempotency key and never do the work twice.
+  const simulator = await startVendorSimulator({
+    profile: options.profile,
+    apiKey: LOCAL_API_KEY,
+    ...(options.chaos ? { faults: { errorRate: CHAOS_SIMULATOR_ERROR_RATE } } : {}),
+  });
+  return {
+    url: simulator.url,
+    apiKey: simulator.apiKey,
+    successesById: () => simulator.stats().byIdempotencyKey,
+    stop: () => simulator.stop(),
+  };
 }
 
 /**

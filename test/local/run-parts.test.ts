@@ -89,6 +89,21 @@ describe('the report', () => {
       'result                               FAILED: completed twice: a;',
     );
   });
+
+  it('takes the simulator as a second witness of a message done twice', () => {
+    const tally = new Tally();
+    tally.completed('a');
+    const report = buildReport({
+      ids: ['a'],
+      tally,
+      makespanSeconds: 1,
+      dynamodb: noDynamo,
+      simulatorSuccesses: { a: 2 },
+      run,
+    });
+    expect(report.vendor.duplicateSuccesses).toEqual(['a']);
+    expect(report.checks.problems).toEqual(['vendor called successfully twice: a']);
+  });
 });
 
 describe('progress', () => {
