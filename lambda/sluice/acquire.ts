@@ -1,5 +1,5 @@
 import { LogEvent } from '../contract';
-import { bucketOf, itemFor, leaseLifetimeMs, type SluiceContext } from './context';
+import { bucketOf, itemFor, leaseLifetimeMs, type SluiceContext, unknownDimension } from './context';
 import { costToMilli, parseDimension, requestedCosts } from './dimensions';
 import { makeGrant } from './grant';
 import { planGrant, type Target } from './grant-plan';
@@ -43,9 +43,13 @@ export async function acquire(
   let attempt = 0;
   while (attempt <= ctx.settings.maxRetries) {
     const nowMs = ctx.clock();
-    const items = new Map<string, BucketItem>(
-      targets.map((t) => [t.address.pk, ctx.cache.peek(t.address.pk)!]),
-    );
+    const items = new Map<string, BucketItem>();
+    for (const { address } of targets) {
+      // A conflict may hand back an item whose bucket was removed meanwhile.
+      const item = ctx.cache.peek(address.pk);
+      if (!item?.buckets[address.metric]) throw unknownDimension(address);
+      items.set(address.pk, item);
+    }
     const plan = planGrant(items, targets, nowMs, {
       idFor: (d) => leaseIds.get(d)!,
       expiresAtMs: nowMs + lifetimeMs,
