@@ -66,10 +66,16 @@ export async function resync(ctx: SluiceContext, dimension: string, remainingUni
 
 export async function snapshot(ctx: SluiceContext, dimension: string): Promise<BucketSnapshot> {
   const address = parseDimension(dimension);
-  await itemFor(ctx, address);
+  const nowMs = ctx.clock();
   const item = await ctx.cache.refresh(address.pk);
-  if (!item) throw unknownDimension(address);
-  const bucket = refill(bucketOf(item, address), ctx.clock());
+  let stored = item?.buckets[address.metric];
+  if (!stored && address.key !== undefined) {
+    // A key not used yet reads as full from its template; looking must not create it.
+    const template = (await ctx.cache.refresh(address.vendor))?.templates[address.metric];
+    if (template) stored = fullBucket(template, nowMs);
+  }
+  if (!stored) throw unknownDimension(address);
+  const bucket = refill(stored, nowMs);
   return {
     dimension,
     limitType: bucket.limitType,

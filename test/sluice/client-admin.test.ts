@@ -65,7 +65,7 @@ describe('upsertBuckets', () => {
   });
 
   it('updates existing keys of a keyed dimension along with its template, keeping their tokens', async () => {
-    const { client } = await seeded();
+    const { client, store } = await seeded();
     granted(await client.acquire('waitwhile#location-writes#loc-1'));
     await client.upsertBuckets([
       { dimension: 'waitwhile#location-writes#*', limitType: 'requests', capacity: 3, windowSeconds: 1 },
@@ -79,6 +79,8 @@ describe('upsertBuckets', () => {
       capacity: 3,
       tokens: 3,
     });
+    // Looking at a key not used yet does not create it.
+    expect(await store.get('waitwhile#location-writes#loc-2')).toBeUndefined();
   });
 
   it('reports every problem of a bad definition in one message', async () => {
