@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
 import { deriveSettings, parseStackConfig, type StackConfig } from '../lib/config';
@@ -13,14 +12,13 @@ import { EventSourcePoller } from './poller';
 import { ProgressPrinter } from './progress';
 import { startReconcilerSchedule } from './reconciler-schedule';
 import { buildReport, type RunReport } from './report';
-import { queueDepth, startLocalStack } from './stack';
+import { startLocalStack } from './stack';
 import { Tally } from './tally';
 import { instrumentedFetch } from './vendor-fetch';
+import { watchUntilDrained } from './watch';
 import { realDependencies } from './wiring';
 import type { LocalVendor, RunDependencies } from './wiring-types';
 
-/** A run that is still not drained after this long is stopped and its leftovers reported lost. */
-const MAX_RUN_SECONDS = 600;
 /** The reconciler runs every minute on AWS; locally every few seconds (scaled-down schedule). */
 export const LOCAL_RECONCILER_EVERY_SECONDS = 5;
 
@@ -92,7 +90,9 @@ export async function runLocalStack(
   let vendor: LocalVendor | undefined;
   let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
   try {
-    printer.log('starting DynamoDB Local, fauxqs and the vendor simulator ...');
+    printer.log(
+      `starting DynamoDB Local, fauxqs${options.vendorUrl ? '' : ` and the vendor simulator (${options.profile})`} ...`,
+    );
     vendor = await deps.startVendor(options);
     stack = await startLocalStack({ derived });
     printer.log(
@@ -168,46 +168,20 @@ export async function runLocalStack(
       onFirstFailure: (message) => printer.log(`reconciler failed (reported once): ${message}`),
     });
 
-    let duplicatesSent = 0;
-    let idleChecks = 0;
-    const dimensions = config.buckets.map((bucket) => bucket.dimension).filter((d) => !d.endsWith('#*'));
     try {
-      while (!io.signal?.aborted && now() - startedMs < MAX_RUN_SECONDS * 1000) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        const [work, dlq, buckets] = await Promise.all([
-          queueDepth(stack.sqs, stack.queueUrl),
-          queueDepth(stack.sqs, stack.dlqUrl),
-          wired.snapshots(dimensions).catch(() => []),
-        ]);
-        if (plan && duplicatesSent < plan.duplicates) {
-          const completed = [...tally.completions.keys()].slice(duplicatesSent, plan.duplicates);
-          for (const id of completed) {
-            const body = bodies.get(id);
-            if (!body) continue;
-            await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: body }));
-            tally.chaosInjected('message delivered twice');
-            duplicatesSent += 1;
-          }
-        }
-        printer.frame({
-          total: ids.length,
-          completed: tally.completions.size,
-          deadLettered: dlq.visible + dlq.inFlight,
-          requeued: tally.requeues,
-          inFlight: poller.inFlight,
-          queued: work.visible + work.inFlight + work.delayed,
-          delayed: work.delayed,
-          refusals: tally.refusals,
-          vendorCalls: tally.vendorCalls,
-          buckets,
-          elapsedMs: now() - startedMs,
-        });
-        const drained = work.visible + work.inFlight + work.delayed === 0 && poller.inFlight === 0;
-        const duplicatesDone = !plan || duplicatesSent >= plan.duplicates || tally.completions.size === 0;
-        idleChecks = drained && duplicatesDone ? idleChecks + 1 : 0;
-        // Two quiet checks in a row: a requeue sent at the end of the last invocation has landed.
-        if (idleChecks >= 2) break;
-      }
+      await watchUntilDrained({
+        stack,
+        poller,
+        wired,
+        tally,
+        printer,
+        total: ids.length,
+        dimensions: config.buckets.map((bucket) => bucket.dimension).filter((d) => !d.endsWith('#*')),
+        startedMs,
+        now,
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(plan ? { chaos: { plan, bodies } } : {}),
+      });
     } finally {
       printer.finish();
       await Promise.all([poller.stop(), reconciler.stop()]);
