@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCliOptions } from '../../local/cli-options';
-import { defaultConfigFile, loadConfigFile } from '../../local/inputs';
+import { defaultConfigFile, loadConfigFile, loadMessagesFile } from '../../local/inputs';
 import { prepareRun, runLocalStack } from '../../local/run';
+import { startVendorSimulator } from '../../local/simulator';
 
 const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-local-')), 'handlers.log');
 
@@ -40,5 +41,31 @@ describe('npm start on a tiny workload', () => {
     expect(report.checks).toEqual({ ok: true, problems: [], completedTwice: [] });
     expect(report.dynamodb.requests).toBeGreaterThan(0);
     expect(report.dynamodb.wcu).toBeGreaterThan(0);
+  });
+
+  it('sends a --messages file to the vendor at --vendor-url, once per id', async () => {
+    const vendor = await startVendorSimulator({ profile: 'waitwhile' });
+    try {
+      const file = join(mkdtempSync(join(tmpdir(), 'sluice-msgs-')), 'messages.jsonl');
+      const lines = ['a', 'b', 'c'].map((id, i) =>
+        JSON.stringify({ id: `order-${id}`, operation: 'createVisit', params: { locationId: `store-${i}` } }),
+      );
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const options = parseCliOptions(['--messages', file, '--vendor-url', vendor.url, '--quiet']);
+      const configFile = defaultConfigFile('waitwhile');
+      const messages = loadMessagesFile(file).map((line) => line.message);
+      const report = await runLocalStack(
+        prepareRun(options, loadConfigFile(configFile), configFile, messages),
+        {
+          logFile,
+        },
+      );
+
+      expect(report.messages).toEqual({ total: 3, completed: 3, deadLettered: 0, lost: 0 });
+      expect(report.run.vendorUrl).toBe(vendor.url);
+      expect(vendor.stats().byIdempotencyKey).toEqual({ 'order-a': 1, 'order-b': 1, 'order-c': 1 });
+    } finally {
+      await vendor.stop();
+    }
   });
 });

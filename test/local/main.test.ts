@@ -37,6 +37,18 @@ describe('npm start, before any server starts', () => {
     );
   });
 
+  it('checks every message against the producer contract, naming the line', () => {
+    const file = join(dir, 'contract.jsonl');
+    writeFileSync(file, '{"id":"x","operation":"createVisit","tokens":5}\n{"id":"y","method":"POST"}\n');
+    const run = npmStart(['--messages', file]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(
+      'Invalid messages file (2 problems):\n' +
+        `  ${file}:1: (message): Unrecognized key: "tokens"\n` +
+        `  ${file}:2: path: is required with method\n`,
+    );
+  });
+
   it('names a missing --config file and exits 2', () => {
     const run = npmStart(['--config', join(dir, 'missing.json')]);
     expect(run.status).toBe(2);
