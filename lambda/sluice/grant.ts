@@ -17,7 +17,11 @@ export function makeGrant(
   let releasing: Promise<void> | undefined;
   let settling: Promise<void> | undefined;
   const release = () => {
-    releasing ??= releaseLeases(ctx, leases);
+    // A failed release (store unavailable) may be tried again; a done one is never repeated.
+    releasing ??= releaseLeases(ctx, leases).catch((error: unknown) => {
+      releasing = undefined;
+      throw error;
+    });
     return releasing;
   };
   const settle = (actual: Readonly<Record<Dimension, number>>) => {

@@ -64,3 +64,20 @@ describe('slot', () => {
     expect(slot.grant.costs).toEqual({ 'openai#rpm': 1, 'openai#tpm': 300 });
   });
 });
+
+describe('release after a store failure', () => {
+  it('can be tried again, and then returns the slot exactly once', async () => {
+    const { client, store } = memoryClient();
+    await client.upsertBuckets(DEFINITIONS);
+    const grant = granted(await client.acquire('sweeppea#concurrent'));
+    const returnLease = store.returnLease.bind(store);
+    store.returnLease = async () => {
+      throw new Error('injected: store unavailable');
+    };
+    await expect(grant.release()).rejects.toThrow('injected: store unavailable');
+    store.returnLease = returnLease;
+    await grant.release();
+    await grant.release();
+    expect(await client.snapshot('sweeppea#concurrent')).toMatchObject({ tokens: 2, leases: 0 });
+  });
+});
