@@ -17,6 +17,8 @@ export interface BenchOptions {
   readonly count: number;
   /** The vendor's true limit L in calls per second for the drain stage. */
   readonly limit: number;
+  /** Only regenerate RESULTS.md, the charts and docs/performance.md from the saved runs. */
+  readonly render: boolean;
 }
 
 /** Below what the local stack's single worker can call (it must not be the bottleneck). */
@@ -34,6 +36,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --write        write bench/results/*.json, the SVG charts and bench/RESULTS.md
   --drain        run figures 4 and 5 (drain and misconfiguration) through the local stack
   --count N      messages per drain run (default 1000)
+  --render       only regenerate RESULTS.md, the charts and docs/performance.md from bench/results/
   --limit L      the vendor's true limit in calls per second for the drain stage (default 5)
 `;
 
@@ -51,6 +54,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         drain: { type: 'boolean' },
         count: { type: 'string' },
         limit: { type: 'string' },
+        render: { type: 'boolean' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -75,6 +79,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     drain: values.drain === true,
     count,
     limit,
+    render: values.render === true,
   };
 }
 

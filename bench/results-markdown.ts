@@ -168,7 +168,7 @@ function sdkFindings(suite: BenchJson): string[] {
   const lines = ['## Where this SDK misses, and what the run shows', ''];
   if (c && c.utilization < 0.95) {
     lines.push(
-      `- **Utilization under contention: ${c.utilization} (target ≥ 0.95).** ${c.refusedAfterConflict} of its ${c.rejectedAttempts} refusals`,
+      `- **Utilization under contention: ${c.utilization} (target ≥ 0.95).** ${c.refusedAfterConflict ?? 'An uncounted number'} of its ${c.rejectedAttempts} refusals`,
       '  came after at least one failed conditional write: the 8 callers write one item conditioned on the',
       '  version each last saw, so one writer per version wins and the others retry from the returned item; after',
       `  \`SLUICE_MAX_RETRIES\` conflicts the attempt ends as RetryIn with a short backoff. Each attempt cost`,
@@ -179,8 +179,8 @@ function sdkFindings(suite: BenchJson): string[] {
   if (sdk?.burst) {
     lines.push(
       `- **Concurrent bursts.** With 50 attempts in flight at once on a full bucket of 50, this SDK granted`,
-      `  ${sdk.burst.grantedFirstWave} (then ${sdk.burst.grantedSecondWave} of the next 50): no over-admission, but most of the burst is refused for`,
-      '  write conflicts, not for lack of tokens.',
+      `  ${sdk.burst.grantedFirstWave} (then ${sdk.burst.grantedSecondWave} of the next 50): no over-admission, but ${sdk.burst.refusedAfterConflict ?? 'an uncounted number'} of the refusals`,
+      '  came after a failed conditional write: refused for write conflicts, not for lack of tokens.',
     );
   }
   if (lines.length === 2) lines.push('No target missed in this run.');

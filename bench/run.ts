@@ -17,6 +17,11 @@ async function main(argv: readonly string[]): Promise<number> {
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   process.env.AWS_REGION ??= 'us-east-1';
+  if (options.render) {
+    writeOutputs({});
+    progress('regenerated bench/RESULTS.md, bench/charts/ and docs/performance.md from bench/results/');
+    return 0;
+  }
   if (options.drain) {
     const drain = await runDrainStage(options, progress);
     if (options.write) writeOutputs({ drain });

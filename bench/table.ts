@@ -47,7 +47,7 @@ const ROWS: readonly Row[] = [
       r.contention ? `${n(r.contention.wcuOnRejected, 1)} (${r.contention.rejectedAttempts} refused)` : 'n/a',
   },
   {
-    figure: 'contention: refusals after a write conflict',
+    figure: 'contention: refusals that met a failed conditional write',
     target: '',
     value: (r) => (r.contention ? String(r.contention.refusedAfterConflict) : 'n/a'),
   },
