@@ -164,6 +164,10 @@ export class DynamoBucketStore implements BucketStore {
           TableName: this.tableName,
           ConsistentRead: true,
           Limit: limit,
+          // Other records share the table (the worker's idempotency records): only items
+          // carrying a bucket version are buckets. Limit counts before the filter; pages go on.
+          FilterExpression: 'attribute_exists(#version)',
+          ExpressionAttributeNames: { '#version': Attr.version },
           ...(cursor === undefined ? {} : { ExclusiveStartKey: key(cursor) }),
         }),
       ),

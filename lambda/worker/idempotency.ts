@@ -6,7 +6,6 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from '../contract';
-import { Attr } from '../sluice/item-codec';
 
 /**
  * Idempotency as a conditional record in the bucket table (the Powertools Idempotency
@@ -21,12 +20,6 @@ export const IdempotencyStatus = { inProgress: 'IN_PROGRESS', completed: 'COMPLE
 
 /** Completed ids are remembered this long (DynamoDB TTL deletes them days after that, never earlier). */
 export const COMPLETED_RETENTION_SECONDS = 7 * 86_400;
-/**
- * The SDK's reconciler sweeps the whole table and decodes every item as a bucket item; a
- * record with version 0 and no buckets decodes to an item with nothing to reconcile, so the
- * sweep passes over it instead of failing on it.
- */
-const SWEEP_COMPATIBLE = { [Attr.version]: { N: '0' } } as const;
 
 /** An abandoned IN_PROGRESS record is garbage-collected by TTL a day after its lease expired. */
 const IN_PROGRESS_TTL_GRACE_SECONDS = 86_400;
@@ -60,7 +53,6 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
           TableName: this.tableName,
           Item: {
             [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId },
-            ...SWEEP_COMPATIBLE,
             status: { S: IdempotencyStatus.inProgress },
             owner: { S: owner },
             expires_at_ms: { N: String(expiresAtMs) },
@@ -98,7 +90,6 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
         TableName: this.tableName,
         Item: {
           [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId },
-          ...SWEEP_COMPATIBLE,
           status: { S: IdempotencyStatus.completed },
           completed_at_ms: { N: String(nowMs) },
           [TABLE_TTL_ATTRIBUTE]: { N: String(Math.ceil(nowMs / 1000) + COMPLETED_RETENTION_SECONDS) },
