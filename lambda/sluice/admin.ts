@@ -80,7 +80,8 @@ export async function snapshot(ctx: SluiceContext, dimension: string): Promise<B
     dimension,
     limitType: bucket.limitType,
     capacity: bucket.capacityMilli / MILLI,
-    refillPerSecond: bucket.refillMilliPerSec / MILLI,
+    // capacity / window seconds: (capacityMilli / 1000) / (windowMs / 1000), one division.
+    refillPerSecond: bucket.windowMs > 0 ? bucket.capacityMilli / bucket.windowMs : 0,
     tokens: (bucket.tokensMilli - bucket.debtMilli) / MILLI,
     debt: bucket.debtMilli / MILLI,
     leases: Object.keys(bucket.leases).length,

@@ -21,35 +21,67 @@ export function fullBucket(definition: BucketDefinitionState, nowMs: number): Bu
 }
 
 /**
- * Credits the time elapsed since `lastRefillAtMs`. `now = max(nowMs, lastRefillAtMs)`, so a
- * client whose clock is behind never moves time backwards; credited time is capped at the
- * time to fill from the current state, so a long idle period cannot overflow. The gained
- * amount is rounded down and `lastRefillAtMs` advances only by the time actually credited
- * (rounded up), so repeated refills never over-credit and never starve on sub-unit gains.
+ * Credits the time elapsed since `lastRefillAtMs`, at exactly `capacityMilli` per `windowMs`.
+ * `now = max(nowMs, lastRefillAtMs)`, so a client whose clock is behind never moves time
+ * backwards. Once the elapsed time covers the room (`capacity − tokens + debt`), the bucket is
+ * full and `lastRefillAtMs = now`: credited time is capped, and this check comes before any
+ * product with the elapsed time, so a long idle period cannot overflow. Otherwise
+ * `gained = floor(elapsedMs · capacityMilli / windowMs)` (rounded down) and `lastRefillAtMs`
+ * advances only by `ceil(gained · windowMs / capacityMilli)` ≤ elapsed (the time actually
+ * credited, rounded up), so repeated refills never over-credit and never starve on sub-unit
+ * gains. Debt is repaid before tokens grow.
  */
 export function refill(bucket: BucketState, nowMs: number): BucketState {
   const now = Math.max(nowMs, bucket.lastRefillAtMs);
-  const rate = bucket.refillMilliPerSec;
-  if (rate <= 0) return bucket.lastRefillAtMs === now ? bucket : { ...bucket, lastRefillAtMs: now };
+  const { capacityMilli, windowMs } = bucket;
+  if (windowMs <= 0) return bucket.lastRefillAtMs === now ? bucket : { ...bucket, lastRefillAtMs: now };
   const elapsedMs = now - bucket.lastRefillAtMs;
-  const room = bucket.capacityMilli - bucket.tokensMilli + bucket.debtMilli;
-  if (elapsedMs * rate >= room * 1000) {
+  const room = capacityMilli - bucket.tokensMilli + bucket.debtMilli;
+  // elapsed ≥ ceil(room · W / C) ⇔ floor(elapsed · C / W) ≥ room, for integers: same as "gained ≥ room".
+  if (room <= 0 || elapsedMs >= mulDivCeil(room, windowMs, capacityMilli)) {
     return {
       ...bucket,
-      tokensMilli: Math.max(bucket.tokensMilli, bucket.capacityMilli),
+      tokensMilli: Math.max(bucket.tokensMilli, capacityMilli),
       debtMilli: 0,
       lastRefillAtMs: now,
     };
   }
-  const gained = Math.floor((elapsedMs * rate) / 1000);
-  const creditedMs = Math.ceil((gained * 1000) / rate);
+  // Here elapsedMs < room · W / C + 1, so every product below is < (room + 1) · max(C, W).
+  const gained = mulDivFloor(elapsedMs, capacityMilli, windowMs);
+  const creditedMs = mulDivCeil(gained, windowMs, capacityMilli);
   const repaid = Math.min(gained, bucket.debtMilli);
   return {
     ...bucket,
     debtMilli: bucket.debtMilli - repaid,
-    tokensMilli: Math.min(bucket.capacityMilli, bucket.tokensMilli + gained - repaid),
+    tokensMilli: Math.min(capacityMilli, bucket.tokensMilli + gained - repaid),
     lastRefillAtMs: bucket.lastRefillAtMs + creditedMs,
   };
+}
+
+/**
+ * `floor(a · b / c)` for integers a, b ≥ 0 and c > 0, exactly. While `a · b ≤ 2^53 − 1` the
+ * product is exact in a double and the quotient is correctly rounded: its error is at most
+ * `a·b / (c · 2^53) < 1/c`, while a non-integer `a·b/c` lies at least `1/c` from any integer,
+ * so `floor` and `ceil` cannot cross or land on one. Larger products (e.g. a daily window of
+ * a billion tokens: 10^12 milli × 8.64·10^7 ms) go through BigInt; a non-integer input (a
+ * fractional clock) is computed in doubles, as exactly as it can be.
+ */
+export function mulDivFloor(a: number, b: number, c: number): number {
+  const product = a * b;
+  if (product <= Number.MAX_SAFE_INTEGER || !Number.isInteger(a) || !Number.isInteger(b)) {
+    return Math.floor(product / c);
+  }
+  return Number((BigInt(a) * BigInt(b)) / BigInt(c));
+}
+
+/** `ceil(a · b / c)`, exactly, on the terms of `mulDivFloor`. */
+export function mulDivCeil(a: number, b: number, c: number): number {
+  const product = a * b;
+  if (product <= Number.MAX_SAFE_INTEGER || !Number.isInteger(a) || !Number.isInteger(b)) {
+    return Math.ceil(product / c);
+  }
+  const bc = BigInt(c);
+  return Number((BigInt(a) * BigInt(b) + bc - 1n) / bc);
 }
 
 /** Units a caller can take now from a refilled bucket (never negative). */
@@ -82,8 +114,9 @@ export function take(
 }
 
 /**
- * Time buckets: the time until refill covers the missing amount plus the debt, rounded up to
- * the ms and counted from `lastRefillAtMs` (time already elapsed but not yet credited counts).
+ * Time buckets: the time until refill covers the missing amount plus the debt,
+ * `ceil(missing · windowMs / capacityMilli)` (exact, rounded up to the ms), counted from
+ * `lastRefillAtMs` (time already elapsed but not yet credited counts).
  * Concurrent: until the earliest lease expiry, at most 1 s (a release may come sooner) and at
  * least 50 ms (no busy loop).
  */
@@ -95,7 +128,7 @@ export function waitMs(bucket: BucketState, costMilli: number, nowMs: number): n
   }
   const missing = costMilli - availableMilli(bucket) + bucket.debtMilli;
   if (missing <= 0) return 0;
-  const neededMs = Math.ceil((missing * 1000) / bucket.refillMilliPerSec);
+  const neededMs = mulDivCeil(missing, bucket.windowMs, bucket.capacityMilli);
   return Math.max(0, bucket.lastRefillAtMs + neededMs - nowMs);
 }
 

@@ -85,9 +85,10 @@ export function definitionState(definition: BucketDefinition): BucketDefinitionS
     problems.push(`costPerCall must be > 0 and <= capacity (got ${costPerCall})`);
   }
   const capacityMilli = capacity * MILLI;
-  // Rounded down: the stored rate never refills faster than the definition says.
-  const refillMilliPerSec = timed && windowSeconds ? Math.floor(capacityMilli / windowSeconds) : 0;
-  if (problems.length === 0 && timed && refillMilliPerSec < 1) {
+  const windowMs = timed && windowSeconds ? windowToMs(windowSeconds) : 0;
+  // At least 1 milli-unit per second (windowMs ≤ capacityMilli × 1000), the bound the stored
+  // rate used to impose; it also keeps windowMs within capacityMilli's magnitude.
+  if (problems.length === 0 && timed && capacityMilli * MILLI < windowMs) {
     problems.push(
       `capacity / windowSeconds must be at least 0.001 units per second (got ${capacity} / ${windowSeconds})`,
     );
@@ -95,5 +96,17 @@ export function definitionState(definition: BucketDefinition): BucketDefinitionS
   if (problems.length > 0) {
     throw new SluiceInputError(`bucket definition ${dimension} is not valid: ${problems.join('; ')}`);
   }
-  return { limitType, capacityMilli, refillMilliPerSec, costPerCall };
+  return { limitType, capacityMilli, windowMs, costPerCall };
+}
+
+/**
+ * Seconds to whole milliseconds, rounded **up** (a longer window never refills faster than
+ * defined), at least 1. A product within binary noise of a whole number (1.001 × 1000 =
+ * 1000.9999999999999) is that number, so windows given to the ms are kept exactly.
+ */
+function windowToMs(windowSeconds: number): number {
+  const ms = windowSeconds * MILLI;
+  const nearest = Math.round(ms);
+  const whole = Math.abs(ms - nearest) <= 1e-9 * Math.max(1, ms) ? nearest : Math.ceil(ms);
+  return Math.max(1, whole);
 }

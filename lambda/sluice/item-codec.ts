@@ -12,7 +12,7 @@ export const Attr = {
   templates: 'templates',
   limitType: 'limit_type',
   capacityMilli: 'capacity_milli',
-  refillMilliPerSec: 'refill_milli_per_sec',
+  windowMs: 'window_ms',
   costPerCall: 'cost_per_call',
   tokensMilli: 'tokens_milli',
   debtMilli: 'debt_milli',
@@ -28,7 +28,7 @@ export function definitionToRecord(d: BucketDefinitionState): StoredRecord {
   return {
     [Attr.limitType]: d.limitType,
     [Attr.capacityMilli]: d.capacityMilli,
-    [Attr.refillMilliPerSec]: d.refillMilliPerSec,
+    [Attr.windowMs]: d.windowMs,
     [Attr.costPerCall]: d.costPerCall,
   };
 }
@@ -75,7 +75,7 @@ function definitionFromRecord(r: StoredRecord, where: string): BucketDefinitionS
   return {
     limitType: String(r[Attr.limitType]) as LimitType,
     capacityMilli: num(r, Attr.capacityMilli, where),
-    refillMilliPerSec: num(r, Attr.refillMilliPerSec, where),
+    windowMs: num(r, Attr.windowMs, where),
     costPerCall: num(r, Attr.costPerCall, where),
   };
 }

@@ -16,8 +16,12 @@ export interface LeaseState {
 export interface BucketDefinitionState {
   readonly limitType: LimitType;
   readonly capacityMilli: number;
-  /** Integer milli-units per second, rounded down so refill never over-credits; 0 for concurrent. */
-  readonly refillMilliPerSec: number;
+  /**
+   * The window over which `capacityMilli` refills, in whole milliseconds (the defined window,
+   * rounded up to the ms); 0 for concurrent. Refill is `capacityMilli` per `windowMs`, computed
+   * exactly from these two integers (no stored, rounded rate).
+   */
+  readonly windowMs: number;
   readonly costPerCall: number;
 }
 

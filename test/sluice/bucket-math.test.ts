@@ -1,5 +1,7 @@
 import {
   fullBucket,
+  mulDivCeil,
+  mulDivFloor,
   penalize,
   redefine,
   refill,
@@ -8,18 +10,16 @@ import {
   take,
   waitMs,
 } from '../../lambda/sluice/bucket-math';
+import { definitionState } from '../../lambda/sluice/dimensions';
 import type { BucketState } from '../../lambda/sluice/model';
 
 const T0 = 1_000_000;
 // 60 requests per minute: 1 unit (1,000 milli) per second.
 const rpm = fullBucket(
-  { limitType: 'requests', capacityMilli: 60_000, refillMilliPerSec: 1_000, costPerCall: 1 },
+  { limitType: 'requests', capacityMilli: 60_000, windowMs: 60_000, costPerCall: 1 },
   T0,
 );
-const slots = fullBucket(
-  { limitType: 'concurrent', capacityMilli: 2_000, refillMilliPerSec: 0, costPerCall: 1 },
-  T0,
-);
+const slots = fullBucket({ limitType: 'concurrent', capacityMilli: 2_000, windowMs: 0, costPerCall: 1 }, T0);
 const withTokens = (b: BucketState, tokensMilli: number, extra: Partial<BucketState> = {}): BucketState => ({
   ...b,
   tokensMilli,
@@ -57,9 +57,10 @@ describe('refill', () => {
   });
 
   it('does not starve a bucket refilled every millisecond, and never credits more than one refill would', () => {
-    // 0.3 milli per ms: each 1 ms step alone gains 0 whole milli-units. Uncredited time is kept, so
-    // the steps still gain; rounding the credited time up loses under 1 ms per credit (2 vs 3 here).
-    const slow = { ...withTokens(rpm, 0), refillMilliPerSec: 300 };
+    // 60,000 milli per 200,000 ms = 0.3 milli per ms: each 1 ms step alone gains 0 whole milli-units.
+    // Uncredited time is kept, so the steps still gain; rounding the credited time up loses under
+    // 1 ms per credit (2 vs 3 here).
+    const slow = { ...withTokens(rpm, 0), windowMs: 200_000 };
     let stepwise = slow;
     for (let t = 1; t <= 10; t++) stepwise = refill(stepwise, T0 + t);
     expect([stepwise.tokensMilli, refill(slow, T0 + 10).tokensMilli]).toEqual([2, 3]);
@@ -80,7 +81,8 @@ describe('take and waitMs', () => {
 
   it('computes the wait as the missing amount over the refill rate, rounded up to the ms', () => {
     expect(take(withTokens(rpm, 250), 1_000, T0)).toEqual({ ok: false, waitMs: 750 });
-    expect(waitMs({ ...withTokens(rpm, 0), refillMilliPerSec: 3_000 }, 1_000, T0)).toBe(334);
+    // 60,000 milli per 20,000 ms: 1,000 milli take 333.3 ms, rounded up.
+    expect(waitMs({ ...withTokens(rpm, 0), windowMs: 20_000 }, 1_000, T0)).toBe(334);
   });
 
   it('adds the time to repay debt to the wait', () => {
@@ -160,18 +162,16 @@ describe('settle, penalize, resync, redefine', () => {
     const lowered = redefine(withTokens(rpm, 50_000), {
       limitType: 'requests',
       capacityMilli: 30_000,
-      refillMilliPerSec: 500,
+      windowMs: 120_000,
       costPerCall: 1,
     });
     const raised = redefine(withTokens(rpm, 50_000), {
       limitType: 'requests',
       capacityMilli: 90_000,
-      refillMilliPerSec: 1_500,
+      windowMs: 60_000,
       costPerCall: 1,
     });
-    expect([lowered.tokensMilli, lowered.refillMilliPerSec, raised.tokensMilli]).toEqual([
-      30_000, 500, 50_000,
-    ]);
+    expect([lowered.tokensMilli, lowered.windowMs, raised.tokensMilli]).toEqual([30_000, 120_000, 50_000]);
   });
 
   it('redefine keeps the leases of a concurrent bucket and conserves capacity', () => {
@@ -179,9 +179,83 @@ describe('settle, penalize, resync, redefine', () => {
     const bigger = redefine(held, {
       limitType: 'concurrent',
       capacityMilli: 5_000,
-      refillMilliPerSec: 0,
+      windowMs: 0,
       costPerCall: 1,
     });
     expect([bigger.tokensMilli, Object.keys(bigger.leases)]).toEqual([4_000, ['a']]);
+  });
+});
+
+describe('exact refill from capacity and window (no rounded rate)', () => {
+  // A stored rate rounded down to milli/s made these slow: 1/60 s at 16 milli/s (4 %), 2/60 s at
+  // 33 milli/s (a 30.304 s wait for one unit), 10,000/60 s at 166,666 milli/s (3,001 ms for 500).
+  it.each([
+    // name, capacity, windowSeconds, cost (units), exact wait from empty (ms), a step dividing the window exactly
+    ['1 per 60 s', 1, 60, 1, 60_000, 60],
+    ['2 per 60 s', 2, 60, 1, 30_000, 30],
+    ['10,000 tokens per 60 s', 10_000, 60, 500, 3_000, 3],
+  ])(
+    '%s: waits exactly, refills exactly, and fills in exactly one window',
+    (_name, capacity, windowSeconds, cost, wait, stepMs) => {
+      const definition = definitionState({ dimension: 'v#m', limitType: 'tokens', capacity, windowSeconds });
+      expect(definition).toMatchObject({ capacityMilli: capacity * 1_000, windowMs: windowSeconds * 1_000 });
+      const empty = withTokens(fullBucket(definition, T0), 0);
+      const costMilli = cost * 1_000;
+      expect(waitMs(empty, costMilli, T0)).toBe(wait);
+      // The wait is the least one: one ms sooner is not enough, at the wait the cost is there exactly.
+      expect(refill(empty, T0 + wait - 1).tokensMilli).toBeLessThan(costMilli);
+      expect(refill(empty, T0 + wait)).toMatchObject({ tokensMilli: costMilli, lastRefillAtMs: T0 + wait });
+      expect(refill(empty, T0 + wait / 2).tokensMilli).toBe(costMilli / 2);
+      // Refilled step by step, the bucket is full exactly one window after empty, not a step later.
+      let stepwise = empty;
+      const windowMs = windowSeconds * 1_000;
+      for (let t = stepMs; t < windowMs; t += stepMs) stepwise = refill(stepwise, T0 + t);
+      expect(stepwise.tokensMilli).toBe(capacity * 1_000 - (capacity * 1_000 * stepMs) / windowMs);
+      expect(refill(stepwise, T0 + windowMs)).toMatchObject({
+        tokensMilli: capacity * 1_000,
+        lastRefillAtMs: T0 + windowMs,
+      });
+    },
+  );
+
+  it('stays exact past 2^53: a billion tokens a day, half a day after empty, and the wait back', () => {
+    const daily = definitionState({
+      dimension: 'v#tpd',
+      limitType: 'tokens',
+      capacity: 1e9,
+      windowSeconds: 86_400,
+    });
+    const empty = withTokens(fullBucket(daily, T0), 0);
+    // 43,200,000 ms × 10^12 milli = 4.32 · 10^19 > 2^53: computed with BigInt.
+    expect(refill(empty, T0 + 43_200_000)).toMatchObject({
+      tokensMilli: 5e11,
+      lastRefillAtMs: T0 + 43_200_000,
+    });
+    expect(waitMs(empty, 5e11, T0)).toBe(43_200_000);
+    expect(waitMs(empty, 1_000, T0)).toBe(1);
+  });
+
+  it.each([
+    // a, b, c, floor, ceil: the first product is safe, the others are not (doubles would be off by one)
+    [7, 60_000, 1_000_000, 0, 1],
+    [1_000_672_251_259, 87_376_455, 87_121_066, 1_003_605_648_395, 1_003_605_648_396],
+    [1_000_561_045_154, 86_494_193, 86_626_896, 999_028_294_259, 999_028_294_260],
+  ])('mulDivFloor / mulDivCeil(%d, %d, %d) are exact', (a, b, c, floor, ceil) => {
+    expect([mulDivFloor(a, b, c), mulDivCeil(a, b, c)]).toEqual([floor, ceil]);
+  });
+
+  it.each([
+    ['whole seconds', 60, 60_000],
+    ['a window given to the ms despite binary noise (1.001 × 1000 = 1000.9999999999999)', 1.001, 1_001],
+    ['a sub-ms remainder, rounded up (never faster than defined)', 0.0015, 2],
+    ['less than 1 ms, at least 1 ms', 0.0001, 1],
+  ])('stores the window in whole ms: %s', (_name, windowSeconds, windowMs) => {
+    expect(
+      definitionState({ dimension: 'v#m', limitType: 'requests', capacity: 100, windowSeconds }).windowMs,
+    ).toBe(windowMs);
+  });
+
+  it('stores window 0 for a concurrent bucket', () => {
+    expect(definitionState({ dimension: 'v#c', limitType: 'concurrent', capacity: 2 }).windowMs).toBe(0);
   });
 });

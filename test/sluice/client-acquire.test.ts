@@ -35,15 +35,14 @@ describe('acquire on the memory store', () => {
     expect(delta(before, requestsOf(store))).toEqual({ write: 1 });
   });
 
-  // 10,000 tokens/min is stored as 166,666 milli-tokens/s (rounded down, never faster than defined),
-  // so 500 missing tokens take 3,000.012 ms, rounded up to 3,001 ms.
+  // 10,000 tokens per 60,000 ms, computed exactly: 500 missing tokens take 3,000 ms.
   it('answers a cached "not enough" on a time bucket with zero requests and the computed wait', async () => {
     const { client, store } = await seeded();
     granted(await client.acquire({ 'openai#tpm': 9_500 }));
     const before = requestsOf(store);
     expect(await client.acquire({ 'openai#tpm': 1_000 })).toEqual({
       outcome: 'RetryIn',
-      waitSeconds: 3.001,
+      waitSeconds: 3,
       dimension: 'openai#tpm',
     });
     expect(delta(before, requestsOf(store))).toEqual({});
@@ -63,7 +62,7 @@ describe('acquire on the memory store', () => {
     granted(await client.acquire({ 'openai#rpm': 59, 'openai#tpm': 9_000 }));
     expect(await client.acquire({ 'openai#rpm': 3, 'openai#tpm': 2_000 })).toEqual({
       outcome: 'RetryIn',
-      waitSeconds: 6.001,
+      waitSeconds: 6,
       dimension: 'openai#tpm',
     });
   });
@@ -168,8 +167,6 @@ describe('acquire on the memory store', () => {
     expect(logger.events(LogEvent.acquireGranted)).toEqual([
       { dimensions: ['openai#tpm'], costs: { 'openai#tpm': 10_000 }, lease_ids: [], attempt: 0 },
     ]);
-    expect(logger.events(LogEvent.acquireRetryIn)).toEqual([
-      { dimension: 'openai#tpm', wait_seconds: 0.601 },
-    ]);
+    expect(logger.events(LogEvent.acquireRetryIn)).toEqual([{ dimension: 'openai#tpm', wait_seconds: 0.6 }]);
   });
 });

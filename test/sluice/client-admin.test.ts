@@ -25,7 +25,7 @@ describe('settle', () => {
     expect(await client.snapshot('openai#tpm')).toMatchObject({ tokens: -2_000, debt: 2_000 });
     expect(await client.acquire({ 'openai#tpm': 1 })).toEqual({
       outcome: 'RetryIn',
-      waitSeconds: 12.007,
+      waitSeconds: 12.006,
       dimension: 'openai#tpm',
     });
   });

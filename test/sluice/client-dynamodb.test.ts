@@ -21,7 +21,7 @@ describe('the SDK on DynamoDB Local', () => {
     expect(first.outcome).toBe('Granted');
     await client.acquire({ 'openai#rpm': 1, 'openai#tpm': 400 });
     const third = await client.acquire({ 'openai#rpm': 1, 'openai#tpm': 100 });
-    expect(third).toEqual({ outcome: 'RetryIn', waitSeconds: 30.304, dimension: 'openai#rpm' });
+    expect(third).toEqual({ outcome: 'RetryIn', waitSeconds: 30, dimension: 'openai#rpm' });
     const slotA = await client.acquire('sweeppea#concurrent');
     expect((await client.acquire('sweeppea#concurrent')).outcome).toBe('RetryIn');
     if (slotA.outcome !== 'Granted') throw new Error('expected a grant');

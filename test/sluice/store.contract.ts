@@ -4,11 +4,11 @@ import type { BucketStore } from '../../lambda/sluice/store';
 
 const T0 = 1_700_000_000_000;
 const rpm = fullBucket(
-  { limitType: 'requests', capacityMilli: 60_000, refillMilliPerSec: 1_000, costPerCall: 1 },
+  { limitType: 'requests', capacityMilli: 60_000, windowMs: 60_000, costPerCall: 1 },
   T0,
 );
 const slots: BucketState = {
-  ...fullBucket({ limitType: 'concurrent', capacityMilli: 2_000, refillMilliPerSec: 0, costPerCall: 1 }, T0),
+  ...fullBucket({ limitType: 'concurrent', capacityMilli: 2_000, windowMs: 0, costPerCall: 1 }, T0),
   tokensMilli: 1_000,
   leases: { 'lease-1': { costMilli: 1_000, expiresAtMs: T0 + 60_000 } },
 };
@@ -17,7 +17,7 @@ const vendor = (pk: string, version = 1): BucketItem => ({
   version,
   buckets: { rpm, 'location-writes': slots },
   templates: {
-    'per.key': { limitType: 'requests', capacityMilli: 1_000, refillMilliPerSec: 1_000, costPerCall: 1 },
+    'per.key': { limitType: 'requests', capacityMilli: 1_000, windowMs: 1_000, costPerCall: 1 },
   },
 });
 
