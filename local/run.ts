@@ -148,11 +148,12 @@ export async function runLocalStack(
       region: 'us-east-1',
       onInvocation: (invocation) => {
         tally.invocation(invocation.outcome);
-        if (invocation.outcome === 'abandoned' || invocation.outcome === 'timeout') {
-          printer.log(
-            `${invocation.outcome}: ${invocation.error} (${invocation.messageIds.length} message(s) come back after the visibility timeout)`,
-          );
-        }
+        if (invocation.outcome === 'ok') return;
+        // The worker reports a surprise per message; the batch response carries only ids.
+        const why = invocation.error ?? tally.lastWorkerError ?? 'see the handlers log';
+        printer.log(
+          `${invocation.outcome}: ${why} (${invocation.failedIds.length} message(s) come back after the visibility timeout of ${derived.visibilityTimeoutSeconds} s)`,
+        );
       },
       onError: (error) => printer.log(`poller: ${error instanceof Error ? error.message : String(error)}`),
     });

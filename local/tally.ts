@@ -22,6 +22,8 @@ export class Tally {
   inlineWaits = 0;
   penalties = 0;
   duplicatesSkipped = 0;
+  /** The last unexpected error the worker logged (`message.failed`), for the progress display. */
+  lastWorkerError: string | undefined;
   reconcilerRuns = 0;
   reconcilerFailures = 0;
   reclaimedLeases = 0;

@@ -17,6 +17,11 @@ export function countingTelemetry(inner: WorkerTelemetry, tally: Tally): WorkerT
       else if (metric === Metric.duplicatesSkipped) tally.duplicatesSkipped += value;
       inner.count(metric, value, dimension);
     },
+    error(event, fields) {
+      if (event === LogEvent.messageFailed && typeof fields?.error === 'string')
+        tally.lastWorkerError = fields.error;
+      inner.error(event, fields);
+    },
     info(event, fields) {
       const id = fields?.id;
       if (event === LogEvent.messageCompleted && typeof id === 'string') tally.completed(id);
