@@ -49,12 +49,13 @@ function figures(suite?: BenchJson, drain?: DrainResult): string[] {
   if (drain?.ran && drain.drain && drain.misconfigured) {
     add('drain makespan / ideal', '≤ 1.10', drain.drain.makespanRatio, (v) => v <= 1.1);
     add('drain refusals / calls', '≤ 0.01', drain.drain.refusalShare, (v) => v <= 0.01);
-    add(
-      's until refusals < 2% (2× misconfiguration)',
+    const converged = drain.misconfigured.secondsUntilRefusalsBelow2Percent;
+    rows.push([
+      's until refusals < 2% per 10 s (buckets at 2× the limit)',
       '≤ 60',
-      drain.misconfigured.secondsUntilRefusalsBelow2Percent,
-      (v) => v <= 60,
-    );
+      converged === null ? 'never' : String(converged),
+      converged !== null && converged <= 60 ? 'met' : '**missed**',
+    ]);
   }
   const lines = [
     '| figure | target | measured | |',
