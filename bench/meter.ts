@@ -6,7 +6,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
  * retry loop) and the capacity DynamoDB reports for it. It injects `ReturnConsumedCapacity: TOTAL` where the caller did
  * not ask for it: a measurement tool, it changes no behaviour.
  *
- * DynamoDB bills a failed conditional write and a cancelled transaction but reports neither,
+ * A successful TransactWriteItems is counted by rule too (2 WCU per item), because DynamoDB
+ * Local misreports it. DynamoDB bills a failed conditional write and a cancelled transaction but reports neither,
  * so they are counted by rule: 1 WCU per failed conditional write, 2 WCU per item of a
  * cancelled TransactWriteItems (transactions cost twice per item).
  */
@@ -82,6 +83,12 @@ export function attachMeter(client: DynamoDBClient, usage: Usage): void {
       const isWrite = WRITES.has(command);
       try {
         const result = await next(args);
+        if (command === 'TransactWriteItemsCommand') {
+          // DynamoDB Local reports 4 WCU for every transaction whatever its size (probed with 1, 2
+          // and 4 Puts); DynamoDB bills 2 per item of up to 1 KB, which every item here is.
+          usage.wcu += 2 * ((input.TransactItems as unknown[] | undefined)?.length ?? 1);
+          return result;
+        }
         const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
         for (const entry of [consumed ?? []].flat()) {
           usage.rcu += entry.ReadCapacityUnits ?? (isWrite ? 0 : (entry.CapacityUnits ?? 0));

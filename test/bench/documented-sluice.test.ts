@@ -56,6 +56,34 @@ describe('the documented Sluice baseline on DynamoDB Local', () => {
     });
   });
 
+  it('costs a GetItem per dimension and one four-item transaction for rpm + tpm: 3 requests, 2 RCU, 8 WCU', async () => {
+    const { dynamodb, sluice } = await baselineOnNewTable();
+    await sluice.putBucket({
+      dimension: 'openai#rpm',
+      limitType: 'requests',
+      capacity: 100,
+      windowSeconds: 60,
+    });
+    await sluice.putBucket({
+      dimension: 'openai#tpm',
+      limitType: 'tokens',
+      capacity: 100_000,
+      windowSeconds: 60,
+    });
+    const usage = emptyUsage();
+    attachMeter(dynamodb, usage);
+
+    await sluice.acquire({ 'openai#rpm': 1, 'openai#tpm': 500 });
+
+    expect(usage).toEqual({
+      requests: 3,
+      rcu: 2,
+      wcu: 8,
+      failedWrites: 0,
+      byOperation: { GetItemCommand: 2, TransactWriteItemsCommand: 1 },
+    });
+  });
+
   it('writes a lease with a ttl on every acquisition, time buckets included', async () => {
     const { dynamodb, tableName, sluice } = await baselineOnNewTable();
     await sluice.putBucket({
