@@ -47,7 +47,13 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const report = await runLocalStack(prepared, { signal: stop.signal });
+  let report: Awaited<ReturnType<typeof runLocalStack>>;
+  try {
+    report = await runLocalStack(prepared, { signal: stop.signal });
+  } catch (error) {
+    // A server that could not start says so in its own words (port, Java, output); no stack trace.
+    return fail(error);
+  }
   process.stdout.write(`\n${summaryTable(report)}\n`);
   if (options.reportFile) {
     writeReport(resolve(options.reportFile), report);
