@@ -40,7 +40,7 @@ function suiteSection(suite: BenchJson): string[] {
     `  took ${m.serverWritesPerSecond} plain UpdateItems/s from 8 callers during the warm-up.`,
     `- Prices: DynamoDB on-demand, standard table class, ${suite.prices.region}: $${suite.prices.usdPerMillionWriteRequestUnits}`,
     `  per million write request units, $${suite.prices.usdPerMillionReadRequestUnits} per million read request units`,
-    `  (published price since the 1 Nov 2024 reduction; checked ${suite.prices.checked}). One message = one grant.`,
+    `  (${suite.prices.source ?? 'published on-demand price since 2024-11-01'}). One message = one grant.`,
     '',
     '## Figures 1, 2, 3 and 6',
     '',

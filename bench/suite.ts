@@ -14,11 +14,12 @@ import { round } from './stats';
 
 /**
  * DynamoDB on-demand prices, standard table class, us-east-1, as published on
- * aws.amazon.com/dynamodb/pricing/on-demand/ since the 1 Nov 2024 reduction (checked 2026-11-23).
+ * aws.amazon.com/dynamodb/pricing/on-demand/ since the 1 Nov 2024 reduction. Taken from that
+ * published list, not fetched by the bench: check the page before quoting a cost.
  */
 export const PRICES = {
   region: 'us-east-1',
-  checked: '2026-11-23',
+  source: 'published on-demand price since 2024-11-01; not fetched by the bench',
   usdPerMillionWriteRequestUnits: 0.625,
   usdPerMillionReadRequestUnits: 0.125,
 } as const;
