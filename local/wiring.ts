@@ -17,6 +17,8 @@ import type { LocalVendor, RunDependencies, WiredHandlers, WireOptions } from '.
 
 /** The key the simulator expects; there is no local Secrets Manager to hold a real one. */
 export const LOCAL_API_KEY = 'local-dev-key';
+/** With --vendor-url, the key for that vendor (a sandbox key), read from the environment, never from a file or a flag. */
+export const LOCAL_API_KEY_ENV = 'SLUICE_LOCAL_API_KEY';
 /** Share of admitted calls the simulator answers with 500 under --chaos. */
 export const CHAOS_SIMULATOR_ERROR_RATE = 0.03;
 
@@ -27,7 +29,10 @@ export function validateMessage(message: unknown): string | undefined {
 }
 
 async function startVendor(options: CliOptions): Promise<LocalVendor> {
-  if (options.vendorUrl) return { url: options.vendorUrl, apiKey: LOCAL_API_KEY, stop: async () => {} };
+  if (options.vendorUrl) {
+    const apiKey = process.env[LOCAL_API_KEY_ENV] || LOCAL_API_KEY;
+    return { url: options.vendorUrl, apiKey, stop: async () => {} };
+  }
   // Under --chaos the simulator also answers a few admitted calls with 500, after the call
   // reached it: the worker must retry with the idempotency key and never do the work twice.
   const simulator = await startVendorSimulator({

@@ -43,8 +43,9 @@ describe('npm start on a tiny workload', () => {
     expect(report.dynamodb.wcu).toBeGreaterThan(0);
   });
 
-  it('sends a --messages file to the vendor at --vendor-url, once per id', async () => {
-    const vendor = await startVendorSimulator({ profile: 'waitwhile' });
+  it('sends a --messages file to the vendor at --vendor-url with the key from SLUICE_LOCAL_API_KEY, once per id', async () => {
+    const vendor = await startVendorSimulator({ profile: 'waitwhile', apiKey: 'sandbox-key-123' });
+    process.env.SLUICE_LOCAL_API_KEY = 'sandbox-key-123';
     try {
       const file = join(mkdtempSync(join(tmpdir(), 'sluice-msgs-')), 'messages.jsonl');
       const lines = ['a', 'b', 'c'].map((id, i) =>
@@ -65,6 +66,7 @@ describe('npm start on a tiny workload', () => {
       expect(report.run.vendorUrl).toBe(vendor.url);
       expect(vendor.stats().byIdempotencyKey).toEqual({ 'order-a': 1, 'order-b': 1, 'order-c': 1 });
     } finally {
+      delete process.env.SLUICE_LOCAL_API_KEY;
       await vendor.stop();
     }
   });
