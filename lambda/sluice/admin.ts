@@ -2,6 +2,7 @@ import { LogEvent } from '../contract';
 import {
   fullBucket,
   penalize as penalizeBucket,
+  rateScaleAt,
   redefine,
   refill,
   resync as resyncBucket,
@@ -9,7 +10,13 @@ import {
 import { bucketOf, itemFor, type SluiceContext, unknownDimension } from './context';
 import { type DimensionAddress, definitionState, parseDimension } from './dimensions';
 import { SluiceInputError } from './errors';
-import { type BucketDefinitionState, type BucketItem, type BucketState, MILLI } from './model';
+import {
+  type BucketDefinitionState,
+  type BucketItem,
+  type BucketState,
+  FULL_RATE_PERMILLE,
+  MILLI,
+} from './model';
 import { mutateItem } from './mutate';
 import type { BucketDefinition, BucketSnapshot, PenaltyResult } from './types';
 
@@ -26,12 +33,14 @@ export async function penalize(ctx: SluiceContext, dimension: string, factor = 0
   }
   const result = await mutateItem(ctx, address.pk, (current, nowMs) => {
     const before = refill(current ? bucketOf(current, address) : bucketOf(item, address), nowMs);
-    const after = penalizeBucket(before, factor);
+    const after = penalizeBucket(before, factor, nowMs);
     const result: PenaltyResult = {
       dimension,
       factor,
       tokensBefore: before.tokensMilli / MILLI,
       tokensAfter: after.tokensMilli / MILLI,
+      rateScaleBefore: rateScaleAt(before, after.rateScaleAtMs) / FULL_RATE_PERMILLE,
+      rateScaleAfter: after.rateScalePermille / FULL_RATE_PERMILLE,
     };
     return { write: { buckets: { [address.metric]: after } }, result };
   });
@@ -40,6 +49,8 @@ export async function penalize(ctx: SluiceContext, dimension: string, factor = 0
     factor,
     tokens_before: result.tokensBefore,
     tokens_after: result.tokensAfter,
+    rate_scale_before: result.rateScaleBefore,
+    rate_scale_after: result.rateScaleAfter,
   });
   return result;
 }
@@ -85,6 +96,7 @@ export async function snapshot(ctx: SluiceContext, dimension: string): Promise<B
     tokens: (bucket.tokensMilli - bucket.debtMilli) / MILLI,
     debt: bucket.debtMilli / MILLI,
     leases: Object.keys(bucket.leases).length,
+    rateScale: rateScaleAt(bucket, nowMs) / FULL_RATE_PERMILLE,
   };
 }
 

@@ -1,5 +1,11 @@
 import { TABLE_PARTITION_KEY } from '../contract';
-import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from './model';
+import {
+  type BucketDefinitionState,
+  type BucketItem,
+  type BucketState,
+  FULL_RATE_PERMILLE,
+  type LeaseState,
+} from './model';
 import type { LimitType } from './types';
 
 /**
@@ -20,6 +26,8 @@ export const Attr = {
   leases: 'leases',
   costMilli: 'cost_milli',
   expiresAtMs: 'expires_at_ms',
+  rateScalePermille: 'rate_scale_permille',
+  rateScaleAtMs: 'rate_scale_at_ms',
 } as const;
 
 type StoredRecord = Record<string, unknown>;
@@ -46,6 +54,8 @@ export function bucketToRecord(b: BucketState): StoredRecord {
     [Attr.debtMilli]: b.debtMilli,
     [Attr.lastRefillAtMs]: b.lastRefillAtMs,
     [Attr.leases]: leases,
+    [Attr.rateScalePermille]: b.rateScalePermille,
+    [Attr.rateScaleAtMs]: b.rateScaleAtMs,
   };
 }
 
@@ -94,6 +104,10 @@ function bucketFromRecord(r: StoredRecord, where: string): BucketState {
     debtMilli: num(r, Attr.debtMilli, where),
     lastRefillAtMs: num(r, Attr.lastRefillAtMs, where),
     leases,
+    // Items written before the rate scale existed read as unscaled.
+    rateScalePermille:
+      r[Attr.rateScalePermille] === undefined ? FULL_RATE_PERMILLE : num(r, Attr.rateScalePermille, where),
+    rateScaleAtMs: r[Attr.rateScaleAtMs] === undefined ? 0 : num(r, Attr.rateScaleAtMs, where),
   };
 }
 

@@ -33,6 +33,14 @@ export interface BucketState extends BucketDefinitionState {
   readonly lastRefillAtMs: number;
   /** Held slots of a concurrent bucket, by lease id; empty for time buckets. */
   readonly leases: Readonly<Record<string, LeaseState>>;
+  /**
+   * Refill-rate scale in permille (1000 = as configured) as set by the last penalize, at
+   * `rateScaleAtMs`; it recovers additively from then on (`rateScaleAt` in bucket-math.ts).
+   * Between `RATE_SCALE_MIN_PERMILLE` and 1000. Concurrent buckets keep 1000.
+   */
+  readonly rateScalePermille: number;
+  /** When `rateScalePermille` was last set (a penalize, or creation). */
+  readonly rateScaleAtMs: number;
 }
 
 export interface BucketItem {
@@ -44,3 +52,5 @@ export interface BucketItem {
 }
 
 export const MILLI = 1000;
+/** A rate scale of 1000 permille: the configured refill rate. */
+export const FULL_RATE_PERMILLE = 1000;

@@ -87,6 +87,9 @@ export interface PenaltyResult {
   readonly factor: number;
   readonly tokensBefore: number;
   readonly tokensAfter: number;
+  /** Refill-rate scale (0..1 of the configured rate) just before and after the penalty. */
+  readonly rateScaleBefore?: number;
+  readonly rateScaleAfter?: number;
 }
 
 export interface ReconcileReport {
@@ -110,4 +113,9 @@ export interface BucketSnapshot {
   readonly tokens: number;
   readonly debt: number;
   readonly leases: number;
+  /**
+   * Fraction (0..1) of `refillPerSecond` currently in force: below 1 after a penalize, back to 1
+   * by additive recovery. Always set by `snapshot()`; optional only so older literals still type.
+   */
+  readonly rateScale?: number;
 }

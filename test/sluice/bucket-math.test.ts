@@ -146,7 +146,7 @@ describe('settle, penalize, resync, redefine', () => {
   });
 
   it('penalize scales tokens down, rounded down, never below 0', () => {
-    expect([0.8, 0.5, 0.3].map((f) => penalize(withTokens(rpm, 10_001), f).tokensMilli)).toEqual([
+    expect([0.8, 0.5, 0.3].map((f) => penalize(withTokens(rpm, 10_001), f, T0).tokensMilli)).toEqual([
       8_000, 5_000, 3_000,
     ]);
   });

@@ -104,6 +104,8 @@ describe('penalize', () => {
       factor: 0.8,
       tokensBefore: 60,
       tokensAfter: 48,
+      rateScaleBefore: 1,
+      rateScaleAfter: 0.8,
     });
     expect(await client.penalize('openai#rpm', PenaltyFactor.longRetryAfter)).toMatchObject({
       tokensAfter: 14.4,
@@ -113,6 +115,8 @@ describe('penalize', () => {
       factor: 0.8,
       tokens_before: 60,
       tokens_after: 48,
+      rate_scale_before: 1,
+      rate_scale_after: 0.8,
     });
   });
 

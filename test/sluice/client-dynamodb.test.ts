@@ -34,6 +34,8 @@ describe('the SDK on DynamoDB Local', () => {
       factor: 0.5,
       tokensBefore: 200,
       tokensAfter: 100,
+      rateScaleBefore: 1,
+      rateScaleAfter: 0.5,
     });
     now += 120_000;
     expect(await client.reconcile()).toEqual({ totalLeases: 1, restored: 1, deleted: 0, failedItems: 0 });
@@ -45,6 +47,7 @@ describe('the SDK on DynamoDB Local', () => {
       tokens: 1,
       debt: 0,
       leases: 0,
+      rateScale: 1,
     });
     dynamodb.destroy();
   });

@@ -54,6 +54,15 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       });
     });
 
+    it('keeps the rate scale of a penalized bucket (two integers) through a write and a read', async () => {
+      await store.create(vendor('openai'));
+      const penalized = { ...rpm, tokensMilli: 12_345, rateScalePermille: 437, rateScaleAtMs: T0 + 1_234 };
+      expect(await store.write({ pk: 'openai', expectedVersion: 1, buckets: { rpm: penalized } })).toEqual({
+        ok: true,
+      });
+      expect((await store.get('openai'))?.buckets.rpm).toEqual(penalized);
+    });
+
     it('refuses a write on a stale version and returns the current item, so the retry needs no read', async () => {
       await store.create(vendor('openai', 7));
       expect(await store.write({ pk: 'openai', expectedVersion: 6, buckets: { rpm } })).toEqual({

@@ -1,0 +1,240 @@
+import fc from 'fast-check';
+import { LogEvent } from '../../lambda/contract';
+import {
+  fullBucket,
+  penalize,
+  RATE_CUT_HOLD_MS,
+  RATE_RECOVERY_PERMILLE_PER_MINUTE,
+  RATE_SCALE_MIN_PERMILLE,
+  rateScaleAt,
+  redefine,
+  refill,
+  take,
+  waitMs,
+} from '../../lambda/sluice/bucket-math';
+import { bucketToRecord, itemFromRecord, itemToRecord } from '../../lambda/sluice/item-codec';
+import type { BucketState } from '../../lambda/sluice/model';
+import { PenaltyFactor } from '../../lambda/sluice/types';
+import { DEFINITIONS, granted } from './fixtures';
+import { memoryClient } from './helpers';
+
+/** AIMD on the refill rate: penalize cuts the rate scale, refill heals it additively. */
+
+const T0 = 1_000_000;
+// 60 requests per minute: 1 unit (1,000 milli) per second.
+const rpm = fullBucket(
+  { limitType: 'requests', capacityMilli: 60_000, windowMs: 60_000, costPerCall: 1 },
+  T0,
+);
+const scaled = (permille: number, extra: Partial<BucketState> = {}): BucketState => ({
+  ...rpm,
+  rateScalePermille: permille,
+  rateScaleAtMs: T0,
+  ...extra,
+});
+
+describe('rate scale maths', () => {
+  it('uses the named constants of the design', () => {
+    expect([RATE_SCALE_MIN_PERMILLE, RATE_RECOVERY_PERMILLE_PER_MINUTE, RATE_CUT_HOLD_MS]).toEqual([
+      50, 100, 1_000,
+    ]);
+  });
+
+  it.each([
+    ['a new bucket runs at the configured rate', rpm, T0, 1_000],
+    ['right after a cut, the stored scale', scaled(800), T0, 800],
+    ['recovers 100 permille a minute', scaled(800), T0 + 60_000, 900],
+    ['additively: half a minute, 50', scaled(800), T0 + 30_000, 850],
+    ['rounded down: 599 ms recover nothing yet', scaled(800), T0 + 599, 800],
+    ['600 ms recover one permille', scaled(800), T0 + 600, 801],
+    ['capped at 1000', scaled(800), T0 + 120_001, 1_000],
+    ['capped after a very long idle period', scaled(50), T0 + 10 ** 12, 1_000],
+    ['flat before it was set (a clock behind never recovers)', scaled(400), T0 - 30_000, 400],
+  ])('rateScaleAt: %s', (_name, bucket, atMs, expected) => {
+    expect(rateScaleAt(bucket, atMs)).toBe(expected);
+  });
+
+  it.each([
+    ['multiplies the configured rate by the factor', rpm, 0.8, T0, 800],
+    ['multiplies the effective (recovered) scale, rounded down', scaled(800), 0.5, T0 + 2_000, 401],
+    ['a factor of 0.3', scaled(1_000), PenaltyFactor.longRetryAfter, T0, 300],
+    ['never below the floor', scaled(100), 0.3, T0 + RATE_CUT_HOLD_MS, RATE_SCALE_MIN_PERMILLE],
+    ['at the floor stays at the floor', scaled(50), 0.5, T0 + RATE_CUT_HOLD_MS, 50],
+    ['a factor of 1 keeps the effective (recovered) scale', scaled(700), 1, T0 + RATE_CUT_HOLD_MS, 701],
+    ['within the hold of the last cut, the rate is not cut again', scaled(800), 0.5, T0 + 999, 800],
+  ])('penalize: %s', (_name, bucket, factor, nowMs, expected) => {
+    const after = penalize(bucket, factor, nowMs);
+    expect(after.rateScalePermille).toBe(expected);
+    expect(after.tokensMilli).toBe(Math.floor(bucket.tokensMilli * factor));
+  });
+
+  it('penalize stamps the cut with the later of now and the stored instants', () => {
+    expect(penalize(rpm, 0.8, T0 + 5_000).rateScaleAtMs).toBe(T0 + 5_000);
+    expect(penalize(scaled(900, { rateScaleAtMs: T0 + 9_000 }), 0.8, T0 + 5_000).rateScaleAtMs).toBe(
+      T0 + 9_000,
+    );
+  });
+
+  it.each([
+    ['at the configured rate', rpm, T0 + 2_500, 2_500],
+    ['at half the rate', scaled(500), T0 + 10_000, 5_000],
+    // At T0 + 10 s the scale is 516: the interval is still credited at 500, its lower end.
+    ['at the lower of the scales at the two ends of the interval', scaled(500), T0 + 10_000, 5_000],
+    ['at the floor', scaled(50), T0 + 20_000, 1_000],
+  ])('refill: %s', (_name, bucket, nowMs, expectedTokens) => {
+    expect(refill({ ...bucket, tokensMilli: 0 }, nowMs).tokensMilli).toBe(expectedTokens);
+  });
+
+  it('refill at a scaled rate does not starve when called every ms, and never credits more than one refill', () => {
+    // 60,000 milli per minute at 30 %: 0.3 milli per ms; a 1 ms step alone gains 0.
+    let bucket: BucketState = { ...scaled(300), tokensMilli: 0 };
+    for (let t = 1; t <= 1_000; t++) bucket = refill(bucket, T0 + t);
+    const once = refill({ ...scaled(300), tokensMilli: 0 }, T0 + 1_000).tokensMilli;
+    expect(once).toBe(300);
+    expect(bucket.tokensMilli).toBeLessThanOrEqual(once);
+    // Each credit loses under one milli-unit's time (3.33 ms here), as at the configured rate.
+    expect(bucket.tokensMilli).toBeGreaterThanOrEqual(200);
+  });
+
+  it('penalize after refill settles the elapsed interval at the old scale, the rest at the new one', () => {
+    const settled = refill({ ...rpm, tokensMilli: 0 }, T0 + 1_000);
+    expect(settled.tokensMilli).toBe(1_000);
+    const cut = penalize(settled, 0.5, T0 + 1_000);
+    expect(cut).toMatchObject({ tokensMilli: 500, rateScalePermille: 500, rateScaleAtMs: T0 + 1_000 });
+    expect(refill(cut, T0 + 3_000).tokensMilli).toBe(1_500);
+  });
+
+  it.each([
+    ['at the configured rate', rpm, 1_000],
+    ['twice as long at half the rate', scaled(500), 2_000],
+    ['four times as long at a quarter', scaled(250), 4_000],
+    ['twenty times as long at the floor', scaled(50), 20_000],
+  ])('waitMs uses the effective rate: %s', (_name, bucket, expected) => {
+    const empty = { ...bucket, tokensMilli: 0 };
+    expect(waitMs(empty, 1_000, T0)).toBe(expected);
+    expect(take(empty, 1_000, T0)).toEqual({ ok: false, waitMs: expected });
+    // The wait is exact for refill: after it, the cost is there; 1 ms before, it is not.
+    expect(refill(empty, T0 + expected).tokensMilli).toBe(1_000);
+    expect(refill(empty, T0 + expected - 1).tokensMilli).toBeLessThan(1_000);
+  });
+
+  it('redefine keeps the scale; a change of limit type starts full and unscaled', () => {
+    const definition = {
+      limitType: 'requests' as const,
+      capacityMilli: 30_000,
+      windowMs: 60_000,
+      costPerCall: 1,
+    };
+    expect(redefine(scaled(400), definition)).toMatchObject({ rateScalePermille: 400, rateScaleAtMs: T0 });
+    expect(redefine(scaled(400), { ...definition, limitType: 'tokens' }).rateScalePermille).toBe(1_000);
+  });
+
+  it('stores the scale as two integers, and reads an item written before it as unscaled', () => {
+    const bucket = scaled(437, { rateScaleAtMs: T0 + 7 });
+    expect(bucketToRecord(bucket)).toMatchObject({ rate_scale_permille: 437, rate_scale_at_ms: T0 + 7 });
+    const item = { pk: 'v', version: 3, buckets: { rpm: bucket }, templates: {} };
+    expect(itemFromRecord(itemToRecord(item))).toEqual(item);
+    const old = itemToRecord(item) as { buckets: { rpm: Record<string, unknown> } };
+    delete old.buckets.rpm.rate_scale_permille;
+    delete old.buckets.rpm.rate_scale_at_ms;
+    expect(itemFromRecord(old).buckets.rpm).toMatchObject({ rateScalePermille: 1_000, rateScaleAtMs: 0 });
+  });
+});
+
+describe('rate scale through the client', () => {
+  async function seeded() {
+    const env = memoryClient();
+    await env.client.upsertBuckets(DEFINITIONS);
+    return env;
+  }
+
+  it('every client sees the cut: snapshot reports the scale, which recovers by 0.1 a minute', async () => {
+    const { client, clock, logger, store } = await seeded();
+    expect((await client.snapshot('openai#rpm')).rateScale).toBe(1);
+    await client.penalize('openai#rpm', PenaltyFactor.firstRateLimit);
+    expect(logger.events(LogEvent.penalizeApplied)[0]).toMatchObject({
+      rate_scale_before: 1,
+      rate_scale_after: 0.8,
+    });
+    const other = memoryClient({ store, clock }).client;
+    expect((await other.snapshot('openai#rpm')).rateScale).toBe(0.8);
+    clock.advance(60_000);
+    expect(await other.snapshot('openai#rpm')).toMatchObject({ rateScale: 0.9, refillPerSecond: 1 });
+    clock.advance(60_000);
+    expect((await other.snapshot('openai#rpm')).rateScale).toBe(1);
+  });
+
+  it('RetryIn waits lengthen after a penalty', async () => {
+    const { client } = await seeded();
+    for (let i = 0; i < 5; i++) granted(await client.acquire('waitwhile#rps'));
+    expect(await client.acquire('waitwhile#rps')).toMatchObject({ outcome: 'RetryIn', waitSeconds: 0.2 });
+    await client.penalize('waitwhile#rps', PenaltyFactor.repeatedRateLimit);
+    expect(await client.acquire('waitwhile#rps')).toMatchObject({ outcome: 'RetryIn', waitSeconds: 0.4 });
+  });
+
+  it('upsertBuckets keeps the scale (live state)', async () => {
+    const { client } = await seeded();
+    await client.penalize('openai#rpm', 0.5);
+    await client.upsertBuckets([
+      { dimension: 'openai#rpm', limitType: 'requests', capacity: 30, windowSeconds: 60 },
+    ]);
+    expect(await client.snapshot('openai#rpm')).toMatchObject({ capacity: 30, rateScale: 0.5 });
+  });
+
+  it('a concurrent bucket still refuses penalize', async () => {
+    const { client } = await seeded();
+    await expect(client.penalize('sweeppea#concurrent')).rejects.toThrow('concurrent bucket');
+    expect((await client.snapshot('sweeppea#concurrent')).rateScale).toBe(1);
+  });
+});
+
+describe('rate scale invariants (property-based)', () => {
+  const CAPACITY = 5;
+  const RATE_PER_S = 2.5; // 5 per 2 s, as configured
+
+  it('admitted ≤ capacity + configured rate · Δ and 0 ≤ tokens ≤ capacity, whatever the penalties', async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('acquire' as const), cost: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({
+        kind: fc.constant('penalize' as const),
+        factor: fc.constantFrom(0.8, 0.5, 0.3, 1, 0.05),
+      }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 5_000 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 80 }), async (ops) => {
+        const { client, clock, store } = memoryClient();
+        await client.upsertBuckets([
+          { dimension: 'v#rps', limitType: 'requests', capacity: CAPACITY, windowSeconds: 2 },
+        ]);
+        const grants: { atMs: number; cost: number }[] = [];
+        let lastScale = 1_000;
+        for (const o of ops) {
+          if (o.kind === 'advance') clock.advance(o.ms);
+          if (o.kind === 'acquire') {
+            const r = await client.acquire({ 'v#rps': o.cost });
+            if (r.outcome === 'Granted') grants.push({ atMs: clock.nowMs, cost: o.cost });
+          }
+          if (o.kind === 'penalize') await client.penalize('v#rps', o.factor);
+          const bucket = (await store.get('v'))!.buckets.rps!;
+          expect(bucket.tokensMilli).toBeGreaterThanOrEqual(0);
+          expect(bucket.tokensMilli).toBeLessThanOrEqual(bucket.capacityMilli);
+          const scale = rateScaleAt(bucket, clock.nowMs);
+          expect(scale).toBeGreaterThanOrEqual(RATE_SCALE_MIN_PERMILLE);
+          expect(scale).toBeLessThanOrEqual(1_000);
+          if (o.kind !== 'penalize') expect(scale).toBeGreaterThanOrEqual(lastScale); // only a penalty lowers it
+          lastScale = scale;
+        }
+        for (let i = 0; i < grants.length; i++) {
+          let admitted = 0;
+          for (let j = i; j < grants.length; j++) {
+            admitted += grants[j]!.cost;
+            const allowed = CAPACITY + (RATE_PER_S * (grants[j]!.atMs - grants[i]!.atMs)) / 1000;
+            expect(admitted).toBeLessThanOrEqual(allowed + 1e-9);
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
