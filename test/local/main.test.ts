@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canConnect } from '../../local/servers/process';
 
 const root = join(__dirname, '..', '..');
 const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -65,18 +65,6 @@ describe('npm start, before any server starts', () => {
   });
 });
 
-function portIsOpen(endpoint: string): Promise<boolean> {
-  const { hostname, port } = new URL(endpoint);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port) });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 describe('npm start, interrupted', () => {
   it('stops on Ctrl-C with exit code 130 and leaves no server port open', async () => {
     const child = spawn(process.execPath, [tsx, join(root, 'local', 'main.ts'), '--count', '200'], {
@@ -97,6 +85,6 @@ describe('npm start, interrupted', () => {
     expect(await exited).toBe(130);
     expect(output).toContain('stopping: the running invocation finishes, then the servers stop');
     expect(output).toContain('FAILED: interrupted before');
-    expect(await Promise.all(endpoints.map(portIsOpen))).toEqual([false, false, false]);
+    expect(await Promise.all(endpoints.map(canConnect))).toEqual([false, false, false]);
   });
 });
