@@ -140,6 +140,15 @@ function drainSection(drain: DrainResult | undefined): string[] {
       .join('; '),
     '',
   );
+  const after60 = drain.misconfigured.refusalsPer10s.filter((w) => w.fromSeconds >= 60);
+  const refusedAfter60 = after60.reduce((sum, w) => sum + w.refusals, 0);
+  const callsAfter60 = after60.reduce((sum, w) => sum + w.calls, 0);
+  lines.push(
+    `From 60 s on, under misconfiguration: ${refusedAfter60} refusals in ${callsAfter60} calls` +
+      ` (${callsAfter60 ? ((100 * refusedAfter60) / callsAfter60).toFixed(2) : 'n/a'}%). The last column above is stricter:` +
+      ' the first 10 s window after which every window stays below 2% (with ~50 calls per window, one refusal is 2%).',
+    '',
+  );
   if (drain.misconfigured.secondsUntilRefusalsBelow2Percent === null) {
     lines.push(
       `Under misconfiguration the refusal share never stayed below 2% (${drain.misconfigured.vendorRefusals} refusals in`,
