@@ -12,13 +12,9 @@ import {
 } from '../../lambda/sluice/bucket-math';
 import { definitionState } from '../../lambda/sluice/dimensions';
 import type { BucketState } from '../../lambda/sluice/model';
+import { RPM_60, T0 } from './fixtures';
 
-const T0 = 1_000_000;
-// 60 requests per minute: 1 unit (1,000 milli) per second.
-const rpm = fullBucket(
-  { limitType: 'requests', capacityMilli: 60_000, windowMs: 60_000, costPerCall: 1 },
-  T0,
-);
+const rpm = RPM_60;
 const slots = fullBucket({ limitType: 'concurrent', capacityMilli: 2_000, windowMs: 0, costPerCall: 1 }, T0);
 const withTokens = (b: BucketState, tokensMilli: number, extra: Partial<BucketState> = {}): BucketState => ({
   ...b,

@@ -1,3 +1,4 @@
+import { fullBucket } from '../../lambda/sluice/bucket-math';
 import type { AcquireResult, BucketDefinition, Granted } from '../../lambda/sluice/types';
 
 /** The buckets of DESIGN §1: OpenAI rpm+tpm, a per-location booking limit, a one-at-a-time API. */
@@ -14,3 +15,12 @@ export function granted(result: AcquireResult): Granted {
     throw new Error(`expected Granted, got RetryIn ${result.waitSeconds} s on ${result.dimension}`);
   return result;
 }
+
+/** The instant the pure bucket-maths tests start from. */
+export const T0 = 1_000_000;
+
+/** 60 requests per minute, full at T0: 1 unit (1,000 milli) per second. */
+export const RPM_60 = fullBucket(
+  { limitType: 'requests', capacityMilli: 60_000, windowMs: 60_000, costPerCall: 1 },
+  T0,
+);

@@ -15,17 +15,12 @@ import {
 import { bucketToRecord, itemFromRecord, itemToRecord } from '../../lambda/sluice/item-codec';
 import type { BucketState } from '../../lambda/sluice/model';
 import { PenaltyFactor } from '../../lambda/sluice/types';
-import { DEFINITIONS, granted } from './fixtures';
+import { DEFINITIONS, granted, RPM_60, T0 } from './fixtures';
 import { memoryClient } from './helpers';
 
 /** AIMD on the refill rate: penalize cuts the rate scale, refill heals it additively. */
 
-const T0 = 1_000_000;
-// 60 requests per minute: 1 unit (1,000 milli) per second.
-const rpm = fullBucket(
-  { limitType: 'requests', capacityMilli: 60_000, windowMs: 60_000, costPerCall: 1 },
-  T0,
-);
+const rpm = RPM_60;
 const scaled = (permille: number, extra: Partial<BucketState> = {}): BucketState => ({
   ...rpm,
   rateScalePermille: permille,
