@@ -9,6 +9,32 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
+const FATAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Kill switches of the servers still running in this process. */
+const running = new Set<() => void>();
+let watching = false;
+
+/**
+ * A signal's default action ends Node without its 'exit' event, which would orphan the
+ * servers (each runs in its own process group): Ctrl-C on `npm test`, a CI timeout. When
+ * nothing else handles the signal, kill them and let the signal end the process as it would
+ * have. A host that handles the signal itself (npm start) stops them in its own way.
+ */
+function watchSignals(): void {
+  if (watching) return;
+  watching = true;
+  for (const signal of FATAL_SIGNALS) {
+    const onSignal = () => {
+      if (process.listenerCount(signal) > 1) return;
+      for (const kill of [...running]) kill();
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
 export class LocalServerError extends Error {
   override readonly name = 'LocalServerError';
 }
@@ -40,8 +66,14 @@ export function spawnServer(options: {
       // already gone
     }
   };
-  const onExit = () => killGroup('SIGKILL');
+  const onExit = () => {
+    killGroup('SIGKILL');
+    process.removeListener('exit', onExit);
+    running.delete(onExit);
+  };
   process.once('exit', onExit);
+  running.add(onExit);
+  watchSignals();
 
   return new Promise<LocalServer>((resolve, reject) => {
     let output = '';
@@ -54,7 +86,7 @@ export function spawnServer(options: {
       settled = true;
       clearTimeout(timer);
       killGroup('SIGKILL');
-      process.removeListener('exit', onExit);
+      onExit();
       reject(new LocalServerError(`${options.name} ${why}. Output:\n${output.slice(-2000)}`));
     };
     const onData = (chunk: Buffer) => {
@@ -96,12 +128,15 @@ function stopChild(
   killGroup: (signal: NodeJS.Signals) => void,
   onExit: () => void,
 ): Promise<void> {
-  process.removeListener('exit', onExit);
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) {
+    onExit();
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const hard = setTimeout(() => killGroup('SIGKILL'), 3_000);
     child.once('exit', () => {
       clearTimeout(hard);
+      onExit();
       resolve();
     });
     killGroup('SIGTERM');

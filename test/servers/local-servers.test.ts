@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { assertJava, startDynamoDbLocal } from '../../local/servers/dynamodb-local';
 import { startFauxqs } from '../../local/servers/fauxqs';
 import { canConnect } from '../../local/servers/process';
@@ -9,6 +11,16 @@ function processExists(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Polls `probe` until every value is false, for at most 5 s; returns the last reading. */
+async function eventually(probe: () => boolean[]): Promise<boolean[]> {
+  for (let i = 0; i < 50; i++) {
+    const reading = probe();
+    if (reading.every((alive) => !alive)) return reading;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return probe();
 }
 
 describe('local servers', () => {
@@ -47,6 +59,28 @@ describe('local servers', () => {
     }
     expect(processExists(server.pid)).toBe(false);
     expect(await canConnect(server.endpoint)).toBe(false);
+  });
+
+  it('takes its servers down when the process that started them is ended by a signal', async () => {
+    const holder = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'hold-servers.ts')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pids = await new Promise<number[]>((resolve, reject) => {
+      let out = '';
+      holder.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /PIDS (\d+) (\d+)/.exec(out);
+        if (match) resolve([Number(match[1]), Number(match[2])]);
+      });
+      holder.once('exit', (code) => reject(new Error(`holder exited early with ${code}: ${out}`)));
+    });
+    expect(pids.map(processExists)).toEqual([true, true]);
+
+    const exited = new Promise((resolve) => holder.once('exit', (_code, signal) => resolve(signal)));
+    holder.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    // SIGKILL is sent before the holder ends; the kernel takes a moment to reap the group.
+    expect(await eventually(() => pids.map(processExists))).toEqual([false, false]);
   });
 
   it('says what to install when Java is missing', () => {
