@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { LogEvent } from '../../lambda/contract';
 import {
-  fullBucket,
   penalize,
   RATE_CUT_HOLD_MS,
   RATE_RECOVERY_PERMILLE_PER_MINUTE,
