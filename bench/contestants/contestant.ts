@@ -24,6 +24,15 @@ export interface Attempt {
   readonly waitSeconds?: number;
 }
 
+/** Both Sluice algorithms answer `Granted` or `RetryIn` with a computed wait. */
+export function attemptOf(
+  result: { readonly outcome: 'Granted' } | { readonly outcome: 'RetryIn'; readonly waitSeconds: number },
+): Attempt {
+  return result.outcome === 'Granted'
+    ? { granted: true }
+    : { granted: false, waitSeconds: result.waitSeconds };
+}
+
 /** A caller: its own DynamoDB client (metered) and its own cache, as a separate Lambda would have. */
 export interface ContestantClient {
   acquire(costs: Readonly<Record<Dimension, number>>): Promise<Attempt>;

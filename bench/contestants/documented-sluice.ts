@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBaselineTable, DocumentedSluice } from '../baseline/documented-sluice';
 import { attachMeter } from '../meter';
-import type { Contestant } from './contestant';
+import { attemptOf, type Contestant } from './contestant';
 import { benchClientConfig } from './dynamodb-config';
 
 export const documentedSluice: Contestant = {
@@ -17,12 +17,7 @@ export const documentedSluice: Contestant = {
         attachMeter(dynamodb, usage);
         const sluice = new DocumentedSluice({ dynamodb, tableName });
         return {
-          async acquire(costs) {
-            const result = await sluice.acquire(costs);
-            return result.outcome === 'Granted'
-              ? { granted: true }
-              : { granted: false, waitSeconds: result.waitSeconds };
-          },
+          acquire: async (costs) => attemptOf(await sluice.acquire(costs)),
         };
       },
     };

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBucketTable, SluiceClient, SluiceConfig, type SluiceLogger } from '../../lambda/sluice';
 import { attachMeter } from '../meter';
-import type { Contestant } from './contestant';
+import { attemptOf, type Contestant } from './contestant';
 import { benchClientConfig } from './dynamodb-config';
 
 /**
@@ -23,12 +23,7 @@ export const sluiceAws: Contestant = {
         attachMeter(dynamodb, usage);
         const sluice = new SluiceClient({ settings, dynamodb, logger: silent });
         return {
-          async acquire(costs) {
-            const result = await sluice.acquire(costs);
-            return result.outcome === 'Granted'
-              ? { granted: true }
-              : { granted: false, waitSeconds: result.waitSeconds };
-          },
+          acquire: async (costs) => attemptOf(await sluice.acquire(costs)),
         };
       },
     };
