@@ -2,7 +2,6 @@ import { LogEvent } from '../contract';
 import {
   fullBucket,
   penalize as penalizeBucket,
-  rateScaleAt,
   redefine,
   refill,
   resync as resyncBucket,
@@ -18,6 +17,7 @@ import {
   MILLI,
 } from './model';
 import { mutateItem } from './mutate';
+import { rateScaleAt } from './rate-scale';
 import type { BucketDefinition, BucketSnapshot, PenaltyResult } from './types';
 
 export async function penalize(ctx: SluiceContext, dimension: string, factor = 0.8): Promise<PenaltyResult> {
@@ -41,6 +41,7 @@ export async function penalize(ctx: SluiceContext, dimension: string, factor = 0
       tokensAfter: after.tokensMilli / MILLI,
       rateScaleBefore: rateScaleAt(before, after.rateScaleAtMs) / FULL_RATE_PERMILLE,
       rateScaleAfter: after.rateScalePermille / FULL_RATE_PERMILLE,
+      rateCeilingAfter: after.rateCeilingPermille / FULL_RATE_PERMILLE,
     };
     return { write: { buckets: { [address.metric]: after } }, result };
   });
@@ -51,6 +52,7 @@ export async function penalize(ctx: SluiceContext, dimension: string, factor = 0
     tokens_after: result.tokensAfter,
     rate_scale_before: result.rateScaleBefore,
     rate_scale_after: result.rateScaleAfter,
+    rate_ceiling_after: result.rateCeilingAfter,
   });
   return result;
 }

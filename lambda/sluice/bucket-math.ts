@@ -1,4 +1,6 @@
 import { type BucketDefinitionState, type BucketState, FULL_RATE_PERMILLE, type LeaseState } from './model';
+import { mulDivCeil, mulDivFloor } from './mul-div';
+import { countGrant, cutRate, rateScaleAt, UNSCALED } from './rate-scale';
 
 /**
  * Pure token-bucket maths on integer milli-units and milliseconds. Every function takes
@@ -9,22 +11,6 @@ import { type BucketDefinitionState, type BucketState, FULL_RATE_PERMILLE, type 
 export const CONCURRENT_MAX_WAIT_MS = 1_000;
 export const CONCURRENT_MIN_WAIT_MS = 50;
 
-/**
- * AIMD on the refill rate (docs/design.md, "penalize"): penalize multiplies the rate scale by
- * its factor, never below this floor (5 % of the configured rate, so refill always heals)...
- */
-export const RATE_SCALE_MIN_PERMILLE = 50;
-/** ...and the scale then recovers additively by this much per minute (10 % of the configured rate). */
-export const RATE_RECOVERY_PERMILLE_PER_MINUTE = 100;
-const MINUTE_MS = 60_000;
-/**
- * A penalize within this long of the last rate cut scales tokens but does not cut the rate
- * again: a burst of refusals from one overshoot (many workers hitting 429 at once) is one
- * congestion signal, as TCP cuts its window once per round trip. Without it, ten 429s from one
- * burst took the rate to the floor (0.8 · 0.5⁹) and throughput stayed low for minutes.
- */
-export const RATE_CUT_HOLD_MS = 1_000;
-
 /** A full bucket, as created on first definition or first use of a key. */
 export function fullBucket(definition: BucketDefinitionState, nowMs: number): BucketState {
   return {
@@ -33,23 +19,9 @@ export function fullBucket(definition: BucketDefinitionState, nowMs: number): Bu
     debtMilli: 0,
     lastRefillAtMs: nowMs,
     leases: {},
-    rateScalePermille: FULL_RATE_PERMILLE,
+    ...UNSCALED,
     rateScaleAtMs: nowMs,
   };
-}
-
-/**
- * The effective rate scale at `atMs`, in permille: the stored scale plus the additive
- * recovery since it was set, `floor((atMs − rateScaleAtMs) · 100 / 60,000)`, at most 1000.
- * Non-decreasing in `atMs` (flat before `rateScaleAtMs`, so a clock behind never recovers).
- */
-export function rateScaleAt(bucket: BucketState, atMs: number): number {
-  if (bucket.rateScalePermille >= FULL_RATE_PERMILLE) return FULL_RATE_PERMILLE;
-  const sinceMs = Math.max(0, atMs - bucket.rateScaleAtMs);
-  const room = FULL_RATE_PERMILLE - bucket.rateScalePermille;
-  // Checked before the product, so a long idle period cannot overflow.
-  if (sinceMs >= mulDivCeil(room, MINUTE_MS, RATE_RECOVERY_PERMILLE_PER_MINUTE)) return FULL_RATE_PERMILLE;
-  return bucket.rateScalePermille + mulDivFloor(sinceMs, RATE_RECOVERY_PERMILLE_PER_MINUTE, MINUTE_MS);
 }
 
 /**
@@ -111,32 +83,6 @@ export function refill(bucket: BucketState, nowMs: number): BucketState {
   };
 }
 
-/**
- * `floor(a · b / c)` for integers a, b ≥ 0 and c > 0, exactly. While `a · b ≤ 2^53 − 1` the
- * product is exact in a double and the quotient is correctly rounded: its error is at most
- * `a·b / (c · 2^53) < 1/c`, while a non-integer `a·b/c` lies at least `1/c` from any integer,
- * so `floor` and `ceil` cannot cross or land on one. Larger products (e.g. a daily window of
- * a billion tokens: 10^12 milli × 8.64·10^7 ms) go through BigInt; a non-integer input (a
- * fractional clock) is computed in doubles, as exactly as it can be.
- */
-export function mulDivFloor(a: number, b: number, c: number): number {
-  const product = a * b;
-  if (product <= Number.MAX_SAFE_INTEGER || !Number.isInteger(a) || !Number.isInteger(b)) {
-    return Math.floor(product / c);
-  }
-  return Number((BigInt(a) * BigInt(b)) / BigInt(c));
-}
-
-/** `ceil(a · b / c)`, exactly, on the terms of `mulDivFloor`. */
-export function mulDivCeil(a: number, b: number, c: number): number {
-  const product = a * b;
-  if (product <= Number.MAX_SAFE_INTEGER || !Number.isInteger(a) || !Number.isInteger(b)) {
-    return Math.ceil(product / c);
-  }
-  const bc = BigInt(c);
-  return Number((BigInt(a) * BigInt(b) + bc - 1n) / bc);
-}
-
 /** Units a caller can take now from a refilled bucket (never negative). */
 export function availableMilli(bucket: BucketState): number {
   return bucket.debtMilli > 0 ? 0 : Math.max(0, bucket.tokensMilli);
@@ -148,7 +94,8 @@ export type TakeResult =
 
 /**
  * Takes `costMilli` from a bucket already refilled to `nowMs`, adding `lease` for a
- * concurrent bucket; or says how long to wait.
+ * concurrent bucket and counting the grant for the rate scale of a time bucket; or says how
+ * long to wait.
  */
 export function take(
   bucket: BucketState,
@@ -157,11 +104,15 @@ export function take(
   lease?: { readonly id: string; readonly state: LeaseState },
 ): TakeResult {
   if (availableMilli(bucket) >= costMilli) {
-    const leases =
-      bucket.limitType === 'concurrent' && lease
-        ? { ...bucket.leases, [lease.id]: lease.state }
-        : bucket.leases;
-    return { ok: true, bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, leases } };
+    if (bucket.limitType === 'concurrent') {
+      const leases = lease ? { ...bucket.leases, [lease.id]: lease.state } : bucket.leases;
+      return { ok: true, bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, leases } };
+    }
+    const grantedSinceCutMilli = countGrant(bucket, bucket.capacityMilli, costMilli);
+    return {
+      ok: true,
+      bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, grantedSinceCutMilli },
+    };
   }
   return { ok: false, waitMs: waitMs(bucket, costMilli, nowMs) };
 }
@@ -206,26 +157,15 @@ export function settle(bucket: BucketState, estimateMilli: number, actualMilli: 
 
 /**
  * On a bucket already refilled to `nowMs` (so the elapsed interval is settled at the old
- * scale): scales tokens by `factor` (0 < factor ≤ 1), rounded down, never below 0, and the
- * refill rate too: the effective scale at `nowMs` times `factor`, rounded down, at least
- * `RATE_SCALE_MIN_PERMILLE`, from `nowMs` on (never moved back before a later stored instant);
- * unless the rate was cut less than `RATE_CUT_HOLD_MS` ago, when only the tokens are scaled.
- * The factor is taken to the millionth (`round(factor · 10^6)`), so the product is integer maths.
+ * scale): scales tokens by `factor` (0 < factor ≤ 1), rounded down, never below 0, and cuts
+ * the refill rate (`cutRate` in rate-scale.ts) from `nowMs` on, never moved back before a later
+ * stored instant.
  */
 export function penalize(bucket: BucketState, factor: number, nowMs: number): BucketState {
   const tokensMilli = Math.max(0, Math.floor(bucket.tokensMilli * factor));
   if (bucket.windowMs <= 0) return { ...bucket, tokensMilli };
   const atMs = Math.max(nowMs, bucket.lastRefillAtMs, bucket.rateScaleAtMs);
-  const cutRecently =
-    bucket.rateScalePermille < FULL_RATE_PERMILLE && atMs - bucket.rateScaleAtMs < RATE_CUT_HOLD_MS;
-  if (cutRecently) return { ...bucket, tokensMilli };
-  const scaled = mulDivFloor(rateScaleAt(bucket, atMs), Math.round(factor * 1_000_000), 1_000_000);
-  return {
-    ...bucket,
-    tokensMilli,
-    rateScalePermille: Math.min(FULL_RATE_PERMILLE, Math.max(RATE_SCALE_MIN_PERMILLE, scaled)),
-    rateScaleAtMs: atMs,
-  };
+  return { ...bucket, tokensMilli, ...cutRate(bucket, bucket.capacityMilli, factor, atMs) };
 }
 
 /** Lowers tokens to at most what the vendor says remains; never raises them. */
@@ -253,7 +193,8 @@ export function redefine(bucket: BucketState, definition: BucketDefinitionState)
       tokensMilli: definition.capacityMilli,
       leases: {},
       debtMilli: 0,
-      rateScalePermille: FULL_RATE_PERMILLE,
+      ...UNSCALED,
+      rateScaleAtMs: bucket.rateScaleAtMs,
     };
   if (definition.limitType === 'concurrent')
     return { ...next, tokensMilli: definition.capacityMilli - leasedMilli(bucket) };

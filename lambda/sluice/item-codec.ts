@@ -1,11 +1,6 @@
 import { TABLE_PARTITION_KEY } from '../contract';
-import {
-  type BucketDefinitionState,
-  type BucketItem,
-  type BucketState,
-  FULL_RATE_PERMILLE,
-  type LeaseState,
-} from './model';
+import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from './model';
+import { UNSCALED } from './rate-scale';
 import type { LimitType } from './types';
 
 /**
@@ -28,6 +23,8 @@ export const Attr = {
   expiresAtMs: 'expires_at_ms',
   rateScalePermille: 'rate_scale_permille',
   rateScaleAtMs: 'rate_scale_at_ms',
+  rateCeilingPermille: 'rate_ceiling_permille',
+  grantedSinceCutMilli: 'rate_granted_milli',
 } as const;
 
 type StoredRecord = Record<string, unknown>;
@@ -56,6 +53,8 @@ export function bucketToRecord(b: BucketState): StoredRecord {
     [Attr.leases]: leases,
     [Attr.rateScalePermille]: b.rateScalePermille,
     [Attr.rateScaleAtMs]: b.rateScaleAtMs,
+    [Attr.rateCeilingPermille]: b.rateCeilingPermille,
+    [Attr.grantedSinceCutMilli]: b.grantedSinceCutMilli,
   };
 }
 
@@ -104,11 +103,16 @@ function bucketFromRecord(r: StoredRecord, where: string): BucketState {
     debtMilli: num(r, Attr.debtMilli, where),
     lastRefillAtMs: num(r, Attr.lastRefillAtMs, where),
     leases,
-    // Items written before the rate scale existed read as unscaled.
-    rateScalePermille:
-      r[Attr.rateScalePermille] === undefined ? FULL_RATE_PERMILLE : num(r, Attr.rateScalePermille, where),
-    rateScaleAtMs: r[Attr.rateScaleAtMs] === undefined ? 0 : num(r, Attr.rateScaleAtMs, where),
+    // Items written before the rate scale (or its ceiling) existed read as unscaled (no ceiling learnt).
+    rateScalePermille: numOr(r, Attr.rateScalePermille, UNSCALED.rateScalePermille, where),
+    rateScaleAtMs: numOr(r, Attr.rateScaleAtMs, UNSCALED.rateScaleAtMs, where),
+    rateCeilingPermille: numOr(r, Attr.rateCeilingPermille, UNSCALED.rateCeilingPermille, where),
+    grantedSinceCutMilli: numOr(r, Attr.grantedSinceCutMilli, UNSCALED.grantedSinceCutMilli, where),
   };
+}
+
+function numOr(r: StoredRecord, name: string, absent: number, where: string): number {
+  return r[name] === undefined ? absent : num(r, name, where);
 }
 
 function num(r: StoredRecord, name: string, where: string): number {

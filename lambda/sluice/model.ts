@@ -35,12 +35,17 @@ export interface BucketState extends BucketDefinitionState {
   readonly leases: Readonly<Record<string, LeaseState>>;
   /**
    * Refill-rate scale in permille (1000 = as configured) as set by the last penalize, at
-   * `rateScaleAtMs`; it recovers additively from then on (`rateScaleAt` in bucket-math.ts).
-   * Between `RATE_SCALE_MIN_PERMILLE` and 1000. Concurrent buckets keep 1000.
+   * `rateScaleAtMs`; it regains `rateCeilingPermille` from then on, and probes above it
+   * (`rateScaleAt` in rate-scale.ts). Between `RATE_SCALE_MIN_PERMILLE` and 1000. Concurrent
+   * buckets keep 1000.
    */
   readonly rateScalePermille: number;
   /** When `rateScalePermille` was last set (a penalize, or creation). */
   readonly rateScaleAtMs: number;
+  /** The scale learnt as safe from the last refusals (1000 = none learnt). */
+  readonly rateCeilingPermille: number;
+  /** Units granted since the last cut, counted up to the capacity; time buckets only. */
+  readonly grantedSinceCutMilli: number;
 }
 
 export interface BucketItem {

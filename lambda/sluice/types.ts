@@ -90,6 +90,8 @@ export interface PenaltyResult {
   /** Refill-rate scale (0..1 of the configured rate) just before and after the penalty. */
   readonly rateScaleBefore?: number;
   readonly rateScaleAfter?: number;
+  /** The scale regained quickly after this cut (0..1); slow probing above it. */
+  readonly rateCeilingAfter?: number;
 }
 
 export interface ReconcileReport {
@@ -115,7 +117,7 @@ export interface BucketSnapshot {
   readonly leases: number;
   /**
    * Fraction (0..1) of `refillPerSecond` currently in force: below 1 after a penalize, back to 1
-   * by additive recovery. Always set by `snapshot()`; optional only so older literals still type.
+   * by regaining the learnt ceiling and probing above it. Always set by `snapshot()`; optional only so older literals still type.
    */
   readonly rateScale?: number;
 }

@@ -1,20 +1,32 @@
-import { fullBucket, refill, take } from '../../lambda/sluice/bucket-math';
+import { fullBucket, refill, take, waitMs } from '../../lambda/sluice/bucket-math';
 import type { BucketState } from '../../lambda/sluice/model';
 import { PenaltyFactor } from '../../lambda/sluice/types';
 import { memoryClient, seededRandom, T0 } from './helpers';
 
 /**
- * Issue 6, "misconfiguration": the bucket is configured at 2× the vendor's true limit. One
- * client acquires as fast as the bucket allows (sleeping exactly the RetryIn waits, on a
- * simulated clock) and calls the "vendor", an exact token bucket at half the configured rate
- * and capacity. Every vendor refusal is answered as the worker does: penalize 0.8, or 0.5 when
- * the previous refusal was less than 60 s ago.
+ * Issue 6, "misconfiguration": the bucket is configured above the vendor's true limit. Clients
+ * acquire as fast as the bucket allows (sleeping exactly the RetryIn waits, on a simulated
+ * clock) and call the "vendor", an exact token bucket holding one second of its limit, as the
+ * benchmark's vendor (bench/vendor-server.ts) does. Every refusal is answered as the worker
+ * does: penalize 0.8, or 0.5 when that client's previous refusal was less than 60 s ago, then
+ * sleep the vendor's Retry-After (whole seconds, at least 1).
  */
 
-const CONFIGURED = { capacity: 20, windowSeconds: 1 }; // 20 requests per second
-const TRUE_LIMIT = { capacityMilli: 10_000, windowMs: 1_000 }; // the vendor: 10 per second
 const WINDOW_MS = 10_000;
 const DURATION_MS = 300_000;
+
+interface Scenario {
+  /** Configured requests per second (the bucket; window 1 s). */
+  readonly configured: number;
+  /** The vendor's true limit per second (and its burst). */
+  readonly vendor: number;
+  readonly workers: number;
+  /** Each vendor call takes this long of the caller's time (0: back to back). */
+  readonly callMs: () => number;
+  /** The vendor refuses every call in [fromMs, toMs) after T0, as in an incident. */
+  readonly outage?: { readonly fromMs: number; readonly toMs: number };
+  readonly durationMs?: number;
+}
 
 interface SimulationWindow {
   readonly startS: number;
@@ -23,21 +35,20 @@ interface SimulationWindow {
   readonly rateScale: number;
 }
 
-/** `workers` clients; each vendor call takes `callMs()` of the caller's time (0: back to back). */
-async function simulateMisconfiguration(
-  workers: number,
-  callMs: () => number,
-  durationMs = DURATION_MS,
-): Promise<SimulationWindow[]> {
+async function simulate(scenario: Scenario): Promise<SimulationWindow[]> {
+  const durationMs = scenario.durationMs ?? DURATION_MS;
   const { client: admin, clock, store } = memoryClient();
-  await admin.upsertBuckets([{ dimension: 'sim#rps', limitType: 'requests', ...CONFIGURED }]);
+  await admin.upsertBuckets([
+    { dimension: 'sim#rps', limitType: 'requests', capacity: scenario.configured, windowSeconds: 1 },
+  ]);
   // Each worker has its own client (own cache) and remembers its own last refusal.
-  const pool = Array.from({ length: workers }, (_, i) => ({
+  const pool = Array.from({ length: scenario.workers }, (_, i) => ({
     client: memoryClient({ store, clock, seed: i + 1 }).client,
     nextAtMs: T0,
     lastRefusalAtMs: Number.NEGATIVE_INFINITY,
   }));
-  let vendor: BucketState = fullBucket({ limitType: 'requests', costPerCall: 1, ...TRUE_LIMIT }, T0);
+  const limit = { limitType: 'requests' as const, costPerCall: 1, windowMs: 1_000 };
+  let vendor: BucketState = fullBucket({ ...limit, capacityMilli: scenario.vendor * 1_000 }, T0);
   const windows: SimulationWindow[] = [];
   let calls = 0;
   let refusals = 0;
@@ -65,18 +76,24 @@ async function simulateMisconfiguration(
       continue;
     }
     calls++;
-    worker.nextAtMs = clock.nowMs + callMs();
-    const answer = take(refill(vendor, clock.nowMs), 1_000, clock.nowMs);
-    if (answer.ok) vendor = answer.bucket;
-    else {
-      refusals++;
-      const repeated = clock.nowMs - worker.lastRefusalAtMs < 60_000;
-      worker.lastRefusalAtMs = clock.nowMs;
-      await worker.client.penalize(
-        'sim#rps',
-        repeated ? PenaltyFactor.repeatedRateLimit : PenaltyFactor.firstRateLimit,
-      );
+    vendor = refill(vendor, clock.nowMs);
+    const sinceT0 = clock.nowMs - T0;
+    const down = scenario.outage && sinceT0 >= scenario.outage.fromMs && sinceT0 < scenario.outage.toMs;
+    const answer = down ? { ok: false as const, waitMs: 1_000 } : take(vendor, 1_000, clock.nowMs);
+    if (answer.ok) {
+      vendor = answer.bucket;
+      worker.nextAtMs = clock.nowMs + scenario.callMs();
+      continue;
     }
+    refusals++;
+    const repeated = clock.nowMs - worker.lastRefusalAtMs < 60_000;
+    worker.lastRefusalAtMs = clock.nowMs;
+    await worker.client.penalize(
+      'sim#rps',
+      repeated ? PenaltyFactor.repeatedRateLimit : PenaltyFactor.firstRateLimit,
+    );
+    const retryAfterS = Math.max(1, Math.ceil((down ? 1_000 : waitMs(vendor, 1_000, clock.nowMs)) / 1000));
+    worker.nextAtMs = clock.nowMs + retryAfterS * 1000;
   }
 }
 
@@ -90,27 +107,59 @@ function report(windows: readonly SimulationWindow[]): string {
     .join('\n');
 }
 
-describe('AIMD under misconfiguration (bucket at 2× the true limit, simulated clock)', () => {
+/** Calls taking no time, or 100–200 ms from a generator of their own (each test reproducible alone). */
+const backToBack = () => () => 0;
+const slowCalls = () => {
   const random = seededRandom(7);
+  return () => 100 + Math.floor(100 * random());
+};
+
+describe('rate scale under misconfiguration (bucket above the true limit, simulated clock)', () => {
+  // quietUntilS: the probe above the learnt ceiling may find the limit again after this (one
+  // refusal); it counts in permille of the configured rate, so at 4× it reaches the limit sooner.
   it.each([
-    ['1 worker calling back to back', 1, () => 0],
-    [
-      '4 workers, each call taking 100–200 ms (up to 27 calls/s wanted)',
-      4,
-      () => 100 + Math.floor(100 * random()),
-    ],
+    ['2× (the benchmark: 10/s against 5/s), 1 worker back to back', 10, 5, 1, backToBack, 300, 0.9],
+    ['2×, 4 workers, each call 100–200 ms', 10, 5, 4, slowCalls, 300, 0.9],
+    ['2× at 20/s against 10/s, 1 worker', 20, 10, 1, backToBack, 300, 0.9],
+    ['1.2× (6/s against 5/s), 1 worker', 6, 5, 1, backToBack, 300, 0.78],
+    ['4× (20/s against 5/s), 1 worker', 20, 5, 1, backToBack, 240, 0.75],
+    ['4×, 4 workers, each call 100–200 ms', 20, 5, 4, slowCalls, 240, 0.75],
   ])(
-    '%s: vendor refusals below 2 %% per 10 s window within 60 s, and they stay there',
-    async (name, workers, callMs) => {
-      const windows = await simulateMisconfiguration(workers, callMs);
+    '%s: no refusal from 60 s until the probe, at most one after, throughput kept',
+    async (name, configured, vendor, workers, callMs, quietUntilS, minThroughput) => {
+      const windows = await simulate({ configured, vendor, workers, callMs: callMs() });
       if (process.env.SLUICE_PRINT_SIMULATION) console.log(`${name}\n${report(windows)}`);
       expect(windows).toHaveLength(DURATION_MS / WINDOW_MS);
-      // Every 10 s window ending at 60 s or later: under 2 % refused, and throughput kept
-      // (the vendor allows 100 calls per window; the cuts must not collapse the rate).
-      for (const w of windows.filter((w) => w.startS >= 50)) {
-        expect(w.refusals / w.calls).toBeLessThan(0.02);
-        expect(w.calls).toBeGreaterThanOrEqual(80);
-      }
+      // The vendor allows `vendor · 10` calls per window. Every refusal of the convergence comes
+      // in the first minute; then none until the probe, one at most after it; and the cuts have
+      // not collapsed the rate: admitted from 60 s on at least `minThroughput` of the limit.
+      const late = windows.filter((w) => w.startS >= 60);
+      const quiet = late.filter((w) => w.startS < quietUntilS);
+      expect(quiet.map((w) => w.refusals)).toEqual(quiet.map(() => 0));
+      expect(late.reduce((sum, w) => sum + w.refusals, 0)).toBeLessThanOrEqual(1);
+      const admitted = late.reduce((sum, w) => sum + w.calls - w.refusals, 0);
+      expect(admitted / (late.length * vendor * 10)).toBeGreaterThanOrEqual(minThroughput);
     },
   );
+
+  it('a correctly configured bucket is never refused and never cut', async () => {
+    const windows = await simulate({ configured: 5, vendor: 5, workers: 4, callMs: slowCalls() });
+    expect(windows.every((w) => w.refusals === 0 && w.rateScale === 1)).toBe(true);
+  });
+
+  it('after a 30 s vendor outage, the rate is whole again within 6 minutes', async () => {
+    const windows = await simulate({
+      configured: 5,
+      vendor: 5,
+      workers: 1,
+      callMs: backToBack(),
+      outage: { fromMs: 60_000, toMs: 90_000 },
+      durationMs: 600_000,
+    });
+    if (process.env.SLUICE_PRINT_SIMULATION) console.log(`outage\n${report(windows)}`);
+    expect(windows.find((w) => w.startS === 90)!.rateScale).toBeLessThan(0.5);
+    const whole = windows.find((w) => w.startS > 90 && w.rateScale === 1);
+    expect(whole?.startS).toBeLessThanOrEqual(90 + 360);
+    expect(windows.filter((w) => w.startS >= 100).every((w) => w.refusals === 0)).toBe(true);
+  });
 });

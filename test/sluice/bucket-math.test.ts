@@ -1,7 +1,5 @@
 import {
   fullBucket,
-  mulDivCeil,
-  mulDivFloor,
   penalize,
   redefine,
   refill,
@@ -12,6 +10,7 @@ import {
 } from '../../lambda/sluice/bucket-math';
 import { definitionState } from '../../lambda/sluice/dimensions';
 import type { BucketState } from '../../lambda/sluice/model';
+import { mulDivCeil, mulDivFloor } from '../../lambda/sluice/mul-div';
 import { RPM_60, T0 } from './fixtures';
 
 const rpm = RPM_60;
@@ -72,7 +71,10 @@ describe('refill', () => {
 
 describe('take and waitMs', () => {
   it('takes the cost when it is available', () => {
-    expect(take(rpm, 1_000, T0)).toEqual({ ok: true, bucket: withTokens(rpm, 59_000) });
+    expect(take(rpm, 1_000, T0)).toEqual({
+      ok: true,
+      bucket: { ...withTokens(rpm, 59_000), grantedSinceCutMilli: 1_000 },
+    });
   });
 
   it('computes the wait as the missing amount over the refill rate, rounded up to the ms', () => {

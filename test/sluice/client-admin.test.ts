@@ -106,6 +106,7 @@ describe('penalize', () => {
       tokensAfter: 48,
       rateScaleBefore: 1,
       rateScaleAfter: 0.8,
+      rateCeilingAfter: 0.95,
     });
     expect(await client.penalize('openai#rpm', PenaltyFactor.longRetryAfter)).toMatchObject({
       tokensAfter: 14.4,
@@ -117,6 +118,7 @@ describe('penalize', () => {
       tokens_after: 48,
       rate_scale_before: 1,
       rate_scale_after: 0.8,
+      rate_ceiling_after: 0.95,
     });
   });
 

@@ -1,65 +1,137 @@
 import fc from 'fast-check';
 import { LogEvent } from '../../lambda/contract';
-import {
-  penalize,
-  RATE_CUT_HOLD_MS,
-  RATE_RECOVERY_PERMILLE_PER_MINUTE,
-  RATE_SCALE_MIN_PERMILLE,
-  rateScaleAt,
-  redefine,
-  refill,
-  take,
-  waitMs,
-} from '../../lambda/sluice/bucket-math';
+import { penalize, redefine, refill, take, waitMs } from '../../lambda/sluice/bucket-math';
 import { bucketToRecord, itemFromRecord, itemToRecord } from '../../lambda/sluice/item-codec';
 import type { BucketState } from '../../lambda/sluice/model';
+import {
+  RATE_CEILING_AFTER_PROBE_PERMILLE,
+  RATE_CEILING_AFTER_REGAIN_PERMILLE,
+  RATE_CEILING_YOUNG_MS,
+  RATE_CUT_HOLD_MS,
+  RATE_PROBE_UNIT_MS,
+  RATE_REGAIN_PERMILLE_PER_MINUTE,
+  RATE_SCALE_MIN_PERMILLE,
+  rateScaleAt,
+} from '../../lambda/sluice/rate-scale';
 import { PenaltyFactor } from '../../lambda/sluice/types';
 import { DEFINITIONS, granted, RPM_60, T0 } from './fixtures';
 import { memoryClient } from './helpers';
 
-/** AIMD on the refill rate: penalize cuts the rate scale, refill heals it additively. */
+/**
+ * The rate scale: penalize cuts it and learns a ceiling; refill regains the ceiling quickly and
+ * probes above it slowly (docs/design.md, "penalize and the rate scale").
+ */
 
 const rpm = RPM_60;
+const FULL_BURST = rpm.capacityMilli;
+/** A bucket cut to `permille` at T0, with no ceiling learnt unless `extra` says so. */
 const scaled = (permille: number, extra: Partial<BucketState> = {}): BucketState => ({
   ...rpm,
   rateScalePermille: permille,
   rateScaleAtMs: T0,
+  rateCeilingPermille: permille,
   ...extra,
 });
+/** Cut to 800 at T0 with a ceiling of 950: regained 7.5 s later (150 permille at 20 a second). */
+const regaining = scaled(800, { rateCeilingPermille: 950 });
 
 describe('rate scale maths', () => {
   it('uses the named constants of the design', () => {
-    expect([RATE_SCALE_MIN_PERMILLE, RATE_RECOVERY_PERMILLE_PER_MINUTE, RATE_CUT_HOLD_MS]).toEqual([
-      50, 100, 1_000,
-    ]);
+    expect([
+      RATE_SCALE_MIN_PERMILLE,
+      RATE_REGAIN_PERMILLE_PER_MINUTE,
+      RATE_PROBE_UNIT_MS,
+      RATE_CUT_HOLD_MS,
+      RATE_CEILING_AFTER_PROBE_PERMILLE,
+      RATE_CEILING_AFTER_REGAIN_PERMILLE,
+      RATE_CEILING_YOUNG_MS,
+    ]).toEqual([50, 1_200, 80_000, 1_000, 950, 750, 60_000]);
   });
 
   it.each([
     ['a new bucket runs at the configured rate', rpm, T0, 1_000],
-    ['right after a cut, the stored scale', scaled(800), T0, 800],
-    ['recovers 100 permille a minute', scaled(800), T0 + 60_000, 900],
-    ['additively: half a minute, 50', scaled(800), T0 + 30_000, 850],
-    ['rounded down: 599 ms recover nothing yet', scaled(800), T0 + 599, 800],
-    ['600 ms recover one permille', scaled(800), T0 + 600, 801],
-    ['capped at 1000', scaled(800), T0 + 120_001, 1_000],
+    ['right after a cut, the stored scale', regaining, T0, 800],
+    ['regains 1200 permille a minute: 100 in 5 s', regaining, T0 + 5_000, 900],
+    ['rounded down: 49 ms regain nothing yet', regaining, T0 + 49, 800],
+    ['50 ms regain one permille', regaining, T0 + 50, 801],
+    ['1 ms before the ceiling, just under it', regaining, T0 + 7_499, 949],
+    ['at the ceiling after 7.5 s', regaining, T0 + 7_500, 950],
+    ['probes (τ / 80 s)³ above it: 1 after 80 s', regaining, T0 + 7_500 + 80_000, 951],
+    ['8 after 160 s', regaining, T0 + 7_500 + 160_000, 958],
+    ['27 after 240 s', regaining, T0 + 7_500 + 240_000, 977],
+    ['capped at 1000', regaining, T0 + 7_500 + 300_000, 1_000],
+    ['from the floor with no ceiling above it, only the probe', scaled(50), T0 + 80_000, 51],
+    ['full after 800 s of probing, whatever the ceiling', scaled(50), T0 + 800_000, 1_000],
     ['capped after a very long idle period', scaled(50), T0 + 10 ** 12, 1_000],
-    ['flat before it was set (a clock behind never recovers)', scaled(400), T0 - 30_000, 400],
+    ['flat before it was set (a clock behind never recovers)', regaining, T0 - 30_000, 800],
   ])('rateScaleAt: %s', (_name, bucket, atMs, expected) => {
     expect(rateScaleAt(bucket, atMs)).toBe(expected);
   });
 
+  it('rateScaleAt never decreases with time between cuts', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 50, max: 1_000 }),
+        fc.integer({ min: 50, max: 1_000 }),
+        fc.integer({ min: 0, max: 2_000_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        (stored, ceiling, atMs, stepMs) => {
+          const bucket = scaled(stored, { rateCeilingPermille: Math.max(stored, ceiling) });
+          const now = rateScaleAt(bucket, T0 + atMs);
+          expect(rateScaleAt(bucket, T0 + atMs + stepMs)).toBeGreaterThanOrEqual(now);
+          expect(now).toBeGreaterThanOrEqual(stored);
+          expect(now).toBeLessThanOrEqual(1_000);
+        },
+      ),
+    );
+  });
+
   it.each([
-    ['multiplies the configured rate by the factor', rpm, 0.8, T0, 800],
-    ['multiplies the effective (recovered) scale, rounded down', scaled(800), 0.5, T0 + 2_000, 401],
-    ['a factor of 0.3', scaled(1_000), PenaltyFactor.longRetryAfter, T0, 300],
-    ['never below the floor', scaled(100), 0.3, T0 + RATE_CUT_HOLD_MS, RATE_SCALE_MIN_PERMILLE],
-    ['at the floor stays at the floor', scaled(50), 0.5, T0 + RATE_CUT_HOLD_MS, 50],
-    ['a factor of 1 keeps the effective (recovered) scale', scaled(700), 1, T0 + RATE_CUT_HOLD_MS, 701],
-    ['within the hold of the last cut, the rate is not cut again', scaled(800), 0.5, T0 + 999, 800],
-  ])('penalize: %s', (_name, bucket, factor, nowMs, expected) => {
+    ['multiplies the configured rate by the factor', rpm, 0.8, T0, 800, 950],
+    ['multiplies the effective (regained) scale, rounded down', regaining, 0.5, T0 + 2_000, 420, 950],
+    ['a factor of 0.3', rpm, PenaltyFactor.longRetryAfter, T0, 300, 950],
+    ['never below the floor', scaled(100), 0.3, T0 + RATE_CUT_HOLD_MS, RATE_SCALE_MIN_PERMILLE, 100],
+    ['at the floor stays at the floor', scaled(50), 0.5, T0 + RATE_CUT_HOLD_MS, 50, 50],
+    ['a factor of 1 keeps the effective scale', scaled(700), 1, T0 + RATE_CUT_HOLD_MS, 700, 700],
+    ['within the hold of the last cut, the rate is not cut again', regaining, 0.5, T0 + 999, 800, 950],
+    [
+      'a full bucket granted since a young cut: the ceiling is 750‰ of the refused scale',
+      scaled(400, { rateCeilingPermille: 950, grantedSinceCutMilli: FULL_BURST }),
+      0.5,
+      T0 + 10_000, // regained 400 + 200 = 600
+      300,
+      450,
+    ],
+    [
+      'a full bucket granted since a cut over a minute old: 950‰ of it (a probe went just too far)',
+      scaled(400, { rateCeilingPermille: 500, grantedSinceCutMilli: FULL_BURST }),
+      0.8,
+      T0 + 5_000 + 120_000, // 500 regained after 5 s, then floor((120 / 80)³) = 3 probed: 503
+      402,
+      477,
+    ],
+    [
+      'less than a full bucket granted since the cut: the vendor still refuses, the ceiling stays',
+      scaled(400, { rateCeilingPermille: 950, grantedSinceCutMilli: FULL_BURST - 1 }),
+      0.5,
+      T0 + 10_000,
+      300,
+      950,
+    ],
+  ])('penalize: %s', (_name, bucket, factor, nowMs, expectedScale, expectedCeiling) => {
     const after = penalize(bucket, factor, nowMs);
-    expect(after.rateScalePermille).toBe(expected);
+    expect(after.rateScalePermille).toBe(expectedScale);
+    expect(after.rateCeilingPermille).toBe(expectedCeiling);
     expect(after.tokensMilli).toBe(Math.floor(bucket.tokensMilli * factor));
+  });
+
+  it('take counts the units granted since the last cut up to the capacity; a cut starts again from 0', () => {
+    const once = take(rpm, 3_000, T0);
+    expect(once.ok && once.bucket.grantedSinceCutMilli).toBe(3_000);
+    const nearlyFull = { ...rpm, grantedSinceCutMilli: FULL_BURST - 1_000 };
+    const capped = take(nearlyFull, 3_000, T0);
+    expect(capped.ok && capped.bucket.grantedSinceCutMilli).toBe(FULL_BURST);
+    expect(penalize(nearlyFull, 0.8, T0).grantedSinceCutMilli).toBe(0);
   });
 
   it('penalize stamps the cut with the later of now and the stored instants', () => {
@@ -119,19 +191,44 @@ describe('rate scale maths', () => {
       windowMs: 60_000,
       costPerCall: 1,
     };
-    expect(redefine(scaled(400), definition)).toMatchObject({ rateScalePermille: 400, rateScaleAtMs: T0 });
-    expect(redefine(scaled(400), { ...definition, limitType: 'tokens' }).rateScalePermille).toBe(1_000);
+    const cut = scaled(400, { rateCeilingPermille: 700, grantedSinceCutMilli: 5 });
+    expect(redefine(cut, definition)).toMatchObject({
+      rateScalePermille: 400,
+      rateScaleAtMs: T0,
+      rateCeilingPermille: 700,
+      grantedSinceCutMilli: 5,
+    });
+    expect(redefine(cut, { ...definition, limitType: 'tokens' })).toMatchObject({
+      rateScalePermille: 1_000,
+      rateCeilingPermille: 1_000,
+      grantedSinceCutMilli: 0,
+    });
   });
 
-  it('stores the scale as two integers, and reads an item written before it as unscaled', () => {
-    const bucket = scaled(437, { rateScaleAtMs: T0 + 7 });
-    expect(bucketToRecord(bucket)).toMatchObject({ rate_scale_permille: 437, rate_scale_at_ms: T0 + 7 });
+  it('stores the scale as four integers, and reads an item written before them as unscaled', () => {
+    const bucket = scaled(437, { rateScaleAtMs: T0 + 7, rateCeilingPermille: 612, grantedSinceCutMilli: 9 });
+    expect(bucketToRecord(bucket)).toMatchObject({
+      rate_scale_permille: 437,
+      rate_scale_at_ms: T0 + 7,
+      rate_ceiling_permille: 612,
+      rate_granted_milli: 9,
+    });
     const item = { pk: 'v', version: 3, buckets: { rpm: bucket }, templates: {} };
     expect(itemFromRecord(itemToRecord(item))).toEqual(item);
     const old = itemToRecord(item) as { buckets: { rpm: Record<string, unknown> } };
-    delete old.buckets.rpm.rate_scale_permille;
-    delete old.buckets.rpm.rate_scale_at_ms;
-    expect(itemFromRecord(old).buckets.rpm).toMatchObject({ rateScalePermille: 1_000, rateScaleAtMs: 0 });
+    for (const name of [
+      'rate_scale_permille',
+      'rate_scale_at_ms',
+      'rate_ceiling_permille',
+      'rate_granted_milli',
+    ])
+      delete old.buckets.rpm[name];
+    expect(itemFromRecord(old).buckets.rpm).toMatchObject({
+      rateScalePermille: 1_000,
+      rateScaleAtMs: 0,
+      rateCeilingPermille: 1_000,
+      grantedSinceCutMilli: 0,
+    });
   });
 });
 
@@ -142,18 +239,21 @@ describe('rate scale through the client', () => {
     return env;
   }
 
-  it('every client sees the cut: snapshot reports the scale, which recovers by 0.1 a minute', async () => {
+  it('every client sees the cut: snapshot reports the scale, which regains the ceiling, then probes above it', async () => {
     const { client, clock, logger, store } = await seeded();
     expect((await client.snapshot('openai#rpm')).rateScale).toBe(1);
     await client.penalize('openai#rpm', PenaltyFactor.firstRateLimit);
     expect(logger.events(LogEvent.penalizeApplied)[0]).toMatchObject({
       rate_scale_before: 1,
       rate_scale_after: 0.8,
+      rate_ceiling_after: 0.95,
     });
     const other = memoryClient({ store, clock }).client;
     expect((await other.snapshot('openai#rpm')).rateScale).toBe(0.8);
-    clock.advance(60_000);
+    clock.advance(5_000);
     expect(await other.snapshot('openai#rpm')).toMatchObject({ rateScale: 0.9, refillPerSecond: 1 });
+    clock.advance(2_500 + 240_000);
+    expect((await other.snapshot('openai#rpm')).rateScale).toBe(0.977);
     clock.advance(60_000);
     expect((await other.snapshot('openai#rpm')).rateScale).toBe(1);
   });
