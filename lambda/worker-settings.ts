@@ -66,6 +66,13 @@ export const VendorSettingsSchema = z.object({
   /** Per-call deadline cap; the slot deadline may be shorter. */
   requestTimeoutMs: z.number().int().positive().default(20_000),
   policy: PolicySchema.default(PolicySchema.parse({})),
+  /**
+   * The `tokens` dimensions (`vendor#metric`), which take a message's token estimate and are
+   * settled and resynchronised in tokens. Written by the stack from its buckets
+   * (`workerEnvironment`), not by hand: the stack configuration's `vendor` has no such field.
+   * Absent, the worker falls back to metric names (`…#tpm`, `…#tpd`, `…#tph`, containing `token`).
+   */
+  tokenDimensions: z.array(z.string()).optional(),
 });
 
 export type OperationSettings = z.infer<typeof OperationSchema>;

@@ -1,5 +1,5 @@
 import type { VendorSettings } from '../lambda/worker-settings';
-import { slotTimeoutFor } from './derived-settings';
+import { slotTimeoutFor, workerVendorSettings } from './derived-settings';
 
 /**
  * Rules that span several fields of the stack configuration. Each rule is a small pure
@@ -124,6 +124,7 @@ function expectedDefinition(template: string): string {
 
 interface EnvironmentLike {
   readonly lambdaTimeoutSeconds: number;
+  readonly buckets: readonly BucketLike[];
   readonly vendor: VendorSettings;
   readonly alarmEmail?: string | undefined;
   readonly alarmTopicArn?: string | undefined;
@@ -140,7 +141,8 @@ export function environmentProblems(config: EnvironmentLike): Problem[] {
       message: `must be shorter than the slot timeout of ${slotSeconds} s (lambdaTimeoutSeconds - 5)`,
     });
   }
-  const vendorBytes = Buffer.byteLength(JSON.stringify(config.vendor));
+  // Measured as the worker receives it, the tokens dimensions included.
+  const vendorBytes = Buffer.byteLength(JSON.stringify(workerVendorSettings(config)));
   if (vendorBytes > MAX_VENDOR_SETTINGS_BYTES) {
     problems.push({
       path: ['vendor'],

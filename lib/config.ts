@@ -20,6 +20,7 @@ export {
   reconcilerEnvironment,
   type TableDefinition,
   tableDefinition,
+  tokenDimensions,
   type WorkerResourceNames,
   workerEnvironment,
 } from './derived-settings';
@@ -96,7 +97,9 @@ const StackConfigSchema = z
     buckets: z
       .array(BucketSchema, { error: required('a list') })
       .min(1, { error: 'needs at least one bucket' }),
-    vendor: VendorSettingsSchema,
+    // Strict, as the rest of the file: a misspelt field is an error, not ignored. tokenDimensions
+    // is derived from `buckets` (workerEnvironment), so it is not part of the input.
+    vendor: VendorSettingsSchema.omit({ tokenDimensions: true }).strict(),
     alarms: AlarmsSchema.default(AlarmsSchema.parse({})),
     /** Creates an SNS topic for alarm actions with this email subscribed. */
     alarmEmail: z.email({ error: 'must be an email address' }).optional(),

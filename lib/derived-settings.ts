@@ -6,6 +6,7 @@ import {
   TABLE_TTL_ATTRIBUTE,
   WorkerEnv,
 } from '../lambda/contract';
+import type { VendorSettings } from '../lambda/worker-settings';
 import type { StackConfig } from './config';
 
 /**
@@ -175,9 +176,23 @@ export function workerEnvironment(
     [WorkerEnv.deadLetterQueueUrl]: names.dlqUrl,
     ...(names.sqsEndpointUrl ? { [WorkerEnv.sqsEndpointUrl]: names.sqsEndpointUrl } : {}),
     [WorkerEnv.vendorSecretArn]: names.secretArn,
-    [WorkerEnv.vendorSettings]: JSON.stringify(config.vendor),
+    [WorkerEnv.vendorSettings]: JSON.stringify(workerVendorSettings(config)),
     [WorkerEnv.lambdaTimeout]: String(derived.lambdaTimeoutSeconds),
   };
+}
+
+type BucketKinds = { readonly buckets: readonly { dimension: string; limitType: string }[] };
+
+/** The `tokens` buckets as `vendor#metric` (a keyed template without its `#*`), for the worker. */
+export function tokenDimensions(config: BucketKinds): string[] {
+  return config.buckets
+    .filter((bucket) => bucket.limitType === 'tokens')
+    .map((bucket) => bucket.dimension.split('#').slice(0, 2).join('#'));
+}
+
+/** What `SLUICE_VENDOR_SETTINGS` carries: the vendor settings and the tokens dimensions. */
+export function workerVendorSettings(config: Pick<StackConfig, 'vendor'> & BucketKinds): VendorSettings {
+  return { ...config.vendor, tokenDimensions: tokenDimensions(config) };
 }
 
 /** The environment of the reconciler and of bucket seeding: the SDK settings only. */

@@ -12,13 +12,27 @@ export class MessageCostError extends Error {
   override readonly name = 'MessageCostError';
 }
 
+/** Whether a dimension is a `tokens` bucket. */
+export type TokenDimensionTest = (dimension: string) => boolean;
+
+const metricOf = (dimension: string): string => dimension.split('#').slice(0, 2).join('#');
+
 /**
- * A `tokens` dimension by its metric name (`openai#tpm`, `acme#tokens-per-day`): the vendor
- * settings carry costs, not limit types, and the token estimate must land on the right one.
+ * The `tokens` dimensions of the vendor settings: those the stack listed from its buckets
+ * (`tokenDimensions`, matched on `vendor#metric`, so a key or a `{placeholder}` after it does not
+ * matter), or, when the settings carry no list (written by hand), by metric name: `…#tpm`,
+ * `…#tpd`, `…#tph`, or containing "token".
  */
-export function isTokenDimension(dimension: string): boolean {
-  const metric = dimension.split('#')[1] ?? '';
-  return /^t(pm|pd|ph)$/i.test(metric) || /token/i.test(metric);
+export function tokenDimensionTest(settings: Pick<VendorSettings, 'tokenDimensions'>): TokenDimensionTest {
+  const listed = settings.tokenDimensions;
+  if (listed === undefined) {
+    return (dimension) => {
+      const metric = dimension.split('#')[1] ?? '';
+      return /^t(pm|pd|ph)$/i.test(metric) || /token/i.test(metric);
+    };
+  }
+  const metrics = new Set(listed.map(metricOf));
+  return (dimension) => metrics.has(metricOf(dimension));
 }
 
 /**
@@ -38,6 +52,7 @@ export function messageCosts(
       `no dimensions for "${operation}": it is not a configured operation, so the message must give dimensions`,
     );
   }
+  const isTokens = tokenDimensionTest(settings);
   const costs: Record<string, number> = {};
   for (const [template, cost] of Object.entries(source)) {
     const dimension = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
@@ -53,7 +68,7 @@ export function messageCosts(
       return value;
     });
     costs[dimension] =
-      message.tokenEstimate !== undefined && isTokenDimension(dimension) ? message.tokenEstimate : cost;
+      message.tokenEstimate !== undefined && isTokens(dimension) ? message.tokenEstimate : cost;
   }
   return costs;
 }
@@ -71,10 +86,11 @@ export function actualTokens(body: unknown): number | undefined {
 export function settlement(
   costs: Readonly<Record<string, number>>,
   body: unknown,
+  isTokens: TokenDimensionTest,
 ): Record<string, number> | undefined {
   const total = actualTokens(body);
   if (total === undefined) return undefined;
-  const tokenDimensions = Object.keys(costs).filter(isTokenDimension);
+  const tokenDimensions = Object.keys(costs).filter(isTokens);
   if (tokenDimensions.length === 0) return undefined;
   return Object.fromEntries(tokenDimensions.map((dimension) => [dimension, total]));
 }
@@ -88,11 +104,12 @@ export function resyncTargets(
   costs: Readonly<Record<string, number>>,
   leasedDimensions: readonly string[],
   rateLimit: RateLimitHeaders,
+  isTokens: TokenDimensionTest,
 ): [dimension: string, remaining: number][] {
   const targets: [string, number][] = [];
   for (const dimension of Object.keys(costs)) {
     if (leasedDimensions.includes(dimension)) continue;
-    if (isTokenDimension(dimension)) {
+    if (isTokens(dimension)) {
       if (rateLimit.remainingTokens !== undefined) targets.push([dimension, rateLimit.remainingTokens]);
     } else if (dimension.split('#').length === 2 && rateLimit.remainingRequests !== undefined) {
       targets.push([dimension, rateLimit.remainingRequests]);
@@ -110,12 +127,13 @@ export function penaltyTargets(
   costs: Readonly<Record<string, number>>,
   leasedDimensions: readonly string[],
   rateLimit: RateLimitHeaders,
+  isTokens: TokenDimensionTest,
 ): string[] {
   const timed = Object.keys(costs).filter((dimension) => !leasedDimensions.includes(dimension));
   const requestsOut = rateLimit.remainingRequests === 0;
   const tokensOut = rateLimit.remainingTokens === 0;
-  if (requestsOut && !tokensOut) return narrowOrAll(timed, (dimension) => !isTokenDimension(dimension));
-  if (tokensOut && !requestsOut) return narrowOrAll(timed, isTokenDimension);
+  if (requestsOut && !tokensOut) return narrowOrAll(timed, (dimension) => !isTokens(dimension));
+  if (tokensOut && !requestsOut) return narrowOrAll(timed, isTokens);
   return timed;
 }
 

@@ -1,7 +1,7 @@
 import { LogEvent, Metric, MetricDimension } from '../contract';
 import type { Granted } from '../sluice/types';
 import type { VendorCallResult } from '../vendor/client';
-import { penaltyTargets, resyncTargets, settlement } from './costs';
+import { penaltyTargets, resyncTargets, settlement, tokenDimensionTest } from './costs';
 import {
   decideOnRetryIn,
   decideOnVendorAnswer,
@@ -121,10 +121,11 @@ async function callVendor(
 
 /** Actual token usage settles the estimate; the vendor's remaining counts resynchronise the buckets. */
 async function afterSuccess(grant: Granted, answer: VendorCallResult, runtime: WorkerRuntime): Promise<void> {
-  const actual = settlement(grant.costs, answer.body);
+  const isTokens = tokenDimensionTest(runtime.settings);
+  const actual = settlement(grant.costs, answer.body, isTokens);
   if (actual) await bestEffort(runtime, 'settle', () => grant.settle(actual));
   const leased = grant.leases.map((lease) => lease.dimension);
-  for (const [dimension, remaining] of resyncTargets(grant.costs, leased, answer.rateLimit)) {
+  for (const [dimension, remaining] of resyncTargets(grant.costs, leased, answer.rateLimit, isTokens)) {
     await bestEffort(runtime, 'resync', () => runtime.sluice.resync(dimension, remaining));
   }
 }
@@ -138,7 +139,8 @@ async function afterRateLimit(
   runtime.telemetry.count(Metric.vendor429AfterGrant);
   const nowMs = runtime.clock();
   const leased = grant.leases.map((lease) => lease.dimension);
-  for (const dimension of penaltyTargets(grant.costs, leased, answer.rateLimit)) {
+  const isTokens = tokenDimensionTest(runtime.settings);
+  for (const dimension of penaltyTargets(grant.costs, leased, answer.rateLimit, isTokens)) {
     const factor = penaltyFactor(
       answer.retryAfterSeconds,
       runtime.lastRateLimitAtMs.get(dimension),

@@ -8,6 +8,7 @@ import {
   queueSettings,
   reconcilerEnvironment,
   tableDefinition,
+  tokenDimensions,
   workerEnvironment,
 } from '../../lib/config';
 import { validConfig } from './fixtures';
@@ -69,7 +70,11 @@ describe('derived settings', () => {
       SLUICE_VENDOR_SETTINGS: undefined,
       SLUICE_LAMBDA_TIMEOUT: '120',
     });
-    expect(JSON.parse(environment.SLUICE_VENDOR_SETTINGS ?? '')).toEqual(config.vendor);
+    // The vendor settings, plus the tokens buckets the worker must price in tokens (none here).
+    expect(JSON.parse(environment.SLUICE_VENDOR_SETTINGS ?? '')).toEqual({
+      ...config.vendor,
+      tokenDimensions: [],
+    });
     const local = workerEnvironment(config, derived, {
       ...names,
       region: 'us-east-1',
@@ -107,7 +112,7 @@ describe('the environments the stack hands out', () => {
         inlineRetryThresholdSeconds: 5,
         logLevel: 'WARN',
       },
-      vendor: config.vendor,
+      vendor: { ...config.vendor, tokenDimensions: [] },
       queueUrl: 'https://q',
       deadLetterQueueUrl: 'https://dlq',
       vendorSecretArn: 'arn:secret',
@@ -126,5 +131,42 @@ describe('the environments the stack hands out', () => {
       inlineRetryThresholdSeconds: 5,
       logLevel: 'WARN',
     });
+  });
+});
+
+describe('the tokens dimensions the worker is told about', () => {
+  it('are the tokens buckets as vendor#metric, a keyed template without its #*', () => {
+    const config = parseStackConfig(
+      validConfig({
+        buckets: [
+          { dimension: 'anthropic#rpm', limitType: 'requests', capacity: 50, windowSeconds: 60 },
+          { dimension: 'anthropic#itpm', limitType: 'tokens', capacity: 40_000, windowSeconds: 60 },
+          { dimension: 'anthropic#org-tokens#*', limitType: 'tokens', capacity: 9_000, windowSeconds: 60 },
+          { dimension: 'anthropic#concurrent', limitType: 'concurrent', capacity: 4 },
+        ],
+        vendor: {
+          name: 'anthropic',
+          baseUrl: 'https://api.anthropic.com',
+          operations: {
+            messages: {
+              method: 'POST',
+              path: '/v1/messages',
+              dimensions: { 'anthropic#rpm': 1, 'anthropic#itpm': 1000 },
+            },
+          },
+        },
+      }),
+    );
+    expect(tokenDimensions(config)).toEqual(['anthropic#itpm', 'anthropic#org-tokens']);
+    const names = { tableName: 't', queueUrl: 'q', dlqUrl: 'd', secretArn: 's' };
+    const worker = readWorkerConfig(workerEnvironment(config, deriveSettings(config), names));
+    expect(worker.vendor.tokenDimensions).toEqual(['anthropic#itpm', 'anthropic#org-tokens']);
+  });
+
+  it('are not part of the stack configuration: the stack derives them', () => {
+    const vendor = { ...validConfig().vendor, tokenDimensions: ['waitwhile#rps'] };
+    expect(() => parseStackConfig(validConfig({ vendor } as object))).toThrow(
+      'vendor.tokenDimensions: is not a known field',
+    );
   });
 });
