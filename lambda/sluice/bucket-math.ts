@@ -20,7 +20,6 @@ export function fullBucket(definition: BucketDefinitionState, nowMs: number): Bu
     lastRefillAtMs: nowMs,
     leases: {},
     ...UNSCALED,
-    rateScaleAtMs: nowMs,
   };
 }
 

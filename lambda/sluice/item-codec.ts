@@ -51,11 +51,17 @@ export function bucketToRecord(b: BucketState): StoredRecord {
     [Attr.debtMilli]: b.debtMilli,
     [Attr.lastRefillAtMs]: b.lastRefillAtMs,
     [Attr.leases]: leases,
-    [Attr.rateScalePermille]: b.rateScalePermille,
-    [Attr.rateScaleAtMs]: b.rateScaleAtMs,
-    [Attr.rateCeilingPermille]: b.rateCeilingPermille,
-    [Attr.grantedSinceCutMilli]: b.grantedSinceCutMilli,
+    // The rate scale only where it differs from a bucket never cut: most buckets never are, and
+    // every byte of the item is paid on every grant (1 WCU per KB).
+    ...unlessDefault(Attr.rateScalePermille, b.rateScalePermille, UNSCALED.rateScalePermille),
+    ...unlessDefault(Attr.rateScaleAtMs, b.rateScaleAtMs, UNSCALED.rateScaleAtMs),
+    ...unlessDefault(Attr.rateCeilingPermille, b.rateCeilingPermille, UNSCALED.rateCeilingPermille),
+    ...unlessDefault(Attr.grantedSinceCutMilli, b.grantedSinceCutMilli, UNSCALED.grantedSinceCutMilli),
   };
+}
+
+function unlessDefault(name: string, value: number, absent: number): StoredRecord {
+  return value === absent ? {} : { [name]: value };
 }
 
 export function itemToRecord(item: BucketItem): StoredRecord {
@@ -103,7 +109,7 @@ function bucketFromRecord(r: StoredRecord, where: string): BucketState {
     debtMilli: num(r, Attr.debtMilli, where),
     lastRefillAtMs: num(r, Attr.lastRefillAtMs, where),
     leases,
-    // Items written before the rate scale (or its ceiling) existed read as unscaled (no ceiling learnt).
+    // Absent: never cut (also how items written before the rate scale existed read).
     rateScalePermille: numOr(r, Attr.rateScalePermille, UNSCALED.rateScalePermille, where),
     rateScaleAtMs: numOr(r, Attr.rateScaleAtMs, UNSCALED.rateScaleAtMs, where),
     rateCeilingPermille: numOr(r, Attr.rateCeilingPermille, UNSCALED.rateCeilingPermille, where),

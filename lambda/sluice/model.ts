@@ -40,7 +40,7 @@ export interface BucketState extends BucketDefinitionState {
    * buckets keep 1000.
    */
   readonly rateScalePermille: number;
-  /** When `rateScalePermille` was last set (a penalize, or creation). */
+  /** When `rateScalePermille` was last set by a penalize (0: never). */
   readonly rateScaleAtMs: number;
   /** The scale learnt as safe from the last refusals (1000 = none learnt). */
   readonly rateCeilingPermille: number;

@@ -43,7 +43,7 @@ const PROBE_FULL_MS = 10 * RATE_PROBE_UNIT_MS;
 export interface RateScaleState {
   /** The scale set by the last cut, in permille (1000 = as configured, never cut). */
   readonly rateScalePermille: number;
-  /** When that cut happened; regaining and probing count from here. */
+  /** When that cut happened (0 if never); regaining and probing count from here. */
   readonly rateScaleAtMs: number;
   /** The scale regained quickly after the cut; probing above it is slow. ≥ `rateScalePermille`. */
   readonly rateCeilingPermille: number;
@@ -127,7 +127,11 @@ function rateScaleOf(state: RateScaleState): RateScaleState {
   return { rateScalePermille, rateScaleAtMs, rateCeilingPermille, grantedSinceCutMilli };
 }
 
-/** The grant count after `costMilli` more units are taken: it only needs to reach the capacity. */
+/**
+ * The grant count after `costMilli` more units are taken: it only needs to reach the capacity,
+ * and only once the bucket has been cut (before that, every cut learns a ceiling anyway).
+ */
 export function countGrant(state: RateScaleState, capacityMilli: number, costMilli: number): number {
+  if (state.rateScalePermille >= FULL_RATE_PERMILLE) return state.grantedSinceCutMilli;
   return Math.min(capacityMilli, state.grantedSinceCutMilli + costMilli);
 }

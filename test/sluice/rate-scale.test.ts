@@ -126,12 +126,16 @@ describe('rate scale maths', () => {
   });
 
   it('take counts the units granted since the last cut up to the capacity; a cut starts again from 0', () => {
-    const once = take(rpm, 3_000, T0);
+    const cut = scaled(800);
+    const once = take(cut, 3_000, T0);
     expect(once.ok && once.bucket.grantedSinceCutMilli).toBe(3_000);
-    const nearlyFull = { ...rpm, grantedSinceCutMilli: FULL_BURST - 1_000 };
+    const nearlyFull = { ...cut, grantedSinceCutMilli: FULL_BURST - 1_000 };
     const capped = take(nearlyFull, 3_000, T0);
     expect(capped.ok && capped.bucket.grantedSinceCutMilli).toBe(FULL_BURST);
-    expect(penalize(nearlyFull, 0.8, T0).grantedSinceCutMilli).toBe(0);
+    expect(penalize(nearlyFull, 0.8, T0 + RATE_CUT_HOLD_MS).grantedSinceCutMilli).toBe(0);
+    // A bucket never cut counts nothing: its first cut learns a ceiling anyway.
+    const never = take(rpm, 3_000, T0);
+    expect(never.ok && never.bucket.grantedSinceCutMilli).toBe(0);
   });
 
   it('penalize stamps the cut with the later of now and the stored instants', () => {
@@ -205,7 +209,7 @@ describe('rate scale maths', () => {
     });
   });
 
-  it('stores the scale as four integers, and reads an item written before them as unscaled', () => {
+  it('stores the scale as four integers, only where they differ from a bucket never cut', () => {
     const bucket = scaled(437, { rateScaleAtMs: T0 + 7, rateCeilingPermille: 612, grantedSinceCutMilli: 9 });
     expect(bucketToRecord(bucket)).toMatchObject({
       rate_scale_permille: 437,
@@ -213,17 +217,18 @@ describe('rate scale maths', () => {
       rate_ceiling_permille: 612,
       rate_granted_milli: 9,
     });
-    const item = { pk: 'v', version: 3, buckets: { rpm: bucket }, templates: {} };
+    const item = { pk: 'v', version: 3, buckets: { rpm: bucket, never: rpm }, templates: {} };
     expect(itemFromRecord(itemToRecord(item))).toEqual(item);
-    const old = itemToRecord(item) as { buckets: { rpm: Record<string, unknown> } };
+    // A bucket never cut (and an item written before the rate scale existed) carries none of them.
+    const stored = bucketToRecord(rpm);
     for (const name of [
       'rate_scale_permille',
       'rate_scale_at_ms',
       'rate_ceiling_permille',
       'rate_granted_milli',
     ])
-      delete old.buckets.rpm[name];
-    expect(itemFromRecord(old).buckets.rpm).toMatchObject({
+      expect(stored).not.toHaveProperty(name);
+    expect(itemFromRecord(itemToRecord(item)).buckets.never).toMatchObject({
       rateScalePermille: 1_000,
       rateScaleAtMs: 0,
       rateCeilingPermille: 1_000,
