@@ -68,16 +68,28 @@ export function requeueOrDeadLetter(waitSeconds: number, why: string, context: D
       detail: `attempt ${nextAttempt} would exceed maxAttempts ${context.policy.maxAttempts} (${why})`,
     };
   }
-  const ageSeconds = (context.nowMs - context.firstSeenAtMs) / 1000;
-  if (ageSeconds >= context.policy.maxAgeSeconds) {
-    return {
-      kind: 'dead_letter',
-      reason: DeadLetterReason.maxAge,
-      detail: `age ${Math.floor(ageSeconds)} s reached maxAgeSeconds ${context.policy.maxAgeSeconds} (${why})`,
-    };
-  }
+  const expired = pastMaxAge(context, why);
+  if (expired) return expired;
   const delay = requeueDelay(waitSeconds, context.policy.requeueJitterSeconds, context.random);
   return { kind: 'requeue', ...delay, why };
+}
+
+/**
+ * On arrival: a message already `maxAgeSeconds` old (it waited in the queue, or its copy was
+ * delayed that long) is dead-lettered without calling the vendor; stale work is not done late.
+ */
+export function expiredOnArrival(context: DecisionContext): NextAction | undefined {
+  return pastMaxAge(context, 'on arrival');
+}
+
+function pastMaxAge(context: DecisionContext, why: string): NextAction | undefined {
+  const ageSeconds = (context.nowMs - context.firstSeenAtMs) / 1000;
+  if (ageSeconds < context.policy.maxAgeSeconds) return undefined;
+  return {
+    kind: 'dead_letter',
+    reason: DeadLetterReason.maxAge,
+    detail: `age ${Math.floor(ageSeconds)} s reached maxAgeSeconds ${context.policy.maxAgeSeconds} (${why})`,
+  };
 }
 
 /** A wait is slept inline only once, only when short, and only when it ends before the deadline. */

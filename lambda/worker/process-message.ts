@@ -5,7 +5,7 @@ import { isVendorRequestError, resolveRequest } from '../vendor/request';
 import { type Delivery, readDelivery } from './attributes';
 import { MessageCostError, messageCosts } from './costs';
 import { slotDeadlineMs } from './deadline';
-import { type NextAction, requeueOrDeadLetter } from './decision';
+import { expiredOnArrival, type NextAction, requeueOrDeadLetter } from './decision';
 import { type Attempt, runAttempts } from './run-attempts';
 import { context, type PreparedMessage, type WorkerRuntime } from './runtime';
 
@@ -60,6 +60,11 @@ export async function processRecord(
   }
   let outcome: MessageOutcome | undefined;
   try {
+    const expired = expiredOnArrival(context(prepared, runtime, false));
+    if (expired) {
+      outcome = await apply(expired, record, delivery, runtime);
+      return outcome;
+    }
     const attempt = await runAttempts(prepared, runtime);
     outcome = await finish(attempt, prepared, runtime);
     return outcome;

@@ -3,6 +3,7 @@ import {
   type DecisionContext,
   decideOnRetryIn,
   decideOnVendorAnswer,
+  expiredOnArrival,
   penaltyFactor,
   requeueDelay,
   type VendorAnswer,
@@ -115,6 +116,23 @@ describe('a RetryIn from Sluice', () => {
     ],
   ])('%s', (_title, wait, overrides, expected) => {
     expect(decideOnRetryIn(wait, 'openai#rpm', contextWith(overrides))).toEqual(expected);
+  });
+});
+
+describe('the age limit on arrival', () => {
+  it.each([
+    ['a message 1 ms short of maxAgeSeconds goes on', T0 - 3_599_999, undefined],
+    [
+      'a message maxAgeSeconds old is dead-lettered before any call',
+      T0 - 3_600_000,
+      {
+        kind: 'dead_letter',
+        reason: 'max_age',
+        detail: 'age 3600 s reached maxAgeSeconds 3600 (on arrival)',
+      },
+    ],
+  ])('%s', (_title, firstSeenAtMs, expected) => {
+    expect(expiredOnArrival(contextWith({ firstSeenAtMs }))).toEqual(expected);
   });
 });
 

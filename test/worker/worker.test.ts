@@ -124,6 +124,26 @@ describe('the worker on DynamoDB Local, fauxqs and the vendor simulator', () => 
     expect(await harness.deadLetters()).toEqual([{ id: 'tired', reason: 'max_attempts' }]);
     expect(harness.telemetry.countOf(`${Metric.deadLettered}[Reason=max_attempts]`)).toBe(1);
   });
+
+  it('dead-letters a message already past maxAgeSeconds on arrival, without calling the vendor', async () => {
+    const dayAndASecondAgo = Date.now() - 86_401_000; // maxAgeSeconds defaults to a day
+    await harness.sendRaw(
+      JSON.stringify({ id: 'stale', operation: 'createVisit', params: { locationId: 'loc-3' } }),
+      {
+        [MessageAttr.attempt]: { DataType: 'Number', StringValue: '1' },
+        [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(dayAndASecondAgo) },
+      },
+    );
+    await harness.runUntilIdle();
+    expect(await harness.deadLetters()).toEqual([{ id: 'stale', reason: 'max_age' }]);
+    expect(harness.simulator.stats().calls).toBe(0);
+    expect(harness.telemetry.fieldsOf('message.dead_lettered')).toEqual([
+      expect.objectContaining({
+        reason: 'max_age',
+        detail: expect.stringMatching(/^age 8640\d s .*\(on arrival\)$/),
+      }),
+    ]);
+  });
 });
 
 describe('a worker with the wrong vendor key', () => {
