@@ -65,6 +65,15 @@ export const VendorSettingsSchema = z.object({
   authScheme: z.string().default('Bearer'),
   /** Per-call deadline cap; the slot deadline may be shorter. */
   requestTimeoutMs: z.number().int().positive().default(20_000),
+  /**
+   * Statuses the vendor documents as back-pressure besides 503 (backed off and requeued, never
+   * dead-lettered): 409 by default, as the booking vendor's "Location too busy"; `[]` for a
+   * vendor whose 409 is a real conflict.
+   */
+  busyStatuses: z
+    .array(z.number().int().min(400).max(599))
+    .refine((statuses) => !statuses.includes(429), '429 is rate limiting, not back-pressure')
+    .default([409]),
   policy: PolicySchema.default(PolicySchema.parse({})),
   /**
    * The `tokens` dimensions (`vendor#metric`), which take a message's token estimate and are

@@ -18,7 +18,7 @@ export type ResponseClass =
   | 'rejected';
 
 export interface ClassifyOptions {
-  /** Statuses the vendor documents as back-pressure, besides 503 (e.g. [409]). @default [409] */
+  /** Statuses the vendor documents as back-pressure, besides 503 (`vendor.busyStatuses`). @default [409] */
   readonly busyStatuses?: readonly number[];
 }
 

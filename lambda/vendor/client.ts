@@ -179,7 +179,7 @@ export class VendorClient {
         error: outcome.error,
       };
     }
-    const responseClass = classifyStatus(outcome.status);
+    const responseClass = classifyStatus(outcome.status, this.options.settings);
     const retryAfterSeconds = parseRetryAfter(
       outcome.headers.get('retry-after'),
       this.clock(),
@@ -201,7 +201,7 @@ export class VendorClient {
 
   private mayRepeatStatus(status: number, safe: boolean): boolean {
     if (NOT_PROCESSED_STATUSES.has(status)) return true;
-    return safe && classifyStatus(status) === 'transient';
+    return safe && classifyStatus(status, this.options.settings) === 'transient';
   }
 
   private mayRepeatFailure(outcome: Extract<AttemptOutcome, { kind: 'failure' }>, safe: boolean): boolean {

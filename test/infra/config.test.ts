@@ -136,6 +136,17 @@ describe('parseStackConfig', () => {
     );
   });
 
+  it('refuses 429 among the busy statuses and a misspelt vendor field', () => {
+    const vendor = { ...validConfig().vendor, busyStatuses: [409, 429], allowedPath: ['/x'] };
+    expect(problemsOf(validConfig({ vendor } as object))).toBe(
+      [
+        'Invalid stack configuration (2 problems):',
+        '  config/x.json: vendor.busyStatuses: 429 is rate limiting, not back-pressure (got [409,429])',
+        '  config/x.json: vendor.allowedPath: is not a known field',
+      ].join('\n'),
+    );
+  });
+
   it('names a missing section instead of describing its type', () => {
     expect(problemsOf({})).toBe(
       [

@@ -1,6 +1,6 @@
 import type { VendorCallResult } from '../../lambda/vendor';
 import { startVendorSimulator, type VendorSimulator } from '../../local/simulator';
-import { clientFor, createVisit, KEY, summary } from './client-helpers';
+import { clientFor, createVisit, KEY, settingsFor, summary } from './client-helpers';
 
 /** The vendor client against the real simulator. */
 
@@ -229,6 +229,29 @@ describe('VendorClient and the refusals the worker owns', () => {
         { class: 'busy', status: 409, attempts: 1, outcomeUnknown: false, cached: false },
         { error: 'Location too busy', locationId: 'loc-1' },
       ]);
+    } finally {
+      await simulator.stop();
+    }
+  });
+
+  it('hands the same 409 back as rejected for a vendor whose busyStatuses leave it out', async () => {
+    const simulator = await startVendorSimulator({
+      profile: 'waitwhile',
+      latencyMs: 0,
+      clock: () => 1_000_000,
+    });
+    try {
+      const settings = { ...settingsFor(simulator.url), busyStatuses: [] };
+      const { client } = clientFor(simulator.url, { settings });
+      await client.call(createVisit({ idempotencyKey: 'a' }));
+      const second = await client.call(createVisit({ idempotencyKey: 'b' }));
+      expect(summary(second)).toEqual({
+        class: 'rejected',
+        status: 409,
+        attempts: 1,
+        outcomeUnknown: false,
+        cached: false,
+      });
     } finally {
       await simulator.stop();
     }
