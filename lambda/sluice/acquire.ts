@@ -2,9 +2,10 @@ import { LogEvent } from '../contract';
 import { bucketOf, itemFor, leaseLifetimeMs, type SluiceContext, unknownDimension } from './context';
 import { costToMilli, parseDimension, requestedCosts } from './dimensions';
 import { makeGrant } from './grant';
-import { planGrant, type Target } from './grant-plan';
-import type { BucketItem } from './model';
-import { applyWrite, type BucketWrite } from './store';
+import { type PlannedLease, planGrant, type Target } from './grant-plan';
+import { type BucketItem, type BucketState, FULL_RATE_PERMILLE } from './model';
+import { mulDivFloor } from './mul-div';
+import { applyWrite, type BucketWrite, type StoredTake, type StoredTakeGuard } from './store';
 import type { AcquireRequest, AcquireResult, RetryIn } from './types';
 
 export interface AcquireOptions {
@@ -19,8 +20,11 @@ const CONTENTION_MIN_MS = 5;
 
 /**
  * One acquire attempt, all-or-nothing over every dimension. Warm path: zero reads, one
- * conditional write (one item) or one transaction (several items). A conflict hands back the
- * current item (ALL_OLD), so the retry needs no read.
+ * conditional write (one item) or one transaction (several items). When one item holds every
+ * dimension and its stored tokens already cover every cost, the write takes from them without
+ * a version condition (`takeStored`), so callers arriving together do not conflict; otherwise
+ * it refills and writes conditioned on the version. A failed condition hands back the current
+ * item (ALL_OLD), so the retry needs no read.
  */
 export async function acquire(
   ctx: SluiceContext,
@@ -50,10 +54,22 @@ export async function acquire(
       if (!item?.buckets[address.metric]) throw unknownDimension(address);
       items.set(address.pk, item);
     }
-    const plan = planGrant(items, targets, nowMs, {
-      idFor: (d) => leaseIds.get(d)!,
-      expiresAtMs: nowMs + lifetimeMs,
-    });
+    const lease = { idFor: (d: string) => leaseIds.get(d)!, expiresAtMs: nowMs + lifetimeMs };
+    const stored = storedTakeFor(items, targets, lease, nowMs);
+    if (stored) {
+      const outcome = await ctx.store.takeStored(stored.take);
+      if (outcome.ok) {
+        ctx.cache.remember(outcome.item);
+        return granted(ctx, targets, stored.leases, nowMs, attempt);
+      }
+      if (outcome.current) ctx.cache.remember(outcome.current);
+      else await ctx.cache.refresh(stored.take.pk);
+      fresh.add(stored.take.pk);
+      attempt++;
+      ctx.logger.debug(LogEvent.acquireContentionRetry, { attempt, backoff_ms: 0, pks: [stored.take.pk] });
+      continue;
+    }
+    const plan = planGrant(items, targets, nowMs, lease);
     if (plan.kind === 'deny') {
       // A concurrent bucket gets capacity back on release: say no only from fresh state.
       const stale = plan.concurrentPks.filter((pk) => !fresh.has(pk));
@@ -67,16 +83,7 @@ export async function acquire(
       return retryIn(ctx, plan.waitMs, plan.dimension);
     }
     const conflicted = await writePlan(ctx, items, plan.writes);
-    if (conflicted.length === 0) {
-      const grant = makeGrant(ctx, targets, plan.leases, nowMs);
-      ctx.logger.info(LogEvent.acquireGranted, {
-        dimensions: targets.map((t) => t.address.dimension),
-        costs: grant.costs,
-        lease_ids: plan.leases.map((l) => l.leaseId),
-        attempt,
-      });
-      return grant;
-    }
+    if (conflicted.length === 0) return granted(ctx, targets, plan.leases, nowMs, attempt);
     for (const pk of conflicted) fresh.add(pk);
     attempt++;
     ctx.logger.debug(LogEvent.acquireContentionRetry, { attempt, backoff_ms: 0, pks: conflicted });
@@ -89,6 +96,77 @@ export async function acquire(
     dimensions: Object.keys(requested),
   });
   return retryIn(ctx, backoffMs, targets[0]!.address.dimension);
+}
+
+function granted(
+  ctx: SluiceContext,
+  targets: readonly Target[],
+  leases: readonly PlannedLease[],
+  nowMs: number,
+  attempt: number,
+) {
+  const grant = makeGrant(ctx, targets, leases, nowMs);
+  ctx.logger.info(LogEvent.acquireGranted, {
+    dimensions: targets.map((t) => t.address.dimension),
+    costs: grant.costs,
+    lease_ids: leases.map((l) => l.leaseId),
+    attempt,
+  });
+  return grant;
+}
+
+/**
+ * The take from stored tokens (`takeStored`, store.ts), when one item holds every dimension
+ * and, as cached, each bucket stores at least its cost with no debt and is full, or far enough
+ * from full that refill at the configured rate cannot have filled it by `nowMs`; else undefined
+ * (the versioned path refills first). A stale cache costs only a failed condition: the store
+ * checks the guards on the item as it is.
+ */
+function storedTakeFor(
+  items: ReadonlyMap<string, BucketItem>,
+  targets: readonly Target[],
+  lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
+  nowMs: number,
+): { readonly take: StoredTake; readonly leases: PlannedLease[] } | undefined {
+  if (items.size !== 1) return undefined;
+  const [item] = items.values();
+  const takes: StoredTake['takes'][number][] = [];
+  const leases: PlannedLease[] = [];
+  for (const { address, costMilli } of targets) {
+    const bucket = item!.buckets[address.metric];
+    if (bucket === undefined) return undefined;
+    if (bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli) return undefined;
+    if (bucket.limitType === 'concurrent') {
+      const state = { costMilli, expiresAtMs: lease.expiresAtMs };
+      const id = lease.idFor(address.dimension);
+      takes.push({
+        metric: address.metric,
+        costMilli,
+        guard: { kind: 'leases' },
+        lease: { id, state },
+        countGrant: false,
+      });
+      leases.push({ address, leaseId: id, ...state });
+      continue;
+    }
+    const guard = refillGuard(bucket, nowMs);
+    if (!guard) return undefined;
+    const countGrant = bucket.rateScalePermille < FULL_RATE_PERMILLE;
+    takes.push({ metric: address.metric, costMilli, guard, countGrant });
+  }
+  return { take: { pk: item!.pk, takes }, leases };
+}
+
+/** The guard under which taking from this time bucket's stored tokens is exact, if any. */
+function refillGuard(bucket: BucketState, nowMs: number): StoredTakeGuard | undefined {
+  const { capacityMilli, windowMs, tokensMilli, lastRefillAtMs } = bucket;
+  if (lastRefillAtMs > nowMs) return undefined; // a clock behind: let refill's max(now, last) decide
+  if (tokensMilli >= capacityMilli) return { kind: 'full', capacityMilli, nowMs };
+  // Refill at the configured rate (the scale never exceeds it) fills the room in this long at least.
+  const fillMs = mulDivFloor(capacityMilli - tokensMilli, windowMs, capacityMilli);
+  const lastRefillAtLeastMs = nowMs - fillMs;
+  if (lastRefillAtMs < lastRefillAtLeastMs) return undefined;
+  return { kind: 'unfilled', capacityMilli, windowMs, tokensAtMostMilli: tokensMilli, lastRefillAtLeastMs };
 }
 
 /** Writes the plan; on a conflict refreshes the cache (from ALL_OLD, else one read) and returns the pks that conflicted. */

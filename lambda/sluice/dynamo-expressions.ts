@@ -4,7 +4,7 @@ import { TABLE_PARTITION_KEY } from '../contract';
 import { SluiceStoreError } from './errors';
 import { Attr, bucketToRecord, definitionToRecord, itemFromRecord } from './item-codec';
 import type { BucketItem } from './model';
-import type { BucketWrite, WriteOutcome } from './store';
+import type { BucketWrite, StoredTake, WriteOutcome } from './store';
 
 /** Expressions and error translation of `DynamoBucketStore` (no commands here: no I/O). */
 
@@ -45,6 +45,71 @@ export function versionedUpdate(write: BucketWrite) {
     ConditionExpression: '#v = :seen',
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+  };
+}
+
+/**
+ * `takeStored` (store.ts says when a take from stored tokens is exact): each bucket's stored
+ * tokens minus its cost (a lease added, the grant counted, `last_refill_at_ms` moved to now
+ * for a full bucket), the version bumped, if every guard holds. No version condition: takes
+ * from stored tokens commute, so concurrent callers do not conflict.
+ */
+export function storedTakeUpdate(take: StoredTake) {
+  const names: Record<string, string> = {
+    '#v': Attr.version,
+    '#b': Attr.buckets,
+    '#tok': Attr.tokensMilli,
+    '#debt': Attr.debtMilli,
+  };
+  const values: Record<string, unknown> = { ':one': 1, ':zero': 0 };
+  const sets: string[] = [];
+  const conditions: string[] = [];
+  take.takes.forEach(({ metric, costMilli, guard, lease, countGrant }, i) => {
+    const bucket = `#b.#m${i}`;
+    names[`#m${i}`] = metric;
+    values[`:c${i}`] = costMilli;
+    sets.push(`${bucket}.#tok = ${bucket}.#tok - :c${i}`);
+    conditions.push(`${bucket}.#tok >= :c${i}`, `${bucket}.#debt = :zero`);
+    if (guard.kind !== 'leases') {
+      Object.assign(names, { '#cap': Attr.capacityMilli, '#lr': Attr.lastRefillAtMs });
+      values[`:cap${i}`] = guard.capacityMilli;
+      conditions.push(`${bucket}.#cap = :cap${i}`);
+    }
+    if (guard.kind === 'full') {
+      values[`:now${i}`] = guard.nowMs;
+      conditions.push(`${bucket}.#tok = :cap${i}`, `${bucket}.#lr <= :now${i}`);
+      sets.push(`${bucket}.#lr = :now${i}`);
+    }
+    if (guard.kind === 'unfilled') {
+      names['#w'] = Attr.windowMs;
+      Object.assign(values, {
+        [`:w${i}`]: guard.windowMs,
+        [`:most${i}`]: guard.tokensAtMostMilli,
+        [`:since${i}`]: guard.lastRefillAtLeastMs,
+      });
+      conditions.push(`${bucket}.#w = :w${i}`, `${bucket}.#tok <= :most${i}`, `${bucket}.#lr >= :since${i}`);
+    }
+    if (lease) {
+      names['#leases'] = Attr.leases;
+      names[`#l${i}`] = lease.id;
+      values[`:l${i}`] = {
+        [Attr.costMilli]: lease.state.costMilli,
+        [Attr.expiresAtMs]: lease.state.expiresAtMs,
+      };
+      sets.push(`${bucket}.#leases.#l${i} = :l${i}`);
+    }
+    if (countGrant) {
+      names['#g'] = Attr.grantedSinceCutMilli;
+      sets.push(`${bucket}.#g = if_not_exists(${bucket}.#g, :zero) + :c${i}`);
+    }
+  });
+  return {
+    Key: key(take.pk),
+    UpdateExpression: `SET ${sets.join(', ')} ADD #v :one`,
+    // Lets through: every guard holds (a missing bucket or item fails).
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: marshall(values),
   };
 }
 

@@ -10,7 +10,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE_PARTITION_KEY } from '../contract';
-import { conflictOrThrow, decode, key, mapFailure, versionedUpdate } from './dynamo-expressions';
+import {
+  conflictOrThrow,
+  decode,
+  key,
+  mapFailure,
+  storedTakeUpdate,
+  versionedUpdate,
+} from './dynamo-expressions';
 import { SluiceStoreError } from './errors';
 import { Attr, itemToRecord } from './item-codec';
 import type { BucketItem } from './model';
@@ -20,6 +27,8 @@ import type {
   LeaseReturn,
   LeaseReturnOutcome,
   ScanPage,
+  StoredTake,
+  StoredTakeOutcome,
   TransactOutcome,
   WriteOutcome,
 } from './store';
@@ -112,6 +121,26 @@ export class DynamoBucketStore implements BucketStore {
         current.set(pk, reason.Item ? decode(reason.Item) : undefined);
       });
       return { ok: false, current };
+    }
+  }
+
+  async takeStored(take: StoredTake): Promise<StoredTakeOutcome> {
+    try {
+      const out = await this.send(() =>
+        this.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            ...storedTakeUpdate(take),
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      if (!out.Attributes) throw new Error(`takeStored on ${take.pk}: DynamoDB returned no item`);
+      return { ok: true, item: decode(out.Attributes) };
+    } catch (error) {
+      const conflict = conflictOrThrow(error);
+      return { ok: false, current: conflict.ok ? undefined : conflict.current };
     }
   }
 

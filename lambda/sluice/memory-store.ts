@@ -1,11 +1,14 @@
 import type { BucketItem } from './model';
 import {
+  applyStoredTake,
   applyWrite,
   type BucketStore,
   type BucketWrite,
   type LeaseReturn,
   type LeaseReturnOutcome,
   type ScanPage,
+  type StoredTake,
+  type StoredTakeOutcome,
   type TransactOutcome,
   type WriteOutcome,
 } from './store';
@@ -19,7 +22,7 @@ import {
 export class MemoryBucketStore implements BucketStore {
   private readonly items = new Map<string, BucketItem>();
   /** Requests served, by operation: lets simulations count round trips like a meter would. */
-  readonly requests = { get: 0, create: 0, write: 0, writeAll: 0, returnLease: 0, scan: 0 };
+  readonly requests = { get: 0, create: 0, write: 0, writeAll: 0, takeStored: 0, returnLease: 0, scan: 0 };
 
   async get(pk: string): Promise<BucketItem | undefined> {
     this.requests.get++;
@@ -56,6 +59,15 @@ export class MemoryBucketStore implements BucketStore {
       this.items.set(write.pk, copy(applyWrite(this.items.get(write.pk)!, write)) as BucketItem);
     }
     return { ok: true };
+  }
+
+  async takeStored(take: StoredTake): Promise<StoredTakeOutcome> {
+    this.requests.takeStored++;
+    const current = this.items.get(take.pk);
+    const next = applyStoredTake(current, take);
+    if (!next) return { ok: false, current: copy(current) };
+    this.items.set(take.pk, copy(next)!);
+    return { ok: true, item: copy(next)! };
   }
 
   async returnLease(lease: LeaseReturn): Promise<LeaseReturnOutcome> {

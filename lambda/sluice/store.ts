@@ -1,4 +1,4 @@
-import type { BucketDefinitionState, BucketItem, BucketState } from './model';
+import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from './model';
 
 /**
  * The persistence port of the SDK. A failed condition is a value (`conflict`) carrying the
@@ -37,6 +37,47 @@ export interface LeaseReturn {
   readonly expiredBeforeMs?: number;
 }
 
+/**
+ * Takes units from the **stored** tokens of buckets of one item, with no version condition, in
+ * the cases where that is exactly what refilling first and then taking would leave:
+ * - `leases`: a concurrent bucket, which has no refill;
+ * - `full`: the bucket stores its whole capacity, so refilling to `nowMs` only moves
+ *   `last_refill_at_ms` to `nowMs` (never back), which the take does too;
+ * - `unfilled`: the bucket stores at most `tokensAtMostMilli` and was refilled at or after
+ *   `lastRefillAtLeastMs`, chosen so that even at the configured rate refill cannot have reached
+ *   capacity by now: crediting that time later, on the lower balance, adds the same.
+ * Each also needs `tokens ≥ cost` and no debt. Takes from stored tokens commute, so callers
+ * arriving together do not conflict; the version is bumped, so versioned writes see them.
+ */
+export type StoredTakeGuard =
+  | { readonly kind: 'leases' }
+  | { readonly kind: 'full'; readonly capacityMilli: number; readonly nowMs: number }
+  | {
+      readonly kind: 'unfilled';
+      readonly capacityMilli: number;
+      readonly windowMs: number;
+      readonly tokensAtMostMilli: number;
+      readonly lastRefillAtLeastMs: number;
+    };
+
+export interface StoredTake {
+  readonly pk: string;
+  readonly takes: readonly {
+    readonly metric: string;
+    readonly costMilli: number;
+    readonly guard: StoredTakeGuard;
+    /** A concurrent bucket's lease, added with the take. */
+    readonly lease?: { readonly id: string; readonly state: LeaseState };
+    /** Adds the cost to the bucket's grant count (a bucket whose rate was cut). */
+    readonly countGrant: boolean;
+  }[];
+}
+
+/** Success carries the item as the take left it; a failed condition the item as it is. */
+export type StoredTakeOutcome =
+  | { readonly ok: true; readonly item: BucketItem }
+  | { readonly ok: false; readonly current: BucketItem | undefined };
+
 export type LeaseReturnOutcome = { readonly ok: true; readonly item: BucketItem } | { readonly ok: false };
 
 export interface ScanPage {
@@ -54,6 +95,8 @@ export interface BucketStore {
   write(write: BucketWrite): Promise<WriteOutcome>;
   /** All-or-nothing over distinct items (at most 100); each bumps its version by one. */
   writeAll(writes: readonly BucketWrite[]): Promise<TransactOutcome>;
+  /** See `StoredTake`. */
+  takeStored(take: StoredTake): Promise<StoredTakeOutcome>;
   /** Exactly once per lease: a second return (or a racing reclaim) gets `{ ok: false }`. */
   returnLease(lease: LeaseReturn): Promise<LeaseReturnOutcome>;
   scan(cursor?: string, limit?: number): Promise<ScanPage>;
@@ -67,4 +110,43 @@ export function applyWrite(item: BucketItem, write: BucketWrite): BucketItem {
     buckets: { ...item.buckets, ...write.buckets },
     templates: { ...item.templates, ...write.templates },
   };
+}
+
+/** The item a successful `takeStored` leaves behind, or undefined where a condition fails. */
+export function applyStoredTake(item: BucketItem | undefined, take: StoredTake): BucketItem | undefined {
+  if (!item) return undefined;
+  const buckets = { ...item.buckets };
+  for (const { metric, costMilli, guard, lease, countGrant } of take.takes) {
+    const bucket = buckets[metric];
+    if (!bucket || !guardHolds(bucket, guard) || bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli)
+      return undefined;
+    buckets[metric] = {
+      ...bucket,
+      tokensMilli: bucket.tokensMilli - costMilli,
+      lastRefillAtMs: guard.kind === 'full' ? guard.nowMs : bucket.lastRefillAtMs,
+      leases: lease ? { ...bucket.leases, [lease.id]: lease.state } : bucket.leases,
+      grantedSinceCutMilli: bucket.grantedSinceCutMilli + (countGrant ? costMilli : 0),
+    };
+  }
+  return { ...item, version: item.version + 1, buckets };
+}
+
+function guardHolds(bucket: BucketState, guard: StoredTakeGuard): boolean {
+  switch (guard.kind) {
+    case 'leases':
+      return true;
+    case 'full':
+      return (
+        bucket.capacityMilli === guard.capacityMilli &&
+        bucket.tokensMilli === guard.capacityMilli &&
+        bucket.lastRefillAtMs <= guard.nowMs
+      );
+    case 'unfilled':
+      return (
+        bucket.capacityMilli === guard.capacityMilli &&
+        bucket.windowMs === guard.windowMs &&
+        bucket.tokensMilli <= guard.tokensAtMostMilli &&
+        bucket.lastRefillAtMs >= guard.lastRefillAtLeastMs
+      );
+  }
 }

@@ -19,12 +19,12 @@ const delta = (before: Record<string, number>, after: Record<string, number>) =>
   );
 
 describe('acquire on the memory store', () => {
-  it('grants a warm acquire with one conditional write and no read', async () => {
+  it('grants a warm acquire with one conditional write (a take from stored tokens) and no read', async () => {
     const { client, store } = await seeded();
     granted(await client.acquire('openai#rpm'));
     const before = requestsOf(store);
     granted(await client.acquire('openai#rpm'));
-    expect(delta(before, requestsOf(store))).toEqual({ write: 1 });
+    expect(delta(before, requestsOf(store))).toEqual({ takeStored: 1 });
   });
 
   it('grants rpm and tpm of one vendor with one write on one item, not a transaction', async () => {
@@ -32,7 +32,7 @@ describe('acquire on the memory store', () => {
     const before = requestsOf(store);
     const grant = granted(await client.acquire({ 'openai#rpm': 1, 'openai#tpm': 750 }));
     expect(grant.costs).toEqual({ 'openai#rpm': 1, 'openai#tpm': 750 });
-    expect(delta(before, requestsOf(store))).toEqual({ write: 1 });
+    expect(delta(before, requestsOf(store))).toEqual({ takeStored: 1 });
   });
 
   // 10,000 tokens per 60,000 ms, computed exactly: 500 missing tokens take 3,000 ms.
@@ -96,10 +96,10 @@ describe('acquire on the memory store', () => {
     await held.release();
     const before = requestsOf(store);
     granted(await b.client.acquire('sweeppea#concurrent'));
-    expect(delta(before, requestsOf(store))).toEqual({ get: 1, write: 1 });
+    expect(delta(before, requestsOf(store))).toEqual({ get: 1, takeStored: 1 });
   });
 
-  it('retries a version conflict from the item handed back, without a read', async () => {
+  it('lets two clients with stale caches take from stored tokens without conflicting', async () => {
     const store = new MemoryBucketStore();
     const clock = new SimulatedClock();
     const a = memoryClient({ store, clock });
@@ -108,9 +108,27 @@ describe('acquire on the memory store', () => {
     granted(await b.client.acquire('openai#rpm'));
     granted(await a.client.acquire('openai#rpm'));
     const before = requestsOf(store);
+    // b still believes 59 are stored; 58 are, which covers the cost just as well.
     granted(await b.client.acquire('openai#rpm'));
-    expect(delta(before, requestsOf(store))).toEqual({ write: 2 });
+    expect(delta(before, requestsOf(store))).toEqual({ takeStored: 1 });
     expect((await a.client.snapshot('openai#rpm')).tokens).toBe(57);
+  });
+
+  it('retries a version conflict from the item handed back, without a read', async () => {
+    const store = new MemoryBucketStore();
+    const clock = new SimulatedClock();
+    const a = memoryClient({ store, clock });
+    const b = memoryClient({ store, clock, seed: 7 });
+    await a.client.upsertBuckets(DEFINITIONS);
+    for (let i = 0; i < 5; i++) granted(await b.client.acquire('waitwhile#rps'));
+    clock.advance(1_000); // refilled, but only a refill (a versioned write) can say so
+    granted(await a.client.acquire('waitwhile#rps'));
+    const before = requestsOf(store);
+    // b's cache shows nothing stored: it refills and writes on a version a has moved on, then
+    // takes from what a's write stored, from the item the conflict handed back.
+    granted(await b.client.acquire('waitwhile#rps'));
+    expect(delta(before, requestsOf(store))).toEqual({ write: 1, takeStored: 1 });
+    expect((await a.client.snapshot('waitwhile#rps')).tokens).toBe(3);
   });
 
   it('answers RetryIn with a short jittered backoff once conflicts exhaust maxRetries, and logs it', async () => {
@@ -121,6 +139,10 @@ describe('acquire on the memory store', () => {
         const current = await memory.get(w.pk);
         return { ok: false as const, current: current && { ...current, version: current.version + 1 } };
       },
+      takeStored: async (t: Parameters<BucketStore['takeStored']>[0]) => ({
+        ok: false as const,
+        current: await memory.get(t.pk),
+      }),
     });
     const { client, logger } = memoryClient({ store: hot, settings: { maxRetries: 2 } });
     await client.upsertBuckets(DEFINITIONS);

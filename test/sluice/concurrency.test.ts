@@ -141,3 +141,34 @@ describe('eight clients on one bucket in DynamoDB Local', () => {
     expect([early.restored, late.restored]).toEqual([0, 1]);
   });
 });
+
+describe('fifty callers arriving together on a full per-minute bucket in DynamoDB Local', () => {
+  // 50 a minute: a unit refills in 1.2 s, longer than the burst takes, so every take after the
+  // first is exact from stored tokens (store.ts, `unfilled`). A per-second bucket refills faster
+  // than fifty requests complete here: those callers refill first and meet version conflicts.
+  it('are all granted in one acquire each: takes from stored tokens do not conflict with each other', async () => {
+    const { tableName } = await localTable('sdk-burst');
+    const callers = Array.from({ length: 50 }, (_, i) => {
+      const dynamodb = localDynamoDb();
+      const client = new SluiceClient({
+        settings: testSettings({ tableName }),
+        dynamodb,
+        random: seededRandom(i + 1),
+        logger: new RecordingLogger(),
+      });
+      return { client, dynamodb };
+    });
+    await callers[0]!.client.upsertBuckets([
+      { dimension: 'burst#rpm', limitType: 'requests', capacity: 50, windowSeconds: 60 },
+    ]);
+    // Every client reads the full bucket first, so all fifty arrive with the same cached item.
+    for (const { client } of callers) await client.snapshot('burst#rpm');
+    const results = await Promise.all(callers.map(({ client }) => client.acquire('burst#rpm')));
+    for (const { dynamodb } of callers) dynamodb.destroy();
+    const refused = results.filter((r) => r.outcome === 'RetryIn');
+    expect({ granted: results.length - refused.length, refused: refused.length }).toEqual({
+      granted: 50,
+      refused: 0,
+    });
+  });
+});

@@ -79,6 +79,95 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       expect(await store.get('ghost')).toBeUndefined();
     });
 
+    it('takes from stored tokens without a version: tokens down, lease added, grant counted, version up', async () => {
+      const cut = {
+        ...rpm,
+        tokensMilli: 30_000,
+        rateScalePermille: 500,
+        rateScaleAtMs: T0,
+        rateCeilingPermille: 500,
+      };
+      await store.create({ ...vendor('openai', 4), buckets: { rpm: cut, 'location-writes': slots } });
+      const unfilled = {
+        kind: 'unfilled' as const,
+        capacityMilli: 60_000,
+        windowMs: 60_000,
+        tokensAtMostMilli: 31_000,
+        lastRefillAtLeastMs: T0 - 10,
+      };
+      const lease = { id: 'lease-2', state: { costMilli: 1_000, expiresAtMs: T0 + 90_000 } };
+      const outcome = await store.takeStored({
+        pk: 'openai',
+        takes: [
+          { metric: 'rpm', costMilli: 2_000, guard: unfilled, countGrant: true },
+          {
+            metric: 'location-writes',
+            costMilli: 1_000,
+            guard: { kind: 'leases' },
+            lease,
+            countGrant: false,
+          },
+        ],
+      });
+      const expected = {
+        ...vendor('openai', 5),
+        buckets: {
+          rpm: { ...cut, tokensMilli: 28_000, grantedSinceCutMilli: 2_000 },
+          'location-writes': {
+            ...slots,
+            tokensMilli: 0,
+            leases: { ...slots.leases, 'lease-2': lease.state },
+          },
+        },
+      };
+      expect(outcome).toEqual({ ok: true, item: expected });
+      expect(await store.get('openai')).toEqual(expected);
+    });
+
+    it('takes from a full bucket only while it is full, moving its refill instant to now', async () => {
+      await store.create(vendor('openai'));
+      const full = { kind: 'full' as const, capacityMilli: 60_000, nowMs: T0 + 500 };
+      const take = {
+        pk: 'openai',
+        takes: [{ metric: 'rpm', costMilli: 1_000, guard: full, countGrant: false }],
+      };
+      const first = await store.takeStored(take);
+      expect(first.ok && first.item.buckets.rpm).toEqual({
+        ...rpm,
+        tokensMilli: 59_000,
+        lastRefillAtMs: T0 + 500,
+      });
+      const second = await store.takeStored(take);
+      expect(second).toEqual({ ok: false, current: first.ok ? first.item : undefined });
+    });
+
+    it.each([
+      ['the cost is more than is stored', 30_001, { tokensMilli: 30_000 }],
+      ['the bucket owes debt', 1_000, { tokensMilli: 30_000, debtMilli: 1 }],
+      ['more is stored than the guard allows (refill may have capped)', 1_000, { tokensMilli: 40_000 }],
+      ['it was refilled before the guard allows', 1_000, { tokensMilli: 30_000, lastRefillAtMs: T0 - 11 }],
+      ['its window changed', 1_000, { tokensMilli: 30_000, windowMs: 30_000 }],
+    ])(
+      'refuses a take from stored tokens when %s, handing back the item',
+      async (_why, costMilli, change) => {
+        const item = {
+          ...vendor('openai', 3),
+          buckets: { rpm: { ...rpm, ...change }, 'location-writes': slots },
+        };
+        await store.create(item);
+        const guard = {
+          kind: 'unfilled' as const,
+          capacityMilli: 60_000,
+          windowMs: 60_000,
+          tokensAtMostMilli: 30_000,
+          lastRefillAtLeastMs: T0 - 10,
+        };
+        const take = { pk: 'openai', takes: [{ metric: 'rpm', costMilli, guard, countGrant: false }] };
+        expect(await store.takeStored(take)).toEqual({ ok: false, current: item });
+        expect(await store.takeStored({ ...take, pk: 'ghost' })).toEqual({ ok: false, current: undefined });
+      },
+    );
+
     it('writes several items all together when every version matches', async () => {
       await store.create(vendor('a'));
       await store.create(vendor('b', 3));
