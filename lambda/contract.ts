@@ -70,6 +70,8 @@ export const Metric = {
   vendorCalls: 'VendorCalls',
   vendor429AfterGrant: 'Vendor429AfterGrant',
   penalties: 'Penalties',
+  /** The refill rate a penalty left, in % of the configured rate, per bucket (vendor#metric). */
+  rateScale: 'RateScale',
   deadLettered: 'DeadLettered',
   acquireLatency: 'AcquireLatency',
   contentionRetries: 'ContentionRetries',
@@ -89,6 +91,8 @@ export const MetricDimension = {
   responseClass: 'ResponseClass',
   reason: 'Reason',
   operation: 'Operation',
+  /** A bucket as `vendor#metric` (never a key: keys are unbounded). */
+  bucket: 'Bucket',
 } as const;
 
 /** Log event names kept from Sluice, so users' Logs Insights queries keep working. */

@@ -12,7 +12,7 @@ import type { WorkerTelemetry } from './telemetry';
  */
 export interface SluicePort {
   acquire(request: Readonly<Record<string, number>>): Promise<AcquireResult>;
-  penalize(dimension: string, factor: number): Promise<unknown>;
+  penalize(dimension: string, factor: number): Promise<{ readonly rateScaleAfter?: number }>;
   /** Sets the bucket to what the vendor says is left (x-ratelimit-remaining-*). */
   resync(dimension: string, remainingUnits: number): Promise<unknown>;
 }

@@ -148,7 +148,15 @@ async function afterRateLimit(
       runtime.settings.policy,
     );
     runtime.lastRateLimitAtMs.set(dimension, nowMs);
-    await bestEffort(runtime, 'penalize', () => runtime.sluice.penalize(dimension, factor));
+    await bestEffort(runtime, 'penalize', async () => {
+      const { rateScaleAfter } = await runtime.sluice.penalize(dimension, factor);
+      if (rateScaleAfter === undefined) return;
+      const bucket = dimension.split('#').slice(0, 2).join('#');
+      runtime.telemetry.percent(Metric.rateScale, Math.round(rateScaleAfter * 1000) / 10, {
+        name: MetricDimension.bucket,
+        value: bucket,
+      });
+    });
     runtime.telemetry.count(Metric.penalties);
   }
 }

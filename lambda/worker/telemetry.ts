@@ -14,6 +14,12 @@ export interface WorkerTelemetry {
     dimension?: { readonly name: string; readonly value: string },
   ): void;
   milliseconds(metric: MetricName, value: number): void;
+  /** A level in percent under one dimension (the rate scale of one bucket). */
+  percent(
+    metric: MetricName,
+    value: number,
+    dimension: { readonly name: string; readonly value: string },
+  ): void;
   seconds(metric: MetricName, value: number): void;
   info(event: string, fields?: Record<string, unknown>): void;
   warn(event: string, fields?: Record<string, unknown>): void;
@@ -34,6 +40,11 @@ export function powertoolsTelemetry(logger: Logger, metrics: Metrics): WorkerTel
       single.addMetric(metric, MetricUnit.Count, value);
     },
     milliseconds: (metric, value) => add(metric, MetricUnit.Milliseconds, value),
+    percent(metric, value, dimension) {
+      const single = metrics.singleMetric();
+      single.addDimension(dimension.name, dimension.value);
+      single.addMetric(metric, MetricUnit.Percent, value);
+    },
     seconds: (metric, value) => add(metric, MetricUnit.Seconds, value),
     info: (event, fields) => logger.info(event, { event, ...fields }),
     warn: (event, fields) => logger.warn(event, { event, ...fields }),

@@ -201,6 +201,7 @@ describe('monitoring', () => {
       'Requeues and penalties',
       'Vendor 429s after a grant',
       'Dead-lettered by reason',
+      'Refill rate after a penalty (% of configured), by bucket',
       'Reconciler: runs and reclaimed leases',
     ]);
     for (const metric of [
@@ -214,6 +215,8 @@ describe('monitoring', () => {
       'ReconcilerRuns',
       'ReconcilerItemErrors',
       'MessageEndToEndAge',
+      "SEARCH('{Sluice,service,Bucket} MetricName=",
+      'RateScale',
     ]) {
       expect(body).toContain(metric);
     }

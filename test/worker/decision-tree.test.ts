@@ -121,6 +121,9 @@ describe('a vendor 429 after a grant', () => {
         'penalize openai#rpm 0.8',
         'penalize openai#rpm 0.5',
       ]);
+      // What each penalty left of the configured refill rate, per bucket, for the dashboard: 0.8 of
+      // it, then 0.5 of the 0.824 it had regained by the second 429.
+      expect(harness.telemetry.values.get(`${Metric.rateScale}[Bucket=openai#rpm]`)).toEqual([80, 41.2]);
       // The vendor's x-ratelimit-remaining-* headers resynchronised both buckets after each success.
       expect(
         harness.sdkCalls.filter((call) => call.startsWith('resync')).map((call) => call.split(' ')[1]),

@@ -21,6 +21,14 @@ export class RecordingTelemetry implements WorkerTelemetry {
   milliseconds(metric: MetricName, value: number): void {
     this.values.set(metric, [...(this.values.get(metric) ?? []), value]);
   }
+  percent(
+    metric: MetricName,
+    value: number,
+    dimension: { readonly name: string; readonly value: string },
+  ): void {
+    const key = `${metric}[${dimension.name}=${dimension.value}]`;
+    this.values.set(key, [...(this.values.get(key) ?? []), value]);
+  }
   seconds(metric: MetricName, value: number): void {
     this.values.set(metric, [...(this.values.get(metric) ?? []), value]);
   }

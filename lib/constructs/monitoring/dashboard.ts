@@ -39,6 +39,7 @@ export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetr
   const reconcilerErrors = metrics.reconcilerErrors();
   dashboard.addWidgets(
     graph('Dead-lettered by reason', [metrics.deadLetteredByReason()]),
+    graph('Refill rate after a penalty (% of configured), by bucket', [metrics.rateScaleByBucket()]),
     graph('Reconciler: runs and reclaimed leases', [
       metrics.custom(Metric.reconcilerRuns),
       metrics.custom(Metric.reclaimedLeases),

@@ -102,6 +102,16 @@ export class WorkerMetrics {
     });
   }
 
+  /** The lowest refill rate a penalty left in each bucket, in % of the configured rate. */
+  rateScaleByBucket(): cloudwatch.MathExpression {
+    const { service, bucket } = MetricDimension;
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('{${METRICS_NAMESPACE},${service},${bucket}} MetricName="${Metric.rateScale}" ${service}="${this.sources.vendorName}"', 'Minimum', 300)`,
+      label: 'Rate after a penalty (%)',
+      period: METRIC_PERIOD,
+    });
+  }
+
   reconcilerErrors(): cloudwatch.Metric | undefined {
     return this.sources.reconciler?.metricErrors({ period: METRIC_PERIOD });
   }
