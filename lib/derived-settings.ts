@@ -6,6 +6,7 @@ import {
   TABLE_TTL_ATTRIBUTE,
   WorkerEnv,
 } from '../lambda/contract';
+import { bucketName } from '../lambda/sluice/dimensions';
 import type { VendorSettings } from '../lambda/worker-settings';
 import type { StackConfig } from './config';
 
@@ -187,7 +188,7 @@ type BucketKinds = { readonly buckets: readonly { dimension: string; limitType: 
 export function tokenDimensions(config: BucketKinds): string[] {
   return config.buckets
     .filter((bucket) => bucket.limitType === 'tokens')
-    .map((bucket) => bucket.dimension.split('#').slice(0, 2).join('#'));
+    .map((bucket) => bucketName(bucket.dimension));
 }
 
 /** What `SLUICE_VENDOR_SETTINGS` carries: the vendor settings and the tokens dimensions. */

@@ -17,6 +17,11 @@ const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 const KEY = /^[^#\s]{1,512}$/;
 const LIMIT_TYPES: readonly LimitType[] = ['requests', 'tokens', 'concurrent'];
 
+/** The bucket a dimension belongs to, as `vendor#metric`: a key (or a keyed template's `*`) dropped. */
+export function bucketName(dimension: string): string {
+  return dimension.split('#').slice(0, 2).join('#');
+}
+
 export function parseDimension(dimension: unknown, allowTemplate = false): DimensionAddress {
   const parts = typeof dimension === 'string' ? dimension.split('#') : [];
   const [vendor = '', metric = '', key] = parts;

@@ -1,4 +1,5 @@
 import type { WorkMessage } from '../producer/message';
+import { bucketName } from '../sluice/dimensions';
 import type { RateLimitHeaders } from '../vendor/headers';
 import type { VendorSettings } from '../worker-settings';
 
@@ -15,8 +16,6 @@ export class MessageCostError extends Error {
 /** Whether a dimension is a `tokens` bucket. */
 export type TokenDimensionTest = (dimension: string) => boolean;
 
-const metricOf = (dimension: string): string => dimension.split('#').slice(0, 2).join('#');
-
 /**
  * The `tokens` dimensions of the vendor settings: those the stack listed from its buckets
  * (`tokenDimensions`, matched on `vendor#metric`, so a key or a `{placeholder}` after it does not
@@ -31,8 +30,8 @@ export function tokenDimensionTest(settings: Pick<VendorSettings, 'tokenDimensio
       return /^t(pm|pd|ph)$/i.test(metric) || /token/i.test(metric);
     };
   }
-  const metrics = new Set(listed.map(metricOf));
-  return (dimension) => metrics.has(metricOf(dimension));
+  const buckets = new Set(listed.map(bucketName));
+  return (dimension) => buckets.has(bucketName(dimension));
 }
 
 /**

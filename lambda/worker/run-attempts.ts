@@ -1,4 +1,5 @@
 import { LogEvent, Metric, MetricDimension } from '../contract';
+import { bucketName } from '../sluice/dimensions';
 import type { Granted } from '../sluice/types';
 import type { VendorCallResult } from '../vendor/client';
 import { penaltyTargets, resyncTargets, settlement, tokenDimensionTest } from './costs';
@@ -151,10 +152,9 @@ async function afterRateLimit(
     await bestEffort(runtime, 'penalize', async () => {
       const { rateScaleAfter } = await runtime.sluice.penalize(dimension, factor);
       if (rateScaleAfter === undefined) return;
-      const bucket = dimension.split('#').slice(0, 2).join('#');
       runtime.telemetry.percent(Metric.rateScale, Math.round(rateScaleAfter * 1000) / 10, {
         name: MetricDimension.bucket,
-        value: bucket,
+        value: bucketName(dimension),
       });
     });
     runtime.telemetry.count(Metric.penalties);
