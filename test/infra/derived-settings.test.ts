@@ -101,17 +101,20 @@ describe('the environments the stack hands out', () => {
     secretArn: 'arn:secret',
   };
 
+  /** The SDK settings every function reads back from its environment. */
+  const sluice = {
+    tableName: 'buckets',
+    leaseTtlSeconds: 100,
+    maxRetries: 2,
+    defaultSlotTimeoutSeconds: 85,
+    inlineRetryThresholdSeconds: 5,
+    logLevel: 'WARN',
+  };
+
   it('are read back by the worker as the configuration says', () => {
     const worker = readWorkerConfig(workerEnvironment(config, derived, names));
     expect(worker).toEqual({
-      sluice: {
-        tableName: 'buckets',
-        leaseTtlSeconds: 100,
-        maxRetries: 2,
-        defaultSlotTimeoutSeconds: 85,
-        inlineRetryThresholdSeconds: 5,
-        logLevel: 'WARN',
-      },
+      sluice,
       vendor: { ...config.vendor, tokenDimensions: [] },
       queueUrl: 'https://q',
       deadLetterQueueUrl: 'https://dlq',
@@ -123,14 +126,7 @@ describe('the environments the stack hands out', () => {
   it('are read back by the SDK in the reconciler and the seeding function', () => {
     expect(
       SluiceConfig.fromEnv({}, reconcilerEnvironment(config, derived, { tableName: 'buckets' })),
-    ).toEqual({
-      tableName: 'buckets',
-      leaseTtlSeconds: 100,
-      maxRetries: 2,
-      defaultSlotTimeoutSeconds: 85,
-      inlineRetryThresholdSeconds: 5,
-      logLevel: 'WARN',
-    });
+    ).toEqual(sluice);
   });
 });
 
