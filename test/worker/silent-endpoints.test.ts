@@ -203,6 +203,7 @@ describe('the handlers end against a silent endpoint', () => {
         expect(telemetry.fieldsOf('message.failed').map((fields) => fields.error_name)).toEqual([
           'TimeoutError',
         ]);
+        expect(telemetry.countOf(Metric.messageFailures)).toBe(1);
         // The slot the grant took was given back before the record was reported.
         expect((await servers.sluice.snapshot('sweeppea#concurrent')).leases).toBe(0);
         expect(silent.connections()).toBe(AWS_CLIENT_MAX_ATTEMPTS);
