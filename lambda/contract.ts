@@ -62,7 +62,7 @@ export const DeadLetterReason = {
   maxAge: 'max_age',
   unknownOutcome: 'unknown_outcome',
   retriesExhausted: 'retries_exhausted',
-  /** The worker failed on the message (a store, queue or secret error, a bug) on every receive SQS allows. */
+  /** The worker failed on the message (a store, queue or secret error, a bug) up to the receive before the last SQS allows. */
   workerError: 'worker_error',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];

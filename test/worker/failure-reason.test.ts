@@ -68,6 +68,12 @@ async function deadLettersWithAttributes(harness: WorkerHarness): Promise<DeadLe
   }));
 }
 
+describe('the receive at which the worker dead-letters a failing message itself', () => {
+  it('is the one before the last SQS allows, or the first when SQS allows only one', () => {
+    expect([1, 2, 3, 10, 1000].map(ownDeadLetterReceive)).toEqual([1, 1, 2, 9, 999]);
+  });
+});
+
 describe('a message that fails inside the worker', () => {
   it('counts each failure and, at the receive before the last, dead-letters the message with its reason', async () => {
     const harness = await WorkerHarness.start({
