@@ -26,6 +26,11 @@ export const WorkerEnv = {
   vendorSettings: 'SLUICE_VENDOR_SETTINGS',
   /** The configured Lambda timeout in seconds; the slot deadline is derived from it. */
   lambdaTimeout: 'SLUICE_LAMBDA_TIMEOUT',
+  /**
+   * The work queue's redrive `maxReceiveCount`: a record that fails at the receive before the
+   * last is dead-lettered by the worker itself, with its reason (docs/worker.md).
+   */
+  maxReceiveCount: 'SLUICE_MAX_RECEIVE_COUNT',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
@@ -57,6 +62,8 @@ export const DeadLetterReason = {
   maxAge: 'max_age',
   unknownOutcome: 'unknown_outcome',
   retriesExhausted: 'retries_exhausted',
+  /** The worker failed on the message (a store, queue or secret error, a bug) up to the receive before the last SQS allows. */
+  workerError: 'worker_error',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 
@@ -73,6 +80,8 @@ export const Metric = {
   /** The refill rate a penalty left, in % of the configured rate, per bucket (vendor#metric). */
   rateScale: 'RateScale',
   deadLettered: 'DeadLettered',
+  /** A record the worker failed on (it threw): SQS delivers it again, or the worker dead-letters it. */
+  messageFailures: 'MessageFailures',
   acquireLatency: 'AcquireLatency',
   contentionRetries: 'ContentionRetries',
   vendorLatency: 'VendorLatency',

@@ -61,7 +61,7 @@ const AlarmsSchema = z.strictObject({
   endToEndAgeSeconds: positiveInteger().default(3_600),
   /** Vendor 429 answers after a grant, summed over 5 minutes, before the alarm fires. */
   vendor429AfterGrantPerFiveMinutes: positiveInteger().default(5),
-  /** Worker errors summed over 5 minutes before the alarm fires. */
+  /** Worker errors (Lambda `Errors`), and separately messages failed in the worker (`MessageFailures`), summed over 5 minutes before their alarm fires. */
   workerErrorsPerFiveMinutes: positiveInteger().default(1),
   /** Worker throttles summed over 5 minutes before the alarm fires. */
   workerThrottlesPerFiveMinutes: positiveInteger().default(1),

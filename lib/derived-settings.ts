@@ -179,6 +179,7 @@ export function workerEnvironment(
     [WorkerEnv.vendorSecretArn]: names.secretArn,
     [WorkerEnv.vendorSettings]: JSON.stringify(workerVendorSettings(config)),
     [WorkerEnv.lambdaTimeout]: String(derived.lambdaTimeoutSeconds),
+    [WorkerEnv.maxReceiveCount]: String(derived.maxReceiveCount),
   };
 }
 

@@ -2,6 +2,7 @@ import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceRes
 import { SeedBucketsProperty } from '../contract';
 import { SluiceClient, SluiceConfig } from '../sluice';
 import type { BucketDefinition } from '../sluice/types';
+import { createAwsClients } from '../worker/aws-clients';
 
 /**
  * The bucket-seeding custom resource: on Create and Update it upserts the configured bucket
@@ -70,9 +71,22 @@ export async function sendResponse(
 
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<void> {
   // The client is built inside seedBuckets' try, so a bad environment is reported as FAILED.
+  // It has the runtime's bounded timeouts: a silent DynamoDB endpoint fails the seeding in
+  // seconds (and CloudFormation gets its answer) instead of holding the function to its timeout.
   const response = await seedBuckets(event, async () => {
-    const client = new SluiceClient({ settings: SluiceConfig.fromEnv() });
-    return (definitions) => client.upsertBuckets([...definitions]);
+    const settings = SluiceConfig.fromEnv();
+    const { dynamodb } = createAwsClients({
+      region: settings.region,
+      dynamodbEndpoint: settings.endpointUrl,
+    });
+    const client = new SluiceClient({ settings, dynamodb });
+    return async (definitions) => {
+      try {
+        await client.upsertBuckets([...definitions]);
+      } finally {
+        dynamodb.destroy();
+      }
+    };
   });
   await sendResponse(event.ResponseURL, response);
 }

@@ -1,23 +1,22 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { boundedAwsClientOptions } from '../aws-client-bounds';
 
 /**
- * Every AWS SDK client the handlers use, built in this one place. The SDK's defaults (3
- * attempts, no request timeout) could spend the whole 5 s margin between the slot deadline
- * and the Lambda timeout on one stuck call, and a Lambda timeout runs no `finally`: so two
- * attempts, and connection/request timeouts of a few seconds.
+ * Every AWS SDK client the handlers use, built in this one place with the runtime's bounds
+ * (`lambda/aws-client-bounds.ts`): 2 attempts, a 1 s connection timeout, a 1.5 s request
+ * timeout that throws, so a silent endpoint fails a call in about 3 s, inside the 5 s
+ * between the slot deadline and the Lambda timeout.
  */
-export const AWS_CLIENT_MAX_ATTEMPTS = 2;
-export const AWS_CONNECTION_TIMEOUT_MS = 1_000;
-export const AWS_REQUEST_TIMEOUT_MS = 2_000;
-
 export interface AwsClientOptions {
   readonly region?: string;
   /** DynamoDB endpoint (SLUICE_ENDPOINT_URL, the local stack's DynamoDB Local). */
   readonly dynamodbEndpoint?: string;
   /** SQS endpoint (SLUICE_SQS_ENDPOINT_URL, the local stack's fauxqs). */
   readonly sqsEndpoint?: string;
+  /** Secrets Manager endpoint; tests only (no local stack server speaks it). */
+  readonly secretsManagerEndpoint?: string;
 }
 
 export interface AwsClients {
@@ -26,25 +25,20 @@ export interface AwsClients {
   readonly secretsManager: SecretsManagerClient;
 }
 
-function common(region: string | undefined) {
+export function createAwsClients(options: AwsClientOptions): AwsClients {
+  const { region } = options;
   return {
-    ...(region ? { region } : {}),
-    maxAttempts: AWS_CLIENT_MAX_ATTEMPTS,
-    // The SDK builds its NodeHttpHandler from these (no direct dependency on @smithy packages).
-    requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
+    dynamodb: new DynamoDBClient(boundedAwsClientOptions({ region, endpoint: options.dynamodbEndpoint })),
+    sqs: new SQSClient(boundedAwsClientOptions({ region, endpoint: options.sqsEndpoint })),
+    secretsManager: new SecretsManagerClient(
+      boundedAwsClientOptions({ region, endpoint: options.secretsManagerEndpoint }),
+    ),
   };
 }
 
-export function createAwsClients(options: AwsClientOptions): AwsClients {
-  return {
-    dynamodb: new DynamoDBClient({
-      ...common(options.region),
-      ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),
-    }),
-    sqs: new SQSClient({
-      ...common(options.region),
-      ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}),
-    }),
-    secretsManager: new SecretsManagerClient(common(options.region)),
-  };
+/** Closes the clients' sockets (tests and the local stack; a Lambda environment keeps them). */
+export function destroyAwsClients(clients: AwsClients): void {
+  clients.dynamodb.destroy();
+  clients.sqs.destroy();
+  clients.secretsManager.destroy();
 }

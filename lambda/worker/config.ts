@@ -16,6 +16,8 @@ export interface WorkerConfig {
   readonly sqsEndpointUrl?: string;
   readonly vendorSecretArn: string;
   readonly lambdaTimeoutSeconds: number;
+  /** The work queue's redrive maxReceiveCount (the worker dead-letters a failing record before SQS does). */
+  readonly maxReceiveCount: number;
 }
 
 export class WorkerConfigError extends Error {
@@ -50,6 +52,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const deadLetterQueueUrl = required(WorkerEnv.deadLetterQueueUrl);
   const vendorSecretArn = required(WorkerEnv.vendorSecretArn);
   const lambdaTimeoutSeconds = readTimeout(env[WorkerEnv.lambdaTimeout], problems);
+  const maxReceiveCount = readMaxReceiveCount(env[WorkerEnv.maxReceiveCount], problems);
   const vendor = readVendorSettings(env[WorkerEnv.vendorSettings], problems);
   if (problems.length > 0 || sluice === undefined || vendor === undefined) {
     throw new WorkerConfigError(`Invalid worker configuration: ${problems.join('; ')}`, problems);
@@ -63,7 +66,19 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     ...(sqsEndpointUrl ? { sqsEndpointUrl } : {}),
     vendorSecretArn,
     lambdaTimeoutSeconds,
+    maxReceiveCount,
   };
+}
+
+/** SQS accepts a redrive maxReceiveCount from 1 to 1000. */
+function readMaxReceiveCount(value: string | undefined, problems: string[]): number {
+  const count = Number(value);
+  if (value === undefined || value.trim() === '') {
+    problems.push(`${WorkerEnv.maxReceiveCount} is required (got nothing)`);
+  } else if (!Number.isInteger(count) || count < 1 || count > 1000) {
+    problems.push(`${WorkerEnv.maxReceiveCount} must be an integer from 1 to 1000 (got "${value}")`);
+  }
+  return count;
 }
 
 /** The slot deadline needs more than the margin: a timeout of 5 s or less leaves no slot at all. */

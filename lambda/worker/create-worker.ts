@@ -1,7 +1,7 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { LogEvent } from '../contract';
 import type { WorkerDependencies } from './ports';
 import { type MessageOutcome, processRecord } from './process-message';
+import { onRecordFailure } from './record-failure';
 import type { WorkerRuntime } from './runtime';
 
 export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -14,7 +14,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * clock or an instrumented fetch. Records run one after the other (reserved concurrency 1
  * means the whole worker is sequential). Capacity deferrals, duplicates and refusals are
  * acknowledged; only a record that threw is reported in `batchItemFailures`, so only
- * surprises count toward the queue's maxReceiveCount.
+ * surprises count toward the queue's maxReceiveCount (and at the receive before the last,
+ * `onRecordFailure` dead-letters it with its reason instead).
  */
 export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
   const runtime: WorkerRuntime = {
@@ -22,6 +23,7 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     clock: Date.now,
     random: Math.random,
     sleep: realSleep,
+    maxReceiveCount: Number.POSITIVE_INFINITY,
     ...withoutUndefined(dependencies),
     lastRateLimitAtMs: new Map(),
   } as WorkerRuntime;
@@ -32,12 +34,9 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
         try {
           await processRecord(record, context.getRemainingTimeInMillis(), runtime);
         } catch (error) {
-          failures.push({ itemIdentifier: record.messageId });
-          runtime.telemetry.error(LogEvent.messageFailed, {
-            message_id: record.messageId,
-            error: (error as Error).message,
-            error_name: (error as Error).name,
-          });
+          if ((await onRecordFailure(record, error, runtime)) === 'retry') {
+            failures.push({ itemIdentifier: record.messageId });
+          }
         }
       }
     } finally {

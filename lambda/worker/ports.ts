@@ -32,6 +32,12 @@ export interface WorkerDependencies {
   readonly telemetry: WorkerTelemetry;
   /** The configured Lambda timeout: the slot deadline never reaches past it minus the margin. */
   readonly lambdaTimeoutSeconds: number;
+  /**
+   * The work queue's redrive maxReceiveCount: a record that fails at receive
+   * `maxReceiveCount − 1` or later is dead-lettered by the worker with its reason.
+   * @default no limit (the worker never dead-letters a failing record; SQS redrive moves it without a reason)
+   */
+  readonly maxReceiveCount?: number;
   /** @default settings.policy.inlineRetryThresholdSeconds (the CDK sets SLUICE_INLINE_RETRY_THRESHOLD to the same value) */
   readonly inlineRetryThresholdSeconds?: number;
   /** @default Date.now */

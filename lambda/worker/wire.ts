@@ -77,6 +77,7 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     idempotency: new DynamoDbIdempotencyStore(clients.dynamodb, config.sluice.tableName, randomUUID),
     telemetry,
     lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,
+    maxReceiveCount: config.maxReceiveCount,
     inlineRetryThresholdSeconds: config.sluice.inlineRetryThresholdSeconds,
     clock,
     random,

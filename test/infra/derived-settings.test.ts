@@ -69,6 +69,7 @@ describe('derived settings', () => {
       SLUICE_VENDOR_SECRET_ARN: 's',
       SLUICE_VENDOR_SETTINGS: undefined,
       SLUICE_LAMBDA_TIMEOUT: '120',
+      SLUICE_MAX_RECEIVE_COUNT: '8',
     });
     // The vendor settings, plus the tokens buckets the worker must price in tokens (none here).
     expect(JSON.parse(environment.SLUICE_VENDOR_SETTINGS ?? '')).toEqual({
@@ -91,7 +92,7 @@ describe('derived settings', () => {
 
 describe('the environments the stack hands out', () => {
   const config = parseStackConfig(
-    validConfig({ lambdaTimeoutSeconds: 90, sdkMaxRetries: 2, logLevel: 'WARN' }),
+    validConfig({ lambdaTimeoutSeconds: 90, sdkMaxRetries: 2, logLevel: 'WARN', maxReceiveCount: 6 }),
   );
   const derived = deriveSettings(config);
   const names = {
@@ -120,6 +121,7 @@ describe('the environments the stack hands out', () => {
       deadLetterQueueUrl: 'https://dlq',
       vendorSecretArn: 'arn:secret',
       lambdaTimeoutSeconds: 90,
+      maxReceiveCount: 6,
     });
   });
 

@@ -2,10 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { AWS_CLIENT_MAX_ATTEMPTS } from '../../lambda/aws-client-bounds';
 import { handler, sendResponse } from '../../lambda/handlers/seed-buckets';
 import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import type { BucketDefinition } from '../../lambda/sluice/types';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
+import { startSilentEndpoint } from '../worker/silent-endpoint';
 
 /** Stands in for CloudFormation's pre-signed S3 URL: records each PUT, answers `status`. */
 async function responseBucket(status = 200) {
@@ -129,6 +131,24 @@ describe('the bucket-seeding handler', () => {
       }),
     ]);
   });
+
+  it('answers FAILED, within the AWS client bounds, when DynamoDB accepts connections and never answers', async () => {
+    const silent = await startSilentEndpoint();
+    process.env.SLUICE_ENDPOINT_URL = silent.url;
+    try {
+      await handler(event('Update', bucket.url));
+    } finally {
+      process.env.SLUICE_ENDPOINT_URL = localEndpoints().dynamodb;
+      await silent.close();
+    }
+    expect(bucket.received.map(({ body }) => body)).toEqual([
+      expect.objectContaining({
+        Status: 'FAILED',
+        Reason: expect.stringMatching(/^Seeding buckets failed: DynamoDB is unavailable: /),
+      }),
+    ]);
+    expect(silent.connections()).toBe(AWS_CLIENT_MAX_ATTEMPTS);
+  }, 60_000);
 
   it('reports a response CloudFormation did not accept', async () => {
     const refusing = await responseBucket(403);

@@ -127,6 +127,13 @@ describe('monitoring', () => {
         actions: undefined,
       },
       { id: 'WorkerErrors', metric: 'Errors', statistic: 'Sum', threshold: 1, actions: undefined },
+      {
+        id: 'WorkerMessageFailures',
+        metric: 'MessageFailures',
+        statistic: 'Sum',
+        threshold: 1,
+        actions: undefined,
+      },
       { id: 'WorkerThrottles', metric: 'Throttles', statistic: 'Sum', threshold: 1, actions: undefined },
       { id: 'ReconcilerErrors', metric: 'Errors', statistic: 'Sum', threshold: 1, actions: undefined },
       {
@@ -153,6 +160,20 @@ describe('monitoring', () => {
       MetricName: 'Vendor429AfterGrant',
       Dimensions: [{ Name: 'service', Value: 'waitwhile' }],
       Period: 300,
+    });
+  });
+
+  it('alarms on messages that failed inside the worker, which Lambda Errors never counts', () => {
+    const { template } = synthStack({ alarms: { workerErrorsPerFiveMinutes: 3 } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Sluice',
+      MetricName: 'MessageFailures',
+      Dimensions: [{ Name: 'service', Value: 'waitwhile' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 3,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
     });
   });
 
@@ -200,6 +221,7 @@ describe('monitoring', () => {
       'Grants and retry-ins',
       'Requeues and penalties',
       'Vendor 429s after a grant',
+      'Messages failed in the worker (delivered again or dead-lettered)',
       'Dead-lettered by reason',
       'Refill rate after a penalty (% of configured), by bucket',
       'Reconciler: runs and reclaimed leases',
@@ -217,6 +239,7 @@ describe('monitoring', () => {
       'MessageEndToEndAge',
       "SEARCH('{Sluice,service,Bucket} MetricName=",
       'RateScale',
+      'MessageFailures',
     ]) {
       expect(body).toContain(metric);
     }

@@ -62,6 +62,7 @@ describe('the worker', () => {
       },
       SLUICE_VENDOR_SETTINGS: expect.stringMatching(/^\{"name":"waitwhile","baseUrl":/),
       SLUICE_LAMBDA_TIMEOUT: '60',
+      SLUICE_MAX_RECEIVE_COUNT: '10',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
@@ -144,6 +145,17 @@ describe('the queues', () => {
       RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: 10 },
       SqsManagedSseEnabled: true,
     });
+  });
+
+  it('tell the worker the same maxReceiveCount the redrive uses, so it dead-letters a failing message first, with its reason', () => {
+    const { template: other } = synthStack({ maxReceiveCount: 7 });
+    const [, otherQueue] = resourceNamed(other, 'AWS::SQS::Queue', 'WorkerQueue');
+    const [, fn] = resourceNamed(other, 'AWS::Lambda::Function', 'WorkerFunction');
+    const variables = (fn.Environment as { Variables: Record<string, string> }).Variables;
+    expect([
+      (otherQueue.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount,
+      variables.SLUICE_MAX_RECEIVE_COUNT,
+    ]).toEqual([7, '7']);
   });
 
   it('keep dead letters longer than the queue keeps messages', () => {

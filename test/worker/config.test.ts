@@ -15,6 +15,7 @@ const complete = {
   SLUICE_VENDOR_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:waitwhile',
   SLUICE_VENDOR_SETTINGS: JSON.stringify(vendor),
   SLUICE_LAMBDA_TIMEOUT: '60',
+  SLUICE_MAX_RECEIVE_COUNT: '10',
 };
 
 describe('the worker configuration', () => {
@@ -25,6 +26,7 @@ describe('the worker configuration', () => {
       deadLetterQueueUrl: complete.SLUICE_DLQ_URL,
       vendorSecretArn: complete.SLUICE_VENDOR_SECRET_ARN,
       lambdaTimeoutSeconds: 60,
+      maxReceiveCount: 10,
       sluice: { tableName: 'sluice-buckets', inlineRetryThresholdSeconds: 5 },
       vendor: { name: 'waitwhile', policy: { maxAttempts: 20 } },
     });
@@ -35,11 +37,20 @@ describe('the worker configuration', () => {
     const env = {
       SLUICE_VENDOR_SETTINGS: JSON.stringify({ ...vendor, baseUrl: 'ftp://vendor' }),
       SLUICE_LAMBDA_TIMEOUT: '5',
+      SLUICE_MAX_RECEIVE_COUNT: '0',
     };
     expect(() => readWorkerConfig(env)).toThrow(
       'Invalid worker configuration: SLUICE_TABLE_NAME is required (got nothing); ' +
         'SLUICE_QUEUE_URL is required (got nothing); SLUICE_DLQ_URL is required (got nothing); SLUICE_VENDOR_SECRET_ARN is required (got nothing); ' +
-        'SLUICE_LAMBDA_TIMEOUT must be an integer number of seconds from 6 to 900 (got "5"); SLUICE_VENDOR_SETTINGS.baseUrl: Invalid URL',
+        'SLUICE_LAMBDA_TIMEOUT must be an integer number of seconds from 6 to 900 (got "5"); ' +
+        'SLUICE_MAX_RECEIVE_COUNT must be an integer from 1 to 1000 (got "0"); SLUICE_VENDOR_SETTINGS.baseUrl: Invalid URL',
+    );
+  });
+
+  it("requires the work queue's maxReceiveCount, so a failing record is dead-lettered with its reason before SQS redrives it", () => {
+    const { SLUICE_MAX_RECEIVE_COUNT: _, ...without } = complete;
+    expect(() => readWorkerConfig(without)).toThrow(
+      'Invalid worker configuration: SLUICE_MAX_RECEIVE_COUNT is required (got nothing)',
     );
   });
 

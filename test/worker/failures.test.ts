@@ -34,8 +34,10 @@ describe('surprises and deadlines', () => {
           message_id: response?.batchItemFailures[0]?.itemIdentifier,
           error: expect.any(String),
           error_name: expect.any(String),
+          receive_count: 1,
         },
       ]);
+      expect(harness.telemetry.countOf(Metric.messageFailures)).toBe(1);
       expect(harness.telemetry.countOf(Metric.completed)).toBe(1);
       expect(harness.telemetry.flushes).toBe(1);
     } finally {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -49,6 +50,14 @@ export interface HarnessOptions {
   readonly lambdaTimeoutSeconds?: number;
   /** Where the worker sends dead letters. @default the harness's own DLQ */
   readonly deadLetterQueueUrl?: string;
+  /** Reads the vendor API key (a failing secret). @default the `apiKey` */
+  readonly readApiKey?: () => Promise<string>;
+  /**
+   * The work queue's redrive to the harness's DLQ after this many receives, told to the
+   * worker as its `maxReceiveCount`; a record the worker reports failed is then made visible
+   * again at once (as if its visibility timeout had passed). @default no redrive
+   */
+  readonly maxReceiveCount?: number;
 }
 
 /**
@@ -78,8 +87,12 @@ export class WorkerHarness {
     const sqs = new SQSClient({ endpoint: endpoints.sqs, region: REGION });
     const tableName = uniqueName('worker');
     await createBucketTable(dynamodb, tableName);
-    const queueUrl = await createQueue(sqs, uniqueName('work'));
     const dlqUrl = await createQueue(sqs, uniqueName('dlq'));
+    const queueUrl = await createQueue(
+      sqs,
+      uniqueName('work'),
+      options.maxReceiveCount === undefined ? {} : await redrivePolicy(sqs, dlqUrl, options.maxReceiveCount),
+    );
     const simulator = await startVendorSimulator(options.simulator);
     const settings = parseVendorSettings({ ...options.vendor, baseUrl: simulator.url });
     const clock = options.clock ?? Date.now;
@@ -97,7 +110,12 @@ export class WorkerHarness {
     });
     await sluice.upsertBuckets(options.buckets);
     const apiKey = options.apiKey ?? simulator.apiKey;
-    const vendor = new VendorClient({ settings, apiKey: async () => apiKey, clock, random });
+    const vendor = new VendorClient({
+      settings,
+      apiKey: options.readApiKey ?? (async () => apiKey),
+      clock,
+      random,
+    });
     const harness: WorkerHarness = new WorkerHarness(
       // Bound below, once the telemetry exists.
       async () => ({ batchItemFailures: [] }),
@@ -131,6 +149,7 @@ export class WorkerHarness {
       idempotency: new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
       telemetry: harness.telemetry,
       lambdaTimeoutSeconds: options.lambdaTimeoutSeconds ?? 30,
+      ...(options.maxReceiveCount === undefined ? {} : { maxReceiveCount: options.maxReceiveCount }),
       clock,
       random,
       ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -174,6 +193,19 @@ export class WorkerHarness {
     const response = await this.handler({ Records: records }, context);
     const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
+    const again = Messages.filter((message) => failed.has(message.MessageId ?? ''));
+    if (this.options.maxReceiveCount !== undefined && again.length > 0) {
+      await this.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: again.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+    }
     if (done.length > 0) {
       await this.sqs.send(
         new DeleteMessageBatchCommand({
@@ -222,10 +254,26 @@ export class WorkerHarness {
   }
 }
 
-async function createQueue(sqs: SQSClient, name: string): Promise<string> {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+async function createQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: Record<string, string> = {},
+): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   if (!QueueUrl) throw new Error(`fauxqs created queue ${name} without a URL`);
   return QueueUrl;
+}
+
+/** The RedrivePolicy attribute that moves a message to `dlqUrl` after `maxReceiveCount` receives. */
+async function redrivePolicy(
+  sqs: SQSClient,
+  dlqUrl: string,
+  maxReceiveCount: number,
+): Promise<Record<string, string>> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
+  );
+  return { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes.QueueArn, maxReceiveCount }) };
 }
 
 /** A clock the worker's inline sleeps advance: no real waiting, exact waits. */

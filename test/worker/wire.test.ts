@@ -35,6 +35,7 @@ describe('the worker wired from its environment', () => {
         SLUICE_DLQ_URL: dlqUrl,
         SLUICE_VENDOR_SECRET_ARN: 'sluice/sweeppea/api-key',
         SLUICE_LAMBDA_TIMEOUT: '30',
+        SLUICE_MAX_RECEIVE_COUNT: '10',
         SLUICE_VENDOR_SETTINGS: JSON.stringify({
           name: 'sweeppea',
           baseUrl: simulator.url,

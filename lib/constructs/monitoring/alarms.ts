@@ -11,6 +11,7 @@ export type SluiceAlarmName =
   | 'OldestMessageTooOld'
   | 'EndToEndAgeTooOld'
   | 'WorkerErrors'
+  | 'WorkerMessageFailures'
   | 'WorkerThrottles'
   | 'ReconcilerErrors'
   | 'Vendor429AfterGrant';
@@ -48,6 +49,12 @@ function alarmSpecs(
       metric: metrics.errors(),
       threshold: thresholds.workerErrorsPerFiveMinutes,
       description: 'The worker failed unexpectedly (not a vendor answer): see its logs.',
+    },
+    WorkerMessageFailures: {
+      metric: metrics.custom(Metric.messageFailures),
+      threshold: thresholds.workerErrorsPerFiveMinutes,
+      description:
+        'Messages failed inside the worker (a store, queue or secret error, a bug): see message.failed in its logs. Lambda Errors stays 0 for these.',
     },
     WorkerThrottles: {
       metric: metrics.throttles(),

@@ -38,6 +38,11 @@ export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetr
   );
   const reconcilerErrors = metrics.reconcilerErrors();
   dashboard.addWidgets(
+    graph('Messages failed in the worker (delivered again or dead-lettered)', [
+      metrics.custom(Metric.messageFailures),
+    ]),
+  );
+  dashboard.addWidgets(
     graph('Dead-lettered by reason', [metrics.deadLetteredByReason()]),
     graph('Refill rate after a penalty (% of configured), by bucket', [metrics.rateScaleByBucket()]),
     graph('Reconciler: runs and reclaimed leases', [
