@@ -190,7 +190,7 @@ export class VendorClient {
       status: outcome.status,
       body: outcome.body,
       ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-      rateLimit: readRateLimitHeaders(outcome.headers),
+      rateLimit: readRateLimitHeaders(outcome.headers, this.clock()),
       latencyMs,
       attempts,
       cached: false,

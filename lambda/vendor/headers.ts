@@ -1,7 +1,10 @@
 /**
  * Reading the vendor's pacing headers: Retry-After (RFC 9110: delta-seconds or an HTTP
- * date) and OpenAI's `x-ratelimit-*`. Pure: the caller passes the clock reading.
+ * date) and the rate-limit counts (OpenAI, Anthropic, IETF RateLimit). Pure: the caller
+ * passes the clock reading.
  */
+
+import { type FieldMember, nonNegative, parseFieldList } from './rate-limit-fields';
 
 /**
  * Seconds to wait from a Retry-After value, or undefined when absent or unreadable.
@@ -29,7 +32,14 @@ export function parseRetryAfter(
   return Math.min(Math.max(seconds, 0), maxSeconds);
 }
 
-/** OpenAI-style limits read from `x-ratelimit-*` headers; each field only when present and readable. */
+/**
+ * The vendor's own count of what is left, per kind of limit, read from whichever pacing
+ * headers it sends: OpenAI's `x-ratelimit-*`, Anthropic's `anthropic-ratelimit-*`, and the
+ * IETF `RateLimit` / `RateLimit-Policy` fields (the combined forms and the older
+ * `RateLimit-Limit` / `-Remaining` / `-Reset` triplet). Each field only when present and
+ * readable; resets are seconds from the answer. Where several headers speak of one kind, the
+ * one with the least remaining wins: it is the limit that binds first.
+ */
 export interface RateLimitHeaders {
   limitRequests?: number;
   remainingRequests?: number;
@@ -37,20 +47,130 @@ export interface RateLimitHeaders {
   limitTokens?: number;
   remainingTokens?: number;
   resetTokensSeconds?: number;
+  /** Anthropic counts input and output tokens apart, beside the combined (most restrictive) count. */
+  limitInputTokens?: number;
+  remainingInputTokens?: number;
+  resetInputTokensSeconds?: number;
+  limitOutputTokens?: number;
+  remainingOutputTokens?: number;
+  resetOutputTokensSeconds?: number;
 }
 
-export function readRateLimitHeaders(headers: Headers): RateLimitHeaders {
+type LimitKind = 'Requests' | 'Tokens' | 'InputTokens' | 'OutputTokens';
+
+/** One header family's reading of one kind of limit. */
+interface Reading {
+  limit?: number;
+  remaining?: number;
+  resetSeconds?: number;
+}
+
+/** Reads every pacing header family the answer carries; `nowMs` turns Anthropic's reset dates into seconds. */
+export function readRateLimitHeaders(headers: Headers, nowMs: number): RateLimitHeaders {
+  const readings: [LimitKind, Reading][] = [
+    ['Requests', openAi(headers, 'requests')],
+    ['Tokens', openAi(headers, 'tokens')],
+    ['Requests', anthropic(headers, 'requests', nowMs)],
+    ['Tokens', anthropic(headers, 'tokens', nowMs)],
+    ['InputTokens', anthropic(headers, 'input-tokens', nowMs)],
+    ['OutputTokens', anthropic(headers, 'output-tokens', nowMs)],
+    ['Requests', ietfRateLimit(headers)],
+  ];
+  const chosen = new Map<LimitKind, Reading>();
+  for (const [kind, reading] of readings) {
+    if (isEmpty(reading)) continue;
+    const held = chosen.get(kind);
+    if (held === undefined || bindsFirst(reading, held)) chosen.set(kind, reading);
+  }
   const result: RateLimitHeaders = {};
-  const set = (field: keyof RateLimitHeaders, value: number | undefined) => {
-    if (value !== undefined) result[field] = value;
-  };
-  set('limitRequests', count(headers.get('x-ratelimit-limit-requests')));
-  set('remainingRequests', count(headers.get('x-ratelimit-remaining-requests')));
-  set('resetRequestsSeconds', parseResetDuration(headers.get('x-ratelimit-reset-requests')));
-  set('limitTokens', count(headers.get('x-ratelimit-limit-tokens')));
-  set('remainingTokens', count(headers.get('x-ratelimit-remaining-tokens')));
-  set('resetTokensSeconds', parseResetDuration(headers.get('x-ratelimit-reset-tokens')));
+  for (const [kind, reading] of chosen) {
+    if (reading.limit !== undefined) result[`limit${kind}`] = reading.limit;
+    if (reading.remaining !== undefined) result[`remaining${kind}`] = reading.remaining;
+    if (reading.resetSeconds !== undefined) result[`reset${kind}Seconds`] = reading.resetSeconds;
+  }
   return result;
+}
+
+function isEmpty(reading: Reading): boolean {
+  return reading.limit === undefined && reading.remaining === undefined && reading.resetSeconds === undefined;
+}
+
+/** A reading with a count beats one without; of two counts, the smaller binds first. */
+function bindsFirst(candidate: Reading, held: Reading): boolean {
+  if (candidate.remaining === undefined) return false;
+  return held.remaining === undefined || candidate.remaining < held.remaining;
+}
+
+/** OpenAI: `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`, resets as Go durations. */
+function openAi(headers: Headers, kind: 'requests' | 'tokens'): Reading {
+  return {
+    limit: count(headers.get(`x-ratelimit-limit-${kind}`)),
+    remaining: count(headers.get(`x-ratelimit-remaining-${kind}`)),
+    resetSeconds: parseResetDuration(headers.get(`x-ratelimit-reset-${kind}`)),
+  };
+}
+
+/** Anthropic: `anthropic-ratelimit-{kind}-{limit,remaining,reset}`, resets as RFC 3339 instants. */
+function anthropic(headers: Headers, kind: string, nowMs: number): Reading {
+  return {
+    limit: count(headers.get(`anthropic-ratelimit-${kind}-limit`)),
+    remaining: count(headers.get(`anthropic-ratelimit-${kind}-remaining`)),
+    resetSeconds: secondsUntil(headers.get(`anthropic-ratelimit-${kind}-reset`), nowMs),
+  };
+}
+
+function secondsUntil(value: string | null, nowMs: number): number | undefined {
+  if (value === null || !/^\d{4}-\d{2}-\d{2}T/.test(value.trim())) return undefined;
+  const atMs = Date.parse(value.trim());
+  if (Number.isNaN(atMs)) return undefined;
+  return Math.max(0, Math.round(atMs - nowMs) / 1000);
+}
+
+/**
+ * The IETF fields, counted in requests. Three generations are in use:
+ * - the older triplet `RateLimit-Limit: 3`, `RateLimit-Remaining: 2`, `RateLimit-Reset: 1`;
+ * - one combined dictionary, `RateLimit: limit=3, remaining=2, reset=1` with `RateLimit-Policy: 3;w=1`;
+ * - named policies, `RateLimit-Policy: "burst"; q=3; w=1` with `RateLimit: "burst"; r=2; t=1`,
+ *   several per field. A policy whose quota unit (`qu`) is not requests (content bytes,
+ *   concurrent requests) is not a request rate and is left out; of the rest, the one with
+ *   the least remaining is read.
+ */
+function ietfRateLimit(headers: Headers): Reading {
+  const combined = parseFieldList(headers.get('ratelimit'));
+  const policies = parseFieldList(headers.get('ratelimit-policy'));
+  const named = combined.filter((member) => member.key === undefined && typeof member.value === 'string');
+  if (named.length > 0) return namedPolicy(named, policies);
+  const dictionary = new Map(combined.filter((m) => m.key !== undefined).map((m) => [m.key, m.value]));
+  const firstPolicyLimit = policies[0]?.key === undefined ? nonNegative(policies[0]?.value) : undefined;
+  if (dictionary.size > 0) {
+    return {
+      limit: nonNegative(dictionary.get('limit')) ?? firstPolicyLimit,
+      remaining: nonNegative(dictionary.get('remaining')),
+      resetSeconds: nonNegative(dictionary.get('reset')),
+    };
+  }
+  const first = (name: string) => nonNegative(parseFieldList(headers.get(name))[0]?.value);
+  return {
+    limit: first('ratelimit-limit') ?? firstPolicyLimit,
+    remaining: first('ratelimit-remaining'),
+    resetSeconds: first('ratelimit-reset'),
+  };
+}
+
+function namedPolicy(current: FieldMember[], policies: FieldMember[]): Reading {
+  let best: Reading = {};
+  for (const member of current) {
+    const policy = policies.find((p) => p.key === undefined && p.value === member.value);
+    const unit = policy?.params.qu ?? member.params.qu ?? 'requests';
+    if (unit !== 'requests') continue;
+    const reading: Reading = {
+      limit: nonNegative(policy?.params.q),
+      remaining: nonNegative(member.params.r),
+      resetSeconds: nonNegative(member.params.t),
+    };
+    if (isEmpty(best) || bindsFirst(reading, best)) best = reading;
+  }
+  return best;
 }
 
 function count(value: string | null): number | undefined {

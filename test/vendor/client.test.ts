@@ -257,3 +257,34 @@ describe('VendorClient and the refusals the worker owns', () => {
     }
   });
 });
+
+describe("VendorClient: the vendor's pacing headers on an answer", () => {
+  // A vendor answering with fixed headers: only the answer is stood in for, the client is real.
+  const answering =
+    (headers: Record<string, string>): typeof fetch =>
+    async () =>
+      new Response('{"ok":true}', {
+        status: 200,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+
+  it('reads the standard RateLimit fields (as express-rate-limit sends them) into rateLimit', async () => {
+    const { client } = clientFor('http://vendor.test', {
+      fetch: answering({ 'RateLimit-Policy': '3;w=1', RateLimit: 'limit=3, remaining=0, reset=1' }),
+    });
+    const result = await client.call(createVisit());
+    expect(result.rateLimit).toEqual({ limitRequests: 3, remainingRequests: 0, resetRequestsSeconds: 1 });
+  });
+
+  it("reads Anthropic's reset instants against the client's own clock", async () => {
+    const { client } = clientFor('http://vendor.test', {
+      clock: () => Date.parse('2026-11-23T10:00:00Z'),
+      fetch: answering({
+        'anthropic-ratelimit-tokens-remaining': '12000',
+        'anthropic-ratelimit-tokens-reset': '2026-11-23T10:00:20Z',
+      }),
+    });
+    const result = await client.call(createVisit({ deadlineMs: Date.parse('2026-11-23T10:01:00Z') }));
+    expect(result.rateLimit).toEqual({ remainingTokens: 12_000, resetTokensSeconds: 20 });
+  });
+});
