@@ -3,10 +3,11 @@ import { bucketOf, itemFor, leaseLifetimeMs, type SluiceContext, unknownDimensio
 import { costToMilli, parseDimension, requestedCosts } from './dimensions';
 import { makeGrant } from './grant';
 import { type PlannedLease, planGrant, type Target } from './grant-plan';
-import { type BucketItem, type BucketState, FULL_RATE_PERMILLE } from './model';
+import { type BucketItem, type BucketState, FULL_RATE_PERMILLE, type WriteOp } from './model';
 import { mulDivFloor } from './mul-div';
 import { applyWrite, type BucketWrite, type StoredTake, type StoredTakeGuard } from './store';
 import type { AcquireRequest, AcquireResult, RetryIn } from './types';
+import { withOp } from './writer-lanes';
 
 export interface AcquireOptions {
   /** Lease lifetime for concurrent dimensions (at least the slot timeout + margin). @default settings.leaseTtlSeconds */
@@ -26,10 +27,20 @@ const CONTENTION_MIN_MS = 5;
  * it refills and writes conditioned on the version. A failed condition hands back the current
  * item (ALL_OLD), so the retry needs no read.
  */
-export async function acquire(
+export function acquire(
   ctx: SluiceContext,
   request: AcquireRequest,
   options: AcquireOptions = {},
+): Promise<AcquireResult> {
+  // One op for every attempt: at most one attempt applies, and a lost answer's retry is recognised.
+  return withOp(ctx.writers, (op) => acquireAs(ctx, request, options, op));
+}
+
+async function acquireAs(
+  ctx: SluiceContext,
+  request: AcquireRequest,
+  options: AcquireOptions,
+  op: WriteOp,
 ): Promise<AcquireResult> {
   const requested = requestedCosts(request);
   const addresses = Object.keys(requested).map((d) => parseDimension(d));
@@ -55,7 +66,7 @@ export async function acquire(
       items.set(address.pk, item);
     }
     const lease = { idFor: (d: string) => leaseIds.get(d)!, expiresAtMs: nowMs + lifetimeMs };
-    const stored = storedTakeFor(items, targets, lease, nowMs);
+    const stored = storedTakeFor(items, targets, lease, nowMs, op);
     if (stored) {
       const outcome = await ctx.store.takeStored(stored.take);
       if (outcome.ok) {
@@ -69,7 +80,7 @@ export async function acquire(
       ctx.logger.debug(LogEvent.acquireContentionRetry, { attempt, backoff_ms: 0, pks: [stored.take.pk] });
       continue;
     }
-    const plan = planGrant(items, targets, nowMs, lease);
+    const plan = planGrant(items, targets, nowMs, lease, op);
     if (plan.kind === 'deny') {
       // A concurrent bucket gets capacity back on release: say no only from fresh state.
       const stale = plan.concurrentPks.filter((pk) => !fresh.has(pk));
@@ -127,6 +138,7 @@ function storedTakeFor(
   targets: readonly Target[],
   lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
   nowMs: number,
+  op: WriteOp,
 ): { readonly take: StoredTake; readonly leases: PlannedLease[] } | undefined {
   if (items.size !== 1) return undefined;
   const [item] = items.values();
@@ -154,7 +166,7 @@ function storedTakeFor(
     const countGrant = bucket.rateScalePermille < FULL_RATE_PERMILLE;
     takes.push({ metric: address.metric, costMilli, guard, countGrant });
   }
-  return { take: { pk: item!.pk, takes }, leases };
+  return { take: { pk: item!.pk, op, takes }, leases };
 }
 
 /** The guard under which taking from this time bucket's stored tokens is exact, if any. */

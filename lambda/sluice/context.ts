@@ -6,6 +6,7 @@ import { SluiceInputError } from './errors';
 import type { SluiceLogger } from './logger';
 import type { BucketDefinitionState, BucketItem, BucketState } from './model';
 import type { BucketStore } from './store';
+import type { WriterLanes } from './writer-lanes';
 
 /** Everything the operations share: settings, the store, injected time and randomness, the cache. */
 export interface SluiceContext {
@@ -16,6 +17,8 @@ export interface SluiceContext {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly logger: SluiceLogger;
   readonly cache: ItemCache;
+  /** The op every mutating write carries, so a repeat of an applied write is recognised. */
+  readonly writers: WriterLanes;
 }
 
 /**
@@ -79,6 +82,7 @@ export async function itemFor(
     version: 1,
     buckets: { [address.metric]: fullBucket(vendor, ctx.clock()) },
     templates: {},
+    writers: {},
   };
   const outcome = await ctx.store.create(created);
   const winner = outcome.ok ? created : outcome.current;

@@ -16,6 +16,18 @@ export function versionedUpdate(write: BucketWrite) {
     ':next': write.expectedVersion + 1,
   };
   const sets: string[] = ['#v = :next'];
+  const removes: string[] = [];
+  if (write.op || write.forgetWriters?.length) names['#wr'] = Attr.writers;
+  if (write.op) {
+    // The op the item now holds: a repeat of this write, refused on the version, is recognised by it.
+    names['#wid'] = write.op.writer;
+    values[':seq'] = write.op.seq;
+    sets.push('#wr.#wid = :seq');
+  }
+  write.forgetWriters?.forEach((writer, i) => {
+    names[`#f${i}`] = writer;
+    removes.push(`#wr.#f${i}`);
+  });
   const add = (mapAttr: string, alias: string, entries: Record<string, unknown>) => {
     if (Object.keys(entries).length === 0) return; // DynamoDB refuses unused attribute names
     names[`#${alias}`] = mapAttr;
@@ -39,7 +51,7 @@ export function versionedUpdate(write: BucketWrite) {
     );
   return {
     Key: key(write.pk),
-    UpdateExpression: `SET ${sets.join(', ')}`,
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
     // Lets through: nobody wrote the item since we read it (every write bumps the version).
     // A missing item fails too (version absent), so a write never creates a half item.
     ConditionExpression: '#v = :seen',
@@ -61,9 +73,13 @@ export function storedTakeUpdate(take: StoredTake) {
     '#tok': Attr.tokensMilli,
     '#debt': Attr.debtMilli,
   };
-  const values: Record<string, unknown> = { ':one': 1, ':zero': 0 };
-  const sets: string[] = [];
-  const conditions: string[] = [];
+  const values: Record<string, unknown> = { ':one': 1, ':zero': 0, ':seq': take.op.seq };
+  names['#wr'] = Attr.writers;
+  names['#wid'] = take.op.writer;
+  const sets: string[] = ['#wr.#wid = :seq'];
+  // Only the first application meets this: it leaves the op in the item, so a repeat is refused
+  // (and recognised by the op in the item it hands back).
+  const conditions: string[] = ['(attribute_not_exists(#wr.#wid) OR #wr.#wid <> :seq)'];
   take.takes.forEach(({ metric, costMilli, guard, lease, countGrant }, i) => {
     const bucket = `#b.#m${i}`;
     names[`#m${i}`] = metric;

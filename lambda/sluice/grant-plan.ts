@@ -1,6 +1,6 @@
 import { refill, take } from './bucket-math';
 import type { DimensionAddress } from './dimensions';
-import type { BucketItem, BucketState } from './model';
+import type { BucketItem, BucketState, WriteOp } from './model';
 import type { BucketWrite } from './store';
 
 /** One dimension of an acquire, its cost resolved. */
@@ -40,6 +40,7 @@ export function planGrant(
   targets: readonly Target[],
   nowMs: number,
   lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
+  op: WriteOp,
 ): GrantPlan {
   const touched = new Map<string, Record<string, BucketState>>();
   const leases: PlannedLease[] = [];
@@ -74,6 +75,7 @@ export function planGrant(
     pk,
     expectedVersion: items.get(pk)!.version,
     buckets,
+    op,
   }));
   return { kind: 'grant', writes, leases };
 }

@@ -11,6 +11,7 @@ export const Attr = {
   version: 'version',
   buckets: 'buckets',
   templates: 'templates',
+  writers: 'writers',
   limitType: 'limit_type',
   capacityMilli: 'capacity_milli',
   windowMs: 'window_ms',
@@ -70,6 +71,7 @@ export function itemToRecord(item: BucketItem): StoredRecord {
     [Attr.version]: item.version,
     [Attr.buckets]: mapValues(item.buckets, bucketToRecord),
     [Attr.templates]: mapValues(item.templates, definitionToRecord),
+    [Attr.writers]: { ...item.writers },
   };
 }
 
@@ -83,6 +85,12 @@ export function itemFromRecord(record: StoredRecord): BucketItem {
     templates: mapValues(asMap(record[Attr.templates]), (r, m) =>
       definitionFromRecord(asMap(r), `${pk}.${m}`),
     ),
+    // Absent on items written before writes carried an op: no writer applied anything yet.
+    writers: mapValues(asMap(record[Attr.writers]), (seq, writer) => {
+      if (typeof seq !== 'number')
+        throw new Error(`stored item ${pk} has a writer ${writer} without a number`);
+      return seq;
+    }),
   };
 }
 

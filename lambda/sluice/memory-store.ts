@@ -1,5 +1,6 @@
 import type { BucketItem } from './model';
 import {
+  appliedBefore,
   applyStoredTake,
   applyWrite,
   type BucketStore,
@@ -10,6 +11,7 @@ import {
   type StoredTake,
   type StoredTakeOutcome,
   type TransactOutcome,
+  transactionAppliedBefore,
   type WriteOutcome,
 } from './store';
 
@@ -40,6 +42,7 @@ export class MemoryBucketStore implements BucketStore {
   async write(write: BucketWrite): Promise<WriteOutcome> {
     this.requests.write++;
     const current = this.items.get(write.pk);
+    if (appliedBefore(current, write.op)) return { ok: true };
     if (!current || current.version !== write.expectedVersion) return { ok: false, current: copy(current) };
     this.items.set(write.pk, copy(applyWrite(current, write)) as BucketItem);
     return { ok: true };
@@ -54,7 +57,9 @@ export class MemoryBucketStore implements BucketStore {
       const current = this.items.get(write.pk);
       if (!current || current.version !== write.expectedVersion) failed.set(write.pk, copy(current));
     }
-    if (failed.size > 0) return { ok: false, current: failed };
+    if (failed.size > 0) {
+      return transactionAppliedBefore(writes, failed) ? { ok: true } : { ok: false, current: failed };
+    }
     for (const write of writes) {
       this.items.set(write.pk, copy(applyWrite(this.items.get(write.pk)!, write)) as BucketItem);
     }
@@ -64,6 +69,7 @@ export class MemoryBucketStore implements BucketStore {
   async takeStored(take: StoredTake): Promise<StoredTakeOutcome> {
     this.requests.takeStored++;
     const current = this.items.get(take.pk);
+    if (appliedBefore(current, take.op)) return { ok: true, item: copy(current)! };
     const next = applyStoredTake(current, take);
     if (!next) return { ok: false, current: copy(current) };
     this.items.set(take.pk, copy(next)!);

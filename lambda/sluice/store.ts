@@ -1,4 +1,4 @@
-import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from './model';
+import type { BucketDefinitionState, BucketItem, BucketState, LeaseState, WriteOp } from './model';
 
 /**
  * The persistence port of the SDK. A failed condition is a value (`conflict`) carrying the
@@ -7,12 +7,20 @@ import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from 
  * `MemoryBucketStore` and `DynamoBucketStore`.
  */
 
-/** Replace whole bucket/template entries of one item, if its version is still `expectedVersion`. */
+/**
+ * Replace whole bucket/template entries of one item, if its version is still `expectedVersion`,
+ * and record `op` in the item's writers. A write refused on the version whose item already
+ * holds `op` was applied before (its answer was lost): it answers `ok`, as the first did.
+ */
 export interface BucketWrite {
   readonly pk: string;
   readonly expectedVersion: number;
   readonly buckets?: Readonly<Record<string, BucketState>>;
   readonly templates?: Readonly<Record<string, BucketDefinitionState>>;
+  /** Absent only for reconcile's forgetting of idle writers, which is the same applied twice. */
+  readonly op?: WriteOp;
+  /** Writer lanes to remove from the item (reconcile). */
+  readonly forgetWriters?: readonly string[];
 }
 
 export type WriteOutcome =
@@ -60,8 +68,13 @@ export type StoredTakeGuard =
       readonly lastRefillAtLeastMs: number;
     };
 
+/**
+ * Applied only if the item does not hold `op` yet (a condition only the first application
+ * meets); a take refused because it holds `op` was applied before and answers `ok` with the item.
+ */
 export interface StoredTake {
   readonly pk: string;
+  readonly op: WriteOp;
   readonly takes: readonly {
     readonly metric: string;
     readonly costMilli: number;
@@ -102,19 +115,36 @@ export interface BucketStore {
   scan(cursor?: string, limit?: number): Promise<ScanPage>;
 }
 
+/** Whether `item` already holds `op`: the write carrying it was applied (its answer lost). */
+export function appliedBefore(item: BucketItem | undefined, op: WriteOp | undefined): boolean {
+  return op !== undefined && item !== undefined && item.writers[op.writer] === op.seq;
+}
+
+/** Whether every item of a refused transaction already holds its write's op: the transaction was applied. */
+export function transactionAppliedBefore(
+  writes: readonly BucketWrite[],
+  current: ReadonlyMap<string, BucketItem | undefined>,
+): boolean {
+  return writes.every((w) => appliedBefore(current.get(w.pk), w.op));
+}
+
 /** The item a successful `write` leaves behind (what both stores do, for the caller's cache). */
 export function applyWrite(item: BucketItem, write: BucketWrite): BucketItem {
+  const writers = { ...item.writers };
+  for (const writer of write.forgetWriters ?? []) delete writers[writer];
+  if (write.op) writers[write.op.writer] = write.op.seq;
   return {
     ...item,
     version: item.version + 1,
     buckets: { ...item.buckets, ...write.buckets },
     templates: { ...item.templates, ...write.templates },
+    writers,
   };
 }
 
 /** The item a successful `takeStored` leaves behind, or undefined where a condition fails. */
 export function applyStoredTake(item: BucketItem | undefined, take: StoredTake): BucketItem | undefined {
-  if (!item) return undefined;
+  if (!item || appliedBefore(item, take.op)) return undefined;
   const buckets = { ...item.buckets };
   for (const { metric, costMilli, guard, lease, countGrant } of take.takes) {
     const bucket = buckets[metric];
@@ -128,7 +158,12 @@ export function applyStoredTake(item: BucketItem | undefined, take: StoredTake):
       grantedSinceCutMilli: bucket.grantedSinceCutMilli + (countGrant ? costMilli : 0),
     };
   }
-  return { ...item, version: item.version + 1, buckets };
+  return {
+    ...item,
+    version: item.version + 1,
+    buckets,
+    writers: { ...item.writers, [take.op.writer]: take.op.seq },
+  };
 }
 
 function guardHolds(bucket: BucketState, guard: StoredTakeGuard): boolean {
