@@ -1,8 +1,10 @@
 import { LogEvent } from '../contract';
 import { bucketOf, itemFor, leaseLifetimeMs, type SluiceContext, unknownDimension } from './context';
-import { costToMilli, parseDimension, requestedCosts } from './dimensions';
+import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from './dimensions';
+import { isSluiceInputError } from './errors';
 import { makeGrant } from './grant';
 import { type PlannedLease, planGrant, type Target } from './grant-plan';
+import { holdsLeases } from './limit-types';
 import { type BucketItem, type BucketState, FULL_RATE_PERMILLE, type WriteOp } from './model';
 import { mulDivFloor } from './mul-div';
 import { applyWrite, type BucketWrite, type StoredTake, type StoredTakeGuard } from './store';
@@ -48,11 +50,7 @@ async function acquireAs(
   for (const address of addresses) {
     if ((await itemFor(ctx, address)).fresh) fresh.add(address.pk);
   }
-  const targets: Target[] = addresses.map((address) => {
-    const bucket = bucketOf(ctx.cache.peek(address.pk)!, address);
-    const cost = requested[address.dimension] ?? bucket.costPerCall;
-    return { address, cost, costMilli: costToMilli(address.dimension, cost, bucket) };
-  });
+  let targets = await targetsFor(ctx, addresses, requested, fresh);
   const leaseIds = new Map(targets.map((t) => [t.address.dimension, newLeaseId(ctx)]));
   const lifetimeMs = leaseLifetimeMs(ctx.settings, options.leaseTtlSeconds);
   let attempt = 0;
@@ -65,6 +63,8 @@ async function acquireAs(
       if (!item?.buckets[address.metric]) throw unknownDimension(address);
       items.set(address.pk, item);
     }
+    // Costs follow the definitions as now cached: a conflict may have brought a changed one.
+    targets = resolveTargets(ctx, addresses, requested);
     const lease = { idFor: (d: string) => leaseIds.get(d)!, expiresAtMs: nowMs + lifetimeMs };
     const stored = storedTakeFor(items, targets, lease, nowMs, op);
     if (stored) {
@@ -109,6 +109,44 @@ async function acquireAs(
   return retryIn(ctx, backoffMs, targets[0]!.address.dimension);
 }
 
+/**
+ * The targets of an acquire, costs resolved on the cached definitions. A cost beyond a cached
+ * capacity is checked again on a fresh read before it is refused: the capacity may have been
+ * raised since the cache was filled.
+ */
+async function targetsFor(
+  ctx: SluiceContext,
+  addresses: readonly DimensionAddress[],
+  requested: Readonly<Record<string, number | undefined>>,
+  fresh: Set<string>,
+): Promise<Target[]> {
+  try {
+    return resolveTargets(ctx, addresses, requested);
+  } catch (error) {
+    const stale = addresses.filter((a) => !fresh.has(a.pk));
+    if (!isSluiceInputError(error) || stale.length === 0) throw error;
+    for (const { pk } of stale) {
+      await ctx.cache.refresh(pk);
+      fresh.add(pk);
+    }
+    return resolveTargets(ctx, addresses, requested);
+  }
+}
+
+function resolveTargets(
+  ctx: SluiceContext,
+  addresses: readonly DimensionAddress[],
+  requested: Readonly<Record<string, number | undefined>>,
+): Target[] {
+  return addresses.map((address) => {
+    const item = ctx.cache.peek(address.pk);
+    if (!item) throw unknownDimension(address);
+    const bucket = bucketOf(item, address);
+    const cost = requested[address.dimension] ?? bucket.costPerCall;
+    return { address, cost, costMilli: costToMilli(address.dimension, cost, bucket) };
+  });
+}
+
 function granted(
   ctx: SluiceContext,
   targets: readonly Target[],
@@ -148,11 +186,14 @@ function storedTakeFor(
     const bucket = item!.buckets[address.metric];
     if (bucket === undefined) return undefined;
     if (bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli) return undefined;
-    if (bucket.limitType === 'concurrent') {
+    const { limitType, capacityMilli, windowMs, costPerCall } = bucket;
+    const definition = { limitType, capacityMilli, windowMs, costPerCall };
+    if (holdsLeases(bucket.limitType)) {
       const state = { costMilli, expiresAtMs: lease.expiresAtMs };
       const id = lease.idFor(address.dimension);
       takes.push({
         metric: address.metric,
+        definition,
         costMilli,
         guard: { kind: 'leases' },
         lease: { id, state },
@@ -164,7 +205,7 @@ function storedTakeFor(
     const guard = refillGuard(bucket, nowMs);
     if (!guard) return undefined;
     const countGrant = bucket.rateScalePermille < FULL_RATE_PERMILLE;
-    takes.push({ metric: address.metric, costMilli, guard, countGrant });
+    takes.push({ metric: address.metric, definition, costMilli, guard, countGrant });
   }
   return { take: { pk: item!.pk, op, takes }, leases };
 }

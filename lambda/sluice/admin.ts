@@ -9,6 +9,7 @@ import {
 import { bucketOf, itemFor, type SluiceContext, unknownDimension } from './context';
 import { type DimensionAddress, definitionState, parseDimension } from './dimensions';
 import { SluiceInputError } from './errors';
+import { holdsLeases } from './limit-types';
 import {
   type BucketDefinitionState,
   type BucketItem,
@@ -27,17 +28,22 @@ export async function penalize(ctx: SluiceContext, dimension: string, factor = 0
   }
   const address = parseDimension(dimension);
   const { item } = await itemFor(ctx, address);
-  if (bucketOf(item, address).limitType === 'concurrent') {
-    throw new SluiceInputError(
-      `penalize does not apply to ${dimension}: it is a concurrent bucket (it has no refill to heal it)`,
-    );
-  }
+  const timeBucket = (bucket: BucketState) => {
+    if (holdsLeases(bucket.limitType)) {
+      throw new SluiceInputError(
+        `penalize does not apply to ${dimension}: it is a concurrent bucket (it has no refill to heal it)`,
+      );
+    }
+    return bucket;
+  };
+  timeBucket(bucketOf(item, address));
   const result = await withOp(ctx.writers, (op) =>
     mutateItem(
       ctx,
       address.pk,
       (current, nowMs) => {
-        const before = refill(current ? bucketOf(current, address) : bucketOf(item, address), nowMs);
+        // Checked again on the item written: a cache older than an upsert may hold another type.
+        const before = refill(timeBucket(bucketOf(current ?? item, address)), nowMs);
         const after = penalizeBucket(before, factor, nowMs);
         const result: PenaltyResult = {
           dimension,
@@ -72,16 +78,20 @@ export async function resync(ctx: SluiceContext, dimension: string, remainingUni
   }
   const address = parseDimension(dimension);
   const { item } = await itemFor(ctx, address);
-  if (bucketOf(item, address).limitType === 'concurrent') {
-    throw new SluiceInputError(`resync does not apply to ${dimension}: it is a concurrent bucket`);
-  }
+  const timeBucket = (bucket: BucketState) => {
+    if (holdsLeases(bucket.limitType)) {
+      throw new SluiceInputError(`resync does not apply to ${dimension}: it is a concurrent bucket`);
+    }
+    return bucket;
+  };
+  timeBucket(bucketOf(item, address));
   const remainingMilli = Math.floor(remainingUnits * MILLI);
   await withOp(ctx.writers, (op) =>
     mutateItem(
       ctx,
       address.pk,
       (current, nowMs) => {
-        const before = refill(bucketOf(current ?? item, address), nowMs);
+        const before = refill(timeBucket(bucketOf(current ?? item, address)), nowMs);
         const after = resyncBucket(before, remainingMilli);
         return after === before
           ? { result: undefined }
@@ -120,7 +130,9 @@ export async function snapshot(ctx: SluiceContext, dimension: string): Promise<B
 /**
  * Definitions change, live state stays. Unkeyed dimensions update `buckets.<m>` of the vendor
  * item; keyed ones update `templates.<m>` and then every existing key item of that dimension
- * (found by a scan: upserts run at deploy time, not on the hot path).
+ * (found by a scan: upserts run at deploy time, not on the hot path). A definition of one key
+ * (`v#m#key`) is that key's own: kept in its item's `templates.<m>` too, and a later template
+ * upsert leaves it alone.
  */
 export async function upsertBuckets(
   ctx: SluiceContext,
@@ -148,6 +160,7 @@ export async function upsertBuckets(
               buckets[address.metric] = existing
                 ? redefine(refill(existing, nowMs), state)
                 : fullBucket(state, nowMs);
+              if (address.key !== undefined) templates[address.metric] = state; // this key's own
             }
           }
           if (!item)
@@ -190,7 +203,8 @@ function redefineInstance(
       seen.pk,
       (item, nowMs) => {
         const existing = item?.buckets[metric];
-        if (!existing) return { result: undefined };
+        // A key with its own definition (upserted as v#m#key) keeps it.
+        if (!existing || item?.templates[metric]) return { result: undefined };
         return {
           write: { buckets: { [metric]: redefine(refill(existing, nowMs), state) } },
           result: undefined,

@@ -1,3 +1,4 @@
+import { holdsLeases } from './limit-types';
 import { type BucketDefinitionState, type BucketState, FULL_RATE_PERMILLE, type LeaseState } from './model';
 import { mulDivCeil, mulDivFloor } from './mul-div';
 import { countGrant, cutRate, rateScaleAt, UNSCALED } from './rate-scale';
@@ -103,7 +104,7 @@ export function take(
   lease?: { readonly id: string; readonly state: LeaseState },
 ): TakeResult {
   if (availableMilli(bucket) >= costMilli) {
-    if (bucket.limitType === 'concurrent') {
+    if (holdsLeases(bucket.limitType)) {
       const leases = lease ? { ...bucket.leases, [lease.id]: lease.state } : bucket.leases;
       return { ok: true, bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, leases } };
     }
@@ -125,7 +126,7 @@ export function take(
  * least 50 ms (no busy loop).
  */
 export function waitMs(bucket: BucketState, costMilli: number, nowMs: number): number {
-  if (bucket.limitType === 'concurrent') {
+  if (holdsLeases(bucket.limitType)) {
     const expiries = Object.values(bucket.leases).map((l) => l.expiresAtMs - nowMs);
     const untilExpiry = expiries.length ? Math.min(...expiries) : CONCURRENT_MAX_WAIT_MS;
     return Math.max(CONCURRENT_MIN_WAIT_MS, Math.min(untilExpiry, CONCURRENT_MAX_WAIT_MS));
@@ -225,7 +226,7 @@ export function redefine(bucket: BucketState, definition: BucketDefinitionState)
       ...UNSCALED,
       rateScaleAtMs: bucket.rateScaleAtMs,
     };
-  if (definition.limitType === 'concurrent')
+  if (holdsLeases(definition.limitType))
     return { ...next, tokensMilli: definition.capacityMilli - leasedMilli(bucket) };
   return { ...next, tokensMilli: Math.min(bucket.tokensMilli, definition.capacityMilli) };
 }

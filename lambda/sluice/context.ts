@@ -2,7 +2,7 @@ import { SLOT_MARGIN_SECONDS } from '../contract';
 import { fullBucket } from './bucket-math';
 import type { SluiceSettings } from './config';
 import type { DimensionAddress } from './dimensions';
-import { SluiceInputError } from './errors';
+import { SluiceInputError, SluiceStoreError } from './errors';
 import type { SluiceLogger } from './logger';
 import type { BucketDefinitionState, BucketItem, BucketState } from './model';
 import type { BucketStore } from './store';
@@ -76,20 +76,38 @@ export async function itemFor(
   }
   if (item?.buckets[address.metric]) return { item, fresh };
   if (address.key === undefined) throw unknownDimension(address);
-  const vendor = await templateFor(ctx, address);
-  const created: BucketItem = {
-    pk: address.pk,
-    version: 1,
-    buckets: { [address.metric]: fullBucket(vendor, ctx.clock()) },
-    templates: {},
-    writers: {},
-  };
-  const outcome = await ctx.store.create(created);
-  const winner = outcome.ok ? created : outcome.current;
-  if (!winner?.buckets[address.metric]) throw unknownDimension(address);
-  ctx.cache.remember(winner);
-  return { item: winner, fresh: true };
+  // Created only while the template is still the one it was made from: a cache older than a
+  // template upsert meets the fresh template and tries again with it.
+  for (let attempt = 0; attempt < KEY_CREATE_ATTEMPTS; attempt++) {
+    const template = await templateFor(ctx, address);
+    const created: BucketItem = {
+      pk: address.pk,
+      version: 1,
+      buckets: { [address.metric]: fullBucket(template, ctx.clock()) },
+      templates: {},
+      writers: {},
+    };
+    const outcome = await ctx.store.create(created, {
+      pk: address.vendor,
+      metric: address.metric,
+      definition: template,
+    });
+    if (!outcome.ok && 'templateItem' in outcome) {
+      ctx.cache.remember(outcome.templateItem, address.vendor);
+      continue;
+    }
+    const winner = outcome.ok ? created : (outcome.current ?? (await ctx.cache.refresh(address.pk)));
+    if (!winner?.buckets[address.metric]) throw unknownDimension(address);
+    ctx.cache.remember(winner);
+    return { item: winner, fresh: true };
+  }
+  throw new SluiceStoreError(
+    `the template of ${address.dimension} kept changing while its key was created; giving up`,
+    'contended',
+  );
 }
+
+const KEY_CREATE_ATTEMPTS = 3;
 
 async function templateFor(ctx: SluiceContext, address: DimensionAddress): Promise<BucketDefinitionState> {
   const cached = ctx.cache.peek(address.vendor)?.templates[address.metric];

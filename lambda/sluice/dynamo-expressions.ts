@@ -80,12 +80,31 @@ export function storedTakeUpdate(take: StoredTake) {
   // Only the first application meets this: it leaves the op in the item, so a repeat is refused
   // (and recognised by the op in the item it hands back).
   const conditions: string[] = ['(attribute_not_exists(#wr.#wid) OR #wr.#wid <> :seq)'];
-  take.takes.forEach(({ metric, costMilli, guard, lease, countGrant }, i) => {
+  Object.assign(names, {
+    '#lt': Attr.limitType,
+    '#defcap': Attr.capacityMilli,
+    '#defw': Attr.windowMs,
+    '#cpc': Attr.costPerCall,
+  });
+  take.takes.forEach(({ metric, definition, costMilli, guard, lease, countGrant }, i) => {
     const bucket = `#b.#m${i}`;
     names[`#m${i}`] = metric;
     values[`:c${i}`] = costMilli;
     sets.push(`${bucket}.#tok = ${bucket}.#tok - :c${i}`);
     conditions.push(`${bucket}.#tok >= :c${i}`, `${bucket}.#debt = :zero`);
+    // The definition the take was computed from (a stale cache meets a conflict, not another type's guard).
+    Object.assign(values, {
+      [`:lt${i}`]: definition.limitType,
+      [`:defcap${i}`]: definition.capacityMilli,
+      [`:defw${i}`]: definition.windowMs,
+      [`:cpc${i}`]: definition.costPerCall,
+    });
+    conditions.push(
+      `${bucket}.#lt = :lt${i}`,
+      `${bucket}.#defcap = :defcap${i}`,
+      `${bucket}.#defw = :defw${i}`,
+      `${bucket}.#cpc = :cpc${i}`,
+    );
     if (guard.kind !== 'leases') {
       Object.assign(names, { '#cap': Attr.capacityMilli, '#lr': Attr.lastRefillAtMs });
       values[`:cap${i}`] = guard.capacityMilli;

@@ -25,11 +25,13 @@ import {
   appliedBefore,
   type BucketStore,
   type BucketWrite,
+  type CreateOutcome,
   type LeaseReturn,
   type LeaseReturnOutcome,
   type ScanPage,
   type StoredTake,
   type StoredTakeOutcome,
+  type TemplateCheck,
   type TransactOutcome,
   transactionAppliedBefore,
   type WriteOutcome,
@@ -56,7 +58,8 @@ export class DynamoBucketStore implements BucketStore {
     return out.Item ? decode(out.Item) : undefined;
   }
 
-  async create(item: BucketItem): Promise<WriteOutcome> {
+  async create(item: BucketItem, template?: TemplateCheck): Promise<CreateOutcome> {
+    if (template) return this.createFromTemplate(item, template);
     try {
       await this.send(() =>
         this.dynamodb.send(
@@ -73,6 +76,67 @@ export class DynamoBucketStore implements BucketStore {
       return { ok: true };
     } catch (error) {
       return conflictOrThrow(error);
+    }
+  }
+
+  /** The Put and a check that the template still holds, in one transaction (first use of a key only). */
+  private async createFromTemplate(item: BucketItem, template: TemplateCheck): Promise<CreateOutcome> {
+    const { definition } = template;
+    try {
+      await this.send(() =>
+        this.dynamodb.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: this.tableName,
+                  Key: key(template.pk),
+                  // Lets through: the template is still the definition the key's bucket was made from.
+                  ConditionExpression:
+                    '#t.#m.#lt = :lt AND #t.#m.#cap = :cap AND #t.#m.#w = :w AND #t.#m.#cpc = :cpc',
+                  ExpressionAttributeNames: {
+                    '#t': Attr.templates,
+                    '#m': template.metric,
+                    '#lt': Attr.limitType,
+                    '#cap': Attr.capacityMilli,
+                    '#w': Attr.windowMs,
+                    '#cpc': Attr.costPerCall,
+                  },
+                  ExpressionAttributeValues: marshall({
+                    ':lt': definition.limitType,
+                    ':cap': definition.capacityMilli,
+                    ':w': definition.windowMs,
+                    ':cpc': definition.costPerCall,
+                  }),
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: marshall(itemToRecord(item), { removeUndefinedValues: true }),
+                  // Lets through: no item with this pk (racing first users: the loser adopts the winner's).
+                  ConditionExpression: 'attribute_not_exists(#pk)',
+                  ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+            ],
+          }),
+        ),
+      );
+      return { ok: true };
+    } catch (error) {
+      const reasons = (
+        error as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }
+      ).CancellationReasons;
+      if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapFailure(error);
+      const [check, put] = reasons;
+      if (check?.Code === 'ConditionalCheckFailed') {
+        return { ok: false, current: undefined, templateItem: check.Item ? decode(check.Item) : undefined };
+      }
+      if (put?.Code === 'ConditionalCheckFailed' && put.Item) return { ok: false, current: decode(put.Item) };
+      return { ok: false, current: undefined };
     }
   }
 

@@ -1,5 +1,6 @@
 import { refill, take } from './bucket-math';
 import type { DimensionAddress } from './dimensions';
+import { holdsLeases } from './limit-types';
 import type { BucketItem, BucketState, WriteOp } from './model';
 import type { BucketWrite } from './store';
 
@@ -52,7 +53,7 @@ export function planGrant(
     const current = buckets[address.metric] ?? item?.buckets[address.metric];
     if (!current) throw new Error(`planGrant: no bucket ${address.dimension} loaded`);
     const refilled = refill(current, nowMs);
-    const concurrent = refilled.limitType === 'concurrent';
+    const concurrent = holdsLeases(refilled.limitType);
     const leaseId = lease.idFor(address.dimension);
     const leaseState = { costMilli, expiresAtMs: lease.expiresAtMs };
     const result = take(

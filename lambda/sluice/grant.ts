@@ -3,6 +3,7 @@ import { refill, settle as settleBucket } from './bucket-math';
 import type { SluiceContext } from './context';
 import { SluiceInputError } from './errors';
 import type { PlannedLease, Target } from './grant-plan';
+import { countsTokens } from './limit-types';
 import { type BucketState, MILLI, type WriteOp } from './model';
 import { mutateItem } from './mutate';
 import type { Dimension, Granted } from './types';
@@ -114,7 +115,7 @@ async function settleUsage(
           const bucket = item?.buckets[target.address.metric];
           if (!bucket)
             throw new SluiceInputError(`settle: bucket ${target.address.dimension} no longer exists`);
-          if (bucket.limitType !== 'tokens') {
+          if (!countsTokens(bucket.limitType)) {
             throw new SluiceInputError(
               `settle applies to tokens buckets; ${target.address.dimension} is a ${bucket.limitType} bucket`,
             );

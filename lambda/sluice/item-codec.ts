@@ -1,7 +1,7 @@
 import { TABLE_PARTITION_KEY } from '../contract';
+import { isLimitType } from './limit-types';
 import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from './model';
 import { UNSCALED } from './rate-scale';
-import type { LimitType } from './types';
 
 /**
  * The stored shape (snake_case attribute names, integers only) and the model, both ways.
@@ -95,8 +95,12 @@ export function itemFromRecord(record: StoredRecord): BucketItem {
 }
 
 function definitionFromRecord(r: StoredRecord, where: string): BucketDefinitionState {
+  const limitType = r[Attr.limitType];
+  if (!isLimitType(limitType)) {
+    throw new Error(`stored item ${where} has an unknown ${Attr.limitType} ${JSON.stringify(limitType)}`);
+  }
   return {
-    limitType: String(r[Attr.limitType]) as LimitType,
+    limitType,
     capacityMilli: num(r, Attr.capacityMilli, where),
     windowMs: num(r, Attr.windowMs, where),
     costPerCall: num(r, Attr.costPerCall, where),

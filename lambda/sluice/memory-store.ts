@@ -5,11 +5,14 @@ import {
   applyWrite,
   type BucketStore,
   type BucketWrite,
+  type CreateOutcome,
   type LeaseReturn,
   type LeaseReturnOutcome,
   type ScanPage,
   type StoredTake,
   type StoredTakeOutcome,
+  sameDefinition,
+  type TemplateCheck,
   type TransactOutcome,
   transactionAppliedBefore,
   type WriteOutcome,
@@ -31,8 +34,14 @@ export class MemoryBucketStore implements BucketStore {
     return copy(this.items.get(pk));
   }
 
-  async create(item: BucketItem): Promise<WriteOutcome> {
+  async create(item: BucketItem, template?: TemplateCheck): Promise<CreateOutcome> {
     this.requests.create++;
+    if (template) {
+      const holder = this.items.get(template.pk);
+      const held = holder?.templates[template.metric];
+      if (!held || !sameDefinition(held, template.definition))
+        return { ok: false, current: undefined, templateItem: copy(holder) };
+    }
     const current = this.items.get(item.pk);
     if (current) return { ok: false, current: copy(current) };
     this.items.set(item.pk, copy(item) as BucketItem);

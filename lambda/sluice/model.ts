@@ -1,4 +1,4 @@
-import type { LimitType } from './types';
+import type { LimitType } from './limit-types';
 
 /**
  * The stored state, in integers only: milli-units and milliseconds (DESIGN §4). One item per

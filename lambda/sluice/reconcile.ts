@@ -1,5 +1,6 @@
 import { LogEvent } from '../contract';
 import type { SluiceContext } from './context';
+import { holdsLeases } from './limit-types';
 import { type BucketItem, WRITER_FORGET_MS } from './model';
 import type { ReconcileReport } from './types';
 
@@ -43,7 +44,7 @@ async function reconcileItem(
   const nowMs = ctx.clock();
   let item = scanned;
   for (const [metric, bucket] of Object.entries(item.buckets)) {
-    if (bucket.limitType !== 'concurrent') continue;
+    if (!holdsLeases(bucket.limitType)) continue;
     for (const [leaseId, lease] of Object.entries(bucket.leases)) {
       report.totalLeases++;
       if (!(lease.expiresAtMs < nowMs)) continue;

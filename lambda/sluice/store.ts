@@ -27,6 +27,18 @@ export type WriteOutcome =
   | { readonly ok: true }
   | { readonly ok: false; readonly current: BucketItem | undefined };
 
+/** A key's item is created from its template only while the template item still holds `definition`. */
+export interface TemplateCheck {
+  readonly pk: string;
+  readonly metric: string;
+  readonly definition: BucketDefinitionState;
+}
+
+/** A failed creation: the item exists (`current`), or the template changed (`templateItem`, as it is now). */
+export type CreateOutcome =
+  | WriteOutcome
+  | { readonly ok: false; readonly current: undefined; readonly templateItem: BucketItem | undefined };
+
 /**
  * On a cancelled transaction `current` holds the items whose condition failed, with their
  * content when the store returned it (`undefined`: absent, or the store did not say).
@@ -77,6 +89,12 @@ export interface StoredTake {
   readonly op: WriteOp;
   readonly takes: readonly {
     readonly metric: string;
+    /**
+     * The definition the take was computed from: the bucket must still have it (limit type,
+     * capacity, window, cost per call), so a cache older than an upsert meets a conflict and
+     * the fresh item, never a take through another type's guard.
+     */
+    readonly definition: BucketDefinitionState;
     readonly costMilli: number;
     readonly guard: StoredTakeGuard;
     /** A concurrent bucket's lease, added with the take. */
@@ -102,8 +120,8 @@ export interface ScanPage {
 export interface BucketStore {
   /** A strongly consistent read. */
   get(pk: string): Promise<BucketItem | undefined>;
-  /** Writes `item` only if no item has its pk. */
-  create(item: BucketItem): Promise<WriteOutcome>;
+  /** Writes `item` only if no item has its pk (and, given `template`, only while that template holds). */
+  create(item: BucketItem, template?: TemplateCheck): Promise<CreateOutcome>;
   /** One conditional write; bumps the version by one. */
   write(write: BucketWrite): Promise<WriteOutcome>;
   /** All-or-nothing over distinct items (at most 100); each bumps its version by one. */
@@ -146,9 +164,15 @@ export function applyWrite(item: BucketItem, write: BucketWrite): BucketItem {
 export function applyStoredTake(item: BucketItem | undefined, take: StoredTake): BucketItem | undefined {
   if (!item || appliedBefore(item, take.op)) return undefined;
   const buckets = { ...item.buckets };
-  for (const { metric, costMilli, guard, lease, countGrant } of take.takes) {
+  for (const { metric, definition, costMilli, guard, lease, countGrant } of take.takes) {
     const bucket = buckets[metric];
-    if (!bucket || !guardHolds(bucket, guard) || bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli)
+    if (
+      !bucket ||
+      !sameDefinition(bucket, definition) ||
+      !guardHolds(bucket, guard) ||
+      bucket.debtMilli !== 0 ||
+      bucket.tokensMilli < costMilli
+    )
       return undefined;
     buckets[metric] = {
       ...bucket,
@@ -164,6 +188,15 @@ export function applyStoredTake(item: BucketItem | undefined, take: StoredTake):
     buckets,
     writers: { ...item.writers, [take.op.writer]: take.op.seq },
   };
+}
+
+export function sameDefinition(a: BucketDefinitionState, b: BucketDefinitionState): boolean {
+  return (
+    a.limitType === b.limitType &&
+    a.capacityMilli === b.capacityMilli &&
+    a.windowMs === b.windowMs &&
+    a.costPerCall === b.costPerCall
+  );
 }
 
 function guardHolds(bucket: BucketState, guard: StoredTakeGuard): boolean {

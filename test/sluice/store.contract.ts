@@ -1,14 +1,23 @@
 import { fullBucket } from '../../lambda/sluice/bucket-math';
-import type { BucketItem, BucketState } from '../../lambda/sluice/model';
+import type { BucketDefinitionState, BucketItem, BucketState } from '../../lambda/sluice/model';
 import type { BucketStore } from '../../lambda/sluice/store';
 
 const T0 = 1_700_000_000_000;
-const rpm = fullBucket(
-  { limitType: 'requests', capacityMilli: 60_000, windowMs: 60_000, costPerCall: 1 },
-  T0,
-);
+const RPM: BucketDefinitionState = {
+  limitType: 'requests',
+  capacityMilli: 60_000,
+  windowMs: 60_000,
+  costPerCall: 1,
+};
+const SLOTS: BucketDefinitionState = {
+  limitType: 'concurrent',
+  capacityMilli: 2_000,
+  windowMs: 0,
+  costPerCall: 1,
+};
+const rpm = fullBucket(RPM, T0);
 const slots: BucketState = {
-  ...fullBucket({ limitType: 'concurrent', capacityMilli: 2_000, windowMs: 0, costPerCall: 1 }, T0),
+  ...fullBucket(SLOTS, T0),
   tokensMilli: 1_000,
   leases: { 'lease-1': { costMilli: 1_000, expiresAtMs: T0 + 60_000 } },
 };
@@ -102,9 +111,10 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
         pk: 'openai',
         op: OP,
         takes: [
-          { metric: 'rpm', costMilli: 2_000, guard: unfilled, countGrant: true },
+          { metric: 'rpm', definition: RPM, costMilli: 2_000, guard: unfilled, countGrant: true },
           {
             metric: 'location-writes',
+            definition: SLOTS,
             costMilli: 1_000,
             guard: { kind: 'leases' },
             lease,
@@ -133,7 +143,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const full = { kind: 'full' as const, capacityMilli: 60_000, nowMs: T0 + 500 };
       const take = {
         pk: 'openai',
-        takes: [{ metric: 'rpm', costMilli: 1_000, guard: full, countGrant: false }],
+        takes: [{ metric: 'rpm', definition: RPM, costMilli: 1_000, guard: full, countGrant: false }],
       };
       const first = await store.takeStored({ ...take, op: OP });
       expect(first.ok && first.item.buckets.rpm).toEqual({
@@ -169,7 +179,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
         const take = {
           pk: 'openai',
           op: OP,
-          takes: [{ metric: 'rpm', costMilli, guard, countGrant: false }],
+          takes: [{ metric: 'rpm', definition: RPM, costMilli, guard, countGrant: false }],
         };
         expect(await store.takeStored(take)).toEqual({ ok: false, current: item });
         expect(await store.takeStored({ ...take, pk: 'ghost' })).toEqual({ ok: false, current: undefined });
@@ -201,7 +211,15 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const take = {
         pk: 'openai',
         op: OP,
-        takes: [{ metric: 'rpm', costMilli: 1_000, guard: { kind: 'leases' as const }, countGrant: false }],
+        takes: [
+          {
+            metric: 'rpm',
+            definition: RPM,
+            costMilli: 1_000,
+            guard: { kind: 'leases' as const },
+            countGrant: false,
+          },
+        ],
       };
       const first = await store.takeStored(take);
       const repeat = await store.takeStored(take);
@@ -229,6 +247,32 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
         ok: true,
       });
       expect((await store.get('openai'))?.writers).toEqual({ kept: T0 });
+    });
+
+    it.each([
+      [
+        'its limit type changed (a stale cache takes through a lease guard)',
+        { limitType: 'concurrent' as const },
+      ],
+      ['its capacity changed', { capacityMilli: 120_000 }],
+      ['its cost per call changed', { costPerCall: 2 }],
+    ])('refuses a take from stored tokens computed from another definition: %s', async (_why, cached) => {
+      const item = vendor('openai', 3);
+      await store.create(item);
+      const take = {
+        pk: 'openai',
+        op: OP,
+        takes: [
+          {
+            metric: 'rpm',
+            definition: { ...RPM, ...cached },
+            costMilli: 1_000,
+            guard: { kind: 'leases' as const },
+            countGrant: false,
+          },
+        ],
+      };
+      expect(await store.takeStored(take)).toEqual({ ok: false, current: item });
     });
 
     it('writes several items all together when every version matches', async () => {
