@@ -63,6 +63,12 @@ export function costToMilli(dimension: Dimension, cost: number, definition: Buck
       `cost of ${dimension} must be a whole number for a ${definition.limitType} bucket (got ${cost})`,
     );
   }
+  if (holdsLeases(definition.limitType) && cost < 1) {
+    // A lease of 0 takes nothing: any number of holders would pass a 1-slot bucket.
+    throw new SluiceInputError(
+      `cost of ${dimension} must be at least 1 for a concurrent bucket (got ${cost})`,
+    );
+  }
   // Token estimates may be fractional; round up so a grant never takes less than asked.
   const milli = Math.ceil(cost * MILLI);
   if (milli > definition.capacityMilli) {
@@ -73,6 +79,14 @@ export function costToMilli(dimension: Dimension, cost: number, definition: Buck
   return milli;
 }
 
+/**
+ * The largest capacity, in units: its milli-units times a rate scale in permille (10^9 · 10^3 ·
+ * 10^3) stay exact in a double (< 2^53), and so does every stored number.
+ */
+export const MAX_CAPACITY = 1_000_000_000;
+/** The longest window, a year of 366 days: its milliseconds times 1000 stay exact in a double. */
+export const MAX_WINDOW_SECONDS = 366 * 86_400;
+
 /** Validates a definition and converts it to stored integers. */
 export function definitionState(definition: BucketDefinition): BucketDefinitionState {
   const { dimension, limitType, capacity, windowSeconds, costPerCall = 1 } = definition;
@@ -80,11 +94,21 @@ export function definitionState(definition: BucketDefinition): BucketDefinitionS
   const problems: string[] = [];
   if (!isLimitType(limitType))
     problems.push(`limitType must be one of ${LIMIT_TYPES.join(', ')} (got ${JSON.stringify(limitType)})`);
-  if (!Number.isInteger(capacity) || capacity <= 0)
-    problems.push(`capacity must be a positive integer (got ${capacity})`);
+  if (!Number.isInteger(capacity) || capacity <= 0 || capacity > MAX_CAPACITY)
+    problems.push(`capacity must be a positive integer of at most ${MAX_CAPACITY} (got ${capacity})`);
   const timed = isLimitType(limitType) && !holdsLeases(limitType);
-  if (timed && !(typeof windowSeconds === 'number' && Number.isFinite(windowSeconds) && windowSeconds > 0)) {
-    problems.push(`windowSeconds must be a positive number for a ${limitType} bucket (got ${windowSeconds})`);
+  if (
+    timed &&
+    !(
+      typeof windowSeconds === 'number' &&
+      Number.isFinite(windowSeconds) &&
+      windowSeconds > 0 &&
+      windowSeconds <= MAX_WINDOW_SECONDS
+    )
+  ) {
+    problems.push(
+      `windowSeconds must be a positive number of at most ${MAX_WINDOW_SECONDS} for a ${limitType} bucket (got ${windowSeconds})`,
+    );
   }
   if (!(Number.isFinite(costPerCall) && costPerCall > 0 && costPerCall <= capacity)) {
     problems.push(`costPerCall must be > 0 and <= capacity (got ${costPerCall})`);

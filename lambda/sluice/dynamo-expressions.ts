@@ -173,9 +173,14 @@ const THROTTLING = new Set([
   'RequestLimitExceeded',
 ]);
 
-/** Throttling and faults without an answer become typed store errors; a client mistake stays as is. */
+/**
+ * Throttling and faults without an answer become typed store errors; a client mistake stays as
+ * is. Only what went through the AWS SDK's send (its retry step stamps `$metadata` on every error,
+ * network ones included) can be the store's fault: an error raised before sending (a number
+ * DynamoDB cannot encode, a bug) is not "DynamoDB is unavailable".
+ */
 export function mapFailure(error: unknown): unknown {
-  if (!(error instanceof Error) || error.name === 'SluiceStoreError') return error;
+  if (!(error instanceof Error) || error.name === 'SluiceStoreError' || !('$metadata' in error)) return error;
   const meta = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
   if (THROTTLING.has(error.name)) {
     return new SluiceStoreError(

@@ -124,8 +124,8 @@ describe('upsertBuckets', () => {
         { dimension: 'openai#rpm', limitType: 'requests', capacity: 0.5, windowSeconds: 0, costPerCall: 2 },
       ]),
     ).rejects.toThrow(
-      'bucket definition openai#rpm is not valid: capacity must be a positive integer (got 0.5); ' +
-        'windowSeconds must be a positive number for a requests bucket (got 0); costPerCall must be > 0 and <= capacity (got 2)',
+      'bucket definition openai#rpm is not valid: capacity must be a positive integer of at most 1000000000 (got 0.5); ' +
+        'windowSeconds must be a positive number of at most 31622400 for a requests bucket (got 0); costPerCall must be > 0 and <= capacity (got 2)',
     );
   });
 });
