@@ -16,6 +16,13 @@ export interface AcquireOptions {
   readonly leaseTtlSeconds?: number;
 }
 
+/**
+ * The oldest view of an item a refusal may be computed from. Capacity comes back by releases,
+ * refunds and upserts that a warm cache does not see; past this age the item is read again
+ * before saying no, so a waiting caller reads each item at most about once this often.
+ */
+export const STALE_REFUSAL_MS = 1_000;
+
 /** Jittered backoff ceiling once version conflicts used up `maxRetries`: short, the bucket is hot. */
 const CONTENTION_BASE_MS = 25;
 const CONTENTION_MAX_MS = 1_000;
@@ -82,8 +89,11 @@ async function acquireAs(
     }
     const plan = planGrant(items, targets, nowMs, lease, op);
     if (plan.kind === 'deny') {
-      // A concurrent bucket gets capacity back on release: say no only from fresh state.
-      const stale = plan.concurrentPks.filter((pk) => !fresh.has(pk));
+      // Releases, refunds and upserts add capacity: say no only from a view at most
+      // STALE_REFUSAL_MS old (read or written since), reading again at most that often.
+      const stale = plan.deniedPks.filter(
+        (pk) => !fresh.has(pk) && !ctx.cache.confirmedWithin(pk, STALE_REFUSAL_MS),
+      );
       if (stale.length > 0) {
         for (const pk of stale) {
           await ctx.cache.refresh(pk);

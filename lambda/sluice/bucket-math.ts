@@ -122,12 +122,15 @@ export function take(
  * `ceil(missing · windowMs / capacityMilli)` (exact, rounded up to the ms) at the configured
  * rate, longer by `1000 / scale` while a penalty lowers the rate (`refillRate`), counted from
  * `lastRefillAtMs` (time already elapsed but not yet credited counts).
- * Concurrent: until the earliest lease expiry, at most 1 s (a release may come sooner) and at
- * least 50 ms (no busy loop).
+ * Concurrent: until the earliest expiry still ahead, at most 1 s (a release may come sooner)
+ * and at least 50 ms (no busy loop); 1 s when every lease has expired (reconcile returns those).
  */
 export function waitMs(bucket: BucketState, costMilli: number, nowMs: number): number {
   if (holdsLeases(bucket.limitType)) {
-    const expiries = Object.values(bucket.leases).map((l) => l.expiresAtMs - nowMs);
+    // Leases already expired come back only when reconcile runs, not at a known instant.
+    const expiries = Object.values(bucket.leases)
+      .map((l) => l.expiresAtMs - nowMs)
+      .filter((ms) => ms > 0);
     const untilExpiry = expiries.length ? Math.min(...expiries) : CONCURRENT_MAX_WAIT_MS;
     return Math.max(CONCURRENT_MIN_WAIT_MS, Math.min(untilExpiry, CONCURRENT_MAX_WAIT_MS));
   }

@@ -81,7 +81,7 @@ export class SluiceClient {
       random: options.random ?? Math.random,
       sleep: options.sleep ?? abortableSleep,
       logger: options.logger ?? createSluiceLogger(settings.logLevel),
-      cache: new ItemCache(store),
+      cache: new ItemCache(store, clock),
       writers: new WriterLanes(options.writerId ?? randomUUID().replaceAll('-', '').slice(0, 12), clock),
     };
   }

@@ -27,16 +27,32 @@ export interface SluiceContext {
  */
 export class ItemCache {
   private readonly items = new Map<string, BucketItem>();
+  /** When each item was last seen as the store holds it (read, written, or handed back by a conflict). */
+  private readonly confirmedAtMs = new Map<string, number>();
 
-  constructor(private readonly store: BucketStore) {}
+  constructor(
+    private readonly store: BucketStore,
+    private readonly clock: () => number,
+  ) {}
 
   peek(pk: string): BucketItem | undefined {
     return this.items.get(pk);
   }
 
   remember(item: BucketItem | undefined, pk?: string): void {
-    if (item) this.items.set(item.pk, item);
-    else if (pk !== undefined) this.items.delete(pk);
+    if (item) {
+      this.items.set(item.pk, item);
+      this.confirmedAtMs.set(item.pk, this.clock());
+    } else if (pk !== undefined) {
+      this.items.delete(pk);
+      this.confirmedAtMs.delete(pk);
+    }
+  }
+
+  /** Whether the cached item was confirmed at most `ms` ago. */
+  confirmedWithin(pk: string, ms: number): boolean {
+    const at = this.confirmedAtMs.get(pk);
+    return at !== undefined && this.clock() - at <= ms;
   }
 
   /** One consistent GetItem, and the cache takes the answer. */

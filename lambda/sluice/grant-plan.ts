@@ -28,8 +28,8 @@ export type GrantPlan =
       readonly kind: 'deny';
       readonly waitMs: number;
       readonly dimension: string;
-      /** Items whose concurrent bucket said no: a denial there needs fresh state. */
-      readonly concurrentPks: readonly string[];
+      /** Items whose bucket said no: a denial holds only from a recent view of them. */
+      readonly deniedPks: readonly string[];
     };
 
 /**
@@ -46,7 +46,7 @@ export function planGrant(
   const touched = new Map<string, Record<string, BucketState>>();
   const leases: PlannedLease[] = [];
   let deny: { waitMs: number; dimension: string } | undefined;
-  const concurrentPks = new Set<string>();
+  const deniedPks = new Set<string>();
   for (const { address, costMilli } of targets) {
     const item = items.get(address.pk);
     const buckets = touched.get(address.pk) ?? {};
@@ -68,10 +68,10 @@ export function planGrant(
       if (concurrent) leases.push({ address, leaseId, ...leaseState });
       continue;
     }
-    if (concurrent) concurrentPks.add(address.pk);
+    deniedPks.add(address.pk);
     if (!deny || result.waitMs > deny.waitMs) deny = { waitMs: result.waitMs, dimension: address.dimension };
   }
-  if (deny) return { kind: 'deny', ...deny, concurrentPks: [...concurrentPks] };
+  if (deny) return { kind: 'deny', ...deny, deniedPks: [...deniedPks] };
   const writes = [...touched].map(([pk, buckets]) => ({
     pk,
     expectedVersion: items.get(pk)!.version,

@@ -99,7 +99,8 @@ describe('take and waitMs', () => {
   it.each([
     ['the earliest lease expiry when it is near', T0 + 300, 300],
     ['at most 1 s, since a release may come sooner', T0 + 60_000, 1_000],
-    ['at least 50 ms, so callers do not spin', T0 - 10, 50],
+    ['at least 50 ms, so callers do not spin', T0 + 10, 50],
+    ['1 s when the lease already expired: reconcile returns it, not a release', T0 - 10, 1_000],
   ])('waits on a full concurrent bucket until %s', (_name, expiresAtMs, expected) => {
     const full = { ...withTokens(slots, 0), leases: { a: { costMilli: 2_000, expiresAtMs } } };
     expect(waitMs(full, 1_000, T0)).toBe(expected);
