@@ -15,7 +15,7 @@ import { localTable, RecordingLogger, SimulatedClock, seededRandom, testSettings
  * behind a proxy that applies the request and then answers 500 or drops the connection.
  */
 
-type StoreOperation = 'write' | 'writeAll' | 'takeStored' | 'returnLease';
+type StoreOperation = 'write' | 'writeAll' | 'takeStored' | 'returnLease' | 'create';
 
 interface Harness {
   readonly client: SluiceClient;
@@ -28,6 +28,7 @@ interface Harness {
 }
 
 const DEFINITIONS: BucketDefinition[] = [
+  { dimension: 'waitwhile#loc#*', limitType: 'requests', capacity: 5, windowSeconds: 60 },
   { dimension: 'openai#rpm', limitType: 'requests', capacity: 60, windowSeconds: 60 },
   { dimension: 'openai#tpm', limitType: 'tokens', capacity: 10_000, windowSeconds: 60 },
   { dimension: 'sweeppea#slots', limitType: 'concurrent', capacity: 2 },
@@ -58,6 +59,8 @@ const DYNAMODB_OPERATION: Record<StoreOperation, string> = {
   takeStored: 'UpdateItem',
   returnLease: 'UpdateItem',
   writeAll: 'TransactWriteItems',
+  // A key's item is created with a check on its template, in one transaction.
+  create: 'TransactWriteItems',
 };
 
 function dynamoHarness(fault: 'applyThen500' | 'applyThenDrop') {
@@ -156,6 +159,12 @@ describe.each(HARNESSES)('a lost answer on %s', (_name, makeHarness) => {
     ]);
   });
 
+  it("a key's first use creates its item once and takes once", async () => {
+    h.lose('create', 'repeat');
+    granted(await h.client.acquire('waitwhile#loc#k1'));
+    expect([h.pending(), (await h.client.snapshot('waitwhile#loc#k1')).tokens]).toEqual([0, 4]);
+  });
+
   it('penalize cuts once', async () => {
     h.lose('write', 'repeat');
     const result = await h.client.penalize('openai#rpm', 0.8);
@@ -170,5 +179,61 @@ describe.each(HARNESSES)('a lost answer on %s', (_name, makeHarness) => {
     await a.release();
     const after = await h.client.snapshot('sweeppea#slots');
     expect([h.pending(), after.tokens, after.leases]).toEqual([0, 1, 1]);
+  });
+});
+
+describe('a late or missing answer from DynamoDB Local (through the fault proxy)', () => {
+  let proxy: FaultProxy;
+  let viaProxy: ReturnType<typeof buildDynamoDbClient>;
+  let client: SluiceClient;
+  beforeEach(async () => {
+    const { dynamodb, tableName } = await localTable('sdk-late');
+    dynamodb.destroy();
+    proxy = await FaultProxy.start(localEndpoints().dynamodb);
+    viaProxy = buildDynamoDbClient({ endpointUrl: proxy.endpoint, region: 'us-east-1' });
+    const clock = new SimulatedClock();
+    client = new SluiceClient({
+      settings: testSettings({ tableName }),
+      dynamodb: viaProxy,
+      clock: clock.now,
+      random: seededRandom(3),
+      logger: new RecordingLogger(),
+    });
+    await client.upsertBuckets(DEFINITIONS);
+  });
+  afterEach(async () => {
+    viaProxy.destroy();
+    await proxy.stop();
+  });
+
+  const forwarded = (operation: string) => proxy.forwarded.get(operation) ?? 0;
+  async function until(done: () => boolean): Promise<void> {
+    while (!done()) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  it('a write answered late but in time is a write like any other', async () => {
+    proxy.plan('UpdateItem', { kind: 'delay', ms: 200 });
+    granted(await client.acquire('openai#rpm'));
+    expect([proxy.pending, (await client.snapshot('openai#rpm')).tokens]).toEqual([0, 59]);
+  });
+
+  it('a silent endpoint fails the write as "unavailable" and applies nothing; the settle is then retried once', async () => {
+    const grant = granted(await client.acquire({ 'openai#tpm': 4_000 }));
+    proxy.plan('UpdateItem', { kind: 'silent' }, 2);
+    const error = await grant.settle({ 'openai#tpm': 0 }).catch((e: unknown) => e);
+    expect([isSluiceStoreError(error) && error.reason, proxy.pending]).toEqual(['unavailable', 0]);
+    expect((await client.snapshot('openai#tpm')).tokens).toBe(6_000);
+    await grant.settle({ 'openai#tpm': 0 });
+    expect((await client.snapshot('openai#tpm')).tokens).toBe(10_000);
+  });
+
+  it('a penalize applied twice after the client gave up on both attempts cuts once', async () => {
+    // Each attempt reaches DynamoDB only after the client's 1.5 s request timeout: both apply.
+    proxy.plan('UpdateItem', { kind: 'delay', ms: 2_000 }, 2);
+    const before = forwarded('UpdateItem');
+    const error = await client.penalize('openai#rpm', 0.5).catch((e: unknown) => e);
+    expect(isSluiceStoreError(error) && error.reason).toBe('unavailable');
+    await until(() => forwarded('UpdateItem') === before + 2);
+    expect((await client.snapshot('openai#rpm')).tokens).toBe(30);
   });
 });
