@@ -4,7 +4,7 @@ import { TABLE_PARTITION_KEY } from '../contract';
 import { SluiceStoreError } from './errors';
 import { Attr, bucketToRecord, definitionToRecord, itemFromRecord } from './item-codec';
 import type { BucketItem } from './model';
-import type { BucketWrite, StoredTake, WriteOutcome } from './store';
+import type { BucketWrite, StoredTake, TemplateCheck, WriteOutcome } from './store';
 
 /** Expressions and error translation of `DynamoBucketStore` (no commands here: no I/O). */
 
@@ -146,6 +146,42 @@ export function storedTakeUpdate(take: StoredTake) {
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: marshall(values),
   };
+}
+
+/** A key's template still the definition the key's bucket is made from (first use of a key). */
+export function templateCheck(template: TemplateCheck) {
+  const { definition } = template;
+  return {
+    Key: key(template.pk),
+    // Lets through: the template is still the definition the key's bucket was made from.
+    ConditionExpression: '#t.#m.#lt = :lt AND #t.#m.#cap = :cap AND #t.#m.#w = :w AND #t.#m.#cpc = :cpc',
+    ExpressionAttributeNames: {
+      '#t': Attr.templates,
+      '#m': template.metric,
+      '#lt': Attr.limitType,
+      '#cap': Attr.capacityMilli,
+      '#w': Attr.windowMs,
+      '#cpc': Attr.costPerCall,
+    },
+    ExpressionAttributeValues: marshall({
+      ':lt': definition.limitType,
+      ':cap': definition.capacityMilli,
+      ':w': definition.windowMs,
+      ':cpc': definition.costPerCall,
+    }),
+  };
+}
+
+export interface CancellationReason {
+  readonly Code?: string;
+  readonly Item?: Record<string, AttributeValue>;
+}
+
+/** The per-item reasons of a cancelled transaction; any other failure is mapped and thrown. */
+export function cancellationReasons(error: unknown): readonly CancellationReason[] {
+  const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
+  if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapFailure(error);
+  return reasons;
 }
 
 export function key(pk: string): Record<string, AttributeValue> {

@@ -1,5 +1,4 @@
 import {
-  type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -11,11 +10,13 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE_PARTITION_KEY } from '../contract';
 import {
+  cancellationReasons,
   conflictOrThrow,
   decode,
   key,
   mapFailure,
   storedTakeUpdate,
+  templateCheck,
   versionedUpdate,
 } from './dynamo-expressions';
 import { SluiceStoreError } from './errors';
@@ -81,7 +82,6 @@ export class DynamoBucketStore implements BucketStore {
 
   /** The Put and a check that the template still holds, in one transaction (first use of a key only). */
   private async createFromTemplate(item: BucketItem, template: TemplateCheck): Promise<CreateOutcome> {
-    const { definition } = template;
     try {
       await this.send(() =>
         this.dynamodb.send(
@@ -90,24 +90,7 @@ export class DynamoBucketStore implements BucketStore {
               {
                 ConditionCheck: {
                   TableName: this.tableName,
-                  Key: key(template.pk),
-                  // Lets through: the template is still the definition the key's bucket was made from.
-                  ConditionExpression:
-                    '#t.#m.#lt = :lt AND #t.#m.#cap = :cap AND #t.#m.#w = :w AND #t.#m.#cpc = :cpc',
-                  ExpressionAttributeNames: {
-                    '#t': Attr.templates,
-                    '#m': template.metric,
-                    '#lt': Attr.limitType,
-                    '#cap': Attr.capacityMilli,
-                    '#w': Attr.windowMs,
-                    '#cpc': Attr.costPerCall,
-                  },
-                  ExpressionAttributeValues: marshall({
-                    ':lt': definition.limitType,
-                    ':cap': definition.capacityMilli,
-                    ':w': definition.windowMs,
-                    ':cpc': definition.costPerCall,
-                  }),
+                  ...templateCheck(template),
                   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
               },
@@ -127,10 +110,7 @@ export class DynamoBucketStore implements BucketStore {
       );
       return { ok: true };
     } catch (error) {
-      const reasons = (
-        error as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }
-      ).CancellationReasons;
-      if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapFailure(error);
+      const reasons = cancellationReasons(error);
       const [check, put] = reasons;
       if (check?.Code === 'ConditionalCheckFailed') {
         return { ok: false, current: undefined, templateItem: check.Item ? decode(check.Item) : undefined };
@@ -174,10 +154,7 @@ export class DynamoBucketStore implements BucketStore {
       );
       return { ok: true };
     } catch (error) {
-      const reasons = (
-        error as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }
-      ).CancellationReasons;
-      if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapFailure(error);
+      const reasons = cancellationReasons(error);
       if (reasons.some((r) => r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded')) {
         throw new SluiceStoreError(`DynamoDB throttled a transaction on ${this.tableName}`, 'throttled', {
           cause: error,
