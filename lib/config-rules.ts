@@ -1,3 +1,4 @@
+import type { LimitType } from '../lambda/sluice/limit-types';
 import type { VendorSettings } from '../lambda/worker-settings';
 import { slotTimeoutFor, workerVendorSettings } from './derived-settings';
 
@@ -16,7 +17,7 @@ export interface Problem {
 
 interface BucketLike {
   readonly dimension: string;
-  readonly limitType: 'requests' | 'tokens' | 'concurrent';
+  readonly limitType: LimitType;
   readonly capacity: number;
   readonly windowSeconds?: number | undefined;
   readonly costPerCall?: number | undefined;

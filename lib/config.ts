@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { LIMIT_TYPES } from '../lambda/sluice/limit-types';
 import type { BucketDefinition } from '../lambda/sluice/types';
 import { DimensionNameSchema, type VendorSettings, VendorSettingsSchema } from '../lambda/worker-settings';
 import { bucketProblems, environmentProblems, MIN_LAMBDA_TIMEOUT_SECONDS } from './config-rules';
@@ -46,7 +47,7 @@ const positiveInteger = (what = 'a positive integer') =>
 
 const BucketSchema = z.strictObject({
   dimension: DimensionNameSchema,
-  limitType: z.enum(['requests', 'tokens', 'concurrent'], {
+  limitType: z.enum(LIMIT_TYPES, {
     error: required('one of requests, tokens, concurrent'),
   }),
   capacity: positiveInteger(),

@@ -1,17 +1,27 @@
 import { LogEvent } from '../contract';
 import { bucketOf, itemFor, leaseLifetimeMs, type SluiceContext, unknownDimension } from './context';
-import { costToMilli, parseDimension, requestedCosts } from './dimensions';
+import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from './dimensions';
+import { isSluiceInputError } from './errors';
 import { makeGrant } from './grant';
 import { type PlannedLease, planGrant, type Target } from './grant-plan';
-import { type BucketItem, type BucketState, FULL_RATE_PERMILLE } from './model';
+import { holdsLeases } from './limit-types';
+import { type BucketItem, type BucketState, FULL_RATE_PERMILLE, type WriteOp } from './model';
 import { mulDivFloor } from './mul-div';
 import { applyWrite, type BucketWrite, type StoredTake, type StoredTakeGuard } from './store';
 import type { AcquireRequest, AcquireResult, RetryIn } from './types';
+import { withOp } from './writer-lanes';
 
 export interface AcquireOptions {
   /** Lease lifetime for concurrent dimensions (at least the slot timeout + margin). @default settings.leaseTtlSeconds */
   readonly leaseTtlSeconds?: number;
 }
+
+/**
+ * The oldest view of an item a refusal may be computed from. Capacity comes back by releases,
+ * refunds and upserts that a warm cache does not see; past this age the item is read again
+ * before saying no, so a waiting caller reads each item at most about once this often.
+ */
+export const STALE_REFUSAL_MS = 1_000;
 
 /** Jittered backoff ceiling once version conflicts used up `maxRetries`: short, the bucket is hot. */
 const CONTENTION_BASE_MS = 25;
@@ -26,10 +36,20 @@ const CONTENTION_MIN_MS = 5;
  * it refills and writes conditioned on the version. A failed condition hands back the current
  * item (ALL_OLD), so the retry needs no read.
  */
-export async function acquire(
+export function acquire(
   ctx: SluiceContext,
   request: AcquireRequest,
   options: AcquireOptions = {},
+): Promise<AcquireResult> {
+  // One op for every attempt: at most one attempt applies, and a lost answer's retry is recognised.
+  return withOp(ctx.writers, (op) => acquireAs(ctx, request, options, op));
+}
+
+async function acquireAs(
+  ctx: SluiceContext,
+  request: AcquireRequest,
+  options: AcquireOptions,
+  op: WriteOp,
 ): Promise<AcquireResult> {
   const requested = requestedCosts(request);
   const addresses = Object.keys(requested).map((d) => parseDimension(d));
@@ -37,11 +57,7 @@ export async function acquire(
   for (const address of addresses) {
     if ((await itemFor(ctx, address)).fresh) fresh.add(address.pk);
   }
-  const targets: Target[] = addresses.map((address) => {
-    const bucket = bucketOf(ctx.cache.peek(address.pk)!, address);
-    const cost = requested[address.dimension] ?? bucket.costPerCall;
-    return { address, cost, costMilli: costToMilli(address.dimension, cost, bucket) };
-  });
+  let targets = await targetsFor(ctx, addresses, requested, fresh);
   const leaseIds = new Map(targets.map((t) => [t.address.dimension, newLeaseId(ctx)]));
   const lifetimeMs = leaseLifetimeMs(ctx.settings, options.leaseTtlSeconds);
   let attempt = 0;
@@ -54,8 +70,10 @@ export async function acquire(
       if (!item?.buckets[address.metric]) throw unknownDimension(address);
       items.set(address.pk, item);
     }
+    // Costs follow the definitions as now cached: a conflict may have brought a changed one.
+    targets = resolveTargets(ctx, addresses, requested);
     const lease = { idFor: (d: string) => leaseIds.get(d)!, expiresAtMs: nowMs + lifetimeMs };
-    const stored = storedTakeFor(items, targets, lease, nowMs);
+    const stored = storedTakeFor(items, targets, lease, nowMs, op);
     if (stored) {
       const outcome = await ctx.store.takeStored(stored.take);
       if (outcome.ok) {
@@ -69,10 +87,13 @@ export async function acquire(
       ctx.logger.debug(LogEvent.acquireContentionRetry, { attempt, backoff_ms: 0, pks: [stored.take.pk] });
       continue;
     }
-    const plan = planGrant(items, targets, nowMs, lease);
+    const plan = planGrant(items, targets, nowMs, lease, op);
     if (plan.kind === 'deny') {
-      // A concurrent bucket gets capacity back on release: say no only from fresh state.
-      const stale = plan.concurrentPks.filter((pk) => !fresh.has(pk));
+      // Releases, refunds and upserts add capacity: say no only from a view at most
+      // STALE_REFUSAL_MS old (read or written since), reading again at most that often.
+      const stale = plan.deniedPks.filter(
+        (pk) => !fresh.has(pk) && !ctx.cache.confirmedWithin(pk, STALE_REFUSAL_MS),
+      );
       if (stale.length > 0) {
         for (const pk of stale) {
           await ctx.cache.refresh(pk);
@@ -96,6 +117,44 @@ export async function acquire(
     dimensions: Object.keys(requested),
   });
   return retryIn(ctx, backoffMs, targets[0]!.address.dimension);
+}
+
+/**
+ * The targets of an acquire, costs resolved on the cached definitions. A cost beyond a cached
+ * capacity is checked again on a fresh read before it is refused: the capacity may have been
+ * raised since the cache was filled.
+ */
+async function targetsFor(
+  ctx: SluiceContext,
+  addresses: readonly DimensionAddress[],
+  requested: Readonly<Record<string, number | undefined>>,
+  fresh: Set<string>,
+): Promise<Target[]> {
+  try {
+    return resolveTargets(ctx, addresses, requested);
+  } catch (error) {
+    const stale = addresses.filter((a) => !fresh.has(a.pk));
+    if (!isSluiceInputError(error) || stale.length === 0) throw error;
+    for (const { pk } of stale) {
+      await ctx.cache.refresh(pk);
+      fresh.add(pk);
+    }
+    return resolveTargets(ctx, addresses, requested);
+  }
+}
+
+function resolveTargets(
+  ctx: SluiceContext,
+  addresses: readonly DimensionAddress[],
+  requested: Readonly<Record<string, number | undefined>>,
+): Target[] {
+  return addresses.map((address) => {
+    const item = ctx.cache.peek(address.pk);
+    if (!item) throw unknownDimension(address);
+    const bucket = bucketOf(item, address);
+    const cost = requested[address.dimension] ?? bucket.costPerCall;
+    return { address, cost, costMilli: costToMilli(address.dimension, cost, bucket) };
+  });
 }
 
 function granted(
@@ -127,6 +186,7 @@ function storedTakeFor(
   targets: readonly Target[],
   lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
   nowMs: number,
+  op: WriteOp,
 ): { readonly take: StoredTake; readonly leases: PlannedLease[] } | undefined {
   if (items.size !== 1) return undefined;
   const [item] = items.values();
@@ -136,11 +196,14 @@ function storedTakeFor(
     const bucket = item!.buckets[address.metric];
     if (bucket === undefined) return undefined;
     if (bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli) return undefined;
-    if (bucket.limitType === 'concurrent') {
+    const { limitType, capacityMilli, windowMs, costPerCall } = bucket;
+    const definition = { limitType, capacityMilli, windowMs, costPerCall };
+    if (holdsLeases(bucket.limitType)) {
       const state = { costMilli, expiresAtMs: lease.expiresAtMs };
       const id = lease.idFor(address.dimension);
       takes.push({
         metric: address.metric,
+        definition,
         costMilli,
         guard: { kind: 'leases' },
         lease: { id, state },
@@ -152,9 +215,9 @@ function storedTakeFor(
     const guard = refillGuard(bucket, nowMs);
     if (!guard) return undefined;
     const countGrant = bucket.rateScalePermille < FULL_RATE_PERMILLE;
-    takes.push({ metric: address.metric, costMilli, guard, countGrant });
+    takes.push({ metric: address.metric, definition, costMilli, guard, countGrant });
   }
-  return { take: { pk: item!.pk, takes }, leases };
+  return { take: { pk: item!.pk, op, takes }, leases };
 }
 
 /** The guard under which taking from this time bucket's stored tokens is exact, if any. */

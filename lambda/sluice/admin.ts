@@ -9,6 +9,7 @@ import {
 import { bucketOf, itemFor, type SluiceContext, unknownDimension } from './context';
 import { type DimensionAddress, definitionState, parseDimension } from './dimensions';
 import { SluiceInputError } from './errors';
+import { holdsLeases } from './limit-types';
 import {
   type BucketDefinitionState,
   type BucketItem,
@@ -19,6 +20,7 @@ import {
 import { mutateItem } from './mutate';
 import { rateScaleAt } from './rate-scale';
 import type { BucketDefinition, BucketSnapshot, PenaltyResult } from './types';
+import { withOp } from './writer-lanes';
 
 export async function penalize(ctx: SluiceContext, dimension: string, factor = 0.8): Promise<PenaltyResult> {
   if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) {
@@ -26,25 +28,37 @@ export async function penalize(ctx: SluiceContext, dimension: string, factor = 0
   }
   const address = parseDimension(dimension);
   const { item } = await itemFor(ctx, address);
-  if (bucketOf(item, address).limitType === 'concurrent') {
-    throw new SluiceInputError(
-      `penalize does not apply to ${dimension}: it is a concurrent bucket (it has no refill to heal it)`,
-    );
-  }
-  const result = await mutateItem(ctx, address.pk, (current, nowMs) => {
-    const before = refill(current ? bucketOf(current, address) : bucketOf(item, address), nowMs);
-    const after = penalizeBucket(before, factor, nowMs);
-    const result: PenaltyResult = {
-      dimension,
-      factor,
-      tokensBefore: before.tokensMilli / MILLI,
-      tokensAfter: after.tokensMilli / MILLI,
-      rateScaleBefore: rateScaleAt(before, after.rateScaleAtMs) / FULL_RATE_PERMILLE,
-      rateScaleAfter: after.rateScalePermille / FULL_RATE_PERMILLE,
-      rateCeilingAfter: after.rateCeilingPermille / FULL_RATE_PERMILLE,
-    };
-    return { write: { buckets: { [address.metric]: after } }, result };
-  });
+  const timeBucket = (bucket: BucketState) => {
+    if (holdsLeases(bucket.limitType)) {
+      throw new SluiceInputError(
+        `penalize does not apply to ${dimension}: it is a concurrent bucket (it has no refill to heal it)`,
+      );
+    }
+    return bucket;
+  };
+  timeBucket(bucketOf(item, address));
+  const result = await withOp(ctx.writers, (op) =>
+    mutateItem(
+      ctx,
+      address.pk,
+      (current, nowMs) => {
+        // Checked again on the item written: a cache older than an upsert may hold another type.
+        const before = refill(timeBucket(bucketOf(current ?? item, address)), nowMs);
+        const after = penalizeBucket(before, factor, nowMs);
+        const result: PenaltyResult = {
+          dimension,
+          factor,
+          tokensBefore: before.tokensMilli / MILLI,
+          tokensAfter: after.tokensMilli / MILLI,
+          rateScaleBefore: rateScaleAt(before, after.rateScaleAtMs) / FULL_RATE_PERMILLE,
+          rateScaleAfter: after.rateScalePermille / FULL_RATE_PERMILLE,
+          rateCeilingAfter: after.rateCeilingPermille / FULL_RATE_PERMILLE,
+        };
+        return { write: { buckets: { [address.metric]: after } }, result };
+      },
+      { op },
+    ),
+  );
   ctx.logger.info(LogEvent.penalizeApplied, {
     dimension,
     factor,
@@ -64,17 +78,28 @@ export async function resync(ctx: SluiceContext, dimension: string, remainingUni
   }
   const address = parseDimension(dimension);
   const { item } = await itemFor(ctx, address);
-  if (bucketOf(item, address).limitType === 'concurrent') {
-    throw new SluiceInputError(`resync does not apply to ${dimension}: it is a concurrent bucket`);
-  }
+  const timeBucket = (bucket: BucketState) => {
+    if (holdsLeases(bucket.limitType)) {
+      throw new SluiceInputError(`resync does not apply to ${dimension}: it is a concurrent bucket`);
+    }
+    return bucket;
+  };
+  timeBucket(bucketOf(item, address));
   const remainingMilli = Math.floor(remainingUnits * MILLI);
-  await mutateItem(ctx, address.pk, (current, nowMs) => {
-    const before = refill(bucketOf(current ?? item, address), nowMs);
-    const after = resyncBucket(before, remainingMilli);
-    return after === before
-      ? { result: undefined }
-      : { write: { buckets: { [address.metric]: after } }, result: undefined };
-  });
+  await withOp(ctx.writers, (op) =>
+    mutateItem(
+      ctx,
+      address.pk,
+      (current, nowMs) => {
+        const before = refill(timeBucket(bucketOf(current ?? item, address)), nowMs);
+        const after = resyncBucket(before, remainingMilli);
+        return after === before
+          ? { result: undefined }
+          : { write: { buckets: { [address.metric]: after } }, result: undefined };
+      },
+      { op },
+    ),
+  );
 }
 
 export async function snapshot(ctx: SluiceContext, dimension: string): Promise<BucketSnapshot> {
@@ -105,7 +130,9 @@ export async function snapshot(ctx: SluiceContext, dimension: string): Promise<B
 /**
  * Definitions change, live state stays. Unkeyed dimensions update `buckets.<m>` of the vendor
  * item; keyed ones update `templates.<m>` and then every existing key item of that dimension
- * (found by a scan: upserts run at deploy time, not on the hot path).
+ * (found by a scan: upserts run at deploy time, not on the hot path). A definition of one key
+ * (`v#m#key`) is that key's own: kept in its item's `templates.<m>` too, and a later template
+ * upsert leaves it alone.
  */
 export async function upsertBuckets(
   ctx: SluiceContext,
@@ -118,25 +145,30 @@ export async function upsertBuckets(
   const byPk = new Map<string, { address: DimensionAddress; state: BucketDefinitionState }[]>();
   for (const entry of parsed) byPk.set(entry.address.pk, [...(byPk.get(entry.address.pk) ?? []), entry]);
   for (const [pk, entries] of byPk) {
-    await mutateItem(
-      ctx,
-      pk,
-      (item, nowMs) => {
-        const buckets: Record<string, BucketState> = {};
-        const templates: Record<string, BucketDefinitionState> = {};
-        for (const { address, state } of entries) {
-          if (address.key === '*') templates[address.metric] = state;
-          else {
-            const existing = item?.buckets[address.metric];
-            buckets[address.metric] = existing
-              ? redefine(refill(existing, nowMs), state)
-              : fullBucket(state, nowMs);
+    // An op per item written: one upsert may write a key item twice (its own definition, then its template's).
+    await withOp(ctx.writers, (op) =>
+      mutateItem(
+        ctx,
+        pk,
+        (item, nowMs) => {
+          const buckets: Record<string, BucketState> = {};
+          const templates: Record<string, BucketDefinitionState> = {};
+          for (const { address, state } of entries) {
+            if (address.key === '*') templates[address.metric] = state;
+            else {
+              const existing = item?.buckets[address.metric];
+              buckets[address.metric] = existing
+                ? redefine(refill(existing, nowMs), state)
+                : fullBucket(state, nowMs);
+              if (address.key !== undefined) templates[address.metric] = state; // this key's own
+            }
           }
-        }
-        if (!item) return { create: { pk, version: 1, buckets, templates }, result: undefined };
-        return { write: { buckets, templates }, result: undefined };
-      },
-      { fresh: true },
+          if (!item)
+            return { create: { pk, version: 1, buckets, templates, writers: {} }, result: undefined };
+          return { write: { buckets, templates }, result: undefined };
+        },
+        { fresh: true, op },
+      ),
     );
   }
   const keyed = parsed.filter((p) => p.address.key === '*');
@@ -165,9 +197,20 @@ function redefineInstance(
   state: BucketDefinitionState,
 ) {
   ctx.cache.remember(seen);
-  return mutateItem(ctx, seen.pk, (item, nowMs) => {
-    const existing = item?.buckets[metric];
-    if (!existing) return { result: undefined };
-    return { write: { buckets: { [metric]: redefine(refill(existing, nowMs), state) } }, result: undefined };
-  });
+  return withOp(ctx.writers, (op) =>
+    mutateItem(
+      ctx,
+      seen.pk,
+      (item, nowMs) => {
+        const existing = item?.buckets[metric];
+        // A key with its own definition (upserted as v#m#key) keeps it.
+        if (!existing || item?.templates[metric]) return { result: undefined };
+        return {
+          write: { buckets: { [metric]: redefine(refill(existing, nowMs), state) } },
+          result: undefined,
+        };
+      },
+      { op },
+    ),
+  );
 }

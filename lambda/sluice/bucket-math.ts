@@ -1,3 +1,4 @@
+import { holdsLeases } from './limit-types';
 import { type BucketDefinitionState, type BucketState, FULL_RATE_PERMILLE, type LeaseState } from './model';
 import { mulDivCeil, mulDivFloor } from './mul-div';
 import { countGrant, cutRate, rateScaleAt, UNSCALED } from './rate-scale';
@@ -103,7 +104,7 @@ export function take(
   lease?: { readonly id: string; readonly state: LeaseState },
 ): TakeResult {
   if (availableMilli(bucket) >= costMilli) {
-    if (bucket.limitType === 'concurrent') {
+    if (holdsLeases(bucket.limitType)) {
       const leases = lease ? { ...bucket.leases, [lease.id]: lease.state } : bucket.leases;
       return { ok: true, bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, leases } };
     }
@@ -121,12 +122,15 @@ export function take(
  * `ceil(missing · windowMs / capacityMilli)` (exact, rounded up to the ms) at the configured
  * rate, longer by `1000 / scale` while a penalty lowers the rate (`refillRate`), counted from
  * `lastRefillAtMs` (time already elapsed but not yet credited counts).
- * Concurrent: until the earliest lease expiry, at most 1 s (a release may come sooner) and at
- * least 50 ms (no busy loop).
+ * Concurrent: until the earliest expiry still ahead, at most 1 s (a release may come sooner)
+ * and at least 50 ms (no busy loop); 1 s when every lease has expired (reconcile returns those).
  */
 export function waitMs(bucket: BucketState, costMilli: number, nowMs: number): number {
-  if (bucket.limitType === 'concurrent') {
-    const expiries = Object.values(bucket.leases).map((l) => l.expiresAtMs - nowMs);
+  if (holdsLeases(bucket.limitType)) {
+    // Leases already expired come back only when reconcile runs, not at a known instant.
+    const expiries = Object.values(bucket.leases)
+      .map((l) => l.expiresAtMs - nowMs)
+      .filter((ms) => ms > 0);
     const untilExpiry = expiries.length ? Math.min(...expiries) : CONCURRENT_MAX_WAIT_MS;
     return Math.max(CONCURRENT_MIN_WAIT_MS, Math.min(untilExpiry, CONCURRENT_MAX_WAIT_MS));
   }
@@ -137,12 +141,42 @@ export function waitMs(bucket: BucketState, costMilli: number, nowMs: number): n
   return Math.max(0, bucket.lastRefillAtMs + neededMs - nowMs);
 }
 
-/** Refunds an unused estimate (never above capacity) or records an overrun as debt. */
-export function settle(bucket: BucketState, estimateMilli: number, actualMilli: number): BucketState {
+/**
+ * The most refill can have credited in `elapsedMs`: at the configured rate (the rate scale never
+ * exceeds it), rounded up, and never more than the capacity.
+ */
+export function refilledAtMostMilli(bucket: BucketState, elapsedMs: number): number {
+  if (elapsedMs <= 0 || bucket.windowMs <= 0) return 0;
+  if (elapsedMs >= bucket.windowMs) return bucket.capacityMilli;
+  return mulDivCeil(elapsedMs, bucket.capacityMilli, bucket.windowMs);
+}
+
+/**
+ * Records the actual usage of a grant of `estimateMilli` made `elapsedMs` ago, on a bucket
+ * refilled to now (docs/design.md, "The late-refund rule").
+ *
+ * A refund credits at most `max(0, estimate − refilledAtMost(elapsed))`: what refill has not
+ * already given back since the grant. Refill cannot have filled the bucket before it gave back
+ * `actual` (the take left at most `capacity − estimate`), so up to then every unused unit is
+ * still missing; afterwards a full bucket may have absorbed them, one per unit refilled. Crediting
+ * no more keeps the bucket at or below one that had taken only `actual` at the grant: invariant 1.
+ * Tokens never pass capacity.
+ *
+ * An overrun is taken from tokens, the rest recorded as debt, the debt never above capacity: the
+ * whole overrun is still owed unless the bucket reached capacity since the grant, which the
+ * stored state cannot tell, so it is not shrunk by elapsed time.
+ */
+export function settle(
+  bucket: BucketState,
+  estimateMilli: number,
+  actualMilli: number,
+  elapsedMs: number,
+): BucketState {
   const refund = estimateMilli - actualMilli;
   if (refund >= 0) {
-    const repaid = Math.min(refund, bucket.debtMilli);
-    const tokensMilli = Math.min(bucket.capacityMilli, bucket.tokensMilli + refund - repaid);
+    const credit = Math.max(0, Math.min(refund, estimateMilli - refilledAtMostMilli(bucket, elapsedMs)));
+    const repaid = Math.min(credit, bucket.debtMilli);
+    const tokensMilli = Math.min(bucket.capacityMilli, bucket.tokensMilli + credit - repaid);
     return { ...bucket, debtMilli: bucket.debtMilli - repaid, tokensMilli };
   }
   const overrun = -refund;
@@ -150,7 +184,7 @@ export function settle(bucket: BucketState, estimateMilli: number, actualMilli: 
   return {
     ...bucket,
     tokensMilli: bucket.tokensMilli - fromTokens,
-    debtMilli: bucket.debtMilli + overrun - fromTokens,
+    debtMilli: Math.min(bucket.capacityMilli, bucket.debtMilli + overrun - fromTokens),
   };
 }
 
@@ -195,7 +229,7 @@ export function redefine(bucket: BucketState, definition: BucketDefinitionState)
       ...UNSCALED,
       rateScaleAtMs: bucket.rateScaleAtMs,
     };
-  if (definition.limitType === 'concurrent')
+  if (holdsLeases(definition.limitType))
     return { ...next, tokensMilli: definition.capacityMilli - leasedMilli(bucket) };
   return { ...next, tokensMilli: Math.min(bucket.tokensMilli, definition.capacityMilli) };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type AcquireOptions, acquire } from './acquire';
 import { penalize, resync, snapshot, upsertBuckets } from './admin';
@@ -19,6 +20,7 @@ import type {
   SlotHandle,
   SlotOptions,
 } from './types';
+import { WriterLanes } from './writer-lanes';
 
 export interface SluiceClientOptions {
   readonly settings: SluiceSettings;
@@ -34,6 +36,11 @@ export interface SluiceClientOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** @default a Powertools Logger, service `sluice`, level from the settings */
   readonly logger?: SluiceLogger;
+  /**
+   * This client's id in the ops its writes carry (docs/design.md, "Writes that are safe to
+   * repeat"); unique among the clients writing one table. @default 12 random hex digits
+   */
+  readonly writerId?: string;
 }
 
 /**
@@ -66,14 +73,16 @@ export class SluiceClient {
       if (!options.dynamodb) this.ownedDynamoDb = dynamodb;
       store = new DynamoBucketStore(dynamodb, settings.tableName);
     }
+    const clock = options.clock ?? Date.now;
     this.ctx = {
       settings,
       store,
-      clock: options.clock ?? Date.now,
+      clock,
       random: options.random ?? Math.random,
       sleep: options.sleep ?? abortableSleep,
       logger: options.logger ?? createSluiceLogger(settings.logLevel),
-      cache: new ItemCache(store),
+      cache: new ItemCache(store, clock),
+      writers: new WriterLanes(options.writerId ?? randomUUID().replaceAll('-', '').slice(0, 12), clock),
     };
   }
 

@@ -2,10 +2,11 @@ import { SLOT_MARGIN_SECONDS } from '../contract';
 import { fullBucket } from './bucket-math';
 import type { SluiceSettings } from './config';
 import type { DimensionAddress } from './dimensions';
-import { SluiceInputError } from './errors';
+import { SluiceInputError, SluiceStoreError } from './errors';
 import type { SluiceLogger } from './logger';
 import type { BucketDefinitionState, BucketItem, BucketState } from './model';
 import type { BucketStore } from './store';
+import type { WriterLanes } from './writer-lanes';
 
 /** Everything the operations share: settings, the store, injected time and randomness, the cache. */
 export interface SluiceContext {
@@ -16,6 +17,8 @@ export interface SluiceContext {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly logger: SluiceLogger;
   readonly cache: ItemCache;
+  /** The op every mutating write carries, so a repeat of an applied write is recognised. */
+  readonly writers: WriterLanes;
 }
 
 /**
@@ -24,16 +27,32 @@ export interface SluiceContext {
  */
 export class ItemCache {
   private readonly items = new Map<string, BucketItem>();
+  /** When each item was last seen as the store holds it (read, written, or handed back by a conflict). */
+  private readonly confirmedAtMs = new Map<string, number>();
 
-  constructor(private readonly store: BucketStore) {}
+  constructor(
+    private readonly store: BucketStore,
+    private readonly clock: () => number,
+  ) {}
 
   peek(pk: string): BucketItem | undefined {
     return this.items.get(pk);
   }
 
   remember(item: BucketItem | undefined, pk?: string): void {
-    if (item) this.items.set(item.pk, item);
-    else if (pk !== undefined) this.items.delete(pk);
+    if (item) {
+      this.items.set(item.pk, item);
+      this.confirmedAtMs.set(item.pk, this.clock());
+    } else if (pk !== undefined) {
+      this.items.delete(pk);
+      this.confirmedAtMs.delete(pk);
+    }
+  }
+
+  /** Whether the cached item was confirmed at most `ms` ago. */
+  confirmedWithin(pk: string, ms: number): boolean {
+    const at = this.confirmedAtMs.get(pk);
+    return at !== undefined && this.clock() - at <= ms;
   }
 
   /** One consistent GetItem, and the cache takes the answer. */
@@ -73,19 +92,38 @@ export async function itemFor(
   }
   if (item?.buckets[address.metric]) return { item, fresh };
   if (address.key === undefined) throw unknownDimension(address);
-  const vendor = await templateFor(ctx, address);
-  const created: BucketItem = {
-    pk: address.pk,
-    version: 1,
-    buckets: { [address.metric]: fullBucket(vendor, ctx.clock()) },
-    templates: {},
-  };
-  const outcome = await ctx.store.create(created);
-  const winner = outcome.ok ? created : outcome.current;
-  if (!winner?.buckets[address.metric]) throw unknownDimension(address);
-  ctx.cache.remember(winner);
-  return { item: winner, fresh: true };
+  // Created only while the template is still the one it was made from: a cache older than a
+  // template upsert meets the fresh template and tries again with it.
+  for (let attempt = 0; attempt < KEY_CREATE_ATTEMPTS; attempt++) {
+    const template = await templateFor(ctx, address);
+    const created: BucketItem = {
+      pk: address.pk,
+      version: 1,
+      buckets: { [address.metric]: fullBucket(template, ctx.clock()) },
+      templates: {},
+      writers: {},
+    };
+    const outcome = await ctx.store.create(created, {
+      pk: address.vendor,
+      metric: address.metric,
+      definition: template,
+    });
+    if (!outcome.ok && 'templateItem' in outcome) {
+      ctx.cache.remember(outcome.templateItem, address.vendor);
+      continue;
+    }
+    const winner = outcome.ok ? created : (outcome.current ?? (await ctx.cache.refresh(address.pk)));
+    if (!winner?.buckets[address.metric]) throw unknownDimension(address);
+    ctx.cache.remember(winner);
+    return { item: winner, fresh: true };
+  }
+  throw new SluiceStoreError(
+    `the template of ${address.dimension} kept changing while its key was created; giving up`,
+    'contended',
+  );
 }
+
+const KEY_CREATE_ATTEMPTS = 3;
 
 async function templateFor(ctx: SluiceContext, address: DimensionAddress): Promise<BucketDefinitionState> {
   const cached = ctx.cache.peek(address.vendor)?.templates[address.metric];

@@ -1,6 +1,7 @@
 import { SluiceInputError } from './errors';
+import { countsTokens, holdsLeases, isLimitType, LIMIT_TYPES } from './limit-types';
 import { type BucketDefinitionState, MILLI } from './model';
-import type { AcquireRequest, BucketDefinition, Dimension, LimitType } from './types';
+import type { AcquireRequest, BucketDefinition, Dimension } from './types';
 
 /** Where a dimension lives: the item `pk` and the map entry `metric` inside it. */
 export interface DimensionAddress {
@@ -15,7 +16,6 @@ export interface DimensionAddress {
 // Vendor and metric become map keys and parts of item keys: keep them to a safe alphabet.
 const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 const KEY = /^[^#\s]{1,512}$/;
-const LIMIT_TYPES: readonly LimitType[] = ['requests', 'tokens', 'concurrent'];
 
 /** The bucket a dimension belongs to, as `vendor#metric`: a key (or a keyed template's `*`) dropped. */
 export function bucketName(dimension: string): string {
@@ -58,9 +58,15 @@ export function costToMilli(dimension: Dimension, cost: number, definition: Buck
   if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
     throw new SluiceInputError(`cost of ${dimension} must be a finite number >= 0 (got ${cost})`);
   }
-  if (definition.limitType !== 'tokens' && !Number.isInteger(cost)) {
+  if (!countsTokens(definition.limitType) && !Number.isInteger(cost)) {
     throw new SluiceInputError(
       `cost of ${dimension} must be a whole number for a ${definition.limitType} bucket (got ${cost})`,
+    );
+  }
+  if (holdsLeases(definition.limitType) && cost < 1) {
+    // A lease of 0 takes nothing: any number of holders would pass a 1-slot bucket.
+    throw new SluiceInputError(
+      `cost of ${dimension} must be at least 1 for a concurrent bucket (got ${cost})`,
     );
   }
   // Token estimates may be fractional; round up so a grant never takes less than asked.
@@ -73,18 +79,36 @@ export function costToMilli(dimension: Dimension, cost: number, definition: Buck
   return milli;
 }
 
+/**
+ * The largest capacity, in units: its milli-units times a rate scale in permille (10^9 · 10^3 ·
+ * 10^3) stay exact in a double (< 2^53), and so does every stored number.
+ */
+export const MAX_CAPACITY = 1_000_000_000;
+/** The longest window, a year of 366 days: its milliseconds times 1000 stay exact in a double. */
+export const MAX_WINDOW_SECONDS = 366 * 86_400;
+
 /** Validates a definition and converts it to stored integers. */
 export function definitionState(definition: BucketDefinition): BucketDefinitionState {
   const { dimension, limitType, capacity, windowSeconds, costPerCall = 1 } = definition;
   parseDimension(dimension, true);
   const problems: string[] = [];
-  if (!LIMIT_TYPES.includes(limitType))
+  if (!isLimitType(limitType))
     problems.push(`limitType must be one of ${LIMIT_TYPES.join(', ')} (got ${JSON.stringify(limitType)})`);
-  if (!Number.isInteger(capacity) || capacity <= 0)
-    problems.push(`capacity must be a positive integer (got ${capacity})`);
-  const timed = limitType !== 'concurrent';
-  if (timed && !(typeof windowSeconds === 'number' && Number.isFinite(windowSeconds) && windowSeconds > 0)) {
-    problems.push(`windowSeconds must be a positive number for a ${limitType} bucket (got ${windowSeconds})`);
+  if (!Number.isInteger(capacity) || capacity <= 0 || capacity > MAX_CAPACITY)
+    problems.push(`capacity must be a positive integer of at most ${MAX_CAPACITY} (got ${capacity})`);
+  const timed = isLimitType(limitType) && !holdsLeases(limitType);
+  if (
+    timed &&
+    !(
+      typeof windowSeconds === 'number' &&
+      Number.isFinite(windowSeconds) &&
+      windowSeconds > 0 &&
+      windowSeconds <= MAX_WINDOW_SECONDS
+    )
+  ) {
+    problems.push(
+      `windowSeconds must be a positive number of at most ${MAX_WINDOW_SECONDS} for a ${limitType} bucket (got ${windowSeconds})`,
+    );
   }
   if (!(Number.isFinite(costPerCall) && costPerCall > 0 && costPerCall <= capacity)) {
     problems.push(`costPerCall must be > 0 and <= capacity (got ${costPerCall})`);

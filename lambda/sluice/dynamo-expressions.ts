@@ -4,7 +4,7 @@ import { TABLE_PARTITION_KEY } from '../contract';
 import { SluiceStoreError } from './errors';
 import { Attr, bucketToRecord, definitionToRecord, itemFromRecord } from './item-codec';
 import type { BucketItem } from './model';
-import type { BucketWrite, StoredTake, WriteOutcome } from './store';
+import type { BucketWrite, StoredTake, TemplateCheck, WriteOutcome } from './store';
 
 /** Expressions and error translation of `DynamoBucketStore` (no commands here: no I/O). */
 
@@ -16,6 +16,18 @@ export function versionedUpdate(write: BucketWrite) {
     ':next': write.expectedVersion + 1,
   };
   const sets: string[] = ['#v = :next'];
+  const removes: string[] = [];
+  if (write.op || write.forgetWriters?.length) names['#wr'] = Attr.writers;
+  if (write.op) {
+    // The op the item now holds: a repeat of this write, refused on the version, is recognised by it.
+    names['#wid'] = write.op.writer;
+    values[':seq'] = write.op.seq;
+    sets.push('#wr.#wid = :seq');
+  }
+  write.forgetWriters?.forEach((writer, i) => {
+    names[`#f${i}`] = writer;
+    removes.push(`#wr.#f${i}`);
+  });
   const add = (mapAttr: string, alias: string, entries: Record<string, unknown>) => {
     if (Object.keys(entries).length === 0) return; // DynamoDB refuses unused attribute names
     names[`#${alias}`] = mapAttr;
@@ -39,7 +51,7 @@ export function versionedUpdate(write: BucketWrite) {
     );
   return {
     Key: key(write.pk),
-    UpdateExpression: `SET ${sets.join(', ')}`,
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
     // Lets through: nobody wrote the item since we read it (every write bumps the version).
     // A missing item fails too (version absent), so a write never creates a half item.
     ConditionExpression: '#v = :seen',
@@ -61,15 +73,38 @@ export function storedTakeUpdate(take: StoredTake) {
     '#tok': Attr.tokensMilli,
     '#debt': Attr.debtMilli,
   };
-  const values: Record<string, unknown> = { ':one': 1, ':zero': 0 };
-  const sets: string[] = [];
-  const conditions: string[] = [];
-  take.takes.forEach(({ metric, costMilli, guard, lease, countGrant }, i) => {
+  const values: Record<string, unknown> = { ':one': 1, ':zero': 0, ':seq': take.op.seq };
+  names['#wr'] = Attr.writers;
+  names['#wid'] = take.op.writer;
+  const sets: string[] = ['#wr.#wid = :seq'];
+  // Only the first application meets this: it leaves the op in the item, so a repeat is refused
+  // (and recognised by the op in the item it hands back).
+  const conditions: string[] = ['(attribute_not_exists(#wr.#wid) OR #wr.#wid <> :seq)'];
+  Object.assign(names, {
+    '#lt': Attr.limitType,
+    '#defcap': Attr.capacityMilli,
+    '#defw': Attr.windowMs,
+    '#cpc': Attr.costPerCall,
+  });
+  take.takes.forEach(({ metric, definition, costMilli, guard, lease, countGrant }, i) => {
     const bucket = `#b.#m${i}`;
     names[`#m${i}`] = metric;
     values[`:c${i}`] = costMilli;
     sets.push(`${bucket}.#tok = ${bucket}.#tok - :c${i}`);
     conditions.push(`${bucket}.#tok >= :c${i}`, `${bucket}.#debt = :zero`);
+    // The definition the take was computed from (a stale cache meets a conflict, not another type's guard).
+    Object.assign(values, {
+      [`:lt${i}`]: definition.limitType,
+      [`:defcap${i}`]: definition.capacityMilli,
+      [`:defw${i}`]: definition.windowMs,
+      [`:cpc${i}`]: definition.costPerCall,
+    });
+    conditions.push(
+      `${bucket}.#lt = :lt${i}`,
+      `${bucket}.#defcap = :defcap${i}`,
+      `${bucket}.#defw = :defw${i}`,
+      `${bucket}.#cpc = :cpc${i}`,
+    );
     if (guard.kind !== 'leases') {
       Object.assign(names, { '#cap': Attr.capacityMilli, '#lr': Attr.lastRefillAtMs });
       values[`:cap${i}`] = guard.capacityMilli;
@@ -113,6 +148,42 @@ export function storedTakeUpdate(take: StoredTake) {
   };
 }
 
+/** A key's template still the definition the key's bucket is made from (first use of a key). */
+export function templateCheck(template: TemplateCheck) {
+  const { definition } = template;
+  return {
+    Key: key(template.pk),
+    // Lets through: the template is still the definition the key's bucket was made from.
+    ConditionExpression: '#t.#m.#lt = :lt AND #t.#m.#cap = :cap AND #t.#m.#w = :w AND #t.#m.#cpc = :cpc',
+    ExpressionAttributeNames: {
+      '#t': Attr.templates,
+      '#m': template.metric,
+      '#lt': Attr.limitType,
+      '#cap': Attr.capacityMilli,
+      '#w': Attr.windowMs,
+      '#cpc': Attr.costPerCall,
+    },
+    ExpressionAttributeValues: marshall({
+      ':lt': definition.limitType,
+      ':cap': definition.capacityMilli,
+      ':w': definition.windowMs,
+      ':cpc': definition.costPerCall,
+    }),
+  };
+}
+
+export interface CancellationReason {
+  readonly Code?: string;
+  readonly Item?: Record<string, AttributeValue>;
+}
+
+/** The per-item reasons of a cancelled transaction; any other failure is mapped and thrown. */
+export function cancellationReasons(error: unknown): readonly CancellationReason[] {
+  const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
+  if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapFailure(error);
+  return reasons;
+}
+
 export function key(pk: string): Record<string, AttributeValue> {
   return { [TABLE_PARTITION_KEY]: { S: pk } };
 }
@@ -138,9 +209,14 @@ const THROTTLING = new Set([
   'RequestLimitExceeded',
 ]);
 
-/** Throttling and faults without an answer become typed store errors; a client mistake stays as is. */
+/**
+ * Throttling and faults without an answer become typed store errors; a client mistake stays as
+ * is. Only what went through the AWS SDK's send (its retry step stamps `$metadata` on every error,
+ * network ones included) can be the store's fault: an error raised before sending (a number
+ * DynamoDB cannot encode, a bug) is not "DynamoDB is unavailable".
+ */
 export function mapFailure(error: unknown): unknown {
-  if (!(error instanceof Error) || error.name === 'SluiceStoreError') return error;
+  if (!(error instanceof Error) || error.name === 'SluiceStoreError' || !('$metadata' in error)) return error;
   const meta = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
   if (THROTTLING.has(error.name)) {
     return new SluiceStoreError(

@@ -1,5 +1,4 @@
 import {
-  type AttributeValue,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -11,26 +10,32 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE_PARTITION_KEY } from '../contract';
 import {
+  cancellationReasons,
   conflictOrThrow,
   decode,
   key,
   mapFailure,
   storedTakeUpdate,
+  templateCheck,
   versionedUpdate,
 } from './dynamo-expressions';
 import { SluiceStoreError } from './errors';
 import { Attr, itemToRecord } from './item-codec';
 import type { BucketItem } from './model';
-import type {
-  BucketStore,
-  BucketWrite,
-  LeaseReturn,
-  LeaseReturnOutcome,
-  ScanPage,
-  StoredTake,
-  StoredTakeOutcome,
-  TransactOutcome,
-  WriteOutcome,
+import {
+  appliedBefore,
+  type BucketStore,
+  type BucketWrite,
+  type CreateOutcome,
+  type LeaseReturn,
+  type LeaseReturnOutcome,
+  type ScanPage,
+  type StoredTake,
+  type StoredTakeOutcome,
+  type TemplateCheck,
+  type TransactOutcome,
+  transactionAppliedBefore,
+  type WriteOutcome,
 } from './store';
 
 /**
@@ -54,7 +59,8 @@ export class DynamoBucketStore implements BucketStore {
     return out.Item ? decode(out.Item) : undefined;
   }
 
-  async create(item: BucketItem): Promise<WriteOutcome> {
+  async create(item: BucketItem, template?: TemplateCheck): Promise<CreateOutcome> {
+    if (template) return this.createFromTemplate(item, template);
     try {
       await this.send(() =>
         this.dynamodb.send(
@@ -74,9 +80,49 @@ export class DynamoBucketStore implements BucketStore {
     }
   }
 
-  async write(write: BucketWrite): Promise<WriteOutcome> {
+  /** The Put and a check that the template still holds, in one transaction (first use of a key only). */
+  private async createFromTemplate(item: BucketItem, template: TemplateCheck): Promise<CreateOutcome> {
     try {
       await this.send(() =>
+        this.dynamodb.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: this.tableName,
+                  ...templateCheck(template),
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: marshall(itemToRecord(item), { removeUndefinedValues: true }),
+                  // Lets through: no item with this pk (racing first users: the loser adopts the winner's).
+                  ConditionExpression: 'attribute_not_exists(#pk)',
+                  ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+            ],
+          }),
+        ),
+      );
+      return { ok: true };
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      const [check, put] = reasons;
+      if (check?.Code === 'ConditionalCheckFailed') {
+        return { ok: false, current: undefined, templateItem: check.Item ? decode(check.Item) : undefined };
+      }
+      if (put?.Code === 'ConditionalCheckFailed' && put.Item) return { ok: false, current: decode(put.Item) };
+      return { ok: false, current: undefined };
+    }
+  }
+
+  async write(write: BucketWrite): Promise<WriteOutcome> {
+    try {
+      await this.sendWithWriters([write.pk], () =>
         this.dynamodb.send(
           new UpdateItemCommand({
             TableName: this.tableName,
@@ -87,7 +133,9 @@ export class DynamoBucketStore implements BucketStore {
       );
       return { ok: true };
     } catch (error) {
-      return conflictOrThrow(error);
+      const outcome = conflictOrThrow(error);
+      // Refused on the version, yet holding our op: a retry of a write applied before.
+      return !outcome.ok && appliedBefore(outcome.current, write.op) ? { ok: true } : outcome;
     }
   }
 
@@ -100,13 +148,13 @@ export class DynamoBucketStore implements BucketStore {
       } as Update,
     }));
     try {
-      await this.send(() => this.dynamodb.send(new TransactWriteItemsCommand({ TransactItems: items })));
+      await this.sendWithWriters(
+        writes.map((w) => w.pk),
+        () => this.dynamodb.send(new TransactWriteItemsCommand({ TransactItems: items })),
+      );
       return { ok: true };
     } catch (error) {
-      const reasons = (
-        error as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }
-      ).CancellationReasons;
-      if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapFailure(error);
+      const reasons = cancellationReasons(error);
       if (reasons.some((r) => r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded')) {
         throw new SluiceStoreError(`DynamoDB throttled a transaction on ${this.tableName}`, 'throttled', {
           cause: error,
@@ -120,13 +168,13 @@ export class DynamoBucketStore implements BucketStore {
         if (pk === undefined || !reason.Code || reason.Code === 'None') return;
         current.set(pk, reason.Item ? decode(reason.Item) : undefined);
       });
-      return { ok: false, current };
+      return transactionAppliedBefore(writes, current) ? { ok: true } : { ok: false, current };
     }
   }
 
   async takeStored(take: StoredTake): Promise<StoredTakeOutcome> {
     try {
-      const out = await this.send(() =>
+      const out = await this.sendWithWriters([take.pk], () =>
         this.dynamodb.send(
           new UpdateItemCommand({
             TableName: this.tableName,
@@ -140,7 +188,10 @@ export class DynamoBucketStore implements BucketStore {
       return { ok: true, item: decode(out.Attributes) };
     } catch (error) {
       const conflict = conflictOrThrow(error);
-      return { ok: false, current: conflict.ok ? undefined : conflict.current };
+      const current = conflict.ok ? undefined : conflict.current;
+      // Refused because the item holds our op: a retry of a take applied before.
+      if (current && appliedBefore(current, take.op)) return { ok: true, item: current };
+      return { ok: false, current };
     }
   }
 
@@ -204,6 +255,37 @@ export class DynamoBucketStore implements BucketStore {
     const items = (out.Items ?? []).map(decode);
     const next = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey)[TABLE_PARTITION_KEY] : undefined;
     return typeof next === 'string' ? { items, cursor: next } : { items };
+  }
+
+  /**
+   * `send`, for writes that record their op in the item's `writers` map. An item written before
+   * writes carried an op has no such map, and DynamoDB refuses a path into a missing map: it is
+   * added once (empty, if still absent) and the write sent again.
+   */
+  private async sendWithWriters<T>(pks: readonly string[], run: () => Promise<T>): Promise<T> {
+    try {
+      return await this.send(run);
+    } catch (error) {
+      const e = error as Error;
+      if (e.name !== 'ValidationException' || !/document path/i.test(e.message)) throw error;
+      for (const pk of pks) {
+        await this.send(() =>
+          this.dynamodb.send(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: key(pk),
+              UpdateExpression: 'SET #w = if_not_exists(#w, :empty)',
+              ConditionExpression: 'attribute_exists(#v)',
+              ExpressionAttributeNames: { '#w': Attr.writers, '#v': Attr.version },
+              ExpressionAttributeValues: { ':empty': { M: {} } },
+            }),
+          ),
+        ).catch((missing: unknown) => {
+          if ((missing as Error).name !== 'ConditionalCheckFailedException') throw missing;
+        });
+      }
+      return this.send(run);
+    }
   }
 
   private async send<T>(run: () => Promise<T>): Promise<T> {

@@ -20,9 +20,13 @@ export class SluiceInputError extends Error {
   override readonly name = 'SluiceInputError';
 }
 
-export type SluiceStoreFailure = 'unavailable' | 'throttled';
+/**
+ * `unavailable`: no answer (network, 5xx); `throttled`: DynamoDB kept throttling; `contended`:
+ * the item kept changing under other clients' writes, so every conditional write was refused.
+ */
+export type SluiceStoreFailure = 'unavailable' | 'throttled' | 'contended';
 
-/** The bucket table could not be reached (or kept throttling) after bounded retries. */
+/** The bucket table could not be reached, kept throttling, or kept changing, after bounded retries. */
 export class SluiceStoreError extends Error {
   override readonly name = 'SluiceStoreError';
   constructor(

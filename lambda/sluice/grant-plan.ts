@@ -1,6 +1,7 @@
 import { refill, take } from './bucket-math';
 import type { DimensionAddress } from './dimensions';
-import type { BucketItem, BucketState } from './model';
+import { holdsLeases } from './limit-types';
+import type { BucketItem, BucketState, WriteOp } from './model';
 import type { BucketWrite } from './store';
 
 /** One dimension of an acquire, its cost resolved. */
@@ -27,8 +28,8 @@ export type GrantPlan =
       readonly kind: 'deny';
       readonly waitMs: number;
       readonly dimension: string;
-      /** Items whose concurrent bucket said no: a denial there needs fresh state. */
-      readonly concurrentPks: readonly string[];
+      /** Items whose bucket said no: a denial holds only from a recent view of them. */
+      readonly deniedPks: readonly string[];
     };
 
 /**
@@ -40,18 +41,19 @@ export function planGrant(
   targets: readonly Target[],
   nowMs: number,
   lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
+  op: WriteOp,
 ): GrantPlan {
   const touched = new Map<string, Record<string, BucketState>>();
   const leases: PlannedLease[] = [];
   let deny: { waitMs: number; dimension: string } | undefined;
-  const concurrentPks = new Set<string>();
+  const deniedPks = new Set<string>();
   for (const { address, costMilli } of targets) {
     const item = items.get(address.pk);
     const buckets = touched.get(address.pk) ?? {};
     const current = buckets[address.metric] ?? item?.buckets[address.metric];
     if (!current) throw new Error(`planGrant: no bucket ${address.dimension} loaded`);
     const refilled = refill(current, nowMs);
-    const concurrent = refilled.limitType === 'concurrent';
+    const concurrent = holdsLeases(refilled.limitType);
     const leaseId = lease.idFor(address.dimension);
     const leaseState = { costMilli, expiresAtMs: lease.expiresAtMs };
     const result = take(
@@ -66,14 +68,15 @@ export function planGrant(
       if (concurrent) leases.push({ address, leaseId, ...leaseState });
       continue;
     }
-    if (concurrent) concurrentPks.add(address.pk);
+    deniedPks.add(address.pk);
     if (!deny || result.waitMs > deny.waitMs) deny = { waitMs: result.waitMs, dimension: address.dimension };
   }
-  if (deny) return { kind: 'deny', ...deny, concurrentPks: [...concurrentPks] };
+  if (deny) return { kind: 'deny', ...deny, deniedPks: [...deniedPks] };
   const writes = [...touched].map(([pk, buckets]) => ({
     pk,
     expectedVersion: items.get(pk)!.version,
     buckets,
+    op,
   }));
   return { kind: 'grant', writes, leases };
 }

@@ -3,9 +3,11 @@ import { refill, settle as settleBucket } from './bucket-math';
 import type { SluiceContext } from './context';
 import { SluiceInputError } from './errors';
 import type { PlannedLease, Target } from './grant-plan';
-import { type BucketState, MILLI } from './model';
+import { countsTokens } from './limit-types';
+import { type BucketState, MILLI, type WriteOp } from './model';
 import { mutateItem } from './mutate';
 import type { Dimension, Granted } from './types';
+import type { WriterLane } from './writer-lanes';
 
 /** Builds the `Granted` value: release returns concurrent leases exactly once; settle adjusts token estimates. */
 export function makeGrant(
@@ -16,6 +18,8 @@ export function makeGrant(
 ): Granted {
   let releasing: Promise<void> | undefined;
   let settling: Promise<void> | undefined;
+  // Kept from a failed settle to its retry: if the lost attempt was applied, the retry is recognised.
+  let settleLane: { lane: WriterLane; op: WriteOp } | undefined;
   const release = () => {
     // A failed release (store unavailable) may be tried again; a done one is never repeated.
     releasing ??= releaseLeases(ctx, leases).catch((error: unknown) => {
@@ -30,7 +34,19 @@ export function makeGrant(
         new SluiceInputError('settle was already called on this grant: usage is recorded once'),
       );
     }
-    settling = settleUsage(ctx, targets, actual);
+    if (!settleLane) {
+      const lane = ctx.writers.take();
+      settleLane = { lane, op: lane.nextOp() };
+    }
+    const { lane, op } = settleLane;
+    // A failed settle (a store error, a mistyped dimension) may be called again; a done one never.
+    settling = settleUsage(ctx, targets, actual, grantedAtMs, op).then(
+      () => ctx.writers.give(lane),
+      (error: unknown) => {
+        settling = undefined;
+        throw error;
+      },
+    );
     return settling;
   };
   return {
@@ -70,6 +86,8 @@ async function settleUsage(
   ctx: SluiceContext,
   targets: readonly Target[],
   actual: Readonly<Record<Dimension, number>>,
+  grantedAtMs: number,
+  op: WriteOp,
 ) {
   const byPk = new Map<string, { target: Target; actualMilli: number }[]>();
   for (const [dimension, used] of Object.entries(actual)) {
@@ -88,20 +106,30 @@ async function settleUsage(
   }
   for (const [pk, entries] of byPk) {
     // One conditional write per item, however many of its dimensions are settled.
-    await mutateItem(ctx, pk, (item, nowMs) => {
-      const buckets: Record<string, BucketState> = {};
-      for (const { target, actualMilli } of entries) {
-        const bucket = item?.buckets[target.address.metric];
-        if (!bucket)
-          throw new SluiceInputError(`settle: bucket ${target.address.dimension} no longer exists`);
-        if (bucket.limitType !== 'tokens') {
-          throw new SluiceInputError(
-            `settle applies to tokens buckets; ${target.address.dimension} is a ${bucket.limitType} bucket`,
+    await mutateItem(
+      ctx,
+      pk,
+      (item, nowMs) => {
+        const buckets: Record<string, BucketState> = {};
+        for (const { target, actualMilli } of entries) {
+          const bucket = item?.buckets[target.address.metric];
+          if (!bucket)
+            throw new SluiceInputError(`settle: bucket ${target.address.dimension} no longer exists`);
+          if (!countsTokens(bucket.limitType)) {
+            throw new SluiceInputError(
+              `settle applies to tokens buckets; ${target.address.dimension} is a ${bucket.limitType} bucket`,
+            );
+          }
+          buckets[target.address.metric] = settleBucket(
+            refill(bucket, nowMs),
+            target.costMilli,
+            actualMilli,
+            nowMs - grantedAtMs,
           );
         }
-        buckets[target.address.metric] = settleBucket(refill(bucket, nowMs), target.costMilli, actualMilli);
-      }
-      return { write: { buckets }, result: undefined };
-    });
+        return { write: { buckets }, result: undefined };
+      },
+      { op },
+    );
   }
 }

@@ -15,6 +15,14 @@ export {
   SluiceStoreError,
   type SluiceStoreFailure,
 } from './errors';
+export {
+  countsTokens,
+  holdsLeases,
+  isLimitType,
+  LIMIT_TYPES,
+  type LimitTypeTraits,
+  limitTypeTraits,
+} from './limit-types';
 export type { SluiceLogger } from './logger';
 export { MemoryBucketStore } from './memory-store';
 export type { BucketDefinitionState, BucketItem, BucketState } from './model';

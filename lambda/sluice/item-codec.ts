@@ -1,7 +1,7 @@
 import { TABLE_PARTITION_KEY } from '../contract';
+import { isLimitType } from './limit-types';
 import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from './model';
 import { UNSCALED } from './rate-scale';
-import type { LimitType } from './types';
 
 /**
  * The stored shape (snake_case attribute names, integers only) and the model, both ways.
@@ -11,6 +11,7 @@ export const Attr = {
   version: 'version',
   buckets: 'buckets',
   templates: 'templates',
+  writers: 'writers',
   limitType: 'limit_type',
   capacityMilli: 'capacity_milli',
   windowMs: 'window_ms',
@@ -70,6 +71,7 @@ export function itemToRecord(item: BucketItem): StoredRecord {
     [Attr.version]: item.version,
     [Attr.buckets]: mapValues(item.buckets, bucketToRecord),
     [Attr.templates]: mapValues(item.templates, definitionToRecord),
+    [Attr.writers]: { ...item.writers },
   };
 }
 
@@ -83,12 +85,22 @@ export function itemFromRecord(record: StoredRecord): BucketItem {
     templates: mapValues(asMap(record[Attr.templates]), (r, m) =>
       definitionFromRecord(asMap(r), `${pk}.${m}`),
     ),
+    // Absent on items written before writes carried an op: no writer applied anything yet.
+    writers: mapValues(asMap(record[Attr.writers]), (seq, writer) => {
+      if (typeof seq !== 'number')
+        throw new Error(`stored item ${pk} has a writer ${writer} without a number`);
+      return seq;
+    }),
   };
 }
 
 function definitionFromRecord(r: StoredRecord, where: string): BucketDefinitionState {
+  const limitType = r[Attr.limitType];
+  if (!isLimitType(limitType)) {
+    throw new Error(`stored item ${where} has an unknown ${Attr.limitType} ${JSON.stringify(limitType)}`);
+  }
   return {
-    limitType: String(r[Attr.limitType]) as LimitType,
+    limitType,
     capacityMilli: num(r, Attr.capacityMilli, where),
     windowMs: num(r, Attr.windowMs, where),
     costPerCall: num(r, Attr.costPerCall, where),

@@ -1,15 +1,20 @@
 import type { BucketItem } from './model';
 import {
+  appliedBefore,
   applyStoredTake,
   applyWrite,
   type BucketStore,
   type BucketWrite,
+  type CreateOutcome,
   type LeaseReturn,
   type LeaseReturnOutcome,
   type ScanPage,
   type StoredTake,
   type StoredTakeOutcome,
+  sameDefinition,
+  type TemplateCheck,
   type TransactOutcome,
+  transactionAppliedBefore,
   type WriteOutcome,
 } from './store';
 
@@ -29,8 +34,14 @@ export class MemoryBucketStore implements BucketStore {
     return copy(this.items.get(pk));
   }
 
-  async create(item: BucketItem): Promise<WriteOutcome> {
+  async create(item: BucketItem, template?: TemplateCheck): Promise<CreateOutcome> {
     this.requests.create++;
+    if (template) {
+      const holder = this.items.get(template.pk);
+      const held = holder?.templates[template.metric];
+      if (!held || !sameDefinition(held, template.definition))
+        return { ok: false, current: undefined, templateItem: copy(holder) };
+    }
     const current = this.items.get(item.pk);
     if (current) return { ok: false, current: copy(current) };
     this.items.set(item.pk, copy(item) as BucketItem);
@@ -40,6 +51,7 @@ export class MemoryBucketStore implements BucketStore {
   async write(write: BucketWrite): Promise<WriteOutcome> {
     this.requests.write++;
     const current = this.items.get(write.pk);
+    if (appliedBefore(current, write.op)) return { ok: true };
     if (!current || current.version !== write.expectedVersion) return { ok: false, current: copy(current) };
     this.items.set(write.pk, copy(applyWrite(current, write)) as BucketItem);
     return { ok: true };
@@ -54,7 +66,9 @@ export class MemoryBucketStore implements BucketStore {
       const current = this.items.get(write.pk);
       if (!current || current.version !== write.expectedVersion) failed.set(write.pk, copy(current));
     }
-    if (failed.size > 0) return { ok: false, current: failed };
+    if (failed.size > 0) {
+      return transactionAppliedBefore(writes, failed) ? { ok: true } : { ok: false, current: failed };
+    }
     for (const write of writes) {
       this.items.set(write.pk, copy(applyWrite(this.items.get(write.pk)!, write)) as BucketItem);
     }
@@ -64,6 +78,7 @@ export class MemoryBucketStore implements BucketStore {
   async takeStored(take: StoredTake): Promise<StoredTakeOutcome> {
     this.requests.takeStored++;
     const current = this.items.get(take.pk);
+    if (appliedBefore(current, take.op)) return { ok: true, item: copy(current)! };
     const next = applyStoredTake(current, take);
     if (!next) return { ok: false, current: copy(current) };
     this.items.set(take.pk, copy(next)!);

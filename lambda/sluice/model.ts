@@ -1,4 +1,4 @@
-import type { LimitType } from './types';
+import type { LimitType } from './limit-types';
 
 /**
  * The stored state, in integers only: milli-units and milliseconds (DESIGN §4). One item per
@@ -54,7 +54,30 @@ export interface BucketItem {
   readonly version: number;
   readonly buckets: Readonly<Record<string, BucketState>>;
   readonly templates: Readonly<Record<string, BucketDefinitionState>>;
+  /**
+   * The last operation each writer lane applied to this item (`WriteOp.seq` by `WriteOp.writer`):
+   * how a repeat of an applied write is recognised (docs/design.md, "Writes that are safe to
+   * repeat"). Reconcile forgets lanes idle for `WRITER_FORGET_MS`.
+   */
+  readonly writers: Readonly<Record<string, number>>;
 }
+
+/**
+ * The identity of one SDK operation in every write it sends: a writer lane (a client id and a
+ * lane number; a lane runs one operation at a time) and the lane's sequence number, strictly
+ * increasing (`max(clock, last + 1)`, so it also says when the lane last wrote). Every attempt
+ * of one operation carries the same op; an item that already holds it has applied it.
+ */
+export interface WriteOp {
+  readonly writer: string;
+  readonly seq: number;
+}
+
+/**
+ * A lane idle this long is forgotten by reconcile. A lost answer is resent by the AWS SDK within
+ * its bounded retries (seconds), or by the caller soon after: never this late.
+ */
+export const WRITER_FORGET_MS = 15 * 60_000;
 
 export const MILLI = 1000;
 /** A rate scale of 1000 permille: the configured refill rate. */

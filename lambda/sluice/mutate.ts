@@ -1,6 +1,6 @@
 import type { SluiceContext } from './context';
 import { SluiceStoreError } from './errors';
-import type { BucketItem } from './model';
+import type { BucketItem, WriteOp } from './model';
 import { applyWrite, type BucketWrite } from './store';
 
 /** What a mutation wants done to one item: a versioned write, a creation, or nothing. */
@@ -14,7 +14,8 @@ const MUTATION_ATTEMPTS = 10;
 const MUTATION_BACKOFF_MS = 20;
 
 /**
- * Read-modify-write of one item, conditioned on the version seen; a conflict hands back the
+ * Read-modify-write of one item, conditioned on the version seen, every attempt carrying the
+ * operation's `op` (a repeat of an applied attempt answers as it did); a conflict hands back the
  * current item (ALL_OLD) and the mutation is recomputed on it. An in-flight transaction on the
  * item (no item returned) is waited out with a short jittered sleep. This improves on the
  * documented Sluice's blind penalize write, which could overwrite a concurrent grant.
@@ -23,7 +24,7 @@ export async function mutateItem<T>(
   ctx: SluiceContext,
   pk: string,
   mutate: (item: BucketItem | undefined, nowMs: number) => Mutation<T>,
-  options: { readonly fresh?: boolean } = {},
+  options: { readonly op: WriteOp; readonly fresh?: boolean },
 ): Promise<T> {
   let item = options.fresh ? await ctx.cache.refresh(pk) : (await ctx.cache.load(pk)).item;
   for (let attempt = 0; attempt < MUTATION_ATTEMPTS; attempt++) {
@@ -40,7 +41,7 @@ export async function mutateItem<T>(
     }
     if (!('write' in mutation)) return mutation.result;
     if (!item) throw new Error(`mutateItem: a write needs an existing item ${pk}`);
-    const write: BucketWrite = { pk, expectedVersion: item.version, ...mutation.write };
+    const write: BucketWrite = { pk, expectedVersion: item.version, ...mutation.write, op: options.op };
     const outcome = await ctx.store.write(write);
     if (outcome.ok) {
       ctx.cache.remember(applyWrite(item, write));
@@ -56,6 +57,6 @@ export async function mutateItem<T>(
   }
   throw new SluiceStoreError(
     `item ${pk} kept changing under ${MUTATION_ATTEMPTS} conditional writes; giving up`,
-    'throttled',
+    'contended',
   );
 }

@@ -1,6 +1,7 @@
 import { LogEvent } from '../contract';
 import type { SluiceContext } from './context';
-import type { BucketItem } from './model';
+import { holdsLeases } from './limit-types';
+import { type BucketItem, WRITER_FORGET_MS } from './model';
 import type { ReconcileReport } from './types';
 
 /**
@@ -8,6 +9,8 @@ import type { ReconcileReport } from './types';
  * Each return is conditioned on the lease still existing AND having expired, so a release
  * racing the sweep restores capacity exactly once and a live holder is never reclaimed.
  * Idempotent: a second run finds nothing to return. A failing item is counted and skipped.
+ * It also forgets writer lanes idle for `WRITER_FORGET_MS` (counted in `deleted`), so the ops
+ * kept for recognising repeated writes do not grow an item as Lambda containers come and go.
  */
 export async function reconcile(ctx: SluiceContext): Promise<ReconcileReport> {
   const report = { totalLeases: 0, restored: 0, deleted: 0, failedItems: 0 };
@@ -35,12 +38,13 @@ export async function reconcile(ctx: SluiceContext): Promise<ReconcileReport> {
 
 async function reconcileItem(
   ctx: SluiceContext,
-  item: BucketItem,
-  report: { totalLeases: number; restored: number },
+  scanned: BucketItem,
+  report: { totalLeases: number; restored: number; deleted: number },
 ) {
   const nowMs = ctx.clock();
+  let item = scanned;
   for (const [metric, bucket] of Object.entries(item.buckets)) {
-    if (bucket.limitType !== 'concurrent') continue;
+    if (!holdsLeases(bucket.limitType)) continue;
     for (const [leaseId, lease] of Object.entries(bucket.leases)) {
       report.totalLeases++;
       if (!(lease.expiresAtMs < nowMs)) continue;
@@ -54,7 +58,13 @@ async function reconcileItem(
       if (outcome.ok) {
         report.restored++;
         ctx.cache.remember(outcome.item);
+        item = outcome.item;
       }
     }
   }
+  const idle = Object.keys(item.writers).filter((w) => item.writers[w]! < nowMs - WRITER_FORGET_MS);
+  if (idle.length === 0) return;
+  // On the version seen: a conflict leaves them to the next run. Forgetting twice is forgetting once.
+  const outcome = await ctx.store.write({ pk: item.pk, expectedVersion: item.version, forgetWriters: idle });
+  if (outcome.ok) report.deleted += idle.length;
 }

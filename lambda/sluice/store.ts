@@ -1,4 +1,4 @@
-import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from './model';
+import type { BucketDefinitionState, BucketItem, BucketState, LeaseState, WriteOp } from './model';
 
 /**
  * The persistence port of the SDK. A failed condition is a value (`conflict`) carrying the
@@ -7,17 +7,37 @@ import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from 
  * `MemoryBucketStore` and `DynamoBucketStore`.
  */
 
-/** Replace whole bucket/template entries of one item, if its version is still `expectedVersion`. */
+/**
+ * Replace whole bucket/template entries of one item, if its version is still `expectedVersion`,
+ * and record `op` in the item's writers. A write refused on the version whose item already
+ * holds `op` was applied before (its answer was lost): it answers `ok`, as the first did.
+ */
 export interface BucketWrite {
   readonly pk: string;
   readonly expectedVersion: number;
   readonly buckets?: Readonly<Record<string, BucketState>>;
   readonly templates?: Readonly<Record<string, BucketDefinitionState>>;
+  /** Absent only for reconcile's forgetting of idle writers, which is the same applied twice. */
+  readonly op?: WriteOp;
+  /** Writer lanes to remove from the item (reconcile). */
+  readonly forgetWriters?: readonly string[];
 }
 
 export type WriteOutcome =
   | { readonly ok: true }
   | { readonly ok: false; readonly current: BucketItem | undefined };
+
+/** A key's item is created from its template only while the template item still holds `definition`. */
+export interface TemplateCheck {
+  readonly pk: string;
+  readonly metric: string;
+  readonly definition: BucketDefinitionState;
+}
+
+/** A failed creation: the item exists (`current`), or the template changed (`templateItem`, as it is now). */
+export type CreateOutcome =
+  | WriteOutcome
+  | { readonly ok: false; readonly current: undefined; readonly templateItem: BucketItem | undefined };
 
 /**
  * On a cancelled transaction `current` holds the items whose condition failed, with their
@@ -60,10 +80,21 @@ export type StoredTakeGuard =
       readonly lastRefillAtLeastMs: number;
     };
 
+/**
+ * Applied only if the item does not hold `op` yet (a condition only the first application
+ * meets); a take refused because it holds `op` was applied before and answers `ok` with the item.
+ */
 export interface StoredTake {
   readonly pk: string;
+  readonly op: WriteOp;
   readonly takes: readonly {
     readonly metric: string;
+    /**
+     * The definition the take was computed from: the bucket must still have it (limit type,
+     * capacity, window, cost per call), so a cache older than an upsert meets a conflict and
+     * the fresh item, never a take through another type's guard.
+     */
+    readonly definition: BucketDefinitionState;
     readonly costMilli: number;
     readonly guard: StoredTakeGuard;
     /** A concurrent bucket's lease, added with the take. */
@@ -89,8 +120,8 @@ export interface ScanPage {
 export interface BucketStore {
   /** A strongly consistent read. */
   get(pk: string): Promise<BucketItem | undefined>;
-  /** Writes `item` only if no item has its pk. */
-  create(item: BucketItem): Promise<WriteOutcome>;
+  /** Writes `item` only if no item has its pk (and, given `template`, only while that template holds). */
+  create(item: BucketItem, template?: TemplateCheck): Promise<CreateOutcome>;
   /** One conditional write; bumps the version by one. */
   write(write: BucketWrite): Promise<WriteOutcome>;
   /** All-or-nothing over distinct items (at most 100); each bumps its version by one. */
@@ -102,23 +133,46 @@ export interface BucketStore {
   scan(cursor?: string, limit?: number): Promise<ScanPage>;
 }
 
+/** Whether `item` already holds `op`: the write carrying it was applied (its answer lost). */
+export function appliedBefore(item: BucketItem | undefined, op: WriteOp | undefined): boolean {
+  return op !== undefined && item !== undefined && item.writers[op.writer] === op.seq;
+}
+
+/** Whether every item of a refused transaction already holds its write's op: the transaction was applied. */
+export function transactionAppliedBefore(
+  writes: readonly BucketWrite[],
+  current: ReadonlyMap<string, BucketItem | undefined>,
+): boolean {
+  return writes.every((w) => appliedBefore(current.get(w.pk), w.op));
+}
+
 /** The item a successful `write` leaves behind (what both stores do, for the caller's cache). */
 export function applyWrite(item: BucketItem, write: BucketWrite): BucketItem {
+  const writers = { ...item.writers };
+  for (const writer of write.forgetWriters ?? []) delete writers[writer];
+  if (write.op) writers[write.op.writer] = write.op.seq;
   return {
     ...item,
     version: item.version + 1,
     buckets: { ...item.buckets, ...write.buckets },
     templates: { ...item.templates, ...write.templates },
+    writers,
   };
 }
 
 /** The item a successful `takeStored` leaves behind, or undefined where a condition fails. */
 export function applyStoredTake(item: BucketItem | undefined, take: StoredTake): BucketItem | undefined {
-  if (!item) return undefined;
+  if (!item || appliedBefore(item, take.op)) return undefined;
   const buckets = { ...item.buckets };
-  for (const { metric, costMilli, guard, lease, countGrant } of take.takes) {
+  for (const { metric, definition, costMilli, guard, lease, countGrant } of take.takes) {
     const bucket = buckets[metric];
-    if (!bucket || !guardHolds(bucket, guard) || bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli)
+    if (
+      !bucket ||
+      !sameDefinition(bucket, definition) ||
+      !guardHolds(bucket, guard) ||
+      bucket.debtMilli !== 0 ||
+      bucket.tokensMilli < costMilli
+    )
       return undefined;
     buckets[metric] = {
       ...bucket,
@@ -128,7 +182,21 @@ export function applyStoredTake(item: BucketItem | undefined, take: StoredTake):
       grantedSinceCutMilli: bucket.grantedSinceCutMilli + (countGrant ? costMilli : 0),
     };
   }
-  return { ...item, version: item.version + 1, buckets };
+  return {
+    ...item,
+    version: item.version + 1,
+    buckets,
+    writers: { ...item.writers, [take.op.writer]: take.op.seq },
+  };
+}
+
+export function sameDefinition(a: BucketDefinitionState, b: BucketDefinitionState): boolean {
+  return (
+    a.limitType === b.limitType &&
+    a.capacityMilli === b.capacityMilli &&
+    a.windowMs === b.windowMs &&
+    a.costPerCall === b.costPerCall
+  );
 }
 
 function guardHolds(bucket: BucketState, guard: StoredTakeGuard): boolean {

@@ -3,7 +3,9 @@
  * file; callers import from `lambda/sluice` (index.ts).
  */
 
-export type LimitType = 'requests' | 'tokens' | 'concurrent';
+import type { LimitType } from './limit-types';
+
+export type { LimitType } from './limit-types';
 
 /**
  * A dimension is `{vendor}#{metric}` (`openai#rpm`) or, for a keyed dimension,

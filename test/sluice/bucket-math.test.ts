@@ -99,7 +99,8 @@ describe('take and waitMs', () => {
   it.each([
     ['the earliest lease expiry when it is near', T0 + 300, 300],
     ['at most 1 s, since a release may come sooner', T0 + 60_000, 1_000],
-    ['at least 50 ms, so callers do not spin', T0 - 10, 50],
+    ['at least 50 ms, so callers do not spin', T0 + 10, 50],
+    ['1 s when the lease already expired: reconcile returns it, not a release', T0 - 10, 1_000],
   ])('waits on a full concurrent bucket until %s', (_name, expiresAtMs, expected) => {
     const full = { ...withTokens(slots, 0), leases: { a: { costMilli: 2_000, expiresAtMs } } };
     expect(waitMs(full, 1_000, T0)).toBe(expected);
@@ -137,7 +138,26 @@ describe('settle, penalize, resync, redefine', () => {
       { tokensMilli: 1_000, debtMilli: 0 },
     ],
   ])('settle %s', (_name, bucket, estimate, actual, expected) => {
-    expect(settle(bucket, estimate, actual)).toMatchObject(expected);
+    expect(settle(bucket, estimate, actual, 0)).toMatchObject(expected);
+  });
+
+  // rpm refills 1,000 milli a second: what refill gave back since the grant is not refunded again.
+  it.each([
+    ['refunds in full right after the grant', 0, 10_000, 0, 50_000],
+    ['refunds what refill has not given back yet', 4_000, 10_000, 0, 46_000],
+    ['refunds nothing once refill gave back the whole estimate', 10_000, 10_000, 0, 40_000],
+    ['refunds nothing a window later', 120_000, 10_000, 0, 40_000],
+    ['refunds the unused part while it is below what is left', 4_000, 10_000, 5_000, 45_000],
+    ['refunds only what is left when that is less than the unused part', 8_000, 10_000, 5_000, 42_000],
+  ])('a late settle %s', (_name, elapsedMs, estimate, actual, tokensAfter) => {
+    expect(settle(withTokens(rpm, 40_000), estimate, actual, elapsedMs).tokensMilli).toBe(tokensAfter);
+  });
+
+  it('keeps debt at or below capacity, however large the overrun', () => {
+    expect(settle(withTokens(rpm, 0), 1_000, 10_000_000, 0)).toMatchObject({
+      tokensMilli: 0,
+      debtMilli: 60_000,
+    });
   });
 
   it('penalize scales tokens down, rounded down, never below 0', () => {

@@ -84,7 +84,7 @@ describe('acquire on the memory store', () => {
     expect((await client.snapshot('openai#rpm')).tokens).toBe(59);
   });
 
-  it('refreshes a concurrent denial from the store before saying no, and sees a release by another client', async () => {
+  it('refuses a concurrent slot from a view at most a second old, then reads again and sees a release by another client', async () => {
     const store = new MemoryBucketStore();
     const clock = new SimulatedClock();
     const a = memoryClient({ store, clock });
@@ -95,6 +95,8 @@ describe('acquire on the memory store', () => {
     expect((await b.client.acquire('sweeppea#concurrent')).outcome).toBe('RetryIn');
     await held.release();
     const before = requestsOf(store);
+    expect((await b.client.acquire('sweeppea#concurrent')).outcome).toBe('RetryIn'); // b's view is this instant's
+    clock.advance(1_001);
     granted(await b.client.acquire('sweeppea#concurrent'));
     expect(delta(before, requestsOf(store))).toEqual({ get: 1, takeStored: 1 });
   });

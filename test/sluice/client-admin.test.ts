@@ -30,6 +30,40 @@ describe('settle', () => {
     });
   });
 
+  it('a refund after a long call never lifts the bucket above what one window allows', async () => {
+    // tpm: 10,000 a minute. A grant of 10,000 streams for 60 s; refill fills the bucket meanwhile
+    // and another worker takes it all; the late refund must not hand those 10,000 out twice.
+    const { client, clock } = await seeded();
+    const long = granted(await client.acquire({ 'openai#tpm': 10_000 }));
+    clock.advance(60_000);
+    granted(await client.acquire({ 'openai#tpm': 10_000 }));
+    await long.settle({ 'openai#tpm': 0 });
+    const third = await client.acquire({ 'openai#tpm': 10_000 });
+    expect([(await client.snapshot('openai#tpm')).tokens, third.outcome]).toEqual([0, 'RetryIn']);
+  });
+
+  it('a refund halfway through the window credits what refill has not given back', async () => {
+    const { client, clock } = await seeded();
+    const long = granted(await client.acquire({ 'openai#tpm': 10_000 }));
+    clock.advance(30_000);
+    granted(await client.acquire({ 'openai#tpm': 5_000 }));
+    await long.settle({ 'openai#tpm': 0 });
+    expect((await client.snapshot('openai#tpm')).tokens).toBe(5_000);
+  });
+
+  it('a settle refused for a mistyped dimension can be called again with the right one', async () => {
+    const { client } = await seeded();
+    const grant = granted(await client.acquire({ 'openai#tpm': 4_000 }));
+    await expect(grant.settle({ 'openai#tmp': 0 })).rejects.toThrow(
+      'settle: openai#tmp was not granted here',
+    );
+    await grant.settle({ 'openai#tpm': 1_000 });
+    await expect(grant.settle({ 'openai#tpm': 0 })).rejects.toThrow(
+      'settle was already called on this grant',
+    );
+    expect((await client.snapshot('openai#tpm')).tokens).toBe(9_000);
+  });
+
   it('refuses a dimension that was not granted, or that is not a tokens bucket', async () => {
     const { client } = await seeded();
     const grant = granted(await client.acquire({ 'openai#rpm': 1 }));
@@ -90,8 +124,8 @@ describe('upsertBuckets', () => {
         { dimension: 'openai#rpm', limitType: 'requests', capacity: 0.5, windowSeconds: 0, costPerCall: 2 },
       ]),
     ).rejects.toThrow(
-      'bucket definition openai#rpm is not valid: capacity must be a positive integer (got 0.5); ' +
-        'windowSeconds must be a positive number for a requests bucket (got 0); costPerCall must be > 0 and <= capacity (got 2)',
+      'bucket definition openai#rpm is not valid: capacity must be a positive integer of at most 1000000000 (got 0.5); ' +
+        'windowSeconds must be a positive number of at most 31622400 for a requests bucket (got 0); costPerCall must be > 0 and <= capacity (got 2)',
     );
   });
 });

@@ -88,6 +88,14 @@ describe('request and capacity cost per operation on DynamoDB Local', () => {
     ).toEqual({ requests: ['UpdateItem', 'UpdateItem'], wcu: 2, rcu: 0 });
   });
 
+  it("a key's first use: a read that finds no item, one transaction (template checked, item put), one take", async () => {
+    expect(await measure(() => client.acquire('waitwhile#location-writes#loc-cost'))).toEqual({
+      requests: ['GetItem', 'TransactWriteItems', 'UpdateItem'],
+      wcu: 5,
+      rcu: 1,
+    });
+  });
+
   it('a cached denial on a time bucket costs nothing', async () => {
     granted(await client.acquire({ 'openai#tpm': 9_000 }));
     expect(await measure(() => client.acquire({ 'openai#tpm': 5_000 }))).toEqual({

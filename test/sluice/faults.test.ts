@@ -1,10 +1,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { fullBucket } from '../../lambda/sluice/bucket-math';
 import { buildDynamoDbClient, SluiceClient } from '../../lambda/sluice/client';
 import { DynamoBucketStore } from '../../lambda/sluice/dynamo-store';
 import { isSluiceStoreError } from '../../lambda/sluice/errors';
+import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
+import type { BucketStore, BucketWrite } from '../../lambda/sluice/store';
 import { freePort } from '../../local/servers/free-port';
 import { localEndpoints } from '../setup/local-endpoints';
-import { localTable, RecordingLogger, testSettings } from './helpers';
+import { DEFINITIONS } from './fixtures';
+import { localTable, memoryClient, RecordingLogger, testSettings } from './helpers';
 
 /** Faults no real server produces on demand: a closed port, a silent server, throttling. */
 describe('store failures become typed errors after bounded retries', () => {
@@ -38,6 +42,44 @@ describe('store failures become typed errors after bounded retries', () => {
     await new Promise((resolve) => silent.close(resolve));
     expect(isSluiceStoreError(error) && error.reason).toBe('unavailable');
   }, 30_000);
+
+  it('reports a number DynamoDB cannot encode as the mistake it is, not as "DynamoDB is unavailable"', async () => {
+    const { dynamodb, store } = await localTable('sdk-encode');
+    const bucket = fullBucket(
+      { limitType: 'requests', capacityMilli: 2 ** 60, windowMs: 60_000, costPerCall: 1 },
+      0,
+    );
+    const error = await store
+      .create({ pk: 'openai', version: 1, buckets: { rpm: bucket }, templates: {}, writers: {} })
+      .catch((e: unknown) => e);
+    dynamodb.destroy();
+    expect([isSluiceStoreError(error), (error as Error).message]).toEqual([
+      false,
+      expect.stringContaining('MAX_SAFE_INTEGER'),
+    ]);
+  });
+
+  it('reports an item that kept changing under every conditional write as "contended", not "throttled"', async () => {
+    const inner = new MemoryBucketStore();
+    // Another writer lands between every read and write of this client.
+    const busy: BucketStore = Object.assign(Object.create(inner) as MemoryBucketStore, {
+      write: async (write: BucketWrite) => {
+        const current = await inner.get(write.pk);
+        if (current) await inner.write({ pk: write.pk, expectedVersion: current.version });
+        return inner.write(write);
+      },
+    });
+    const { client } = memoryClient({ store: busy });
+    await client.upsertBuckets(DEFINITIONS).catch(() => undefined);
+    await inner
+      .create({ pk: 'openai', version: 1, buckets: {}, templates: {}, writers: {} })
+      .catch(() => undefined);
+    const error = await client.penalize('openai#rpm').catch((e: unknown) => e);
+    expect(isSluiceStoreError(error) && [error.reason, error.message]).toEqual([
+      'contended',
+      'item openai kept changing under 10 conditional writes; giving up',
+    ]);
+  });
 
   it('retries throttling a bounded number of times, then reports SluiceStoreError("throttled")', async () => {
     const { tableName } = await localTable('sdk-throttle');

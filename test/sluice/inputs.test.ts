@@ -36,6 +36,11 @@ describe('acquire refuses programming mistakes with a message naming the dimensi
       { 'sweeppea#concurrent': 0.5 },
       'cost of sweeppea#concurrent must be a whole number for a concurrent bucket (got 0.5)',
     ],
+    [
+      'a zero cost on a concurrent bucket (any number of holders would pass)',
+      { 'sweeppea#concurrent': 0 },
+      'cost of sweeppea#concurrent must be at least 1 for a concurrent bucket (got 0)',
+    ],
     ['an empty list', [], 'acquire needs at least one dimension (got an empty list)'],
     ['an empty cost map', {}, 'acquire needs at least one dimension (got {})'],
   ])('refuses %s', async (_name, request, message) => {
@@ -55,6 +60,30 @@ describe('acquire refuses programming mistakes with a message naming the dimensi
       );
     },
   );
+
+  it.each([
+    [
+      'a capacity of 2^60',
+      { capacity: 2 ** 60 },
+      'capacity must be a positive integer of at most 1000000000 (got 1152921504606847000)',
+    ],
+    [
+      'a window of ten years',
+      { windowSeconds: 3650 * 86_400 },
+      'windowSeconds must be a positive number of at most 31622400 for a requests bucket (got 315360000)',
+    ],
+  ])('refuses a definition with %s, before any number reaches the store', async (_name, change, problem) => {
+    const { client, store } = memoryClient();
+    const error = await client
+      .upsertBuckets([
+        { dimension: 'openai#rpm', limitType: 'requests', capacity: 60, windowSeconds: 60, ...change },
+      ])
+      .catch((e: unknown) => e);
+    expect(isSluiceInputError(error) && error.message).toBe(
+      `bucket definition openai#rpm is not valid: ${problem}`,
+    );
+    expect(store.requests.create + store.requests.write).toBe(0);
+  });
 
   it('accepts a fractional token estimate and rounds it up to the milli-token', async () => {
     const { client } = memoryClient();

@@ -217,7 +217,7 @@ describe('rate scale maths', () => {
       rate_ceiling_permille: 612,
       rate_granted_milli: 9,
     });
-    const item = { pk: 'v', version: 3, buckets: { rpm: bucket, never: rpm }, templates: {} };
+    const item = { pk: 'v', version: 3, buckets: { rpm: bucket, never: rpm }, templates: {}, writers: {} };
     expect(itemFromRecord(itemToRecord(item))).toEqual(item);
     // A bucket never cut (and an item written before the rate scale existed) carries none of them.
     const stored = bucketToRecord(rpm);

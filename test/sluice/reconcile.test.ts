@@ -25,6 +25,23 @@ describe('reconcile', () => {
     });
   });
 
+  it('forgets writer lanes idle for 15 minutes, and only those', async () => {
+    const { client, clock, store } = memoryClient();
+    await client.upsertBuckets(DEFINITIONS);
+    granted(await client.acquire('openai#rpm'));
+    const [[lane, seq]] = Object.entries((await store.get('openai'))!.writers) as [[string, number]];
+    clock.nowMs = seq + 15 * 60_000;
+    expect((await client.reconcile()).deleted).toBe(0);
+    clock.advance(1);
+    granted(await client.acquire('waitwhile#rps'));
+    expect((await client.reconcile()).deleted).toBe(1);
+    // The lane last wrote openai 15 min + 1 ms ago and waitwhile just now: only the first is forgotten.
+    expect([
+      (await store.get('openai'))!.writers,
+      Object.keys((await store.get('waitwhile'))!.writers),
+    ]).toEqual([{}, [lane]]);
+  });
+
   it('never reclaims a lease before its expiry, however long the slot timeout', async () => {
     const { client, clock } = memoryClient({ settings: { defaultSlotTimeoutSeconds: 300 } });
     await client.upsertBuckets(DEFINITIONS);

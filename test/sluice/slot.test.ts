@@ -9,6 +9,32 @@ async function seeded() {
   return setup;
 }
 
+describe('slot under capacity it cannot see in its cache', () => {
+  it('reads again before refusing from a view older than a second: a refund elsewhere is found', async () => {
+    const a = memoryClient();
+    const b = memoryClient({ store: a.store, clock: a.clock, seed: 2 });
+    await a.client.upsertBuckets(DEFINITIONS);
+    const long = granted(await a.client.acquire({ 'openai#tpm': 6_000 }));
+    granted(await b.client.acquire({ 'openai#tpm': 4_000 })); // b's view: 0 tokens
+    await long.settle({ 'openai#tpm': 0 }); // the table holds 6,000 again
+    a.clock.advance(2_000);
+    const slot = await b.client.slot({ 'openai#tpm': 5_000 }, { timeoutSeconds: 5 });
+    expect(slot.grant.outcome).toBe('Granted');
+  });
+
+  it('reads a concurrent bucket whose leases expired unreconciled about once a second, not every 50 ms', async () => {
+    const holder = memoryClient();
+    const waiter = memoryClient({ store: holder.store, clock: holder.clock, seed: 2 });
+    await holder.client.upsertBuckets([{ dimension: 'sweeppea#one', limitType: 'concurrent', capacity: 1 }]);
+    granted(await holder.client.acquire('sweeppea#one'));
+    holder.clock.advance(61_000); // the lease (60 s) expired; reconcile has not run
+    const reads = holder.store.requests.get;
+    const error = await waiter.client.slot('sweeppea#one', { timeoutSeconds: 30 }).catch((e: unknown) => e);
+    const read = holder.store.requests.get - reads;
+    expect([isSlotTimeoutError(error), read <= 32]).toEqual([true, true]);
+  });
+});
+
 describe('slot', () => {
   it('waits the returned waits on the injected sleep until granted', async () => {
     const { client, clock } = await seeded();

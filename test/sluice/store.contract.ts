@@ -1,14 +1,23 @@
 import { fullBucket } from '../../lambda/sluice/bucket-math';
-import type { BucketItem, BucketState } from '../../lambda/sluice/model';
+import type { BucketDefinitionState, BucketItem, BucketState } from '../../lambda/sluice/model';
 import type { BucketStore } from '../../lambda/sluice/store';
 
 const T0 = 1_700_000_000_000;
-const rpm = fullBucket(
-  { limitType: 'requests', capacityMilli: 60_000, windowMs: 60_000, costPerCall: 1 },
-  T0,
-);
+const RPM: BucketDefinitionState = {
+  limitType: 'requests',
+  capacityMilli: 60_000,
+  windowMs: 60_000,
+  costPerCall: 1,
+};
+const SLOTS: BucketDefinitionState = {
+  limitType: 'concurrent',
+  capacityMilli: 2_000,
+  windowMs: 0,
+  costPerCall: 1,
+};
+const rpm = fullBucket(RPM, T0);
 const slots: BucketState = {
-  ...fullBucket({ limitType: 'concurrent', capacityMilli: 2_000, windowMs: 0, costPerCall: 1 }, T0),
+  ...fullBucket(SLOTS, T0),
   tokensMilli: 1_000,
   leases: { 'lease-1': { costMilli: 1_000, expiresAtMs: T0 + 60_000 } },
 };
@@ -19,7 +28,9 @@ const vendor = (pk: string, version = 1): BucketItem => ({
   templates: {
     'per.key': { limitType: 'requests', capacityMilli: 1_000, windowMs: 1_000, costPerCall: 1 },
   },
+  writers: {},
 });
+const OP = { writer: 'client-a.0', seq: T0 };
 
 /** One table of cases run against every BucketStore (STYLE: one test table, every store). */
 export function describeBucketStoreContract(name: string, makeStore: () => Promise<BucketStore>): void {
@@ -98,10 +109,12 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const lease = { id: 'lease-2', state: { costMilli: 1_000, expiresAtMs: T0 + 90_000 } };
       const outcome = await store.takeStored({
         pk: 'openai',
+        op: OP,
         takes: [
-          { metric: 'rpm', costMilli: 2_000, guard: unfilled, countGrant: true },
+          { metric: 'rpm', definition: RPM, costMilli: 2_000, guard: unfilled, countGrant: true },
           {
             metric: 'location-writes',
+            definition: SLOTS,
             costMilli: 1_000,
             guard: { kind: 'leases' },
             lease,
@@ -111,6 +124,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       });
       const expected = {
         ...vendor('openai', 5),
+        writers: { [OP.writer]: OP.seq },
         buckets: {
           rpm: { ...cut, tokensMilli: 28_000, grantedSinceCutMilli: 2_000 },
           'location-writes': {
@@ -129,15 +143,15 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const full = { kind: 'full' as const, capacityMilli: 60_000, nowMs: T0 + 500 };
       const take = {
         pk: 'openai',
-        takes: [{ metric: 'rpm', costMilli: 1_000, guard: full, countGrant: false }],
+        takes: [{ metric: 'rpm', definition: RPM, costMilli: 1_000, guard: full, countGrant: false }],
       };
-      const first = await store.takeStored(take);
+      const first = await store.takeStored({ ...take, op: OP });
       expect(first.ok && first.item.buckets.rpm).toEqual({
         ...rpm,
         tokensMilli: 59_000,
         lastRefillAtMs: T0 + 500,
       });
-      const second = await store.takeStored(take);
+      const second = await store.takeStored({ ...take, op: { ...OP, seq: OP.seq + 1 } });
       expect(second).toEqual({ ok: false, current: first.ok ? first.item : undefined });
     });
 
@@ -162,11 +176,104 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
           tokensAtMostMilli: 30_000,
           lastRefillAtLeastMs: T0 - 10,
         };
-        const take = { pk: 'openai', takes: [{ metric: 'rpm', costMilli, guard, countGrant: false }] };
+        const take = {
+          pk: 'openai',
+          op: OP,
+          takes: [{ metric: 'rpm', definition: RPM, costMilli, guard, countGrant: false }],
+        };
         expect(await store.takeStored(take)).toEqual({ ok: false, current: item });
         expect(await store.takeStored({ ...take, pk: 'ghost' })).toEqual({ ok: false, current: undefined });
       },
     );
+
+    it('answers a repeat of an applied versioned write as the first, applying nothing more', async () => {
+      await store.create(vendor('openai'));
+      const write = {
+        pk: 'openai',
+        expectedVersion: 1,
+        buckets: { rpm: { ...rpm, tokensMilli: 59_000 } },
+        op: OP,
+      };
+      expect(await store.write(write)).toEqual({ ok: true });
+      const applied = await store.get('openai');
+      expect(await store.write(write)).toEqual({ ok: true });
+      expect(await store.get('openai')).toEqual(applied);
+      expect(applied?.writers).toEqual({ [OP.writer]: OP.seq });
+      // The same lane's next op on the version it saw is a write like any other.
+      expect(await store.write({ ...write, op: { ...OP, seq: OP.seq + 1 } })).toEqual({
+        ok: false,
+        current: applied,
+      });
+    });
+
+    it('answers a repeat of an applied take from stored tokens as the first, taking nothing more', async () => {
+      await store.create(vendor('openai'));
+      const take = {
+        pk: 'openai',
+        op: OP,
+        takes: [
+          {
+            metric: 'rpm',
+            definition: RPM,
+            costMilli: 1_000,
+            guard: { kind: 'leases' as const },
+            countGrant: false,
+          },
+        ],
+      };
+      const first = await store.takeStored(take);
+      const repeat = await store.takeStored(take);
+      expect(first.ok && first.item.buckets.rpm?.tokensMilli).toBe(59_000);
+      expect(repeat).toEqual(first);
+      expect((await store.get('openai'))?.buckets.rpm?.tokensMilli).toBe(59_000);
+    });
+
+    it('answers a repeat of an applied transaction as the first, writing nothing more', async () => {
+      await store.create(vendor('a'));
+      await store.create(vendor('b', 3));
+      const writes = [
+        { pk: 'a', expectedVersion: 1, buckets: { rpm: { ...rpm, tokensMilli: 1 } }, op: OP },
+        { pk: 'b', expectedVersion: 3, buckets: { rpm: { ...rpm, tokensMilli: 2 } }, op: OP },
+      ];
+      expect(await store.writeAll(writes)).toEqual({ ok: true });
+      const applied = [await store.get('a'), await store.get('b')];
+      expect(await store.writeAll(writes)).toEqual({ ok: true });
+      expect([await store.get('a'), await store.get('b')]).toEqual(applied);
+    });
+
+    it('forgets the writers it is told to, keeping the others', async () => {
+      await store.create({ ...vendor('openai'), writers: { old: T0 - 1, kept: T0 } });
+      expect(await store.write({ pk: 'openai', expectedVersion: 1, forgetWriters: ['old'] })).toEqual({
+        ok: true,
+      });
+      expect((await store.get('openai'))?.writers).toEqual({ kept: T0 });
+    });
+
+    it.each([
+      [
+        'its limit type changed (a stale cache takes through a lease guard)',
+        { limitType: 'concurrent' as const },
+      ],
+      ['its capacity changed', { capacityMilli: 120_000 }],
+      ['its cost per call changed', { costPerCall: 2 }],
+    ])('refuses a take from stored tokens computed from another definition: %s', async (_why, cached) => {
+      const item = vendor('openai', 3);
+      await store.create(item);
+      const take = {
+        pk: 'openai',
+        op: OP,
+        takes: [
+          {
+            metric: 'rpm',
+            definition: { ...RPM, ...cached },
+            costMilli: 1_000,
+            guard: { kind: 'leases' as const },
+            countGrant: false,
+          },
+        ],
+      };
+      expect(await store.takeStored(take)).toEqual({ ok: false, current: item });
+    });
 
     it('writes several items all together when every version matches', async () => {
       await store.create(vendor('a'));
