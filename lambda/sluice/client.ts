@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { boundedAwsClientOptions } from '../aws-client-bounds';
 import { type AcquireOptions, acquire } from './acquire';
 import { penalize, resync, snapshot, upsertBuckets } from './admin';
 import type { SluiceSettings } from './config';
@@ -51,14 +52,12 @@ export interface SluiceClientOptions {
 export function buildDynamoDbClient(
   settings: Pick<SluiceSettings, 'region' | 'endpointUrl'>,
 ): DynamoDBClient {
-  return new DynamoDBClient({
-    ...(settings.region ? { region: settings.region } : {}),
-    ...(settings.endpointUrl ? { endpoint: settings.endpointUrl } : {}),
-    maxAttempts: 2,
-    // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes,
-    // and a silent endpoint would hold the call until the Lambda timeout kills it.
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
-  });
+  // The runtime's shared bounds (lambda/aws-client-bounds.ts): a silent endpoint fails the call
+  // with a TimeoutError well inside the slot margin instead of holding it until the Lambda
+  // timeout kills the invocation.
+  return new DynamoDBClient(
+    boundedAwsClientOptions({ region: settings.region, endpoint: settings.endpointUrl }),
+  );
 }
 
 export class SluiceClient {

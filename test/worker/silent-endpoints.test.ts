@@ -81,6 +81,24 @@ describe('the AWS clients fail a silent endpoint within bounds', () => {
     },
     GENEROUS_MS,
   );
+
+  it(
+    "the SDK's own DynamoDB client (a SluiceClient built without one) fails as unavailable after the capped attempts",
+    async () => {
+      const settings = SluiceConfig.fromEnv({ tableName: 't', endpointUrl: silent.url, region: REGION }, {});
+      const sluice = new SluiceClient({ settings });
+      const error = (await sluice.acquire('openai#rpm').catch((e: unknown) => e)) as {
+        name?: string;
+        reason?: string;
+      };
+      expect([error.name, error.reason, silent.connections()]).toEqual([
+        'SluiceStoreError',
+        'unavailable',
+        AWS_CLIENT_MAX_ATTEMPTS,
+      ]);
+    },
+    GENEROUS_MS,
+  );
 });
 
 /** A work queue and DLQ on fauxqs, a table on DynamoDB Local, the vendor simulator. */
