@@ -1,11 +1,21 @@
 import { resolve } from 'node:path';
 import { type CliOptions, CliUsageError, parseCliOptions, USAGE } from './cli-options';
 import { defaultConfigFile, InputFileError, loadConfigFile, loadMessagesFile } from './inputs';
+import { quietNodeVersionWarning } from './node-warning';
+import { checkReportPath, followConfiguration, messageProblemFor } from './preflight';
 import { summaryTable, writeReport } from './report';
-import { prepareRun, runLocalStack } from './run';
+import { prepareRun, runLocalStack, shortPath } from './run';
 import { assertJava } from './servers/dynamodb-local';
 import { LocalServerError } from './servers/process';
-import { validateMessage } from './wiring';
+
+quietNodeVersionWarning();
+
+/**
+ * A terminal's Ctrl-C reaches every process of the foreground group, and `tsx` also relays
+ * it to this one when its child is slow to acknowledge: a second signal this soon after the
+ * first is the same key press, not a second one.
+ */
+const SAME_PRESS_MS = 500;
 
 /**
  * `npm start`: the whole stack on this machine. Everything the user typed is checked before
@@ -28,8 +38,10 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const configFile = options.configFile ?? defaultConfigFile(options.profile);
     const config = loadConfigFile(configFile);
+    options = followConfiguration(options, config, configFile);
+    checkReportPath(options.reportFile);
     const messages = options.messagesFile
-      ? loadMessagesFile(options.messagesFile, validateMessage).map((m) => m.message)
+      ? loadMessagesFile(options.messagesFile, messageProblemFor(config)).map((m) => m.message)
       : undefined;
     prepared = prepareRun(options, config, configFile, messages);
     assertJava();
@@ -38,11 +50,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const stop = new AbortController();
-  let interrupts = 0;
+  let firstSignalMs: number | undefined;
   const onSignal = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    stop.abort();
+    const nowMs = Date.now();
+    if (firstSignalMs === undefined) {
+      firstSignalMs = nowMs;
+      stop.abort();
+    } else if (nowMs - firstSignalMs > SAME_PRESS_MS) process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -55,11 +69,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return fail(error);
   }
   process.stdout.write(`\n${summaryTable(report)}\n`);
+  if (report.run.handlersLog) process.stdout.write(`handlers' logs: ${shortPath(report.run.handlersLog)}\n`);
   if (options.reportFile) {
     writeReport(resolve(options.reportFile), report);
     process.stdout.write(`report: ${resolve(options.reportFile)}\n`);
   }
-  if (stop.signal.aborted) return 130;
+  // The serve mode ends with Ctrl-C by design: its exit code is the run's verdict.
+  if (stop.signal.aborted && !options.serve) return 130;
   return report.checks.ok ? 0 : 1;
 }
 

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
 import { deriveSettings, parseStackConfig, type StackConfig } from '../lib/config';
@@ -12,8 +12,8 @@ import { EventSourcePoller } from './poller';
 import { ProgressPrinter } from './progress';
 import { startReconcilerSchedule } from './reconciler-schedule';
 import { buildReport, type RunReport } from './report';
-import { startLocalStack } from './stack';
-import { Tally } from './tally';
+import { LOCAL_REGION, type LocalResources, startLocalStack } from './stack';
+import { type MessageEvent, Tally } from './tally';
 import { instrumentedFetch } from './vendor-fetch';
 import { watchUntilDrained } from './watch';
 import { realDependencies } from './wiring';
@@ -30,6 +30,8 @@ export interface PreparedRun {
   readonly messages: readonly Record<string, unknown>[];
   /** Lines printed before the servers start (what was scaled down, and why). */
   readonly notes: readonly string[];
+  /** A valid message for this configuration, shown in the serve mode's instructions. */
+  readonly example: Record<string, unknown>;
 }
 
 /** Applies `--chaos` to the configuration: a shorter Lambda timeout so a killed batch comes back soon. */
@@ -64,6 +66,7 @@ export function prepareRun(
     configFile,
     messages: messages ?? demoWorkload(options.profile, options.count, effective),
     notes,
+    example: demoWorkload(options.profile, 1, effective)[0] ?? { id: 'work-1' },
   };
 }
 
@@ -76,11 +79,11 @@ export async function runLocalStack(
   const { options, config } = prepared;
   const now = io.nowMs ?? Date.now;
   const tally = new Tally();
-  const captured = captureProcessOutput({
-    file: io.logFile ?? join(process.cwd(), '.sluice-local', 'handlers.log'),
-  });
+  const logFile = io.logFile ?? join(process.cwd(), '.sluice-local', 'handlers.log');
+  const captured = captureProcessOutput({ file: logFile });
   const printer = new ProgressPrinter(captured.terminal, { quiet: options.quiet });
   for (const note of prepared.notes) printer.log(note);
+  printer.log(`handlers' logs (JSON lines, as CloudWatch gets them): ${shortPath(logFile)}`);
   io.signal?.addEventListener('abort', () =>
     printer.log(
       'stopping: the running invocation finishes, then the servers stop (Ctrl-C again to quit now)',
@@ -119,6 +122,16 @@ export async function runLocalStack(
     await wired.seedBuckets();
 
     const ids = prepared.messages.map((message) => String(message.id));
+    // Messages producers send while the stack serves join the run as they are first seen.
+    const known = new Set(ids);
+    const fromProducers = new Set<string>();
+    const notice = (id: string) => {
+      if (known.has(id)) return;
+      known.add(id);
+      ids.push(id);
+      fromProducers.add(id);
+    };
+    if (options.serve) tally.onEvent = (event) => printer.log(describeEvent(event));
     const bodies = new Map<string, string>();
     const handler = async (
       event: SQSEvent,
@@ -126,16 +139,21 @@ export async function runLocalStack(
     ): Promise<SQSBatchResponse | undefined> => {
       for (const record of event.Records) {
         const id = bodyId(record.body) ?? `sqs:${record.messageId}`;
+        notice(id);
         tally.delivered(id);
         if (plan && !bodies.has(id)) bodies.set(id, record.body);
       }
       return wired.handler(event, context);
     };
     const startedMs = now();
-    await wired.enqueue(prepared.messages);
+    if (prepared.messages.length > 0) await wired.enqueue(prepared.messages);
     printer.log(
       `enqueued ${ids.length} messages; the worker runs with batch size ${config.batchSize}, reserved concurrency 1`,
     );
+    if (options.serve) {
+      // Printed even with --quiet: it is what the serve mode is for.
+      captured.terminal.write(`${serveInstructions(stack, prepared.example)}\n`);
+    }
 
     poller = new EventSourcePoller({
       sqs: stack.sqs,
@@ -169,14 +187,17 @@ export async function runLocalStack(
       onFirstFailure: (message) => printer.log(`reconciler failed (reported once): ${message}`),
     });
 
+    let end: Awaited<ReturnType<typeof watchUntilDrained>>;
     try {
-      await watchUntilDrained({
+      end = await watchUntilDrained({
         stack,
         poller,
         wired,
         tally,
         printer,
-        total: ids.length,
+        total: () => ids.length,
+        maxRunSeconds: options.maxRunSeconds,
+        serve: options.serve,
         dimensions: config.buckets.map((bucket) => bucket.dimension).filter((d) => !d.endsWith('#*')),
         startedMs,
         now,
@@ -188,25 +209,62 @@ export async function runLocalStack(
       await Promise.all([poller.stop(), reconciler.stop()]);
       tally.reconcilerFailures = reconciler.failures();
     }
+    if (end === 'time-limit') {
+      printer.log(
+        `stopping: the queue has not drained after ${options.maxRunSeconds} s (--max-run-seconds); what is left is reported pending`,
+      );
+    }
     const makespanSeconds = (now() - startedMs) / 1000;
-    for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl))
-      tally.deadLettered.set(letter.id, letter.reason);
+    for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl)) {
+      notice(letter.id);
+      tally.deadLetter(letter.id, letter.reason, letter.detail);
+    }
     return buildReport({
       ids,
+      fromProducers,
       tally,
       makespanSeconds,
       dynamodb: stack.dynamodbUsage(),
-      interrupted: io.signal?.aborted === true,
+      end,
+      maxRunSeconds: options.maxRunSeconds,
       simulatorSuccesses: vendor.successesById?.(),
       run: {
         profile: options.profile,
         chaos: options.chaos,
         vendorUrl: vendor.url,
         config: prepared.configFile,
+        serve: options.serve,
+        handlersLog: logFile,
       },
     });
   } finally {
     await Promise.allSettled([stack?.stop(), vendor?.stop()]);
     captured.restore();
   }
+}
+
+/** A path under the working folder is shown relative to it, as the user would type it. */
+export function shortPath(path: string): string {
+  const near = relative(process.cwd(), path);
+  return near.startsWith('..') ? path : near;
+}
+
+/** One line per message event in the serve mode. */
+export function describeEvent(event: MessageEvent): string {
+  if (event.kind === 'delivered')
+    return `→ ${event.id} ${event.delivery === 1 ? 'received' : `delivered again (delivery ${event.delivery})`}`;
+  if (event.kind === 'completed') return `✓ ${event.id} completed`;
+  return `✗ ${event.id} dead-lettered: ${event.reason}${event.detail ? ` (${event.detail})` : ''}`;
+}
+
+/** What a producer needs to reach the local queue: a command to copy, with every value filled in. */
+export function serveInstructions(
+  stack: Pick<LocalResources, 'queueUrl' | 'sqsEndpoint'>,
+  example: Record<string, unknown>,
+): string {
+  return [
+    'serving: the stack stays up until Ctrl-C, which prints the summary. Send work from another terminal:',
+    `  npm run enqueue -- work.jsonl --queue-url ${stack.queueUrl} --endpoint-url ${stack.sqsEndpoint} --region ${LOCAL_REGION}`,
+    `  (work.jsonl: one message per line, e.g. ${JSON.stringify({ ...example, id: 'work-1' })})`,
+  ].join('\n');
 }

@@ -83,14 +83,21 @@ describe('a local run', () => {
   it('accounts for every message: completed, dead-lettered with its reason, none lost', async () => {
     const report = await runLocalStack(prepared(30), { logFile }, standIn({}));
 
-    expect(report.messages).toEqual({ total: 30, completed: 29, deadLettered: 1, lost: 0 });
+    expect(report.messages).toEqual({
+      total: 30,
+      completed: 29,
+      deadLettered: 1,
+      pending: 0,
+      lost: 0,
+      fromProducers: 0,
+    });
     expect(report.byId['demo-0020']).toEqual({
       state: 'deadLettered',
       attempts: 1,
       dlqReason: 'invalid_message',
     });
     expect(report.byId['demo-0001']).toEqual({ state: 'completed', attempts: 1 });
-    expect(report.vendor).toEqual({ calls: 29, refusalsByStatus: {}, duplicateSuccesses: [] });
+    expect(report.vendor).toEqual({ calls: 29, refusalsByStatus: {}, failures: [], duplicateSuccesses: [] });
     expect(report.checks).toEqual({ ok: true, problems: [], completedTwice: [] });
     expect(report.extra.invocations).toEqual({ ok: 6 });
     expect(report.dynamodb.requests).toBe(0);
@@ -99,7 +106,14 @@ describe('a local run', () => {
   it('reports a message the worker acknowledged without finishing it as lost', async () => {
     const report = await runLocalStack(prepared(10), { logFile }, standIn({ dropId: 'demo-0003' }));
 
-    expect(report.messages).toEqual({ total: 10, completed: 9, deadLettered: 0, lost: 1 });
+    expect(report.messages).toEqual({
+      total: 10,
+      completed: 9,
+      deadLettered: 0,
+      pending: 0,
+      lost: 1,
+      fromProducers: 0,
+    });
     expect(report.checks.ok).toBe(false);
     expect(report.checks.problems).toEqual(['1 message(s) lost: demo-0003']);
   });
