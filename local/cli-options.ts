@@ -13,7 +13,7 @@ export const DEFAULT_COUNTS: Readonly<Record<Profile, number>> = {
   sweeppea: 100,
 };
 
-/** The options of `npm start` (issue 5: a stable interface, other tools drive it). */
+/** The options of `npm start`: a stable interface, other tools drive it (docs/local-stack.md). */
 export interface CliOptions {
   readonly messagesFile?: string;
   readonly vendorUrl?: string;
