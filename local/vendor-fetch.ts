@@ -73,6 +73,10 @@ export function failureCause(error: unknown): string {
     CERT_HAS_EXPIRED: 'TLS certificate expired',
   };
   if (code) return `${words[code] ?? cause?.message ?? 'network error'} (${code})`;
+  // fetch refuses some ports before connecting (the Fetch standard's "bad ports": 9, 25, 6000 ...).
+  if (cause?.message === 'bad port')
+    return 'port refused by fetch itself (a "bad port" of the Fetch standard)';
+  if (cause?.message) return cause.message;
   return error instanceof Error ? error.message : String(error);
 }
 

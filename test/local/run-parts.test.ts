@@ -287,7 +287,7 @@ describe('counting the worker and the vendor', () => {
     ]);
   });
 
-  it('names why a call got no answer from the error fetch throws', () => {
+  it('names why a call got no answer from the error fetch throws', async () => {
     const refused = new TypeError('fetch failed', {
       cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
     });
@@ -298,10 +298,12 @@ describe('counting the worker and the vendor', () => {
       failureCause(refused),
       failureCause(unknownHost),
       failureCause(new DOMException('aborted', 'AbortError')),
+      failureCause(await fetch('http://127.0.0.1:9/').catch((error: unknown) => error)),
     ]).toEqual([
       'connection refused (ECONNREFUSED)',
       'host not found (ENOTFOUND)',
       'no answer before the deadline',
+      'port refused by fetch itself (a "bad port" of the Fetch standard)',
     ]);
   });
 
