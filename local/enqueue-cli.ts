@@ -219,6 +219,8 @@ function hintFor(message: string, options: EnqueueCliOptions): string {
   if (/QueueDoesNotExist|NonExistentQueue/.test(message))
     return `\n  No queue at ${options.queueUrl}${options.endpointUrl ? ` on ${options.endpointUrl}` : ''}: copy the command \`npm start -- --serve\` prints (the local queue exists only while it runs), or the stack's queue URL output.`;
   if (/Region is missing/.test(message)) return '\n  Give --region (or set AWS_REGION).';
+  if (/ECONNREFUSED/.test(message) && options.endpointUrl)
+    return `\n  Nothing answers at ${options.endpointUrl}: is \`npm start -- --serve\` still running? Its endpoint changes with each start.`;
   if (/CredentialsProviderError|Could not load credentials/.test(message))
     return '\n  No AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (a local --endpoint-url needs none).';
   return '';

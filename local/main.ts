@@ -20,7 +20,8 @@ const SAME_PRESS_MS = 500;
 /**
  * `npm start`: the whole stack on this machine. Everything the user typed is checked before
  * any server starts; the exit code is 0 only if every message ended completed or in the DLQ
- * with a reason. Ctrl-C stops the run and its servers; a second Ctrl-C exits at once (the
+ * with a reason. Ctrl-C stops the run after the running invocation and prints the summary; a
+ * second Ctrl-C abandons that invocation and still prints it; a third exits at once (the
  * server process groups are killed on exit either way).
  */
 async function main(argv: readonly string[]): Promise<number> {
@@ -49,21 +50,25 @@ async function main(argv: readonly string[]): Promise<number> {
     return fail(error);
   }
 
+  // First Ctrl-C: stop after the running invocation. Second: abandon it, still print the
+  // summary. Third: quit at once (the server process groups are killed on exit either way).
   const stop = new AbortController();
-  let firstSignalMs: number | undefined;
+  const quitNow = new AbortController();
+  let lastSignalMs: number | undefined;
   const onSignal = () => {
     const nowMs = Date.now();
-    if (firstSignalMs === undefined) {
-      firstSignalMs = nowMs;
-      stop.abort();
-    } else if (nowMs - firstSignalMs > SAME_PRESS_MS) process.exit(130);
+    if (lastSignalMs !== undefined && nowMs - lastSignalMs <= SAME_PRESS_MS) return;
+    lastSignalMs = nowMs;
+    if (!stop.signal.aborted) stop.abort();
+    else if (!quitNow.signal.aborted) quitNow.abort();
+    else process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   let report: Awaited<ReturnType<typeof runLocalStack>>;
   try {
-    report = await runLocalStack(prepared, { signal: stop.signal });
+    report = await runLocalStack(prepared, { signal: stop.signal, quitNow: quitNow.signal });
   } catch (error) {
     // A server that could not start says so in its own words (port, Java, output); no stack trace.
     return fail(error);

@@ -103,7 +103,7 @@ export class ProgressPrinter {
     if (this.tty) {
       // A line wider than the terminal wraps onto a second row, and the cursor-up that
       // redraws the frame would stop inside it: each line is cut to the width instead.
-      const width = Math.max(20, (this.out.columns ?? 80) - 1);
+      const width = Math.max(20, (this.out.columns || 80) - 1);
       for (const [index, line] of lines.entries())
         if (line.length > width) lines[index] = `${line.slice(0, width - 1)}…`;
       this.clear();

@@ -73,7 +73,14 @@ export function prepareRun(
 /** Runs everything, returns the report; servers are stopped on every path. */
 export async function runLocalStack(
   prepared: PreparedRun,
-  io: { readonly signal?: AbortSignal; readonly logFile?: string; readonly nowMs?: () => number },
+  io: {
+    /** Stop after the running invocation (the first Ctrl-C). */
+    readonly signal?: AbortSignal;
+    /** Stop now: abandon the running invocation, its messages stay on the queue (the second Ctrl-C). */
+    readonly quitNow?: AbortSignal;
+    readonly logFile?: string;
+    readonly nowMs?: () => number;
+  },
   deps: RunDependencies = realDependencies,
 ): Promise<RunReport> {
   const { options, config } = prepared;
@@ -86,7 +93,7 @@ export async function runLocalStack(
   printer.log(`handlers' logs (JSON lines, as CloudWatch gets them): ${shortPath(logFile)}`);
   io.signal?.addEventListener('abort', () =>
     printer.log(
-      'stopping: the running invocation finishes, then the servers stop (Ctrl-C again to quit now)',
+      'stopping: the running invocation finishes, then the servers stop (Ctrl-C again to stop it now)',
     ),
   );
   const derived = deriveSettings(config);
@@ -104,6 +111,12 @@ export async function runLocalStack(
 
     const plan = options.chaos ? chaosPlan(prepared.messages.length) : undefined;
     let poller: EventSourcePoller | undefined;
+    io.quitNow?.addEventListener('abort', () => {
+      printer.log(
+        'stopping now: the running invocation is abandoned, its messages stay on the queue (Ctrl-C again to quit without a summary)',
+      );
+      poller?.abandonCurrentInvocation('stopped by a second Ctrl-C');
+    });
     const vendorFetch = instrumentedFetch({
       tally,
       idempotencyHeader: config.vendor.idempotencyHeader,

@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canConnect } from '../../local/servers/process';
@@ -149,6 +151,34 @@ describe('npm start, interrupted', () => {
     expect(run.output()).toMatch(/INCOMPLETE: interrupted with \d+ message\(s\) still pending on the queue/);
     expect(run.output()).toContain("handlers' logs: .sluice-local/handlers.log");
     expect(await Promise.all(endpoints.map(canConnect))).toEqual([false, false, false]);
+  });
+});
+
+describe('npm start, a second Ctrl-C', () => {
+  it('abandons an invocation stuck on a vendor that never answers and still prints the summary', async () => {
+    let called: () => void = () => {};
+    const firstCall = new Promise<void>((resolve) => {
+      called = resolve;
+    });
+    const silent = createServer(() => called()); // takes the request, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const run = startChild(['--vendor-url', url, '--count', '5']);
+      await firstCall;
+      run.child.kill('SIGINT');
+      await run.until((text) => text.includes('stopping: the running invocation finishes'));
+      // Signals closer than half a second count as one key press: this is a second one.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      run.child.kill('SIGINT');
+
+      expect(await run.ended).toBe(130);
+      expect(run.output()).toContain('stopping now: the running invocation is abandoned');
+      expect(run.output()).toMatch(/result {2,}INCOMPLETE: interrupted with 5 message\(s\) still pending/);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
