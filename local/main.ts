@@ -4,7 +4,8 @@ import { defaultConfigFile, InputFileError, loadConfigFile, loadMessagesFile } f
 import { quietNodeVersionWarning } from './node-warning';
 import { checkReportPath, followConfiguration, messageProblemFor } from './preflight';
 import { summaryTable, writeReport } from './report';
-import { prepareRun, runLocalStack, shortPath } from './run';
+import { prepareRun, runLocalStack } from './run';
+import { shortPath } from './serve';
 import { assertJava } from './servers/dynamodb-local';
 import { LocalServerError } from './servers/process';
 
