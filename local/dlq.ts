@@ -19,7 +19,12 @@ export const REDRIVE_REASON = 'redrive_max_receive_count';
  * reason as a message attribute; a message redriven by SQS after maxReceiveCount failed
  * receives has none and is reported with REDRIVE_REASON.
  */
-export async function drainDeadLetters(sqs: SQSClient, dlqUrl: string): Promise<DeadLetter[]> {
+export async function drainDeadLetters(
+  sqs: SQSClient,
+  dlqUrl: string,
+  /** Also return the worker's detail attribute (the run's report shows it). */
+  options: { readonly withDetail?: boolean } = {},
+): Promise<DeadLetter[]> {
   const found: DeadLetter[] = [];
   for (;;) {
     const { Messages = [] } = await sqs.send(
@@ -34,7 +39,9 @@ export async function drainDeadLetters(sqs: SQSClient, dlqUrl: string): Promise<
     if (Messages.length === 0) return found;
     for (const message of Messages) {
       const reason = message.MessageAttributes?.[MessageAttr.deadLetterReason]?.StringValue ?? REDRIVE_REASON;
-      const detail = message.MessageAttributes?.[MessageAttr.deadLetterDetail]?.StringValue;
+      const detail = options.withDetail
+        ? message.MessageAttributes?.[MessageAttr.deadLetterDetail]?.StringValue
+        : undefined;
       found.push({
         id: bodyId(message.Body) ?? `sqs:${message.MessageId}`,
         reason,

@@ -229,7 +229,7 @@ export async function runLocalStack(
       );
     }
     const makespanSeconds = (now() - startedMs) / 1000;
-    for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl)) {
+    for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl, { withDetail: true })) {
       notice(letter.id);
       tally.deadLetter(letter.id, letter.reason, letter.detail);
     }

@@ -44,7 +44,7 @@ export async function watchUntilDrained(options: {
     if (!options.serve && now() - startedMs >= options.maxRunSeconds * 1000) return 'time-limit';
     await new Promise((resolve) => setTimeout(resolve, TICK_MS));
     if (options.serve) {
-      for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl))
+      for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl, { withDetail: true }))
         tally.deadLetter(letter.id, letter.reason, letter.detail);
     }
     const [work, dlq, buckets] = await Promise.all([

@@ -94,7 +94,8 @@ export async function enqueue(
   let retried = 0;
   let failures: string[] = [];
   let remaining = pending;
-  let permanent = false;
+  /** Entries a retry cannot fix (a missing queue, a refused key, a sender fault): not retried. */
+  const gaveUp: string[] = [];
   for (let attempt = 0; remaining.length > 0 && attempt <= maxRetries; attempt++) {
     if (attempt > 0) {
       retried += remaining.length;
@@ -105,20 +106,26 @@ export async function enqueue(
     for (const batch of batches(remaining)) {
       const result = await sendBatch(sqs, queueUrl, batch);
       sent += batch.length - result.failed.length;
-      next.push(...result.failed.map((failure) => failure.pending));
-      failures.push(...result.failed.map((failure) => `${failure.pending.id}: ${failure.problem}`));
-      permanent ||= result.failed.some((failure) => failure.permanent);
+      for (const failure of result.failed) {
+        const line = `${failure.pending.id}: ${failure.problem}`;
+        if (failure.permanent) gaveUp.push(line);
+        else {
+          next.push(failure.pending);
+          failures.push(line);
+        }
+      }
       options.onProgress?.({ sent, total: pending.length });
     }
     remaining = next;
-    // A retry cannot fix a missing queue, a refused key or an entry SQS calls the sender's fault.
-    if (permanent) break;
   }
-  if (remaining.length > 0) {
-    const tries = permanent ? 'a failure a retry cannot fix' : `${maxRetries} retries`;
+  if (remaining.length + gaveUp.length > 0) {
+    const parts = [
+      ...(gaveUp.length > 0 ? [`after a failure a retry cannot fix: ${summarise(gaveUp)}`] : []),
+      ...(remaining.length > 0 ? [`after ${maxRetries} retries: ${summarise(failures)}`] : []),
+    ];
     throw new EnqueueError(
-      `Could not enqueue ${remaining.length} of ${pending.length} message(s) after ${tries}: ${summarise(failures)}`,
-      failures,
+      `Could not enqueue ${remaining.length + gaveUp.length} of ${pending.length} message(s) ${parts.join('; and ')}`,
+      [...gaveUp, ...failures],
     );
   }
   return { sent, retried };
