@@ -14,9 +14,9 @@ import { routeFor } from './simulator/routes';
 
 /**
  * The simulator profile and the demo workload follow the configuration's vendor. A
- * `--profile` that names another vendor, or a configuration for a vendor the simulator does
- * not emulate (without `--vendor-url`), is refused; so is an operation the profile does not
- * serve, which the simulator would answer 404 for every message.
+ * `--profile` that names another of the simulator's vendors, or a configuration for a vendor
+ * the simulator does not emulate (without `--vendor-url`), is refused; so is an operation the
+ * profile does not serve, which the simulator would answer 404 for every message.
  */
 export function followConfiguration(
   options: CliOptions,
@@ -27,17 +27,23 @@ export function followConfiguration(
   const profile = options.given.profile ? options.profile : isProfile(vendor) ? vendor : options.profile;
   const count = options.given.count || options.serve ? options.count : DEFAULT_COUNTS[profile];
   const followed = { ...options, profile, count };
-  if (options.vendorUrl) return followed;
   const problems: string[] = [];
-  if (!isProfile(vendor)) {
+  // The profile picks the simulator, and the shape of the demo workload: with --vendor-url
+  // and --messages it picks neither.
+  const used = options.vendorUrl
+    ? options.messagesFile
+      ? undefined
+      : 'shapes the demo workload as'
+    : 'starts the simulator as';
+  if (used && isProfile(vendor) && profile !== vendor) {
+    problems.push(
+      `--profile ${profile} ${used} ${profile}, but ${configFile} configures vendor "${vendor}": leave out --profile (it follows the configuration) or give a configuration for ${profile}`,
+    );
+  } else if (!options.vendorUrl && !isProfile(vendor)) {
     problems.push(
       `${configFile} configures vendor "${vendor}", which the simulator does not emulate (profiles: ${PROFILES.join(', ')}): give --vendor-url, or a configuration for one of the profiles`,
     );
-  } else if (profile !== vendor) {
-    problems.push(
-      `--profile ${profile} starts the ${profile} simulator, but ${configFile} configures vendor "${vendor}": leave out --profile (it follows the configuration) or give a configuration for ${profile}`,
-    );
-  } else {
+  } else if (!options.vendorUrl) {
     for (const [name, operation] of Object.entries(config.vendor.operations)) {
       const path = operation.path.replace(/\{[^}]+\}/g, 'x');
       if (!routeFor(profile, operation.method, path)) {

@@ -62,7 +62,7 @@ describe('npm start, before any server starts', () => {
     const run = npmStart(['--config', 'config/local-openai.json', '--profile', 'waitwhile']);
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(
-      'Cannot run:\n  --profile waitwhile starts the waitwhile simulator, but config/local-openai.json configures vendor "openai": leave out --profile (it follows the configuration) or give a configuration for waitwhile\n',
+      'Cannot run:\n  --profile waitwhile starts the simulator as waitwhile, but config/local-openai.json configures vendor "openai": leave out --profile (it follows the configuration) or give a configuration for waitwhile\n',
     );
   });
 

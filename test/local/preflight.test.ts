@@ -36,6 +36,20 @@ describe('the simulator profile follows the configuration', () => {
     expect(followConfiguration(options, stripe, 'x.json').vendorUrl).toBe('http://127.0.0.1:9');
   });
 
+  it('refuses a --profile of another vendor wherever the profile is used', () => {
+    const mismatch = (argv: string[]) => () => followConfiguration(parseCliOptions(argv), openai, openaiFile);
+    expect(mismatch(['--profile', 'sweeppea'])).toThrow(
+      `Cannot run:\n  --profile sweeppea starts the simulator as sweeppea, but ${openaiFile} configures vendor "openai"`,
+    );
+    expect(mismatch(['--profile', 'sweeppea', '--vendor-url', 'http://127.0.0.1:9'])).toThrow(
+      `Cannot run:\n  --profile sweeppea shapes the demo workload as sweeppea, but ${openaiFile} configures vendor "openai"`,
+    );
+    // With --vendor-url and --messages the profile is not used at all.
+    expect(
+      mismatch(['--profile', 'sweeppea', '--vendor-url', 'http://127.0.0.1:9', '--messages', 'm.jsonl']),
+    ).not.toThrow();
+  });
+
   it('refuses an operation the profile does not serve (the simulator would answer 404 to each message)', () => {
     const operations = {
       ...openai.vendor.operations,
