@@ -4,7 +4,7 @@ import { drainDeadLetters } from './dlq';
 import type { EventSourcePoller } from './poller';
 import type { ProgressPrinter } from './progress';
 import type { RunEnd } from './report';
-import { type LocalResources, queueDepth } from './stack';
+import { type LocalResources, type QueueDepth, queueDepth } from './stack';
 import type { Tally } from './tally';
 import type { WiredHandlers } from './wiring-types';
 
@@ -53,8 +53,7 @@ export async function watchUntilDrained(options: {
       options.wired.snapshots(options.dimensions).catch(() => []),
     ]);
     const duplicatesDone = duplicates ? await duplicates.send() : true;
-    // SQS counts the running invocation's messages as not visible: shown once, as in flight.
-    const waiting = work.visible + work.delayed + Math.max(0, work.inFlight - poller.inFlight);
+    const waiting = waitingOnQueue(work, poller.inFlight);
     const elapsedMs = now() - startedMs;
     const deadLettered = tally.deadLettered.size + dlq.visible + dlq.inFlight;
     const done = tally.completions.size + deadLettered;
@@ -83,6 +82,15 @@ export async function watchUntilDrained(options: {
     // Two quiet checks in a row: a requeue sent at the end of the last invocation has landed.
     if (idleChecks >= 2 && !options.serve) return 'drained';
   }
+}
+
+/**
+ * Messages waiting on the work queue, each counted once: SQS counts the running invocation's
+ * messages as not visible, and the progress line shows those as in flight, so only the rest
+ * of the not-visible ones (back after a failed invocation's visibility timeout) wait here.
+ */
+export function waitingOnQueue(depth: QueueDepth, runningInvocation: number): number {
+  return depth.visible + depth.delayed + Math.max(0, depth.inFlight - runningInvocation);
 }
 
 /**

@@ -6,6 +6,7 @@ import { clock, eta, ProgressPrinter, renderProgress } from '../../local/progres
 import { buildReport, type RunEnd, summaryTable } from '../../local/report';
 import { Tally } from '../../local/tally';
 import { failureCause, instrumentedFetch } from '../../local/vendor-fetch';
+import { waitingOnQueue } from '../../local/watch';
 
 const noDynamo = { requests: 0, rcu: 0, wcu: 0, byOperation: {} };
 const run = { profile: 'waitwhile', chaos: false, vendorUrl: 'http://127.0.0.1:1', config: 'c.json' };
@@ -208,6 +209,12 @@ describe('progress', () => {
     expect(eta(248, 250, 62_000, 60_000)).toBe('00:00');
     expect(eta(100, 250, 62_000, 60_000)).toBe('01:28');
     expect(eta(248, 250, 105_000, 60_000)).toBe('--:-- (nothing finished for 00:45)');
+  });
+
+  it('counts a message in the running invocation as in flight only, never also as queued', () => {
+    // 5 in the running invocation, 2 invisible after a failed one, 3 visible, 4 delayed.
+    expect(waitingOnQueue({ visible: 3, inFlight: 7, delayed: 4 }, 5)).toBe(9);
+    expect(waitingOnQueue({ visible: 0, inFlight: 5, delayed: 0 }, 5)).toBe(0);
   });
 
   it('names the cause and URL of the latest unanswered call', () => {
