@@ -1,5 +1,6 @@
+import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
 import type { LimitType } from '../lambda/sluice/limit-types';
-import type { VendorSettings } from '../lambda/worker-settings';
+import { PolicySchema, type VendorSettings } from '../lambda/worker-settings';
 import { slotTimeoutFor, workerVendorSettings } from './derived-settings';
 
 /**
@@ -23,8 +24,13 @@ interface BucketLike {
   readonly costPerCall?: number | undefined;
 }
 
-/** Shortest Lambda timeout: the slot (timeout − 5 s) must leave room for a vendor call. */
+/**
+ * Shortest Lambda timeout: the slot (timeout − 5 s) must leave room for a vendor call. The
+ * slot must also be longer than the inline retry threshold, so with the default threshold
+ * of 5 s the shortest timeout that passes is 11 s (docs/deploy.md says both).
+ */
 export const MIN_LAMBDA_TIMEOUT_SECONDS = 10;
+const DEFAULT_INLINE_RETRY_THRESHOLD_SECONDS = PolicySchema.parse({}).inlineRetryThresholdSeconds;
 
 /** Lambda allows 4 KB of environment variables in total; the vendor settings are the big one. */
 export const MAX_VENDOR_SETTINGS_BYTES = 3_000;
@@ -136,10 +142,13 @@ export function environmentProblems(config: EnvironmentLike): Problem[] {
   const slotSeconds = slotTimeoutFor(config.lambdaTimeoutSeconds);
   const inline = config.vendor.policy.inlineRetryThresholdSeconds;
   // An out-of-range timeout is reported on its own; a slot derived from it would only confuse.
+  // Reported on lambdaTimeoutSeconds, the field users write; the threshold is named with its
+  // value and whether it is the default, so a user who never set it knows where it comes from.
   if (config.lambdaTimeoutSeconds >= MIN_LAMBDA_TIMEOUT_SECONDS && inline >= slotSeconds) {
+    const source = inline === DEFAULT_INLINE_RETRY_THRESHOLD_SECONDS ? 'its default' : 'as configured';
     problems.push({
-      path: ['vendor', 'policy', 'inlineRetryThresholdSeconds'],
-      message: `must be shorter than the slot timeout of ${slotSeconds} s (lambdaTimeoutSeconds - 5)`,
+      path: ['lambdaTimeoutSeconds'],
+      message: `must be at least ${Math.floor(inline) + SLOT_MARGIN_SECONDS + 1}: the slot (lambdaTimeoutSeconds - ${SLOT_MARGIN_SECONDS} = ${slotSeconds} s) must be longer than the inline retry wait, vendor.policy.inlineRetryThresholdSeconds = ${inline} s (${source})`,
     });
   }
   // Measured as the worker receives it, the tokens dimensions included.

@@ -13,18 +13,29 @@ export const DEFAULT_COUNTS: Readonly<Record<Profile, number>> = {
   sweeppea: 100,
 };
 
-/** The options of `npm start` (issue 5: a stable interface, other tools drive it). */
+/** The options of `npm start`: a stable interface, other tools drive it (docs/local-stack.md). */
 export interface CliOptions {
   readonly messagesFile?: string;
   readonly vendorUrl?: string;
   readonly configFile?: string;
   readonly profile: Profile;
   readonly count: number;
+  /** Which of `profile` and `count` the user typed; the others follow the configuration (see profile.ts). */
+  readonly given: { readonly profile: boolean; readonly count: boolean };
   readonly reportFile?: string;
+  /** Keep the stack up for producers until Ctrl-C (see docs/local-stack.md, serve mode). */
+  readonly serve: boolean;
+  /** A run not drained after this long stops; what is still queued is reported pending. */
+  readonly maxRunSeconds: number;
   readonly chaos: boolean;
   readonly quiet: boolean;
   readonly help: boolean;
 }
+
+/** The longest a run waits for the queue to drain before it stops and reports what is still pending. */
+export const DEFAULT_MAX_RUN_SECONDS = 600;
+/** Options whose value may be a number, so "-5" is read as their value, not as an option. */
+const NUMERIC_OPTIONS = new Set(['--count', '--max-run-seconds']);
 
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
@@ -40,9 +51,15 @@ Options:
   --messages FILE    JSONL messages in the producer contract, instead of the demo workload
   --vendor-url URL   send vendor calls to this base URL instead of starting the simulator
   --config FILE      the stack configuration (same format as config/sluice.config.json)
-  --profile NAME     simulator profile: ${PROFILES.join(', ')} (default waitwhile)
-  --count N          size of the demo workload (default ${DEFAULT_COUNTS.waitwhile}, sweeppea ${DEFAULT_COUNTS.sweeppea}; at most ${MAX_COUNT})
-  --report FILE      write a JSON report of the run to FILE
+  --profile NAME     simulator profile: ${PROFILES.join(', ')} (default: the configuration's vendor;
+                     without --config, waitwhile). It must match the configuration's vendor.
+  --count N          size of the demo workload (default ${DEFAULT_COUNTS.waitwhile}, sweeppea ${DEFAULT_COUNTS.sweeppea}; at most ${MAX_COUNT};
+                     with --serve, default 0)
+  --serve            keep the stack up for producers: print an \`npm run enqueue\` command, show each
+                     message as it arrives, print the summary on Ctrl-C
+  --max-run-seconds N  stop a run that has not drained after N seconds and report what is still
+                     pending (default ${DEFAULT_MAX_RUN_SECONDS}; not with --serve)
+  --report FILE      write a JSON report of the run to FILE (its folder must exist)
   --chaos            inject faults: a worker dying between acquire and release, vendor 5xx
                      and hangs, a message delivered twice
   --quiet            print only the summary
@@ -56,6 +73,8 @@ const SPEC = {
   profile: { type: 'string' },
   count: { type: 'string' },
   report: { type: 'string' },
+  serve: { type: 'boolean' },
+  'max-run-seconds': { type: 'string' },
   chaos: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -65,7 +84,12 @@ const SPEC = {
 export function parseCliOptions(argv: readonly string[]): CliOptions {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof SPEC; strict: true; allowPositionals: false }>>;
   try {
-    parsed = parseArgs({ args: [...argv], options: SPEC, strict: true, allowPositionals: false });
+    parsed = parseArgs({
+      args: joinNumericValues(argv),
+      options: SPEC,
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (error) {
     throw new CliUsageError(`${describeParseError(error)}\nRun \`npm start -- --help\` for the options.`);
   }
@@ -76,8 +100,15 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   if (!isProfile(profile)) {
     problems.push(`--profile must be one of ${PROFILES.join(', ')} (got "${profile}")`);
   }
+  const serve = values.serve ?? false;
   const count =
-    values.count !== undefined ? Number(values.count) : isProfile(profile) ? DEFAULT_COUNTS[profile] : 0;
+    values.count !== undefined
+      ? Number(values.count)
+      : serve
+        ? 0
+        : isProfile(profile)
+          ? DEFAULT_COUNTS[profile]
+          : 0;
   if (values.count !== undefined && (!Number.isInteger(count) || count < 1 || count > MAX_COUNT)) {
     problems.push(`--count must be a whole number from 1 to ${MAX_COUNT} (got "${values.count}")`);
   }
@@ -86,6 +117,17 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   }
   if (values['vendor-url'] !== undefined && !isHttpUrl(values['vendor-url'])) {
     problems.push(`--vendor-url must be an http:// or https:// URL (got "${values['vendor-url']}")`);
+  }
+  const maxRunSeconds =
+    values['max-run-seconds'] !== undefined ? Number(values['max-run-seconds']) : DEFAULT_MAX_RUN_SECONDS;
+  if (values['max-run-seconds'] !== undefined) {
+    if (!Number.isInteger(maxRunSeconds) || maxRunSeconds < 1) {
+      problems.push(
+        `--max-run-seconds must be a whole number of seconds, at least 1 (got "${values['max-run-seconds']}")`,
+      );
+    } else if (serve) {
+      problems.push('--max-run-seconds bounds a run that ends by itself; --serve runs until Ctrl-C');
+    }
   }
   for (const name of ['messages', 'config', 'report'] as const) {
     if (values[name] === '') problems.push(`--${name} needs a file name`);
@@ -101,14 +143,31 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     configFile: values.config,
     profile: profile as Profile,
     count,
+    given: { profile: values.profile !== undefined, count: values.count !== undefined },
     reportFile: values.report,
+    serve,
+    maxRunSeconds,
     chaos: values.chaos ?? false,
     quiet: values.quiet ?? false,
     help: values.help ?? false,
   };
 }
 
-function isProfile(value: string): value is Profile {
+/** `--count -5` would read "-5" as an option and say the value is missing: read it as the value. */
+function joinNumericValues(argv: readonly string[]): string[] {
+  const args: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index] ?? '';
+    const next = argv[index + 1];
+    if (NUMERIC_OPTIONS.has(argument) && next !== undefined && /^-[\d.]/.test(next)) {
+      args.push(`${argument}=${next}`);
+      index += 1;
+    } else args.push(argument);
+  }
+  return args;
+}
+
+export function isProfile(value: string): value is Profile {
   return (PROFILES as readonly string[]).includes(value);
 }
 

@@ -6,17 +6,25 @@ export interface DeadLetter {
   /** The producer's `id` from the body, or `sqs:<MessageId>` for a body without one. */
   readonly id: string;
   readonly reason: string;
+  /** The worker's words for it (e.g. which operation is unknown), when it gave some. */
+  readonly detail?: string;
 }
 
 /** Messages moved by the queue's redrive carry no reason of the worker's: this one says so. */
 export const REDRIVE_REASON = 'redrive_max_receive_count';
 
 /**
- * Reads (and deletes) everything in the DLQ once the run is over. The worker attaches its
+ * Reads (and deletes) everything in the DLQ: once the run is over, and on every tick of the
+ * serve mode, which shows each dead letter as it arrives. The worker attaches its
  * reason as a message attribute; a message redriven by SQS after maxReceiveCount failed
  * receives has none and is reported with REDRIVE_REASON.
  */
-export async function drainDeadLetters(sqs: SQSClient, dlqUrl: string): Promise<DeadLetter[]> {
+export async function drainDeadLetters(
+  sqs: SQSClient,
+  dlqUrl: string,
+  /** Also return the worker's detail attribute (the run's report shows it). */
+  options: { readonly withDetail?: boolean } = {},
+): Promise<DeadLetter[]> {
   const found: DeadLetter[] = [];
   for (;;) {
     const { Messages = [] } = await sqs.send(
@@ -31,7 +39,14 @@ export async function drainDeadLetters(sqs: SQSClient, dlqUrl: string): Promise<
     if (Messages.length === 0) return found;
     for (const message of Messages) {
       const reason = message.MessageAttributes?.[MessageAttr.deadLetterReason]?.StringValue ?? REDRIVE_REASON;
-      found.push({ id: bodyId(message.Body) ?? `sqs:${message.MessageId}`, reason });
+      const detail = options.withDetail
+        ? message.MessageAttributes?.[MessageAttr.deadLetterDetail]?.StringValue
+        : undefined;
+      found.push({
+        id: bodyId(message.Body) ?? `sqs:${message.MessageId}`,
+        reason,
+        ...(detail ? { detail } : {}),
+      });
     }
     await sqs.send(
       new DeleteMessageBatchCommand({

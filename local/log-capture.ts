@@ -5,7 +5,7 @@ type Write = typeof process.stdout.write;
 
 export interface CapturedOutput {
   /** Writes to the real terminal, past the capture (the progress display uses it). */
-  readonly terminal: { write(text: string): boolean; readonly isTTY: boolean };
+  readonly terminal: { write(text: string): boolean; readonly isTTY: boolean; readonly columns?: number };
   restore(): void;
 }
 
@@ -38,7 +38,14 @@ export function captureProcessOutput(options: {
   process.stderr.write = capture;
   const realWrite = originals.out.bind(process.stdout);
   return {
-    terminal: { write: (text: string) => realWrite(text), isTTY: process.stdout.isTTY === true },
+    terminal: {
+      write: (text: string) => realWrite(text),
+      isTTY: process.stdout.isTTY === true,
+      // Read at each frame: the terminal may be resized during the run.
+      get columns() {
+        return process.stdout.columns;
+      },
+    },
     restore: () => {
       process.stdout.write = originals.out;
       process.stderr.write = originals.err;

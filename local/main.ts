@@ -1,16 +1,28 @@
 import { resolve } from 'node:path';
 import { type CliOptions, CliUsageError, parseCliOptions, USAGE } from './cli-options';
 import { defaultConfigFile, InputFileError, loadConfigFile, loadMessagesFile } from './inputs';
+import { quietNodeVersionWarning } from './node-warning';
+import { checkReportPath, followConfiguration, messageProblemFor } from './preflight';
 import { summaryTable, writeReport } from './report';
 import { prepareRun, runLocalStack } from './run';
+import { shortPath } from './serve';
 import { assertJava } from './servers/dynamodb-local';
 import { LocalServerError } from './servers/process';
-import { validateMessage } from './wiring';
+
+quietNodeVersionWarning();
+
+/**
+ * A terminal's Ctrl-C reaches every process of the foreground group, and `tsx` also relays
+ * it to this one when its child is slow to acknowledge: a second signal this soon after the
+ * first is the same key press, not a second one.
+ */
+const SAME_PRESS_MS = 500;
 
 /**
  * `npm start`: the whole stack on this machine. Everything the user typed is checked before
  * any server starts; the exit code is 0 only if every message ended completed or in the DLQ
- * with a reason. Ctrl-C stops the run and its servers; a second Ctrl-C exits at once (the
+ * with a reason. Ctrl-C stops the run after the running invocation and prints the summary; a
+ * second Ctrl-C abandons that invocation and still prints it; a third exits at once (the
  * server process groups are killed on exit either way).
  */
 async function main(argv: readonly string[]): Promise<number> {
@@ -28,8 +40,10 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const configFile = options.configFile ?? defaultConfigFile(options.profile);
     const config = loadConfigFile(configFile);
+    options = followConfiguration(options, config, configFile);
+    checkReportPath(options.reportFile);
     const messages = options.messagesFile
-      ? loadMessagesFile(options.messagesFile, validateMessage).map((m) => m.message)
+      ? loadMessagesFile(options.messagesFile, messageProblemFor(config)).map((m) => m.message)
       : undefined;
     prepared = prepareRun(options, config, configFile, messages);
     assertJava();
@@ -37,29 +51,37 @@ async function main(argv: readonly string[]): Promise<number> {
     return fail(error);
   }
 
+  // First Ctrl-C: stop after the running invocation. Second: abandon it, still print the
+  // summary. Third: quit at once (the server process groups are killed on exit either way).
   const stop = new AbortController();
-  let interrupts = 0;
+  const quitNow = new AbortController();
+  let lastSignalMs: number | undefined;
   const onSignal = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    stop.abort();
+    const nowMs = Date.now();
+    if (lastSignalMs !== undefined && nowMs - lastSignalMs <= SAME_PRESS_MS) return;
+    lastSignalMs = nowMs;
+    if (!stop.signal.aborted) stop.abort();
+    else if (!quitNow.signal.aborted) quitNow.abort();
+    else process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   let report: Awaited<ReturnType<typeof runLocalStack>>;
   try {
-    report = await runLocalStack(prepared, { signal: stop.signal });
+    report = await runLocalStack(prepared, { signal: stop.signal, quitNow: quitNow.signal });
   } catch (error) {
     // A server that could not start says so in its own words (port, Java, output); no stack trace.
     return fail(error);
   }
   process.stdout.write(`\n${summaryTable(report)}\n`);
+  if (report.run.handlersLog) process.stdout.write(`handlers' logs: ${shortPath(report.run.handlersLog)}\n`);
   if (options.reportFile) {
     writeReport(resolve(options.reportFile), report);
     process.stdout.write(`report: ${resolve(options.reportFile)}\n`);
   }
-  if (stop.signal.aborted) return 130;
+  // The serve mode ends with Ctrl-C by design: its exit code is the run's verdict.
+  if (stop.signal.aborted && !options.serve) return 130;
   return report.checks.ok ? 0 : 1;
 }
 

@@ -8,13 +8,20 @@ export interface ProgressState {
   readonly requeued: number;
   /** Messages inside the running invocation. */
   readonly inFlight: number;
-  /** Messages on the work queue, delayed (requeued with DelaySeconds) included. */
+  /**
+   * Messages waiting on the work queue: visible, delayed (requeued with DelaySeconds) and
+   * invisible after a failed invocation; not those inside the running invocation (`inFlight`).
+   */
   readonly queued: number;
   readonly delayed: number;
   readonly refusals: number;
   readonly vendorCalls: number;
+  /** The latest call without an HTTP answer: its cause and the vendor URL. */
+  readonly vendorFailure?: { readonly cause: string; readonly url: string };
   readonly buckets: readonly BucketSnapshot[];
   readonly elapsedMs: number;
+  /** `elapsedMs` when the count of finished messages last rose (0 before the first). */
+  readonly lastProgressMs?: number;
 }
 
 const BAR_WIDTH = 28;
@@ -31,7 +38,8 @@ export function renderProgress(state: ProgressState): string[] {
       `done ${state.completed} · DLQ ${state.deadLettered} · requeued ${state.requeued} · ` +
       `in flight ${state.inFlight} · queued ${state.queued} (delayed ${state.delayed})`,
     `vendor calls ${state.vendorCalls} · refusals ${state.refusals} · ` +
-      `elapsed ${clock(state.elapsedMs)} · ETA ${eta(done, state.total, state.elapsedMs)}`,
+      `elapsed ${clock(state.elapsedMs)} · ETA ${eta(done, state.total, state.elapsedMs, state.lastProgressMs)}` +
+      (state.vendorFailure ? ` · no answer: ${state.vendorFailure.cause} at ${state.vendorFailure.url}` : ''),
   ];
   if (state.buckets.length > 0) lines.push(`buckets  ${state.buckets.map(bucketLevel).join('  ')}`);
   return lines;
@@ -45,11 +53,24 @@ export function bucketLevel(bucket: BucketSnapshot): string {
   return `${bucket.dimension} ${'▮'.repeat(full)}${'▯'.repeat(cells - full)} ${shown}/${bucket.capacity}`;
 }
 
-/** Estimated time left from the average pace so far; unknown until something finished. */
-export function eta(done: number, total: number, elapsedMs: number): string {
+/** A stall this much longer than the average time per message makes the estimate unknown. */
+const STALL_FACTOR = 3;
+const MIN_STALL_MS = 5_000;
+
+/**
+ * Estimated time left from the average pace up to the last finished message; unknown until
+ * something finished. While nothing finishes for much longer than the pace, the estimate is
+ * not kept low: it says how long nothing has finished instead.
+ */
+export function eta(done: number, total: number, elapsedMs: number, lastProgressMs = elapsedMs): string {
   if (done >= total) return '00:00';
   if (done === 0) return '--:--';
-  return clock(((total - done) * elapsedMs) / done);
+  const paceMs = Math.max(1, lastProgressMs) / done;
+  const stalledMs = elapsedMs - lastProgressMs;
+  if (stalledMs > Math.max(MIN_STALL_MS, STALL_FACTOR * paceMs)) {
+    return `--:-- (nothing finished for ${clock(stalledMs)})`;
+  }
+  return clock(Math.max(0, (total - done) * paceMs - stalledMs));
 }
 
 export function clock(ms: number): string {
@@ -66,7 +87,9 @@ export class ProgressPrinter {
   private lastPlainMs = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly out: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean },
+    private readonly out:
+      | NodeJS.WriteStream
+      | { write(text: string): unknown; isTTY?: boolean; readonly columns?: number },
     private readonly options: { readonly quiet: boolean; readonly plainEveryMs?: number },
   ) {}
 
@@ -78,6 +101,11 @@ export class ProgressPrinter {
     if (this.options.quiet) return;
     const lines = renderProgress(state);
     if (this.tty) {
+      // A line wider than the terminal wraps onto a second row, and the cursor-up that
+      // redraws the frame would stop inside it: each line is cut to the width instead.
+      const width = Math.max(20, (this.out.columns || 80) - 1);
+      for (const [index, line] of lines.entries())
+        if (line.length > width) lines[index] = `${line.slice(0, width - 1)}…`;
       this.clear();
       this.out.write(`${lines.join('\n')}\n`);
       this.drawnLines = lines.length;

@@ -2,15 +2,36 @@ import { writeFileSync } from 'node:fs';
 import type { DynamoDbUsage } from './dynamodb-meter';
 import type { Tally } from './tally';
 
-export type FinalState = 'completed' | 'deadLettered' | 'lost';
+/**
+ * `pending`: not finished when the run stopped before the queue drained (Ctrl-C, or
+ * `--max-run-seconds`): still on the queue or in the running invocation, not lost.
+ * `lost`: not finished although the queue drained.
+ */
+export type FinalState = 'completed' | 'deadLettered' | 'pending' | 'lost';
 
-/** The `--report` JSON (issue 5 names every top-level field but `run`, `checks` and `extra`). */
+/** How the run ended: the queue drained, or it was stopped first. */
+export type RunEnd = 'drained' | 'interrupted' | 'time-limit';
+
+/** The `--report` JSON. */
 export interface RunReport {
-  readonly messages: { total: number; completed: number; deadLettered: number; lost: number };
-  readonly byId: Record<string, { state: FinalState; attempts: number; dlqReason?: string }>;
+  readonly messages: {
+    total: number;
+    completed: number;
+    deadLettered: number;
+    pending: number;
+    lost: number;
+    /** Of `total`, the messages producers sent while the stack served (`--serve`). */
+    fromProducers: number;
+  };
+  readonly byId: Record<
+    string,
+    { state: FinalState; attempts: number; dlqReason?: string; dlqDetail?: string; fromProducer?: true }
+  >;
   readonly vendor: {
     calls: number;
     refusalsByStatus: Record<string, number>;
+    /** Calls that got no HTTP answer, by cause and vendor URL (`no-answer` in refusalsByStatus). */
+    failures: { cause: string; url: string; count: number }[];
     /** Ids the vendor answered 2xx for more than once: must stay empty. */
     duplicateSuccesses: string[];
   };
@@ -19,7 +40,16 @@ export interface RunReport {
   readonly penalties: number;
   readonly makespanSeconds: number;
   readonly dynamodb: { requests: number; rcu: number; wcu: number };
-  readonly run: { profile: string; chaos: boolean; vendorUrl: string; config: string };
+  readonly run: {
+    profile: string;
+    chaos: boolean;
+    vendorUrl: string;
+    config: string;
+    serve?: boolean;
+    end?: RunEnd;
+    /** Where the handlers' JSON logs went. */
+    handlersLog?: string;
+  };
   /** Ids completed more than once by the worker: must stay empty. */
   readonly checks: { ok: boolean; problems: string[]; completedTwice: string[] };
   readonly extra: {
@@ -32,36 +62,58 @@ export interface RunReport {
   };
 }
 
+/** Answers a retry cannot change: the vendor refuses the request itself (404, 401, 400 ...). */
+export function isPermanentRefusal(status: string): boolean {
+  const code = Number(status);
+  return code >= 400 && code < 500 && ![408, 409, 425, 429].includes(code);
+}
+
 /**
  * Every message ends exactly once: completed (the worker said so), dead-lettered (found in
- * the DLQ with a reason), or lost. A message found in both counts as completed, because
- * the vendor call happened; the DLQ copy is a duplicate delivery the check flags.
+ * the DLQ with a reason), pending (the run stopped before the queue drained) or lost. A
+ * message found in both counts as completed, because the vendor call happened; the DLQ copy
+ * is a duplicate delivery the check flags.
  */
 export function buildReport(input: {
   readonly ids: readonly string[];
+  /** Ids that producers sent while the stack served; part of `ids`. */
+  readonly fromProducers?: ReadonlySet<string>;
   readonly tally: Tally;
   readonly makespanSeconds: number;
   readonly dynamodb: DynamoDbUsage;
-  /** Ctrl-C: unfinished messages are still on the queue, not lost by Sluice; the run still fails. */
-  readonly interrupted?: boolean;
+  /** Ctrl-C or the time limit: unfinished messages are pending, not lost; the run still fails. */
+  readonly end?: RunEnd;
+  /** With `end: 'time-limit'`, the limit, for the verdict. */
+  readonly maxRunSeconds?: number;
   /** The simulator's own 2xx count per idempotency key, a second witness to the fetch's. */
   readonly simulatorSuccesses?: Readonly<Record<string, number>>;
   readonly run: RunReport['run'];
 }): RunReport {
   const { ids, tally } = input;
   const byId: RunReport['byId'] = {};
-  const counts = { completed: 0, deadLettered: 0, lost: 0 };
+  const counts = { completed: 0, deadLettered: 0, pending: 0, lost: 0 };
   const problems: string[] = [];
+  const end = input.end ?? 'drained';
+  const fromProducers = input.fromProducers ?? new Set<string>();
   for (const id of ids) {
     const attempts = tally.deliveries.get(id) ?? 0;
     const dlqReason = tally.deadLettered.get(id);
+    const dlqDetail = tally.deadLetterDetails.get(id);
     const state: FinalState = tally.completions.has(id)
       ? 'completed'
       : dlqReason !== undefined
         ? 'deadLettered'
-        : 'lost';
+        : end === 'drained'
+          ? 'lost'
+          : 'pending';
     counts[state] += 1;
-    byId[id] = { state, attempts, ...(dlqReason !== undefined ? { dlqReason } : {}) };
+    byId[id] = {
+      state,
+      attempts,
+      ...(dlqReason !== undefined ? { dlqReason } : {}),
+      ...(dlqDetail !== undefined ? { dlqDetail } : {}),
+      ...(fromProducers.has(id) ? { fromProducer: true as const } : {}),
+    };
     if (state === 'completed' && dlqReason !== undefined) {
       problems.push(`${id} completed and was also dead-lettered (${dlqReason})`);
     }
@@ -75,22 +127,37 @@ export function buildReport(input: {
   const duplicateSuccesses = [
     ...new Set([...idsAbove(tally.vendorSuccesses, 1), ...idsAbove(simulatorSeen, 1)]),
   ];
-  if (counts.lost > 0 && input.interrupted) {
+  if (counts.pending > 0) {
+    const why =
+      end === 'interrupted'
+        ? 'interrupted'
+        : `stopped at the time limit of ${input.maxRunSeconds ?? '?'} s (--max-run-seconds)`;
     problems.push(
-      `interrupted before ${counts.lost} message(s) finished (counted as lost): ${lostIds(byId).join(', ')}`,
+      `${why} with ${counts.pending} message(s) still pending on the queue: ${idsIn(byId, 'pending').join(', ')}`,
     );
-  } else if (counts.lost > 0) {
-    problems.push(`${counts.lost} message(s) lost: ${lostIds(byId).join(', ')}`);
+  }
+  if (counts.lost > 0) problems.push(`${counts.lost} message(s) lost: ${idsIn(byId, 'lost').join(', ')}`);
+  const refusals = Object.entries(Object.fromEntries(tally.refusalsByStatus));
+  const successes = tally.vendorCalls - refusals.reduce((sum, [, count]) => sum + count, 0);
+  if (tally.vendorCalls > 0 && successes === 0 && refusals.every(([status]) => isPermanentRefusal(status))) {
+    problems.push(
+      `every vendor answer was a permanent refusal (${refusals.map(([status, n]) => `${status}×${n}`).join(' ')}): the vendor refuses these requests; check the vendor URL, the key and the configuration's operations`,
+    );
   }
   if (completedTwice.length > 0) problems.push(`completed twice: ${completedTwice.join(', ')}`);
   if (duplicateSuccesses.length > 0)
     problems.push(`vendor called successfully twice: ${duplicateSuccesses.join(', ')}`);
   return {
-    messages: { total: ids.length, ...counts },
+    messages: {
+      total: ids.length,
+      ...counts,
+      fromProducers: ids.filter((id) => fromProducers.has(id)).length,
+    },
     byId,
     vendor: {
       calls: tally.vendorCalls,
       refusalsByStatus: Object.fromEntries(tally.refusalsByStatus),
+      failures: [...tally.vendorFailures.values()].map((failure) => ({ ...failure })),
       duplicateSuccesses,
     },
     requeues: tally.requeues,
@@ -98,7 +165,7 @@ export function buildReport(input: {
     penalties: tally.penalties,
     makespanSeconds: Math.round(input.makespanSeconds * 10) / 10,
     dynamodb: { requests: input.dynamodb.requests, rcu: input.dynamodb.rcu, wcu: input.dynamodb.wcu },
-    run: input.run,
+    run: { ...input.run, end },
     checks: { ok: problems.length === 0, problems, completedTwice },
     extra: {
       invocations: Object.fromEntries(tally.invocations),
@@ -118,21 +185,35 @@ export function writeReport(path: string, report: RunReport): void {
 /** The closing table, aligned for a terminal. */
 export function summaryTable(report: RunReport): string {
   const reasons = new Map<string, number>();
+  const details = new Map<string, string>();
   for (const entry of Object.values(report.byId)) {
-    if (entry.dlqReason) reasons.set(entry.dlqReason, (reasons.get(entry.dlqReason) ?? 0) + 1);
+    if (!entry.dlqReason) continue;
+    reasons.set(entry.dlqReason, (reasons.get(entry.dlqReason) ?? 0) + 1);
+    if (entry.dlqDetail && !details.has(entry.dlqReason)) details.set(entry.dlqReason, entry.dlqDetail);
   }
   const refusals = Object.entries(report.vendor.refusalsByStatus)
     .map(([status, count]) => `${status}×${count}`)
     .join(' ');
+  const { messages } = report;
   const rows: [string, string][] = [
-    ['messages', String(report.messages.total)],
-    ['completed', String(report.messages.completed)],
+    [
+      'messages',
+      `${messages.total}${messages.fromProducers ? ` (${messages.fromProducers} from producers)` : ''}`,
+    ],
+    ['completed', String(messages.completed)],
     [
       'dead-lettered',
-      `${report.messages.deadLettered}${reasons.size ? ` (${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')})` : ''}`,
+      `${messages.deadLettered}${reasons.size ? ` (${[...reasons].map(([r, n]) => `${r} ${n}${details.has(r) ? `, e.g. ${details.get(r)}` : ''}`).join('; ')})` : ''}`,
     ],
-    ['lost', String(report.messages.lost)],
+    ...(messages.pending > 0
+      ? ([['pending', `${messages.pending} (still on the queue when the run stopped)`]] as [string, string][])
+      : []),
+    ['lost', String(messages.lost)],
     ['vendor calls', `${report.vendor.calls}${refusals ? `, refused ${refusals}` : ''}`],
+    ...report.vendor.failures.map((failure): [string, string] => [
+      'no answer',
+      `${failure.cause} at ${failure.url} ×${failure.count}`,
+    ]),
     [
       'requeues / inline waits / penalties',
       `${report.requeues} / ${report.inlineWaits} / ${report.penalties}`,
@@ -146,7 +227,7 @@ export function summaryTable(report: RunReport): string {
       'result',
       report.checks.ok
         ? 'OK: nothing lost, nothing completed twice'
-        : `FAILED: ${report.checks.problems.join('; ')}`,
+        : `${onlyPending(report) ? 'INCOMPLETE' : 'FAILED'}: ${report.checks.problems.join('; ')}`,
     ],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
@@ -157,9 +238,14 @@ function idsAbove(map: ReadonlyMap<string, number>, limit: number): string[] {
   return [...map].filter(([, count]) => count > limit).map(([id]) => id);
 }
 
-function lostIds(byId: RunReport['byId']): string[] {
-  const lost = Object.entries(byId)
-    .filter(([, entry]) => entry.state === 'lost')
+function idsIn(byId: RunReport['byId'], state: FinalState): string[] {
+  const ids = Object.entries(byId)
+    .filter(([, entry]) => entry.state === state)
     .map(([id]) => id);
-  return lost.length > 10 ? [...lost.slice(0, 10), `... ${lost.length - 10} more`] : lost;
+  return ids.length > 10 ? [...ids.slice(0, 10), `... ${ids.length - 10} more`] : ids;
+}
+
+/** Nothing went wrong but time: the run stopped with messages still pending. */
+function onlyPending(report: RunReport): boolean {
+  return report.checks.problems.length === 1 && report.messages.pending > 0;
 }

@@ -12,6 +12,7 @@ import { EventSourcePoller } from './poller';
 import { ProgressPrinter } from './progress';
 import { startReconcilerSchedule } from './reconciler-schedule';
 import { buildReport, type RunReport } from './report';
+import { describeEvent, serveInstructions, shortPath } from './serve';
 import { startLocalStack } from './stack';
 import { Tally } from './tally';
 import { instrumentedFetch } from './vendor-fetch';
@@ -30,6 +31,8 @@ export interface PreparedRun {
   readonly messages: readonly Record<string, unknown>[];
   /** Lines printed before the servers start (what was scaled down, and why). */
   readonly notes: readonly string[];
+  /** A valid message for this configuration, shown in the serve mode's instructions. */
+  readonly example: Record<string, unknown>;
 }
 
 /** Applies `--chaos` to the configuration: a shorter Lambda timeout so a killed batch comes back soon. */
@@ -64,26 +67,34 @@ export function prepareRun(
     configFile,
     messages: messages ?? demoWorkload(options.profile, options.count, effective),
     notes,
+    example: demoWorkload(options.profile, 1, effective)[0] ?? { id: 'work-1' },
   };
 }
 
 /** Runs everything, returns the report; servers are stopped on every path. */
 export async function runLocalStack(
   prepared: PreparedRun,
-  io: { readonly signal?: AbortSignal; readonly logFile?: string; readonly nowMs?: () => number },
+  io: {
+    /** Stop after the running invocation (the first Ctrl-C). */
+    readonly signal?: AbortSignal;
+    /** Stop now: abandon the running invocation, its messages stay on the queue (the second Ctrl-C). */
+    readonly quitNow?: AbortSignal;
+    readonly logFile?: string;
+    readonly nowMs?: () => number;
+  },
   deps: RunDependencies = realDependencies,
 ): Promise<RunReport> {
   const { options, config } = prepared;
   const now = io.nowMs ?? Date.now;
   const tally = new Tally();
-  const captured = captureProcessOutput({
-    file: io.logFile ?? join(process.cwd(), '.sluice-local', 'handlers.log'),
-  });
+  const logFile = io.logFile ?? join(process.cwd(), '.sluice-local', 'handlers.log');
+  const captured = captureProcessOutput({ file: logFile });
   const printer = new ProgressPrinter(captured.terminal, { quiet: options.quiet });
   for (const note of prepared.notes) printer.log(note);
+  printer.log(`handlers' logs (JSON lines, as CloudWatch gets them): ${shortPath(logFile)}`);
   io.signal?.addEventListener('abort', () =>
     printer.log(
-      'stopping: the running invocation finishes, then the servers stop (Ctrl-C again to quit now)',
+      'stopping: the running invocation finishes, then the servers stop (Ctrl-C again to stop it now)',
     ),
   );
   const derived = deriveSettings(config);
@@ -101,6 +112,12 @@ export async function runLocalStack(
 
     const plan = options.chaos ? chaosPlan(prepared.messages.length) : undefined;
     let poller: EventSourcePoller | undefined;
+    io.quitNow?.addEventListener('abort', () => {
+      printer.log(
+        'stopping now: the running invocation is abandoned, its messages stay on the queue (Ctrl-C again to quit without a summary)',
+      );
+      poller?.abandonCurrentInvocation('stopped by a second Ctrl-C');
+    });
     const vendorFetch = instrumentedFetch({
       tally,
       idempotencyHeader: config.vendor.idempotencyHeader,
@@ -119,6 +136,16 @@ export async function runLocalStack(
     await wired.seedBuckets();
 
     const ids = prepared.messages.map((message) => String(message.id));
+    // Messages producers send while the stack serves join the run as they are first seen.
+    const known = new Set(ids);
+    const fromProducers = new Set<string>();
+    const notice = (id: string) => {
+      if (known.has(id)) return;
+      known.add(id);
+      ids.push(id);
+      fromProducers.add(id);
+    };
+    if (options.serve) tally.onEvent = (event) => printer.log(describeEvent(event));
     const bodies = new Map<string, string>();
     const handler = async (
       event: SQSEvent,
@@ -126,16 +153,21 @@ export async function runLocalStack(
     ): Promise<SQSBatchResponse | undefined> => {
       for (const record of event.Records) {
         const id = bodyId(record.body) ?? `sqs:${record.messageId}`;
+        notice(id);
         tally.delivered(id);
         if (plan && !bodies.has(id)) bodies.set(id, record.body);
       }
       return wired.handler(event, context);
     };
     const startedMs = now();
-    await wired.enqueue(prepared.messages);
+    if (prepared.messages.length > 0) await wired.enqueue(prepared.messages);
     printer.log(
       `enqueued ${ids.length} messages; the worker runs with batch size ${config.batchSize}, reserved concurrency 1`,
     );
+    if (options.serve) {
+      // Printed even with --quiet: it is what the serve mode is for.
+      captured.terminal.write(`${serveInstructions(stack, prepared.example)}\n`);
+    }
 
     poller = new EventSourcePoller({
       sqs: stack.sqs,
@@ -169,14 +201,17 @@ export async function runLocalStack(
       onFirstFailure: (message) => printer.log(`reconciler failed (reported once): ${message}`),
     });
 
+    let end: Awaited<ReturnType<typeof watchUntilDrained>>;
     try {
-      await watchUntilDrained({
+      end = await watchUntilDrained({
         stack,
         poller,
         wired,
         tally,
         printer,
-        total: ids.length,
+        total: () => ids.length,
+        maxRunSeconds: options.maxRunSeconds,
+        serve: options.serve,
         dimensions: config.buckets.map((bucket) => bucket.dimension).filter((d) => !d.endsWith('#*')),
         startedMs,
         now,
@@ -188,21 +223,32 @@ export async function runLocalStack(
       await Promise.all([poller.stop(), reconciler.stop()]);
       tally.reconcilerFailures = reconciler.failures();
     }
+    if (end === 'time-limit') {
+      printer.log(
+        `stopping: the queue has not drained after ${options.maxRunSeconds} s (--max-run-seconds); what is left is reported pending`,
+      );
+    }
     const makespanSeconds = (now() - startedMs) / 1000;
-    for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl))
-      tally.deadLettered.set(letter.id, letter.reason);
+    for (const letter of await drainDeadLetters(stack.sqs, stack.dlqUrl, { withDetail: true })) {
+      notice(letter.id);
+      tally.deadLetter(letter.id, letter.reason, letter.detail);
+    }
     return buildReport({
       ids,
+      fromProducers,
       tally,
       makespanSeconds,
       dynamodb: stack.dynamodbUsage(),
-      interrupted: io.signal?.aborted === true,
+      end,
+      maxRunSeconds: options.maxRunSeconds,
       simulatorSuccesses: vendor.successesById?.(),
       run: {
         profile: options.profile,
         chaos: options.chaos,
         vendorUrl: vendor.url,
         config: prepared.configFile,
+        serve: options.serve,
+        handlersLog: logFile,
       },
     });
   } finally {

@@ -1,5 +1,19 @@
 import type { InvocationOutcome } from './poller';
 
+/** What the serve mode prints as it happens, one line per message event. */
+export type MessageEvent =
+  | { readonly kind: 'delivered'; readonly id: string; readonly delivery: number }
+  | { readonly kind: 'completed'; readonly id: string }
+  | { readonly kind: 'deadLettered'; readonly id: string; readonly reason: string; readonly detail?: string };
+
+/** Vendor calls that got no HTTP answer, by cause, with the base URL they were sent to. */
+export interface VendorFailure {
+  /** e.g. `connection refused (ECONNREFUSED)`, `no answer before the deadline`. */
+  readonly cause: string;
+  readonly url: string;
+  readonly count: number;
+}
+
 /**
  * Counters of one local run, fed by the poller (deliveries), the worker's events, the
  * vendor fetch wrapper and the DLQ drain. Plain data: the report and the progress line
@@ -17,6 +31,14 @@ export class Tally {
   readonly invocations = new Map<InvocationOutcome, number>();
   /** Dead-lettered ids with their reason, read from the DLQ. */
   readonly deadLettered = new Map<string, string>();
+  /** The worker's detail for a dead letter (e.g. which operation is unknown), by id. */
+  readonly deadLetterDetails = new Map<string, string>();
+  /** Calls without an HTTP answer, by cause and URL (the handlers log has each one). */
+  readonly vendorFailures = new Map<string, VendorFailure>();
+  /** The most recent of `vendorFailures`, for the progress line. */
+  lastVendorFailure: VendorFailure | undefined;
+  /** Told of each delivery, completion and dead letter (the serve mode prints them). */
+  onEvent: ((event: MessageEvent) => void) | undefined;
   vendorCalls = 0;
   requeues = 0;
   inlineWaits = 0;
@@ -32,10 +54,18 @@ export class Tally {
 
   delivered(id: string): void {
     bump(this.deliveries, id);
+    this.onEvent?.({ kind: 'delivered', id, delivery: this.deliveries.get(id) ?? 1 });
   }
 
   completed(id: string): void {
     bump(this.completions, id);
+    this.onEvent?.({ kind: 'completed', id });
+  }
+
+  deadLetter(id: string, reason: string, detail: string | undefined): void {
+    this.deadLettered.set(id, reason);
+    if (detail) this.deadLetterDetails.set(id, detail);
+    this.onEvent?.({ kind: 'deadLettered', id, reason, ...(detail ? { detail } : {}) });
   }
 
   vendorAnswered(status: number, idempotencyKey: string | undefined): void {
@@ -47,9 +77,13 @@ export class Tally {
     }
   }
 
-  vendorDidNotAnswer(): void {
+  vendorDidNotAnswer(cause = 'no answer', url = ''): void {
     this.vendorCalls += 1;
     bump(this.refusalsByStatus, 'no-answer');
+    const key = `${cause} ${url}`;
+    const failure = { cause, url, count: (this.vendorFailures.get(key)?.count ?? 0) + 1 };
+    this.vendorFailures.set(key, failure);
+    this.lastVendorFailure = failure;
   }
 
   invocation(outcome: InvocationOutcome): void {

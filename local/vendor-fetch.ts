@@ -38,7 +38,7 @@ export function instrumentedFetch(options: {
     }
     if (fault === 'hang') {
       options.tally.chaosInjected('vendor hung until the deadline');
-      options.tally.vendorDidNotAnswer();
+      options.tally.vendorDidNotAnswer('chaos: hung until the deadline', baseUrlOf(input));
       return hangUntilAborted(init?.signal ?? undefined);
     }
     try {
@@ -46,10 +46,48 @@ export function instrumentedFetch(options: {
       options.tally.vendorAnswered(response.status, key);
       return response;
     } catch (error) {
-      options.tally.vendorDidNotAnswer();
+      options.tally.vendorDidNotAnswer(failureCause(error), baseUrlOf(input));
       throw error;
     }
   };
+}
+
+/**
+ * Why a call got no answer, in words: fetch only says "fetch failed"; the cause's code says
+ * what happened (undici puts the socket error in `cause`).
+ */
+export function failureCause(error: unknown): string {
+  const name = (error as { name?: string }).name;
+  if (name === 'AbortError' || name === 'TimeoutError') return 'no answer before the deadline';
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code;
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ETIMEDOUT: 'connect timeout',
+    UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
+    UND_ERR_SOCKET: 'connection closed',
+    EHOSTUNREACH: 'host unreachable',
+    CERT_HAS_EXPIRED: 'TLS certificate expired',
+  };
+  if (code) return `${words[code] ?? cause?.message ?? 'network error'} (${code})`;
+  // fetch refuses some ports before connecting (the Fetch standard's "bad ports": 9, 25, 6000 ...).
+  if (cause?.message === 'bad port')
+    return 'port refused by fetch itself (a "bad port" of the Fetch standard)';
+  if (cause?.message) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The scheme, host and port a call went to: the part a user can check. */
+function baseUrlOf(input: Parameters<Fetch>[0]): string {
+  const text = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  try {
+    return new URL(text).origin;
+  } catch {
+    return text;
+  }
 }
 
 function hangUntilAborted(signal: AbortSignal | undefined): Promise<Response> {

@@ -2,7 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../lambda/contract';
 import { createReconciler } from '../lambda/handlers/reconciler';
-import { validateMessage as validateProducerMessage } from '../lambda/producer';
 import { SluiceClient } from '../lambda/sluice';
 import { readWorkerConfig } from '../lambda/worker/config';
 import { powertoolsTelemetry } from '../lambda/worker/telemetry';
@@ -21,12 +20,6 @@ export const LOCAL_API_KEY = 'local-dev-key';
 export const LOCAL_API_KEY_ENV = 'SLUICE_LOCAL_API_KEY';
 /** Share of admitted calls the simulator answers with 500 under --chaos. */
 export const CHAOS_SIMULATOR_ERROR_RATE = 0.03;
-
-/** The producer contract's verdict on one message of a `--messages` file, or undefined if valid. */
-export function validateMessage(message: unknown): string | undefined {
-  const parsed = validateProducerMessage(message);
-  return parsed.ok ? undefined : parsed.reason;
-}
 
 async function startVendor(options: CliOptions): Promise<LocalVendor> {
   if (options.vendorUrl) {

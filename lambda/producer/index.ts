@@ -6,6 +6,9 @@ export {
   type EnqueueReport,
   enqueue,
   isEnqueueError,
+  isPermanentFailure,
+  MAX_MESSAGE_BYTES,
+  messageSizeProblem,
   SQS_BATCH_BYTES,
   SQS_BATCH_ENTRIES,
 } from './enqueue';

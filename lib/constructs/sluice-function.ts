@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SluiceEnv } from '../../lambda/contract';
 
 /** Handlers live in lambda/handlers; lib/ only names the files, it never imports them. */
 export const HANDLERS_DIR = path.join(__dirname, '..', '..', 'lambda', 'handlers');
@@ -66,6 +67,9 @@ export class SluiceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // With JSON logs Lambda filters application logs by its own level (INFO unless set), below
+      // Powertools: the configured logLevel (SLUICE_LOG_LEVEL) is Lambda's level too, so DEBUG shows.
+      applicationLogLevelV2: applicationLogLevel(props.environment[SluiceEnv.logLevel]),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       recursiveLoop: props.recursiveLoop,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
@@ -82,6 +86,17 @@ export class SluiceFunction extends Construct {
       },
     });
   }
+}
+
+/** Lambda's application log level for the handler's configured level; Lambda's default (INFO) if none. */
+function applicationLogLevel(level: string | undefined): lambda.ApplicationLogLevel | undefined {
+  const levels: Record<string, lambda.ApplicationLogLevel> = {
+    DEBUG: lambda.ApplicationLogLevel.DEBUG,
+    INFO: lambda.ApplicationLogLevel.INFO,
+    WARN: lambda.ApplicationLogLevel.WARN,
+    ERROR: lambda.ApplicationLogLevel.ERROR,
+  };
+  return level === undefined ? undefined : levels[level];
 }
 
 /** The logical id cdk-nag prints for a resource's ARN attribute in IAM5 finding ids. */

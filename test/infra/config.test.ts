@@ -114,9 +114,28 @@ describe('parseStackConfig', () => {
       [
         'Invalid stack configuration (2 problems):',
         '  config/x.json: vendor.operations.burst.dimensions.waitwhile#rps: costs more than the capacity 5 of waitwhile#rps (it could never be granted) (got 6)',
-        '  config/x.json: vendor.policy.inlineRetryThresholdSeconds: must be shorter than the slot timeout of 5 s (lambdaTimeoutSeconds - 5) (got 5)',
+        '  config/x.json: lambdaTimeoutSeconds: must be at least 11: the slot (lambdaTimeoutSeconds - 5 = 5 s) must be longer than the inline retry wait, vendor.policy.inlineRetryThresholdSeconds = 5 s (its default) (got 10)',
       ].join('\n'),
     );
+  });
+
+  it('words the timeout rule in terms of the field the user wrote, and accepts 11 with the default threshold', () => {
+    expect(problemsOf(validConfig({ lambdaTimeoutSeconds: 10 }))).toBe(
+      [
+        'Invalid stack configuration (1 problem):',
+        '  config/x.json: lambdaTimeoutSeconds: must be at least 11: the slot (lambdaTimeoutSeconds - 5 = 5 s) must be longer than the inline retry wait, vendor.policy.inlineRetryThresholdSeconds = 5 s (its default) (got 10)',
+      ].join('\n'),
+    );
+    expect(parseStackConfig(validConfig({ lambdaTimeoutSeconds: 11 })).lambdaTimeoutSeconds).toBe(11);
+  });
+
+  it('accepts the shortest timeout, 10 s, with an inline threshold under its 5 s slot', () => {
+    const config = validConfig({ lambdaTimeoutSeconds: 10 });
+    const vendor = {
+      ...(config.vendor as Record<string, unknown>),
+      policy: { inlineRetryThresholdSeconds: 4 },
+    };
+    expect(parseStackConfig({ ...config, vendor }).lambdaTimeoutSeconds).toBe(10);
   });
 
   it('refuses two places for alarm actions and vendor settings too large for the Lambda environment', () => {

@@ -67,6 +67,25 @@ describe('the worker', () => {
     });
   });
 
+  it('gives Lambda the configured log level for application logs, so DEBUG is not filtered out', () => {
+    const levels = (template: ReturnType<typeof synthStack>['template']) =>
+      ['WorkerFunction', 'ReconcilerFunction', 'WorkerSeedingSeederFunction'].map((name) => {
+        const [, fn] = resourceNamed(template, 'AWS::Lambda::Function', name);
+        return fn.LoggingConfig;
+      });
+    const json = { LogFormat: 'JSON', ApplicationLogLevel: 'DEBUG' };
+    expect(levels(synthStack({ logLevel: 'DEBUG' }).template)).toEqual([
+      expect.objectContaining(json),
+      expect.objectContaining(json),
+      expect.objectContaining(json),
+    ]);
+    expect(
+      levels(synthStack().template).map(
+        (config) => (config as { ApplicationLogLevel?: string }).ApplicationLogLevel,
+      ),
+    ).toEqual(['INFO', 'INFO', 'INFO']);
+  });
+
   it('derives every timeout again when the Lambda timeout changes', () => {
     const { template: slower } = synthStack({ lambdaTimeoutSeconds: 300 });
     const [, fn] = resourceNamed(slower, 'AWS::Lambda::Function', 'WorkerFunction');

@@ -20,7 +20,10 @@ describe('npm start options', () => {
       configFile: undefined,
       profile: 'waitwhile',
       count: DEFAULT_COUNTS.waitwhile,
+      given: { profile: false, count: false },
       reportFile: undefined,
+      serve: false,
+      maxRunSeconds: 600,
       chaos: false,
       quiet: false,
       help: false,
@@ -42,7 +45,10 @@ describe('npm start options', () => {
       configFile: 'c.json',
       profile: 'openai',
       count: DEFAULT_COUNTS.openai,
+      given: { profile: true, count: false },
       reportFile: 'r.json',
+      serve: false,
+      maxRunSeconds: 600,
       chaos: true,
       quiet: true,
       help: true,
@@ -88,6 +94,23 @@ describe('npm start options', () => {
         '  --count must be a whole number from 1 to 10000 (got "0")\n' +
         '  --count sizes the demo workload and cannot be combined with --messages\n' +
         `  --vendor-url must be an http:// or https:// URL (got "ftp://x")${HINT}`,
+    );
+  });
+
+  it('reads a negative --count as its value and says what is wrong with it', () => {
+    expect(() => parseCliOptions(['--count', '-5'])).toThrow(
+      `Invalid options:\n  --count must be a whole number from 1 to 10000 (got "-5")${HINT}`,
+    );
+  });
+
+  it('takes the time limit as an option, not with --serve', () => {
+    expect(parseCliOptions(['--max-run-seconds', '30']).maxRunSeconds).toBe(30);
+    expect(parseCliOptions(['--serve'])).toMatchObject({ serve: true, count: 0, maxRunSeconds: 600 });
+    expect(() => parseCliOptions(['--max-run-seconds', '-1'])).toThrow(
+      `Invalid options:\n  --max-run-seconds must be a whole number of seconds, at least 1 (got "-1")${HINT}`,
+    );
+    expect(() => parseCliOptions(['--serve', '--max-run-seconds', '5'])).toThrow(
+      `Invalid options:\n  --max-run-seconds bounds a run that ends by itself; --serve runs until Ctrl-C${HINT}`,
     );
   });
 

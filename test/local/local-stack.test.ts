@@ -30,11 +30,20 @@ describe('npm start on a tiny workload', () => {
       'checks',
       'extra',
     ]);
-    expect(report.messages).toEqual({ total: 20, completed: 19, deadLettered: 1, lost: 0 });
+    expect(report.messages).toEqual({
+      total: 20,
+      completed: 19,
+      deadLettered: 1,
+      pending: 0,
+      lost: 0,
+      fromProducers: 0,
+    });
+    // The worker's own words for the dead letter reach the report, not only its reason code.
     expect(report.byId['demo-0020']).toEqual({
       state: 'deadLettered',
       attempts: 1,
       dlqReason: 'invalid_message',
+      dlqDetail: 'operation "noSuchOperation" is not configured (known: createVisit, getLocation)',
     });
     expect(report.byId['demo-0001']?.state).toBe('completed');
     expect(report.vendor.duplicateSuccesses).toEqual([]);
@@ -62,7 +71,14 @@ describe('npm start on a tiny workload', () => {
         },
       );
 
-      expect(report.messages).toEqual({ total: 3, completed: 3, deadLettered: 0, lost: 0 });
+      expect(report.messages).toEqual({
+        total: 3,
+        completed: 3,
+        deadLettered: 0,
+        pending: 0,
+        lost: 0,
+        fromProducers: 0,
+      });
       expect(report.run.vendorUrl).toBe(vendor.url);
       expect(vendor.stats().byIdempotencyKey).toEqual({ 'order-a': 1, 'order-b': 1, 'order-c': 1 });
     } finally {

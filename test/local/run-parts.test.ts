@@ -1,10 +1,12 @@
+import fc from 'fast-check';
 import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from '../../local/chaos';
 import { bodyId } from '../../local/dlq';
 import { emfMetrics } from '../../local/log-capture';
-import { clock, eta, renderProgress } from '../../local/progress';
-import { buildReport, summaryTable } from '../../local/report';
+import { clock, eta, ProgressPrinter, renderProgress } from '../../local/progress';
+import { buildReport, type RunEnd, summaryTable } from '../../local/report';
 import { Tally } from '../../local/tally';
-import { instrumentedFetch } from '../../local/vendor-fetch';
+import { failureCause, instrumentedFetch } from '../../local/vendor-fetch';
+import { waitingOnQueue } from '../../local/watch';
 
 const noDynamo = { requests: 0, rcu: 0, wcu: 0, byOperation: {} };
 const run = { profile: 'waitwhile', chaos: false, vendorUrl: 'http://127.0.0.1:1', config: 'c.json' };
@@ -61,7 +63,14 @@ describe('the report', () => {
       run,
     });
 
-    expect(report.messages).toEqual({ total: 3, completed: 1, deadLettered: 1, lost: 1 });
+    expect(report.messages).toEqual({
+      total: 3,
+      completed: 1,
+      deadLettered: 1,
+      pending: 0,
+      lost: 1,
+      fromProducers: 0,
+    });
     expect(report.byId).toEqual({
       a: { state: 'completed', attempts: 1 },
       b: { state: 'deadLettered', attempts: 2, dlqReason: 'invalid_message' },
@@ -70,6 +79,7 @@ describe('the report', () => {
     expect(report.vendor).toEqual({
       calls: 3,
       refusalsByStatus: { '429': 1, 'no-answer': 1 },
+      failures: [{ cause: 'no answer', url: '', count: 1 }],
       duplicateSuccesses: [],
     });
     expect(report.makespanSeconds).toBe(12.3);
@@ -87,6 +97,58 @@ describe('the report', () => {
     expect(report.checks.problems).toEqual(['completed twice: a', 'vendor called successfully twice: a']);
     expect(summaryTable(report)).toContain(
       'result                               FAILED: completed twice: a;',
+    );
+  });
+
+  it('counts every id exactly once, pending only when the run stopped before the queue drained', () => {
+    // Each id gets an outcome (0 unfinished, 1 completed, 2 dead-lettered, 3 both); the run ends one of three ways.
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 30 }),
+        fc.constantFrom('drained', 'interrupted', 'time-limit') as fc.Arbitrary<RunEnd>,
+        (outcomes, end) => {
+          const tally = new Tally();
+          const ids = outcomes.map((_, index) => `m-${index}`);
+          outcomes.forEach((outcome, index) => {
+            if (outcome & 1) tally.completed(`m-${index}`);
+            if (outcome & 2) tally.deadLetter(`m-${index}`, 'invalid_message', undefined);
+          });
+          const report = buildReport({ ids, tally, makespanSeconds: 1, dynamodb: noDynamo, run, end });
+          const { total, completed, deadLettered, pending, lost } = report.messages;
+          const unfinished = outcomes.filter((outcome) => outcome === 0).length;
+          expect(completed + deadLettered + pending + lost).toBe(total);
+          expect(Object.keys(report.byId)).toHaveLength(total);
+          expect(completed).toBe(outcomes.filter((outcome) => outcome & 1).length);
+          expect([pending, lost]).toEqual(end === 'drained' ? [0, unfinished] : [unfinished, 0]);
+          expect(report.checks.ok).toBe(unfinished === 0 && !outcomes.includes(3));
+        },
+      ),
+    );
+  });
+
+  it("shows the worker's detail of a dead letter and the messages that came from producers", () => {
+    const tally = new Tally();
+    tally.completed('p-1');
+    tally.deadLetter('a', 'invalid_message', 'operation "x" is not configured (known: createVisit)');
+    const report = buildReport({
+      ids: ['a', 'p-1'],
+      fromProducers: new Set(['p-1']),
+      tally,
+      makespanSeconds: 1,
+      dynamodb: noDynamo,
+      run,
+    });
+    expect(report.byId.a).toEqual({
+      state: 'deadLettered',
+      attempts: 0,
+      dlqReason: 'invalid_message',
+      dlqDetail: 'operation "x" is not configured (known: createVisit)',
+    });
+    expect(report.byId['p-1']).toEqual({ state: 'completed', attempts: 0, fromProducer: true });
+    const table = summaryTable(report);
+    expect(table).toContain('messages                             2 (1 from producers)');
+    expect(table).toContain(
+      'dead-lettered                        1 (invalid_message 1, e.g. operation "x" is not configured (known: createVisit))',
     );
   });
 
@@ -141,6 +203,63 @@ describe('progress', () => {
   it('shows no estimate before the first message finished', () => {
     expect([eta(0, 10, 5_000), eta(10, 10, 5_000), clock(61_400)]).toEqual(['--:--', '00:00', '01:01']);
   });
+
+  it('does not keep a low estimate through a stall: it says how long nothing has finished', () => {
+    // 248 of 250 done in 60 s, then nothing for 2 s (within the pace) and for 45 s.
+    expect(eta(248, 250, 62_000, 60_000)).toBe('00:00');
+    expect(eta(100, 250, 62_000, 60_000)).toBe('01:28');
+    expect(eta(248, 250, 105_000, 60_000)).toBe('--:-- (nothing finished for 00:45)');
+  });
+
+  it('counts a message in the running invocation as in flight only, never also as queued', () => {
+    // 5 in the running invocation, 2 invisible after a failed one, 3 visible, 4 delayed.
+    expect(waitingOnQueue({ visible: 3, inFlight: 7, delayed: 4 }, 5)).toBe(9);
+    expect(waitingOnQueue({ visible: 0, inFlight: 5, delayed: 0 }, 5)).toBe(0);
+  });
+
+  it('names the cause and URL of the latest unanswered call', () => {
+    const lines = renderProgress({
+      total: 10,
+      completed: 0,
+      deadLettered: 0,
+      requeued: 3,
+      inFlight: 1,
+      queued: 9,
+      delayed: 9,
+      refusals: 12,
+      vendorCalls: 12,
+      vendorFailure: { cause: 'connection refused (ECONNREFUSED)', url: 'http://127.0.0.1:9' },
+      buckets: [],
+      elapsedMs: 16_000,
+    });
+    expect(lines[1]).toBe(
+      'vendor calls 12 · refusals 12 · elapsed 00:16 · ETA --:-- · no answer: connection refused (ECONNREFUSED) at http://127.0.0.1:9',
+    );
+  });
+
+  it('keeps each line of a terminal frame within its width, so a log line lands above the frame', () => {
+    let written = '';
+    const out = { isTTY: true, columns: 60, write: (text: string) => (written += text) };
+    const printer = new ProgressPrinter(out, { quiet: false });
+    const state = {
+      total: 250,
+      completed: 120,
+      deadLettered: 6,
+      requeued: 40,
+      inFlight: 5,
+      queued: 119,
+      delayed: 30,
+      refusals: 9,
+      vendorCalls: 140,
+      buckets: [],
+      elapsedMs: 30_000,
+    };
+    printer.frame(state);
+    printer.log('stopping: the running invocation finishes, then the servers stop');
+    const [frame, rest] = written.split('\x1b[2A\x1b[0J');
+    for (const line of (frame ?? '').split('\n')) expect(line.length).toBeLessThan(60);
+    expect(rest).toBe('stopping: the running invocation finishes, then the servers stop\n');
+  });
 });
 
 describe('counting the worker and the vendor', () => {
@@ -172,6 +291,26 @@ describe('counting the worker and the vendor', () => {
       2,
       [['m-1', 1]],
       [['429', 1]],
+    ]);
+  });
+
+  it('names why a call got no answer from the error fetch throws', async () => {
+    const refused = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+    });
+    const unknownHost = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('x'), { code: 'ENOTFOUND' }),
+    });
+    expect([
+      failureCause(refused),
+      failureCause(unknownHost),
+      failureCause(new DOMException('aborted', 'AbortError')),
+      failureCause(await fetch('http://127.0.0.1:9/').catch((error: unknown) => error)),
+    ]).toEqual([
+      'connection refused (ECONNREFUSED)',
+      'host not found (ENOTFOUND)',
+      'no answer before the deadline',
+      'port refused by fetch itself (a "bad port" of the Fetch standard)',
     ]);
   });
 
