@@ -43,7 +43,9 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
     const acquired = await runtime.sluice.acquire(prepared.costs);
     runtime.telemetry.milliseconds(Metric.acquireLatency, runtime.clock() - startedMs);
     let action: NextAction;
+    let waitingOn: string | undefined;
     if (acquired.outcome === 'RetryIn') {
+      waitingOn = acquired.dimension;
       runtime.telemetry.count(Metric.retryIns);
       action = decideOnRetryIn(
         acquired.waitSeconds,
@@ -70,7 +72,9 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
     if (action.kind !== 'sleep') return { action: endAction(action), cached: false };
     runtime.telemetry.count(Metric.inlineWaits);
     runtime.telemetry.info(LogEvent.inlineWait, { id: prepared.message.id, wait_ms: action.ms });
-    await runtime.sleep(action.ms);
+    // Holds a pool slot, no vendor slot; a release of the refusing bucket in this pool ends it early.
+    if (waitingOn === undefined) await runtime.sleep(action.ms);
+    else await runtime.waiters.wait(waitingOn, action.ms, runtime.sleep);
     inlineUsed = true;
   }
 }
@@ -92,6 +96,8 @@ async function callVendor(
   runtime: WorkerRuntime,
 ): Promise<VendorCallResult> {
   let answer: VendorCallResult;
+  runtime.calls.inFlight += 1;
+  runtime.telemetry.count(Metric.callsInFlight, runtime.calls.inFlight);
   try {
     answer = await runtime.vendor.call({
       operation: prepared.request.operation,
@@ -102,7 +108,9 @@ async function callVendor(
       deadlineMs: prepared.deadlineMs,
     });
   } finally {
+    runtime.calls.inFlight -= 1;
     await bestEffort(runtime, 'release', () => grant.release());
+    for (const lease of grant.leases) runtime.waiters.wake(lease.dimension);
   }
   const { telemetry } = runtime;
   telemetry.count(Metric.vendorCalls, 1, { name: MetricDimension.responseClass, value: answer.class });
