@@ -197,6 +197,8 @@ describe('monitoring', () => {
       'Worker invocations, errors, throttles',
       'Worker duration p99 (ms)',
       'Worker concurrency',
+      'Admitted rate (grants per minute)',
+      'Vendor calls in flight (max per minute)',
       'Grants and retry-ins',
       'Requeues and penalties',
       'Vendor 429s after a grant',
@@ -217,6 +219,8 @@ describe('monitoring', () => {
       'MessageEndToEndAge',
       "SEARCH('{Sluice,service,Bucket} MetricName=",
       'RateScale',
+      'CallsInFlight',
+      'UnstartedRequeues',
     ]) {
       expect(body).toContain(metric);
     }
