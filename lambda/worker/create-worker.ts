@@ -1,8 +1,8 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { LogEvent, Metric } from '../contract';
 import { isUnstarted, readDelivery } from './attributes';
+import { BucketLines } from './bucket-lines';
 import { slotDeadlineMs, timeLeftMs } from './deadline';
-import { LocalWaiters } from './local-waiters';
 import { runPool } from './pool';
 import type { WorkerDependencies } from './ports';
 import { type MessageOutcome, processRecord } from './process-message';
@@ -33,7 +33,7 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     sleep: realSleep,
     ...withoutUndefined(dependencies),
     lastRateLimitAtMs: new Map(),
-    waiters: new LocalWaiters(),
+    lines: new BucketLines(),
     calls: { inFlight: 0 },
   } as WorkerRuntime;
   const budgetMs = startBudgetMs(runtime);

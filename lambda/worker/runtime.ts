@@ -2,16 +2,16 @@ import type { SQSRecord } from 'aws-lambda';
 import type { WorkMessage } from '../producer/message';
 import type { ResolvedRequest } from '../vendor/request';
 import type { Delivery } from './attributes';
+import type { BucketLines } from './bucket-lines';
 import type { DecisionContext } from './decision';
-import type { LocalWaiters } from './local-waiters';
 import type { WorkerDependencies } from './ports';
 
 /** The dependencies with defaults filled, plus the warm environment's memory of recent 429s. */
 export interface WorkerRuntime extends Required<WorkerDependencies> {
   /** Last vendor 429 per dimension, kept while the Lambda environment is warm (0.5 on a repeat). */
   readonly lastRateLimitAtMs: Map<string, number>;
-  /** Records of this environment waiting inline on a bucket, woken by a local release. */
-  readonly waiters: LocalWaiters;
+  /** Records of this environment waiting inline on a bucket, one line per bucket. */
+  readonly lines: BucketLines;
   /** Vendor calls running in this environment now (the pool's fill). */
   readonly calls: { inFlight: number };
 }
