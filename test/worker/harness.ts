@@ -16,7 +16,7 @@ import { createBucketTable } from '../../lambda/sluice/table';
 import type { BucketDefinition } from '../../lambda/sluice/types';
 import { VendorClient } from '../../lambda/vendor/client';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
-import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
+import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';
 import { sqsWorkQueues } from '../../lambda/worker/queues';
 import {
   parseVendorSettings,
@@ -49,6 +49,10 @@ export interface HarnessOptions {
   readonly lambdaTimeoutSeconds?: number;
   /** Where the worker sends dead letters. @default the harness's own DLQ */
   readonly deadLetterQueueUrl?: string;
+  /** Wraps the vendor client's fetch (to hold or count calls). @default the global fetch */
+  readonly fetch?: typeof fetch;
+  /** Wraps the real idempotency store (to inject a failure for one id). */
+  readonly idempotency?: (store: IdempotencyStore) => IdempotencyStore;
 }
 
 /**
@@ -97,7 +101,13 @@ export class WorkerHarness {
     });
     await sluice.upsertBuckets(options.buckets);
     const apiKey = options.apiKey ?? simulator.apiKey;
-    const vendor = new VendorClient({ settings, apiKey: async () => apiKey, clock, random });
+    const vendor = new VendorClient({
+      settings,
+      apiKey: async () => apiKey,
+      clock,
+      random,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
     const harness: WorkerHarness = new WorkerHarness(
       // Bound below, once the telemetry exists.
       async () => ({ batchItemFailures: [] }),
@@ -128,7 +138,9 @@ export class WorkerHarness {
       sluice: observed,
       vendor,
       queues: sqsWorkQueues(sqs, queueUrl, options.deadLetterQueueUrl ?? dlqUrl),
-      idempotency: new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
+      idempotency: (options.idempotency ?? ((store) => store))(
+        new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
+      ),
       telemetry: harness.telemetry,
       lambdaTimeoutSeconds: options.lambdaTimeoutSeconds ?? 30,
       clock,
