@@ -82,9 +82,18 @@ async function acquireOrWait(
     context(prepared, runtime, inlineUsed),
   );
   if (action.kind !== 'sleep') return { action };
-  const thresholdMs = runtime.inlineRetryThresholdSeconds * 1000;
-  const turn = await runtime.lines.join(acquired.dimension, () => runtime.sleep(thresholdMs));
+  // A turn is awaited no longer than the inline threshold, and never past the slot deadline.
+  const patienceMs = Math.min(
+    runtime.inlineRetryThresholdSeconds * 1000,
+    Math.max(0, prepared.deadlineMs - runtime.clock()),
+  );
+  const turn = await runtime.lines.join(acquired.dimension, () => runtime.sleep(patienceMs));
   try {
+    if (turn === undefined && runtime.clock() >= prepared.deadlineMs) {
+      return {
+        action: requeueOrDeadLetter(0, 'no time left in this invocation', context(prepared, runtime, true)),
+      };
+    }
     if (turn?.waitedInLine) {
       acquired = await timedAcquire(prepared, runtime);
       if (acquired.outcome === 'Granted') return { grant: acquired, slept: true };

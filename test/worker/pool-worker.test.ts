@@ -115,6 +115,34 @@ describe('the pool inside one invocation', () => {
     }
   });
 
+  it('records refused by one bucket wait in its line, one at a time, instead of all waking together and being requeued', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 1 },
+      buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: 1, windowSeconds: 1 }],
+      vendor: {
+        name: 'waitwhile',
+        maxInFlight: 4,
+        operations: {
+          getLocation: { method: 'GET', path: '/locations/{locationId}', dimensions: { 'waitwhile#rps': 1 } },
+        },
+        policy: { requeueJitterSeconds: 0 },
+      },
+    });
+    try {
+      const ids = ['a', 'b', 'c', 'd'];
+      await harness.enqueue(ids.map((id) => ({ id, operation: 'getLocation', params: { locationId: id } })));
+      const response = await harness.pollOnce(4);
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect({
+        completed: harness.telemetry.countOf(Metric.completed),
+        requeues: harness.telemetry.countOf(Metric.requeues),
+        inlineWaits: harness.telemetry.countOf(Metric.inlineWaits),
+      }).toEqual({ completed: 4, requeues: 0, inlineWaits: 3 });
+    } finally {
+      await harness.stop();
+    }
+  });
+
   it('requeues records it cannot start before the deadline as unstarted copies, which start first next time', async () => {
     // Each vendor call takes 4 s of the stepped clock; the slot is 15 s (20 s − 5 s) and a record
     // starts only while a whole call (5 s) fits: three records per invocation.
