@@ -125,6 +125,9 @@ export interface PoolRun {
 
 export interface PoolScenarioResult {
   readonly name: string;
+  /** When and how this scenario ran (a later `--only` run replaces it alone). */
+  readonly date?: string;
+  readonly command?: string;
   readonly description: string;
   readonly latencyMs: number;
   readonly allowedPerSecond: number;

@@ -85,7 +85,7 @@ export function poolMarkdown(pool: PoolResult, charts: readonly string[], chartP
   const lines = [
     '## The pool against slow vendors (this SDK, through the local stack)',
     '',
-    `Command: \`${pool.command}\` (also part of \`npm run bench -- --drain\`), ${pool.date}, ${pool.nproc} CPUs.`,
+    `Command: \`npm run bench -- --pool --write\` (also part of \`npm run bench -- --drain\`); last run ${pool.date}, ${pool.nproc} CPUs.`,
     `${pool.note} Each scenario runs with the pool (\`vendor.maxInFlight\` sized as docs/deploy.md says) and`,
     'sequentially (`maxInFlight` 1, the worker before the pool) with fewer messages: the sequential rate does not',
     'depend on the backlog. Ideal: a perfect caller spends the initial burst at once, then follows the refill, plus',
@@ -99,8 +99,9 @@ export function poolMarkdown(pool: PoolResult, charts: readonly string[], chartP
   for (const scenario of pool.scenarios) lines.push(...scenarioRows(scenario));
   lines.push('', 'Scenarios:', '');
   for (const scenario of pool.scenarios) {
+    const when = scenario.date ? ` Run ${scenario.date} by \`${scenario.command}\`.` : '';
     lines.push(
-      `- \`${scenario.name}\`: ${scenario.description}; allowed ${scenario.allowedPerSecond} calls/s.`,
+      `- \`${scenario.name}\`: ${scenario.description}; allowed ${scenario.allowedPerSecond} calls/s.${when}`,
     );
   }
   lines.push('');

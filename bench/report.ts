@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DrainResult } from './drain';
 import { updatePerformanceDoc } from './performance-block';
-import type { PoolResult } from './pool-drain';
+import { POOL_SCENARIOS, type PoolResult } from './pool-drain';
 import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
 import { resultsMarkdown } from './results-markdown';
 import type { BenchJson } from './run';
@@ -29,10 +29,10 @@ export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult; 
   mkdirSync(CHARTS_DIR, { recursive: true });
   if (outputs.suite) writeJson('suite.json', outputs.suite);
   if (outputs.drain) writeJson('drain.json', outputs.drain);
-  if (outputs.pool) writeJson('pool.json', outputs.pool);
+  if (outputs.pool) writeJson('pool.json', mergePool(readJson<PoolResult>('pool.json'), outputs.pool));
   const suite = outputs.suite ?? readJson<BenchJson>('suite.json');
   const drain = outputs.drain ?? readJson<DrainResult>('drain.json');
-  const pool = outputs.pool ?? readJson<PoolResult>('pool.json');
+  const pool = readJson<PoolResult>('pool.json');
   const charts: string[] = [];
   if (suite) charts.push(...suiteCharts(suite));
   if (drain?.ran) charts.push(...drainCharts(drain));
@@ -52,6 +52,25 @@ export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult; 
 function formatMarkdown(files: readonly string[]): void {
   const biome = join(BENCH_DIR, '..', 'node_modules', '.bin', 'biome');
   spawnSync(biome, ['format', '--write', ...files], { stdio: 'ignore' });
+}
+
+/**
+ * A run of some scenarios (`--only`) replaces those in the saved run and keeps the others, each
+ * scenario with its own date and command.
+ */
+function mergePool(saved: PoolResult | undefined, fresh: PoolResult): PoolResult {
+  const stamped = fresh.scenarios.map((scenario) => ({
+    ...scenario,
+    date: fresh.date,
+    command: fresh.command,
+  }));
+  if (!saved) return { ...fresh, scenarios: stamped };
+  const names = new Set(stamped.map((scenario) => scenario.name));
+  const kept = saved.scenarios.map((scenario) => ({ date: saved.date, command: saved.command, ...scenario }));
+  const scenarios = [...kept.filter((scenario) => !names.has(scenario.name)), ...stamped];
+  const order = (name: string) => POOL_SCENARIOS.findIndex((scenario) => scenario.name === name);
+  scenarios.sort((a, b) => order(a.name) - order(b.name));
+  return { ...fresh, ran: scenarios.some((scenario) => scenario.pool !== undefined), scenarios };
 }
 
 function writeJson(name: string, value: unknown): void {
