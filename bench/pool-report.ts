@@ -91,15 +91,16 @@ export function poolMarkdown(pool: PoolResult, charts: readonly string[], chartP
     'depend on the backlog. Ideal: a perfect caller spends the initial burst at once, then follows the refill, plus',
     "one call's latency; one call at a time: the calls back to back. Targets for the pool runs: makespan ÷ ideal ≤ 1.10,",
     'refusals ≤ 1% of calls, 0 seconds above the true limit (seconds holding a refused call), and at most 1 call in',
-    'flight at a vendor that serves one at a time. A missed target is in bold.',
+    'flight at a vendor that serves one at a time. A missed target is in bold. Calls per second over the run include',
+    'the initial burst (153 calls of tokens for the OpenAI-like limit), so a pool run can pass 100% of the sustained limit.',
     '',
-    '| run | completed | makespan | ideal | ÷ ideal | calls/s (of allowed) | refused/calls | s above limit | max in flight at vendor | requeues |',
+    '| run | completed | makespan | ideal | ÷ ideal | calls/s over the run (÷ sustained limit) | refused/calls | s above limit | max in flight at vendor | requeues |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const scenario of pool.scenarios) lines.push(...scenarioRows(scenario));
   lines.push('', 'Scenarios:', '');
   for (const scenario of pool.scenarios) {
-    const when = scenario.date ? ` Run ${scenario.date} by \`${scenario.command}\`.` : '';
+    const when = scenario.date ? ` Finished ${scenario.date}, by \`${scenario.command}\`.` : '';
     lines.push(
       `- \`${scenario.name}\`: ${scenario.description}; allowed ${scenario.allowedPerSecond} calls/s.${when}`,
     );
