@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DrainResult } from './drain';
 import { updatePerformanceDoc } from './performance-block';
+import { POOL_SCENARIOS, type PoolResult } from './pool-drain';
+import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
 import { resultsMarkdown } from './results-markdown';
 import type { BenchJson } from './run';
 import { lineChart, type Series, thin } from './svg';
@@ -22,19 +24,27 @@ const SHORT = {
  * Saves the run's JSON beside the previous stage's, then regenerates the charts and
  * bench/RESULTS.md from both files: every number written there comes from a saved run.
  */
-export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult }): void {
+export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult; pool?: PoolResult }): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   mkdirSync(CHARTS_DIR, { recursive: true });
   if (outputs.suite) writeJson('suite.json', outputs.suite);
   if (outputs.drain) writeJson('drain.json', outputs.drain);
+  if (outputs.pool) writeJson('pool.json', mergePool(readJson<PoolResult>('pool.json'), outputs.pool));
   const suite = outputs.suite ?? readJson<BenchJson>('suite.json');
   const drain = outputs.drain ?? readJson<DrainResult>('drain.json');
+  const pool = readJson<PoolResult>('pool.json');
   const charts: string[] = [];
   if (suite) charts.push(...suiteCharts(suite));
   if (drain?.ran) charts.push(...drainCharts(drain));
-  writeFileSync(join(BENCH_DIR, 'RESULTS.md'), resultsMarkdown(suite, drain, charts));
+  const poolCharts = pool?.ran ? writePoolCharts(pool, CHARTS_DIR) : [];
+  const results = resultsMarkdown(suite, drain, charts);
+  writeFileSync(
+    join(BENCH_DIR, 'RESULTS.md'),
+    pool ? `${results}\n${poolMarkdown(pool, poolCharts, 'charts/').join('\n')}\n` : results,
+  );
   const doc = join(BENCH_DIR, '..', 'docs', 'performance.md');
   updatePerformanceDoc(doc, suite, drain);
+  if (pool) updatePoolBlock(doc, poolMarkdown(pool, poolCharts, '../bench/charts/'));
   formatMarkdown([join(BENCH_DIR, 'RESULTS.md'), doc]);
 }
 
@@ -42,6 +52,25 @@ export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult }
 function formatMarkdown(files: readonly string[]): void {
   const biome = join(BENCH_DIR, '..', 'node_modules', '.bin', 'biome');
   spawnSync(biome, ['format', '--write', ...files], { stdio: 'ignore' });
+}
+
+/**
+ * A run of some scenarios (`--only`) replaces those in the saved run and keeps the others, each
+ * scenario with its own date and command.
+ */
+function mergePool(saved: PoolResult | undefined, fresh: PoolResult): PoolResult {
+  const stamped = fresh.scenarios.map((scenario) => ({
+    ...scenario,
+    date: fresh.date,
+    command: fresh.command,
+  }));
+  if (!saved) return { ...fresh, scenarios: stamped };
+  const names = new Set(stamped.map((scenario) => scenario.name));
+  const kept = saved.scenarios.map((scenario) => ({ date: saved.date, command: saved.command, ...scenario }));
+  const scenarios = [...kept.filter((scenario) => !names.has(scenario.name)), ...stamped];
+  const order = (name: string) => POOL_SCENARIOS.findIndex((scenario) => scenario.name === name);
+  scenarios.sort((a, b) => order(a.name) - order(b.name));
+  return { ...fresh, ran: scenarios.some((scenario) => scenario.pool !== undefined), scenarios };
 }
 
 function writeJson(name: string, value: unknown): void {

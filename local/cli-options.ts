@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 export const PROFILES = ['waitwhile', 'openai', 'sweeppea'] as const;
 export type Profile = (typeof PROFILES)[number];
 
+/** The slowest simulated vendor: a minute, the longest a chat completion is worth waiting for. */
+export const MAX_VENDOR_LATENCY_MS = 60_000;
+
 /** The largest demo workload: beyond it the run no longer fits "about a minute". */
 export const MAX_COUNT = 10_000;
 /** Demo sizes that finish in about a minute at each profile's true limits (sweeppea: 60 calls/min). */
@@ -27,6 +30,8 @@ export interface CliOptions {
   readonly serve: boolean;
   /** A run not drained after this long stops; what is still queued is reported pending. */
   readonly maxRunSeconds: number;
+  /** The simulator's service time per call (its default is 20 ms). */
+  readonly vendorLatencyMs?: number;
   readonly chaos: boolean;
   readonly quiet: boolean;
   readonly help: boolean;
@@ -35,7 +40,7 @@ export interface CliOptions {
 /** The longest a run waits for the queue to drain before it stops and reports what is still pending. */
 export const DEFAULT_MAX_RUN_SECONDS = 600;
 /** Options whose value may be a number, so "-5" is read as their value, not as an option. */
-const NUMERIC_OPTIONS = new Set(['--count', '--max-run-seconds']);
+const NUMERIC_OPTIONS = new Set(['--count', '--max-run-seconds', '--vendor-latency-ms']);
 
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
@@ -60,6 +65,9 @@ Options:
   --max-run-seconds N  stop a run that has not drained after N seconds and report what is still
                      pending (default ${DEFAULT_MAX_RUN_SECONDS}; not with --serve)
   --report FILE      write a JSON report of the run to FILE (its folder must exist)
+  --vendor-latency-ms N
+                     the simulator answers each call N ms after it arrives (default 20),
+                     to watch the worker's pool fill a slow vendor's quota
   --chaos            inject faults: a worker dying between acquire and release, vendor 5xx
                      and hangs, a message delivered twice
   --quiet            print only the summary
@@ -75,6 +83,7 @@ const SPEC = {
   report: { type: 'string' },
   serve: { type: 'boolean' },
   'max-run-seconds': { type: 'string' },
+  'vendor-latency-ms': { type: 'string' },
   chaos: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -129,6 +138,19 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       problems.push('--max-run-seconds bounds a run that ends by itself; --serve runs until Ctrl-C');
     }
   }
+  const latency = values['vendor-latency-ms'];
+  const vendorLatencyMs = latency === undefined ? undefined : Number(latency);
+  if (
+    vendorLatencyMs !== undefined &&
+    (!Number.isInteger(vendorLatencyMs) || vendorLatencyMs < 0 || vendorLatencyMs > MAX_VENDOR_LATENCY_MS)
+  ) {
+    problems.push(
+      `--vendor-latency-ms must be a whole number from 0 to ${MAX_VENDOR_LATENCY_MS} (got "${latency}")`,
+    );
+  }
+  if (latency !== undefined && values['vendor-url'] !== undefined) {
+    problems.push('--vendor-latency-ms sets the simulator and cannot be combined with --vendor-url');
+  }
   for (const name of ['messages', 'config', 'report'] as const) {
     if (values[name] === '') problems.push(`--${name} needs a file name`);
   }
@@ -147,6 +169,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     reportFile: values.report,
     serve,
     maxRunSeconds,
+    ...(vendorLatencyMs !== undefined ? { vendorLatencyMs } : {}),
     chaos: values.chaos ?? false,
     quiet: values.quiet ?? false,
     help: values.help ?? false,

@@ -81,7 +81,7 @@ export function actualTokens(body: unknown): number | undefined {
   return typeof total === 'number' && Number.isInteger(total) && total >= 0 ? total : undefined;
 }
 
-/** Actual usage to settle: the token dimensions that were granted, at the reported total. */
+/** Actual usage to settle: the token dimensions that were granted, at the reported total; none when the estimate was exact. */
 export function settlement(
   costs: Readonly<Record<string, number>>,
   body: unknown,
@@ -90,7 +90,9 @@ export function settlement(
   const total = actualTokens(body);
   if (total === undefined) return undefined;
   const tokenDimensions = Object.keys(costs).filter(isTokens);
-  if (tokenDimensions.length === 0) return undefined;
+  // Nothing to settle when the estimate was exact: a write would change nothing, and with many
+  // calls in flight it would only contend for the vendor's item.
+  if (tokenDimensions.every((dimension) => costs[dimension] === total)) return undefined;
   return Object.fromEntries(tokenDimensions.map((dimension) => [dimension, total]));
 }
 

@@ -48,6 +48,8 @@ describe('the costs of a message', () => {
     const costs = { 'openai#rpm': 1, 'openai#tpm': 900 };
     expect(settlement(costs, { usage: { total_tokens: 412 } }, byName)).toEqual({ 'openai#tpm': 412 });
     expect(settlement(costs, { usage: { total_tokens: -1 } }, byName)).toBeUndefined();
+    // An exact estimate leaves nothing to settle: no write.
+    expect(settlement(costs, { usage: { total_tokens: 900 } }, byName)).toBeUndefined();
     expect(resyncTargets(costs, [], { remainingRequests: 7, remainingTokens: 1200 }, byName)).toEqual([
       ['openai#rpm', 7],
       ['openai#tpm', 1200],

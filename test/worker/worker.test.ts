@@ -112,7 +112,10 @@ describe('the worker on DynamoDB Local, fauxqs and the vendor simulator', () => 
   });
 
   it('dead-letters a message that would pass maxAttempts instead of requeueing it again', async () => {
+    // The filler takes loc-2's one write first (its own invocation: in one batch the pool would
+    // run both records at once, and either could win the slot).
     await harness.enqueue([{ id: 'filler', operation: 'createVisit', params: { locationId: 'loc-2' } }]);
+    await harness.pollOnce();
     await harness.sendRaw(
       JSON.stringify({ id: 'tired', operation: 'createVisit', params: { locationId: 'loc-2' } }),
       {
