@@ -7,6 +7,7 @@ import {
   WorkerEnv,
 } from '../lambda/contract';
 import { bucketName } from '../lambda/sluice/dimensions';
+import { countsTokens, type LimitType } from '../lambda/sluice/limit-types';
 import type { VendorSettings } from '../lambda/worker-settings';
 import type { StackConfig } from './config';
 
@@ -183,12 +184,15 @@ export function workerEnvironment(
   };
 }
 
-type BucketKinds = { readonly buckets: readonly { dimension: string; limitType: string }[] };
+type BucketKinds = { readonly buckets: readonly { dimension: string; limitType: LimitType }[] };
 
-/** The `tokens` buckets as `vendor#metric` (a keyed template without its `#*`), for the worker. */
+/**
+ * The buckets whose limit type counts tokens (the SDK's `countsTokens`), as `vendor#metric` (a
+ * keyed template without its `#*`): the worker prices a message's token estimate on them.
+ */
 export function tokenDimensions(config: BucketKinds): string[] {
   return config.buckets
-    .filter((bucket) => bucket.limitType === 'tokens')
+    .filter((bucket) => countsTokens(bucket.limitType))
     .map((bucket) => bucketName(bucket.dimension));
 }
 

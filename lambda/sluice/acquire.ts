@@ -153,7 +153,12 @@ function resolveTargets(
     if (!item) throw unknownDimension(address);
     const bucket = bucketOf(item, address);
     const cost = requested[address.dimension] ?? bucket.costPerCall;
-    return { address, cost, costMilli: costToMilli(address.dimension, cost, bucket) };
+    return {
+      address,
+      cost,
+      costMilli: costToMilli(address.dimension, cost, bucket),
+      limitType: bucket.limitType,
+    };
   });
 }
 

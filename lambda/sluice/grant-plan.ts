@@ -1,6 +1,6 @@
 import { refill, take } from './bucket-math';
 import type { DimensionAddress } from './dimensions';
-import { holdsLeases } from './limit-types';
+import { holdsLeases, type LimitType } from './limit-types';
 import type { BucketItem, BucketState, WriteOp } from './model';
 import type { BucketWrite } from './store';
 
@@ -9,6 +9,8 @@ export interface Target {
   readonly address: DimensionAddress;
   readonly cost: number;
   readonly costMilli: number;
+  /** As the definition the cost was resolved on has it. */
+  readonly limitType: LimitType;
 }
 
 export interface PlannedLease {

@@ -52,6 +52,7 @@ export function makeGrant(
   return {
     outcome: 'Granted',
     costs: Object.fromEntries(targets.map((t) => [t.address.dimension, t.cost])),
+    tokenDimensions: targets.filter((t) => countsTokens(t.limitType)).map((t) => t.address.dimension),
     leases: leases.map((l) => ({
       dimension: l.address.dimension,
       leaseId: l.leaseId,

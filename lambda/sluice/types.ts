@@ -40,6 +40,11 @@ export interface Granted {
   readonly outcome: 'Granted';
   /** Cost granted per dimension. */
   readonly costs: Readonly<Record<Dimension, number>>;
+  /**
+   * The granted dimensions that count tokens (limit type `tokens`, as the buckets define them):
+   * the ones to `settle` with the actual usage, and to resynchronise from a vendor's token counts.
+   */
+  readonly tokenDimensions: readonly Dimension[];
   /** Leases held on `concurrent` dimensions (time buckets need none). */
   readonly leases: readonly Lease[];
   readonly grantedAtMs: number;

@@ -17,10 +17,12 @@ export class MessageCostError extends Error {
 export type TokenDimensionTest = (dimension: string) => boolean;
 
 /**
- * The `tokens` dimensions of the vendor settings: those the stack listed from its buckets
+ * Before an acquire, the dimensions a message's token estimate prices: those the stack listed
+ * from its buckets by the SDK's `countsTokens`
  * (`tokenDimensions`, matched on `vendor#metric`, so a key or a `{placeholder}` after it does not
  * matter), or, when the settings carry no list (written by hand), by metric name: `…#tpm`,
- * `…#tpd`, `…#tph`, or containing "token".
+ * `…#tpd`, `…#tph`, or containing "token". After a grant the worker no longer guesses: the
+ * grant's `tokenDimensions` say which buckets count tokens (settle, resync and 429 narrowing).
  */
 export function tokenDimensionTest(settings: Pick<VendorSettings, 'tokenDimensions'>): TokenDimensionTest {
   const listed = settings.tokenDimensions;

@@ -2,7 +2,7 @@ import { LogEvent, Metric, MetricDimension } from '../contract';
 import { bucketName } from '../sluice/dimensions';
 import type { Granted } from '../sluice/types';
 import type { VendorCallResult } from '../vendor/client';
-import { penaltyTargets, resyncTargets, settlement, tokenDimensionTest } from './costs';
+import { penaltyTargets, resyncTargets, settlement, type TokenDimensionTest } from './costs';
 import {
   decideOnRetryIn,
   decideOnVendorAnswer,
@@ -182,7 +182,7 @@ async function callVendor(
 
 /** Actual token usage settles the estimate; the vendor's remaining counts resynchronise the buckets. */
 async function afterSuccess(grant: Granted, answer: VendorCallResult, runtime: WorkerRuntime): Promise<void> {
-  const isTokens = tokenDimensionTest(runtime.settings);
+  const isTokens = grantedTokens(grant);
   const actual = settlement(grant.costs, answer.body, isTokens);
   if (actual) await bestEffort(runtime, 'settle', () => grant.settle(actual));
   const leased = grant.leases.map((lease) => lease.dimension);
@@ -200,7 +200,7 @@ async function afterRateLimit(
   runtime.telemetry.count(Metric.vendor429AfterGrant);
   const nowMs = runtime.clock();
   const leased = grant.leases.map((lease) => lease.dimension);
-  const isTokens = tokenDimensionTest(runtime.settings);
+  const isTokens = grantedTokens(grant);
   for (const dimension of penaltyTargets(grant.costs, leased, answer.rateLimit, isTokens)) {
     const factor = penaltyFactor(
       answer.retryAfterSeconds,
@@ -232,4 +232,10 @@ async function bestEffort(runtime: WorkerRuntime, what: string, step: () => Prom
   } catch (error) {
     runtime.telemetry.warn(LogEvent.messageFailed, { step: what, error: (error as Error).message });
   }
+}
+
+/** The granted dimensions that count tokens, as the SDK read them from the buckets it took from. */
+function grantedTokens(grant: Granted): TokenDimensionTest {
+  const tokens = new Set(grant.tokenDimensions);
+  return (dimension) => tokens.has(dimension);
 }

@@ -35,6 +35,18 @@ describe('acquire on the memory store', () => {
     expect(delta(before, requestsOf(store))).toEqual({ takeStored: 1 });
   });
 
+  it('says which granted dimensions count tokens, from the buckets themselves, not their names', async () => {
+    const { client } = memoryClient();
+    await client.upsertBuckets([
+      { dimension: 'acme#budget', limitType: 'tokens', capacity: 5_000, windowSeconds: 60 },
+      { dimension: 'acme#tpm', limitType: 'requests', capacity: 60, windowSeconds: 60 },
+      { dimension: 'acme#slots', limitType: 'concurrent', capacity: 2 },
+    ]);
+    const grant = granted(await client.acquire({ 'acme#budget': 700, 'acme#tpm': 1, 'acme#slots': 1 }));
+    expect(grant.tokenDimensions).toEqual(['acme#budget']);
+    await grant.release();
+  });
+
   // 10,000 tokens per 60,000 ms, computed exactly: 500 missing tokens take 3,000 ms.
   it('answers a cached "not enough" on a time bucket with zero requests and the computed wait', async () => {
     const { client, store } = await seeded();
