@@ -47,6 +47,12 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
   const appDir = path.join(work, 'second-product');
   let tarball: string;
   const bin = (name: string) => path.join(appDir, 'node_modules', '.bin', name);
+  let compiled = false;
+  /** tsc checks and emits dist/; later steps run the compiled app (once, whichever test comes first). */
+  const compile = () => {
+    if (!compiled) run(bin('tsc'), ['-p', 'tsconfig.json'], appDir);
+    compiled = true;
+  };
 
   beforeAll(() => {
     tarball = packProject(work);
@@ -81,10 +87,11 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
     expect(sources).not.toMatch(/from '\.\.\/\.\.\//);
     expect(sources).toMatch(/from 'sluice-aws\/constructs'/);
     expect(sources).toMatch(/from 'sluice-aws\/producer'/);
-    run(bin('tsc'), ['-p', 'tsconfig.json'], appDir);
+    compile();
   }, 120_000);
 
   it('synthesizes the example with cdk-nag clean, granted exactly what each Lambda does', () => {
+    compile();
     run(bin('cdk'), ['synth', '--no-notices', '-q', '-o', 'cdk.out'], appDir);
     const template = JSON.parse(
       readFileSync(path.join(appDir, 'cdk.out', 'SecondProduct-dev.template.json'), 'utf8'),
@@ -153,6 +160,7 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
   }, 120_000);
 
   it('runs the synchronous call beside the reference worker on the same buckets, never past the vendor limit', async () => {
+    compile();
     const config = loadStackConfig(path.join(PROJECT_ROOT, 'config', 'sluice.config.json'));
     const { baseUrl: _shipped, ...vendor } = config.vendor;
     const harness = await WorkerHarness.start({
