@@ -29,6 +29,7 @@ export {
   SEEDING_TABLE_ACTIONS,
   WORKER_TABLE_ACTIONS,
 } from './permissions';
+export { PRODUCT_DIMENSION, ProductAcquireMetrics, type ProductAcquireMetricsProps } from './product-metrics';
 export {
   type IRateLimitedWorker,
   RateLimitedWorker,

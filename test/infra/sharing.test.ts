@@ -2,9 +2,11 @@ import { CfnOutput, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { parseStackConfig } from '../../lib/config';
 import { BucketTable } from '../../lib/constructs/bucket-table';
 import { SDK_CALLER_TABLE_ACTIONS } from '../../lib/constructs/permissions';
+import { ProductAcquireMetrics } from '../../lib/constructs/product-metrics';
 import { RateLimitedWorker } from '../../lib/constructs/rate-limited-worker';
 import { SluiceStack } from '../../lib/sluice-stack';
 import { validConfig } from './fixtures';
@@ -127,6 +129,32 @@ describe('the shared resources, published for other CDK apps', () => {
       { actions: [...SDK_CALLER_TABLE_ACTIONS], resource: arn('Buckets', 'AWS::DynamoDB::Table') },
       { actions: ['sqs:SendMessage'], resource: arn('WorkerQueue', 'AWS::SQS::Queue') },
     ]);
+  });
+});
+
+describe('acquire metrics by product, from the SDK log events', () => {
+  it('counts acquire.granted and acquire.retry_in that carry a product, with the product as the dimension', () => {
+    const stack = new Stack(testApp(), 'Checkout');
+    const logGroup = new logs.LogGroup(stack, 'Logs');
+    new ProductAcquireMetrics(stack, 'ByProduct', { logGroup });
+    const filters = Template.fromStack(stack).findResources('AWS::Logs::MetricFilter') as Resources;
+    expect(
+      Object.values(filters)
+        .map(({ Properties }) => Properties)
+        .map((p) => ({ pattern: p.FilterPattern, metric: p.MetricTransformations })),
+    ).toEqual(
+      ['acquire.granted', 'acquire.retry_in'].map((event, i) => ({
+        pattern: `{ ($.message = "${event}") && ($.product = "*") }`,
+        metric: [
+          {
+            MetricNamespace: 'Sluice',
+            MetricName: ['Grants', 'RetryIns'][i],
+            MetricValue: '1',
+            Dimensions: [{ Key: 'Product', Value: '$.product' }],
+          },
+        ],
+      })),
+    );
   });
 });
 

@@ -2,7 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { BucketTable, RateLimitedWorker } from 'sluice-aws/constructs';
+import { BucketTable, ProductAcquireMetrics, RateLimitedWorker } from 'sluice-aws/constructs';
 import { ProductFunction } from './product-function';
 
 export interface SecondProductStackProps extends StackProps {
@@ -46,6 +46,8 @@ export class SecondProductStack extends Stack {
       },
     });
     table.grantAcquire(this.syncCall.function);
+    // Grants and retry-ins by product, counted from the SDK's log events (no metric code).
+    new ProductAcquireMetrics(this, 'AcquireMetrics', { logGroup: this.syncCall.logGroup });
     // A name-imported secret has a partial ARN; Secrets Manager appends 6 random characters.
     this.syncCall.role.addToPolicy(
       new iam.PolicyStatement({
