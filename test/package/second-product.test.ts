@@ -13,7 +13,8 @@ import { installOffline, PROJECT_ROOT, packProject, prepareExampleCopy, run, run
  * `npm pack`, the tarball installed (a `file:` dependency, offline) into a temporary copy of
  * examples/second-product, which is type-checked, synthesized with cdk-nag, and whose
  * synchronous call then shares the shipped buckets with the reference worker on the local
- * servers. Slow by nature (a build, an install, three compilations), never timed.
+ * servers. Slow by nature (a build, an install, three compilations): the limits below are
+ * generous for a busy two-core machine, and nothing is timed.
  */
 
 const REFUSALS = ['429', '503', '409'];
@@ -59,7 +60,7 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
     tarball = packProject(work);
     prepareExampleCopy(tarball, appDir);
     installOffline(appDir);
-  }, 300_000);
+  }, 900_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -89,7 +90,7 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
     expect(sources).toMatch(/from 'sluice-aws\/constructs'/);
     expect(sources).toMatch(/from 'sluice-aws\/producer'/);
     compile();
-  }, 120_000);
+  }, 600_000);
 
   it('synthesizes the example with cdk-nag clean, granted exactly what each Lambda does', () => {
     compile();
@@ -132,7 +133,7 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
         (resource) => (resource.Properties.MetricTransformations as { MetricName: string }[])[0]?.MetricName,
       );
     expect(byProduct.sort()).toEqual(['Grants', 'RetryIns']);
-  }, 180_000);
+  }, 600_000);
 
   it('deploys the Sluice stack from the installed package with the handlers bundled at build time', () => {
     // A consumer app of one file: the constructs from node_modules, no project source tree.
@@ -164,7 +165,7 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
       path.join(appDir, 'node_modules', 'sluice-aws', 'dist', 'handlers', 'worker', 'index.js'),
     );
     expect(deployed.equals(packaged)).toBe(true);
-  }, 120_000);
+  }, 600_000);
 
   it('runs the synchronous call beside the reference worker on the same buckets, never past the vendor limit', async () => {
     compile();
@@ -254,5 +255,5 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
       await proxy.stop();
       await harness.stop();
     }
-  }, 300_000);
+  }, 600_000);
 });
