@@ -102,6 +102,14 @@ export function prepareExampleCopy(tarball: string, destination: string): string
 }
 
 export function installOffline(appDir: string): void {
-  // Scripts stay off: the only one (esbuild's postinstall) merely checks its binary.
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], appDir);
+  try {
+    // Scripts stay off: the only one (esbuild's postinstall) merely checks its binary.
+    run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], appDir);
+  } catch (error) {
+    if (!/ENOTCACHED/.test((error as Error).message)) throw error;
+    throw new Error(
+      'The npm cache lacks a locked package, and this test never uses the network: install the ' +
+        `project from its lock file first (npm ci or npm install) so npm caches every tarball.\n${(error as Error).message}`,
+    );
+  }
 }
