@@ -11,9 +11,9 @@ import { installOffline, PROJECT_ROOT, packProject, prepareExampleCopy, run, run
 /**
  * A second product joins from its own CDK app, as a user would do it: the project packed with
  * `npm pack`, the tarball installed (a `file:` dependency, offline) into a temporary copy of
- * examples/second-product, which is type-checked, synthesized with cdk-nag, and whose
- * synchronous call then shares the shipped buckets with the reference worker on the local
- * servers. Slow by nature (a build, an install, three compilations): the limits below are
+ * examples/second-product, which is type-checked, synthesized with cdk-nag, and whose two
+ * Lambdas then run on the local servers: the enqueuing one hands the reference worker its
+ * work, and the synchronous one shares the shipped buckets with that worker meanwhile. Slow by nature (a build, an install, three compilations): the limits below are
  * generous for a busy two-core machine, and nothing is timed.
  */
 
@@ -180,13 +180,31 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
     try {
       const messages = 25;
       const calls = 25;
-      await harness.enqueue(
-        Array.from({ length: messages }, (_, i) => ({
+      // The worker's work arrives through the example's other Lambda (sluice-aws/producer, installed).
+      const event = {
+        messages: Array.from({ length: messages }, (_, i) => ({
           id: `visit-${i}`,
           operation: 'createVisit',
           params: { locationId: `store-${i % 5}` },
         })),
+      };
+      const enqueueScript = `
+        require('./dist/src/enqueue-work.js')
+          .handler(JSON.parse(process.argv[1]))
+          .then((report) => process.stdout.write(JSON.stringify(report)));
+      `;
+      const enqueued = await runAsync(
+        process.execPath,
+        ['-e', enqueueScript, JSON.stringify(event)],
+        appDir,
+        {
+          WORK_QUEUE_URL: harness.queueUrl,
+          // The AWS SDK's own endpoint variable: the handler is the one deployed, unchanged.
+          AWS_ENDPOINT_URL_SQS: localEndpoints().sqs,
+          AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+        },
       );
+      expect(JSON.parse(enqueued.stdout)).toEqual({ sent: messages, retried: 0 });
       const resultFile = path.join(work, 'sync-results.json');
       const [driver] = await Promise.all([
         runAsync(
