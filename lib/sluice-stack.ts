@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -11,9 +12,20 @@ import { ReconcilerFunction } from './constructs/reconciler-function';
 export interface SluiceStackProps extends StackProps {
   /** A validated configuration (loadStackConfig / parseStackConfig). */
   readonly config: StackConfig;
+  /** The customer-managed KMS key of the vendor secret, if any (the worker gets kms:Decrypt). */
+  readonly secretKey?: kms.IKey;
 }
 
-/** The bucket table, one rate-limited worker, the reconciler, the dashboard and the alarms. */
+export interface AddWorkerOptions {
+  /** The customer-managed KMS key of this vendor's secret, if any. */
+  readonly secretKey?: kms.IKey;
+}
+
+/**
+ * The bucket table, one rate-limited worker, the reconciler, the dashboard and the alarms. The
+ * table and each worker's queues are published as SSM parameters under `/sluice/<stage>/`
+ * (stage-parameters.ts) for products in other CDK apps.
+ */
 export class SluiceStack extends Stack {
   readonly table: BucketTable;
   readonly worker: RateLimitedWorker;
@@ -26,7 +38,11 @@ export class SluiceStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.table = new BucketTable(this, 'Buckets', { stage: config.stage });
-    this.worker = new RateLimitedWorker(this, 'Worker', { table: this.table.table, config });
+    this.worker = new RateLimitedWorker(this, 'Worker', {
+      table: this.table.table,
+      config,
+      secretKey: props.secretKey,
+    });
     this.reconciler = new ReconcilerFunction(this, 'Reconciler', {
       table: this.table.table,
       config,
@@ -49,9 +65,21 @@ export class SluiceStack extends Stack {
    * Adds a rate-limited worker for another vendor against the same table, with its own
    * queue, DLQ, bucket seeding, dashboard and alarms (the reconciler is shared).
    */
-  addWorker(id: string, config: StackConfig): { worker: RateLimitedWorker; monitoring: SluiceMonitoring } {
-    const worker = new RateLimitedWorker(this, id, { table: this.table.table, config });
+  addWorker(
+    id: string,
+    config: StackConfig,
+    options: AddWorkerOptions = {},
+  ): { worker: RateLimitedWorker; monitoring: SluiceMonitoring } {
+    const worker = new RateLimitedWorker(this, id, {
+      table: this.table.table,
+      config,
+      secretKey: options.secretKey,
+    });
     const monitoring = new SluiceMonitoring(this, `${id}Monitoring`, { worker, alarmTopic: this.alarmTopic });
+    // The same outputs as the first worker's, prefixed with the id (the SSM parameters come with the worker).
+    new CfnOutput(this, `${id}QueueUrl`, { value: worker.queue.queueUrl });
+    new CfnOutput(this, `${id}DeadLetterQueueUrl`, { value: worker.deadLetterQueue.queueUrl });
+    new CfnOutput(this, `${id}DashboardName`, { value: monitoring.dashboard.dashboardName });
     return { worker, monitoring };
   }
 

@@ -1,4 +1,8 @@
-/** The producer side of the worker's contract: the message schema and the `enqueue` helper. */
+/**
+ * The producer side of the worker's contract: the message schema and the `enqueue` helper,
+ * published as `sluice-aws/producer`. The worker does not publish outcome events yet; when it
+ * does, their schema belongs here too, so a producer reads outcomes with the same import.
+ */
 
 export {
   EnqueueError,

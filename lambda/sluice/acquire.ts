@@ -1,7 +1,7 @@
 import { LogEvent } from '../contract';
 import { bucketOf, itemFor, leaseLifetimeMs, type SluiceContext, unknownDimension } from './context';
 import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from './dimensions';
-import { isSluiceInputError } from './errors';
+import { isSluiceInputError, SluiceInputError } from './errors';
 import { makeGrant } from './grant';
 import { type PlannedLease, planGrant, type Target } from './grant-plan';
 import { holdsLeases } from './limit-types';
@@ -14,6 +14,26 @@ import { withOp } from './writer-lanes';
 export interface AcquireOptions {
   /** Lease lifetime for concurrent dimensions (at least the slot timeout + margin). @default settings.leaseTtlSeconds */
   readonly leaseTtlSeconds?: number;
+  /**
+   * The product asking, e.g. `checkout`: logged as `product` on every acquire event, so logs
+   * and metrics can be split by product. Take it from configuration, never from a request:
+   * it is a label, and labels must stay few. @default - no label
+   */
+  readonly product?: string;
+}
+
+/** A product label: short, lowercase, fit for a log field and a metric dimension. */
+export const PRODUCT_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/** The `product` field of the SDK's log events, when the caller named one. */
+export function productField(options: { readonly product?: string }): { product?: string } {
+  if (options.product === undefined) return {};
+  if (!PRODUCT_PATTERN.test(options.product)) {
+    throw new SluiceInputError(
+      `product must be 1-40 lowercase letters, digits or dashes, starting with a letter or digit (got ${JSON.stringify(options.product)})`,
+    );
+  }
+  return { product: options.product };
 }
 
 /**
@@ -41,14 +61,17 @@ export function acquire(
   request: AcquireRequest,
   options: AcquireOptions = {},
 ): Promise<AcquireResult> {
+  // Checked before any bucket is touched.
+  const label = productField(options);
   // One op for every attempt: at most one attempt applies, and a lost answer's retry is recognised.
-  return withOp(ctx.writers, (op) => acquireAs(ctx, request, options, op));
+  return withOp(ctx.writers, (op) => acquireAs(ctx, request, options, label, op));
 }
 
 async function acquireAs(
   ctx: SluiceContext,
   request: AcquireRequest,
   options: AcquireOptions,
+  label: { product?: string },
   op: WriteOp,
 ): Promise<AcquireResult> {
   const requested = requestedCosts(request);
@@ -78,13 +101,18 @@ async function acquireAs(
       const outcome = await ctx.store.takeStored(stored.take);
       if (outcome.ok) {
         ctx.cache.remember(outcome.item);
-        return granted(ctx, targets, stored.leases, nowMs, attempt);
+        return granted(ctx, targets, stored.leases, nowMs, attempt, label);
       }
       if (outcome.current) ctx.cache.remember(outcome.current);
       else await ctx.cache.refresh(stored.take.pk);
       fresh.add(stored.take.pk);
       attempt++;
-      ctx.logger.debug(LogEvent.acquireContentionRetry, { attempt, backoff_ms: 0, pks: [stored.take.pk] });
+      ctx.logger.debug(LogEvent.acquireContentionRetry, {
+        attempt,
+        backoff_ms: 0,
+        pks: [stored.take.pk],
+        ...label,
+      });
       continue;
     }
     const plan = planGrant(items, targets, nowMs, lease, op);
@@ -101,13 +129,13 @@ async function acquireAs(
         }
         continue;
       }
-      return retryIn(ctx, plan.waitMs, plan.dimension);
+      return retryIn(ctx, plan.waitMs, plan.dimension, label);
     }
     const conflicted = await writePlan(ctx, items, plan.writes);
-    if (conflicted.length === 0) return granted(ctx, targets, plan.leases, nowMs, attempt);
+    if (conflicted.length === 0) return granted(ctx, targets, plan.leases, nowMs, attempt, label);
     for (const pk of conflicted) fresh.add(pk);
     attempt++;
-    ctx.logger.debug(LogEvent.acquireContentionRetry, { attempt, backoff_ms: 0, pks: conflicted });
+    ctx.logger.debug(LogEvent.acquireContentionRetry, { attempt, backoff_ms: 0, pks: conflicted, ...label });
   }
   const ceiling = Math.min(CONTENTION_MAX_MS, CONTENTION_BASE_MS * 2 ** attempt);
   const backoffMs = Math.max(CONTENTION_MIN_MS, Math.floor(ctx.random() * ceiling));
@@ -115,8 +143,9 @@ async function acquireAs(
     attempt,
     backoff_ms: backoffMs,
     dimensions: Object.keys(requested),
+    ...label,
   });
-  return retryIn(ctx, backoffMs, targets[0]!.address.dimension);
+  return retryIn(ctx, backoffMs, targets[0]!.address.dimension, label);
 }
 
 /**
@@ -168,6 +197,7 @@ function granted(
   leases: readonly PlannedLease[],
   nowMs: number,
   attempt: number,
+  label: { product?: string },
 ) {
   const grant = makeGrant(ctx, targets, leases, nowMs);
   ctx.logger.info(LogEvent.acquireGranted, {
@@ -175,6 +205,7 @@ function granted(
     costs: grant.costs,
     lease_ids: leases.map((l) => l.leaseId),
     attempt,
+    ...label,
   });
   return grant;
 }
@@ -268,9 +299,14 @@ async function writePlan(
   return [...outcome.current.keys()];
 }
 
-function retryIn(ctx: SluiceContext, waitMs: number, dimension: string): RetryIn {
+function retryIn(
+  ctx: SluiceContext,
+  waitMs: number,
+  dimension: string,
+  label: { product?: string },
+): RetryIn {
   const waitSeconds = waitMs / 1000;
-  ctx.logger.info(LogEvent.acquireRetryIn, { dimension, wait_seconds: waitSeconds });
+  ctx.logger.info(LogEvent.acquireRetryIn, { dimension, wait_seconds: waitSeconds, ...label });
   return { outcome: 'RetryIn', waitSeconds, dimension };
 }
 

@@ -1,6 +1,6 @@
 /** The Sluice SDK: cooperative token buckets in one DynamoDB table (docs/design.md). */
 
-export type { AcquireOptions } from './acquire';
+export { type AcquireOptions, PRODUCT_PATTERN } from './acquire';
 export { buildDynamoDbClient, SluiceClient, type SluiceClientOptions } from './client';
 export { SluiceConfig, type SluiceLogLevel, type SluiceSettings } from './config';
 export { DynamoBucketStore } from './dynamo-store';

@@ -1,5 +1,5 @@
 import { LogEvent } from '../contract';
-import type { AcquireOptions } from './acquire';
+import { type AcquireOptions, productField } from './acquire';
 import type { SluiceContext } from './context';
 import { SlotTimeoutError } from './errors';
 import type { AcquireResult, Granted, SlotHandle, SlotOptions } from './types';
@@ -15,6 +15,7 @@ export async function slot(
   attempt: () => Promise<AcquireResult>,
   options: SlotOptions & AcquireOptions = {},
 ): Promise<SlotHandle> {
+  const label = productField(options);
   const timeoutSeconds = options.timeoutSeconds ?? ctx.settings.defaultSlotTimeoutSeconds;
   const deadlineMs = ctx.clock() + timeoutSeconds * 1000;
   for (;;) {
@@ -28,6 +29,7 @@ export async function slot(
         dimensions,
         timeout_seconds: timeoutSeconds,
         wait_seconds: result.waitSeconds,
+        ...label,
       });
       throw new SlotTimeoutError(
         `slot for ${dimensions.join(', ')} not granted within ${timeoutSeconds} s: ${result.dimension} asks to wait ` +

@@ -26,7 +26,7 @@ export class BucketSeeding extends Construct {
   constructor(scope: Construct, id: string, props: BucketSeedingProps) {
     super(scope, id);
     const seeder = new SluiceFunction(this, 'Seeder', {
-      handlerFile: 'seed-buckets.ts',
+      handler: 'seed-buckets',
       timeout: Duration.seconds(60),
       environment: reconcilerEnvironment(props.config, props.derived, { tableName: props.table.tableName }),
       logRetentionDays: props.config.logRetentionDays,

@@ -2,16 +2,23 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 /**
- * Exactly the DynamoDB actions each function calls (lambda/sluice/dynamo-store.ts and
+ * Exactly the DynamoDB actions each caller needs (lambda/sluice/dynamo-store.ts and
  * lambda/worker/idempotency.ts). There is no TransactWriteItems action: a transaction needs
  * the actions of the items it contains; the SDK's transactions hold only updates, so no
- * ConditionCheckItem (DESIGN §6).
+ * ConditionCheckItem (docs/deploy.md).
+ *
+ * An SDK caller (acquire, slot, release, penalize, resync): read a bucket, create a keyed
+ * bucket on first use, conditional updates (also in transactions). `BucketTable.grantAcquire`
+ * grants exactly these.
  */
-export const WORKER_TABLE_ACTIONS = [
-  // Buckets: read, create a keyed bucket on first use, conditional updates (also in transactions).
+export const SDK_CALLER_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
+] as const;
+
+export const WORKER_TABLE_ACTIONS = [
+  ...SDK_CALLER_TABLE_ACTIONS,
   // Idempotency records: an abandoned claim is deleted so the next delivery need not wait.
   'dynamodb:DeleteItem',
 ] as const;

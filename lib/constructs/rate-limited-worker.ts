@@ -1,11 +1,12 @@
-import { Annotations, Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { StackConfig } from '../config';
 import { type DerivedSettings, deriveSettings, workerEnvironment } from '../derived-settings';
@@ -14,6 +15,7 @@ import { BucketSeeding } from './bucket-seeding';
 import { removalPolicyFor } from './bucket-table';
 import { tableStatement, WORKER_TABLE_ACTIONS } from './permissions';
 import { SluiceFunction } from './sluice-function';
+import { SluiceParameterNames } from './stage-parameters';
 
 export interface RateLimitedWorkerProps {
   /** The bucket table, shared by every worker. */
@@ -25,6 +27,33 @@ export interface RateLimitedWorkerProps {
    * @default true
    */
   readonly seedBuckets?: boolean;
+  /**
+   * The customer-managed KMS key the vendor secret is encrypted with; the worker gets
+   * `kms:Decrypt` on it, through Secrets Manager only. Not needed for the AWS-managed key.
+   * @default - the secret uses the AWS-managed key `aws/secretsmanager`
+   */
+  readonly secretKey?: kms.IKey;
+  /**
+   * Publish the queue's URL and ARN and the DLQ's URL as SSM parameters under
+   * `/sluice/<stage>/workers/<vendor>/`, so products in other apps find them with
+   * `RateLimitedWorker.fromStage`.
+   * @default true
+   */
+  readonly publish?: boolean;
+}
+
+/** What a producer needs of a worker, whether this app owns it or imports it. */
+export interface IRateLimitedWorker {
+  readonly queue: sqs.IQueue;
+  /** What `enqueue` (sluice-aws/producer) needs: send messages to the worker's queue. */
+  grantEnqueue(grantee: iam.IGrantable): iam.Grant;
+}
+
+export interface RateLimitedWorkerFromStageProps {
+  /** The stage of the Sluice stack that owns the worker, e.g. `dev`. */
+  readonly stage: string;
+  /** The worker's vendor name (`vendor.name` of its configuration), e.g. `waitwhile`. */
+  readonly vendor: string;
 }
 
 /**
@@ -33,13 +62,21 @@ export interface RateLimitedWorkerProps {
  * Reusable: a second vendor gets its own queue and worker against the same table with
  * `new RateLimitedWorker(stack, 'Crm', { table, config: loadStackConfig('config/crm.json') })`.
  */
-export class RateLimitedWorker extends Construct {
+export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly derived: DerivedSettings;
   readonly config: StackConfig;
   readonly seeding?: BucketSeeding;
+
+  /**
+   * The worker of `vendor` in the Sluice stack deployed as `stage`, found through its SSM
+   * parameters (resolved by CloudFormation at deploy time), for a producer in another CDK app.
+   */
+  static fromStage(scope: Construct, id: string, props: RateLimitedWorkerFromStageProps): IRateLimitedWorker {
+    return new ImportedRateLimitedWorker(scope, id, props);
+  }
 
   constructor(scope: Construct, id: string, props: RateLimitedWorkerProps) {
     super(scope, id);
@@ -69,7 +106,7 @@ export class RateLimitedWorker extends Construct {
 
     const secret = secretsmanager.Secret.fromSecretNameV2(this, 'VendorSecret', config.vendorSecretName);
     const worker = new SluiceFunction(this, 'Worker', {
-      handlerFile: 'worker.ts',
+      handler: 'worker',
       timeout: Duration.seconds(this.derived.lambdaTimeoutSeconds),
       environment: workerEnvironment(config, this.derived, {
         tableName: table.tableName,
@@ -115,8 +152,67 @@ export class RateLimitedWorker extends Construct {
       Annotations.of(this).addWarningV2(`sluice:pool-sizing-${index}`, warning);
     }
 
+    if (props.secretKey) {
+      // Secrets Manager decrypts on the worker's behalf; the key is usable for nothing else.
+      worker.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.secretKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
+
+    if (props.publish ?? true) this.publishParameters();
+
     if (props.seedBuckets ?? true) {
       this.seeding = new BucketSeeding(this, 'Seeding', { table, config, derived: this.derived });
     }
+  }
+
+  grantEnqueue(grantee: iam.IGrantable): iam.Grant {
+    return grantEnqueueTo(this.queue, grantee);
+  }
+
+  private publishParameters(): void {
+    const { stage, vendor } = this.config;
+    const parameters = {
+      QueueUrlParameter: [SluiceParameterNames.queueUrl(stage, vendor.name), this.queue.queueUrl],
+      QueueArnParameter: [SluiceParameterNames.queueArn(stage, vendor.name), this.queue.queueArn],
+      DeadLetterQueueUrlParameter: [
+        SluiceParameterNames.deadLetterQueueUrl(stage, vendor.name),
+        this.deadLetterQueue.queueUrl,
+      ],
+    } as const;
+    for (const [id, [parameterName, stringValue]] of Object.entries(parameters)) {
+      new ssm.StringParameter(this, id, { parameterName, stringValue });
+    }
+  }
+}
+
+/**
+ * `enqueue` sends with SendMessageBatch, whose IAM action is sqs:SendMessage. The queues use
+ * SQS-managed encryption, so a producer needs no KMS permission.
+ */
+function grantEnqueueTo(queue: sqs.IQueue, grantee: iam.IGrantable): iam.Grant {
+  return iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+}
+
+class ImportedRateLimitedWorker extends Construct implements IRateLimitedWorker {
+  readonly queue: sqs.IQueue;
+
+  constructor(scope: Construct, id: string, props: RateLimitedWorkerFromStageProps) {
+    super(scope, id);
+    const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
+    this.queue = sqs.Queue.fromQueueAttributes(this, 'Queue', {
+      queueArn: read(SluiceParameterNames.queueArn(props.stage, props.vendor)),
+      queueUrl: read(SluiceParameterNames.queueUrl(props.stage, props.vendor)),
+    });
+  }
+
+  grantEnqueue(grantee: iam.IGrantable): iam.Grant {
+    return grantEnqueueTo(this.queue, grantee);
   }
 }

@@ -2,7 +2,6 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
@@ -24,14 +23,14 @@ export interface ReconcilerFunctionProps {
  * event age (a stale tick is worthless, the next one comes soon), and one run at a time.
  */
 export class ReconcilerFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly schedule: scheduler.Schedule;
 
   constructor(scope: Construct, id: string, props: ReconcilerFunctionProps) {
     super(scope, id);
     const { config, derived } = props;
     const reconciler = new SluiceFunction(this, 'Reconciler', {
-      handlerFile: 'reconciler.ts',
+      handler: 'reconciler',
       timeout: Duration.seconds(derived.reconcilerTimeoutSeconds),
       environment: reconcilerEnvironment(config, derived, { tableName: props.table.tableName }),
       reservedConcurrentExecutions: 1,

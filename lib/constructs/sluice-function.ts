@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,16 +5,14 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SluiceEnv } from '../../lambda/contract';
-
-/** Handlers live in lambda/handlers; lib/ only names the files, it never imports them. */
-export const HANDLERS_DIR = path.join(__dirname, '..', '..', 'lambda', 'handlers');
+import { handlerCode, type SluiceHandlerName } from './handler-code';
 
 /** The newest Node.js that aws-cdk-lib offers (NODEJS_LATEST lags behind it). */
 export const SLUICE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export interface SluiceFunctionProps {
-  /** File name in lambda/handlers, e.g. `worker.ts`; the export is `handler`. */
-  readonly handlerFile: string;
+  /** The handler in lambda/handlers, e.g. `worker` for worker.ts; the export is `handler`. */
+  readonly handler: SluiceHandlerName;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
   /** @default 256 */
@@ -30,13 +27,14 @@ export interface SluiceFunctionProps {
 }
 
 /**
- * A Lambda function as every Sluice handler needs it: bundled by local esbuild with the
- * AWS SDK v3 inside (tree-shaken, so cold starts load only the commands used), arm64, its
+ * A Lambda function as every Sluice handler needs it: bundled by esbuild with the AWS SDK v3
+ * inside (tree-shaken, so cold starts load only the commands used) — at synth from the source
+ * tree, or already when the package was built (handler-code.ts) — arm64, its
  * own log group with retention, and its own role that may write only to that log group
  * (no AWS-managed policy). Callers add exactly the data-plane permissions they need.
  */
 export class SluiceFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -57,9 +55,7 @@ export class SluiceFunction extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdToken(this.logGroup)}.Arn>]`,
       reason: 'The log group ARN ends in :* to cover the log streams Lambda creates with generated names.',
     });
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(HANDLERS_DIR, props.handlerFile),
-      handler: 'handler',
+    const common = {
       runtime: SLUICE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySizeMb ?? 256,
@@ -73,18 +69,32 @@ export class SluiceFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       recursiveLoop: props.recursiveLoop,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        forceDockerBundling: false,
-        bundleAwsSDK: true,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        format: OutputFormat.CJS,
-        target: 'node24',
-        // The SDK's ES module builds tree-shake far better than its CommonJS ones (about 20% smaller).
-        mainFields: ['module', 'main'],
-      },
-    });
+    };
+    const code = handlerCode(props.handler);
+    this.function =
+      code.kind === 'prebundled'
+        ? new lambda.Function(this, 'Function', {
+            ...common,
+            code: lambda.Code.fromAsset(code.directory),
+            handler: 'index.handler',
+          })
+        : new NodejsFunction(this, 'Function', {
+            ...common,
+            entry: code.entry,
+            handler: 'handler',
+            // The same options as the package build's pre-bundling (scripts/bundle-handlers.ts).
+            bundling: {
+              forceDockerBundling: false,
+              bundleAwsSDK: true,
+              minify: true,
+              sourceMap: true,
+              sourcesContent: false,
+              format: OutputFormat.CJS,
+              target: 'node24',
+              // The SDK's ES module builds tree-shake far better than its CommonJS ones (about 20% smaller).
+              mainFields: ['module', 'main'],
+            },
+          });
   }
 }
 

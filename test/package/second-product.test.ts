@@ -1,0 +1,277 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Metric } from '../../lambda/contract';
+import { loadStackConfig } from '../../lib/config';
+import { localEndpoints } from '../setup/local-endpoints';
+import { WorkerHarness } from '../worker/harness';
+import { startCountingProxy } from './counting-proxy';
+import { installOffline, PROJECT_ROOT, packProject, prepareExampleCopy, run, runAsync } from './install';
+
+/**
+ * A second product joins from its own CDK app, as a user would do it: the project packed with
+ * `npm pack`, the tarball installed (a `file:` dependency, offline) into a temporary copy of
+ * examples/second-product, which is type-checked, synthesized with cdk-nag, and whose two
+ * Lambdas then run on the local servers: the enqueuing one hands the reference worker its
+ * work, and the synchronous one shares the shipped buckets with that worker meanwhile. Slow by nature (a build, an install, three compilations): the limits below are
+ * generous for a busy two-core machine, and nothing is timed.
+ */
+
+const REFUSALS = ['429', '503', '409'];
+
+/**
+ * The shipped waitwhile bucket and the simulator's true limit: a burst of 5, 5 a second. A
+ * grant and the arrival of its call can be a few hundred ms apart on a loaded two-core CI
+ * machine (the driver, the worker, DynamoDB Local, the simulator and other test files share
+ * it), so the simulator forgives that much early arrival: sharing the quota is tested, not the
+ * scheduler. Calling without Sluice still draws a refusal for most calls past the burst.
+ */
+const BURST = 5;
+const PER_SECOND = 5;
+const ARRIVAL_JITTER_MS = 500;
+const refusalsOf = (byStatus: Record<string, number>) =>
+  REFUSALS.reduce((sum, status) => sum + (byStatus[status] ?? 0), 0);
+
+/** The most calls that arrived within any `windowMs` (a sliding window over the arrival times). */
+function busiestWindow(arrivalsMs: readonly number[], windowMs: number): number {
+  const sorted = [...arrivalsMs].sort((a, b) => a - b);
+  let most = 0;
+  let first = 0;
+  for (let last = 0; last < sorted.length; last++) {
+    while (sorted[last]! - sorted[first]! >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
+describe('sluice-aws as a package, used by a second product in its own CDK app', () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'sluice-package-'));
+  const appDir = path.join(work, 'second-product');
+  let tarball: string;
+  const bin = (name: string) => path.join(appDir, 'node_modules', '.bin', name);
+  let compiled = false;
+  /** tsc checks and emits dist/; later steps run the compiled app (once, whichever test comes first). */
+  const compile = () => {
+    if (!compiled) run(bin('tsc'), ['-p', 'tsconfig.json'], appDir);
+    compiled = true;
+  };
+
+  beforeAll(() => {
+    tarball = packProject(work);
+    prepareExampleCopy(tarball, appDir);
+    installOffline(appDir);
+  }, 900_000);
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('packs only the built JavaScript, its declarations, the pre-bundled handlers, README and LICENSE', () => {
+    const files = run('tar', ['-tzf', tarball], work).trim().split('\n');
+    const outside = files.filter(
+      (file) =>
+        !/^package\/dist\/.+\.(js|d\.ts|js\.map)$/.test(file) && !file.startsWith('package/dist/handlers/'),
+    );
+    expect(outside.sort()).toEqual(['package/LICENSE', 'package/README.md', 'package/package.json']);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package/dist/lambda/sluice/index.d.ts',
+        'package/dist/lambda/producer/index.d.ts',
+        'package/dist/lib/constructs/index.d.ts',
+        'package/dist/handlers/worker/index.js',
+        'package/dist/handlers/reconciler/index.js',
+        'package/dist/handlers/seed-buckets/index.js',
+      ]),
+    );
+    expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('type-checks the example against the installed package (imports only from sluice-aws/...)', () => {
+    const sources = run('grep', ['-rhE', "from '[^']+'", 'bin', 'lib', 'src'], appDir);
+    expect(sources).not.toMatch(/from '\.\.\/\.\.\//);
+    expect(sources).toMatch(/from 'sluice-aws\/constructs'/);
+    expect(sources).toMatch(/from 'sluice-aws\/producer'/);
+    compile();
+  }, 600_000);
+
+  it('synthesizes the example with cdk-nag clean, granted exactly what each Lambda does', () => {
+    compile();
+    run(bin('cdk'), ['synth', '--no-notices', '-q', '-o', 'cdk.out'], appDir);
+    const template = JSON.parse(
+      readFileSync(path.join(appDir, 'cdk.out', 'SecondProduct-dev.template.json'), 'utf8'),
+    ) as {
+      Parameters: Record<string, { Default?: string }>;
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const ssmNames = Object.values(template.Parameters).flatMap((parameter) =>
+      parameter.Default?.startsWith('/sluice/') ? [parameter.Default] : [],
+    );
+    expect(ssmNames.sort()).toEqual([
+      '/sluice/dev/table/arn',
+      '/sluice/dev/table/name',
+      '/sluice/dev/workers/waitwhile/queue-arn',
+      '/sluice/dev/workers/waitwhile/queue-url',
+    ]);
+    const actions = Object.entries(template.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::IAM::Policy')
+      .map(([id, resource]) => {
+        const document = resource.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] };
+        return [id.replace(/RoleDefaultPolicy.*$/, ''), document.Statement.flatMap((s) => s.Action)];
+      });
+    expect(Object.fromEntries(actions)).toEqual({
+      SyncCall: [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'secretsmanager:GetSecretValue',
+      ],
+      EnqueueWork: ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'],
+    });
+    const byProduct = Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::Logs::MetricFilter')
+      .map(
+        (resource) => (resource.Properties.MetricTransformations as { MetricName: string }[])[0]?.MetricName,
+      );
+    expect(byProduct.sort()).toEqual(['Grants', 'RetryIns']);
+  }, 600_000);
+
+  it('deploys the Sluice stack from the installed package with the handlers bundled at build time', () => {
+    // A consumer app of one file: the constructs from node_modules, no project source tree.
+    const script = `
+      const { App, Validations } = require('aws-cdk-lib');
+      const { AwsSolutionsChecks } = require('cdk-nag');
+      const { SluiceStack, loadStackConfig } = require('sluice-aws/constructs');
+      const app = new App({ outdir: 'platform.out' });
+      const stack = new SluiceStack(app, 'Sluice-dev', { config: loadStackConfig(process.argv[1]) });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      const assembly = app.synth();
+      const template = assembly.getStackByName(stack.stackName).template;
+      const [, fn] = Object.entries(template.Resources).find(
+        ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('WorkerFunction'),
+      );
+      process.stdout.write(JSON.stringify({ asset: fn.Metadata['aws:asset:path'], handler: fn.Properties.Handler }));
+    `;
+    const config = path.join(PROJECT_ROOT, 'config', 'sluice.config.json');
+    const { asset, handler } = JSON.parse(
+      run(process.execPath, ['-e', script, config], appDir, {
+        CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:enable-asset-metadata': true }),
+      }),
+    ) as { asset: string; handler: string };
+    // Byte for byte the bundle built with the package: nothing was bundled in this app (no
+    // esbuild, no Docker), and nothing of the project's source tree was needed.
+    expect(handler).toBe('index.handler');
+    const deployed = readFileSync(path.join(appDir, 'platform.out', asset, 'index.js'));
+    const packaged = readFileSync(
+      path.join(appDir, 'node_modules', 'sluice-aws', 'dist', 'handlers', 'worker', 'index.js'),
+    );
+    expect(deployed.equals(packaged)).toBe(true);
+  }, 600_000);
+
+  it('runs the synchronous call beside the reference worker on the same buckets, never past the vendor limit', async () => {
+    compile();
+    const config = loadStackConfig(path.join(PROJECT_ROOT, 'config', 'sluice.config.json'));
+    const { baseUrl: _shipped, ...vendor } = config.vendor;
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', graceMs: ARRIVAL_JITTER_MS },
+      buckets: config.buckets,
+      vendor,
+    });
+    const proxy = await startCountingProxy(harness.simulator.url);
+    try {
+      const messages = 25;
+      const calls = 25;
+      // The worker's work arrives through the example's other Lambda (sluice-aws/producer, installed).
+      const event = {
+        messages: Array.from({ length: messages }, (_, i) => ({
+          id: `visit-${i}`,
+          operation: 'createVisit',
+          params: { locationId: `store-${i % 5}` },
+        })),
+      };
+      const enqueueScript = `
+        require('./dist/src/enqueue-work.js')
+          .handler(JSON.parse(process.argv[1]))
+          .then((report) => process.stdout.write(JSON.stringify(report)));
+      `;
+      const enqueued = await runAsync(
+        process.execPath,
+        ['-e', enqueueScript, JSON.stringify(event)],
+        appDir,
+        {
+          WORK_QUEUE_URL: harness.queueUrl,
+          // The AWS SDK's own endpoint variable: the handler is the one deployed, unchanged.
+          AWS_ENDPOINT_URL_SQS: localEndpoints().sqs,
+          AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+        },
+      );
+      expect(JSON.parse(enqueued.stdout)).toEqual({ sent: messages, retried: 0 });
+      const resultFile = path.join(work, 'sync-results.json');
+      const [driver] = await Promise.all([
+        runAsync(
+          process.execPath,
+          [path.join(__dirname, 'sync-call-driver.cjs'), appDir, String(calls), '3', resultFile],
+          appDir,
+          {
+            SLUICE_TABLE_NAME: harness.tableName,
+            SLUICE_ENDPOINT_URL: localEndpoints().dynamodb,
+            SLUICE_AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+            SLUICE_LOG_LEVEL: 'INFO',
+            SLUICE_PRODUCT: 'checkout',
+            VENDOR_BASE_URL: proxy.url,
+            VENDOR_API_KEY: harness.simulator.apiKey,
+          },
+        ),
+        harness.runUntilIdle(180_000),
+      ]);
+      // The worker may have gone idle first, waiting on a requeue the driver's calls caused.
+      await harness.runUntilIdle(180_000);
+
+      const vendorStats = harness.simulator.stats();
+      const checkout = proxy.counts();
+      const report = {
+        vendor: {
+          limit: `burst ${BURST}, ${PER_SECOND}/s`,
+          calls: vendorStats.calls,
+          refusals: vendorStats.refusals,
+          byStatus: vendorStats.byStatus,
+        },
+        byProduct: {
+          checkout: { calls: checkout.calls, refusals: refusalsOf(checkout.byStatus) },
+          'waitwhile worker': {
+            calls: vendorStats.calls - checkout.calls,
+            refusals: vendorStats.refusals - refusalsOf(checkout.byStatus),
+          },
+        },
+      };
+      console.log(`two products on one quota: ${JSON.stringify(report)}`);
+
+      const results = JSON.parse(readFileSync(resultFile, 'utf8')) as { status?: number; error?: string }[];
+      expect(results.filter((result) => result.status !== 200)).toEqual([]);
+      expect(harness.telemetry.countOf(Metric.completed)).toBe(messages);
+      expect(await harness.deadLetters()).toEqual([]);
+      expect(report.byProduct).toEqual({
+        checkout: { calls, refusals: 0 },
+        'waitwhile worker': { calls: messages, refusals: 0 },
+      });
+      // Never more than the limit: no refusal, and no second with more than burst + rate calls.
+      expect(vendorStats.refusals).toBe(0);
+      expect(
+        busiestWindow(
+          vendorStats.timeline.map((entry) => entry.atMs),
+          1_000,
+        ),
+      ).toBeLessThanOrEqual(10);
+      // Every acquire of the second product carried its label, from the installed SDK's own logs.
+      const granted = driver.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { message?: string; product?: string })
+        .filter((entry) => entry.message === 'acquire.granted');
+      expect(granted.length).toBeGreaterThanOrEqual(calls);
+      expect(new Set(granted.map((entry) => entry.product))).toEqual(new Set(['checkout']));
+    } finally {
+      await proxy.stop();
+      await harness.stop();
+    }
+  }, 600_000);
+});
