@@ -2,7 +2,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { MessageAttr, Metric } from '../../lambda/contract';
 import { WorkerHarness } from './harness';
 
-/** The booking vendor (seed 002): 5 requests/s, 1 write/s per location. */
+/** The booking vendor: 5 requests/s, 1 write/s per location. */
 const waitwhileVendor = {
   name: 'waitwhile',
   allowedPaths: ['/locations'],
