@@ -64,7 +64,7 @@ function withoutSeries(pool: PoolResult) {
 
 export type BenchJson = ReturnType<typeof toJson>;
 
-/** The SDK's figures at the top level (issue 2), every contestant's under `contestants`. */
+/** The SDK's figures at the top level, every contestant's under `contestants`. */
 function toJson(suite: SuiteResult, argv: readonly string[]) {
   const sdk = suite.contestants.sluiceAws;
   return {

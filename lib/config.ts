@@ -82,7 +82,7 @@ const StackConfigSchema = z
     batchSize: integerIn(1, MAX_BATCH_SIZE).default(5),
     /** How long the event source may gather a batch; 0 hands over what one poll returns. */
     maxBatchingWindowSeconds: integerIn(0, 300).default(0),
-    // Reserved concurrency 1 throttles extra pollers; each throttle costs a receive (DESIGN §6).
+    // Reserved concurrency 1 throttles extra pollers; each throttle costs a receive (docs/deploy.md, "Reserved concurrency 1").
     maxReceiveCount: integerIn(5, 1_000, 'an integer from 5 to 1000 (throttled receives count)').default(10),
     queueRetentionDays: integerIn(1, 13, 'an integer from 1 to 13 (the DLQ keeps 14)').default(4),
     vendorSecretName: z

@@ -5,7 +5,7 @@ import type { ResponseClass } from '../vendor/classify';
 import type { WorkerPolicy } from '../worker-settings';
 
 /**
- * The worker's decision tree (DESIGN §5) as pure functions: the orchestrator hands in what
+ * The worker's decision tree (docs/worker.md) as pure functions: the orchestrator hands in what
  * happened and the clock reading; these answer what to do next. No I/O, no clock, no
  * randomness of their own, so every branch is a row of a table test.
  */

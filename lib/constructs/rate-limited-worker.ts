@@ -95,7 +95,7 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
       reason: 'This is the dead-letter queue; messages end here with a reason attribute.',
     });
     // Visibility 6× the timeout and maxReceiveCount ≥ 5: reserved concurrency 1 throttles the
-    // extra SQS pollers, and each throttled receive counts toward the DLQ (DESIGN §6).
+    // extra SQS pollers, and each throttled receive counts toward the DLQ.
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

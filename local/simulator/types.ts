@@ -1,7 +1,7 @@
 /**
  * The vendor simulator's public shapes. Three profiles, each drawn from a source document:
- * `sweeppea` (seed 000: one request at a time per endpoint, 503 when busy, 429 per minute),
- * `waitwhile` (seed 002: 5 requests/s with 429, 1 write/s per location with 409),
+ * `sweeppea` (one request at a time per endpoint, 503 when busy, 429 per minute),
+ * `waitwhile` (5 requests/s with 429, 1 write/s per location with 409),
  * `openai` (requests and tokens per minute with `x-ratelimit-*` headers and Retry-After).
  */
 export type SimulatorProfileName = 'sweeppea' | 'waitwhile' | 'openai';

@@ -2,7 +2,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { MessageAttr, Metric } from '../../lambda/contract';
 import { WorkerHarness } from './harness';
 
-/** The booking vendor (seed 002): 5 requests/s, 1 write/s per location. */
+/** The booking vendor: 5 requests/s, 1 write/s per location. */
 const waitwhileVendor = {
   name: 'waitwhile',
   allowedPaths: ['/locations'],
@@ -82,10 +82,10 @@ describe('the worker on DynamoDB Local, fauxqs and the vendor simulator', () => 
   });
 
   it('requeues a capacity wait with the next attempt and the first-seen time, then completes it', async () => {
-    await harness.enqueue([
-      { id: 'first', operation: 'createVisit', params: { locationId: 'loc-9' } },
-      { id: 'second', operation: 'createVisit', params: { locationId: 'loc-9' } },
-    ]);
+    // One invocation each: in one batch the pool would run both at once, and either could win loc-9.
+    await harness.enqueue([{ id: 'first', operation: 'createVisit', params: { locationId: 'loc-9' } }]);
+    await harness.pollOnce(10);
+    await harness.enqueue([{ id: 'second', operation: 'createVisit', params: { locationId: 'loc-9' } }]);
     await harness.pollOnce(10);
     // The second write to loc-9 waits ~2 s (> the 0.5 s inline threshold): requeued with DelaySeconds 2 or 3.
     const [requeued] = harness.telemetry.fieldsOf('message.requeued');
