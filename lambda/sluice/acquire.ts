@@ -56,7 +56,7 @@ const CONTENTION_MIN_MS = 5;
  * it refills and writes conditioned on the version. A failed condition hands back the current
  * item (ALL_OLD), so the retry needs no read.
  */
-export function acquire(
+export async function acquire(
   ctx: SluiceContext,
   request: AcquireRequest,
   options: AcquireOptions = {},

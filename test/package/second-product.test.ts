@@ -253,14 +253,16 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
         checkout: { calls, refusals: 0 },
         'waitwhile worker': { calls: messages, refusals: 0 },
       });
-      // Never more than the limit: no refusal, and no second with more than burst + rate calls.
+      // Never more than the limit: no refusal, and no second with more than burst + rate calls,
+      // give or take the arrival jitter the simulator forgives (calls granted in one second may
+      // arrive in a slightly shorter span on this shared machine).
       expect(vendorStats.refusals).toBe(0);
       expect(
         busiestWindow(
           vendorStats.timeline.map((entry) => entry.atMs),
-          1_000,
+          1_000 - ARRIVAL_JITTER_MS,
         ),
-      ).toBeLessThanOrEqual(10);
+      ).toBeLessThanOrEqual(BURST + PER_SECOND);
       // Every acquire of the second product carried its label, from the installed SDK's own logs.
       const granted = driver.stdout
         .split('\n')
