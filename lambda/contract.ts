@@ -35,7 +35,7 @@ export const WorkerEnv = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
 
-/** Seconds kept between the slot deadline and the Lambda timeout (DESIGN §5, §6). */
+/** Seconds kept between the slot deadline and the Lambda timeout (docs/worker.md: a Lambda timeout runs no `finally`, so the slot must end first). */
 export const SLOT_MARGIN_SECONDS = 5;
 
 /** SQS per-message DelaySeconds upper bound. */

@@ -11,7 +11,7 @@ import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from '../../lambda/contract'
 import type { Dimension, LimitType } from '../../lambda/sluice/types';
 
 /**
- * The documented Sluice algorithm (DESIGN §4), kept faithful on purpose: it is the baseline
+ * The documented Sluice algorithm (one bucket item per dimension, GetItem then a TransactWriteItems with a lease item per grant), kept faithful on purpose: it is the baseline
  * the project's SDK is measured against, so none of the SDK's improvements belong here.
  * One bucket item per dimension holding floats (`tokens`, `last_refill_at` in epoch seconds);
  * every acquisition is a consistent GetItem per dimension, then one TransactWriteItems with

@@ -1,7 +1,7 @@
 import type { Dimension, LimitType } from '../../lambda/sluice/types';
 import type { Usage } from '../meter';
 
-/** The three limiters measured side by side (issue 6), keyed as they appear in the JSON. */
+/** The three limiters measured side by side, keyed as they appear in the JSON. */
 export type ContestantName = 'sluiceAws' | 'documentedSluice' | 'rateLimiterFlexible';
 
 export const CONTESTANT_LABELS: Readonly<Record<ContestantName, string>> = {

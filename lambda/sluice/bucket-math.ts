@@ -159,7 +159,7 @@ export function refilledAtMostMilli(bucket: BucketState, elapsedMs: number): num
  * already given back since the grant. Refill cannot have filled the bucket before it gave back
  * `actual` (the take left at most `capacity − estimate`), so up to then every unused unit is
  * still missing; afterwards a full bucket may have absorbed them, one per unit refilled. Crediting
- * no more keeps the bucket at or below one that had taken only `actual` at the grant: invariant 1.
+ * no more keeps the bucket at or below one that had taken only `actual` at the grant: invariant 1 (docs/design.md, "Invariants").
  * Tokens never pass capacity.
  *
  * An overrun is taken from tokens, the rest recorded as debt, the debt never above capacity: the

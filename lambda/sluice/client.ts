@@ -46,7 +46,7 @@ export interface SluiceClientOptions {
 
 /**
  * The SDK's AWS client. The defaults (3 attempts, no request timeout) would let one call eat the
- * 5 s between the slot deadline and the Lambda timeout (DESIGN §6): 2 attempts of at most 1.5 s
+ * 5 s between the slot deadline and the Lambda timeout: 2 attempts of at most 1.5 s
  * each fail a silent endpoint in about 3 s. DynamoDB answers in milliseconds when it answers.
  */
 export function buildDynamoDbClient(

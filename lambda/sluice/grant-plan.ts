@@ -36,7 +36,7 @@ export type GrantPlan =
 
 /**
  * Pure: refills every touched bucket to `nowMs` and takes every cost, all or nothing. On a
- * denial, the wait is the largest over the dimensions that said no (DESIGN §3).
+ * denial, the wait is the largest over the dimensions that said no (docs/design.md, "Wait formulas").
  */
 export function planGrant(
   items: ReadonlyMap<string, BucketItem>,

@@ -1,7 +1,7 @@
 import type { LimitType } from './limit-types';
 
 /**
- * The stored state, in integers only: milli-units and milliseconds (DESIGN §4). One item per
+ * The stored state, in integers only: milli-units and milliseconds (docs/design.md, "Item layout"). One item per
  * vendor holds every unkeyed dimension of that vendor in `buckets`, and the definitions of
  * keyed dimensions in `templates`; each key of a keyed dimension is an item of its own.
  */

@@ -1,5 +1,5 @@
 /**
- * The public vocabulary of the Sluice SDK (DESIGN §2–§3). Implementation lives beside this
+ * The public vocabulary of the Sluice SDK (docs/design.md, "Vocabulary"). Implementation lives beside this
  * file; callers import from `lambda/sluice` (index.ts).
  */
 
@@ -79,7 +79,7 @@ export interface SlotHandle extends AsyncDisposable {
   release(): Promise<void>;
 }
 
-/** Factor presets for `penalize` (DESIGN §3). */
+/** Factor presets for `penalize`: a first 429, repeats in quick succession, a long Retry-After. */
 export const PenaltyFactor = {
   /** The first 429. */
   firstRateLimit: 0.8,

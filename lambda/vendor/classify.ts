@@ -1,5 +1,5 @@
 /**
- * Response classes of the worker's decision tree (DESIGN §5). The class decides who reacts:
+ * Response classes of the worker's decision tree (docs/worker.md, "The decision tree, as implemented"). The class decides who reacts:
  * the vendor client retries `transient` (when safe), the worker owns `rate_limited` and
  * `busy` (penalize, back off, requeue), and `unauthorized`/`rejected` go to the DLQ.
  */
@@ -22,7 +22,7 @@ export interface ClassifyOptions {
   readonly busyStatuses?: readonly number[];
 }
 
-/** 409 is back-pressure by default because the booking vendor documents it so (seed 002). */
+/** 409 is back-pressure by default because booking vendors document it so ("Location too busy"). */
 const DEFAULT_BUSY_STATUSES: readonly number[] = [409];
 
 export function classifyStatus(status: number, options: ClassifyOptions = {}): ResponseClass {

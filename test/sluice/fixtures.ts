@@ -1,7 +1,7 @@
 import { fullBucket } from '../../lambda/sluice/bucket-math';
 import type { AcquireResult, BucketDefinition, Granted } from '../../lambda/sluice/types';
 
-/** The buckets of DESIGN §1: OpenAI rpm+tpm, a per-location booking limit, a one-at-a-time API. */
+/** The vendor limits the project is built for: OpenAI rpm+tpm, a per-location booking limit, a one-at-a-time API. */
 export const DEFINITIONS: BucketDefinition[] = [
   { dimension: 'openai#rpm', limitType: 'requests', capacity: 60, windowSeconds: 60 },
   { dimension: 'openai#tpm', limitType: 'tokens', capacity: 10_000, windowSeconds: 60 },

@@ -5,7 +5,7 @@ import type { BucketDefinition, Granted } from '../../lambda/sluice/types';
 import { RecordingLogger, seededRandom, T0, testSettings } from './helpers';
 
 /**
- * Invariants of DESIGN §4 over random operation sequences on the memory store, with
+ * Invariants of docs/design.md over random operation sequences on the memory store, with
  * simulated clocks (no sleeps). Counts and sums only, never durations.
  */
 
