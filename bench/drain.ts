@@ -172,7 +172,7 @@ function stackConfig(bucketPerSecond: number): object {
   };
 }
 
-function runChild(
+export function runChild(
   args: readonly string[],
   timeoutMs: number,
   progress: (line: string) => void,

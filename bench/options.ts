@@ -17,6 +17,10 @@ export interface BenchOptions {
   readonly count: number;
   /** The vendor's true limit L in calls per second for the drain stage. */
   readonly limit: number;
+  /** Run the pool stage only (slow vendors, pool against sequential), without figures 4 and 5. */
+  readonly pool: boolean;
+  /** Pool scenarios to run (by name); all when absent. */
+  readonly only?: readonly string[];
   /** Only regenerate RESULTS.md, the charts and docs/performance.md from the saved runs. */
   readonly render: boolean;
 }
@@ -36,6 +40,9 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --write        write bench/results/*.json, the SVG charts and bench/RESULTS.md
   --drain        run figures 4 and 5 (drain and misconfiguration) through the local stack
   --count N      messages per drain run (default 1000)
+  --pool         run only the pool stage: slow vendors (300 ms, 1.5 s, 5 s, one call at a time),
+                 the worker's pool against the sequential worker (also part of --drain)
+  --only A,B     pool scenarios to run (booking-300ms, openai-1500ms, openai-5s, capacity-1-300ms)
   --render       only regenerate RESULTS.md, the charts and docs/performance.md from bench/results/
   --limit L      the vendor's true limit in calls per second for the drain stage (default 5)
 `;
@@ -55,6 +62,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         count: { type: 'string' },
         limit: { type: 'string' },
         render: { type: 'boolean' },
+        pool: { type: 'boolean' },
+        only: { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -80,6 +89,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     count,
     limit,
     render: values.render === true,
+    pool: values.pool === true,
+    ...(typeof values.only === 'string' ? { only: values.only.split(',').map((name) => name.trim()) } : {}),
   };
 }
 

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DrainResult } from './drain';
 import { updatePerformanceDoc } from './performance-block';
+import type { PoolResult } from './pool-drain';
+import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
 import { resultsMarkdown } from './results-markdown';
 import type { BenchJson } from './run';
 import { lineChart, type Series, thin } from './svg';
@@ -22,19 +24,27 @@ const SHORT = {
  * Saves the run's JSON beside the previous stage's, then regenerates the charts and
  * bench/RESULTS.md from both files: every number written there comes from a saved run.
  */
-export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult }): void {
+export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult; pool?: PoolResult }): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   mkdirSync(CHARTS_DIR, { recursive: true });
   if (outputs.suite) writeJson('suite.json', outputs.suite);
   if (outputs.drain) writeJson('drain.json', outputs.drain);
+  if (outputs.pool) writeJson('pool.json', outputs.pool);
   const suite = outputs.suite ?? readJson<BenchJson>('suite.json');
   const drain = outputs.drain ?? readJson<DrainResult>('drain.json');
+  const pool = outputs.pool ?? readJson<PoolResult>('pool.json');
   const charts: string[] = [];
   if (suite) charts.push(...suiteCharts(suite));
   if (drain?.ran) charts.push(...drainCharts(drain));
-  writeFileSync(join(BENCH_DIR, 'RESULTS.md'), resultsMarkdown(suite, drain, charts));
+  const poolCharts = pool?.ran ? writePoolCharts(pool, CHARTS_DIR) : [];
+  const results = resultsMarkdown(suite, drain, charts);
+  writeFileSync(
+    join(BENCH_DIR, 'RESULTS.md'),
+    pool ? `${results}\n${poolMarkdown(pool, poolCharts, 'charts/').join('\n')}\n` : results,
+  );
   const doc = join(BENCH_DIR, '..', 'docs', 'performance.md');
   updatePerformanceDoc(doc, suite, drain);
+  if (pool) updatePoolBlock(doc, poolMarkdown(pool, poolCharts, '../bench/charts/'));
   formatMarkdown([join(BENCH_DIR, 'RESULTS.md'), doc]);
 }
 

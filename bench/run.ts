@@ -1,6 +1,7 @@
 import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
 import { runDrainStage } from './drain';
 import { BenchUsageError, parseBenchOptions } from './options';
+import { type PoolResult, runPoolStage } from './pool-drain';
 import { writeOutputs } from './report';
 import { runSuite, type SuiteResult } from './suite';
 import { textTable } from './table';
@@ -22,10 +23,12 @@ async function main(argv: readonly string[]): Promise<number> {
     progress('regenerated bench/RESULTS.md, bench/charts/ and docs/performance.md from bench/results/');
     return 0;
   }
-  if (options.drain) {
-    const drain = await runDrainStage(options, progress);
-    if (options.write) writeOutputs({ drain });
-    process.stdout.write(`${JSON.stringify(drain, null, options.json ? undefined : 2)}\n`);
+  if (options.drain || options.pool) {
+    const drain = options.pool ? undefined : await runDrainStage(options, progress);
+    const pool = await runPoolStage(options.only, progress);
+    if (options.write) writeOutputs({ ...(drain ? { drain } : {}), pool });
+    const summary = { ...(drain ? { drain } : {}), pool: withoutSeries(pool) };
+    process.stdout.write(`${JSON.stringify(summary, null, options.json ? undefined : 2)}\n`);
     return 0;
   }
   progress('starting DynamoDB Local');
@@ -44,6 +47,19 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`\n${textTable(suite)}\n`);
   }
   return 0;
+}
+
+/** The per-second series are for the charts; stdout gets the figures. */
+function withoutSeries(pool: PoolResult) {
+  const strip = <T extends { perSecond?: unknown }>(run: T | undefined) => {
+    if (!run) return undefined;
+    const { perSecond: _series, ...rest } = run;
+    return rest;
+  };
+  return {
+    ...pool,
+    scenarios: pool.scenarios.map((s) => ({ ...s, pool: strip(s.pool), sequential: strip(s.sequential) })),
+  };
 }
 
 export type BenchJson = ReturnType<typeof toJson>;

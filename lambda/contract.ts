@@ -49,6 +49,8 @@ export const TABLE_TTL_ATTRIBUTE = 'ttl';
 export const MessageAttr = {
   attempt: 'sluice-attempt',
   firstSeenAtMs: 'sluice-first-seen-at-ms',
+  /** A copy of a record the pool never started (no time left): it starts first in its next batch. */
+  unstarted: 'sluice-unstarted',
   deadLetterReason: 'sluice-dlq-reason',
   deadLetterDetail: 'sluice-dlq-detail',
 } as const;
@@ -91,6 +93,10 @@ export const Metric = {
   reclaimedLeases: 'ReclaimedLeases',
   reconcilerRuns: 'ReconcilerRuns',
   reconcilerItemErrors: 'ReconcilerItemErrors',
+  /** Vendor calls running in the worker when one starts (this one included): the pool's fill. */
+  callsInFlight: 'CallsInFlight',
+  /** Records the pool never started because no vendor call fitted before the deadline (requeued as copies). */
+  unstartedRequeues: 'UnstartedRequeues',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 

@@ -7,6 +7,12 @@ import { z } from 'zod';
  * as JSON in SLUICE_VENDOR_SETTINGS. Validated once, every problem reported together.
  */
 
+/**
+ * The default pool: enough for the shipped booking configuration (5/s × a few hundred ms ≈ 2
+ * calls in flight) with room for inline waits; a slow vendor (an LLM) sets its own.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 4;
+
 const dimensionName = z
   .string()
   .regex(
@@ -75,6 +81,17 @@ export const VendorSettingsSchema = z.object({
     .refine((statuses) => !statuses.includes(429), '429 is rate limiting, not back-pressure')
     .default([409]),
   policy: PolicySchema.default(PolicySchema.parse({})),
+  /**
+   * Record pipelines one worker invocation runs at once (docs/deploy.md, "Sizing the pool").
+   * Every call still acquires first, so the buckets decide what reaches the vendor; this only
+   * bounds how many records wait, sleep inline or call at the same time.
+   */
+  maxInFlight: z.number().int().min(1).max(1_000).default(DEFAULT_MAX_IN_FLIGHT),
+  /**
+   * The vendor's usual answer time, for the sizing check at synth only (calls in flight ≈
+   * allowed rate × latency); the worker never reads it.
+   */
+  expectedLatencyMs: z.number().int().positive().optional(),
   /**
    * The `tokens` dimensions (`vendor#metric`), which take a message's token estimate and are
    * settled and resynchronised in tokens. Written by the stack from its buckets

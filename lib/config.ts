@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { BucketDefinition } from '../lambda/sluice/types';
 import { DimensionNameSchema, type VendorSettings, VendorSettingsSchema } from '../lambda/worker-settings';
 import { bucketProblems, environmentProblems, MIN_LAMBDA_TIMEOUT_SECONDS } from './config-rules';
+import { MAX_BATCH_SIZE, poolProblems } from './sizing';
 
 /**
  * The stack configuration (config/*.json): read by the CDK app (bin/sluice.ts) and by the
@@ -24,6 +25,7 @@ export {
   type WorkerResourceNames,
   workerEnvironment,
 } from './derived-settings';
+export { poolWarnings } from './sizing';
 
 /** Log retention values CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] as const;
@@ -75,7 +77,10 @@ const StackConfigSchema = z
       .string({ error: required('a non-empty string') })
       .regex(/^[a-z][a-z0-9-]{0,19}$/, { error: 'must be 1-20 lowercase letters, digits or dashes' }),
     lambdaTimeoutSeconds: integerIn(MIN_LAMBDA_TIMEOUT_SECONDS, 900).default(60),
-    batchSize: integerIn(1, 10).default(5),
+    /** Records per invocation; over 10 needs maxBatchingWindowSeconds (docs/deploy.md, "Sizing the pool"). */
+    batchSize: integerIn(1, MAX_BATCH_SIZE).default(5),
+    /** How long the event source may gather a batch; 0 hands over what one poll returns. */
+    maxBatchingWindowSeconds: integerIn(0, 300).default(0),
     // Reserved concurrency 1 throttles extra pollers; each throttle costs a receive (DESIGN §6).
     maxReceiveCount: integerIn(5, 1_000, 'an integer from 5 to 1000 (throttled receives count)').default(10),
     queueRetentionDays: integerIn(1, 13, 'an integer from 1 to 13 (the DLQ keeps 14)').default(4),
@@ -114,6 +119,7 @@ const StackConfigSchema = z
       for (const problem of [
         ...bucketProblems(config.buckets, config.vendor),
         ...environmentProblems(config),
+        ...poolProblems(config),
       ]) {
         ctx.addIssue({
           code: 'custom',
@@ -134,6 +140,8 @@ const RULE_FIELDS = new Set<PropertyKey>([
   'buckets',
   'vendor',
   'lambdaTimeoutSeconds',
+  'batchSize',
+  'maxBatchingWindowSeconds',
   'alarmEmail',
   'alarmTopicArn',
 ]);

@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 export const PROFILES = ['waitwhile', 'openai', 'sweeppea'] as const;
 export type Profile = (typeof PROFILES)[number];
 
+/** The slowest simulated vendor: a minute, the longest a chat completion is worth waiting for. */
+export const MAX_VENDOR_LATENCY_MS = 60_000;
+
 /** The largest demo workload: beyond it the run no longer fits "about a minute". */
 export const MAX_COUNT = 10_000;
 /** Demo sizes that finish in about a minute at each profile's true limits (sweeppea: 60 calls/min). */
@@ -21,6 +24,8 @@ export interface CliOptions {
   readonly profile: Profile;
   readonly count: number;
   readonly reportFile?: string;
+  /** The simulator's service time per call (its default is 20 ms). */
+  readonly vendorLatencyMs?: number;
   readonly chaos: boolean;
   readonly quiet: boolean;
   readonly help: boolean;
@@ -43,6 +48,9 @@ Options:
   --profile NAME     simulator profile: ${PROFILES.join(', ')} (default waitwhile)
   --count N          size of the demo workload (default ${DEFAULT_COUNTS.waitwhile}, sweeppea ${DEFAULT_COUNTS.sweeppea}; at most ${MAX_COUNT})
   --report FILE      write a JSON report of the run to FILE
+  --vendor-latency-ms N
+                     the simulator answers each call N ms after it arrives (default 20),
+                     to watch the worker's pool fill a slow vendor's quota
   --chaos            inject faults: a worker dying between acquire and release, vendor 5xx
                      and hangs, a message delivered twice
   --quiet            print only the summary
@@ -56,6 +64,7 @@ const SPEC = {
   profile: { type: 'string' },
   count: { type: 'string' },
   report: { type: 'string' },
+  'vendor-latency-ms': { type: 'string' },
   chaos: { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -87,6 +96,19 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   if (values['vendor-url'] !== undefined && !isHttpUrl(values['vendor-url'])) {
     problems.push(`--vendor-url must be an http:// or https:// URL (got "${values['vendor-url']}")`);
   }
+  const latency = values['vendor-latency-ms'];
+  const vendorLatencyMs = latency === undefined ? undefined : Number(latency);
+  if (
+    vendorLatencyMs !== undefined &&
+    (!Number.isInteger(vendorLatencyMs) || vendorLatencyMs < 0 || vendorLatencyMs > MAX_VENDOR_LATENCY_MS)
+  ) {
+    problems.push(
+      `--vendor-latency-ms must be a whole number from 0 to ${MAX_VENDOR_LATENCY_MS} (got "${latency}")`,
+    );
+  }
+  if (latency !== undefined && values['vendor-url'] !== undefined) {
+    problems.push('--vendor-latency-ms sets the simulator and cannot be combined with --vendor-url');
+  }
   for (const name of ['messages', 'config', 'report'] as const) {
     if (values[name] === '') problems.push(`--${name} needs a file name`);
   }
@@ -102,6 +124,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     profile: profile as Profile,
     count,
     reportFile: values.report,
+    ...(vendorLatencyMs !== undefined ? { vendorLatencyMs } : {}),
     chaos: values.chaos ?? false,
     quiet: values.quiet ?? false,
     help: values.help ?? false,

@@ -35,8 +35,10 @@ export interface EventSourcePollerOptions {
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly handler: SqsHandler;
-  /** Messages per invocation (1–10 for a standard queue here). */
+  /** Messages per invocation; over 10 they are gathered by several receives within the window. */
   readonly batchSize: number;
+  /** How long to keep gathering a batch over 10 messages (the event source's maxBatchingWindow). @default 0 */
+  readonly maxBatchingWindowSeconds?: number;
   readonly functionName: string;
   /** The configured Lambda timeout; the context counts down from it. */
   readonly timeoutSeconds: number;
@@ -48,8 +50,8 @@ export interface EventSourcePollerOptions {
 }
 
 /**
- * Emulates the Lambda event source mapping for SQS with reserved concurrency 1: one
- * ReceiveMessage of up to `batchSize` messages (the queue's own visibility timeout applies),
+ * Emulates the Lambda event source mapping for SQS with reserved concurrency 1: a batch of up
+ * to `batchSize` messages (several receives within the batching window when over 10; the queue's own visibility timeout applies),
  * one invocation at a time, partial batch responses, and deletes only what succeeded.
  * Redrive to the DLQ is the queue's own (maxReceiveCount). Throttled extra pollers, which
  * AWS has, are not emulated: with one poller they never happen.
@@ -68,17 +70,8 @@ export class EventSourcePoller {
 
   /** One receive and, if anything arrived, one invocation. */
   async pollOnce(): Promise<Invocation | undefined> {
-    const { sqs, queueUrl, batchSize } = this.options;
-    const received = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: batchSize,
-        WaitTimeSeconds: this.options.waitTimeSeconds ?? 1,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    const messages = received.Messages ?? [];
+    const { sqs, queueUrl } = this.options;
+    const messages = await this.gather();
     if (messages.length === 0) return undefined;
     const invocation = await this.invoke(messages);
     const leftIds = new Set(invocation.failedIds);
@@ -86,6 +79,32 @@ export class EventSourcePoller {
     await deleteAll(sqs, queueUrl, done);
     this.options.onInvocation?.(invocation);
     return invocation;
+  }
+
+  /**
+   * One batch: receives of at most 10 (the SQS limit) until `batchSize` messages, until the
+   * batching window has passed, or until a receive comes back empty after the first messages.
+   */
+  private async gather(): Promise<Message[]> {
+    const { sqs, queueUrl, batchSize } = this.options;
+    const windowEndsMs = Date.now() + (this.options.maxBatchingWindowSeconds ?? 0) * 1000;
+    const messages: Message[] = [];
+    do {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
+          WaitTimeSeconds: messages.length === 0 ? (this.options.waitTimeSeconds ?? 1) : 0,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      const got = received.Messages ?? [];
+      messages.push(...got);
+      if (got.length === 0 && messages.length > 0) break;
+      if (messages.length === 0) break;
+    } while (messages.length < batchSize && Date.now() < windowEndsMs);
+    return messages;
   }
 
   /**

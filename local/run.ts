@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
-import { deriveSettings, parseStackConfig, type StackConfig } from '../lib/config';
+import { deriveSettings, parseStackConfig, poolWarnings, type StackConfig } from '../lib/config';
 import { MIN_LAMBDA_TIMEOUT_SECONDS } from '../lib/config-rules';
 import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from './chaos';
 import type { CliOptions } from './cli-options';
@@ -55,6 +55,7 @@ export function prepareRun(
       );
     }
   }
+  for (const warning of poolWarnings(effective)) notes.push(`sizing: ${warning}`);
   notes.push(
     `reconciler: every ${LOCAL_RECONCILER_EVERY_SECONDS} s (every ${config.reconcilerEveryMinutes} min on AWS)`,
   );
@@ -134,7 +135,7 @@ export async function runLocalStack(
     const startedMs = now();
     await wired.enqueue(prepared.messages);
     printer.log(
-      `enqueued ${ids.length} messages; the worker runs with batch size ${config.batchSize}, reserved concurrency 1`,
+      `enqueued ${ids.length} messages; the worker runs with batch size ${config.batchSize}, reserved concurrency 1, at most ${config.vendor.maxInFlight} calls in flight`,
     );
 
     poller = new EventSourcePoller({
@@ -143,6 +144,7 @@ export async function runLocalStack(
       queueArn: stack.queueArn,
       handler,
       batchSize: config.batchSize,
+      maxBatchingWindowSeconds: config.maxBatchingWindowSeconds,
       functionName: `sluice-${config.stage}-worker`,
       timeoutSeconds: derived.lambdaTimeoutSeconds,
       region: 'us-east-1',

@@ -38,6 +38,7 @@ async function startVendor(options: CliOptions): Promise<LocalVendor> {
   const simulator = await startVendorSimulator({
     profile: options.profile,
     apiKey: LOCAL_API_KEY,
+    ...(options.vendorLatencyMs !== undefined ? { latencyMs: options.vendorLatencyMs } : {}),
     ...(options.chaos ? { faults: { errorRate: CHAOS_SIMULATOR_ERROR_RATE } } : {}),
   });
   return {

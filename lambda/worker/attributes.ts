@@ -10,6 +10,8 @@ import { MessageAttr } from '../contract';
 export interface Delivery {
   readonly attempt: number;
   readonly firstSeenAtMs: number;
+  /** A copy of a record an earlier invocation never started: the pool starts it first. */
+  readonly unstarted?: boolean;
 }
 
 function numberAttribute(record: SQSRecord, name: string): number | undefined {
@@ -25,13 +27,20 @@ export function readDelivery(record: SQSRecord, nowMs: number): Delivery {
     attempt: numberAttribute(record, MessageAttr.attempt) ?? 0,
     firstSeenAtMs:
       numberAttribute(record, MessageAttr.firstSeenAtMs) ?? (Number.isFinite(sentAt) ? sentAt : nowMs),
+    ...(isUnstarted(record) ? { unstarted: true } : {}),
   };
+}
+
+/** Whether the record is a copy of one an earlier invocation never started (see pool.ts). */
+export function isUnstarted(record: SQSRecord): boolean {
+  return record.messageAttributes?.[MessageAttr.unstarted]?.stringValue === '1';
 }
 
 export function deliveryAttributes(delivery: Delivery): Record<string, MessageAttributeValue> {
   return {
     [MessageAttr.attempt]: { DataType: 'Number', StringValue: String(delivery.attempt) },
     [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(delivery.firstSeenAtMs) },
+    ...(delivery.unstarted ? { [MessageAttr.unstarted]: { DataType: 'Number', StringValue: '1' } } : {}),
   };
 }
 
@@ -45,7 +54,7 @@ export function deadLetterAttributes(
 ): Record<string, MessageAttributeValue> {
   const text = detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS - 1)}…` : detail;
   return {
-    ...deliveryAttributes(delivery),
+    ...deliveryAttributes({ attempt: delivery.attempt, firstSeenAtMs: delivery.firstSeenAtMs }),
     [MessageAttr.deadLetterReason]: { DataType: 'String', StringValue: reason },
     [MessageAttr.deadLetterDetail]: { DataType: 'String', StringValue: text || reason },
   };

@@ -1,4 +1,9 @@
-import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { LogEvent, Metric } from '../contract';
+import { isUnstarted, readDelivery } from './attributes';
+import { BucketLines } from './bucket-lines';
+import { slotDeadlineMs, timeLeftMs } from './deadline';
+import { runPool } from './pool';
 import type { WorkerDependencies } from './ports';
 import { type MessageOutcome, processRecord } from './process-message';
 import { onRecordFailure } from './record-failure';
@@ -11,8 +16,13 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 /**
  * The worker's SQS handler over injected dependencies: the Lambda entry point wires the
  * real clients once per cold start; tests and the local stack wire local servers, a fake
- * clock or an instrumented fetch. Records run one after the other (reserved concurrency 1
- * means the whole worker is sequential). Capacity deferrals, duplicates and refusals are
+ * clock or an instrumented fetch.
+ *
+ * Reserved concurrency 1 keeps one environment; inside it the batch runs through a pool of
+ * at most `maxInFlight` record pipelines (pool.ts), copies of records an earlier invocation
+ * never started going first. A record starts only while one whole vendor call still fits
+ * before the slot deadline (`startBudgetMs`); the rest are requeued as copies, unstarted, so
+ * they spend no receive count and no attempt. Capacity deferrals, duplicates and refusals are
  * acknowledged; only a record that threw is reported in `batchItemFailures`, so only
  * surprises count toward the queue's maxReceiveCount (and at the receive before the last,
  * `onRecordFailure` dead-letters it with its reason instead).
@@ -26,24 +36,75 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     maxReceiveCount: Number.POSITIVE_INFINITY,
     ...withoutUndefined(dependencies),
     lastRateLimitAtMs: new Map(),
+    lines: new BucketLines(),
+    calls: { inFlight: 0 },
   } as WorkerRuntime;
+  const budgetMs = startBudgetMs(runtime);
   return async (event, context) => {
-    const failures: SQSBatchItemFailure[] = [];
-    try {
-      for (const record of event.Records) {
-        try {
-          await processRecord(record, context.getRemainingTimeInMillis(), runtime);
-        } catch (error) {
-          if ((await onRecordFailure(record, error, runtime)) === 'retry') {
-            failures.push({ itemIdentifier: record.messageId });
-          }
-        }
+    const failed = new Set<string>();
+    const deadlineMs = slotDeadlineMs(
+      runtime.clock(),
+      context.getRemainingTimeInMillis(),
+      runtime.lambdaTimeoutSeconds,
+    );
+    const guarded = async (record: SQSRecord, step: () => Promise<unknown>) => {
+      try {
+        await step();
+      } catch (error) {
+        // Counted and logged; reported to SQS, or dead-lettered with its reason near the last receive.
+        if ((await onRecordFailure(record, error, runtime)) === 'retry') failed.add(record.messageId);
       }
+    };
+    try {
+      await runPool({
+        items: startOrder(event.Records),
+        limit: runtime.settings.maxInFlight,
+        canStart: () => timeLeftMs(runtime.clock(), deadlineMs) >= budgetMs,
+        run: (record) => guarded(record, () => processRecord(record, deadlineMs, runtime)),
+        skip: (record) => guarded(record, () => requeueUnstarted(record, runtime)),
+      });
     } finally {
       runtime.telemetry.flush();
     }
+    // In the batch's order, each failed record once: exactly the records SQS must deliver again.
+    const failures: SQSBatchItemFailure[] = event.Records.filter((record) =>
+      failed.has(record.messageId),
+    ).map((record) => ({ itemIdentifier: record.messageId }));
     return { batchItemFailures: failures };
   };
+}
+
+/**
+ * What a record needs to start: one whole vendor call (`requestTimeoutMs`). A call cut short
+ * by the slot deadline has an unknown outcome, which a non-idempotent request cannot repeat.
+ * Never more than the slot itself, so the first record of an invocation always starts.
+ */
+export function startBudgetMs(runtime: Pick<WorkerRuntime, 'settings' | 'lambdaTimeoutSeconds'>): number {
+  const slotMs = slotDeadlineMs(0, runtime.lambdaTimeoutSeconds * 1000, runtime.lambdaTimeoutSeconds);
+  return Math.min(runtime.settings.requestTimeoutMs, slotMs);
+}
+
+/** Copies an earlier invocation never started go first; otherwise the batch's own order. */
+export function startOrder(records: readonly SQSRecord[]): SQSRecord[] {
+  return [...records.filter(isUnstarted), ...records.filter((record) => !isUnstarted(record))];
+}
+
+/**
+ * A record the pool never started: a copy goes back at once with the same attempt and first-seen
+ * time, marked to start first, and the original is acknowledged. Returning it as a failure
+ * instead would spend one of its receives toward the DLQ for the worker's lack of time.
+ */
+async function requeueUnstarted(record: SQSRecord, runtime: WorkerRuntime): Promise<MessageOutcome> {
+  const delivery = readDelivery(record, runtime.clock());
+  await runtime.queues.requeue(record.body, { ...delivery, unstarted: true }, 0);
+  runtime.telemetry.count(Metric.unstartedRequeues);
+  runtime.telemetry.info(LogEvent.messageRequeued, {
+    message_id: record.messageId,
+    attempt: delivery.attempt,
+    delay_seconds: 0,
+    why: 'not started: no vendor call fits before the deadline',
+  });
+  return 'requeued';
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

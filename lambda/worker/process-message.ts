@@ -4,7 +4,6 @@ import { parseMessage } from '../producer/message';
 import { isVendorRequestError, resolveRequest } from '../vendor/request';
 import { type Delivery, readDelivery } from './attributes';
 import { MessageCostError, messageCosts } from './costs';
-import { slotDeadlineMs } from './deadline';
 import { expiredOnArrival, type NextAction, requeueOrDeadLetter } from './decision';
 import { type Attempt, runAttempts } from './run-attempts';
 import { context, type PreparedMessage, type WorkerRuntime } from './runtime';
@@ -13,18 +12,18 @@ import { context, type PreparedMessage, type WorkerRuntime } from './runtime';
 export type MessageOutcome = 'completed' | 'duplicate' | 'requeued' | 'dead_lettered';
 
 /**
- * One SQS record through the decision tree. Expected outcomes (invalid, duplicate, capacity,
+ * One SQS record through the decision tree, with the invocation's slot deadline
+ * (deadline.ts). Expected outcomes (invalid, duplicate, capacity,
  * vendor refusals) are values; only surprises (a store or queue that failed) throw, and the
  * handler reports those as batch item failures so SQS delivers the message again.
  */
 export async function processRecord(
   record: SQSRecord,
-  remainingTimeMs: number,
+  deadlineMs: number,
   runtime: WorkerRuntime,
 ): Promise<MessageOutcome> {
   const nowMs = runtime.clock();
   const delivery = readDelivery(record, nowMs);
-  const deadlineMs = slotDeadlineMs(nowMs, remainingTimeMs, runtime.lambdaTimeoutSeconds);
   const prepared = prepare(record, delivery, deadlineMs, runtime);
   if (typeof prepared === 'string') {
     runtime.telemetry.warn(LogEvent.messageInvalid, { message_id: record.messageId, detail: prepared });

@@ -39,40 +39,96 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
       );
       return { action: endAction(action), cached: false };
     }
-    const startedMs = runtime.clock();
-    const acquired = await runtime.sluice.acquire(prepared.costs);
-    runtime.telemetry.milliseconds(Metric.acquireLatency, runtime.clock() - startedMs);
-    let action: NextAction;
-    if (acquired.outcome === 'RetryIn') {
-      runtime.telemetry.count(Metric.retryIns);
+    const acquired = await acquireOrWait(prepared, runtime, inlineUsed);
+    if ('action' in acquired) return { action: endAction(acquired.action), cached: false };
+    inlineUsed ||= acquired.slept;
+    const answer = await callVendor(acquired.grant, prepared, runtime);
+    if (answer.class === 'busy') busyCount += 1;
+    const action = decideOnVendorAnswer(
+      {
+        class: answer.class,
+        status: answer.status,
+        retryAfterSeconds: answer.retryAfterSeconds,
+        outcomeUnknown: answer.outcomeUnknown,
+        idempotent: isIdempotent(prepared, runtime),
+        busyCount: busyCount - 1,
+        error: answer.error,
+      },
+      context(prepared, runtime, inlineUsed),
+    );
+    if (action.kind !== 'sleep') return { action: endAction(action), cached: false };
+    inlineWait(prepared, runtime, action.ms);
+    await runtime.sleep(action.ms);
+    inlineUsed = true;
+  }
+}
+
+/**
+ * Acquire; on a short `RetryIn`, one inline wait in the pool's line for the refusing bucket
+ * (bucket-lines.ts), then acquire once more. A record that waited behind others first asks
+ * again (its wait is stale) and sleeps what is left; one that never got its turn within the
+ * inline threshold acquires at once. Still refused: the decision tree requeues it.
+ */
+async function acquireOrWait(
+  prepared: PreparedMessage,
+  runtime: WorkerRuntime,
+  inlineUsed: boolean,
+): Promise<{ readonly grant: Granted; readonly slept: boolean } | { readonly action: NextAction }> {
+  let acquired = await timedAcquire(prepared, runtime);
+  if (acquired.outcome === 'Granted') return { grant: acquired, slept: false };
+  let action = decideOnRetryIn(
+    acquired.waitSeconds,
+    acquired.dimension,
+    context(prepared, runtime, inlineUsed),
+  );
+  if (action.kind !== 'sleep') return { action };
+  // A turn is awaited no longer than the inline threshold, and never past the slot deadline.
+  const patienceMs = Math.min(
+    runtime.inlineRetryThresholdSeconds * 1000,
+    Math.max(0, prepared.deadlineMs - runtime.clock()),
+  );
+  const turn = await runtime.lines.join(acquired.dimension, () => runtime.sleep(patienceMs));
+  try {
+    if (turn === undefined && runtime.clock() >= prepared.deadlineMs) {
+      return {
+        action: requeueOrDeadLetter(0, 'no time left in this invocation', context(prepared, runtime, true)),
+      };
+    }
+    if (turn?.waitedInLine) {
+      acquired = await timedAcquire(prepared, runtime);
+      if (acquired.outcome === 'Granted') return { grant: acquired, slept: true };
       action = decideOnRetryIn(
         acquired.waitSeconds,
         acquired.dimension,
         context(prepared, runtime, inlineUsed),
       );
-    } else {
-      runtime.telemetry.count(Metric.grants);
-      const answer = await callVendor(acquired, prepared, runtime);
-      if (answer.class === 'busy') busyCount += 1;
-      action = decideOnVendorAnswer(
-        {
-          class: answer.class,
-          status: answer.status,
-          retryAfterSeconds: answer.retryAfterSeconds,
-          outcomeUnknown: answer.outcomeUnknown,
-          idempotent: isIdempotent(prepared, runtime),
-          busyCount: busyCount - 1,
-          error: answer.error,
-        },
-        context(prepared, runtime, inlineUsed),
-      );
+      if (action.kind !== 'sleep') return { action };
     }
-    if (action.kind !== 'sleep') return { action: endAction(action), cached: false };
-    runtime.telemetry.count(Metric.inlineWaits);
-    runtime.telemetry.info(LogEvent.inlineWait, { id: prepared.message.id, wait_ms: action.ms });
-    await runtime.sleep(action.ms);
-    inlineUsed = true;
+    if (turn) {
+      inlineWait(prepared, runtime, action.ms);
+      await turn.sleep(action.ms, runtime.sleep);
+    }
+    acquired = await timedAcquire(prepared, runtime);
+    if (acquired.outcome === 'Granted') return { grant: acquired, slept: true };
+    return {
+      action: decideOnRetryIn(acquired.waitSeconds, acquired.dimension, context(prepared, runtime, true)),
+    };
+  } finally {
+    turn?.leave();
   }
+}
+
+async function timedAcquire(prepared: PreparedMessage, runtime: WorkerRuntime) {
+  const startedMs = runtime.clock();
+  const acquired = await runtime.sluice.acquire(prepared.costs);
+  runtime.telemetry.milliseconds(Metric.acquireLatency, runtime.clock() - startedMs);
+  runtime.telemetry.count(acquired.outcome === 'Granted' ? Metric.grants : Metric.retryIns);
+  return acquired;
+}
+
+function inlineWait(prepared: PreparedMessage, runtime: WorkerRuntime, ms: number): void {
+  runtime.telemetry.count(Metric.inlineWaits);
+  runtime.telemetry.info(LogEvent.inlineWait, { id: prepared.message.id, wait_ms: ms });
 }
 
 function endAction(action: NextAction): Attempt['action'] {
@@ -92,6 +148,8 @@ async function callVendor(
   runtime: WorkerRuntime,
 ): Promise<VendorCallResult> {
   let answer: VendorCallResult;
+  runtime.calls.inFlight += 1;
+  runtime.telemetry.count(Metric.callsInFlight, runtime.calls.inFlight);
   try {
     answer = await runtime.vendor.call({
       operation: prepared.request.operation,
@@ -102,7 +160,9 @@ async function callVendor(
       deadlineMs: prepared.deadlineMs,
     });
   } finally {
+    runtime.calls.inFlight -= 1;
     await bestEffort(runtime, 'release', () => grant.release());
+    for (const lease of grant.leases) runtime.lines.wake(lease.dimension);
   }
   const { telemetry } = runtime;
   telemetry.count(Metric.vendorCalls, 1, { name: MetricDimension.responseClass, value: answer.class });

@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { WorkMessage } from '../producer/message';
 import type { ResolvedRequest } from '../vendor/request';
 import type { Delivery } from './attributes';
+import type { BucketLines } from './bucket-lines';
 import type { DecisionContext } from './decision';
 import type { WorkerDependencies } from './ports';
 
@@ -9,6 +10,10 @@ import type { WorkerDependencies } from './ports';
 export interface WorkerRuntime extends Required<WorkerDependencies> {
   /** Last vendor 429 per dimension, kept while the Lambda environment is warm (0.5 on a repeat). */
   readonly lastRateLimitAtMs: Map<string, number>;
+  /** Records of this environment waiting inline on a bucket, one line per bucket. */
+  readonly lines: BucketLines;
+  /** Vendor calls running in this environment now (the pool's fill). */
+  readonly calls: { inFlight: number };
 }
 
 /** A message the worker can act on: validated, its request resolved and priced. */

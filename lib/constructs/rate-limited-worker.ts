@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StackConfig } from '../config';
 import { type DerivedSettings, deriveSettings, workerEnvironment } from '../derived-settings';
+import { poolWarnings } from '../sizing';
 import { BucketSeeding } from './bucket-seeding';
 import { removalPolicyFor } from './bucket-table';
 import { tableStatement, WORKER_TABLE_ACTIONS } from './permissions';
@@ -27,7 +28,8 @@ export interface RateLimitedWorkerProps {
 }
 
 /**
- * A queue, its DLQ and the worker that drains it one message at a time against one vendor.
+ * A queue, its DLQ and the worker that drains it against one vendor: one environment
+ * (reserved concurrency 1) running each batch through a pool of at most vendor.maxInFlight calls.
  * Reusable: a second vendor gets its own queue and worker against the same table with
  * `new RateLimitedWorker(stack, 'Crm', { table, config: loadStackConfig('config/crm.json') })`.
  */
@@ -75,7 +77,8 @@ export class RateLimitedWorker extends Construct {
         dlqUrl: this.deadLetterQueue.queueUrl,
         secretArn: secret.secretArn,
       }),
-      // One invocation at a time: work against the vendor is strictly sequential.
+      // One environment at a time; inside it a bounded pool (vendor.maxInFlight) of calls that
+      // each acquire first, so the buckets, not the environment count, decide what runs.
       reservedConcurrentExecutions: 1,
       // The worker requeues to its own queue on purpose and bounds attempts and age itself.
       recursiveLoop: lambda.RecursiveLoop.ALLOW,
@@ -97,9 +100,20 @@ export class RateLimitedWorker extends Construct {
         resources: [`${secret.secretArn}-??????`],
       }),
     );
+    // The batch feeds the worker's pool of vendor.maxInFlight calls: over 10 records needs a
+    // batching window (docs/deploy.md, "Sizing the pool").
     this.function.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: config.batchSize, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: config.batchSize,
+        ...(config.maxBatchingWindowSeconds > 0
+          ? { maxBatchingWindow: Duration.seconds(config.maxBatchingWindowSeconds) }
+          : {}),
+        reportBatchItemFailures: true,
+      }),
     );
+    for (const [index, warning] of poolWarnings(config).entries()) {
+      Annotations.of(this).addWarningV2(`sluice:pool-sizing-${index}`, warning);
+    }
 
     if (props.seedBuckets ?? true) {
       this.seeding = new BucketSeeding(this, 'Seeding', { table, config, derived: this.derived });

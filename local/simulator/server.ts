@@ -46,6 +46,12 @@ export async function startVendorSimulator(options: SimulatorOptions): Promise<V
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const atMs = clock();
     stats.calls += 1;
+    const counted = stats;
+    counted.inFlight += 1;
+    counted.maxInFlight = Math.max(counted.maxInFlight, counted.inFlight);
+    res.once('close', () => {
+      counted.inFlight -= 1;
+    });
     const body = await readBody(req);
     if (draw(faults.dropRate)) {
       stats.faults.drop += 1;

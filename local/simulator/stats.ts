@@ -14,6 +14,8 @@ export function emptyStats(): SimulatorStats {
     completions: 0,
     faults: { error: 0, slow: 0, drop: 0, hang: 0 },
     timeline: [],
+    inFlight: 0,
+    maxInFlight: 0,
   };
 }
 

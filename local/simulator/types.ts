@@ -100,6 +100,10 @@ export interface SimulatorStats {
   faults: { error: number; slow: number; drop: number; hang: number };
   /** One entry per request; status 0 for a dropped or hung request. */
   timeline: Array<{ atMs: number; status: number }>;
+  /** Requests being handled now, from arrival until the answer is sent or the connection closes. */
+  inFlight: number;
+  /** The most requests ever handled at once: what a one-at-a-time vendor must never see above 1. */
+  maxInFlight: number;
 }
 
 export interface VendorSimulator {

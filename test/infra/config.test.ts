@@ -59,7 +59,7 @@ describe('parseStackConfig', () => {
     const input = validConfig({
       stage: '',
       lambdaTimeoutSeconds: 5,
-      batchSize: 11,
+      batchSize: 10_001,
       maxReceiveCount: 3,
       buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: -1, windowSeconds: 1 }],
     });
@@ -68,7 +68,7 @@ describe('parseStackConfig', () => {
         'Invalid stack configuration (8 problems):',
         '  config/x.json: stage: must be 1-20 lowercase letters, digits or dashes (got "")',
         '  config/x.json: lambdaTimeoutSeconds: must be an integer from 10 to 900 (got 5)',
-        '  config/x.json: batchSize: must be an integer from 1 to 10 (got 11)',
+        '  config/x.json: batchSize: must be an integer from 1 to 10000 (got 10001)',
         '  config/x.json: maxReceiveCount: must be an integer from 5 to 1000 (throttled receives count) (got 3)',
         '  config/x.json: vendorSecretName: is required',
         '  config/x.json: buckets.0.capacity: must be a positive integer (got -1)',
@@ -170,7 +170,7 @@ describe('parseStackConfig', () => {
     expect(error).toBeInstanceOf(StackConfigError);
     expect((error as StackConfigError).problems).toEqual([
       'stack configuration: stage: must be 1-20 lowercase letters, digits or dashes (got "Prod")',
-      'stack configuration: batchSize: must be an integer from 1 to 10 (got 0)',
+      'stack configuration: batchSize: must be an integer from 1 to 10000 (got 0)',
     ]);
   });
 });

@@ -218,6 +218,8 @@ describe('monitoring', () => {
       'Worker invocations, errors, throttles',
       'Worker duration p99 (ms)',
       'Worker concurrency',
+      'Admitted rate (grants per minute)',
+      'Vendor calls in flight (max per minute)',
       'Grants and retry-ins',
       'Requeues and penalties',
       'Vendor 429s after a grant',
@@ -240,6 +242,8 @@ describe('monitoring', () => {
       "SEARCH('{Sluice,service,Bucket} MetricName=",
       'RateScale',
       'MessageFailures',
+      'CallsInFlight',
+      'UnstartedRequeues',
     ]) {
       expect(body).toContain(metric);
     }

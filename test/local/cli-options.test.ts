@@ -49,6 +49,18 @@ describe('npm start options', () => {
     });
   });
 
+  it('gives the simulator a latency with --vendor-latency-ms, a whole number of ms, never with --vendor-url', () => {
+    expect(parseCliOptions(['--profile', 'openai', '--vendor-latency-ms', '1500']).vendorLatencyMs).toBe(
+      1500,
+    );
+    expect(() => parseCliOptions(['--vendor-latency-ms', '1.5'])).toThrow(
+      '--vendor-latency-ms must be a whole number from 0 to 60000 (got "1.5")',
+    );
+    expect(() =>
+      parseCliOptions(['--vendor-latency-ms', '300', '--vendor-url', 'http://127.0.0.1:9']),
+    ).toThrow('--vendor-latency-ms sets the simulator and cannot be combined with --vendor-url');
+  });
+
   it('sizes the demo workload per profile unless --count says otherwise', () => {
     const counts = [
       ['--profile', 'sweeppea'],
@@ -153,9 +165,12 @@ describe('input files, read before any server starts', () => {
   });
 
   it('names the file and field of every schema problem in the configuration', () => {
-    const path = file('invalid.json', JSON.stringify({ stage: 'dev', batchSize: 11, vendorSecretName: 's' }));
+    const path = file(
+      'invalid.json',
+      JSON.stringify({ stage: 'dev', batchSize: 10_001, vendorSecretName: 's' }),
+    );
     expect(() => loadConfigFile(path)).toThrow(
-      `${path}: batchSize: must be an integer from 1 to 10 (got 11)`,
+      `${path}: batchSize: must be an integer from 1 to 10000 (got 10001)`,
     );
   });
 

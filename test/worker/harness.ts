@@ -17,7 +17,7 @@ import { createBucketTable } from '../../lambda/sluice/table';
 import type { BucketDefinition } from '../../lambda/sluice/types';
 import { VendorClient } from '../../lambda/vendor/client';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
-import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
+import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';
 import { sqsWorkQueues } from '../../lambda/worker/queues';
 import {
   parseVendorSettings,
@@ -58,6 +58,10 @@ export interface HarnessOptions {
    * again at once (as if its visibility timeout had passed). @default no redrive
    */
   readonly maxReceiveCount?: number;
+  /** Wraps the vendor client's fetch (to hold or count calls). @default the global fetch */
+  readonly fetch?: typeof fetch;
+  /** Wraps the real idempotency store (to inject a failure for one id). */
+  readonly idempotency?: (store: IdempotencyStore) => IdempotencyStore;
 }
 
 /**
@@ -115,6 +119,7 @@ export class WorkerHarness {
       apiKey: options.readApiKey ?? (async () => apiKey),
       clock,
       random,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const harness: WorkerHarness = new WorkerHarness(
       // Bound below, once the telemetry exists.
@@ -146,7 +151,9 @@ export class WorkerHarness {
       sluice: observed,
       vendor,
       queues: sqsWorkQueues(sqs, queueUrl, options.deadLetterQueueUrl ?? dlqUrl),
-      idempotency: new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
+      idempotency: (options.idempotency ?? ((store) => store))(
+        new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
+      ),
       telemetry: harness.telemetry,
       lambdaTimeoutSeconds: options.lambdaTimeoutSeconds ?? 30,
       ...(options.maxReceiveCount === undefined ? {} : { maxReceiveCount: options.maxReceiveCount }),

@@ -31,9 +31,19 @@ export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetr
     graph('Worker duration p99 (ms)', [metrics.duration()]),
     graph('Worker concurrency', [metrics.concurrency()]),
   );
+  // The admitted rate and the pool's fill side by side: a slow vendor needs calls in flight
+  // ≈ allowed rate × latency; a pool full while the rate stays low says maxInFlight is short.
   dashboard.addWidgets(
+    graph('Admitted rate (grants per minute)', [metrics.admittedRate()]),
+    graph('Vendor calls in flight (max per minute)', [metrics.callsInFlight()]),
     graph('Grants and retry-ins', [metrics.custom(Metric.grants), metrics.custom(Metric.retryIns)]),
-    graph('Requeues and penalties', [metrics.custom(Metric.requeues), metrics.custom(Metric.penalties)]),
+  );
+  dashboard.addWidgets(
+    graph('Requeues and penalties', [
+      metrics.custom(Metric.requeues),
+      metrics.custom(Metric.penalties),
+      metrics.custom(Metric.unstartedRequeues),
+    ]),
     graph('Vendor 429s after a grant', [metrics.custom(Metric.vendor429AfterGrant)]),
   );
   const reconcilerErrors = metrics.reconcilerErrors();

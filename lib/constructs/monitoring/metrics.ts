@@ -87,6 +87,16 @@ export class WorkerMetrics {
     });
   }
 
+  /** Vendor calls running at once in the worker (the pool's fill), the most seen in each minute. */
+  callsInFlight(): cloudwatch.Metric {
+    return this.custom(Metric.callsInFlight, cloudwatch.Stats.MAXIMUM).with({ period: Duration.minutes(1) });
+  }
+
+  /** Admitted calls per minute: the rate the buckets let through. */
+  admittedRate(): cloudwatch.Metric {
+    return this.custom(Metric.grants).with({ period: Duration.minutes(1) });
+  }
+
   /** The worker's own age since first enqueue: requeued copies reset the queue's age. */
   endToEndAge(): cloudwatch.Metric {
     return this.custom(Metric.messageAge, cloudwatch.Stats.MAXIMUM);

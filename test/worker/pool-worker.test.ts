@@ -1,0 +1,226 @@
+import { Metric } from '../../lambda/contract';
+import type { IdempotencyStore } from '../../lambda/worker/idempotency';
+import { steppedClock, WorkerHarness } from './harness';
+
+/**
+ * The worker's pool on the real local servers (DynamoDB Local, fauxqs, the vendor simulator).
+ * Nothing here waits for a moment: calls are held until a state is reached, time is a stepped
+ * clock, and what reached the vendor is counted by the vendor.
+ */
+jest.setTimeout(60_000);
+
+const waitwhile = (maxInFlight: number, requestTimeoutMs = 20_000) => ({
+  buckets: [
+    { dimension: 'waitwhile#rps', limitType: 'requests' as const, capacity: 50, windowSeconds: 1 },
+    {
+      dimension: 'waitwhile#location-writes#*',
+      limitType: 'requests' as const,
+      capacity: 50,
+      windowSeconds: 1,
+    },
+  ],
+  vendor: {
+    name: 'waitwhile',
+    maxInFlight,
+    requestTimeoutMs,
+    operations: {
+      createVisit: {
+        method: 'POST' as const,
+        path: '/locations/{locationId}/visits',
+        dimensions: { 'waitwhile#rps': 1, 'waitwhile#location-writes#{locationId}': 1 },
+      },
+    },
+    policy: { requeueJitterSeconds: 0 },
+  },
+});
+const simulatorLimits = { requestsPerSecond: 1_000, locationWritesPerSecond: 1_000 };
+const visit = (id: string) => ({
+  id,
+  operation: 'createVisit',
+  params: { locationId: `loc-${id}` },
+  body: { name: id },
+});
+const idempotencyKey = (init: RequestInit | undefined) =>
+  new Headers(init?.headers).get('Idempotency-Key') ?? '';
+
+describe('the pool inside one invocation', () => {
+  it('keeps maxInFlight calls at the vendor at once, and never more', async () => {
+    // Every call is held until four are in flight together: a sequential worker never gets there.
+    const held: Array<() => void> = [];
+    const barrier: typeof fetch = async (input, init) => {
+      if (held.length < 4) {
+        await new Promise<void>((resolve) => {
+          held.push(resolve);
+          if (held.length === 4) for (const release of held) release();
+        });
+      }
+      return fetch(input, init);
+    };
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 5 },
+      ...waitwhile(4),
+      fetch: barrier,
+    });
+    try {
+      await harness.enqueue(Array.from({ length: 8 }, (_, i) => visit(`v${i}`)));
+      const response = await harness.pollOnce(8);
+      const stats = harness.simulator.stats();
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect([stats.completions, stats.maxInFlight]).toEqual([8, 4]);
+      expect(harness.telemetry.countOf(Metric.callsInFlight)).toBeGreaterThan(0);
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it('a concurrent bucket of 1 keeps one call in flight at the vendor, with four records in the pool', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: {
+        profile: 'sweeppea',
+        limits: { concurrentPerEndpoint: 1, requestsPerMinute: 100_000 },
+        latencyMs: 20,
+      },
+      buckets: [{ dimension: 'sweeppea#concurrent', limitType: 'concurrent', capacity: 1 }],
+      vendor: {
+        name: 'sweeppea',
+        maxInFlight: 4,
+        operations: {
+          createContact: { method: 'POST', path: '/v1/contacts', dimensions: { 'sweeppea#concurrent': 1 } },
+        },
+        policy: { requeueJitterSeconds: 0 },
+      },
+    });
+    try {
+      const ids = Array.from({ length: 12 }, (_, i) => `c${i}`);
+      await harness.enqueue(
+        ids.map((id) => ({ id, operation: 'createContact', body: { email: `${id}@x.test` } })),
+      );
+      await harness.runUntilIdle(45_000);
+      const stats = harness.simulator.stats();
+      expect({
+        maxInFlight: stats.maxInFlight,
+        refusals: stats.refusals,
+        completions: stats.completions,
+      }).toEqual({
+        maxInFlight: 1,
+        refusals: 0,
+        completions: 12,
+      });
+      expect(Object.keys(stats.byIdempotencyKey).sort()).toEqual([...ids].sort());
+      // The records did share the pool: some were refused by the bucket and waited in its line.
+      expect(harness.telemetry.countOf(Metric.retryIns)).toBeGreaterThan(0);
+      expect((await harness.sluice.snapshot('sweeppea#concurrent')).tokens).toBe(1);
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it('records refused by one bucket wait in its line, one at a time, instead of all waking together and being requeued', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 1 },
+      buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: 1, windowSeconds: 1 }],
+      vendor: {
+        name: 'waitwhile',
+        maxInFlight: 4,
+        operations: {
+          getLocation: { method: 'GET', path: '/locations/{locationId}', dimensions: { 'waitwhile#rps': 1 } },
+        },
+        policy: { requeueJitterSeconds: 0 },
+      },
+    });
+    try {
+      const ids = ['a', 'b', 'c', 'd'];
+      await harness.enqueue(ids.map((id) => ({ id, operation: 'getLocation', params: { locationId: id } })));
+      const response = await harness.pollOnce(4);
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect({
+        completed: harness.telemetry.countOf(Metric.completed),
+        requeues: harness.telemetry.countOf(Metric.requeues),
+        inlineWaits: harness.telemetry.countOf(Metric.inlineWaits),
+      }).toEqual({ completed: 4, requeues: 0, inlineWaits: 3 });
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it('requeues records it cannot start before the deadline as unstarted copies, which start first next time', async () => {
+    // Each vendor call takes 4 s of the stepped clock; the slot is 15 s (20 s − 5 s) and a record
+    // starts only while a whole call (5 s) fits: three records per invocation.
+    const time = steppedClock();
+    const calls: string[] = [];
+    const slowCalls: typeof fetch = async (input, init) => {
+      calls.push(idempotencyKey(init));
+      time.advance(4_000);
+      return fetch(input, init);
+    };
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 1 },
+      ...waitwhile(1, 5_000),
+      clock: time.clock,
+      sleep: time.sleep,
+      lambdaTimeoutSeconds: 20,
+      fetch: slowCalls,
+    });
+    try {
+      await harness.enqueue(Array.from({ length: 8 }, (_, i) => visit(`m${i}`)));
+      const first = await harness.pollOnce(5);
+      expect(first).toEqual({ batchItemFailures: [] });
+      expect(calls).toEqual(['m0', 'm1', 'm2']);
+      const unstarted = harness.telemetry.fieldsOf('message.requeued');
+      expect(unstarted.map((fields) => [fields.attempt, fields.why])).toEqual([
+        [0, 'not started: no vendor call fits before the deadline'],
+        [0, 'not started: no vendor call fits before the deadline'],
+      ]);
+      expect(harness.telemetry.countOf(Metric.unstartedRequeues)).toBe(2);
+      // The queue now holds m5, m6, m7 and, behind them, the copies of m3 and m4.
+      calls.length = 0;
+      const second = await harness.pollOnce(10);
+      expect(second).toEqual({ batchItemFailures: [] });
+      expect(calls).toEqual(['m3', 'm4', 'm5']);
+      const completed = harness.telemetry.fieldsOf('message.completed');
+      // A copy keeps its attempt: a deferral for time is not an attempt.
+      expect(completed.filter((fields) => fields.id === 'm3').map((fields) => fields.attempt)).toEqual([0]);
+      await harness.runUntilIdle(30_000);
+      expect(harness.simulator.stats().completions).toBe(8);
+      expect(await harness.deadLetters()).toEqual([]);
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it('reports exactly the records that failed, once each, while the others run beside them', async () => {
+    const failing = new Set(['p1', 'p4']);
+    const faulty = (store: IdempotencyStore): IdempotencyStore => ({
+      begin: (id, nowMs, expiresAtMs) =>
+        failing.has(id)
+          ? Promise.reject(new Error(`injected: the idempotency table is unreachable for ${id}`))
+          : store.begin(id, nowMs, expiresAtMs),
+      complete: (id, nowMs) => store.complete(id, nowMs),
+      abandon: (id, owner) => store.abandon(id, owner),
+    });
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 5 },
+      ...waitwhile(3),
+      idempotency: faulty,
+    });
+    try {
+      await harness.enqueue(Array.from({ length: 6 }, (_, i) => visit(`p${i}`)));
+      const response = await harness.pollOnce(6);
+      const failedIds = harness.telemetry.fieldsOf('message.failed').map((fields) => fields.message_id);
+      expect(failedIds).toHaveLength(2);
+      expect(response?.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+        [...failedIds].sort(),
+      );
+      expect(
+        harness.telemetry
+          .fieldsOf('message.completed')
+          .map((fields) => fields.id)
+          .sort(),
+      ).toEqual(['p0', 'p2', 'p3', 'p5']);
+      // The two failed records stay on the queue (not visible until their visibility timeout).
+      expect((await harness.depth()).inFlight).toBe(2);
+    } finally {
+      await harness.stop();
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import { BucketLines } from '../../lambda/worker/bucket-lines';
+import { runPool } from '../../lambda/worker/pool';
+
+/** A promise the test settles by hand: no timers, the order of events is the test's. */
+function deferred<T = void>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/** Lets every promise callback that can run, run. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('runPool', () => {
+  it('runs at most `limit` items at once, starting them in order as slots free up', async () => {
+    const gates = Array.from({ length: 6 }, () => deferred());
+    const started: number[] = [];
+    let running = 0;
+    let most = 0;
+    const done = runPool({
+      items: [0, 1, 2, 3, 4, 5],
+      limit: 3,
+      canStart: () => true,
+      run: async (item) => {
+        started.push(item);
+        most = Math.max(most, ++running);
+        await gates[item]!.promise;
+        running -= 1;
+      },
+      skip: async () => {
+        throw new Error('nothing is skipped while there is time');
+      },
+    });
+    await settle();
+    expect(started).toEqual([0, 1, 2]);
+    gates[1]!.resolve();
+    await settle();
+    expect(started).toEqual([0, 1, 2, 3]);
+    for (const gate of gates) gate.resolve();
+    await done;
+    expect([started, most]).toEqual([[0, 1, 2, 3, 4, 5], 3]);
+  });
+
+  it('once an item may not start, skips it and every later one, in order, and starts nothing more', async () => {
+    let starts = 2;
+    const ran: string[] = [];
+    const skipped: string[] = [];
+    await runPool({
+      items: ['a', 'b', 'c', 'd', 'e'],
+      limit: 2,
+      canStart: () => starts-- > 0,
+      run: async (item) => {
+        ran.push(item);
+      },
+      skip: async (item) => {
+        skipped.push(item);
+      },
+    });
+    expect({ ran, skipped }).toEqual({ ran: ['a', 'b'], skipped: ['c', 'd', 'e'] });
+  });
+
+  it('refuses a pool without slots', async () => {
+    await expect(
+      runPool({ items: [1], limit: 0, canStart: () => true, run: async () => {}, skip: async () => {} }),
+    ).rejects.toThrow('the pool needs a whole number of slots ≥ 1 (got 0)');
+  });
+});
+
+describe('BucketLines', () => {
+  const never = () => new Promise<void>(() => {});
+
+  it('gives the turn to one record at a time, first come first served; the others wait without acquiring', async () => {
+    const lines = new BucketLines();
+    const first = await lines.join('x#rpm', never);
+    const order: string[] = [];
+    const second = lines.join('x#rpm', never).then((turn) => {
+      order.push('second');
+      return turn;
+    });
+    const third = lines.join('x#rpm', never).then((turn) => {
+      order.push('third');
+      return turn;
+    });
+    await settle();
+    expect([first?.waitedInLine, order, lines.length('x#rpm')]).toEqual([false, [], 3]);
+    first?.leave();
+    const secondTurn = await second;
+    await settle();
+    expect([secondTurn?.waitedInLine, order]).toEqual([true, ['second']]);
+    secondTurn?.leave();
+    secondTurn?.leave();
+    (await third)?.leave();
+    expect([order, lines.length('x#rpm')]).toEqual([['second', 'third'], 0]);
+  });
+
+  it('lets a record give up its place; the line goes on without it', async () => {
+    const lines = new BucketLines();
+    const head = await lines.join('x#rpm', never);
+    const giveUp = deferred();
+    const quitter = lines.join('x#rpm', () => giveUp.promise);
+    const patient = lines.join('x#rpm', never);
+    giveUp.resolve();
+    expect(await quitter).toBeUndefined();
+    head?.leave();
+    expect((await patient)?.waitedInLine).toBe(true);
+  });
+
+  it("ends the head's sleep when a lease of its bucket is released here, and only the head's", async () => {
+    const lines = new BucketLines();
+    const head = await lines.join('s#concurrent', never);
+    let woke = false;
+    const sleeping = head?.sleep(60_000, never).then(() => {
+      woke = true;
+    });
+    lines.wake('other#concurrent');
+    await settle();
+    expect(woke).toBe(false);
+    lines.wake('s#concurrent');
+    await sleeping;
+    expect(woke).toBe(true);
+  });
+});
