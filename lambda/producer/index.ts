@@ -1,4 +1,4 @@
-/** The producer side of the worker's contract: the message schema and the `enqueue` helper. */
+/** The producer side of the worker's contract: the message schema, the `enqueue` helper and the outcome event a product receives. */
 
 export {
   EnqueueError,
@@ -19,3 +19,18 @@ export {
   type WorkMessage,
   WorkMessageSchema,
 } from './message';
+export {
+  type BodyRef,
+  BodyRefSchema,
+  type CompletedOutcome,
+  CompletedOutcomeSchema,
+  type DeadLetteredOutcome,
+  DeadLetteredOutcomeSchema,
+  OUTCOME_HEADERS,
+  OUTCOME_SCHEMA_VERSION,
+  type OutcomeEvent,
+  OutcomeEventSchema,
+  PRODUCT_NAME_PATTERN,
+  ProductNameSchema,
+  parseOutcomeEvent,
+} from './outcome';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../contract';
+import { s3BodyStore, snsOutcomeTopic } from '../outcomes/aws';
 import { SluiceClient } from '../sluice/client';
 import { VendorClient } from '../vendor/client';
 import { SecretApiKeyProvider } from '../vendor/secret';
@@ -32,6 +33,7 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
       region: config.sluice.region,
       dynamodbEndpoint: config.sluice.endpointUrl,
       sqsEndpoint: config.sqsEndpointUrl,
+      outcomeEndpoint: config.outcomes?.endpointUrl,
     });
   const clock = overrides.clock ?? Date.now;
   const random = overrides.random ?? Math.random;
@@ -78,6 +80,15 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     telemetry,
     lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,
     maxReceiveCount: config.maxReceiveCount,
+    products: config.products,
+    ...(config.outcomes
+      ? {
+          outcomes: {
+            topic: snsOutcomeTopic(clients.sns, config.outcomes.topicArn),
+            bodies: s3BodyStore(clients.s3, config.outcomes.bucket),
+          },
+        }
+      : {}),
     inlineRetryThresholdSeconds: config.sluice.inlineRetryThresholdSeconds,
     clock,
     random,
