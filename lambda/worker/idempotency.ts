@@ -58,9 +58,9 @@ export interface IdempotencyStore {
   /** Records the 2xx, with the outcome event to publish (unpublished). */
   complete(messageId: string, nowMs: number, outcomeJson?: string): Promise<void>;
   /**
-   * Records a dead-lettered end with its outcome event, unless the id completed: then the
-   * completion's stored outcome is returned instead (one final outcome per id; a completion
-   * wins). Returns the outcome to publish, if any.
+   * Records a dead-lettered end with its outcome event, unless the id already ended: then the
+   * stored outcome is returned instead (one final outcome per id; a completion wins, and a
+   * repeated dead letter keeps the first). Returns the stored outcome, published or not.
    */
   deadLettered(messageId: string, nowMs: number, outcomeJson: string): Promise<StoredOutcome | undefined>;
   /** Notes that the stored outcome was published, so later deliveries need not publish it again. */
@@ -151,10 +151,11 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
             ...outcomeAttributes(outcomeJson),
             [TABLE_TTL_ATTRIBUTE]: { N: String(Math.ceil(nowMs / 1000) + COMPLETED_RETENTION_SECONDS) },
           },
-          // Never over a completion: its outcome is the final one.
-          ConditionExpression: 'attribute_not_exists(#pk) OR #status <> :completed',
+          // Over nothing or a claim only: a completion's outcome is the final one, and an earlier
+          // dead letter of the same id keeps its own (published or still to publish).
+          ConditionExpression: 'attribute_not_exists(#pk) OR #status = :inProgress',
           ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY, '#status': 'status' },
-          ExpressionAttributeValues: { ':completed': { S: IdempotencyStatus.completed } },
+          ExpressionAttributeValues: { ':inProgress': { S: IdempotencyStatus.inProgress } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
