@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { METRICS_NAMESPACE, WorkerEnv } from '../contract';
-import { s3BodyStore, snsOutcomeTopic } from '../outcomes/aws';
+import { snsOutcomeTopic } from '../outcomes/aws';
 import { createDeadLetterRelay, type DeadLetterRelayHandler } from '../outcomes/dead-letter-relay';
 import { OutcomeRelay } from '../outcomes/relay';
 import { readRelayConfig } from '../outcomes/relay-config';
@@ -38,12 +38,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       outcomes: new OutcomeRelay(
         idempotency,
         telemetry,
-        config.outcomes
-          ? {
-              topic: snsOutcomeTopic(clients.sns, config.outcomes.topicArn),
-              bodies: s3BodyStore(clients.s3, config.outcomes.bucket),
-            }
-          : undefined,
+        config.outcomes ? { topic: snsOutcomeTopic(clients.sns, config.outcomes.topicArn) } : undefined,
       ),
       products: config.products,
       telemetry,

@@ -1,5 +1,5 @@
 import { SluiceEnv, WorkerEnv } from '../contract';
-import { type OutcomeSettings, readProducts } from '../worker/config';
+import { readProducts } from '../worker/config';
 
 /** The dead-letter relay's configuration: the worker's own variables, the few it needs. */
 export interface RelayConfig {
@@ -10,7 +10,8 @@ export interface RelayConfig {
   readonly sqsEndpointUrl?: string;
   readonly maxReceiveCount: number;
   readonly products: readonly string[];
-  readonly outcomes?: OutcomeSettings;
+  /** Where dead_lettered outcomes go (the relay never claim-checks: a dead letter has no body). */
+  readonly outcomes?: { readonly topicArn: string; readonly endpointUrl?: string };
 }
 
 export class RelayConfigError extends Error {
@@ -35,14 +36,10 @@ export function readRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     );
   }
   const products = readProducts(env[WorkerEnv.products], problems);
-  let outcomes: OutcomeSettings | undefined;
+  let outcomes: RelayConfig['outcomes'];
   if (products.length > 0) {
     const endpointUrl = optional(WorkerEnv.outcomeEndpointUrl);
-    outcomes = {
-      topicArn: required(WorkerEnv.outcomeTopicArn),
-      bucket: required(WorkerEnv.outcomeBucket),
-      ...(endpointUrl ? { endpointUrl } : {}),
-    };
+    outcomes = { topicArn: required(WorkerEnv.outcomeTopicArn), ...(endpointUrl ? { endpointUrl } : {}) };
   }
   if (problems.length > 0) {
     throw new RelayConfigError(`Invalid dead-letter relay configuration: ${problems.join('; ')}`);

@@ -12,6 +12,8 @@ import { type DerivedSettings, deriveSettings, workerEnvironment } from '../deri
 import { poolWarnings } from '../sizing';
 import { BucketSeeding } from './bucket-seeding';
 import { removalPolicyFor } from './bucket-table';
+import { DeadLetterRelay } from './dead-letter-relay';
+import { Outcomes } from './outcomes';
 import { tableStatement, WORKER_TABLE_ACTIONS } from './permissions';
 import { SluiceFunction } from './sluice-function';
 
@@ -40,6 +42,10 @@ export class RateLimitedWorker extends Construct {
   readonly derived: DerivedSettings;
   readonly config: StackConfig;
   readonly seeding?: BucketSeeding;
+  /** The work queue's redrive target: names and publishes what SQS redrives, then moves it to the DLQ. */
+  readonly deadLetterRelay: DeadLetterRelay;
+  /** The outcome topic and claim-check bucket; absent when the configuration lists no products. */
+  readonly outcomes?: Outcomes;
 
   constructor(scope: Construct, id: string, props: RateLimitedWorkerProps) {
     super(scope, id);
@@ -57,14 +63,29 @@ export class RateLimitedWorker extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: 'This is the dead-letter queue; messages end here with a reason attribute.',
     });
+    if (config.products.length > 0) {
+      this.outcomes = new Outcomes(this, 'Outcomes', {
+        products: config.products,
+        bodyRetentionDays: config.outcomeBodyRetentionDays,
+        removalPolicy,
+      });
+    }
+    this.deadLetterRelay = new DeadLetterRelay(this, 'DeadLetterRelay', {
+      table,
+      deadLetterQueue: this.deadLetterQueue,
+      config,
+      derived: this.derived,
+      ...(this.outcomes ? { outcomes: this.outcomes } : {}),
+    });
     // Visibility 6× the timeout and maxReceiveCount ≥ 5: reserved concurrency 1 throttles the
-    // extra SQS pollers, and each throttled receive counts toward the DLQ (DESIGN §6).
+    // extra SQS pollers, and each throttled receive counts toward the DLQ (DESIGN §6). SQS's
+    // redrive goes through the relay, which gives the message its reason and its outcome.
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(this.derived.visibilityTimeoutSeconds),
       retentionPeriod: Duration.seconds(this.derived.queueRetentionSeconds),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.derived.maxReceiveCount },
+      deadLetterQueue: { queue: this.deadLetterRelay.queue, maxReceiveCount: this.derived.maxReceiveCount },
     });
 
     const secret = secretsmanager.Secret.fromSecretNameV2(this, 'VendorSecret', config.vendorSecretName);
@@ -76,6 +97,9 @@ export class RateLimitedWorker extends Construct {
         queueUrl: this.queue.queueUrl,
         dlqUrl: this.deadLetterQueue.queueUrl,
         secretArn: secret.secretArn,
+        ...(this.outcomes
+          ? { outcomeTopicArn: this.outcomes.topic.topicArn, outcomeBucket: this.outcomes.bucket.bucketName }
+          : {}),
       }),
       // One environment at a time; inside it a bounded pool (vendor.maxInFlight) of calls that
       // each acquire first, so the buckets, not the environment count, decide what runs.
@@ -93,6 +117,10 @@ export class RateLimitedWorker extends Construct {
         resources: [this.queue.queueArn, this.deadLetterQueue.queueArn],
       }),
     );
+    if (this.outcomes) {
+      this.outcomes.grantPublish(worker.role);
+      this.outcomes.grantPutBodies(worker.role);
+    }
     // A name-imported secret has a partial ARN; Secrets Manager appends 6 random characters.
     worker.role.addToPolicy(
       new iam.PolicyStatement({
@@ -118,5 +146,18 @@ export class RateLimitedWorker extends Construct {
     if (props.seedBuckets ?? true) {
       this.seeding = new BucketSeeding(this, 'Seeding', { table, config, derived: this.derived });
     }
+  }
+
+  /**
+   * Subscribes a product's queue to its outcomes (`worker.subscribeProduct('checkout', queue)`):
+   * raw delivery, filtered on the product's name. The product must be in the configuration.
+   */
+  subscribeProduct(product: string, queue: sqs.IQueue): void {
+    if (!this.outcomes) {
+      throw new Error(
+        `subscribeProduct: the configuration lists no products, so ${this.node.path} publishes no outcomes`,
+      );
+    }
+    this.outcomes.subscribeProduct(product, queue);
   }
 }
