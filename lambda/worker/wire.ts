@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../contract';
-import { s3BodyStore, snsOutcomeTopic } from '../outcomes/aws';
+import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../outcomes/aws';
 import { SluiceClient } from '../sluice/client';
 import { VendorClient } from '../vendor/client';
 import { SecretApiKeyProvider } from '../vendor/secret';
@@ -23,6 +23,8 @@ export interface WireOverrides {
   readonly clock?: () => number;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Wraps the SNS outcome topic (the local stack counts publishes and, under --chaos, fails one). */
+  readonly outcomeTopic?: (topic: OutcomeTopic) => OutcomeTopic;
 }
 
 /** The worker's handler from its configuration: the real SDK, vendor client, queues and idempotency. */
@@ -84,7 +86,9 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     ...(config.outcomes
       ? {
           outcomes: {
-            topic: snsOutcomeTopic(clients.sns, config.outcomes.topicArn),
+            topic: (overrides.outcomeTopic ?? ((topic: OutcomeTopic) => topic))(
+              snsOutcomeTopic(clients.sns, config.outcomes.topicArn),
+            ),
             bodies: s3BodyStore(clients.s3, config.outcomes.bucket),
           },
         }
