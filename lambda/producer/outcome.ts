@@ -97,3 +97,11 @@ export type OutcomeEvent = z.infer<typeof OutcomeEventSchema>;
 export function parseOutcomeEvent(body: string): OutcomeEvent {
   return OutcomeEventSchema.parse(JSON.parse(body));
 }
+
+/** The outcome event as JSON Schema (draft 2020-12), for products not written in TypeScript: docs/outcome-event.schema.json. */
+export function outcomeJsonSchema(): Record<string, unknown> {
+  return {
+    title: 'Sluice outcome event',
+    ...z.toJSONSchema(OutcomeEventSchema, { target: 'draft-2020-12', unrepresentable: 'any' }),
+  };
+}
