@@ -1,4 +1,4 @@
-import { Metric } from '../../lambda/contract';
+import { MessageAttr, Metric } from '../../lambda/contract';
 import { sha256Hex } from '../../lambda/outcomes/claim-check';
 import type { CompletedOutcome, DeadLetteredOutcome } from '../../lambda/producer/outcome';
 import { readClaimCheckedBody } from '../../local/outcomes/topology';
@@ -175,6 +175,31 @@ describe('message outcomes, published to each product', () => {
     await harness.runUntilIdle();
     expect(await harness.outcomesNowOf('checkout')).toEqual([]);
     expect(harness.simulator.stats().calls).toBe(1);
+  });
+
+  it('publishes dead_lettered outcomes for the age limit and for a message the worker keeps failing on (worker_error)', async () => {
+    harness = await start({
+      maxReceiveCount: 2,
+      readApiKey: () => Promise.reject(new Error('injected: the vendor secret is unreadable')),
+    });
+    // First seen two days ago: older than maxAgeSeconds (one day) on arrival.
+    await harness.sendRaw(JSON.stringify(visit('stale-1', 'checkout')), {
+      [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(Date.now() - 2 * 86_400_000) },
+    });
+    await harness.enqueue([visit('failing-1', 'support')]);
+    await harness.runUntilIdle();
+    expect(await harness.outcomesOf('checkout', 1)).toEqual([
+      expect.objectContaining({ outcome: 'dead_lettered', id: 'stale-1', reason: 'max_age' }),
+    ]);
+    expect(await harness.outcomesOf('support', 1)).toEqual([
+      expect.objectContaining({
+        outcome: 'dead_lettered',
+        id: 'failing-1',
+        reason: 'worker_error',
+        detail: expect.stringContaining('injected: the vendor secret is unreadable'),
+      }),
+    ]);
+    expect(harness.simulator.stats().calls).toBe(0);
   });
 
   it('delivers each product only its own outcomes', async () => {
