@@ -46,16 +46,32 @@ export class OutcomeRelay {
     return this.channel !== undefined;
   }
 
-  /** The vendor answered 2xx: store the completion with its event, then publish it. */
-  async completed(outcome: CompletedOutcome | undefined, messageId: string, nowMs: number): Promise<void> {
-    if (!this.channel || outcome === undefined) return this.ledger.complete(messageId, nowMs);
+  /**
+   * The vendor answered 2xx: stores the completion with its event (the body claim-checked
+   * first when large). From here the message is completed whatever happens to the publish.
+   * Returns the stored event to hand to `publishCompleted`.
+   */
+  async storeCompleted(
+    outcome: CompletedOutcome | undefined,
+    messageId: string,
+    nowMs: number,
+  ): Promise<string | undefined> {
+    if (!this.channel || outcome === undefined) {
+      await this.ledger.complete(messageId, nowMs);
+      return undefined;
+    }
     // A claim check that fails throws before anything is stored: see docs/worker.md, "Outcomes".
     const { json, claimChecked } = await this.guard(outcome.id, 'claim_check', () =>
       claimCheck(outcome, this.channel?.bodies),
     );
     if (claimChecked) this.telemetry.count(Metric.outcomeBodiesClaimChecked);
     await this.ledger.complete(messageId, nowMs, json);
-    await this.publish(outcome.id, json);
+    return json;
+  }
+
+  /** Publishes a stored completion; throws when the publish fails (the next delivery retries it). */
+  async publishCompleted(messageId: string, json: string | undefined): Promise<void> {
+    if (json !== undefined) await this.publish(messageId, json);
   }
 
   /** The message was dead-lettered: store its event unless the id completed, then publish the final one. */

@@ -148,7 +148,7 @@ async function finish(
           ...(attempt.tokenUsage ? { tokenUsage: attempt.tokenUsage } : {}),
         })
       : undefined;
-  await runtime.outcomes.completed(event, prepared.message.id, nowMs);
+  const stored = await runtime.outcomes.storeCompleted(event, prepared.message.id, nowMs);
   const ageSeconds = (nowMs - prepared.delivery.firstSeenAtMs) / 1000;
   runtime.telemetry.count(Metric.completed);
   runtime.telemetry.seconds(Metric.messageAge, ageSeconds);
@@ -159,6 +159,8 @@ async function finish(
     age_seconds: ageSeconds,
     cached: attempt.cached,
   });
+  // Completed from here on; a failed publish throws, and the next delivery publishes the stored event.
+  await runtime.outcomes.publishCompleted(prepared.message.id, stored);
   return 'completed';
 }
 
