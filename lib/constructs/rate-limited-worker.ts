@@ -78,7 +78,7 @@ export class RateLimitedWorker extends Construct {
       ...(this.outcomes ? { outcomes: this.outcomes } : {}),
     });
     // Visibility 6× the timeout and maxReceiveCount ≥ 5: reserved concurrency 1 throttles the
-    // extra SQS pollers, and each throttled receive counts toward the DLQ (DESIGN §6). SQS's
+    // extra SQS pollers, and each throttled receive counts toward the DLQ (docs/deploy.md). SQS's
     // redrive goes through the relay, which gives the message its reason and its outcome.
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
