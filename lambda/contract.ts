@@ -31,6 +31,14 @@ export const WorkerEnv = {
    * last is dead-lettered by the worker itself, with its reason (docs/worker.md).
    */
   maxReceiveCount: 'SLUICE_MAX_RECEIVE_COUNT',
+  /** The SNS topic every message's final outcome is published to (docs/worker.md, "Outcomes"). */
+  outcomeTopicArn: 'SLUICE_OUTCOME_TOPIC_ARN',
+  /** The S3 bucket that holds answer bodies too large for the topic (the claim check). */
+  outcomeBucket: 'SLUICE_OUTCOME_BUCKET',
+  /** Comma-separated product names a message may carry (the stack configuration's `products`). */
+  products: 'SLUICE_PRODUCTS',
+  /** SNS and S3 endpoint (the local stack's fauxqs serves both); absent in AWS. */
+  outcomeEndpointUrl: 'SLUICE_OUTCOME_ENDPOINT_URL',
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
@@ -66,6 +74,11 @@ export const DeadLetterReason = {
   retriesExhausted: 'retries_exhausted',
   /** The worker failed on the message (a store, queue or secret error, a bug) up to the receive before the last SQS allows. */
   workerError: 'worker_error',
+  /**
+   * SQS's own redrive moved the message after maxReceiveCount receives, without the worker: the
+   * dead-letter relay (lambda/handlers/dead-letter-relay.ts) names it and publishes its outcome.
+   */
+  redriveMaxReceiveCount: 'redrive_max_receive_count',
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 
@@ -97,6 +110,12 @@ export const Metric = {
   callsInFlight: 'CallsInFlight',
   /** Records the pool never started because no vendor call fitted before the deadline (requeued as copies). */
   unstartedRequeues: 'UnstartedRequeues',
+  /** Final outcomes published to the outcome topic, by Product and OutcomeClass. */
+  outcomesPublished: 'OutcomesPublished',
+  /** A publish to the outcome topic (or its claim check) that failed: the message is delivered again to retry it. */
+  outcomePublishFailures: 'OutcomePublishFailures',
+  /** Answer bodies too large for the topic, written to the outcome bucket instead. */
+  outcomeBodiesClaimChecked: 'OutcomeBodiesClaimChecked',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 
@@ -108,6 +127,10 @@ export const MetricDimension = {
   operation: 'Operation',
   /** A bucket as `vendor#metric` (never a key: keys are unbounded). */
   bucket: 'Bucket',
+  /** A product name from the stack configuration's bounded list (never free text). */
+  product: 'Product',
+  /** `completed` or `dead_lettered`. */
+  outcomeClass: 'OutcomeClass',
 } as const;
 
 /** Log event names kept from Sluice, so users' Logs Insights queries keep working. */
@@ -128,6 +151,16 @@ export const LogEvent = {
   messageFailed: 'message.failed',
   inlineWait: 'message.inline_wait',
   vendorAnswered: 'vendor.answered',
+  outcomePublished: 'outcome.published',
+  outcomePublishFailed: 'outcome.publish_failed',
+  /** A message with no known product: its outcome cannot be routed, so none is published. */
+  outcomeUnroutable: 'outcome.unroutable',
+} as const;
+
+/** SNS message attributes of an outcome event: products' subscriptions filter on `product`. */
+export const OutcomeAttr = {
+  product: 'product',
+  outcome: 'outcome',
 } as const;
 
 /** Properties of the bucket-seeding custom resource (lib/ sets them, lambda/handlers/seed-buckets.ts reads them). */

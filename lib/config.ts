@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ProductNameSchema } from '../lambda/producer/outcome';
 import { LIMIT_TYPES } from '../lambda/sluice/limit-types';
 import type { BucketDefinition } from '../lambda/sluice/types';
 import { DimensionNameSchema, type VendorSettings, VendorSettingsSchema } from '../lambda/worker-settings';
@@ -106,6 +107,17 @@ const StackConfigSchema = z
     // Strict, as the rest of the file: a misspelt field is an error, not ignored. tokenDimensions
     // is derived from `buckets` (workerEnvironment), so it is not part of the input.
     vendor: VendorSettingsSchema.omit({ tokenDimensions: true }).strict(),
+    /**
+     * The products that share this worker: a message names one, and its outcome is published
+     * for that product's subscription (docs/worker.md, "Outcomes"). Empty: no outcomes.
+     */
+    products: z
+      .array(ProductNameSchema)
+      .max(100, { error: 'must list at most 100 products (each is a metric dimension value)' })
+      .refine((names) => new Set(names).size === names.length, { error: 'must not name a product twice' })
+      .default([]),
+    /** Days a claim-checked answer body stays in the outcome bucket before its lifecycle rule expires it. */
+    outcomeBodyRetentionDays: integerIn(1, 365).default(7),
     alarms: AlarmsSchema.default(AlarmsSchema.parse({})),
     /** Creates an SNS topic for alarm actions with this email subscribed. */
     alarmEmail: z.email({ error: 'must be an email address' }).optional(),

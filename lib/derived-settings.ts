@@ -144,6 +144,11 @@ export interface WorkerResourceNames {
   readonly region?: string;
   readonly dynamodbEndpointUrl?: string;
   readonly sqsEndpointUrl?: string;
+  /** The outcome topic and bucket (lib/constructs/outcomes.ts); required when `config.products` is not empty. */
+  readonly outcomeTopicArn?: string;
+  readonly outcomeBucket?: string;
+  /** Local stack only: fauxqs serves SNS and S3. */
+  readonly outcomeEndpointUrl?: string;
 }
 
 /** The SDK part of an environment, shared by the worker, the reconciler and bucket seeding. */
@@ -181,6 +186,44 @@ export function workerEnvironment(
     [WorkerEnv.vendorSettings]: JSON.stringify(workerVendorSettings(config)),
     [WorkerEnv.lambdaTimeout]: String(derived.lambdaTimeoutSeconds),
     [WorkerEnv.maxReceiveCount]: String(derived.maxReceiveCount),
+    ...outcomeEnvironment(config, names),
+  };
+}
+
+/** The products and where their outcomes go (the worker's and the dead-letter relay's). */
+export function outcomeEnvironment(
+  config: Pick<StackConfig, 'products'>,
+  names: Pick<WorkerResourceNames, 'outcomeTopicArn' | 'outcomeBucket' | 'outcomeEndpointUrl'>,
+): Record<string, string> {
+  if (config.products.length === 0) return {};
+  return {
+    [WorkerEnv.products]: config.products.join(','),
+    ...(names.outcomeTopicArn ? { [WorkerEnv.outcomeTopicArn]: names.outcomeTopicArn } : {}),
+    ...(names.outcomeBucket ? { [WorkerEnv.outcomeBucket]: names.outcomeBucket } : {}),
+    ...(names.outcomeEndpointUrl ? { [WorkerEnv.outcomeEndpointUrl]: names.outcomeEndpointUrl } : {}),
+  };
+}
+
+/** The dead-letter relay's environment: the table, the DLQ, the receive limit and the outcome topic. */
+export function deadLetterRelayEnvironment(
+  config: StackConfig,
+  derived: DerivedSettings,
+  names: Pick<
+    WorkerResourceNames,
+    'tableName' | 'dlqUrl' | 'outcomeTopicArn' | 'region' | 'dynamodbEndpointUrl' | 'sqsEndpointUrl'
+  > &
+    Pick<WorkerResourceNames, 'outcomeEndpointUrl'>,
+): Record<string, string> {
+  return {
+    [SluiceEnv.tableName]: names.tableName,
+    ...(names.region ? { [SluiceEnv.region]: names.region } : {}),
+    ...(names.dynamodbEndpointUrl ? { [SluiceEnv.endpointUrl]: names.dynamodbEndpointUrl } : {}),
+    [WorkerEnv.deadLetterQueueUrl]: names.dlqUrl,
+    ...(names.sqsEndpointUrl ? { [WorkerEnv.sqsEndpointUrl]: names.sqsEndpointUrl } : {}),
+    [WorkerEnv.maxReceiveCount]: String(derived.maxReceiveCount),
+    [WorkerEnv.metricsNamespace]: METRICS_NAMESPACE,
+    [WorkerEnv.serviceName]: config.vendor.name,
+    ...outcomeEnvironment(config, names),
   };
 }
 

@@ -10,8 +10,8 @@ const INVALID_EVERY = 20;
 const LOCATIONS = 6;
 
 /**
- * The demo workload of `npm start`: `count` messages for the profile's vendor, ids
- * `demo-0001` …, a few invalid on purpose (unknown operation, a path outside the
+ * The demo workload of `npm start`: `count` messages for the profile's vendor from the
+ * configured products in turn, ids `demo-0001` …, a few invalid on purpose (unknown operation, a path outside the
  * allow-list, a missing parameter); for openai some need many tokens. Deterministic, so two
  * runs are comparable.
  */
@@ -19,11 +19,25 @@ export function demoWorkload(profile: Profile, count: number, config: StackConfi
   const operation = Object.keys(config.vendor.operations)[0] ?? 'call';
   return Array.from({ length: count }, (_, index) => {
     const id = `demo-${String(index + 1).padStart(4, '0')}`;
-    if ((index + 1) % INVALID_EVERY === 0) return invalidMessage(id, index / INVALID_EVERY);
-    if (profile === 'openai') return chatCompletion(id, index, operation);
-    if (profile === 'sweeppea') return createContact(id, index, operation);
-    return createVisit(id, index, operation);
+    return withProduct(demoMessage(profile, id, index, operation), index, config.products);
   });
+}
+
+function demoMessage(profile: Profile, id: string, index: number, operation: string): DemoMessage {
+  if ((index + 1) % INVALID_EVERY === 0) return invalidMessage(id, index / INVALID_EVERY);
+  if (profile === 'openai') return chatCompletion(id, index, operation);
+  if (profile === 'sweeppea') return createContact(id, index, operation);
+  return createVisit(id, index, operation);
+}
+
+/**
+ * The configured products take turns sending (checkout, support, checkout, ...), each getting
+ * its outcomes on its own queue; an invalid message names its product too, so its dead letter
+ * reaches it.
+ */
+function withProduct(message: DemoMessage, index: number, products: readonly string[]): DemoMessage {
+  const product = products[index % Math.max(1, products.length)];
+  return product === undefined ? message : { ...message, product };
 }
 
 function createVisit(id: string, index: number, operation: string): DemoMessage {

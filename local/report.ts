@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { DynamoDbUsage } from './dynamodb-meter';
+import type { OutcomesFindings, OutcomesReport } from './outcomes/collector';
 import type { Tally } from './tally';
 
 /**
@@ -40,6 +41,8 @@ export interface RunReport {
   readonly penalties: number;
   readonly makespanSeconds: number;
   readonly dynamodb: { requests: number; rcu: number; wcu: number };
+  /** What each product's queue received (present when the configuration lists products). */
+  readonly outcomes?: OutcomesReport;
   readonly run: {
     profile: string;
     chaos: boolean;
@@ -87,6 +90,8 @@ export function buildReport(input: {
   readonly maxRunSeconds?: number;
   /** The simulator's own 2xx count per idempotency key, a second witness to the fetch's. */
   readonly simulatorSuccesses?: Readonly<Record<string, number>>;
+  /** The products' outcome queues, read after the run (local/outcomes/collector.ts). */
+  readonly outcomes?: OutcomesFindings;
   readonly run: RunReport['run'];
 }): RunReport {
   const { ids, tally } = input;
@@ -145,6 +150,7 @@ export function buildReport(input: {
     );
   }
   if (completedTwice.length > 0) problems.push(`completed twice: ${completedTwice.join(', ')}`);
+  problems.push(...outcomeProblems(input.outcomes));
   if (duplicateSuccesses.length > 0)
     problems.push(`vendor called successfully twice: ${duplicateSuccesses.join(', ')}`);
   return {
@@ -165,6 +171,7 @@ export function buildReport(input: {
     penalties: tally.penalties,
     makespanSeconds: Math.round(input.makespanSeconds * 10) / 10,
     dynamodb: { requests: input.dynamodb.requests, rcu: input.dynamodb.rcu, wcu: input.dynamodb.wcu },
+    ...(input.outcomes ? { outcomes: input.outcomes.outcomes } : {}),
     run: { ...input.run, end },
     checks: { ok: problems.length === 0, problems, completedTwice },
     extra: {
@@ -222,6 +229,7 @@ export function summaryTable(report: RunReport): string {
       'DynamoDB requests / RCU / WCU',
       `${report.dynamodb.requests} / ${report.dynamodb.rcu} / ${report.dynamodb.wcu}`,
     ],
+    ...outcomeRows(report.outcomes),
     ['makespan', `${report.makespanSeconds} s`],
     [
       'result',
@@ -232,6 +240,40 @@ export function summaryTable(report: RunReport): string {
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** The run is OK only when every expected outcome arrived, each id with one final outcome. */
+function outcomeProblems(findings: OutcomesFindings | undefined): string[] {
+  if (!findings) return [];
+  const problems: string[] = [];
+  const { missingIds, conflicts } = findings;
+  if (missingIds.length > 0) {
+    const shown =
+      missingIds.length > 10
+        ? [...missingIds.slice(0, 10), `... ${missingIds.length - 10} more`]
+        : missingIds;
+    problems.push(`${missingIds.length} outcome(s) never reached their product: ${shown.join(', ')}`);
+  }
+  if (conflicts.length > 0)
+    problems.push(`more than one final outcome, or the wrong product's queue: ${conflicts.join(', ')}`);
+  return problems;
+}
+
+function outcomeRows(outcomes: OutcomesReport | undefined): [string, string][] {
+  if (!outcomes) return [];
+  const products = Object.entries(outcomes.byProduct)
+    .map(
+      ([product, counts]) =>
+        `${product} ${counts.completed} completed / ${counts.deadLettered} dead-lettered`,
+    )
+    .join(', ');
+  return [
+    [
+      'outcomes received',
+      `${outcomes.received} of ${outcomes.received + outcomes.missing} (${outcomes.published} published, ${outcomes.claimChecked} claim-checked, ${outcomes.missing} missing)`,
+    ],
+    ['outcomes by product', products],
+  ];
 }
 
 function idsAbove(map: ReadonlyMap<string, number>, limit: number): string[] {

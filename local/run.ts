@@ -8,6 +8,7 @@ import type { CliOptions } from './cli-options';
 import { demoWorkload } from './demo-workload';
 import { bodyId, drainDeadLetters } from './dlq';
 import { captureProcessOutput } from './log-capture';
+import { awaitOutcomes } from './outcomes/collector';
 import { EventSourcePoller } from './poller';
 import { ProgressPrinter } from './progress';
 import { startReconcilerSchedule } from './reconciler-schedule';
@@ -106,7 +107,7 @@ export async function runLocalStack(
       `starting DynamoDB Local, fauxqs${options.vendorUrl ? '' : ` and the vendor simulator (${options.profile})`} ...`,
     );
     vendor = await deps.startVendor(options);
-    stack = await startLocalStack({ derived });
+    stack = await startLocalStack({ derived, products: config.products });
     printer.log(
       `DynamoDB Local ${stack.dynamodbEndpoint} · fauxqs ${stack.sqsEndpoint} · vendor ${vendor.url}`,
     );
@@ -133,6 +134,7 @@ export async function runLocalStack(
       apiKey: vendor.apiKey,
       fetch: vendorFetch,
       tally,
+      chaos: options.chaos,
     });
     await wired.seedBuckets();
 
@@ -192,6 +194,21 @@ export async function runLocalStack(
       onError: (error) => printer.log(`poller: ${error instanceof Error ? error.message : String(error)}`),
     });
     poller.start();
+    // The work queue's redrive target, drained by the dead-letter relay as its Lambda would.
+    const relayPoller = wired.relay
+      ? new EventSourcePoller({
+          sqs: stack.sqs,
+          queueUrl: stack.relayQueueUrl,
+          queueArn: stack.relayQueueArn,
+          handler: wired.relay,
+          batchSize: 10,
+          functionName: `sluice-${config.stage}-dead-letter-relay`,
+          timeoutSeconds: 30,
+          region: 'us-east-1',
+          onError: (error) => printer.log(`relay: ${error instanceof Error ? error.message : String(error)}`),
+        })
+      : undefined;
+    relayPoller?.start();
     const reconciler = startReconcilerSchedule({
       everySeconds: LOCAL_RECONCILER_EVERY_SECONDS,
       reconcile: wired.reconcile,
@@ -220,9 +237,18 @@ export async function runLocalStack(
         ...(io.signal ? { signal: io.signal } : {}),
         ...(plan ? { chaos: { plan, bodies } } : {}),
       });
+      // Ends only when every message's outcome reached its product, or says which are missing.
+      if (wired.outcomes) {
+        await awaitOutcomes({
+          collector: wired.outcomes,
+          expected: outcomeIds(prepared.messages, config.products),
+          now,
+          ...(io.signal ? { signal: io.signal } : {}),
+        });
+      }
     } finally {
       printer.finish();
-      await Promise.all([poller.stop(), reconciler.stop()]);
+      await Promise.all([poller.stop(), reconciler.stop(), relayPoller?.stop()]);
       tally.reconcilerFailures = reconciler.failures();
     }
     if (end === 'time-limit') {
@@ -244,6 +270,9 @@ export async function runLocalStack(
       end,
       maxRunSeconds: options.maxRunSeconds,
       simulatorSuccesses: vendor.successesById?.(),
+      ...(wired.outcomes
+        ? { outcomes: wired.outcomes.report(outcomeIds(prepared.messages, config.products)) }
+        : {}),
       run: {
         profile: options.profile,
         chaos: options.chaos,
@@ -257,4 +286,12 @@ export async function runLocalStack(
     await Promise.allSettled([stack?.stop(), vendor?.stop()]);
     captured.restore();
   }
+}
+
+/** The ids whose outcome a product must receive: those naming a configured product. */
+function outcomeIds(messages: readonly Record<string, unknown>[], products: readonly string[]): string[] {
+  const known = new Set(products);
+  return messages
+    .filter((message) => typeof message.product === 'string' && known.has(message.product))
+    .map((message) => String(message.id));
 }

@@ -4,6 +4,7 @@ import { createBucketTable } from '../lambda/sluice';
 import { type AwsClients, createAwsClients } from '../lambda/worker/aws-clients';
 import { type DerivedSettings, deadLetterQueueAttributes, queueAttributes } from '../lib/config';
 import { type DynamoDbUsage, meterDynamoDb } from './dynamodb-meter';
+import { createOutcomeTopology, type OutcomeTopology } from './outcomes/topology';
 import { startDynamoDbLocal } from './servers/dynamodb-local';
 import { startFauxqs } from './servers/fauxqs';
 import type { LocalServer } from './servers/process';
@@ -26,6 +27,11 @@ export interface LocalResources {
   readonly queueArn: string;
   readonly dlqUrl: string;
   readonly dlqArn: string;
+  /** The work queue's redrive target, drained by the dead-letter relay into the DLQ. */
+  readonly relayQueueUrl: string;
+  readonly relayQueueArn: string;
+  /** The outcome topic, bucket and one subscriber queue per product (when products are configured). */
+  readonly outcomes?: OutcomeTopology;
   /** DynamoDB requests and capacity of every call made through `dynamodb`. */
   readonly dynamodbUsage: () => DynamoDbUsage;
 }
@@ -42,6 +48,8 @@ export interface LocalStack extends LocalResources {
 export async function startLocalStack(options: {
   readonly derived: DerivedSettings;
   readonly names?: { readonly table?: string; readonly queue?: string };
+  /** Products whose outcome queues to create (the configuration's `products`). */
+  readonly products?: readonly string[];
 }): Promise<LocalStack> {
   const servers: LocalServer[] = [];
   let stopped: Promise<void> | undefined;
@@ -61,6 +69,7 @@ export async function startLocalStack(options: {
       derived: options.derived,
       tableName: options.names?.table ?? 'sluice-local-buckets',
       queueName: options.names?.queue ?? 'sluice-local-work',
+      ...(options.products ? { products: options.products } : {}),
     });
     return { ...resources, stop };
   } catch (error) {
@@ -76,6 +85,7 @@ export async function createResources(options: {
   readonly derived: DerivedSettings;
   readonly tableName: string;
   readonly queueName: string;
+  readonly products?: readonly string[];
 }): Promise<LocalResources> {
   // Local servers accept any credentials; the SDK only needs some to sign with.
   process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
@@ -85,6 +95,8 @@ export async function createResources(options: {
     region: LOCAL_REGION,
     dynamodbEndpoint: options.dynamodbEndpoint,
     sqsEndpoint: options.sqsEndpoint,
+    // fauxqs serves SNS and S3 on the SQS endpoint.
+    outcomeEndpoint: options.sqsEndpoint,
   });
   const { dynamodb, sqs } = clients;
   const dynamodbUsage = meterDynamoDb(dynamodb);
@@ -95,7 +107,20 @@ export async function createResources(options: {
   });
   await createBucketTable(adminDynamodb, options.tableName);
   const dlq = await createQueue(sqs, `${options.queueName}-dlq`, deadLetterQueueAttributes(options.derived));
-  const queue = await createQueue(sqs, options.queueName, queueAttributes(options.derived, dlq.arn));
+  // As in the CDK stack: SQS's redrive goes to the relay, which names the reason and publishes the outcome.
+  const relay = await createQueue(sqs, `${options.queueName}-relay`, {
+    ...deadLetterQueueAttributes(options.derived),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 }),
+  });
+  const queue = await createQueue(sqs, options.queueName, queueAttributes(options.derived, relay.arn));
+  const products = options.products ?? [];
+  const outcomes =
+    products.length > 0
+      ? await createOutcomeTopology(
+          { sns: clients.sns, sqs, s3: clients.s3 },
+          { topic: `${options.queueName}-outcomes`, bucket: `${options.queueName}-outcome-bodies`, products },
+        )
+      : undefined;
   return {
     clients,
     dynamodb,
@@ -108,6 +133,9 @@ export async function createResources(options: {
     queueArn: queue.arn,
     dlqUrl: dlq.url,
     dlqArn: dlq.arn,
+    relayQueueUrl: relay.url,
+    relayQueueArn: relay.arn,
+    ...(outcomes ? { outcomes } : {}),
     dynamodbUsage,
   };
 }

@@ -1,6 +1,7 @@
 import type { BucketSnapshot } from '../lambda/sluice/types';
 import type { DerivedSettings, StackConfig } from '../lib/config';
 import type { CliOptions } from './cli-options';
+import type { OutcomeCollector } from './outcomes/collector';
 import type { SqsHandler } from './poller';
 import type { LocalResources } from './stack';
 import type { Tally } from './tally';
@@ -27,6 +28,10 @@ export interface WiredHandlers {
   snapshots(dimensions: readonly string[]): Promise<BucketSnapshot[]>;
   /** Sends the messages through the producer helper. */
   enqueue(messages: readonly Record<string, unknown>[]): Promise<void>;
+  /** The dead-letter relay's SQS handler (the work queue's redrive target). */
+  readonly relay?: SqsHandler;
+  /** What each product's queue received (when the configuration lists products). */
+  readonly outcomes?: OutcomeCollector;
 }
 
 export interface WireOptions {
@@ -39,6 +44,8 @@ export interface WireOptions {
   readonly fetch: Fetch;
   /** The worker's events that are not visible elsewhere (completions) land here. */
   readonly tally: Tally;
+  /** `--chaos`: the first publish of a completed outcome fails. */
+  readonly chaos?: boolean;
 }
 
 /** What runLocalStack needs from the rest of the project; tests inject their own. */

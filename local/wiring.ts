@@ -2,12 +2,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../lambda/contract';
 import { createReconciler } from '../lambda/handlers/reconciler';
+import { type OutcomeTopic, snsOutcomeTopic } from '../lambda/outcomes/aws';
+import { createDeadLetterRelay } from '../lambda/outcomes/dead-letter-relay';
+import { OutcomeRelay } from '../lambda/outcomes/relay';
 import { SluiceClient } from '../lambda/sluice';
 import { readWorkerConfig } from '../lambda/worker/config';
+import { DynamoDbIdempotencyStore } from '../lambda/worker/idempotency';
+import { sqsWorkQueues } from '../lambda/worker/queues';
 import { powertoolsTelemetry } from '../lambda/worker/telemetry';
 import { wireWorker } from '../lambda/worker/wire';
 import { workerEnvironment } from '../lib/config';
 import type { CliOptions } from './cli-options';
+import { failFirstCompletedPublish, OutcomeCollector } from './outcomes/collector';
 import { startVendorSimulator } from './simulator';
 import { LOCAL_REGION } from './stack';
 import { countingTelemetry } from './telemetry-tally';
@@ -60,8 +66,23 @@ async function wireHandlers(options: WireOptions): Promise<WiredHandlers> {
     region: LOCAL_REGION,
     dynamodbEndpointUrl: stack.dynamodbEndpoint,
     sqsEndpointUrl: stack.sqsEndpoint,
+    ...(stack.outcomes
+      ? {
+          outcomeTopicArn: stack.outcomes.topicArn,
+          outcomeBucket: stack.outcomes.bucket,
+          outcomeEndpointUrl: stack.sqsEndpoint,
+        }
+      : {}),
   });
   const workerConfig = readWorkerConfig(env);
+  // Outcomes: counted as published, read back from each product's queue; --chaos fails one publish.
+  const collector = stack.outcomes ? new OutcomeCollector(stack.sqs, stack.outcomes) : undefined;
+  const outcomeTopic = (topic: OutcomeTopic): OutcomeTopic => {
+    const counted = collector ? collector.counting(topic) : topic;
+    return options.chaos
+      ? failFirstCompletedPublish(counted, () => tally.chaosInjected('outcome-publish-failure'))
+      : counted;
+  };
   const serviceName = workerConfig.vendor.name;
   const logger = new Logger({ serviceName, logLevel: workerConfig.sluice.logLevel });
   const metrics = () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
@@ -70,6 +91,21 @@ async function wireHandlers(options: WireOptions): Promise<WiredHandlers> {
     apiKey: async () => options.apiKey,
     fetch: options.fetch,
     telemetry: countingTelemetry(powertoolsTelemetry(logger, metrics()), tally),
+    outcomeTopic,
+  });
+  const relayTelemetry = powertoolsTelemetry(logger, metrics());
+  const relay = createDeadLetterRelay({
+    queues: sqsWorkQueues(stack.sqs, stack.dlqUrl, stack.dlqUrl),
+    outcomes: new OutcomeRelay(
+      new DynamoDbIdempotencyStore(stack.dynamodb, stack.tableName, () => 'relay'),
+      relayTelemetry,
+      stack.outcomes
+        ? { topic: outcomeTopic(snsOutcomeTopic(stack.clients.sns, stack.outcomes.topicArn)) }
+        : undefined,
+    ),
+    products: workerConfig.products,
+    telemetry: relayTelemetry,
+    maxReceiveCount: workerConfig.maxReceiveCount,
   });
   // The reconciler Lambda has its own SDK client; seeding and the progress display read
   // through an unmetered one, so the report's DynamoDB figures are the handlers' alone.
@@ -86,6 +122,8 @@ async function wireHandlers(options: WireOptions): Promise<WiredHandlers> {
     reconcile: async () => (await reconciler()).restored,
     snapshots: (dimensions) => Promise.all(dimensions.map((dimension) => admin.snapshot(dimension))),
     enqueue: (messages) => enqueueWorkload(stack.sqs, stack.queueUrl, messages),
+    relay: (event) => relay(event),
+    ...(collector ? { outcomes: collector } : {}),
   };
 }
 

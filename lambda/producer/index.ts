@@ -1,7 +1,6 @@
 /**
- * The producer side of the worker's contract: the message schema and the `enqueue` helper,
- * published as `sluice-aws/producer`. The worker does not publish outcome events yet; when it
- * does, their schema belongs here too, so a producer reads outcomes with the same import.
+ * The producer side of the worker's contract, published as `sluice-aws/producer`: the message
+ * schema, the `enqueue` helper and the outcome event a product receives.
  */
 
 export {
@@ -26,3 +25,18 @@ export {
   type WorkMessage,
   WorkMessageSchema,
 } from './message';
+export {
+  type BodyRef,
+  BodyRefSchema,
+  type CompletedOutcome,
+  CompletedOutcomeSchema,
+  type DeadLetteredOutcome,
+  DeadLetteredOutcomeSchema,
+  OUTCOME_HEADERS,
+  OUTCOME_SCHEMA_VERSION,
+  type OutcomeEvent,
+  OutcomeEventSchema,
+  PRODUCT_NAME_PATTERN,
+  ProductNameSchema,
+  parseOutcomeEvent,
+} from './outcome';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProductNameSchema } from './outcome';
 
 /**
  * The producer contract: what a message on the worker's queue must look like. Strict on
@@ -33,6 +34,12 @@ export const WorkMessageSchema = z
       .min(1, 'must not be empty')
       .max(MAX_MESSAGE_ID_LENGTH, `must be at most ${MAX_MESSAGE_ID_LENGTH} characters`)
       .regex(MESSAGE_ID_PATTERN, 'may contain only letters, digits and _ . : -'),
+    /**
+     * The product that sent the message, from the stack configuration's `products`: its final
+     * outcome is published for that product's subscription. The worker dead-letters a message
+     * whose product is not in the list, and one without a product when the list is not empty.
+     */
+    product: ProductNameSchema.optional(),
     /** A named operation of the vendor settings (method, path and default dimensions). */
     operation: z.string().min(1, 'must not be empty').optional(),
     method: z.enum(HTTP_METHODS).optional(),

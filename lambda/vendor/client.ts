@@ -1,3 +1,4 @@
+import { OUTCOME_HEADERS } from '../producer/outcome';
 import type { VendorSettings } from '../worker-settings';
 import { type AttemptOutcome, attemptOnce } from './attempt';
 import { backoffDelayMs } from './backoff';
@@ -11,6 +12,8 @@ export interface VendorCallResult {
   status?: number;
   /** Parsed JSON, or text when the body is not JSON. */
   body?: unknown;
+  /** The response headers a product's outcome carries (`OUTCOME_HEADERS`, lowercase), when sent. */
+  headers?: Record<string, string>;
   retryAfterSeconds?: number;
   rateLimit: RateLimitHeaders;
   /** The whole logical call, retries and backoff included. */
@@ -189,6 +192,7 @@ export class VendorClient {
       class: responseClass,
       status: outcome.status,
       body: outcome.body,
+      headers: outcomeHeaders(outcome.headers),
       ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
       rateLimit: readRateLimitHeaders(outcome.headers, this.clock()),
       latencyMs,
@@ -231,6 +235,15 @@ export class VendorClient {
   private operationName(request: Pick<VendorCall, 'operation' | 'method'>): string {
     return request.operation ?? `direct ${request.method.toUpperCase()}`;
   }
+}
+
+function outcomeHeaders(headers: Headers): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of OUTCOME_HEADERS) {
+    const value = headers.get(name);
+    if (value !== null) kept[name] = value;
+  }
+  return kept;
 }
 
 /** A real sleep that ends early (without throwing) when the signal aborts. */

@@ -1,5 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { boundedAwsClientOptions } from '../aws-client-bounds';
 
@@ -17,12 +19,21 @@ export interface AwsClientOptions {
   readonly sqsEndpoint?: string;
   /** Secrets Manager endpoint; tests only (no local stack server speaks it). */
   readonly secretsManagerEndpoint?: string;
+  /**
+   * SNS and S3 endpoint for outcomes (SLUICE_OUTCOME_ENDPOINT_URL: fauxqs serves both on its
+   * one port). With an endpoint, S3 uses path-style URLs (no wildcard DNS needed locally).
+   */
+  readonly outcomeEndpoint?: string;
 }
 
 export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly secretsManager: SecretsManagerClient;
+  /** Publishes outcome events to the outcome topic. */
+  readonly sns: SNSClient;
+  /** Claim-checks large answer bodies to the outcome bucket. */
+  readonly s3: S3Client;
 }
 
 export function createAwsClients(options: AwsClientOptions): AwsClients {
@@ -33,6 +44,11 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     secretsManager: new SecretsManagerClient(
       boundedAwsClientOptions({ region, endpoint: options.secretsManagerEndpoint }),
     ),
+    sns: new SNSClient(boundedAwsClientOptions({ region, endpoint: options.outcomeEndpoint })),
+    s3: new S3Client({
+      ...boundedAwsClientOptions({ region, endpoint: options.outcomeEndpoint }),
+      ...(options.outcomeEndpoint ? { forcePathStyle: true } : {}),
+    }),
   };
 }
 
@@ -41,4 +57,6 @@ export function destroyAwsClients(clients: AwsClients): void {
   clients.dynamodb.destroy();
   clients.sqs.destroy();
   clients.secretsManager.destroy();
+  clients.sns.destroy();
+  clients.s3.destroy();
 }

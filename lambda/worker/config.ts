@@ -1,4 +1,5 @@
 import { WorkerEnv } from '../contract';
+import { PRODUCT_NAME_PATTERN } from '../producer/outcome';
 import { SluiceConfig, type SluiceSettings } from '../sluice/config';
 import { isSluiceConfigError } from '../sluice/errors';
 import { formatIssues, type VendorSettings, VendorSettingsSchema } from '../worker-settings';
@@ -18,6 +19,17 @@ export interface WorkerConfig {
   readonly lambdaTimeoutSeconds: number;
   /** The work queue's redrive maxReceiveCount (the worker dead-letters a failing record before SQS does). */
   readonly maxReceiveCount: number;
+  /** Products a message may name; empty: no product, no outcomes. */
+  readonly products: readonly string[];
+  /** Where outcomes go; present whenever `products` is not empty. */
+  readonly outcomes?: OutcomeSettings;
+}
+
+export interface OutcomeSettings {
+  readonly topicArn: string;
+  readonly bucket: string;
+  /** The local stack's SNS/S3 endpoint (fauxqs). */
+  readonly endpointUrl?: string;
 }
 
 export class WorkerConfigError extends Error {
@@ -54,6 +66,14 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const lambdaTimeoutSeconds = readTimeout(env[WorkerEnv.lambdaTimeout], problems);
   const maxReceiveCount = readMaxReceiveCount(env[WorkerEnv.maxReceiveCount], problems);
   const vendor = readVendorSettings(env[WorkerEnv.vendorSettings], problems);
+  const products = readProducts(env[WorkerEnv.products], problems);
+  let outcomes: OutcomeSettings | undefined;
+  if (products.length > 0) {
+    const topicArn = required(WorkerEnv.outcomeTopicArn);
+    const bucket = required(WorkerEnv.outcomeBucket);
+    const endpointUrl = env[WorkerEnv.outcomeEndpointUrl]?.trim();
+    outcomes = { topicArn, bucket, ...(endpointUrl ? { endpointUrl } : {}) };
+  }
   if (problems.length > 0 || sluice === undefined || vendor === undefined) {
     throw new WorkerConfigError(`Invalid worker configuration: ${problems.join('; ')}`, problems);
   }
@@ -67,7 +87,26 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     vendorSecretArn,
     lambdaTimeoutSeconds,
     maxReceiveCount,
+    products,
+    ...(outcomes ? { outcomes } : {}),
   };
+}
+
+/** A comma-separated list of product names; absent or empty: none. */
+export function readProducts(value: string | undefined, problems: string[]): string[] {
+  const names = (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of names) {
+    if (!PRODUCT_NAME_PATTERN.test(name)) {
+      problems.push(
+        `${WorkerEnv.products}: "${name}" must be 1-32 lowercase letters, digits or dashes, starting with a letter`,
+      );
+    }
+  }
+  if (new Set(names).size !== names.length) problems.push(`${WorkerEnv.products} names a product twice`);
+  return names;
 }
 
 /** SQS accepts a redrive maxReceiveCount from 1 to 1000. */

@@ -1,5 +1,6 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { LogEvent, Metric } from '../contract';
+import { OutcomeRelay } from '../outcomes/relay';
 import { isUnstarted, readDelivery } from './attributes';
 import { BucketLines } from './bucket-lines';
 import { slotDeadlineMs, timeLeftMs } from './deadline';
@@ -28,13 +29,18 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * `onRecordFailure` dead-letters it with its reason instead).
  */
 export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
+  const { outcomes, ...rest } = dependencies;
+  const products = dependencies.products ?? [];
   const runtime: WorkerRuntime = {
     inlineRetryThresholdSeconds: dependencies.settings.policy.inlineRetryThresholdSeconds,
     clock: Date.now,
     random: Math.random,
     sleep: realSleep,
     maxReceiveCount: Number.POSITIVE_INFINITY,
-    ...withoutUndefined(dependencies),
+    ...withoutUndefined(rest),
+    products,
+    productSet: new Set(products),
+    outcomes: new OutcomeRelay(dependencies.idempotency, dependencies.telemetry, outcomes),
     lastRateLimitAtMs: new Map(),
     lines: new BucketLines(),
     calls: { inFlight: 0 },

@@ -1,3 +1,4 @@
+import type { OutcomeChannel } from '../outcomes/relay';
 import type { AcquireResult } from '../sluice/types';
 import type { VendorCall, VendorCallResult } from '../vendor/client';
 import type { VendorSettings } from '../worker-settings';
@@ -38,6 +39,18 @@ export interface WorkerDependencies {
    * @default no limit (the worker never dead-letters a failing record; SQS redrive moves it without a reason)
    */
   readonly maxReceiveCount?: number;
+  /**
+   * The product names a message may carry (the stack configuration's `products`). A message
+   * with another product, or with none while this list is not empty, is invalid.
+   * @default none (a message must not name a product, and no outcome is published)
+   */
+  readonly products?: readonly string[];
+  /**
+   * Where final outcomes are published (the outcome topic and bucket). Required when `products`
+   * is not empty (the configuration checks it).
+   * @default none: outcomes are not published
+   */
+  readonly outcomes?: OutcomeChannel;
   /** @default settings.policy.inlineRetryThresholdSeconds (the CDK sets SLUICE_INLINE_RETRY_THRESHOLD to the same value) */
   readonly inlineRetryThresholdSeconds?: number;
   /** @default Date.now */

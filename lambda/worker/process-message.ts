@@ -1,6 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { DeadLetterReason, LogEvent, Metric, MetricDimension, SLOT_MARGIN_SECONDS } from '../contract';
-import { parseMessage } from '../producer/message';
+import { completedOutcome, deadLetteredOutcome, type OutcomeRouting, peekRouting } from '../outcomes/build';
+import { parseMessage, type WorkMessage } from '../producer/message';
 import { isVendorRequestError, resolveRequest } from '../vendor/request';
 import { type Delivery, readDelivery } from './attributes';
 import { MessageCostError, messageCosts } from './costs';
@@ -27,11 +28,13 @@ export async function processRecord(
   const prepared = prepare(record, delivery, deadlineMs, runtime);
   if (typeof prepared === 'string') {
     runtime.telemetry.warn(LogEvent.messageInvalid, { message_id: record.messageId, detail: prepared });
+    // Its outcome still reaches the product when the body names a known one.
     return apply(
       { kind: 'dead_letter', reason: DeadLetterReason.invalidMessage, detail: prepared },
       record,
       delivery,
       runtime,
+      routingOf(record, runtime),
     );
   }
   const claim = await runtime.idempotency.begin(
@@ -39,11 +42,14 @@ export async function processRecord(
     nowMs,
     deadlineMs + SLOT_MARGIN_SECONDS * 1000,
   );
-  if (claim.state === 'completed') {
+  if (claim.state === 'ended') {
+    // The id ended before; a publish that failed then is retried now, from the stored event.
+    const republished = await runtime.outcomes.republish(prepared.message.id, claim.outcome);
     runtime.telemetry.count(Metric.duplicatesSkipped);
     runtime.telemetry.info(LogEvent.messageDuplicate, {
       id: prepared.message.id,
       message_id: record.messageId,
+      republished,
     });
     return 'duplicate';
   }
@@ -61,7 +67,7 @@ export async function processRecord(
   try {
     const expired = expiredOnArrival(context(prepared, runtime, false));
     if (expired) {
-      outcome = await apply(expired, record, delivery, runtime);
+      outcome = await apply(expired, record, delivery, runtime, prepared.routing);
       return outcome;
     }
     const attempt = await runAttempts(prepared, runtime);
@@ -81,14 +87,46 @@ function prepare(
 ): PreparedMessage | string {
   const parsed = parseMessage(record.body);
   if (!parsed.ok) return parsed.reason;
+  const productProblem = checkProduct(parsed.message, runtime);
+  if (productProblem) return productProblem;
   try {
     const request = resolveRequest(runtime.settings, parsed.message);
     const costs = messageCosts(runtime.settings, parsed.message, request.operation);
-    return { record, message: parsed.message, request, costs, delivery, deadlineMs };
+    const { id, product } = parsed.message;
+    return {
+      record,
+      message: parsed.message,
+      request,
+      costs,
+      delivery,
+      deadlineMs,
+      ...(product === undefined ? {} : { routing: { id, product, operation: request.operation } }),
+    };
   } catch (error) {
     if (isVendorRequestError(error) || error instanceof MessageCostError) return error.message;
     throw error;
   }
+}
+
+/** A product must be one of the configured ones; with products configured, a message must name one. */
+function checkProduct(message: WorkMessage, runtime: WorkerRuntime): string | undefined {
+  const known = runtime.products.length > 0 ? runtime.products.join(', ') : 'none are configured';
+  if (message.product === undefined) {
+    return runtime.products.length > 0 ? `product: is required (known: ${known})` : undefined;
+  }
+  if (!runtime.productSet.has(message.product)) {
+    return `product: "${message.product}" is not a configured product (known: ${known})`;
+  }
+  return undefined;
+}
+
+/** The routing of a message the worker cannot read in full; logged when its outcome has nowhere to go. */
+function routingOf(record: SQSRecord, runtime: WorkerRuntime): OutcomeRouting | undefined {
+  const routing = peekRouting(record.body, record.messageId, runtime.productSet);
+  if (!routing && runtime.outcomes.enabled) {
+    runtime.telemetry.warn(LogEvent.outcomeUnroutable, { message_id: record.messageId });
+  }
+  return routing;
 }
 
 async function finish(
@@ -97,9 +135,20 @@ async function finish(
   runtime: WorkerRuntime,
 ): Promise<MessageOutcome> {
   if (attempt.action.kind !== 'done')
-    return apply(attempt.action, prepared.record, prepared.delivery, runtime);
+    return apply(attempt.action, prepared.record, prepared.delivery, runtime, prepared.routing);
   const nowMs = runtime.clock();
-  await runtime.idempotency.complete(prepared.message.id, nowMs);
+  // Stored with the completion, then published: a failed publish is retried by the next delivery.
+  const event =
+    prepared.routing && attempt.answer
+      ? completedOutcome({
+          routing: prepared.routing,
+          attempts: prepared.delivery.attempt + 1,
+          endedAtMs: nowMs,
+          answer: attempt.answer,
+          ...(attempt.tokenUsage ? { tokenUsage: attempt.tokenUsage } : {}),
+        })
+      : undefined;
+  const stored = await runtime.outcomes.storeCompleted(event, prepared.message.id, nowMs);
   const ageSeconds = (nowMs - prepared.delivery.firstSeenAtMs) / 1000;
   runtime.telemetry.count(Metric.completed);
   runtime.telemetry.seconds(Metric.messageAge, ageSeconds);
@@ -110,15 +159,21 @@ async function finish(
     age_seconds: ageSeconds,
     cached: attempt.cached,
   });
+  // Completed from here on; a failed publish throws, and the next delivery publishes the stored event.
+  await runtime.outcomes.publishCompleted(prepared.message.id, stored);
   return 'completed';
 }
 
-/** Carries out a requeue or a dead-letter; the original delivery is then acknowledged. */
+/**
+ * Carries out a requeue or a dead-letter; the original delivery is then acknowledged. A
+ * dead letter with a `routing` publishes its final outcome after the DLQ send.
+ */
 export async function apply(
   action: NextAction,
   record: SQSRecord,
   delivery: Delivery,
   runtime: WorkerRuntime,
+  routing?: OutcomeRouting,
 ): Promise<MessageOutcome> {
   const { telemetry } = runtime;
   if (action.kind === 'requeue') {
@@ -143,6 +198,16 @@ export async function apply(
       detail: action.detail,
       attempt: delivery.attempt,
     });
+    if (routing) {
+      const event = deadLetteredOutcome({
+        routing,
+        attempts: delivery.attempt + 1,
+        endedAtMs: runtime.clock(),
+        reason: action.reason,
+        detail: action.detail,
+      });
+      await runtime.outcomes.deadLettered(event, runtime.clock());
+    }
     return 'dead_lettered';
   }
   throw new Error(`apply() got action "${action.kind}": only requeue and dead_letter end a delivery here`);

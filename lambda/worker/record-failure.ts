@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { DeadLetterReason, LogEvent, Metric } from '../contract';
+import { peekRouting } from '../outcomes/build';
 import { readDelivery } from './attributes';
 import { apply } from './process-message';
 import type { WorkerRuntime } from './runtime';
@@ -40,6 +41,8 @@ export async function onRecordFailure(
       record,
       readDelivery(record, runtime.clock()),
       runtime,
+      // Its outcome is published unless the id completed: then the completion's is (one final outcome).
+      peekRouting(record.body, record.messageId, runtime.productSet),
     );
     return 'dead_lettered';
   } catch (sendError) {

@@ -17,6 +17,10 @@ export interface Attempt {
   readonly action: Exclude<NextAction, { kind: 'sleep' }>;
   /** The answer came from the read cache: no quota spent. */
   readonly cached: boolean;
+  /** The vendor's answer that ended the delivery with `done` (its outcome event is built from it). */
+  readonly answer?: VendorCallResult;
+  /** The token usage settled against the estimate after that answer, per dimension. */
+  readonly tokenUsage?: Readonly<Record<string, number>>;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
@@ -27,7 +31,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
  */
 export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRuntime): Promise<Attempt> {
   const cached = runtime.vendor.cachedResponse(prepared.request);
-  if (cached?.class === 'success') return { action: { kind: 'done' }, cached: true };
+  if (cached?.class === 'success') return { action: { kind: 'done' }, cached: true, answer: cached };
   let inlineUsed = false;
   let busyCount = 0;
   for (;;) {
@@ -42,7 +46,7 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
     const acquired = await acquireOrWait(prepared, runtime, inlineUsed);
     if ('action' in acquired) return { action: endAction(acquired.action), cached: false };
     inlineUsed ||= acquired.slept;
-    const answer = await callVendor(acquired.grant, prepared, runtime);
+    const { answer, tokenUsage } = await callVendor(acquired.grant, prepared, runtime);
     if (answer.class === 'busy') busyCount += 1;
     const action = decideOnVendorAnswer(
       {
@@ -56,6 +60,9 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
       },
       context(prepared, runtime, inlineUsed),
     );
+    if (action.kind === 'done') {
+      return { action, cached: false, answer, ...(tokenUsage ? { tokenUsage } : {}) };
+    }
     if (action.kind !== 'sleep') return { action: endAction(action), cached: false };
     inlineWait(prepared, runtime, action.ms);
     await runtime.sleep(action.ms);
@@ -146,7 +153,7 @@ async function callVendor(
   grant: Granted,
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
-): Promise<VendorCallResult> {
+): Promise<{ answer: VendorCallResult; tokenUsage?: Record<string, number> }> {
   let answer: VendorCallResult;
   runtime.calls.inFlight += 1;
   runtime.telemetry.count(Metric.callsInFlight, runtime.calls.inFlight);
@@ -175,13 +182,23 @@ async function callVendor(
     attempts: answer.attempts,
     latency_ms: answer.latencyMs,
   });
-  if (answer.class === 'success') await afterSuccess(grant, answer, runtime);
+  if (answer.class === 'success') {
+    const tokenUsage = await afterSuccess(grant, answer, runtime);
+    return tokenUsage ? { answer, tokenUsage } : { answer };
+  }
   if (answer.class === 'rate_limited') await afterRateLimit(grant, answer, runtime);
-  return answer;
+  return { answer };
 }
 
-/** Actual token usage settles the estimate; the vendor's remaining counts resynchronise the buckets. */
-async function afterSuccess(grant: Granted, answer: VendorCallResult, runtime: WorkerRuntime): Promise<void> {
+/**
+ * Actual token usage settles the estimate; the vendor's remaining counts resynchronise the
+ * buckets. Returns the usage the answer reported (the completed outcome carries it).
+ */
+async function afterSuccess(
+  grant: Granted,
+  answer: VendorCallResult,
+  runtime: WorkerRuntime,
+): Promise<Record<string, number> | undefined> {
   const isTokens = grantedTokens(grant);
   const actual = settlement(grant.costs, answer.body, isTokens);
   if (actual) await bestEffort(runtime, 'settle', () => grant.settle(actual));
@@ -189,6 +206,7 @@ async function afterSuccess(grant: Granted, answer: VendorCallResult, runtime: W
   for (const [dimension, remaining] of resyncTargets(grant.costs, leased, answer.rateLimit, isTokens)) {
     await bestEffort(runtime, 'resync', () => runtime.sluice.resync(dimension, remaining));
   }
+  return actual;
 }
 
 /** A 429 after a grant: the vendor has less than the bucket believes; penalize so every worker sees it. */

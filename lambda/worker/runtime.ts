@@ -1,4 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
+import type { OutcomeRouting } from '../outcomes/build';
+import type { OutcomeRelay } from '../outcomes/relay';
 import type { WorkMessage } from '../producer/message';
 import type { ResolvedRequest } from '../vendor/request';
 import type { Delivery } from './attributes';
@@ -7,7 +9,11 @@ import type { DecisionContext } from './decision';
 import type { WorkerDependencies } from './ports';
 
 /** The dependencies with defaults filled, plus the warm environment's memory of recent 429s. */
-export interface WorkerRuntime extends Required<WorkerDependencies> {
+export interface WorkerRuntime extends Required<Omit<WorkerDependencies, 'outcomes'>> {
+  /** Publishes each message's final outcome (or nothing, when no outcome channel is wired). */
+  readonly outcomes: OutcomeRelay;
+  /** `products` as a set. */
+  readonly productSet: ReadonlySet<string>;
   /** Last vendor 429 per dimension, kept while the Lambda environment is warm (0.5 on a repeat). */
   readonly lastRateLimitAtMs: Map<string, number>;
   /** Records of this environment waiting inline on a bucket, one line per bucket. */
@@ -24,6 +30,8 @@ export interface PreparedMessage {
   readonly costs: Record<string, number>;
   readonly delivery: Delivery;
   readonly deadlineMs: number;
+  /** Where its outcome goes: set when the message names a (configured) product. */
+  readonly routing?: OutcomeRouting;
 }
 
 export function context(

@@ -7,11 +7,18 @@ import type { MetricName } from '../contract';
  * and Metrics (EMF), tests record. A message id may appear in a log line, never as a metric
  * dimension (each value would be a new, billed metric).
  */
+/** One metric dimension: a bounded name and value (a reason, a product; never a message id). */
+export interface MetricDimensionValue {
+  readonly name: string;
+  readonly value: string;
+}
+
 export interface WorkerTelemetry {
+  /** A count, with no dimension, one, or several together (outcomes by product and class). */
   count(
     metric: MetricName,
     value?: number,
-    dimension?: { readonly name: string; readonly value: string },
+    dimension?: MetricDimensionValue | readonly MetricDimensionValue[],
   ): void;
   milliseconds(metric: MetricName, value: number): void;
   /** A level in percent under one dimension (the rate scale of one bucket). */
@@ -36,7 +43,9 @@ export function powertoolsTelemetry(logger: Logger, metrics: Metrics): WorkerTel
       if (dimension === undefined) return void add(metric, MetricUnit.Count, value);
       // A per-value dimension (response class, reason) must not leak onto the other metrics.
       const single = metrics.singleMetric();
-      single.addDimension(dimension.name, dimension.value);
+      for (const each of Array.isArray(dimension) ? dimension : [dimension]) {
+        single.addDimension(each.name, each.value);
+      }
       single.addMetric(metric, MetricUnit.Count, value);
     },
     milliseconds: (metric, value) => add(metric, MetricUnit.Milliseconds, value),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../contract';
+import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../outcomes/aws';
 import { SluiceClient } from '../sluice/client';
 import { VendorClient } from '../vendor/client';
 import { SecretApiKeyProvider } from '../vendor/secret';
@@ -22,6 +23,8 @@ export interface WireOverrides {
   readonly clock?: () => number;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Wraps the SNS outcome topic (the local stack counts publishes and, under --chaos, fails one). */
+  readonly outcomeTopic?: (topic: OutcomeTopic) => OutcomeTopic;
 }
 
 /** The worker's handler from its configuration: the real SDK, vendor client, queues and idempotency. */
@@ -32,6 +35,7 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
       region: config.sluice.region,
       dynamodbEndpoint: config.sluice.endpointUrl,
       sqsEndpoint: config.sqsEndpointUrl,
+      outcomeEndpoint: config.outcomes?.endpointUrl,
     });
   const clock = overrides.clock ?? Date.now;
   const random = overrides.random ?? Math.random;
@@ -78,6 +82,17 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     telemetry,
     lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,
     maxReceiveCount: config.maxReceiveCount,
+    products: config.products,
+    ...(config.outcomes
+      ? {
+          outcomes: {
+            topic: (overrides.outcomeTopic ?? ((topic: OutcomeTopic) => topic))(
+              snsOutcomeTopic(clients.sns, config.outcomes.topicArn),
+            ),
+            bodies: s3BodyStore(clients.s3, config.outcomes.bucket),
+          },
+        }
+      : {}),
     inlineRetryThresholdSeconds: config.sluice.inlineRetryThresholdSeconds,
     clock,
     random,

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 export const HANDLERS_DIR = path.join(__dirname, '..', '..', 'lambda', 'handlers');
 
 /** Every handler a Sluice construct deploys, by file name without `.ts`. */
-export const PREBUNDLED_HANDLERS = ['worker', 'reconciler', 'seed-buckets'] as const;
+export const PREBUNDLED_HANDLERS = ['worker', 'reconciler', 'seed-buckets', 'dead-letter-relay'] as const;
 export type SluiceHandlerName = (typeof PREBUNDLED_HANDLERS)[number];
 
 /**

@@ -13,6 +13,8 @@ import { type DerivedSettings, deriveSettings, workerEnvironment } from '../deri
 import { poolWarnings } from '../sizing';
 import { BucketSeeding } from './bucket-seeding';
 import { removalPolicyFor } from './bucket-table';
+import { DeadLetterRelay } from './dead-letter-relay';
+import { Outcomes } from './outcomes';
 import { tableStatement, WORKER_TABLE_ACTIONS } from './permissions';
 import { SluiceFunction } from './sluice-function';
 import { SluiceParameterNames } from './stage-parameters';
@@ -69,6 +71,10 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
   readonly derived: DerivedSettings;
   readonly config: StackConfig;
   readonly seeding?: BucketSeeding;
+  /** The work queue's redrive target: names and publishes what SQS redrives, then moves it to the DLQ. */
+  readonly deadLetterRelay: DeadLetterRelay;
+  /** The outcome topic and claim-check bucket; absent when the configuration lists no products. */
+  readonly outcomes?: Outcomes;
 
   /**
    * The worker of `vendor` in the Sluice stack deployed as `stage`, found through its SSM
@@ -94,14 +100,29 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
       id: 'AwsSolutions-SQS3',
       reason: 'This is the dead-letter queue; messages end here with a reason attribute.',
     });
+    if (config.products.length > 0) {
+      this.outcomes = new Outcomes(this, 'Outcomes', {
+        products: config.products,
+        bodyRetentionDays: config.outcomeBodyRetentionDays,
+        removalPolicy,
+      });
+    }
+    this.deadLetterRelay = new DeadLetterRelay(this, 'DeadLetterRelay', {
+      table,
+      deadLetterQueue: this.deadLetterQueue,
+      config,
+      derived: this.derived,
+      ...(this.outcomes ? { outcomes: this.outcomes } : {}),
+    });
     // Visibility 6× the timeout and maxReceiveCount ≥ 5: reserved concurrency 1 throttles the
-    // extra SQS pollers, and each throttled receive counts toward the DLQ.
+    // extra SQS pollers, and each throttled receive counts toward the DLQ (docs/deploy.md). SQS's
+    // redrive goes through the relay, which gives the message its reason and its outcome.
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(this.derived.visibilityTimeoutSeconds),
       retentionPeriod: Duration.seconds(this.derived.queueRetentionSeconds),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: this.derived.maxReceiveCount },
+      deadLetterQueue: { queue: this.deadLetterRelay.queue, maxReceiveCount: this.derived.maxReceiveCount },
     });
 
     const secret = secretsmanager.Secret.fromSecretNameV2(this, 'VendorSecret', config.vendorSecretName);
@@ -113,6 +134,9 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
         queueUrl: this.queue.queueUrl,
         dlqUrl: this.deadLetterQueue.queueUrl,
         secretArn: secret.secretArn,
+        ...(this.outcomes
+          ? { outcomeTopicArn: this.outcomes.topic.topicArn, outcomeBucket: this.outcomes.bucket.bucketName }
+          : {}),
       }),
       // One environment at a time; inside it a bounded pool (vendor.maxInFlight) of calls that
       // each acquire first, so the buckets, not the environment count, decide what runs.
@@ -130,6 +154,10 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
         resources: [this.queue.queueArn, this.deadLetterQueue.queueArn],
       }),
     );
+    if (this.outcomes) {
+      this.outcomes.grantPublish(worker.role);
+      this.outcomes.grantPutBodies(worker.role);
+    }
     // A name-imported secret has a partial ARN; Secrets Manager appends 6 random characters.
     worker.role.addToPolicy(
       new iam.PolicyStatement({
@@ -174,6 +202,19 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
 
   grantEnqueue(grantee: iam.IGrantable): iam.Grant {
     return grantEnqueueTo(this.queue, grantee);
+  }
+
+  /**
+   * Subscribes a product's queue to its outcomes (`worker.subscribeProduct('checkout', queue)`):
+   * raw delivery, filtered on the product's name. The product must be in the configuration.
+   */
+  subscribeProduct(product: string, queue: sqs.IQueue): void {
+    if (!this.outcomes) {
+      throw new Error(
+        `subscribeProduct: the configuration lists no products, so ${this.node.path} publishes no outcomes`,
+      );
+    }
+    this.outcomes.subscribeProduct(product, queue);
   }
 
   private publishParameters(): void {

@@ -122,6 +122,7 @@ describe('the environments the stack hands out', () => {
       vendorSecretArn: 'arn:secret',
       lambdaTimeoutSeconds: 90,
       maxReceiveCount: 6,
+      products: [],
     });
   });
 

@@ -76,7 +76,7 @@ describe('every function', () => {
   it('logs to its own log group with the configured retention', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     const groups = template.findResources('AWS::Logs::LogGroup');
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     for (const fn of functions) {
       const group = fn.Properties.LoggingConfig.LogGroup.Ref as string;
       expect(groups[group]?.Properties).toEqual({ RetentionInDays: 30 });

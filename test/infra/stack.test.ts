@@ -157,13 +157,40 @@ describe('the queues', () => {
   const [dlqId, dlq] = resourceNamed(template, 'AWS::SQS::Queue', 'WorkerDeadLetterQueue');
   const [queueId, queue] = resourceNamed(template, 'AWS::SQS::Queue', 'WorkerQueue');
 
-  it('give throttled receives room: visibility 6x the timeout, maxReceiveCount 10, into the DLQ', () => {
+  it('give throttled receives room: visibility 6x the timeout, maxReceiveCount 10, into the dead-letter relay', () => {
+    const [relayId] = resourceNamed(template, 'AWS::SQS::Queue', 'WorkerDeadLetterRelayQueue');
     expect(queue).toEqual({
       VisibilityTimeout: 360,
       MessageRetentionPeriod: 345_600,
-      RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: 10 },
+      RedrivePolicy: { deadLetterTargetArn: arnOf(relayId), maxReceiveCount: 10 },
       SqsManagedSseEnabled: true,
     });
+  });
+
+  it('relay what SQS redrives to the DLQ through a small Lambda that may only write the table, send to the DLQ and be fed by its queue', () => {
+    const [relayId, relay] = resourceNamed(template, 'AWS::SQS::Queue', 'WorkerDeadLetterRelayQueue');
+    expect(relay).toMatchObject({
+      RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: 5 },
+      SqsManagedSseEnabled: true,
+    });
+    const [roleId] = resourceNamed(template, 'AWS::IAM::Role', 'WorkerDeadLetterRelayRole');
+    const table = resourceNamed(template, 'AWS::DynamoDB::Table', 'Buckets')[0];
+    const logs = resourceNamed(template, 'AWS::Logs::LogGroup', 'WorkerDeadLetterRelayLogs')[0];
+    expect(statementsOfRole(template, roleId)).toEqual([
+      { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: arnOf(logs) },
+      { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resource: arnOf(table) },
+      { actions: ['sqs:SendMessage'], resource: arnOf(dlqId) },
+      {
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueUrl',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+        ],
+        resource: arnOf(relayId),
+      },
+    ]);
   });
 
   it('tell the worker the same maxReceiveCount the redrive uses, so it dead-letters a failing message first, with its reason', () => {
@@ -240,7 +267,8 @@ describe('the bucket table', () => {
       SLUICE_TABLE_NAME: table,
       POWERTOOLS_SERVICE_NAME: 'crm',
     });
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    // Each worker's queue and its dead-letter relay's queue.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('Custom::SluiceBuckets', 2);
   });

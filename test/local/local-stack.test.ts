@@ -26,6 +26,7 @@ describe('npm start on a tiny workload', () => {
       'penalties',
       'makespanSeconds',
       'dynamodb',
+      'outcomes',
       'run',
       'checks',
       'extra',
@@ -50,6 +51,17 @@ describe('npm start on a tiny workload', () => {
     expect(report.checks).toEqual({ ok: true, problems: [], completedTwice: [] });
     expect(report.dynamodb.requests).toBeGreaterThan(0);
     expect(report.dynamodb.wcu).toBeGreaterThan(0);
+    // Two products take turns; each receives its own outcomes, the invalid message's included.
+    expect(report.outcomes).toEqual({
+      published: 20,
+      received: 20,
+      missing: 0,
+      claimChecked: 0,
+      byProduct: {
+        checkout: { completed: 10, deadLettered: 0 },
+        support: { completed: 9, deadLettered: 1 },
+      },
+    });
   });
 
   it('sends a --messages file to the vendor at --vendor-url with the key from SLUICE_LOCAL_API_KEY, once per id', async () => {
@@ -58,7 +70,12 @@ describe('npm start on a tiny workload', () => {
     try {
       const file = join(mkdtempSync(join(tmpdir(), 'sluice-msgs-')), 'messages.jsonl');
       const lines = ['a', 'b', 'c'].map((id, i) =>
-        JSON.stringify({ id: `order-${id}`, operation: 'createVisit', params: { locationId: `store-${i}` } }),
+        JSON.stringify({
+          id: `order-${id}`,
+          product: 'checkout',
+          operation: 'createVisit',
+          params: { locationId: `store-${i}` },
+        }),
       );
       writeFileSync(file, `${lines.join('\n')}\n`);
       const options = parseCliOptions(['--messages', file, '--vendor-url', vendor.url, '--quiet']);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import {
   ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
@@ -11,7 +13,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
+import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { enqueue } from '../../lambda/producer';
+import type { OutcomeEvent } from '../../lambda/producer/outcome';
 import { SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import { createBucketTable } from '../../lambda/sluice/table';
 import type { BucketDefinition } from '../../lambda/sluice/types';
@@ -26,6 +30,7 @@ import {
 } from '../../lambda/worker-settings';
 import { drainDeadLetters } from '../../local/dlq';
 import { createLambdaContext } from '../../local/lambda-context';
+import { createOutcomeTopology, type OutcomeTopology, receiveOutcomes } from '../../local/outcomes/topology';
 import { toRecord } from '../../local/poller';
 import { type SimulatorOptions, startVendorSimulator, type VendorSimulator } from '../../local/simulator';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
@@ -62,6 +67,14 @@ export interface HarnessOptions {
   readonly fetch?: typeof fetch;
   /** Wraps the real idempotency store (to inject a failure for one id). */
   readonly idempotency?: (store: IdempotencyStore) => IdempotencyStore;
+  /**
+   * Products the worker knows: the harness then builds the outcome topic, bucket and one
+   * filtered subscriber queue per product on fauxqs, and wires the worker to publish to them.
+   * @default none (no outcomes)
+   */
+  readonly products?: readonly string[];
+  /** Wraps the real SNS outcome topic (to fail a publish). */
+  readonly outcomeTopic?: (topic: OutcomeTopic) => OutcomeTopic;
 }
 
 /**
@@ -72,6 +85,10 @@ export class WorkerHarness {
   readonly telemetry = new RecordingTelemetry();
   /** Every penalize and resync the worker asked of the (real) SDK, in order. */
   readonly sdkCalls: string[] = [];
+  /** The outcome topic, bucket and product queues, when `products` was given. */
+  outcomes: OutcomeTopology | undefined;
+  readonly sns: SNSClient;
+  readonly s3: S3Client;
   private constructor(
     readonly handler: WorkerHandler,
     readonly sqs: SQSClient,
@@ -83,7 +100,11 @@ export class WorkerHarness {
     readonly queueUrl: string,
     readonly dlqUrl: string,
     private readonly options: HarnessOptions,
-  ) {}
+  ) {
+    const { sqs: endpoint } = localEndpoints();
+    this.sns = new SNSClient({ endpoint, region: REGION });
+    this.s3 = new S3Client({ endpoint, region: REGION, forcePathStyle: true });
+  }
 
   static async start(options: HarnessOptions): Promise<WorkerHarness> {
     const endpoints = localEndpoints();
@@ -146,6 +167,14 @@ export class WorkerHarness {
         return sluice.resync(dimension, remaining);
       },
     };
+    const products = options.products ?? [];
+    if (products.length > 0) {
+      harness.outcomes = await createOutcomeTopology(
+        { sns: harness.sns, sqs, s3: harness.s3 },
+        { topic: uniqueName('outcomes'), bucket: uniqueName('outcome-bodies'), products },
+      );
+    }
+    const outcomes = harness.outcomes;
     (harness as { handler: WorkerHandler }).handler = createWorker({
       settings,
       sluice: observed,
@@ -157,6 +186,17 @@ export class WorkerHarness {
       telemetry: harness.telemetry,
       lambdaTimeoutSeconds: options.lambdaTimeoutSeconds ?? 30,
       ...(options.maxReceiveCount === undefined ? {} : { maxReceiveCount: options.maxReceiveCount }),
+      products,
+      ...(outcomes
+        ? {
+            outcomes: {
+              topic: (options.outcomeTopic ?? ((topic) => topic))(
+                snsOutcomeTopic(harness.sns, outcomes.topicArn),
+              ),
+              bodies: s3BodyStore(harness.s3, outcomes.bucket),
+            },
+          }
+        : {}),
       clock,
       random,
       ...(options.sleep ? { sleep: options.sleep } : {}),
@@ -254,7 +294,43 @@ export class WorkerHarness {
     return drainDeadLetters(this.sqs, this.dlqUrl);
   }
 
+  /**
+   * The outcomes one product's queue received, read until `count` arrived (a state, not a
+   * moment); fails after `maxMs` of real time with what did arrive.
+   */
+  async outcomesOf(product: string, count: number, maxMs = 15_000): Promise<OutcomeEvent[]> {
+    const queueUrl = this.outcomes?.queues[product];
+    if (!queueUrl) throw new Error(`no subscriber queue for product ${product}`);
+    const received: OutcomeEvent[] = [];
+    const giveUpAt = Date.now() + maxMs;
+    while (received.length < count) {
+      if (Date.now() > giveUpAt) {
+        throw new Error(
+          `${product} received ${received.length} of ${count} outcomes: ${JSON.stringify(received)}`,
+        );
+      }
+      const batch = await receiveOutcomes(this.sqs, queueUrl);
+      received.push(...batch);
+      if (batch.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return received;
+  }
+
+  /** What one product's queue holds now, read until a receive comes back empty. */
+  async outcomesNowOf(product: string): Promise<OutcomeEvent[]> {
+    const queueUrl = this.outcomes?.queues[product];
+    if (!queueUrl) throw new Error(`no subscriber queue for product ${product}`);
+    const received: OutcomeEvent[] = [];
+    for (;;) {
+      const batch = await receiveOutcomes(this.sqs, queueUrl);
+      if (batch.length === 0) return received;
+      received.push(...batch);
+    }
+  }
+
   async stop(): Promise<void> {
+    this.sns.destroy();
+    this.s3.destroy();
     await this.simulator.stop();
     this.sqs.destroy();
     this.dynamodb.destroy();

@@ -205,7 +205,9 @@ describe('the pool inside one invocation', () => {
         failing.has(id)
           ? Promise.reject(new Error(`injected: the idempotency table is unreachable for ${id}`))
           : store.begin(id, nowMs, expiresAtMs),
-      complete: (id, nowMs) => store.complete(id, nowMs),
+      complete: (id, nowMs, outcome) => store.complete(id, nowMs, outcome),
+      deadLettered: (id, nowMs, outcome) => store.deadLettered(id, nowMs, outcome),
+      markPublished: (id) => store.markPublished(id),
       abandon: (id, owner) => store.abandon(id, owner),
     });
     const harness = await WorkerHarness.start({

@@ -1,5 +1,5 @@
 import type { MetricName } from '../../lambda/contract';
-import type { WorkerTelemetry } from '../../lambda/worker/telemetry';
+import type { MetricDimensionValue, WorkerTelemetry } from '../../lambda/worker/telemetry';
 
 export interface RecordedEvent {
   readonly level: 'info' | 'warn' | 'error';
@@ -14,8 +14,14 @@ export class RecordingTelemetry implements WorkerTelemetry {
   readonly events: RecordedEvent[] = [];
   flushes = 0;
 
-  count(metric: MetricName, value = 1, dimension?: { readonly name: string; readonly value: string }): void {
-    const key = dimension ? `${metric}[${dimension.name}=${dimension.value}]` : metric;
+  count(
+    metric: MetricName,
+    value = 1,
+    dimension?: MetricDimensionValue | readonly MetricDimensionValue[],
+  ): void {
+    const dimensions = dimension === undefined ? [] : Array.isArray(dimension) ? dimension : [dimension];
+    const named = dimensions.map((each: MetricDimensionValue) => `${each.name}=${each.value}`).join(',');
+    const key = named ? `${metric}[${named}]` : metric;
     this.counts.set(key, (this.counts.get(key) ?? 0) + value);
   }
   milliseconds(metric: MetricName, value: number): void {

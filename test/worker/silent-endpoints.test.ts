@@ -1,5 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   type Message,
@@ -57,6 +59,11 @@ describe('the AWS clients fail a silent endpoint within bounds', () => {
         new SendMessageCommand({ QueueUrl: `${silent.url}/000000000000/q`, MessageBody: '{}' }),
       ),
     secretsManager: (clients) => clients.secretsManager.send(new GetSecretValueCommand({ SecretId: 's' })),
+    sns: (clients) =>
+      clients.sns.send(
+        new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:outcomes', Message: '{}' }),
+      ),
+    s3: (clients) => clients.s3.send(new PutObjectCommand({ Bucket: 'outcomes', Key: 'k', Body: 'x' })),
   };
 
   it.each(Object.keys(calls) as (keyof AwsClients)[])(
@@ -67,6 +74,7 @@ describe('the AWS clients fail a silent endpoint within bounds', () => {
         dynamodbEndpoint: silent.url,
         sqsEndpoint: silent.url,
         secretsManagerEndpoint: silent.url,
+        outcomeEndpoint: silent.url,
       });
       const error = (await calls[which](clients).catch((e: unknown) => e)) as {
         name?: string;

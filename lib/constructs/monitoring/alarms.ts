@@ -14,7 +14,8 @@ export type SluiceAlarmName =
   | 'WorkerMessageFailures'
   | 'WorkerThrottles'
   | 'ReconcilerErrors'
-  | 'Vendor429AfterGrant';
+  | 'Vendor429AfterGrant'
+  | 'OutcomePublishFailures';
 
 interface AlarmSpec {
   readonly metric: cloudwatch.IMetric;
@@ -67,6 +68,14 @@ function alarmSpecs(
         metric: reconcilerErrors,
         threshold: 1,
         description: 'The reconciler failed: leaked concurrent slots are not being reclaimed.',
+      },
+    }),
+    ...(metrics.sources.products?.length && {
+      OutcomePublishFailures: {
+        metric: metrics.custom(Metric.outcomePublishFailures),
+        threshold: 1,
+        description:
+          'Outcomes could not be published (SNS or the claim-check bucket failed): the messages are delivered again to retry; see outcome.publish_failed in the worker logs.',
       },
     }),
     Vendor429AfterGrant: {

@@ -46,6 +46,16 @@ export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetr
     ]),
     graph('Vendor 429s after a grant', [metrics.custom(Metric.vendor429AfterGrant)]),
   );
+  const outcomes = metrics.outcomesPublished();
+  if (outcomes.length > 0) {
+    dashboard.addWidgets(
+      graph('Outcomes published, by product and class', outcomes),
+      graph('Outcome publish failures and claim-checked bodies', [
+        metrics.custom(Metric.outcomePublishFailures),
+        metrics.custom(Metric.outcomeBodiesClaimChecked),
+      ]),
+    );
+  }
   const reconcilerErrors = metrics.reconcilerErrors();
   dashboard.addWidgets(
     graph('Messages failed in the worker (delivered again or dead-lettered)', [

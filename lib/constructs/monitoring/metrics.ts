@@ -14,6 +14,8 @@ export interface WorkerMetricSources {
   /** The `service` dimension of the custom metrics (POWERTOOLS_SERVICE_NAME = vendor name). */
   readonly vendorName: string;
   readonly reconciler?: lambda.IFunction;
+  /** The products whose outcomes the worker publishes (the `Product` dimension's values). */
+  readonly products?: readonly string[];
 }
 
 /**
@@ -120,6 +122,27 @@ export class WorkerMetrics {
       label: 'Rate after a penalty (%)',
       period: METRIC_PERIOD,
     });
+  }
+
+  /** Outcomes published, one metric per product and class (both bounded: products come from the configuration). */
+  outcomesPublished(): cloudwatch.Metric[] {
+    return (this.sources.products ?? []).flatMap((product) =>
+      ['completed', 'dead_lettered'].map(
+        (outcome) =>
+          new cloudwatch.Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: Metric.outcomesPublished,
+            dimensionsMap: {
+              [MetricDimension.service]: this.sources.vendorName,
+              [MetricDimension.product]: product,
+              [MetricDimension.outcomeClass]: outcome,
+            },
+            statistic: cloudwatch.Stats.SUM,
+            period: METRIC_PERIOD,
+            label: `${product} ${outcome}`,
+          }),
+      ),
+    );
   }
 
   reconcilerErrors(): cloudwatch.Metric | undefined {

@@ -1,0 +1,60 @@
+import { SluiceEnv, WorkerEnv } from '../contract';
+import { readProducts } from '../worker/config';
+
+/** The dead-letter relay's configuration: the worker's own variables, the few it needs. */
+export interface RelayConfig {
+  readonly region?: string;
+  readonly tableName: string;
+  readonly dynamodbEndpointUrl?: string;
+  readonly deadLetterQueueUrl: string;
+  readonly sqsEndpointUrl?: string;
+  readonly maxReceiveCount: number;
+  readonly products: readonly string[];
+  /** Where dead_lettered outcomes go (the relay never claim-checks: a dead letter has no body). */
+  readonly outcomes?: { readonly topicArn: string; readonly endpointUrl?: string };
+}
+
+export class RelayConfigError extends Error {
+  override readonly name = 'RelayConfigError';
+}
+
+/** Read once per cold start; every problem in one message. */
+export function readRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) problems.push(`${name} is required (got nothing)`);
+    return value ?? '';
+  };
+  const optional = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const tableName = required(SluiceEnv.tableName);
+  const deadLetterQueueUrl = required(WorkerEnv.deadLetterQueueUrl);
+  const receives = Number(env[WorkerEnv.maxReceiveCount]);
+  if (!Number.isInteger(receives) || receives < 1 || receives > 1000) {
+    problems.push(
+      `${WorkerEnv.maxReceiveCount} must be an integer from 1 to 1000 (got "${env[WorkerEnv.maxReceiveCount] ?? ''}")`,
+    );
+  }
+  const products = readProducts(env[WorkerEnv.products], problems);
+  let outcomes: RelayConfig['outcomes'];
+  if (products.length > 0) {
+    const endpointUrl = optional(WorkerEnv.outcomeEndpointUrl);
+    outcomes = { topicArn: required(WorkerEnv.outcomeTopicArn), ...(endpointUrl ? { endpointUrl } : {}) };
+  }
+  if (problems.length > 0) {
+    throw new RelayConfigError(`Invalid dead-letter relay configuration: ${problems.join('; ')}`);
+  }
+  const region = optional(SluiceEnv.region);
+  const dynamodbEndpointUrl = optional(SluiceEnv.endpointUrl);
+  const sqsEndpointUrl = optional(WorkerEnv.sqsEndpointUrl);
+  return {
+    ...(region ? { region } : {}),
+    tableName,
+    ...(dynamodbEndpointUrl ? { dynamodbEndpointUrl } : {}),
+    deadLetterQueueUrl,
+    ...(sqsEndpointUrl ? { sqsEndpointUrl } : {}),
+    maxReceiveCount: receives,
+    products,
+    ...(outcomes ? { outcomes } : {}),
+  };
+}

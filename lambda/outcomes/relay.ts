@@ -1,0 +1,117 @@
+import { LogEvent, Metric, MetricDimension } from '../contract';
+import type { CompletedOutcome, DeadLetteredOutcome } from '../producer/outcome';
+import type { WorkerTelemetry } from '../worker/telemetry';
+import type { OutcomeTopic } from './aws';
+import { type BodyStore, claimCheck } from './claim-check';
+
+/** Where outcomes go: the topic, and the bucket for bodies too large for it. */
+export interface OutcomeChannel {
+  readonly topic: OutcomeTopic;
+  readonly bodies?: BodyStore;
+}
+
+/** A message's final outcome as its idempotency record keeps it. */
+export interface StoredOutcomeEvent {
+  readonly json: string;
+  readonly published: boolean;
+}
+
+/** The part of the idempotency store that keeps outcomes (lambda/worker/idempotency.ts). */
+export interface OutcomeLedger {
+  complete(messageId: string, nowMs: number, outcomeJson?: string): Promise<void>;
+  deadLettered(
+    messageId: string,
+    nowMs: number,
+    outcomeJson: string,
+  ): Promise<StoredOutcomeEvent | undefined>;
+  markPublished(messageId: string): Promise<void>;
+}
+
+/**
+ * One final outcome per message id, published at least once: the event is stored in the id's
+ * idempotency record first (its body claim-checked to S3 when large), then published, then
+ * marked published. A publish that fails throws: the message is delivered again, finds the
+ * stored event and publishes it, with no second vendor call. A dead letter never replaces a
+ * completion: the completion's event is the one published.
+ */
+export class OutcomeRelay {
+  constructor(
+    private readonly ledger: OutcomeLedger,
+    private readonly telemetry: WorkerTelemetry,
+    private readonly channel?: OutcomeChannel,
+  ) {}
+
+  /** Whether outcomes are published at all (a stack with no products publishes none). */
+  get enabled(): boolean {
+    return this.channel !== undefined;
+  }
+
+  /**
+   * The vendor answered 2xx: stores the completion with its event (the body claim-checked
+   * first when large). From here the message is completed whatever happens to the publish.
+   * Returns the stored event to hand to `publishCompleted`.
+   */
+  async storeCompleted(
+    outcome: CompletedOutcome | undefined,
+    messageId: string,
+    nowMs: number,
+  ): Promise<string | undefined> {
+    if (!this.channel || outcome === undefined) {
+      await this.ledger.complete(messageId, nowMs);
+      return undefined;
+    }
+    // A claim check that fails throws before anything is stored: see docs/worker.md, "Outcomes".
+    const { json, claimChecked } = await this.guard(outcome.id, 'claim_check', () =>
+      claimCheck(outcome, this.channel?.bodies),
+    );
+    if (claimChecked) this.telemetry.count(Metric.outcomeBodiesClaimChecked);
+    await this.ledger.complete(messageId, nowMs, json);
+    return json;
+  }
+
+  /** Publishes a stored completion; throws when the publish fails (the next delivery retries it). */
+  async publishCompleted(messageId: string, json: string | undefined): Promise<void> {
+    if (json !== undefined) await this.publish(messageId, json);
+  }
+
+  /** The message was dead-lettered: store its event unless the id completed, then publish the final one. */
+  async deadLettered(outcome: DeadLetteredOutcome, nowMs: number): Promise<void> {
+    if (!this.channel) return;
+    const stored = await this.ledger.deadLettered(outcome.id, nowMs, JSON.stringify(outcome));
+    if (stored && !stored.published) await this.publish(outcome.id, stored.json);
+  }
+
+  /** A delivery of an id that already ended: publish its stored event if that has not happened yet. */
+  async republish(messageId: string, stored: StoredOutcomeEvent | undefined): Promise<boolean> {
+    if (!this.channel || !stored || stored.published) return false;
+    await this.publish(messageId, stored.json);
+    return true;
+  }
+
+  private async publish(messageId: string, json: string): Promise<void> {
+    const { product, outcome } = JSON.parse(json) as { product: string; outcome: string };
+    const topic = this.channel?.topic;
+    if (!topic) return;
+    await this.guard(messageId, 'publish', () => topic.publish(json, product, outcome));
+    this.telemetry.count(Metric.outcomesPublished, 1, [
+      { name: MetricDimension.product, value: product },
+      { name: MetricDimension.outcomeClass, value: outcome },
+    ]);
+    this.telemetry.info(LogEvent.outcomePublished, { id: messageId, product, outcome });
+    await this.ledger.markPublished(messageId);
+  }
+
+  private async guard<T>(messageId: string, step: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      this.telemetry.count(Metric.outcomePublishFailures);
+      this.telemetry.error(LogEvent.outcomePublishFailed, {
+        id: messageId,
+        step,
+        error: (error as Error).message,
+      });
+      throw error;
+    }
+  }
+}

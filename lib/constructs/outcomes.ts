@@ -1,0 +1,116 @@
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { OutcomeAttr } from '../../lambda/contract';
+
+export interface OutcomesProps {
+  /** The products that may subscribe (the stack configuration's `products`). */
+  readonly products: readonly string[];
+  /** Days before a claim-checked body expires. */
+  readonly bodyRetentionDays: number;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** The key prefix of claim-checked bodies (lambda/outcomes/claim-check.ts `bodyKey`). */
+const BODY_PREFIX = 'outcomes';
+
+/**
+ * Where message outcomes go (docs/worker.md, "Outcomes"): an SNS topic each product subscribes
+ * its own SQS queue to, filtered on the `product` message attribute, and an S3 bucket for
+ * answer bodies too large for the topic (the claim check). The topic is encrypted with the
+ * AWS-managed SNS key and takes only TLS; the bucket is encrypted, TLS-only, private, and its
+ * bodies expire after `bodyRetentionDays`.
+ */
+export class Outcomes extends Construct {
+  readonly topic: sns.Topic;
+  readonly bucket: s3.Bucket;
+  private readonly products: ReadonlySet<string>;
+
+  constructor(scope: Construct, id: string, props: OutcomesProps) {
+    super(scope, id);
+    this.products = new Set(props.products);
+    this.topic = new sns.Topic(this, 'Topic', {
+      enforceSSL: true,
+      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+    });
+    this.bucket = new s3.Bucket(this, 'Bodies', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          expiration: Duration.days(props.bodyRetentionDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Objects are written by the worker role only and expire within days; CloudTrail data events, not a second logging bucket, are the place to audit reads.',
+    });
+  }
+
+  /**
+   * Subscribes a product's queue with raw delivery (the SQS body is the outcome event) and a
+   * filter policy on its name, so it receives only its own outcomes. The queue must be
+   * encrypted with SSE-SQS or a customer key that lets sns.amazonaws.com use it.
+   */
+  subscribeProduct(product: string, queue: sqs.IQueue): void {
+    if (!this.products.has(product)) {
+      const known = [...this.products].join(', ') || 'none';
+      throw new Error(
+        `subscribeProduct: "${product}" is not in the configuration's products (known: ${known})`,
+      );
+    }
+    this.topic.addSubscription(
+      new subscriptions.SqsSubscription(queue, {
+        rawMessageDelivery: true,
+        filterPolicy: {
+          [OutcomeAttr.product]: sns.SubscriptionFilter.stringFilter({ allowlist: [product] }),
+        },
+      }),
+    );
+  }
+
+  /** sns:Publish on this topic only. */
+  grantPublish(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }),
+    );
+  }
+
+  /** s3:PutObject under the claim-check prefix only. */
+  grantPutBodies(role: iam.IRole & Construct): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${BODY_PREFIX}/*`)],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${BODY_PREFIX}/*]`,
+      reason: 'Claim-checked bodies have one key per product and message id, under this prefix only.',
+    });
+  }
+
+  /** s3:GetObject on one product's claim-checked bodies, for that product's reader. */
+  grantReadBodies(grantee: iam.IGrantable, product: string): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      resourceArns: [this.bucket.arnForObjects(`${BODY_PREFIX}/${product}/*`)],
+    });
+  }
+
+  private bucketLogicalId(): string {
+    return Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+  }
+}
