@@ -1,5 +1,11 @@
 import { holdsLeases } from './limit-types';
-import { type BucketDefinitionState, type BucketState, FULL_RATE_PERMILLE, type LeaseState } from './model';
+import {
+  type BucketDefinitionState,
+  type BucketState,
+  FULL_RATE_PERMILLE,
+  type LeaseState,
+  MAX_HOLD_SECONDS,
+} from './model';
 import { mulDivCeil, mulDivFloor } from './mul-div';
 import { countGrant, cutRate, rateScaleAt, UNSCALED } from './rate-scale';
 
@@ -103,6 +109,8 @@ export function take(
   nowMs: number,
   lease?: { readonly id: string; readonly state: LeaseState },
 ): TakeResult {
+  const heldMs = holdLeftMs(bucket, nowMs);
+  if (heldMs > 0) return { ok: false, waitMs: Math.max(heldMs, waitMs(bucket, costMilli, nowMs)) };
   if (availableMilli(bucket) >= costMilli) {
     if (holdsLeases(bucket.limitType)) {
       const leases = lease ? { ...bucket.leases, [lease.id]: lease.state } : bucket.leases;
@@ -115,6 +123,11 @@ export function take(
     };
   }
   return { ok: false, waitMs: waitMs(bucket, costMilli, nowMs) };
+}
+
+/** The time left of the bucket's `Retry-After` hold at `nowMs`, 0 when none is in force. */
+export function holdLeftMs(bucket: BucketState, nowMs: number): number {
+  return Math.max(0, (bucket.holdUntilMs ?? 0) - nowMs);
 }
 
 /**
@@ -194,11 +207,23 @@ export function settle(
  * the refill rate (`cutRate` in rate-scale.ts) from `nowMs` on, never moved back before a later
  * stored instant.
  */
-export function penalize(bucket: BucketState, factor: number, nowMs: number): BucketState {
+export function penalize(bucket: BucketState, factor: number, nowMs: number, holdMs = 0): BucketState {
   const tokensMilli = Math.max(0, Math.floor(bucket.tokensMilli * factor));
-  if (bucket.windowMs <= 0) return { ...bucket, tokensMilli };
+  const held = withHold(bucket, nowMs, holdMs);
+  if (bucket.windowMs <= 0) return { ...held, tokensMilli };
   const atMs = Math.max(nowMs, bucket.lastRefillAtMs, bucket.rateScaleAtMs);
-  return { ...bucket, tokensMilli, ...cutRate(bucket, bucket.capacityMilli, factor, atMs) };
+  return { ...held, tokensMilli, ...cutRate(bucket, bucket.capacityMilli, factor, atMs) };
+}
+
+/**
+ * The bucket held until `nowMs + holdMs` (whole ms, rounded up), capped at `MAX_HOLD_SECONDS`;
+ * a hold already stored that ends later is kept: a hold is never shortened by another worker's
+ * shorter `Retry-After`.
+ */
+export function withHold(bucket: BucketState, nowMs: number, holdMs: number): BucketState {
+  if (!(holdMs > 0)) return bucket;
+  const untilMs = nowMs + Math.ceil(Math.min(holdMs, MAX_HOLD_SECONDS * 1000));
+  return untilMs > (bucket.holdUntilMs ?? 0) ? { ...bucket, holdUntilMs: untilMs } : bucket;
 }
 
 /** Lowers tokens to at most what the vendor says remains; never raises them. */

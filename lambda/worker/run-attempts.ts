@@ -210,7 +210,9 @@ async function afterRateLimit(
     );
     runtime.lastRateLimitAtMs.set(dimension, nowMs);
     await bestEffort(runtime, 'penalize', async () => {
-      const { rateScaleAfter } = await runtime.sluice.penalize(dimension, factor);
+      // A Retry-After holds the bucket itself, so no worker or product calls before it expires.
+      const holdSeconds = answer.retryAfterSeconds ?? 0;
+      const { rateScaleAfter } = await runtime.sluice.penalize(dimension, factor, { holdSeconds });
       if (rateScaleAfter === undefined) return;
       runtime.telemetry.percent(Metric.rateScale, Math.round(rateScaleAfter * 1000) / 10, {
         name: MetricDimension.bucket,

@@ -110,6 +110,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const outcome = await store.takeStored({
         pk: 'openai',
         op: OP,
+        nowMs: T0,
         takes: [
           { metric: 'rpm', definition: RPM, costMilli: 2_000, guard: unfilled, countGrant: true },
           {
@@ -143,6 +144,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const full = { kind: 'full' as const, capacityMilli: 60_000, nowMs: T0 + 500 };
       const take = {
         pk: 'openai',
+        nowMs: T0 + 500,
         takes: [{ metric: 'rpm', definition: RPM, costMilli: 1_000, guard: full, countGrant: false }],
       };
       const first = await store.takeStored({ ...take, op: OP });
@@ -179,6 +181,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
         const take = {
           pk: 'openai',
           op: OP,
+          nowMs: T0,
           takes: [{ metric: 'rpm', definition: RPM, costMilli, guard, countGrant: false }],
         };
         expect(await store.takeStored(take)).toEqual({ ok: false, current: item });
@@ -211,6 +214,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const take = {
         pk: 'openai',
         op: OP,
+        nowMs: T0,
         takes: [
           {
             metric: 'rpm',
@@ -262,6 +266,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const take = {
         pk: 'openai',
         op: OP,
+        nowMs: T0,
         takes: [
           {
             metric: 'rpm',
