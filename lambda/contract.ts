@@ -128,6 +128,8 @@ export const LogEvent = {
   messageFailed: 'message.failed',
   inlineWait: 'message.inline_wait',
   vendorAnswered: 'vendor.answered',
+  /** The vendor client wanted to repeat a request, and the buckets did not grant the repeat. */
+  repeatNotGranted: 'vendor.repeat_not_granted',
 } as const;
 
 /** Properties of the bucket-seeding custom resource (lib/ sets them, lambda/handlers/seed-buckets.ts reads them). */

@@ -10,6 +10,7 @@ import {
   penaltyFactor,
   requeueOrDeadLetter,
 } from './decision';
+import { grantRepeat } from './repeat-grant';
 import { context, type PreparedMessage, type WorkerRuntime } from './runtime';
 
 /** The action that ends this delivery (never `sleep`: sleeps happen inside the loop). */
@@ -158,6 +159,8 @@ async function callVendor(
       body: prepared.message.body,
       idempotencyKey: prepared.message.id,
       deadlineMs: prepared.deadlineMs,
+      // Every request that reaches the vendor is granted, the client's repeats included.
+      beforeRepeat: () => grantRepeat(grant, prepared, runtime),
     });
   } finally {
     runtime.calls.inFlight -= 1;
