@@ -117,9 +117,11 @@ export function take(
       return { ok: true, bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, leases } };
     }
     const grantedSinceCutMilli = countGrant(bucket, bucket.capacityMilli, costMilli);
+    // A grant from a full bucket starts a burst (the bucket's whole capacity at once).
+    const full = bucket.tokensMilli >= bucket.capacityMilli ? { fullAtMs: nowMs } : {};
     return {
       ok: true,
-      bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, grantedSinceCutMilli },
+      bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, grantedSinceCutMilli, ...full },
     };
   }
   return { ok: false, waitMs: waitMs(bucket, costMilli, nowMs) };
@@ -212,7 +214,18 @@ export function penalize(bucket: BucketState, factor: number, nowMs: number, hol
   const held = withHold(bucket, nowMs, holdMs);
   if (bucket.windowMs <= 0) return { ...held, tokensMilli };
   const atMs = Math.max(nowMs, bucket.lastRefillAtMs, bucket.rateScaleAtMs);
-  return { ...held, tokensMilli, ...cutRate(bucket, bucket.capacityMilli, factor, atMs) };
+  const burst = inBurst(bucket, atMs);
+  return { ...held, tokensMilli, ...cutRate(bucket, bucket.capacityMilli, factor, atMs, burst) };
+}
+
+/**
+ * Whether a refusal at `nowMs` comes within one window of a grant that found the bucket full:
+ * the vendor may still be counting that burst (the initial or idle-accumulated capacity), so the
+ * refusal may say the burst was too large for it, not that the rate is too high (`cutRate`
+ * learns no ceiling from the first such refusal; docs/design.md, "Refusals of a burst").
+ */
+export function inBurst(bucket: BucketState, nowMs: number): boolean {
+  return bucket.fullAtMs !== undefined && nowMs - bucket.fullAtMs < bucket.windowMs;
 }
 
 /**

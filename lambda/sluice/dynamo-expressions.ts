@@ -117,7 +117,8 @@ export function storedTakeUpdate(take: StoredTake) {
     if (guard.kind === 'full') {
       values[`:now${i}`] = guard.nowMs;
       conditions.push(`${bucket}.#tok = :cap${i}`, `${bucket}.#lr <= :now${i}`);
-      sets.push(`${bucket}.#lr = :now${i}`);
+      names['#full'] = Attr.fullAtMs;
+      sets.push(`${bucket}.#lr = :now${i}`, `${bucket}.#full = :now${i}`);
     }
     if (guard.kind === 'unfilled') {
       names['#w'] = Attr.windowMs;

@@ -27,6 +27,7 @@ export const Attr = {
   rateCeilingPermille: 'rate_ceiling_permille',
   grantedSinceCutMilli: 'rate_granted_milli',
   holdUntilMs: 'hold_until_ms',
+  fullAtMs: 'full_at_ms',
 } as const;
 
 type StoredRecord = Record<string, unknown>;
@@ -61,6 +62,7 @@ export function bucketToRecord(b: BucketState): StoredRecord {
     ...unlessDefault(Attr.grantedSinceCutMilli, b.grantedSinceCutMilli, UNSCALED.grantedSinceCutMilli),
     // A Retry-After hold only while one was ever set: a grant writes no extra attribute.
     ...unlessDefault(Attr.holdUntilMs, b.holdUntilMs ?? 0, 0),
+    ...(b.fullAtMs === undefined ? {} : { [Attr.fullAtMs]: b.fullAtMs }),
   };
 }
 
@@ -130,6 +132,7 @@ function bucketFromRecord(r: StoredRecord, where: string): BucketState {
     rateCeilingPermille: numOr(r, Attr.rateCeilingPermille, UNSCALED.rateCeilingPermille, where),
     grantedSinceCutMilli: numOr(r, Attr.grantedSinceCutMilli, UNSCALED.grantedSinceCutMilli, where),
     ...(r[Attr.holdUntilMs] === undefined ? {} : { holdUntilMs: num(r, Attr.holdUntilMs, where) }),
+    ...(r[Attr.fullAtMs] === undefined ? {} : { fullAtMs: num(r, Attr.fullAtMs, where) }),
   };
 }
 

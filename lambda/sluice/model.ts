@@ -52,6 +52,12 @@ export interface BucketState extends BucketDefinitionState {
    * never lowered by one; every acquire meanwhile answers `RetryIn` with the time left.
    */
   readonly holdUntilMs?: number;
+  /**
+   * The last instant a grant found the bucket full (its whole capacity stored, at creation or
+   * after idling): a refusal within one window of it may be the vendor counting that burst, not a
+   * rate too high (docs/design.md, "Refusals of a burst"). Absent: never seen full by a grant.
+   */
+  readonly fullAtMs?: number;
 }
 
 export interface BucketItem {

@@ -184,6 +184,7 @@ export function applyStoredTake(item: BucketItem | undefined, take: StoredTake):
       ...bucket,
       tokensMilli: bucket.tokensMilli - costMilli,
       lastRefillAtMs: guard.kind === 'full' ? guard.nowMs : bucket.lastRefillAtMs,
+      ...(guard.kind === 'full' ? { fullAtMs: guard.nowMs } : {}),
       leases: lease ? { ...bucket.leases, [lease.id]: lease.state } : bucket.leases,
       grantedSinceCutMilli: bucket.grantedSinceCutMilli + (countGrant ? costMilli : 0),
     };

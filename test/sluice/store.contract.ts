@@ -139,7 +139,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       expect(await store.get('openai')).toEqual(expected);
     });
 
-    it('takes from a full bucket only while it is full, moving its refill instant to now', async () => {
+    it('takes from a full bucket only while it is full, moving its refill instant (and when it was full) to now', async () => {
       await store.create(vendor('openai'));
       const full = { kind: 'full' as const, capacityMilli: 60_000, nowMs: T0 + 500 };
       const take = {
@@ -152,6 +152,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
         ...rpm,
         tokensMilli: 59_000,
         lastRefillAtMs: T0 + 500,
+        fullAtMs: T0 + 500,
       });
       const second = await store.takeStored({ ...take, op: { ...OP, seq: OP.seq + 1 } });
       expect(second).toEqual({ ok: false, current: first.ok ? first.item : undefined });
