@@ -205,9 +205,10 @@ export function settle(
 
 /**
  * On a bucket already refilled to `nowMs` (so the elapsed interval is settled at the old
- * scale): scales tokens by `factor` (0 < factor ≤ 1), rounded down, never below 0, and cuts
- * the refill rate (`cutRate` in rate-scale.ts) from `nowMs` on, never moved back before a later
- * stored instant.
+ * scale): scales tokens by `factor` (0 < factor ≤ 1), rounded down, never below 0, cuts the
+ * refill rate (`cutRate` in rate-scale.ts, told whether the refusal came in a burst) from
+ * `nowMs` on, never moved back before a later stored instant, and holds the bucket for
+ * `holdMs` (the vendor's Retry-After, `withHold`).
  */
 export function penalize(bucket: BucketState, factor: number, nowMs: number, holdMs = 0): BucketState {
   const tokensMilli = Math.max(0, Math.floor(bucket.tokensMilli * factor));
