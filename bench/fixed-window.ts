@@ -206,7 +206,10 @@ export function fixedWindowMarkdown(result: FixedWindowResult | undefined): stri
   const lines = [
     '## Fixed-window vendor (3 per 1 s window, anchored at the first request)',
     '',
-    `- Command: \`${result.command ?? 'npm run bench -- --fixed-window --write'}\``,
+    '- Command: `npm run bench -- --fixed-window --write` (also part of `--drain`)',
+    ...(result.command
+      ? [`- Each run: \`${result.command}\` (temporary files, a vendor on a free port)`]
+      : []),
     `- Date: ${result.date}`,
     `- Bucket: capacity 1, windowSeconds ${FIXED_WINDOW.bucketWindowSeconds} (docs/deploy.md, "Matching the vendor's limit"); ${FIXED_WINDOW.messages} messages per run; ideal = ${FIXED_WINDOW.messages} / 3 per s.`,
     '- Targets: makespan ÷ ideal ≤ 1.10; refusals ≤ 1 % (not for the 5xx run); requests without a grant 0; requests sent before a Retry-After expired 0.',

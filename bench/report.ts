@@ -45,10 +45,12 @@ export function writeOutputs(outputs: {
   if (suite) charts.push(...suiteCharts(suite));
   if (drain?.ran) charts.push(...drainCharts(drain));
   const poolCharts = pool?.ran ? writePoolCharts(pool, CHARTS_DIR) : [];
-  const results = [resultsMarkdown(suite, drain, charts), ...fixedWindowMarkdown(fixedWindow)].join('\n');
+  const results = resultsMarkdown(suite, drain, charts);
+  const withPool = pool ? `${results}\n${poolMarkdown(pool, poolCharts, 'charts/').join('\n')}\n` : results;
+  const fixed = fixedWindowMarkdown(fixedWindow);
   writeFileSync(
     join(BENCH_DIR, 'RESULTS.md'),
-    pool ? `${results}\n${poolMarkdown(pool, poolCharts, 'charts/').join('\n')}\n` : results,
+    fixed.length ? `${withPool}\n${fixed.join('\n')}\n` : withPool,
   );
   const doc = join(BENCH_DIR, '..', 'docs', 'performance.md');
   updatePerformanceDoc(doc, suite, drain);
