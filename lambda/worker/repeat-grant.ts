@@ -15,7 +15,8 @@ import type { PreparedMessage, WorkerRuntime } from './runtime';
  * call with no `requests` dimension repeats under that sub-budget alone.
  *
  * Refused: one wait within the inline threshold and the slot deadline, then one more acquire;
- * still refused, the repeat does not happen and the decision tree gets the last answer.
+ * still refused (or the store failing), the repeat does not happen and the decision tree gets
+ * the last answer.
  */
 export async function grantRepeat(
   grant: Granted,
@@ -25,7 +26,17 @@ export async function grantRepeat(
   const costs = requestCosts(grant, runtime);
   if (Object.keys(costs).length === 0) return true;
   for (let tries = 0; tries < 2; tries++) {
-    const acquired = await runtime.sluice.acquire(costs);
+    let acquired: Awaited<ReturnType<WorkerRuntime['sluice']['acquire']>>;
+    try {
+      acquired = await runtime.sluice.acquire(costs);
+    } catch (error) {
+      // The store failed: no grant, so no repeat; the call ends with the answer it has.
+      runtime.telemetry.warn(LogEvent.repeatNotGranted, {
+        id: prepared.message.id,
+        error: (error as Error).message,
+      });
+      return false;
+    }
     runtime.telemetry.count(acquired.outcome === 'Granted' ? Metric.grants : Metric.retryIns);
     if (acquired.outcome === 'Granted') return true;
     const waitMs = Math.ceil(acquired.waitSeconds * 1000);
