@@ -23,6 +23,8 @@ export interface BenchOptions {
   readonly only?: readonly string[];
   /** Only regenerate RESULTS.md, the charts and docs/performance.md from the saved runs. */
   readonly render: boolean;
+  /** Run only the fixed-window stage (also part of --drain): 3 per 1 s window, plain and with 10 % 5xx. */
+  readonly fixedWindow: boolean;
 }
 
 /** Below what the local stack's single worker can call (it must not be the bottleneck). */
@@ -43,6 +45,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --pool         run only the pool stage: slow vendors (300 ms, 1.5 s, 5 s, one call at a time),
                  the worker's pool against the sequential worker (also part of --drain)
   --only A,B     pool scenarios to run (booking-300ms, openai-1500ms, openai-5s, capacity-1-300ms)
+  --fixed-window run only the fixed-window stage: a vendor allowing 3 per 1 s window, 300 messages,
+                 then again with 10 % 5xx answers (also part of --drain)
   --render       only regenerate RESULTS.md, the charts and docs/performance.md from bench/results/
   --limit L      the vendor's true limit in calls per second for the drain stage (default 5)
 `;
@@ -62,6 +66,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         count: { type: 'string' },
         limit: { type: 'string' },
         render: { type: 'boolean' },
+        'fixed-window': { type: 'boolean' },
         pool: { type: 'boolean' },
         only: { type: 'string' },
         help: { type: 'boolean' },
@@ -89,6 +94,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     count,
     limit,
     render: values.render === true,
+    fixedWindow: values['fixed-window'] === true,
     pool: values.pool === true,
     ...(typeof values.only === 'string' ? { only: values.only.split(',').map((name) => name.trim()) } : {}),
   };

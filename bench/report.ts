@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DrainResult } from './drain';
+import { type FixedWindowResult, fixedWindowMarkdown } from './fixed-window';
 import { updatePerformanceDoc } from './performance-block';
 import { POOL_SCENARIOS, type PoolResult } from './pool-drain';
 import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
@@ -24,12 +25,19 @@ const SHORT = {
  * Saves the run's JSON beside the previous stage's, then regenerates the charts and
  * bench/RESULTS.md from both files: every number written there comes from a saved run.
  */
-export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult; pool?: PoolResult }): void {
+export function writeOutputs(outputs: {
+  suite?: BenchJson;
+  drain?: DrainResult;
+  pool?: PoolResult;
+  fixedWindow?: FixedWindowResult;
+}): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   mkdirSync(CHARTS_DIR, { recursive: true });
   if (outputs.suite) writeJson('suite.json', outputs.suite);
   if (outputs.drain) writeJson('drain.json', outputs.drain);
   if (outputs.pool) writeJson('pool.json', mergePool(readJson<PoolResult>('pool.json'), outputs.pool));
+  if (outputs.fixedWindow) writeJson('fixed-window.json', outputs.fixedWindow);
+  const fixedWindow = readJson<FixedWindowResult>('fixed-window.json');
   const suite = outputs.suite ?? readJson<BenchJson>('suite.json');
   const drain = outputs.drain ?? readJson<DrainResult>('drain.json');
   const pool = readJson<PoolResult>('pool.json');
@@ -38,9 +46,11 @@ export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult; 
   if (drain?.ran) charts.push(...drainCharts(drain));
   const poolCharts = pool?.ran ? writePoolCharts(pool, CHARTS_DIR) : [];
   const results = resultsMarkdown(suite, drain, charts);
+  const withPool = pool ? `${results}\n${poolMarkdown(pool, poolCharts, 'charts/').join('\n')}\n` : results;
+  const fixed = fixedWindowMarkdown(fixedWindow);
   writeFileSync(
     join(BENCH_DIR, 'RESULTS.md'),
-    pool ? `${results}\n${poolMarkdown(pool, poolCharts, 'charts/').join('\n')}\n` : results,
+    fixed.length ? `${withPool}\n${fixed.join('\n')}\n` : withPool,
   );
   const doc = join(BENCH_DIR, '..', 'docs', 'performance.md');
   updatePerformanceDoc(doc, suite, drain);

@@ -1,5 +1,6 @@
 import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
 import { runDrainStage } from './drain';
+import { runFixedWindowStage } from './fixed-window';
 import { BenchUsageError, parseBenchOptions } from './options';
 import { type PoolResult, runPoolStage } from './pool-drain';
 import { writeOutputs } from './report';
@@ -23,11 +24,23 @@ async function main(argv: readonly string[]): Promise<number> {
     progress('regenerated bench/RESULTS.md, bench/charts/ and docs/performance.md from bench/results/');
     return 0;
   }
+  if (options.fixedWindow) {
+    const fixedWindow = await runFixedWindowStage(progress);
+    if (options.write) writeOutputs({ fixedWindow });
+    process.stdout.write(`${JSON.stringify(fixedWindow, null, options.json ? undefined : 2)}\n`);
+    return 0;
+  }
   if (options.drain || options.pool) {
     const drain = options.pool ? undefined : await runDrainStage(options, progress);
+    const fixedWindow = options.pool ? undefined : await runFixedWindowStage(progress);
     const pool = await runPoolStage(options.only, progress);
-    if (options.write) writeOutputs({ ...(drain ? { drain } : {}), pool });
-    const summary = { ...(drain ? { drain } : {}), pool: withoutSeries(pool) };
+    if (options.write)
+      writeOutputs({ ...(drain ? { drain } : {}), ...(fixedWindow ? { fixedWindow } : {}), pool });
+    const summary = {
+      ...(drain ? { drain } : {}),
+      ...(fixedWindow ? { fixedWindow } : {}),
+      pool: withoutSeries(pool),
+    };
     process.stdout.write(`${JSON.stringify(summary, null, options.json ? undefined : 2)}\n`);
     return 0;
   }

@@ -155,6 +155,8 @@ export const LogEvent = {
   outcomePublishFailed: 'outcome.publish_failed',
   /** A message with no known product: its outcome cannot be routed, so none is published. */
   outcomeUnroutable: 'outcome.unroutable',
+  /** The vendor client wanted to repeat a request, and the buckets did not grant the repeat. */
+  repeatNotGranted: 'vendor.repeat_not_granted',
 } as const;
 
 /** SNS message attributes of an outcome event: products' subscriptions filter on `product`. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ProductNameSchema } from '../lambda/producer/outcome';
+import { MAX_WINDOW_SECONDS } from '../lambda/sluice/dimensions';
 import { LIMIT_TYPES } from '../lambda/sluice/limit-types';
 import type { BucketDefinition } from '../lambda/sluice/types';
 import { DimensionNameSchema, type VendorSettings, VendorSettingsSchema } from '../lambda/worker-settings';
@@ -48,13 +49,28 @@ const positiveInteger = (what = 'a positive integer') =>
     .int({ error: `must be ${what}` })
     .positive({ error: `must be ${what}` });
 
+const WINDOW_RULE = `a number of seconds, > 0 and at most ${MAX_WINDOW_SECONDS}, in whole milliseconds (e.g. 60, 1 or 0.334)`;
+
+/**
+ * A bucket's window: fractions allowed, so a bucket can refill one unit at a time at any rate
+ * ("3 per second with a burst of 1" is capacity 1, windowSeconds 0.334), to the millisecond the
+ * SDK stores (docs/deploy.md, "Matching the vendor's limit").
+ */
+const windowSeconds = z
+  .number({ error: required(WINDOW_RULE) })
+  .positive({ error: `must be ${WINDOW_RULE}` })
+  .max(MAX_WINDOW_SECONDS, { error: `must be ${WINDOW_RULE}` })
+  .refine((seconds) => Math.abs(seconds * 1000 - Math.round(seconds * 1000)) <= 1e-6, {
+    error: `must be ${WINDOW_RULE}`,
+  });
+
 const BucketSchema = z.strictObject({
   dimension: DimensionNameSchema,
   limitType: z.enum(LIMIT_TYPES, {
     error: required('one of requests, tokens, concurrent'),
   }),
   capacity: positiveInteger(),
-  windowSeconds: positiveInteger('a positive integer number of seconds').optional(),
+  windowSeconds: windowSeconds.optional(),
   costPerCall: positiveInteger().optional(),
 });
 

@@ -30,6 +30,8 @@ export interface RunReport {
   >;
   readonly vendor: {
     calls: number;
+    /** Grants the worker received; every vendor call needs one (a cache hit needs neither). */
+    grants: number;
     refusalsByStatus: Record<string, number>;
     /** Calls that got no HTTP answer, by cause and vendor URL (`no-answer` in refusalsByStatus). */
     failures: { cause: string; url: string; count: number }[];
@@ -149,6 +151,10 @@ export function buildReport(input: {
       `every vendor answer was a permanent refusal (${refusals.map(([status, n]) => `${status}×${n}`).join(' ')}): the vendor refuses these requests; check the vendor URL, the key and the configuration's operations`,
     );
   }
+  if (tally.vendorCalls > tally.grants)
+    problems.push(
+      `${tally.vendorCalls - tally.grants} vendor request(s) without a grant (${tally.vendorCalls} requests, ${tally.grants} grants)`,
+    );
   if (completedTwice.length > 0) problems.push(`completed twice: ${completedTwice.join(', ')}`);
   problems.push(...outcomeProblems(input.outcomes, counts.pending > 0));
   if (duplicateSuccesses.length > 0)
@@ -162,6 +168,7 @@ export function buildReport(input: {
     byId,
     vendor: {
       calls: tally.vendorCalls,
+      grants: tally.grants,
       refusalsByStatus: Object.fromEntries(tally.refusalsByStatus),
       failures: [...tally.vendorFailures.values()].map((failure) => ({ ...failure })),
       duplicateSuccesses,
@@ -217,6 +224,7 @@ export function summaryTable(report: RunReport): string {
       : []),
     ['lost', String(messages.lost)],
     ['vendor calls', `${report.vendor.calls}${refusals ? `, refused ${refusals}` : ''}`],
+    ['grants', String(report.vendor.grants)],
     ...report.vendor.failures.map((failure): [string, string] => [
       'no answer',
       `${failure.cause} at ${failure.url} ×${failure.count}`,

@@ -40,6 +40,8 @@ export class Tally {
   /** Told of each delivery, completion and dead letter (the serve mode prints them). */
   onEvent: ((event: MessageEvent) => void) | undefined;
   vendorCalls = 0;
+  /** Grants the worker's acquires received, repeats of a vendor request included. */
+  grants = 0;
   requeues = 0;
   inlineWaits = 0;
   penalties = 0;

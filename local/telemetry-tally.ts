@@ -5,7 +5,7 @@ import type { Tally } from './tally';
 /**
  * Passes everything to the real telemetry (logs and EMF metrics, as on Lambda) and counts
  * what the report needs: completions by message id (from the `message.completed` event),
- * requeues, inline waits, penalties and duplicates skipped (from the metrics).
+ * grants, requeues, inline waits, penalties and duplicates skipped (from the metrics).
  */
 export function countingTelemetry(inner: WorkerTelemetry, tally: Tally): WorkerTelemetry {
   return {
@@ -15,6 +15,7 @@ export function countingTelemetry(inner: WorkerTelemetry, tally: Tally): WorkerT
       else if (metric === Metric.inlineWaits) tally.inlineWaits += value;
       else if (metric === Metric.penalties) tally.penalties += value;
       else if (metric === Metric.duplicatesSkipped) tally.duplicatesSkipped += value;
+      else if (metric === Metric.grants) tally.grants += value;
       inner.count(metric, value, dimension);
     },
     error(event, fields) {

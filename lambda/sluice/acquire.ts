@@ -1,4 +1,5 @@
 import { LogEvent } from '../contract';
+import { holdLeftMs } from './bucket-math';
 import { bucketOf, itemFor, leaseLifetimeMs, type SluiceContext, unknownDimension } from './context';
 import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from './dimensions';
 import { isSluiceInputError, SluiceInputError } from './errors';
@@ -232,6 +233,8 @@ function storedTakeFor(
     const bucket = item!.buckets[address.metric];
     if (bucket === undefined) return undefined;
     if (bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli) return undefined;
+    // A hold in force refuses: the versioned path plans the RetryIn with the time left.
+    if (holdLeftMs(bucket, nowMs) > 0) return undefined;
     const { limitType, capacityMilli, windowMs, costPerCall } = bucket;
     const definition = { limitType, capacityMilli, windowMs, costPerCall };
     if (holdsLeases(bucket.limitType)) {
@@ -253,7 +256,7 @@ function storedTakeFor(
     const countGrant = bucket.rateScalePermille < FULL_RATE_PERMILLE;
     takes.push({ metric: address.metric, definition, costMilli, guard, countGrant });
   }
-  return { take: { pk: item!.pk, op, takes }, leases };
+  return { take: { pk: item!.pk, op, nowMs, takes }, leases };
 }
 
 /** The guard under which taking from this time bucket's stored tokens is exact, if any. */

@@ -19,12 +19,23 @@ import {
 } from './model';
 import { mutateItem } from './mutate';
 import { rateScaleAt } from './rate-scale';
-import type { BucketDefinition, BucketSnapshot, PenaltyResult } from './types';
+import type { BucketDefinition, BucketSnapshot, PenalizeOptions, PenaltyResult } from './types';
 import { withOp } from './writer-lanes';
 
-export async function penalize(ctx: SluiceContext, dimension: string, factor = 0.8): Promise<PenaltyResult> {
+export async function penalize(
+  ctx: SluiceContext,
+  dimension: string,
+  factor = 0.8,
+  options: PenalizeOptions = {},
+): Promise<PenaltyResult> {
   if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) {
     throw new SluiceInputError(`penalize factor for ${dimension} must be in (0, 1] (got ${factor})`);
+  }
+  const { holdSeconds = 0 } = options;
+  if (typeof holdSeconds !== 'number' || !Number.isFinite(holdSeconds) || holdSeconds < 0) {
+    throw new SluiceInputError(
+      `penalize holdSeconds for ${dimension} must be a number >= 0 (got ${holdSeconds})`,
+    );
   }
   const address = parseDimension(dimension);
   const { item } = await itemFor(ctx, address);
@@ -44,7 +55,7 @@ export async function penalize(ctx: SluiceContext, dimension: string, factor = 0
       (current, nowMs) => {
         // Checked again on the item written: a cache older than an upsert may hold another type.
         const before = refill(timeBucket(bucketOf(current ?? item, address)), nowMs);
-        const after = penalizeBucket(before, factor, nowMs);
+        const after = penalizeBucket(before, factor, nowMs, holdSeconds * 1000);
         const result: PenaltyResult = {
           dimension,
           factor,
@@ -53,6 +64,7 @@ export async function penalize(ctx: SluiceContext, dimension: string, factor = 0
           rateScaleBefore: rateScaleAt(before, after.rateScaleAtMs) / FULL_RATE_PERMILLE,
           rateScaleAfter: after.rateScalePermille / FULL_RATE_PERMILLE,
           rateCeilingAfter: after.rateCeilingPermille / FULL_RATE_PERMILLE,
+          ...(after.holdUntilMs ? { holdUntilMs: after.holdUntilMs } : {}),
         };
         return { write: { buckets: { [address.metric]: after } }, result };
       },
@@ -67,6 +79,7 @@ export async function penalize(ctx: SluiceContext, dimension: string, factor = 0
     rate_scale_before: result.rateScaleBefore,
     rate_scale_after: result.rateScaleAfter,
     rate_ceiling_after: result.rateCeilingAfter,
+    hold_until_ms: result.holdUntilMs,
   });
   return result;
 }

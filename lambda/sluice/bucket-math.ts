@@ -1,5 +1,11 @@
 import { holdsLeases } from './limit-types';
-import { type BucketDefinitionState, type BucketState, FULL_RATE_PERMILLE, type LeaseState } from './model';
+import {
+  type BucketDefinitionState,
+  type BucketState,
+  FULL_RATE_PERMILLE,
+  type LeaseState,
+  MAX_HOLD_SECONDS,
+} from './model';
 import { mulDivCeil, mulDivFloor } from './mul-div';
 import { countGrant, cutRate, rateScaleAt, UNSCALED } from './rate-scale';
 
@@ -103,18 +109,27 @@ export function take(
   nowMs: number,
   lease?: { readonly id: string; readonly state: LeaseState },
 ): TakeResult {
+  const heldMs = holdLeftMs(bucket, nowMs);
+  if (heldMs > 0) return { ok: false, waitMs: Math.max(heldMs, waitMs(bucket, costMilli, nowMs)) };
   if (availableMilli(bucket) >= costMilli) {
     if (holdsLeases(bucket.limitType)) {
       const leases = lease ? { ...bucket.leases, [lease.id]: lease.state } : bucket.leases;
       return { ok: true, bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, leases } };
     }
     const grantedSinceCutMilli = countGrant(bucket, bucket.capacityMilli, costMilli);
+    // A grant from a full bucket starts a burst (the bucket's whole capacity at once).
+    const full = bucket.tokensMilli >= bucket.capacityMilli ? { fullAtMs: nowMs } : {};
     return {
       ok: true,
-      bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, grantedSinceCutMilli },
+      bucket: { ...bucket, tokensMilli: bucket.tokensMilli - costMilli, grantedSinceCutMilli, ...full },
     };
   }
   return { ok: false, waitMs: waitMs(bucket, costMilli, nowMs) };
+}
+
+/** The time left of the bucket's `Retry-After` hold at `nowMs`, 0 when none is in force. */
+export function holdLeftMs(bucket: BucketState, nowMs: number): number {
+  return Math.max(0, (bucket.holdUntilMs ?? 0) - nowMs);
 }
 
 /**
@@ -190,15 +205,39 @@ export function settle(
 
 /**
  * On a bucket already refilled to `nowMs` (so the elapsed interval is settled at the old
- * scale): scales tokens by `factor` (0 < factor ≤ 1), rounded down, never below 0, and cuts
- * the refill rate (`cutRate` in rate-scale.ts) from `nowMs` on, never moved back before a later
- * stored instant.
+ * scale): scales tokens by `factor` (0 < factor ≤ 1), rounded down, never below 0, cuts the
+ * refill rate (`cutRate` in rate-scale.ts, told whether the refusal came in a burst) from
+ * `nowMs` on, never moved back before a later stored instant, and holds the bucket for
+ * `holdMs` (the vendor's Retry-After, `withHold`).
  */
-export function penalize(bucket: BucketState, factor: number, nowMs: number): BucketState {
+export function penalize(bucket: BucketState, factor: number, nowMs: number, holdMs = 0): BucketState {
   const tokensMilli = Math.max(0, Math.floor(bucket.tokensMilli * factor));
-  if (bucket.windowMs <= 0) return { ...bucket, tokensMilli };
+  const held = withHold(bucket, nowMs, holdMs);
+  if (bucket.windowMs <= 0) return { ...held, tokensMilli };
   const atMs = Math.max(nowMs, bucket.lastRefillAtMs, bucket.rateScaleAtMs);
-  return { ...bucket, tokensMilli, ...cutRate(bucket, bucket.capacityMilli, factor, atMs) };
+  const burst = inBurst(bucket, atMs);
+  return { ...held, tokensMilli, ...cutRate(bucket, bucket.capacityMilli, factor, atMs, burst) };
+}
+
+/**
+ * Whether a refusal at `nowMs` comes within one window of a grant that found the bucket full:
+ * the vendor may still be counting that burst (the initial or idle-accumulated capacity), so the
+ * refusal may say the burst was too large for it, not that the rate is too high (`cutRate`
+ * learns no ceiling from the first such refusal; docs/design.md, "Refusals of a burst").
+ */
+export function inBurst(bucket: BucketState, nowMs: number): boolean {
+  return bucket.fullAtMs !== undefined && nowMs - bucket.fullAtMs < bucket.windowMs;
+}
+
+/**
+ * The bucket held until `nowMs + holdMs` (whole ms, rounded up), capped at `MAX_HOLD_SECONDS`;
+ * a hold already stored that ends later is kept: a hold is never shortened by another worker's
+ * shorter `Retry-After`.
+ */
+export function withHold(bucket: BucketState, nowMs: number, holdMs: number): BucketState {
+  if (!(holdMs > 0)) return bucket;
+  const untilMs = nowMs + Math.ceil(Math.min(holdMs, MAX_HOLD_SECONDS * 1000));
+  return untilMs > (bucket.holdUntilMs ?? 0) ? { ...bucket, holdUntilMs: untilMs } : bucket;
 }
 
 /** Lowers tokens to at most what the vendor says remains; never raises them. */

@@ -16,6 +16,7 @@ import type {
   AcquireResult,
   BucketDefinition,
   BucketSnapshot,
+  PenalizeOptions,
   PenaltyResult,
   ReconcileReport,
   SlotHandle,
@@ -107,9 +108,12 @@ export class SluiceClient {
     return this.slot(costs, options);
   }
 
-  /** After a vendor 429: tokens × factor (0.8 by default), so every worker backs off at once. */
-  penalize(dimension: string, factor?: number): Promise<PenaltyResult> {
-    return penalize(this.ctx, dimension, factor);
+  /**
+   * After a vendor 429: tokens × factor (0.8 by default), so every worker backs off at once; with
+   * `holdSeconds` (the `Retry-After`), no acquire of the bucket is granted until it has passed.
+   */
+  penalize(dimension: string, factor?: number, options?: PenalizeOptions): Promise<PenaltyResult> {
+    return penalize(this.ctx, dimension, factor, options);
   }
 
   /** The vendor's remaining count (e.g. `x-ratelimit-remaining-requests`): lowers tokens, never raises them. */

@@ -92,6 +92,10 @@ export function storedTakeUpdate(take: StoredTake) {
     values[`:c${i}`] = costMilli;
     sets.push(`${bucket}.#tok = ${bucket}.#tok - :c${i}`);
     conditions.push(`${bucket}.#tok >= :c${i}`, `${bucket}.#debt = :zero`);
+    // No Retry-After hold in force at the take's instant, even one set after the caller's view.
+    names['#hold'] = Attr.holdUntilMs;
+    values[':takeNow'] = take.nowMs;
+    conditions.push(`(attribute_not_exists(${bucket}.#hold) OR ${bucket}.#hold <= :takeNow)`);
     // The definition the take was computed from (a stale cache meets a conflict, not another type's guard).
     Object.assign(values, {
       [`:lt${i}`]: definition.limitType,
@@ -113,7 +117,8 @@ export function storedTakeUpdate(take: StoredTake) {
     if (guard.kind === 'full') {
       values[`:now${i}`] = guard.nowMs;
       conditions.push(`${bucket}.#tok = :cap${i}`, `${bucket}.#lr <= :now${i}`);
-      sets.push(`${bucket}.#lr = :now${i}`);
+      names['#full'] = Attr.fullAtMs;
+      sets.push(`${bucket}.#lr = :now${i}`, `${bucket}.#full = :now${i}`);
     }
     if (guard.kind === 'unfilled') {
       names['#w'] = Attr.windowMs;

@@ -25,7 +25,7 @@ export {
 } from './limit-types';
 export type { SluiceLogger } from './logger';
 export { MemoryBucketStore } from './memory-store';
-export type { BucketDefinitionState, BucketItem, BucketState } from './model';
+export { type BucketDefinitionState, type BucketItem, type BucketState, MAX_HOLD_SECONDS } from './model';
 export type { BucketStore, BucketWrite, LeaseReturn, ScanPage, TransactOutcome, WriteOutcome } from './store';
 export { createBucketTable } from './table';
 export * from './types';

@@ -26,6 +26,8 @@ export const Attr = {
   rateScaleAtMs: 'rate_scale_at_ms',
   rateCeilingPermille: 'rate_ceiling_permille',
   grantedSinceCutMilli: 'rate_granted_milli',
+  holdUntilMs: 'hold_until_ms',
+  fullAtMs: 'full_at_ms',
 } as const;
 
 type StoredRecord = Record<string, unknown>;
@@ -58,6 +60,9 @@ export function bucketToRecord(b: BucketState): StoredRecord {
     ...unlessDefault(Attr.rateScaleAtMs, b.rateScaleAtMs, UNSCALED.rateScaleAtMs),
     ...unlessDefault(Attr.rateCeilingPermille, b.rateCeilingPermille, UNSCALED.rateCeilingPermille),
     ...unlessDefault(Attr.grantedSinceCutMilli, b.grantedSinceCutMilli, UNSCALED.grantedSinceCutMilli),
+    // A Retry-After hold only while one was ever set: a grant writes no extra attribute.
+    ...unlessDefault(Attr.holdUntilMs, b.holdUntilMs ?? 0, 0),
+    ...(b.fullAtMs === undefined ? {} : { [Attr.fullAtMs]: b.fullAtMs }),
   };
 }
 
@@ -126,6 +131,8 @@ function bucketFromRecord(r: StoredRecord, where: string): BucketState {
     rateScaleAtMs: numOr(r, Attr.rateScaleAtMs, UNSCALED.rateScaleAtMs, where),
     rateCeilingPermille: numOr(r, Attr.rateCeilingPermille, UNSCALED.rateCeilingPermille, where),
     grantedSinceCutMilli: numOr(r, Attr.grantedSinceCutMilli, UNSCALED.grantedSinceCutMilli, where),
+    ...(r[Attr.holdUntilMs] === undefined ? {} : { holdUntilMs: num(r, Attr.holdUntilMs, where) }),
+    ...(r[Attr.fullAtMs] === undefined ? {} : { fullAtMs: num(r, Attr.fullAtMs, where) }),
   };
 }
 

@@ -46,6 +46,18 @@ export interface BucketState extends BucketDefinitionState {
   readonly rateCeilingPermille: number;
   /** Units granted since the last cut, counted up to the capacity; time buckets only. */
   readonly grantedSinceCutMilli: number;
+  /**
+   * The vendor's `Retry-After`, shared: no grant of this bucket before this instant (absent or
+   * 0: no hold). Set by a penalize that carries a hold (docs/design.md, "The Retry-After hold"),
+   * never lowered by one; every acquire meanwhile answers `RetryIn` with the time left.
+   */
+  readonly holdUntilMs?: number;
+  /**
+   * The last instant a grant found the bucket full (its whole capacity stored, at creation or
+   * after idling): a refusal within one window of it may be the vendor counting that burst, not a
+   * rate too high (docs/design.md, "Refusals of a burst"). Absent: never seen full by a grant.
+   */
+  readonly fullAtMs?: number;
 }
 
 export interface BucketItem {
@@ -80,5 +92,7 @@ export interface WriteOp {
 export const WRITER_FORGET_MS = 15 * 60_000;
 
 export const MILLI = 1000;
+/** The longest `Retry-After` hold a penalize stores: 15 minutes; a longer one is cut to this. */
+export const MAX_HOLD_SECONDS = 900;
 /** A rate scale of 1000 permille: the configured refill rate. */
 export const FULL_RATE_PERMILLE = 1000;

@@ -102,6 +102,7 @@ export function cutRate(
   capacityMilli: number,
   factor: number,
   atMs: number,
+  inBurst = false,
 ): RateScaleState {
   const cutRecently =
     state.rateScalePermille < FULL_RATE_PERMILLE && atMs - state.rateScaleAtMs < RATE_CUT_HOLD_MS;
@@ -113,7 +114,15 @@ export function cutRate(
   const learns = neverCut || state.grantedSinceCutMilli >= capacityMilli;
   const previousCutYoung = !neverCut && atMs - state.rateScaleAtMs < RATE_CEILING_YOUNG_MS;
   const margin = previousCutYoung ? RATE_CEILING_AFTER_REGAIN_PERMILLE : RATE_CEILING_AFTER_PROBE_PERMILLE;
-  const learnt = learns ? mulDivFloor(scale, margin, FULL_RATE_PERMILLE) : state.rateCeilingPermille;
+  // The first refusal while a full bucket's burst is spent (no cut in the last minute) may be the
+  // vendor refusing the burst, not the rate: no ceiling is learnt from it, so the scale regains
+  // the configured rate (in 10 s from a 0.8 cut). A refusal that follows is young and learns.
+  const burstOnly = inBurst && !previousCutYoung;
+  const learnt = burstOnly
+    ? FULL_RATE_PERMILLE
+    : learns
+      ? mulDivFloor(scale, margin, FULL_RATE_PERMILLE)
+      : state.rateCeilingPermille;
   return {
     rateScalePermille,
     rateScaleAtMs: atMs,

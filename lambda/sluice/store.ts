@@ -87,6 +87,11 @@ export type StoredTakeGuard =
 export interface StoredTake {
   readonly pk: string;
   readonly op: WriteOp;
+  /**
+   * The instant of the take: every bucket taken from must hold no `Retry-After` hold past it, so
+   * a hold set after the caller's view still refuses the take (docs/design.md, "The Retry-After hold").
+   */
+  readonly nowMs: number;
   readonly takes: readonly {
     readonly metric: string;
     /**
@@ -170,6 +175,7 @@ export function applyStoredTake(item: BucketItem | undefined, take: StoredTake):
       !bucket ||
       !sameDefinition(bucket, definition) ||
       !guardHolds(bucket, guard) ||
+      (bucket.holdUntilMs ?? 0) > take.nowMs ||
       bucket.debtMilli !== 0 ||
       bucket.tokensMilli < costMilli
     )
@@ -178,6 +184,7 @@ export function applyStoredTake(item: BucketItem | undefined, take: StoredTake):
       ...bucket,
       tokensMilli: bucket.tokensMilli - costMilli,
       lastRefillAtMs: guard.kind === 'full' ? guard.nowMs : bucket.lastRefillAtMs,
+      ...(guard.kind === 'full' ? { fullAtMs: guard.nowMs } : {}),
       leases: lease ? { ...bucket.leases, [lease.id]: lease.state } : bucket.leases,
       grantedSinceCutMilli: bucket.grantedSinceCutMilli + (countGrant ? costMilli : 0),
     };

@@ -89,6 +89,15 @@ export const PenaltyFactor = {
   longRetryAfter: 0.3,
 } as const;
 
+export interface PenalizeOptions {
+  /**
+   * The vendor's `Retry-After`, in seconds: the bucket is held until then, for every worker and
+   * product (each `acquire` answers `RetryIn` with the time left). Stored in the bucket; a
+   * longer hold already stored is kept; capped at `MAX_HOLD_SECONDS` (900 s). @default 0 (no hold)
+   */
+  readonly holdSeconds?: number;
+}
+
 export interface PenaltyResult {
   readonly dimension: Dimension;
   readonly factor: number;
@@ -99,6 +108,8 @@ export interface PenaltyResult {
   readonly rateScaleAfter?: number;
   /** The scale regained quickly after this cut (0..1); slow probing above it. */
   readonly rateCeilingAfter?: number;
+  /** Epoch ms until which the bucket is held (a `Retry-After`), when a hold is in the bucket. */
+  readonly holdUntilMs?: number;
 }
 
 export interface ReconcileReport {

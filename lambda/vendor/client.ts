@@ -38,6 +38,13 @@ export interface VendorCall {
   /** Absolute epoch ms: the slot deadline. */
   readonly deadlineMs: number;
   readonly signal?: AbortSignal;
+  /**
+   * Asked before every repeat of the request (after a 5xx, 408/425, a timeout, a network error or
+   * a refreshed key): every request that reaches the vendor must be granted, so the worker
+   * acquires again here. `false` ends the call with the last answer, unrepeated.
+   * @default every repeat runs under the first grant
+   */
+  readonly beforeRepeat?: () => Promise<boolean>;
 }
 
 export interface VendorMeasure {
@@ -106,6 +113,7 @@ export class VendorClient {
         // A refused key never reached the operation, so repeating is safe even for a POST.
         refreshed = true;
         key = await this.options.refreshApiKey();
+        if (!(await this.repeatGranted(request))) return result;
         continue;
       }
       const repeatable =
@@ -121,12 +129,17 @@ export class VendorClient {
         if (this.clock() + delayMs < request.deadlineMs && !request.signal?.aborted) {
           retries += 1;
           await this.sleep(delayMs, request.signal);
+          if (!(await this.repeatGranted(request))) return result;
           continue;
         }
       }
       if (result.class === 'success') this.remember(request, result);
       return result;
     }
+  }
+
+  private async repeatGranted(request: VendorCall): Promise<boolean> {
+    return request.beforeRepeat ? request.beforeRepeat() : true;
   }
 
   /** A fresh cached answer (cached: true) for a cacheable read, or undefined: the worker skips acquire on a hit. */

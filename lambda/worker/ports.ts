@@ -13,7 +13,12 @@ import type { WorkerTelemetry } from './telemetry';
  */
 export interface SluicePort {
   acquire(request: Readonly<Record<string, number>>): Promise<AcquireResult>;
-  penalize(dimension: string, factor: number): Promise<{ readonly rateScaleAfter?: number }>;
+  /** `holdSeconds`: the vendor's Retry-After, held in the bucket for every worker and product. */
+  penalize(
+    dimension: string,
+    factor: number,
+    options?: { readonly holdSeconds?: number },
+  ): Promise<{ readonly rateScaleAfter?: number }>;
   /** Sets the bucket to what the vendor says is left (x-ratelimit-remaining-*). */
   resync(dimension: string, remainingUnits: number): Promise<unknown>;
 }

@@ -10,6 +10,7 @@ import {
   penaltyFactor,
   requeueOrDeadLetter,
 } from './decision';
+import { grantRepeat } from './repeat-grant';
 import { context, type PreparedMessage, type WorkerRuntime } from './runtime';
 
 /** The action that ends this delivery (never `sleep`: sleeps happen inside the loop). */
@@ -165,6 +166,8 @@ async function callVendor(
       body: prepared.message.body,
       idempotencyKey: prepared.message.id,
       deadlineMs: prepared.deadlineMs,
+      // Every request that reaches the vendor is granted, the client's repeats included.
+      beforeRepeat: () => grantRepeat(grant, prepared, runtime),
     });
   } finally {
     runtime.calls.inFlight -= 1;
@@ -228,7 +231,9 @@ async function afterRateLimit(
     );
     runtime.lastRateLimitAtMs.set(dimension, nowMs);
     await bestEffort(runtime, 'penalize', async () => {
-      const { rateScaleAfter } = await runtime.sluice.penalize(dimension, factor);
+      // A Retry-After holds the bucket itself, so no worker or product calls before it expires.
+      const holdSeconds = answer.retryAfterSeconds ?? 0;
+      const { rateScaleAfter } = await runtime.sluice.penalize(dimension, factor, { holdSeconds });
       if (rateScaleAfter === undefined) return;
       runtime.telemetry.percent(Metric.rateScale, Math.round(rateScaleAfter * 1000) / 10, {
         name: MetricDimension.bucket,

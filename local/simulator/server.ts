@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FixedWindowLimit } from './fixed-window';
 import { createProfile } from './profiles';
 import type { Routed, SimAnswer, SimRequest } from './routes';
 import { copyStats, emptyStats, recordAnswer } from './stats';
@@ -30,6 +31,11 @@ export async function startVendorSimulator(options: SimulatorOptions): Promise<V
   const graceMs = options.graceMs ?? 50;
   let faults: SimulatorFaults = { ...options.faults };
   let profile = createProfile(options.profile, limits, graceMs);
+  const newWindow = () =>
+    options.fixedWindow
+      ? new FixedWindowLimit(options.fixedWindow.limit, Math.round(options.fixedWindow.windowSeconds * 1000))
+      : undefined;
+  let fixedWindow = newWindow();
   let stats = emptyStats();
   let stored = new Map<string, SimAnswer>();
   const timers = new Set<NodeJS.Timeout>();
@@ -79,9 +85,14 @@ export async function startVendorSimulator(options: SimulatorOptions): Promise<V
     const request: SimRequest = { method: req.method ?? 'GET', path: url.pathname, body };
     const routed = profile.route(request.method, request.path);
     if (!routed) return send({ status: 404, body: { error: `No route ${request.method} ${request.path}` } });
+    const windowed = fixedWindow?.admit(atMs);
+    if (fixedWindow) stats.sentBeforeRetryAfter = fixedWindow.earlyRequests;
+    if (windowed && !windowed.ok) {
+      return send({ status: 429, body: { error: 'Too many requests' }, headers: windowed.headers });
+    }
     const admission = profile.admit(request, routed, atMs);
     if ('refusal' in admission) return send(admission.refusal);
-    await serve(request, routed, admission.headers, idempotencyKey, send, res);
+    await serve(request, routed, { ...windowed?.headers, ...admission.headers }, idempotencyKey, send, res);
   }
 
   async function serve(
@@ -150,6 +161,7 @@ export async function startVendorSimulator(options: SimulatorOptions): Promise<V
       stats = emptyStats();
       stored = new Map();
       profile = createProfile(options.profile, limits, graceMs);
+      fixedWindow = newWindow();
     },
     setFaults(next) {
       faults = { ...next };

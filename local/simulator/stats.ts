@@ -16,6 +16,7 @@ export function emptyStats(): SimulatorStats {
     timeline: [],
     inFlight: 0,
     maxInFlight: 0,
+    sentBeforeRetryAfter: 0,
   };
 }
 

@@ -81,6 +81,13 @@ export interface SimulatorOptions {
    * correctly can reach the server a few ms closer together than they were sent (a DynamoDB write or a connection set-up that took longer for the first). @default 50
    */
   readonly graceMs?: number;
+  /**
+   * A fixed window in front of the profile's own limits, as express-rate-limit keeps one:
+   * `limit` requests per `windowSeconds`, anchored at the first request, with the standard
+   * `RateLimit` / `RateLimit-Policy` headers on every answer and `Retry-After` on a 429
+   * (local/simulator/fixed-window.ts). @default none
+   */
+  readonly fixedWindow?: { readonly limit: number; readonly windowSeconds: number };
 }
 
 export interface SimulatorStats {
@@ -104,6 +111,8 @@ export interface SimulatorStats {
   inFlight: number;
   /** The most requests ever handled at once: what a one-at-a-time vendor must never see above 1. */
   maxInFlight: number;
+  /** With `fixedWindow`: requests received before a Retry-After the simulator sent had expired. */
+  sentBeforeRetryAfter: number;
 }
 
 export interface VendorSimulator {

@@ -78,6 +78,25 @@ describe('parseStackConfig', () => {
     );
   });
 
+  it('accepts a fractional window in whole milliseconds, and refuses any other', () => {
+    const withWindow = (seconds: number) =>
+      validConfig({
+        buckets: [
+          { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 1, windowSeconds: seconds },
+          { dimension: 'waitwhile#location-writes#*', limitType: 'requests', capacity: 1, windowSeconds: 1 },
+        ],
+      });
+    for (const seconds of [0.334, 0.001, 1.5, 60]) {
+      expect(parseStackConfig(withWindow(seconds)).buckets[0]?.windowSeconds).toBe(seconds);
+    }
+    const rule = `must be a number of seconds, > 0 and at most 31622400, in whole milliseconds (e.g. 60, 1 or 0.334)`;
+    for (const seconds of [0.3334, 0, -1, 31_622_401]) {
+      expect(problemsOf(withWindow(seconds))).toBe(
+        `Invalid stack configuration (1 problem):\n  config/x.json: buckets.0.windowSeconds: ${rule} (got ${seconds})`,
+      );
+    }
+  });
+
   it('checks the buckets against each other and against the vendor operations', () => {
     const input = validConfig({
       buckets: [

@@ -68,6 +68,8 @@ function standIn(options: {
             );
             continue;
           }
+          // A stand-in for a granted call: the report compares grants with vendor requests.
+          wired.tally.grants += 1;
           const answer = await wired
             .fetch(`${wired.vendorUrl}/x`, { method: 'POST', headers: { 'Idempotency-Key': message.id } })
             .catch(() => undefined);
@@ -115,7 +117,13 @@ describe('a local run', () => {
       dlqReason: 'invalid_message',
     });
     expect(report.byId['demo-0001']).toEqual({ state: 'completed', attempts: 1 });
-    expect(report.vendor).toEqual({ calls: 29, refusalsByStatus: {}, failures: [], duplicateSuccesses: [] });
+    expect(report.vendor).toEqual({
+      calls: 29,
+      grants: 29,
+      refusalsByStatus: {},
+      failures: [],
+      duplicateSuccesses: [],
+    });
     expect(report.checks).toEqual({ ok: true, problems: [], completedTwice: [] });
     expect(report.extra.invocations).toEqual({ ok: 6 });
     expect(report.dynamodb.requests).toBe(0);

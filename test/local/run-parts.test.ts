@@ -55,6 +55,7 @@ describe('the report', () => {
     tally.vendorAnswered(200, 'a');
     tally.vendorAnswered(429, 'c');
     tally.vendorDidNotAnswer();
+    tally.grants = 3;
     const report = buildReport({
       ids: ['a', 'b', 'c'],
       tally,
@@ -77,6 +78,7 @@ describe('the report', () => {
       c: { state: 'lost', attempts: 1 },
     });
     expect(report.vendor).toEqual({
+      grants: 3,
       calls: 3,
       refusalsByStatus: { '429': 1, 'no-answer': 1 },
       failures: [{ cause: 'no answer', url: '', count: 1 }],
@@ -86,12 +88,23 @@ describe('the report', () => {
     expect(report.checks).toEqual({ ok: false, problems: ['1 message(s) lost: c'], completedTwice: [] });
   });
 
+  it('fails the checks when the vendor received more requests than the buckets granted', () => {
+    const tally = new Tally();
+    tally.completed('a');
+    tally.vendorAnswered(500, 'a');
+    tally.vendorAnswered(200, 'a');
+    tally.grants = 1;
+    const report = buildReport({ ids: ['a'], tally, makespanSeconds: 1, dynamodb: noDynamo, run });
+    expect(report.checks.problems).toEqual(['1 vendor request(s) without a grant (2 requests, 1 grants)']);
+  });
+
   it('fails the checks when a message completed twice or reached the vendor twice', () => {
     const tally = new Tally();
     tally.completed('a');
     tally.completed('a');
     tally.vendorAnswered(201, 'a');
     tally.vendorAnswered(201, 'a');
+    tally.grants = 2;
     const report = buildReport({ ids: ['a'], tally, makespanSeconds: 1, dynamodb: noDynamo, run });
 
     expect(report.checks.problems).toEqual(['completed twice: a', 'vendor called successfully twice: a']);

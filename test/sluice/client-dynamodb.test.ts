@@ -36,7 +36,8 @@ describe('the SDK on DynamoDB Local', () => {
       tokensAfter: 100,
       rateScaleBefore: 1,
       rateScaleAfter: 0.5,
-      rateCeilingAfter: 0.95,
+      // Refused within a window of the grants from the full bucket: the burst, no ceiling learnt.
+      rateCeilingAfter: 1,
     });
     now += 120_000;
     expect(await client.reconcile()).toEqual({ totalLeases: 1, restored: 1, deleted: 0, failedItems: 0 });

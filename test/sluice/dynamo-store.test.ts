@@ -54,7 +54,7 @@ describe('items written before writes carried an op', () => {
       guard: { kind: 'leases' as const },
       countGrant: false,
     };
-    const taken = await store.takeStored({ pk: 'openai', op, takes: [take] });
+    const taken = await store.takeStored({ pk: 'openai', op, nowMs: 0, takes: [take] });
     const written = await store.write({
       pk: 'openai',
       expectedVersion: 2,

@@ -110,6 +110,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const outcome = await store.takeStored({
         pk: 'openai',
         op: OP,
+        nowMs: T0,
         takes: [
           { metric: 'rpm', definition: RPM, costMilli: 2_000, guard: unfilled, countGrant: true },
           {
@@ -138,11 +139,12 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       expect(await store.get('openai')).toEqual(expected);
     });
 
-    it('takes from a full bucket only while it is full, moving its refill instant to now', async () => {
+    it('takes from a full bucket only while it is full, moving its refill instant (and when it was full) to now', async () => {
       await store.create(vendor('openai'));
       const full = { kind: 'full' as const, capacityMilli: 60_000, nowMs: T0 + 500 };
       const take = {
         pk: 'openai',
+        nowMs: T0 + 500,
         takes: [{ metric: 'rpm', definition: RPM, costMilli: 1_000, guard: full, countGrant: false }],
       };
       const first = await store.takeStored({ ...take, op: OP });
@@ -150,6 +152,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
         ...rpm,
         tokensMilli: 59_000,
         lastRefillAtMs: T0 + 500,
+        fullAtMs: T0 + 500,
       });
       const second = await store.takeStored({ ...take, op: { ...OP, seq: OP.seq + 1 } });
       expect(second).toEqual({ ok: false, current: first.ok ? first.item : undefined });
@@ -179,6 +182,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
         const take = {
           pk: 'openai',
           op: OP,
+          nowMs: T0,
           takes: [{ metric: 'rpm', definition: RPM, costMilli, guard, countGrant: false }],
         };
         expect(await store.takeStored(take)).toEqual({ ok: false, current: item });
@@ -211,6 +215,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const take = {
         pk: 'openai',
         op: OP,
+        nowMs: T0,
         takes: [
           {
             metric: 'rpm',
@@ -262,6 +267,7 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
       const take = {
         pk: 'openai',
         op: OP,
+        nowMs: T0,
         takes: [
           {
             metric: 'rpm',

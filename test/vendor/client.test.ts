@@ -66,6 +66,33 @@ describe('VendorClient against the simulator', () => {
     expect(measures.map((m) => m.class)).toEqual(['transient', 'transient', 'transient']);
   });
 
+  it('asks before every repeat, and a refused repeat is not sent: the last answer comes back', async () => {
+    simulator.setFaults({ errorRate: 1 });
+    const { client, sleeps } = clientFor(simulator.url);
+    const asked: number[] = [];
+    const result = await client.call({
+      ...createVisit({ idempotencyKey: 'msg-4' }),
+      // The first repeat is granted, the second is not.
+      beforeRepeat: async () => {
+        asked.push(simulator.stats().calls);
+        return asked.length < 2;
+      },
+    });
+    expect(summary(result)).toEqual({
+      class: 'transient',
+      status: 500,
+      attempts: 2,
+      outcomeUnknown: false,
+      cached: false,
+    });
+    // Asked after the first and the second request, each time after the backoff.
+    expect([asked, sleeps]).toEqual([
+      [1, 2],
+      [100, 200],
+    ]);
+    expect(simulator.stats().calls).toBe(2);
+  });
+
   it('repeats a dropped GET, but not a dropped POST without a key', async () => {
     simulator.setFaults({ dropRate: 1 });
     const { client } = clientFor(simulator.url);

@@ -72,7 +72,7 @@ describe('the requeue delay at the boundaries, on real buckets', () => {
 });
 
 describe('a vendor 429 after a grant', () => {
-  it('penalizes the exhausted bucket with 0.8, then 0.5 for a repeat, and requeues after Retry-After', async () => {
+  it('penalizes the exhausted bucket with 0.8, holds it for the Retry-After, and requeues the next message without a call', async () => {
     const time = steppedClock();
     const harness = await WorkerHarness.start({
       // The vendor allows 2 requests per minute; the bucket wrongly believes in 60.
@@ -108,22 +108,24 @@ describe('a vendor 429 after a grant', () => {
       await harness.enqueue([chat('c1'), chat('c2'), chat('c3'), chat('c4')]);
       for (let polls = 0; polls < 4; polls++) await harness.pollOnce(1);
       expect(harness.telemetry.countOf(Metric.completed)).toBe(2);
-      expect(harness.telemetry.countOf(Metric.vendor429AfterGrant)).toBe(2);
+      // The 429's Retry-After is held in the bucket: the fourth message is refused by acquire
+      // and never reaches the vendor (before the hold it drew a second 429).
+      expect(harness.telemetry.countOf(Metric.vendor429AfterGrant)).toBe(1);
+      expect(harness.simulator.stats().calls).toBe(3);
       // The 429 says requests are out (x-ratelimit-remaining-requests: 0) while tokens are left: only rpm is penalized.
-      expect(harness.telemetry.countOf(Metric.penalties)).toBe(2);
+      expect(harness.telemetry.countOf(Metric.penalties)).toBe(1);
       const requeued = harness.telemetry.fieldsOf('message.requeued');
+      // The bucket still has tokens (it believes in 60 a minute): the 30 s is the vendor's Retry-After.
       expect(requeued.map((fields) => fields.why)).toEqual([
         'vendor HTTP 429 rate limited',
-        'vendor HTTP 429 rate limited',
+        'capacity: openai#rpm needs 30 s',
       ]);
       expect(requeued.every((fields) => (fields.delay_seconds as number) > 5)).toBe(true);
       expect(harness.sdkCalls.filter((call) => call.startsWith('penalize'))).toEqual([
         'penalize openai#rpm 0.8',
-        'penalize openai#rpm 0.5',
       ]);
-      // What each penalty left of the configured refill rate, per bucket, for the dashboard: 0.8 of
-      // it, then 0.5 of the 0.824 it had regained by the second 429.
-      expect(harness.telemetry.values.get(`${Metric.rateScale}[Bucket=openai#rpm]`)).toEqual([80, 41.2]);
+      // What the penalty left of the configured refill rate, per bucket, for the dashboard.
+      expect(harness.telemetry.values.get(`${Metric.rateScale}[Bucket=openai#rpm]`)).toEqual([80]);
       // The vendor's x-ratelimit-remaining-* headers resynchronised both buckets after each success.
       expect(
         harness.sdkCalls.filter((call) => call.startsWith('resync')).map((call) => call.split(' ')[1]),

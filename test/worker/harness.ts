@@ -158,9 +158,9 @@ export class WorkerHarness {
     // The real SDK, with its penalize and resync calls written down on the way through.
     const observed = {
       acquire: (request: Readonly<Record<string, number>>) => sluice.acquire(request),
-      penalize: (dimension: string, factor: number) => {
+      penalize: (dimension: string, factor: number, options?: { readonly holdSeconds?: number }) => {
         harness.sdkCalls.push(`penalize ${dimension} ${factor}`);
-        return sluice.penalize(dimension, factor);
+        return sluice.penalize(dimension, factor, options);
       },
       resync: (dimension: string, remaining: number) => {
         harness.sdkCalls.push(`resync ${dimension} ${remaining}`);

@@ -1,0 +1,233 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FixedWindowLimit } from '../local/simulator/fixed-window';
+import { runChild } from './drain';
+import { round } from './stats';
+
+/**
+ * The fixed-window stage of `npm run bench -- --drain` (or `--fixed-window` alone): the local
+ * stack drains 300 messages to a vendor that allows 3 requests per 1 s window anchored at its
+ * first request, as express-rate-limit does (local/simulator/fixed-window.ts: the standard
+ * RateLimit headers, Retry-After on a 429). The bucket is configured as docs/deploy.md advises
+ * for a fixed window: capacity 1, windowSeconds 0.35. A second run answers every 10th admitted
+ * request 500 (10 %), which the vendor client repeats.
+ */
+export const FIXED_WINDOW = { limit: 3, windowSeconds: 1, messages: 300, bucketWindowSeconds: 0.34 } as const;
+
+export interface FixedWindowRun {
+  readonly name: string;
+  readonly errorShare: number;
+  readonly messages: number;
+  readonly completed: number;
+  readonly deadLettered: number;
+  readonly lost: number;
+  readonly makespanSeconds: number;
+  /** messages / (limit per window): the vendor's own bound, without errors. */
+  readonly idealSeconds: number;
+  readonly makespanRatio: number;
+  readonly vendorRequests: number;
+  readonly grants: number;
+  /** Requests the vendor received beyond the grants the worker received. */
+  readonly requestsWithoutGrant: number;
+  readonly refusals: number;
+  readonly refusalShare: number;
+  readonly errors: number;
+  readonly sentBeforeRetryAfter: number;
+}
+
+export interface FixedWindowResult {
+  readonly ran: boolean;
+  /** The bucket's window in the run (capacity 1). */
+  readonly bucketWindowSeconds?: number;
+  readonly reason?: string;
+  readonly command?: string;
+  readonly date: string;
+  readonly runs: readonly FixedWindowRun[];
+}
+
+export async function runFixedWindowStage(progress: (line: string) => void): Promise<FixedWindowResult> {
+  const date = new Date().toISOString();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-fixed-window-'));
+  const messagesFile = join(dir, 'messages.jsonl');
+  writeFileSync(
+    messagesFile,
+    Array.from({ length: FIXED_WINDOW.messages }, (_, i) =>
+      JSON.stringify({ id: `fw-${String(i).padStart(5, '0')}`, operation: 'chatCompletion', body: { n: i } }),
+    ).join('\n'),
+  );
+  const configFile = join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(stackConfig(), null, 2));
+  const runs: FixedWindowRun[] = [];
+  let command: string | undefined;
+  try {
+    for (const [name, errorEvery] of [
+      ['fixed window 3 per 1 s', 0],
+      ['fixed window 3 per 1 s, 10 % 5xx', 10],
+    ] as const) {
+      progress(`fixed window: ${name}, ${FIXED_WINDOW.messages} messages`);
+      const run = await drainOnce(dir, messagesFile, configFile, name, errorEvery, progress);
+      command = run.command;
+      runs.push(run.run);
+    }
+    return { ran: true, bucketWindowSeconds: FIXED_WINDOW.bucketWindowSeconds, command, date, runs };
+  } catch (error) {
+    return { ran: false, reason: (error as Error).message, date, runs };
+  }
+}
+
+async function drainOnce(
+  dir: string,
+  messagesFile: string,
+  configFile: string,
+  name: string,
+  errorEvery: number,
+  progress: (line: string) => void,
+): Promise<{ run: FixedWindowRun; command: string }> {
+  const vendor = await startFixedWindowVendor(errorEvery);
+  const reportFile = join(dir, `report-${errorEvery}.json`);
+  const args = [
+    'local/main.ts',
+    '--messages',
+    messagesFile,
+    '--vendor-url',
+    vendor.url,
+    '--config',
+    configFile,
+  ];
+  const command = `npm start -- ${args.slice(1).join(' ')} --report FILE --quiet`;
+  try {
+    await runChild([...args, '--report', reportFile, '--quiet'], 900_000, progress);
+  } finally {
+    await vendor.stop();
+  }
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as LocalReport;
+  const idealSeconds = FIXED_WINDOW.messages / (FIXED_WINDOW.limit / FIXED_WINDOW.windowSeconds);
+  const requests = vendor.counts.requests;
+  return {
+    command,
+    run: {
+      name,
+      errorShare: errorEvery ? 1 / errorEvery : 0,
+      messages: FIXED_WINDOW.messages,
+      completed: report.messages.completed,
+      deadLettered: report.messages.deadLettered,
+      lost: report.messages.lost,
+      makespanSeconds: round(report.makespanSeconds, 1),
+      idealSeconds,
+      makespanRatio: round(report.makespanSeconds / idealSeconds, 3),
+      vendorRequests: requests,
+      grants: report.vendor.grants,
+      requestsWithoutGrant: Math.max(0, requests - report.vendor.grants),
+      refusals: vendor.counts.refusals,
+      refusalShare: round(vendor.counts.refusals / Math.max(1, requests), 4),
+      errors: vendor.counts.errors,
+      sentBeforeRetryAfter: vendor.limit.earlyRequests,
+    },
+  };
+}
+
+interface LocalReport {
+  messages: { completed: number; deadLettered: number; lost: number };
+  makespanSeconds: number;
+  vendor: { calls: number; grants: number };
+}
+
+/** The fixed-window vendor over HTTP, every `errorEvery`-th admitted request answered 500 (0: none). */
+async function startFixedWindowVendor(errorEvery: number) {
+  const limit = new FixedWindowLimit(FIXED_WINDOW.limit, FIXED_WINDOW.windowSeconds * 1000);
+  const counts = { requests: 0, refusals: 0, errors: 0, admitted: 0 };
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    request.resume();
+    request.on('end', () => {
+      counts.requests += 1;
+      const { ok, headers } = limit.admit(Date.now());
+      const send = (status: number, body: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/json', ...headers });
+        response.end(JSON.stringify(body));
+      };
+      if (!ok) {
+        counts.refusals += 1;
+        return send(429, { error: 'Too many requests' });
+      }
+      counts.admitted += 1;
+      if (errorEvery > 0 && counts.admitted % errorEvery === 0) {
+        counts.errors += 1;
+        return send(500, { error: 'Internal Server Error (injected)' });
+      }
+      send(200, { ok: true, usage: { total_tokens: 1 } });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts,
+    limit,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The bucket as docs/deploy.md advises for a fixed window of 3 per 1 s: burst 1, one per 0.35 s. */
+function stackConfig(): object {
+  return {
+    $comment: 'Written by bench/fixed-window.ts: a fixed-window vendor, 3 per 1 s.',
+    stage: 'local',
+    lambdaTimeoutSeconds: 30,
+    batchSize: 5,
+    maxReceiveCount: 10,
+    vendorSecretName: 'sluice/bench/api-key',
+    buckets: [
+      {
+        dimension: 'bench#rps',
+        limitType: 'requests',
+        capacity: 1,
+        windowSeconds: FIXED_WINDOW.bucketWindowSeconds,
+      },
+    ],
+    vendor: {
+      name: 'bench',
+      baseUrl: 'https://vendor.invalid',
+      allowedPaths: ['/v1/chat/completions'],
+      operations: {
+        chatCompletion: { method: 'POST', path: '/v1/chat/completions', dimensions: { 'bench#rps': 1 } },
+      },
+    },
+  };
+}
+
+/** The RESULTS.md section, from the saved run. */
+export function fixedWindowMarkdown(result: FixedWindowResult | undefined): string[] {
+  if (!result) return [];
+  const lines = [
+    '## Fixed-window vendor (3 per 1 s window, anchored at the first request)',
+    '',
+    '- Command: `npm run bench -- --fixed-window --write` (also part of `--drain`)',
+    ...(result.command
+      ? [`- Each run: \`${result.command}\` (temporary files, a vendor on a free port)`]
+      : []),
+    `- Date: ${result.date}`,
+    `- Bucket: capacity 1, windowSeconds ${result.bucketWindowSeconds ?? FIXED_WINDOW.bucketWindowSeconds} (docs/deploy.md, "Matching the vendor's limit"); ${FIXED_WINDOW.messages} messages per run; ideal = ${FIXED_WINDOW.messages} / 3 per s.`,
+    '- Targets: makespan ÷ ideal ≤ 1.10; refusals ≤ 1 % (not for the 5xx run); requests without a grant 0; requests sent before a Retry-After expired 0.',
+    '',
+  ];
+  if (!result.ran) lines.push(`Did not run: ${result.reason}`, '');
+  if (result.runs.length === 0) return lines;
+  lines.push(
+    '| run | completed / DLQ / lost | makespan | ÷ ideal | vendor requests | grants | without a grant | refusals | 5xx | before Retry-After expired |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const run of result.runs) {
+    lines.push(
+      `| ${run.name} | ${run.completed} / ${run.deadLettered} / ${run.lost} | ${run.makespanSeconds} s | ${run.makespanRatio} | ${run.vendorRequests} | ${run.grants} | ${run.requestsWithoutGrant} | ${run.refusals} (${round(run.refusalShare * 100, 2)} %) | ${run.errors} | ${run.sentBeforeRetryAfter} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}

@@ -1,0 +1,61 @@
+import { LogEvent, Metric } from '../contract';
+import type { Granted } from '../sluice/types';
+import { tokenDimensionTest } from './costs';
+import type { PreparedMessage, WorkerRuntime } from './runtime';
+
+/**
+ * The grant for one repeat of a vendor request by the vendor client (after a 5xx, 408/425, a
+ * timeout, a network error or a refreshed key): every request that reaches the vendor is
+ * granted (docs/worker.md, "Repeats are granted").
+ *
+ * A repeat acquires the call's `requests` dimensions again, at the costs the first grant took:
+ * each request reaching the vendor is counted there. Its `tokens` dimensions and its
+ * `concurrent` slots are not taken again: they are the sub-budget the first grant already paid
+ * for (an attempt that failed consumed no tokens, and the slot is held for the whole call). A
+ * call with no `requests` dimension repeats under that sub-budget alone.
+ *
+ * Refused: one wait within the inline threshold and the slot deadline, then one more acquire;
+ * still refused (or the store failing), the repeat does not happen and the decision tree gets
+ * the last answer.
+ */
+export async function grantRepeat(
+  grant: Granted,
+  prepared: PreparedMessage,
+  runtime: WorkerRuntime,
+): Promise<boolean> {
+  const costs = requestCosts(grant, runtime);
+  if (Object.keys(costs).length === 0) return true;
+  for (let tries = 0; tries < 2; tries++) {
+    let acquired: Awaited<ReturnType<WorkerRuntime['sluice']['acquire']>>;
+    try {
+      acquired = await runtime.sluice.acquire(costs);
+    } catch (error) {
+      // The store failed: no grant, so no repeat; the call ends with the answer it has.
+      runtime.telemetry.warn(LogEvent.repeatNotGranted, {
+        id: prepared.message.id,
+        error: (error as Error).message,
+      });
+      return false;
+    }
+    runtime.telemetry.count(acquired.outcome === 'Granted' ? Metric.grants : Metric.retryIns);
+    if (acquired.outcome === 'Granted') return true;
+    const waitMs = Math.ceil(acquired.waitSeconds * 1000);
+    const inTime = runtime.clock() + waitMs < prepared.deadlineMs;
+    if (tries > 0 || !inTime || waitMs > runtime.inlineRetryThresholdSeconds * 1000) break;
+    await runtime.sleep(waitMs);
+  }
+  runtime.telemetry.info(LogEvent.repeatNotGranted, { id: prepared.message.id });
+  return false;
+}
+
+/** The `requests` dimensions of a grant: neither tokens nor held as a lease. */
+export function requestCosts(
+  grant: Granted,
+  runtime: Pick<WorkerRuntime, 'settings'>,
+): Record<string, number> {
+  const isTokens = tokenDimensionTest(runtime.settings);
+  const leased = new Set(grant.leases.map((lease) => lease.dimension));
+  return Object.fromEntries(
+    Object.entries(grant.costs).filter(([dimension]) => !isTokens(dimension) && !leased.has(dimension)),
+  );
+}

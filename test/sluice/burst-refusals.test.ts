@@ -1,0 +1,58 @@
+import { fullBucket, penalize, refill, take } from '../../lambda/sluice/bucket-math';
+import type { BucketState } from '../../lambda/sluice/model';
+import { rateScaleAt } from '../../lambda/sluice/rate-scale';
+import { PenaltyFactor } from '../../lambda/sluice/types';
+import { T0 } from './helpers';
+
+/**
+ * A vendor allowing 3 requests per fixed 1 s window, a bucket of 3 per 1 s starting full: the
+ * burst and the refill send a fourth request within the vendor's first window, and it is
+ * refused. That refusal is about the burst: the rate must come back whole, not keep a ceiling
+ * learnt from it for the rest of the run.
+ */
+const definition = { limitType: 'requests' as const, capacityMilli: 3_000, windowMs: 1_000, costPerCall: 1 };
+
+function grant(bucket: BucketState, atMs: number): BucketState {
+  const result = take(refill(bucket, atMs), 1_000, atMs);
+  if (!result.ok) throw new Error(`expected a grant at +${atMs - T0} ms, wait ${result.waitMs} ms`);
+  return result.bucket;
+}
+
+/** The start burst: three at once, one more after a third of a second. */
+function afterStartBurst(): BucketState {
+  let bucket = fullBucket(definition, T0);
+  for (let i = 0; i < 3; i++) bucket = grant(bucket, T0);
+  return grant(bucket, T0 + 334);
+}
+
+describe('refusals of a burst', () => {
+  it('records when a grant found the bucket full', () => {
+    const bucket = afterStartBurst();
+    expect(bucket.fullAtMs).toBe(T0);
+  });
+
+  it('learn no ceiling from the first refusal: the rate is whole again 10 s later', () => {
+    const cut = penalize(refill(afterStartBurst(), T0 + 340), PenaltyFactor.firstRateLimit, T0 + 340);
+    expect([cut.rateScalePermille, cut.rateCeilingPermille]).toEqual([800, 1000]);
+    expect(rateScaleAt(cut, T0 + 340 + 10_000)).toBe(1000);
+  });
+
+  it('a refusal after the burst was spent learns its ceiling as before', () => {
+    let bucket = afterStartBurst();
+    // At the steady rate, the bucket never full again, until past one window from the burst.
+    for (const atMs of [T0 + 667, T0 + 1_000, T0 + 1_334, T0 + 1_667, T0 + 2_000])
+      bucket = grant(bucket, atMs);
+    expect(bucket.fullAtMs).toBe(T0);
+    const cut = penalize(refill(bucket, T0 + 2_100), PenaltyFactor.firstRateLimit, T0 + 2_100);
+    expect([cut.rateScalePermille, cut.rateCeilingPermille]).toEqual([800, 950]);
+  });
+
+  it('a second refusal soon after a burst refusal learns: a misconfigured rate still converges', () => {
+    const first = penalize(refill(afterStartBurst(), T0 + 340), PenaltyFactor.firstRateLimit, T0 + 340);
+    // The bucket fills again while the caller sleeps the Retry-After, and bursts again.
+    let bucket = refill(first, T0 + 5_000);
+    for (let i = 0; i < 3; i++) bucket = grant(bucket, T0 + 5_000);
+    const second = penalize(refill(bucket, T0 + 5_100), PenaltyFactor.repeatedRateLimit, T0 + 5_100);
+    expect(second.rateCeilingPermille).toBeLessThan(1000);
+  });
+});
