@@ -188,7 +188,10 @@ describe('npm start -- --serve', () => {
     await run.until((text) => /npm run enqueue -- work\.jsonl .+\n/.test(text));
     const command = /npm run enqueue -- work\.jsonl (.+)\n/.exec(run.output())?.[1] ?? '';
     const file = join(dir, 'work.jsonl');
-    writeFileSync(file, '{"id":"from-outside","operation":"createVisit","params":{"locationId":"loc-1"}}\n');
+    writeFileSync(
+      file,
+      '{"id":"from-outside","product":"checkout","operation":"createVisit","params":{"locationId":"loc-1"}}\n',
+    );
 
     // The printed command, as a user would paste it: a separate process, no credentials or region set.
     const env = { ...process.env };
