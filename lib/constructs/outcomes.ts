@@ -70,14 +70,7 @@ export class Outcomes extends Construct {
         `subscribeProduct: "${product}" is not in the configuration's products (known: ${known})`,
       );
     }
-    this.topic.addSubscription(
-      new subscriptions.SqsSubscription(queue, {
-        rawMessageDelivery: true,
-        filterPolicy: {
-          [OutcomeAttr.product]: sns.SubscriptionFilter.stringFilter({ allowlist: [product] }),
-        },
-      }),
-    );
+    subscribeProductQueue(this.topic, product, queue);
   }
 
   /** sns:Publish on this topic only. */
@@ -113,4 +106,20 @@ export class Outcomes extends Construct {
   private bucketLogicalId(): string {
     return Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
   }
+}
+
+/**
+ * A product's queue on the outcome topic: raw delivery (the queue receives the event JSON
+ * itself), filtered on the product's name, so a product receives only its own outcomes. Used
+ * by the owning stack and by another app that imports the worker with `fromStage`.
+ */
+export function subscribeProductQueue(topic: sns.ITopic, product: string, queue: sqs.IQueue): void {
+  topic.addSubscription(
+    new subscriptions.SqsSubscription(queue, {
+      rawMessageDelivery: true,
+      filterPolicy: {
+        [OutcomeAttr.product]: sns.SubscriptionFilter.stringFilter({ allowlist: [product] }),
+      },
+    }),
+  );
 }

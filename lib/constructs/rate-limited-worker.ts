@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -14,7 +15,7 @@ import { poolWarnings } from '../sizing';
 import { BucketSeeding } from './bucket-seeding';
 import { removalPolicyFor } from './bucket-table';
 import { DeadLetterRelay } from './dead-letter-relay';
-import { Outcomes } from './outcomes';
+import { Outcomes, subscribeProductQueue } from './outcomes';
 import { tableStatement, WORKER_TABLE_ACTIONS } from './permissions';
 import { SluiceFunction } from './sluice-function';
 import { SluiceParameterNames } from './stage-parameters';
@@ -49,6 +50,8 @@ export interface IRateLimitedWorker {
   readonly queue: sqs.IQueue;
   /** What `enqueue` (sluice-aws/producer) needs: send messages to the worker's queue. */
   grantEnqueue(grantee: iam.IGrantable): iam.Grant;
+  /** Subscribes a product's queue to its own outcomes (raw delivery, filtered on the product). */
+  subscribeProduct(product: string, queue: sqs.IQueue): void;
 }
 
 export interface RateLimitedWorkerFromStageProps {
@@ -226,6 +229,14 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
         SluiceParameterNames.deadLetterQueueUrl(stage, vendor.name),
         this.deadLetterQueue.queueUrl,
       ],
+      ...(this.outcomes
+        ? {
+            OutcomeTopicArnParameter: [
+              SluiceParameterNames.outcomeTopicArn(stage, vendor.name),
+              this.outcomes.topic.topicArn,
+            ],
+          }
+        : {}),
     } as const;
     for (const [id, [parameterName, stringValue]] of Object.entries(parameters)) {
       new ssm.StringParameter(this, id, { parameterName, stringValue });
@@ -243,8 +254,13 @@ function grantEnqueueTo(queue: sqs.IQueue, grantee: iam.IGrantable): iam.Grant {
 
 class ImportedRateLimitedWorker extends Construct implements IRateLimitedWorker {
   readonly queue: sqs.IQueue;
+  private outcomeTopic?: sns.ITopic;
 
-  constructor(scope: Construct, id: string, props: RateLimitedWorkerFromStageProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: RateLimitedWorkerFromStageProps,
+  ) {
     super(scope, id);
     const read = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
     this.queue = sqs.Queue.fromQueueAttributes(this, 'Queue', {
@@ -255,5 +271,22 @@ class ImportedRateLimitedWorker extends Construct implements IRateLimitedWorker 
 
   grantEnqueue(grantee: iam.IGrantable): iam.Grant {
     return grantEnqueueTo(this.queue, grantee);
+  }
+
+  /**
+   * The subscription lives in the importing app's stack, on the topic whose ARN the Sluice stack
+   * published; the filter is what keeps other products' outcomes out. Which products exist is
+   * the Sluice stack's configuration: a product it does not list never receives anything.
+   */
+  subscribeProduct(product: string, queue: sqs.IQueue): void {
+    this.outcomeTopic ??= sns.Topic.fromTopicArn(
+      this,
+      'OutcomeTopic',
+      ssm.StringParameter.valueForStringParameter(
+        this,
+        SluiceParameterNames.outcomeTopicArn(this.props.stage, this.props.vendor),
+      ),
+    );
+    subscribeProductQueue(this.outcomeTopic, product, queue);
   }
 }

@@ -11,4 +11,6 @@ export const SluiceParameterNames = {
   queueUrl: (stage: string, vendor: string) => `/sluice/${stage}/workers/${vendor}/queue-url`,
   queueArn: (stage: string, vendor: string) => `/sluice/${stage}/workers/${vendor}/queue-arn`,
   deadLetterQueueUrl: (stage: string, vendor: string) => `/sluice/${stage}/workers/${vendor}/dlq-url`,
+  /** Only for a worker whose configuration lists products (it publishes outcomes). */
+  outcomeTopicArn: (stage: string, vendor: string) => `/sluice/${stage}/workers/${vendor}/outcome-topic-arn`,
 } as const;

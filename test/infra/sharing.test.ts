@@ -1,8 +1,9 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { parseStackConfig } from '../../lib/config';
 import { BucketTable } from '../../lib/constructs/bucket-table';
 import { SDK_CALLER_TABLE_ACTIONS } from '../../lib/constructs/permissions';
@@ -112,6 +113,42 @@ describe('the shared resources, published for other CDK apps', () => {
     expect(stack.resolve(worker.queue.queueUrl)).toEqual(
       ssmReference(template, '/sluice/prod/workers/waitwhile/queue-url'),
     );
+  });
+
+  it('publishes the outcome topic of a worker whose configuration lists products', () => {
+    const { template } = synthStack({ products: ['checkout', 'support'] });
+    expect(parameters(template)['/sluice/dev/workers/waitwhile/outcome-topic-arn']).toEqual({
+      Ref: resourceNamed(template, 'AWS::SNS::Topic', 'WorkerOutcomesTopic')[0],
+    });
+  });
+
+  it("RateLimitedWorker.fromStage + subscribeProduct: the product's queue on the published topic, its own outcomes only", () => {
+    const { stack } = productStack();
+    const worker = RateLimitedWorker.fromStage(stack, 'Waitwhile', { stage: 'prod', vendor: 'waitwhile' });
+    const queue = new sqs.Queue(stack, 'CheckoutOutcomes', { enforceSSL: true });
+    worker.subscribeProduct('checkout', queue);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      TopicArn: ssmReference(template, '/sluice/prod/workers/waitwhile/outcome-topic-arn'),
+      RawMessageDelivery: true,
+      FilterPolicy: { product: ['checkout'] },
+    });
+    // The queue lets that topic, and only it, send to it.
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sqs:SendMessage',
+            Condition: {
+              ArnEquals: {
+                'aws:SourceArn': ssmReference(template, '/sluice/prod/workers/waitwhile/outcome-topic-arn'),
+              },
+            },
+          }),
+        ]),
+      }),
+    });
   });
 
   it('grants the same on the owning stack: grantAcquire and grantEnqueue on the real table and queue', () => {
