@@ -97,6 +97,15 @@ export const Metric = {
   callsInFlight: 'CallsInFlight',
   /** Records the pool never started because no vendor call fitted before the deadline (requeued as copies). */
   unstartedRequeues: 'UnstartedRequeues',
+  /** The vendor circuit opened (or reopened after a failed probe), across every worker. */
+  circuitOpened: 'CircuitOpened',
+  /** Probe calls made while the circuit was half-open (one per interval across workers). */
+  circuitProbes: 'CircuitProbes',
+  circuitClosed: 'CircuitClosed',
+  /** Messages deferred by the open circuit: copies that keep their attempt. */
+  circuitDeferrals: 'CircuitDeferrals',
+  /** How long the circuit has been open, in seconds, each time a delivery finds it open. */
+  circuitOpenSeconds: 'CircuitOpenSeconds',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 
@@ -128,6 +137,11 @@ export const LogEvent = {
   messageFailed: 'message.failed',
   inlineWait: 'message.inline_wait',
   vendorAnswered: 'vendor.answered',
+  /** The vendor circuit (docs/design.md, "The vendor circuit"). */
+  circuitOpened: 'circuit.opened',
+  circuitProbe: 'circuit.probe',
+  circuitClosed: 'circuit.closed',
+  circuitReopened: 'circuit.reopened',
 } as const;
 
 /** Properties of the bucket-seeding custom resource (lib/ sets them, lambda/handlers/seed-buckets.ts reads them). */

@@ -3,6 +3,7 @@ import { DeadLetterReason, LogEvent, Metric, MetricDimension, SLOT_MARGIN_SECOND
 import { parseMessage } from '../producer/message';
 import { isVendorRequestError, resolveRequest } from '../vendor/request';
 import { type Delivery, readDelivery } from './attributes';
+import { throughCircuit } from './circuit';
 import { MessageCostError, messageCosts } from './costs';
 import { expiredOnArrival, type NextAction, requeueOrDeadLetter } from './decision';
 import { type Attempt, runAttempts } from './run-attempts';
@@ -64,7 +65,7 @@ export async function processRecord(
       outcome = await apply(expired, record, delivery, runtime);
       return outcome;
     }
-    const attempt = await runAttempts(prepared, runtime);
+    const attempt = await throughCircuit(prepared, runtime, (guarded) => runAttempts(prepared, guarded));
     outcome = await finish(attempt, prepared, runtime);
     return outcome;
   } finally {
@@ -122,9 +123,10 @@ export async function apply(
 ): Promise<MessageOutcome> {
   const { telemetry } = runtime;
   if (action.kind === 'requeue') {
-    const next = { attempt: delivery.attempt + 1, firstSeenAtMs: delivery.firstSeenAtMs };
+    const attempt = action.keepAttempt ? delivery.attempt : delivery.attempt + 1;
+    const next = { attempt, firstSeenAtMs: delivery.firstSeenAtMs };
     await runtime.queues.requeue(record.body, next, action.delaySeconds);
-    telemetry.count(Metric.requeues);
+    telemetry.count(action.keepAttempt ? Metric.circuitDeferrals : Metric.requeues);
     telemetry.info(LogEvent.messageRequeued, {
       message_id: record.messageId,
       attempt: next.attempt,

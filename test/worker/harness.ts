@@ -11,6 +11,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
+import { CircuitClient } from '../../lambda/circuit/client';
+import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
+import { circuitRules } from '../../lambda/circuit/state';
 import { enqueue } from '../../lambda/producer';
 import { SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import { createBucketTable } from '../../lambda/sluice/table';
@@ -18,6 +21,7 @@ import type { BucketDefinition } from '../../lambda/sluice/types';
 import { VendorClient } from '../../lambda/vendor/client';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
 import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';
+import type { WorkerDependencies } from '../../lambda/worker/ports';
 import { sqsWorkQueues } from '../../lambda/worker/queues';
 import {
   parseVendorSettings,
@@ -62,6 +66,8 @@ export interface HarnessOptions {
   readonly fetch?: typeof fetch;
   /** Wraps the real idempotency store (to inject a failure for one id). */
   readonly idempotency?: (store: IdempotencyStore) => IdempotencyStore;
+  /** Wire the vendor circuit in the harness's table, with `vendor.circuit` as its rules. @default off */
+  readonly circuit?: boolean;
 }
 
 /**
@@ -72,6 +78,8 @@ export class WorkerHarness {
   readonly telemetry = new RecordingTelemetry();
   /** Every penalize and resync the worker asked of the (real) SDK, in order. */
   readonly sdkCalls: string[] = [];
+  /** A second worker on the same table, queue and vendor, with its own caches (and circuit view). */
+  anotherWorker: () => WorkerHandler = () => this.handler;
   private constructor(
     readonly handler: WorkerHandler,
     readonly sqs: SQSClient,
@@ -146,7 +154,17 @@ export class WorkerHarness {
         return sluice.resync(dimension, remaining);
       },
     };
-    (harness as { handler: WorkerHandler }).handler = createWorker({
+    const circuit = () =>
+      new CircuitClient({
+        store: new DynamoDbCircuitStore(dynamodb, tableName),
+        vendor: settings.name,
+        rules: circuitRules(settings.circuit),
+        newId: randomUUID,
+        clock,
+      });
+    harness.anotherWorker = () =>
+      createWorker({ ...dependencies, ...(options.circuit ? { circuit: circuit() } : {}) });
+    const dependencies: WorkerDependencies = {
       settings,
       sluice: observed,
       vendor,
@@ -160,7 +178,9 @@ export class WorkerHarness {
       clock,
       random,
       ...(options.sleep ? { sleep: options.sleep } : {}),
-    });
+      ...(options.circuit ? { circuit: circuit() } : {}),
+    };
+    (harness as { handler: WorkerHandler }).handler = createWorker(dependencies);
     return harness;
   }
 
@@ -177,7 +197,7 @@ export class WorkerHarness {
   }
 
   /** One receive and one invocation, as the event source does; deletes what the handler acknowledged. */
-  async pollOnce(batchSize = 5): Promise<SQSBatchResponse | undefined> {
+  async pollOnce(batchSize = 5, handler = this.handler): Promise<SQSBatchResponse | undefined> {
     const { Messages = [] } = await this.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.queueUrl,
@@ -197,7 +217,7 @@ export class WorkerHarness {
       timeoutSeconds: this.options.lambdaTimeoutSeconds ?? 30,
       ...(this.options.clock ? { nowMs: this.options.clock } : {}),
     });
-    const response = await this.handler({ Records: records }, context);
+    const response = await handler({ Records: records }, context);
     const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
     const again = Messages.filter((message) => failed.has(message.MessageId ?? ''));
