@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DrainResult } from './drain';
+import { type OutageResult, outageMarkdown, writeOutageCharts } from './outage-report';
 import { updatePerformanceDoc } from './performance-block';
 import { POOL_SCENARIOS, type PoolResult } from './pool-drain';
 import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
@@ -24,12 +25,22 @@ const SHORT = {
  * Saves the run's JSON beside the previous stage's, then regenerates the charts and
  * bench/RESULTS.md from both files: every number written there comes from a saved run.
  */
-export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult; pool?: PoolResult }): void {
+export function writeOutputs(outputs: {
+  suite?: BenchJson;
+  drain?: DrainResult;
+  pool?: PoolResult;
+  outage?: OutageResult;
+}): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   mkdirSync(CHARTS_DIR, { recursive: true });
   if (outputs.suite) writeJson('suite.json', outputs.suite);
   if (outputs.drain) writeJson('drain.json', outputs.drain);
   if (outputs.pool) writeJson('pool.json', mergePool(readJson<PoolResult>('pool.json'), outputs.pool));
+  if (outputs.outage) writeJson('outage.json', outputs.outage);
+  const outage = readJson<OutageResult>('outage.json');
+  const outageSection = outage
+    ? outageMarkdown(outage, writeOutageCharts(outage, CHARTS_DIR), 'charts/')
+    : [];
   const suite = outputs.suite ?? readJson<BenchJson>('suite.json');
   const drain = outputs.drain ?? readJson<DrainResult>('drain.json');
   const pool = readJson<PoolResult>('pool.json');
@@ -38,9 +49,10 @@ export function writeOutputs(outputs: { suite?: BenchJson; drain?: DrainResult; 
   if (drain?.ran) charts.push(...drainCharts(drain));
   const poolCharts = pool?.ran ? writePoolCharts(pool, CHARTS_DIR) : [];
   const results = resultsMarkdown(suite, drain, charts);
+  const withPool = pool ? `${results}\n${poolMarkdown(pool, poolCharts, 'charts/').join('\n')}\n` : results;
   writeFileSync(
     join(BENCH_DIR, 'RESULTS.md'),
-    pool ? `${results}\n${poolMarkdown(pool, poolCharts, 'charts/').join('\n')}\n` : results,
+    outageSection.length > 0 ? `${withPool}\n${outageSection.join('\n')}\n` : withPool,
   );
   const doc = join(BENCH_DIR, '..', 'docs', 'performance.md');
   updatePerformanceDoc(doc, suite, drain);

@@ -1,6 +1,7 @@
 import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
 import { runDrainStage } from './drain';
 import { BenchUsageError, parseBenchOptions } from './options';
+import { runOutageStage } from './outage';
 import { type PoolResult, runPoolStage } from './pool-drain';
 import { writeOutputs } from './report';
 import { runSuite, type SuiteResult } from './suite';
@@ -21,6 +22,15 @@ async function main(argv: readonly string[]): Promise<number> {
   if (options.render) {
     writeOutputs({});
     progress('regenerated bench/RESULTS.md, bench/charts/ and docs/performance.md from bench/results/');
+    return 0;
+  }
+  if (options.outage) {
+    const outage = await runOutageStage(options.outage, progress);
+    if (options.write) writeOutputs({ outage });
+    const figures = outage.runs.map(({ timeline: _timeline, ...figures }) => figures);
+    process.stdout.write(
+      `${JSON.stringify({ ...outage, runs: figures }, null, options.json ? undefined : 2)}\n`,
+    );
     return 0;
   }
   if (options.drain || options.pool) {

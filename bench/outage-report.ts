@@ -1,0 +1,96 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type OutageRun, outageChart } from './outage';
+
+export interface OutageResult {
+  readonly date: string;
+  readonly command: string;
+  readonly timeScale: number;
+  readonly runs: readonly OutageRun[];
+}
+
+export function writeOutageCharts(result: OutageResult, dir: string): string[] {
+  return result.runs.map((run) => {
+    const name = `outage-${run.kind}.svg`;
+    writeFileSync(join(dir, name), outageChart(run));
+    return name;
+  });
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const line = (row: readonly string[]) => `| ${row.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)];
+}
+
+const show = (value: number | null) => (value === null ? 'n/a' : String(value));
+
+/** The outage section of bench/RESULTS.md, each figure beside its target. */
+export function outageMarkdown(result: OutageResult, charts: readonly string[], prefix: string): string[] {
+  const down = result.runs.find((run) => run.kind === 'down');
+  const revoked = result.runs.find((run) => run.kind === 'key-revoked');
+  const rows: string[][] = [];
+  if (down) {
+    rows.push(
+      ['messages dead-lettered (maxAgeSeconds longer than the outage)', String(down.deadLettered), '0'],
+      ['lost / pending at the end', `${down.lost} / ${down.pending}`, '0'],
+      ['completed twice', String(down.completedTwice), '0'],
+      [
+        'vendor calls after the circuit opened, before recovery / probes in that time',
+        `${down.callsWhileOpen} / ${down.probesWhileOpen} (shortest gap ${show(down.shortestGapBetweenCallsSeconds)} s, probe interval ${down.probeIntervalSeconds}–${down.maxProbeIntervalSeconds} s)`,
+        '≤ 1 per probe interval',
+      ],
+      [
+        'recovery → first completed message',
+        `${show(down.firstCompletionAfterRecoverySeconds)} s (interval then ${show(down.intervalAtRecoverySeconds)} s)`,
+        '≤ 1 probe interval + 5 s',
+      ],
+      [
+        'drain after recovery: makespan ÷ ideal',
+        `${show(down.drainRatio)} (${down.drainMessages} messages in ${show(down.drainSeconds)} s, ideal ${down.drainIdealSeconds} s)`,
+        '≤ 1.15',
+      ],
+      [
+        'circuit: opened / probes / closed / deferrals',
+        `${down.circuit.opened} / ${down.circuit.probes} / ${down.circuit.closed} / ${down.circuit.deferrals}`,
+        '',
+      ],
+    );
+  }
+  if (revoked) {
+    rows.push(
+      [
+        `key revoked for ${revoked.outage.forSeconds} s: dead-lettered / lost / completed twice`,
+        `${revoked.deadLettered} / ${revoked.lost} / ${revoked.completedTwice}`,
+        '0 / 0 / 0',
+      ],
+      [
+        'key revoked: recovery → first completed message',
+        `${show(revoked.firstCompletionAfterRecoverySeconds)} s (interval then ${show(revoked.intervalAtRecoverySeconds)} s)`,
+        '≤ 1 probe interval + 5 s',
+      ],
+    );
+  }
+  const scaled =
+    result.timeScale === 1
+      ? 'at full scale (the outage of the issue: 10 minutes from t = 30 s)'
+      : `with every time multiplied by ${result.timeScale} (outage, start, probe intervals): a shortened run, not the 10-minute one`;
+  const first = down ?? revoked;
+  return [
+    '## The vendor circuit against an outage',
+    '',
+    `- Command: \`${result.command}\``,
+    `- Date: ${result.date}; run ${scaled}.`,
+    ...(first
+      ? [
+          `- ${first.messages} messages queued at once; the booking vendor simulator at 5 requests/s (20 ms a call), the bucket the same;`,
+          `  vendor down (every connection dropped) from ${down?.outage.fromSeconds ?? '-'} s for ${down?.outage.forSeconds ?? '-'} s; maxAgeSeconds ${first.maxAgeSeconds}.`,
+        ]
+      : []),
+    "- Times are from the simulator's start, which comes a few seconds before the local stack has booted; the machine is",
+    '  shared (2 cores, four other engineers running tests).',
+    '',
+    ...table(['figure', 'measured', 'target'], rows),
+    '',
+    ...charts.flatMap((chart) => [`![${chart}](${prefix}${chart})`, '']),
+  ];
+}
