@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type OutageRun, outageChart } from './outage';
 
@@ -7,6 +8,31 @@ export interface OutageResult {
   readonly command: string;
   readonly timeScale: number;
   readonly runs: readonly OutageRun[];
+}
+
+const HEADING = '## The vendor circuit against an outage';
+
+/**
+ * `--outage --write`: saves the run (bench/results/outage.json), its charts, and replaces the
+ * outage section of bench/RESULTS.md, leaving the other sections as they are (`--render`
+ * regenerates the whole file from every saved run).
+ */
+export function writeOutageOutputs(result: OutageResult, benchDir: string): void {
+  mkdirSync(join(benchDir, 'results'), { recursive: true });
+  mkdirSync(join(benchDir, 'charts'), { recursive: true });
+  writeFileSync(join(benchDir, 'results', 'outage.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const section = outageMarkdown(result, writeOutageCharts(result, join(benchDir, 'charts')), 'charts/');
+  const file = join(benchDir, 'RESULTS.md');
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const start = text.indexOf(HEADING);
+  const before = (start < 0 ? text : text.slice(0, start)).trimEnd();
+  const rest = start < 0 ? '' : text.slice(start + HEADING.length);
+  const next = rest.search(/\n## /);
+  const after = next < 0 ? '' : rest.slice(next);
+  writeFileSync(file, `${before}\n\n${section.join('\n')}${after}\n`);
+  spawnSync(join(benchDir, '..', 'node_modules', '.bin', 'biome'), ['format', '--write', file], {
+    stdio: 'ignore',
+  });
 }
 
 export function writeOutageCharts(result: OutageResult, dir: string): string[] {
@@ -73,10 +99,10 @@ export function outageMarkdown(result: OutageResult, charts: readonly string[], 
   const scaled =
     result.timeScale === 1
       ? 'at full scale (the outage of the issue: 10 minutes from t = 30 s)'
-      : `with every time multiplied by ${result.timeScale} (outage, start, probe intervals): a shortened run, not the 10-minute one`;
+      : `with the outage's length and the probe intervals multiplied by ${result.timeScale} (the start is not): a shortened run, not the 10-minute one`;
   const first = down ?? revoked;
   return [
-    '## The vendor circuit against an outage',
+    HEADING,
     '',
     `- Command: \`${result.command}\``,
     `- Date: ${result.date}; run ${scaled}.`,

@@ -2,6 +2,7 @@ import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
 import { runDrainStage } from './drain';
 import { BenchUsageError, parseBenchOptions } from './options';
 import { runOutageStage } from './outage';
+import { writeOutageOutputs } from './outage-report';
 import { type PoolResult, runPoolStage } from './pool-drain';
 import { writeOutputs } from './report';
 import { runSuite, type SuiteResult } from './suite';
@@ -26,7 +27,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (options.outage) {
     const outage = await runOutageStage(options.outage, progress);
-    if (options.write) writeOutputs({ outage });
+    if (options.write) writeOutageOutputs(outage, __dirname);
     const figures = outage.runs.map(({ timeline: _timeline, ...figures }) => figures);
     process.stdout.write(
       `${JSON.stringify({ ...outage, runs: figures }, null, options.json ? undefined : 2)}\n`,
