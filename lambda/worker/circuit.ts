@@ -137,7 +137,8 @@ export async function throughCircuit(
 /**
  * The vendor port as a delivery under the circuit sees it: the probe makes one call without
  * the client's own retries (one call per interval), and a delivery that meets an open circuit
- * between its calls makes no more. Each answer is reported to the circuit; a failure to record
+ * between its calls makes no more (its decision tree sees a transient answer with no attempt,
+ * and the delivery ends deferred). Each answer is reported to the circuit; a failure to record
  * it is logged, never turned into a failed message (its redelivery would call the vendor again).
  */
 function guardedVendor(
@@ -149,12 +150,12 @@ function guardedVendor(
   return {
     cachedResponse: (request) => vendor.cachedResponse(request),
     async call(request: VendorCall): Promise<VendorCallResult> {
-      if (probe.owner !== undefined) {
-        if (probe.decided) return blocked();
+      if (probe.owner !== undefined && !probe.decided) {
         const answer = await vendor.call({ ...request, maxRetries: 0 });
         await recordProbe(answer, probe, circuit, runtime);
         return answer;
       }
+      // After its verdict a probe delivery is an ordinary one (a 429 probe closed the circuit and sleeps to call again).
       if (isOpen(await circuit.view())) return blocked();
       const answer = await vendor.call(request);
       const signal = circuitSignal(answer);
