@@ -136,12 +136,29 @@ describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulato
   });
 
   it('a key refused after a fresh read makes the backlog wait, not the DLQ; the restored key resumes it', async () => {
+    await harness.stop();
+    let keyReads = 0;
+    harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      buckets,
+      vendor,
+      circuit: true,
+      clock: time.clock,
+      sleep: time.sleep,
+      refreshApiKey: async () => {
+        keyReads += 1;
+        return 'local-dev-key';
+      },
+    });
     harness.simulator.setFaults({ keyRevoked: true });
     await harness.enqueue([visit('k1'), visit('k2'), visit('k3')]);
     await harness.pollOnce(1);
+    // The 401 was met twice: with the key as cached, and after reading it again.
+    expect(keyReads).toBe(1);
+    expect(harness.simulator.stats().calls).toBe(2);
     expect((await circuit()).status).toBe('unauthorized');
     await harness.pollOnce(10);
-    expect(harness.simulator.stats().calls).toBe(1);
+    expect(harness.simulator.stats().calls).toBe(2);
     expect(await queuedAttempts(3)).toEqual({ k1: 0, k2: 0, k3: 0 });
     harness.simulator.setFaults({});
     time.advance(2_000);

@@ -56,6 +56,8 @@ export interface HarnessOptions {
   readonly deadLetterQueueUrl?: string;
   /** Reads the vendor API key (a failing secret). @default the `apiKey` */
   readonly readApiKey?: () => Promise<string>;
+  /** Reads the key again after a 401, as the secret provider does. @default none (no second read) */
+  readonly refreshApiKey?: () => Promise<string>;
   /**
    * The work queue's redrive to the harness's DLQ after this many receives, told to the
    * worker as its `maxReceiveCount`; a record the worker reports failed is then made visible
@@ -125,6 +127,7 @@ export class WorkerHarness {
     const vendor = new VendorClient({
       settings,
       apiKey: options.readApiKey ?? (async () => apiKey),
+      ...(options.refreshApiKey ? { refreshApiKey: options.refreshApiKey } : {}),
       clock,
       random,
       ...(options.fetch ? { fetch: options.fetch } : {}),
