@@ -7,7 +7,7 @@ export interface OutageResult {
   readonly date: string;
   readonly command: string;
   readonly timeScale: number;
-  readonly runs: readonly OutageRun[];
+  readonly runs: readonly (OutageRun & { readonly date?: string; readonly command?: string })[];
 }
 
 const HEADING = '## The vendor circuit against an outage';
@@ -17,10 +17,20 @@ const HEADING = '## The vendor circuit against an outage';
  * outage section of bench/RESULTS.md, leaving the other sections as they are (`--render`
  * regenerates the whole file from every saved run).
  */
-export function writeOutageOutputs(result: OutageResult, benchDir: string): void {
+export function writeOutageOutputs(fresh: OutageResult, benchDir: string): void {
+  let result = fresh;
   mkdirSync(join(benchDir, 'results'), { recursive: true });
   mkdirSync(join(benchDir, 'charts'), { recursive: true });
-  writeFileSync(join(benchDir, 'results', 'outage.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const saved = join(benchDir, 'results', 'outage.json');
+  // A run of one kind (`--outage-only`) replaces that kind and keeps the other, with its own date.
+  const stamped = result.runs.map((run) => ({ ...run, date: result.date, command: result.command }));
+  const previous = existsSync(saved) ? (JSON.parse(readFileSync(saved, 'utf8')) as OutageResult) : undefined;
+  const kept = (previous?.runs ?? [])
+    .filter((run) => !stamped.some((fresh) => fresh.kind === run.kind))
+    .map((run) => ({ date: previous?.date, command: previous?.command, ...run }));
+  const runs = [...stamped, ...kept].sort((a, b) => a.kind.localeCompare(b.kind));
+  result = { ...result, runs };
+  writeFileSync(saved, `${JSON.stringify(result, null, 2)}\n`);
   const section = outageMarkdown(result, writeOutageCharts(result, join(benchDir, 'charts')), 'charts/');
   const file = join(benchDir, 'RESULTS.md');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
@@ -104,8 +114,11 @@ export function outageMarkdown(result: OutageResult, charts: readonly string[], 
   return [
     HEADING,
     '',
-    `- Command: \`${result.command}\``,
-    `- Date: ${result.date}; run ${scaled}.`,
+    ...result.runs.map(
+      (run) =>
+        `- \`${run.kind}\`: \`${run.command ?? result.command}\`, finished ${run.date ?? result.date}.`,
+    ),
+    `- Run ${scaled}.`,
     ...(first
       ? [
           `- ${first.messages} messages queued at once; the booking vendor simulator at 5 requests/s (20 ms a call), the bucket the same;`,
