@@ -25,6 +25,13 @@ export interface BenchOptions {
   readonly render: boolean;
   /** Run only the fixed-window stage (also part of --drain): 3 per 1 s window, plain and with 10 % 5xx. */
   readonly fixedWindow: boolean;
+  /** Run the vendor outage stage (the circuit) through the local stack. */
+  readonly outage?: {
+    readonly messages: number;
+    readonly outageSeconds: number;
+    readonly timeScale: number;
+    readonly runs: readonly ('down' | 'key-revoked')[];
+  };
 }
 
 /** Below what the local stack's single worker can call (it must not be the bottleneck). */
@@ -49,6 +56,12 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
                  then again with 10 % 5xx answers (also part of --drain)
   --render       only regenerate RESULTS.md, the charts and docs/performance.md from bench/results/
   --limit L      the vendor's true limit in calls per second for the drain stage (default 5)
+  --outage       run only the outage stage: a backlog (--count, default 500) against a vendor down
+                 for 10 minutes from t = 30 s, then a key revoked for 5 minutes (the vendor circuit)
+  --outage-seconds N  the outage's length before scaling (default 600)
+  --time-scale F the outage's length and the probe intervals times F (default 1; 0.1 runs the
+                 stage in a few minutes; the outage still starts at t = 30 s)
+  --outage-only down|key-revoked  one of the two outage runs
 `;
 
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
@@ -69,6 +82,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         'fixed-window': { type: 'boolean' },
         pool: { type: 'boolean' },
         only: { type: 'string' },
+        outage: { type: 'boolean' },
+        'outage-seconds': { type: 'string' },
+        'time-scale': { type: 'string' },
+        'outage-only': { type: 'string' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -81,6 +98,17 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const seconds = wholeNumber(values.seconds, quick ? 5 : 30, '--seconds', problems);
   const count = wholeNumber(values.count, quick ? 200 : 1000, '--count', problems);
   const limit = wholeNumber(values.limit, DEFAULT_TRUE_LIMIT, '--limit', problems);
+  const outageSeconds = wholeNumber(values['outage-seconds'], 600, '--outage-seconds', problems);
+  const timeScale = values['time-scale'] === undefined ? 1 : Number(values['time-scale']);
+  if (!(timeScale > 0 && timeScale <= 1)) {
+    problems.push(
+      `--time-scale must be a number above 0 and at most 1 (got "${String(values['time-scale'])}")`,
+    );
+  }
+  const outageOnly = values['outage-only'];
+  if (outageOnly !== undefined && outageOnly !== 'down' && outageOnly !== 'key-revoked') {
+    problems.push(`--outage-only must be down or key-revoked (got "${String(outageOnly)}")`);
+  }
   if (problems.length > 0)
     throw new BenchUsageError(`Invalid options: ${problems.join('; ')}\n${BENCH_USAGE}`);
   return {
@@ -97,6 +125,17 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     fixedWindow: values['fixed-window'] === true,
     pool: values.pool === true,
     ...(typeof values.only === 'string' ? { only: values.only.split(',').map((name) => name.trim()) } : {}),
+    ...(values.outage === true
+      ? {
+          outage: {
+            messages: values.count === undefined ? 500 : count,
+            outageSeconds,
+            timeScale,
+            runs:
+              outageOnly === 'down' || outageOnly === 'key-revoked' ? [outageOnly] : ['down', 'key-revoked'],
+          },
+        }
+      : {}),
   };
 }
 

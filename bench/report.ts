@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DrainResult } from './drain';
 import { type FixedWindowResult, fixedWindowMarkdown } from './fixed-window';
+import { type OutageResult, outageMarkdown, writeOutageCharts } from './outage-report';
 import { updatePerformanceDoc } from './performance-block';
 import { POOL_SCENARIOS, type PoolResult } from './pool-drain';
 import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
@@ -30,6 +31,7 @@ export function writeOutputs(outputs: {
   drain?: DrainResult;
   pool?: PoolResult;
   fixedWindow?: FixedWindowResult;
+  outage?: OutageResult;
 }): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   mkdirSync(CHARTS_DIR, { recursive: true });
@@ -38,6 +40,11 @@ export function writeOutputs(outputs: {
   if (outputs.pool) writeJson('pool.json', mergePool(readJson<PoolResult>('pool.json'), outputs.pool));
   if (outputs.fixedWindow) writeJson('fixed-window.json', outputs.fixedWindow);
   const fixedWindow = readJson<FixedWindowResult>('fixed-window.json');
+  if (outputs.outage) writeJson('outage.json', outputs.outage);
+  const outage = readJson<OutageResult>('outage.json');
+  const outageSection = outage
+    ? outageMarkdown(outage, writeOutageCharts(outage, CHARTS_DIR), 'charts/')
+    : [];
   const suite = outputs.suite ?? readJson<BenchJson>('suite.json');
   const drain = outputs.drain ?? readJson<DrainResult>('drain.json');
   const pool = readJson<PoolResult>('pool.json');
@@ -50,7 +57,9 @@ export function writeOutputs(outputs: {
   const fixed = fixedWindowMarkdown(fixedWindow);
   writeFileSync(
     join(BENCH_DIR, 'RESULTS.md'),
-    fixed.length ? `${withPool}\n${fixed.join('\n')}\n` : withPool,
+    [withPool, fixed.length ? fixed.join('\n') : '', outageSection.join('\n')]
+      .filter((part) => part.length > 0)
+      .join('\n') + '\n',
   );
   const doc = join(BENCH_DIR, '..', 'docs', 'performance.md');
   updatePerformanceDoc(doc, suite, drain);

@@ -2,6 +2,8 @@ import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
 import { runDrainStage } from './drain';
 import { runFixedWindowStage } from './fixed-window';
 import { BenchUsageError, parseBenchOptions } from './options';
+import { runOutageStage } from './outage';
+import { writeOutageOutputs } from './outage-report';
 import { type PoolResult, runPoolStage } from './pool-drain';
 import { writeOutputs } from './report';
 import { runSuite, type SuiteResult } from './suite';
@@ -28,6 +30,15 @@ async function main(argv: readonly string[]): Promise<number> {
     const fixedWindow = await runFixedWindowStage(progress);
     if (options.write) writeOutputs({ fixedWindow });
     process.stdout.write(`${JSON.stringify(fixedWindow, null, options.json ? undefined : 2)}\n`);
+    return 0;
+  }
+  if (options.outage) {
+    const outage = await runOutageStage(options.outage, progress);
+    if (options.write) writeOutageOutputs(outage, __dirname);
+    const figures = outage.runs.map(({ timeline: _timeline, ...figures }) => figures);
+    process.stdout.write(
+      `${JSON.stringify({ ...outage, runs: figures }, null, options.json ? undefined : 2)}\n`,
+    );
     return 0;
   }
   if (options.drain || options.pool) {

@@ -116,6 +116,15 @@ export const Metric = {
   outcomePublishFailures: 'OutcomePublishFailures',
   /** Answer bodies too large for the topic, written to the outcome bucket instead. */
   outcomeBodiesClaimChecked: 'OutcomeBodiesClaimChecked',
+  /** The vendor circuit opened (or reopened after a failed probe), across every worker. */
+  circuitOpened: 'CircuitOpened',
+  /** Probe calls made while the circuit was half-open (one per interval across workers). */
+  circuitProbes: 'CircuitProbes',
+  circuitClosed: 'CircuitClosed',
+  /** Messages deferred by the open circuit: copies that keep their attempt. */
+  circuitDeferrals: 'CircuitDeferrals',
+  /** How long the circuit has been open, in seconds, each time a delivery finds it open. */
+  circuitOpenSeconds: 'CircuitOpenSeconds',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 
@@ -157,6 +166,11 @@ export const LogEvent = {
   outcomeUnroutable: 'outcome.unroutable',
   /** The vendor client wanted to repeat a request, and the buckets did not grant the repeat. */
   repeatNotGranted: 'vendor.repeat_not_granted',
+  /** The vendor circuit (docs/design.md, "The vendor circuit"). */
+  circuitOpened: 'circuit.opened',
+  circuitProbe: 'circuit.probe',
+  circuitClosed: 'circuit.closed',
+  circuitReopened: 'circuit.reopened',
 } as const;
 
 /** SNS message attributes of an outcome event: products' subscriptions filter on `product`. */

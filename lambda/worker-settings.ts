@@ -56,6 +56,26 @@ export const PolicySchema = z.object({
   maxRetryAfterSeconds: z.number().int().positive().default(900),
 });
 
+/**
+ * The vendor circuit (docs/worker.md, "Vendor outages"). A probe interval is at most 900 s,
+ * so a deferred copy waits for the next probe with one SQS delay.
+ */
+export const CircuitSchema = z
+  .object({
+    /** Consecutive transport failures, timeouts and 5xx (across calls and workers) that open it. */
+    failureThreshold: z.number().int().min(1).max(1_000).default(5),
+    /** Those failures count within this many seconds of the first; older ones are forgotten. */
+    windowSeconds: z.number().positive().max(3_600).default(60),
+    /** Wait from opening to the first probe; doubled after each failed probe. */
+    probeIntervalSeconds: z.number().positive().max(900).default(30),
+    /** The interval never grows past this. */
+    maxProbeIntervalSeconds: z.number().positive().max(900).default(300),
+  })
+  .refine((circuit) => circuit.probeIntervalSeconds <= circuit.maxProbeIntervalSeconds, {
+    message: 'probeIntervalSeconds must not exceed maxProbeIntervalSeconds',
+    path: ['maxProbeIntervalSeconds'],
+  });
+
 export const VendorSettingsSchema = z.object({
   /** Human name, used in logs and metric dimensions. */
   name: z.string().min(1),
@@ -81,6 +101,8 @@ export const VendorSettingsSchema = z.object({
     .refine((statuses) => !statuses.includes(429), '429 is rate limiting, not back-pressure')
     .default([409]),
   policy: PolicySchema.default(PolicySchema.parse({})),
+  /** The circuit shared by every worker calling this vendor. */
+  circuit: CircuitSchema.default(CircuitSchema.parse({})),
   /**
    * Record pipelines one worker invocation runs at once (docs/deploy.md, "Sizing the pool").
    * Every call still acquires first, so the buckets decide what reaches the vendor; this only
@@ -103,6 +125,7 @@ export const VendorSettingsSchema = z.object({
 
 export type OperationSettings = z.infer<typeof OperationSchema>;
 export type WorkerPolicy = z.infer<typeof PolicySchema>;
+export type CircuitSettings = z.infer<typeof CircuitSchema>;
 export type VendorSettings = z.infer<typeof VendorSettingsSchema>;
 export type VendorSettingsInput = z.input<typeof VendorSettingsSchema>;
 

@@ -85,6 +85,8 @@ const AlarmsSchema = z.strictObject({
   workerErrorsPerFiveMinutes: positiveInteger().default(1),
   /** Worker throttles summed over 5 minutes before the alarm fires. */
   workerThrottlesPerFiveMinutes: positiveInteger().default(1),
+  /** How long the vendor circuit may stay open (or unauthorized) before the alarm fires. */
+  circuitOpenSeconds: positiveInteger().default(600),
 });
 
 const StackConfigSchema = z

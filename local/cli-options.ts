@@ -33,6 +33,8 @@ export interface CliOptions {
   /** The simulator's service time per call (its default is 20 ms). */
   readonly vendorLatencyMs?: number;
   readonly chaos: boolean;
+  /** The simulator goes down (drops every connection) for a while: `--down-from S --down-for S`. */
+  readonly outage?: { readonly fromSeconds: number; readonly forSeconds: number };
   readonly quiet: boolean;
   readonly help: boolean;
 }
@@ -40,7 +42,17 @@ export interface CliOptions {
 /** The longest a run waits for the queue to drain before it stops and reports what is still pending. */
 export const DEFAULT_MAX_RUN_SECONDS = 600;
 /** Options whose value may be a number, so "-5" is read as their value, not as an option. */
-const NUMERIC_OPTIONS = new Set(['--count', '--max-run-seconds', '--vendor-latency-ms']);
+const NUMERIC_OPTIONS = new Set([
+  '--count',
+  '--max-run-seconds',
+  '--vendor-latency-ms',
+  '--down-from',
+  '--down-for',
+]);
+/** The longest outage `--down-for` may ask for (the bench's is 10 minutes). */
+export const MAX_OUTAGE_SECONDS = 3_600;
+/** Under --chaos, when the vendor goes down and for how long: enough failures to open the circuit. */
+export const CHAOS_OUTAGE = { fromSeconds: 5, forSeconds: 20 } as const;
 
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
@@ -68,8 +80,12 @@ Options:
   --vendor-latency-ms N
                      the simulator answers each call N ms after it arrives (default 20),
                      to watch the worker's pool fill a slow vendor's quota
+  --down-from S --down-for S
+                     the simulator goes down S seconds after it starts, for S seconds (every
+                     connection dropped), to watch the vendor circuit open, probe and close
   --chaos            inject faults: a worker dying between acquire and release, vendor 5xx
-                     and hangs, a message delivered twice
+                     and hangs, a message delivered twice, and a ${CHAOS_OUTAGE.forSeconds} s outage from ${CHAOS_OUTAGE.fromSeconds} s
+                     that opens the vendor circuit
   --quiet            print only the summary
   --help             show this help
 `;
@@ -85,6 +101,8 @@ const SPEC = {
   'max-run-seconds': { type: 'string' },
   'vendor-latency-ms': { type: 'string' },
   chaos: { type: 'boolean' },
+  'down-from': { type: 'string' },
+  'down-for': { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -151,6 +169,12 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   if (latency !== undefined && values['vendor-url'] !== undefined) {
     problems.push('--vendor-latency-ms sets the simulator and cannot be combined with --vendor-url');
   }
+  const outage = outageOption(values['down-from'], values['down-for'], problems);
+  if (outage && values['vendor-url'] !== undefined) {
+    problems.push(
+      '--down-from and --down-for schedule the simulator and cannot be combined with --vendor-url',
+    );
+  }
   for (const name of ['messages', 'config', 'report'] as const) {
     if (values[name] === '') problems.push(`--${name} needs a file name`);
   }
@@ -171,9 +195,34 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     maxRunSeconds,
     ...(vendorLatencyMs !== undefined ? { vendorLatencyMs } : {}),
     chaos: values.chaos ?? false,
+    ...(outage ? { outage } : {}),
     quiet: values.quiet ?? false,
     help: values.help ?? false,
   };
+}
+
+function outageOption(
+  from: string | undefined,
+  duration: string | undefined,
+  problems: string[],
+): CliOptions['outage'] {
+  if (from === undefined && duration === undefined) return undefined;
+  if (from === undefined || duration === undefined) {
+    problems.push('--down-from and --down-for go together: when the vendor goes down, and for how long');
+    return undefined;
+  }
+  const fromSeconds = Number(from);
+  const forSeconds = Number(duration);
+  const before = problems.length;
+  if (!Number.isInteger(fromSeconds) || fromSeconds < 0 || from.trim() === '') {
+    problems.push(`--down-from must be a whole number of seconds, at least 0 (got "${from}")`);
+  }
+  if (!Number.isInteger(forSeconds) || forSeconds < 1 || forSeconds > MAX_OUTAGE_SECONDS) {
+    problems.push(
+      `--down-for must be a whole number of seconds from 1 to ${MAX_OUTAGE_SECONDS} (got "${duration}")`,
+    );
+  }
+  return problems.length === before ? { fromSeconds, forSeconds } : undefined;
 }
 
 /** `--count -5` would read "-5" as an option and say the value is missing: read it as the value. */

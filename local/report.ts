@@ -64,6 +64,8 @@ export interface RunReport {
     reconcilerFailures: number;
     reclaimedLeases: number;
     chaos: Record<string, number>;
+    /** The vendor circuit: opened (or reopened), probes, closed, messages deferred. */
+    circuit?: { opened: number; probes: number; closed: number; deferrals: number };
   };
 }
 
@@ -188,6 +190,7 @@ export function buildReport(input: {
       reconcilerFailures: tally.reconcilerFailures,
       reclaimedLeases: tally.reclaimedLeases,
       chaos: Object.fromEntries(tally.chaos),
+      ...(tally.circuit.opened + tally.circuit.deferrals > 0 ? { circuit: { ...tally.circuit } } : {}),
     },
   };
 }
@@ -233,6 +236,14 @@ export function summaryTable(report: RunReport): string {
       'requeues / inline waits / penalties',
       `${report.requeues} / ${report.inlineWaits} / ${report.penalties}`,
     ],
+    ...(report.extra.circuit
+      ? ([
+          [
+            'vendor circuit',
+            `opened ${report.extra.circuit.opened}, probes ${report.extra.circuit.probes}, closed ${report.extra.circuit.closed}, ${report.extra.circuit.deferrals} deferrals (attempts kept)`,
+          ],
+        ] as [string, string][])
+      : []),
     [
       'DynamoDB requests / RCU / WCU',
       `${report.dynamodb.requests} / ${report.dynamodb.rcu} / ${report.dynamodb.wcu}`,

@@ -53,6 +53,8 @@ export class Tally {
   reclaimedLeases = 0;
   /** Chaos faults injected, by kind. */
   readonly chaos = new Map<string, number>();
+  /** The vendor circuit: times it opened (or reopened), probes, closes, messages deferred. */
+  readonly circuit = { opened: 0, probes: 0, closed: 0, deferrals: 0 };
 
   delivered(id: string): void {
     bump(this.deliveries, id);

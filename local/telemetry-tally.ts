@@ -16,6 +16,10 @@ export function countingTelemetry(inner: WorkerTelemetry, tally: Tally): WorkerT
       else if (metric === Metric.penalties) tally.penalties += value;
       else if (metric === Metric.duplicatesSkipped) tally.duplicatesSkipped += value;
       else if (metric === Metric.grants) tally.grants += value;
+      else if (metric === Metric.circuitOpened) tally.circuit.opened += value;
+      else if (metric === Metric.circuitProbes) tally.circuit.probes += value;
+      else if (metric === Metric.circuitClosed) tally.circuit.closed += value;
+      else if (metric === Metric.circuitDeferrals) tally.circuit.deferrals += value;
       inner.count(metric, value, dimension);
     },
     error(event, fields) {

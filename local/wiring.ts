@@ -12,7 +12,7 @@ import { sqsWorkQueues } from '../lambda/worker/queues';
 import { powertoolsTelemetry } from '../lambda/worker/telemetry';
 import { wireWorker } from '../lambda/worker/wire';
 import { workerEnvironment } from '../lib/config';
-import type { CliOptions } from './cli-options';
+import { CHAOS_OUTAGE, type CliOptions } from './cli-options';
 import { failFirstCompletedPublish, OutcomeCollector } from './outcomes/collector';
 import { startVendorSimulator } from './simulator';
 import { LOCAL_REGION } from './stack';
@@ -33,8 +33,11 @@ async function startVendor(options: CliOptions): Promise<LocalVendor> {
     return { url: options.vendorUrl, apiKey, stop: async () => {} };
   }
   // Under --chaos the simulator also answers a few admitted calls with 500, after the call
-  // reached it: the worker must retry with the idempotency key and never do the work twice.
+  // reached it: the worker must retry with the idempotency key and never do the work twice;
+  // and it goes down for a while, long enough to open the vendor circuit.
+  const outage = options.outage ?? (options.chaos ? CHAOS_OUTAGE : undefined);
   const simulator = await startVendorSimulator({
+    ...(outage ? { schedule: { down: outage } } : {}),
     profile: options.profile,
     apiKey: LOCAL_API_KEY,
     ...(options.vendorLatencyMs !== undefined ? { latencyMs: options.vendorLatencyMs } : {}),

@@ -45,6 +45,8 @@ export interface VendorCall {
    * @default every repeat runs under the first grant
    */
   readonly beforeRepeat?: () => Promise<boolean>;
+  /** Retries of this call on its own. @default settings.policy.maxVendorRetries (the circuit's probe makes one) */
+  readonly maxRetries?: number;
 }
 
 export interface VendorMeasure {
@@ -120,7 +122,7 @@ export class VendorClient {
         outcome.kind === 'response'
           ? this.mayRepeatStatus(outcome.status, safe)
           : this.mayRepeatFailure(outcome, safe);
-      if (repeatable && retries < settings.policy.maxVendorRetries) {
+      if (repeatable && retries < (request.maxRetries ?? settings.policy.maxVendorRetries)) {
         const delayMs = backoffDelayMs(
           retries,
           { baseMs: settings.policy.backoffBaseMs, maxMs: settings.policy.backoffMaxMs },

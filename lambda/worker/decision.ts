@@ -19,6 +19,8 @@ export type NextAction =
       readonly delaySeconds: number;
       readonly baseDelaySeconds: number;
       readonly why: string;
+      /** A deferral by the open vendor circuit: the copy keeps its attempt (circuit.ts). */
+      readonly keepAttempt?: boolean;
     }
   | { readonly kind: 'dead_letter'; readonly reason: DeadLetterReason; readonly detail: string }
   | { readonly kind: 'done' };
@@ -82,7 +84,7 @@ export function expiredOnArrival(context: DecisionContext): NextAction | undefin
   return pastMaxAge(context, 'on arrival');
 }
 
-function pastMaxAge(context: DecisionContext, why: string): NextAction | undefined {
+export function pastMaxAge(context: DecisionContext, why: string): NextAction | undefined {
   const ageSeconds = (context.nowMs - context.firstSeenAtMs) / 1000;
   if (ageSeconds < context.policy.maxAgeSeconds) return undefined;
   return {

@@ -1,3 +1,5 @@
+import type { Applied } from '../circuit/client';
+import type { CircuitEvent, CircuitState } from '../circuit/state';
 import type { OutcomeChannel } from '../outcomes/relay';
 import type { AcquireResult } from '../sluice/types';
 import type { VendorCall, VendorCallResult } from '../vendor/client';
@@ -29,6 +31,14 @@ export interface VendorPort {
   cachedResponse(request: Pick<VendorCall, 'operation' | 'method' | 'path'>): VendorCallResult | undefined;
 }
 
+/** The vendor's circuit shared through the table; `CircuitClient` (lambda/circuit/client.ts) fits it. */
+export interface CircuitPort {
+  view(): Promise<CircuitState>;
+  apply(event: CircuitEvent): Promise<Applied>;
+  /** A unique owner for a probe claim. */
+  newOwner(): string;
+}
+
 export interface WorkerDependencies {
   readonly settings: VendorSettings;
   readonly sluice: SluicePort;
@@ -58,6 +68,11 @@ export interface WorkerDependencies {
   readonly outcomes?: OutcomeChannel;
   /** @default settings.policy.inlineRetryThresholdSeconds (the CDK sets SLUICE_INLINE_RETRY_THRESHOLD to the same value) */
   readonly inlineRetryThresholdSeconds?: number;
+  /**
+   * The vendor circuit (docs/worker.md, "Vendor outages"). `wireWorker` always wires one in
+   * the bucket table. @default none: every delivery calls the vendor, as before the circuit
+   */
+  readonly circuit?: CircuitPort;
   /** @default Date.now */
   readonly clock?: () => number;
   /** @default Math.random */

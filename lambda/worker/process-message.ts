@@ -4,6 +4,7 @@ import { completedOutcome, deadLetteredOutcome, type OutcomeRouting, peekRouting
 import { parseMessage, type WorkMessage } from '../producer/message';
 import { isVendorRequestError, resolveRequest } from '../vendor/request';
 import { type Delivery, readDelivery } from './attributes';
+import { throughCircuit } from './circuit';
 import { MessageCostError, messageCosts } from './costs';
 import { expiredOnArrival, type NextAction, requeueOrDeadLetter } from './decision';
 import { type Attempt, runAttempts } from './run-attempts';
@@ -70,7 +71,7 @@ export async function processRecord(
       outcome = await apply(expired, record, delivery, runtime, prepared.routing);
       return outcome;
     }
-    const attempt = await runAttempts(prepared, runtime);
+    const attempt = await throughCircuit(prepared, runtime, (guarded) => runAttempts(prepared, guarded));
     outcome = await finish(attempt, prepared, runtime);
     return outcome;
   } finally {
@@ -177,9 +178,10 @@ export async function apply(
 ): Promise<MessageOutcome> {
   const { telemetry } = runtime;
   if (action.kind === 'requeue') {
-    const next = { attempt: delivery.attempt + 1, firstSeenAtMs: delivery.firstSeenAtMs };
+    const attempt = action.keepAttempt ? delivery.attempt : delivery.attempt + 1;
+    const next = { attempt, firstSeenAtMs: delivery.firstSeenAtMs };
     await runtime.queues.requeue(record.body, next, action.delaySeconds);
-    telemetry.count(Metric.requeues);
+    telemetry.count(action.keepAttempt ? Metric.circuitDeferrals : Metric.requeues);
     telemetry.info(LogEvent.messageRequeued, {
       message_id: record.messageId,
       attempt: next.attempt,

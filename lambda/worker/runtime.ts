@@ -6,14 +6,16 @@ import type { ResolvedRequest } from '../vendor/request';
 import type { Delivery } from './attributes';
 import type { BucketLines } from './bucket-lines';
 import type { DecisionContext } from './decision';
-import type { WorkerDependencies } from './ports';
+import type { CircuitPort, WorkerDependencies } from './ports';
 
 /** The dependencies with defaults filled, plus the warm environment's memory of recent 429s. */
-export interface WorkerRuntime extends Required<Omit<WorkerDependencies, 'outcomes'>> {
+export interface WorkerRuntime extends Required<Omit<WorkerDependencies, 'outcomes' | 'circuit'>> {
   /** Publishes each message's final outcome (or nothing, when no outcome channel is wired). */
   readonly outcomes: OutcomeRelay;
   /** `products` as a set. */
   readonly productSet: ReadonlySet<string>;
+  /** The vendor circuit; absent, every delivery passes (circuit.ts). */
+  readonly circuit?: CircuitPort;
   /** Last vendor 429 per dimension, kept while the Lambda environment is warm (0.5 on a repeat). */
   readonly lastRateLimitAtMs: Map<string, number>;
   /** Records of this environment waiting inline on a bucket, one line per bucket. */

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { CircuitClient } from '../circuit/client';
+import { DynamoDbCircuitStore } from '../circuit/dynamo-store';
+import { circuitRules } from '../circuit/state';
 import { METRICS_NAMESPACE } from '../contract';
 import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../outcomes/aws';
 import { SluiceClient } from '../sluice/client';
@@ -79,6 +82,13 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     vendor,
     queues: sqsWorkQueues(clients.sqs, config.queueUrl, config.deadLetterQueueUrl),
     idempotency: new DynamoDbIdempotencyStore(clients.dynamodb, config.sluice.tableName, randomUUID),
+    circuit: new CircuitClient({
+      store: new DynamoDbCircuitStore(clients.dynamodb, config.sluice.tableName),
+      vendor: config.vendor.name,
+      rules: circuitRules(config.vendor.circuit),
+      newId: randomUUID,
+      clock,
+    }),
     telemetry,
     lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,
     maxReceiveCount: config.maxReceiveCount,

@@ -6,7 +6,8 @@ import { SIMULATOR_PROFILES, type SimulatorProfileName, startVendorSimulator } f
  * Prints the URL, the key and the limits; Ctrl-C prints the statistics and stops.
  */
 const USAGE = `Usage: npx tsx local/simulator/cli.ts [--profile ${SIMULATOR_PROFILES.join('|')}] [--port N] [--api-key KEY]
-       [--latency-ms N] [--error-rate R] [--slow-rate R] [--slow-ms N] [--drop-rate R] [--hang-rate R]`;
+       [--latency-ms N] [--error-rate R] [--slow-rate R] [--slow-ms N] [--drop-rate R] [--hang-rate R]
+       [--down-from S --down-for S]`;
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -21,6 +22,8 @@ async function main(argv: string[]): Promise<void> {
       'slow-ms': { type: 'string' },
       'drop-rate': { type: 'string' },
       'hang-rate': { type: 'string' },
+      'down-from': { type: 'string' },
+      'down-for': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -32,8 +35,16 @@ async function main(argv: string[]): Promise<void> {
   if (!SIMULATOR_PROFILES.includes(profile)) {
     throw new Error(`--profile ${values.profile} is not one of ${SIMULATOR_PROFILES.join(', ')}\n${USAGE}`);
   }
+  const downFrom = numberOption('--down-from', values['down-from'], 0, 86_400);
+  const downFor = numberOption('--down-for', values['down-for'], 1, 86_400);
+  if ((downFrom === undefined) !== (downFor === undefined)) {
+    throw new Error(`--down-from and --down-for go together\n${USAGE}`);
+  }
   const simulator = await startVendorSimulator({
     profile,
+    ...(downFrom !== undefined && downFor !== undefined
+      ? { schedule: { down: { fromSeconds: downFrom, forSeconds: downFor } } }
+      : {}),
     port: numberOption('--port', values.port, 0, 65_535),
     apiKey: values['api-key'],
     latencyMs: numberOption('--latency-ms', values['latency-ms'], 0, 600_000),

@@ -9,6 +9,7 @@ import {
   type SimulatorFaults,
   type SimulatorLimits,
   type SimulatorOptions,
+  type SimulatorWindow,
   type VendorSimulator,
 } from './types';
 
@@ -40,6 +41,11 @@ export async function startVendorSimulator(options: SimulatorOptions): Promise<V
   let stored = new Map<string, SimAnswer>();
   const timers = new Set<NodeJS.Timeout>();
   const draw = (rate: number | undefined) => rate !== undefined && rate > 0 && random() < rate;
+  const startedAtMs = clock();
+  const during = (window: SimulatorWindow | undefined, atMs: number) =>
+    window !== undefined &&
+    atMs >= startedAtMs + window.fromSeconds * 1000 &&
+    atMs < startedAtMs + (window.fromSeconds + window.forSeconds) * 1000;
   const wait = (ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -59,6 +65,13 @@ export async function startVendorSimulator(options: SimulatorOptions): Promise<V
       counted.inFlight -= 1;
     });
     const body = await readBody(req);
+    if (faults.down || during(options.schedule?.down, atMs)) {
+      // An outage: the connection ends without an answer, as at a vendor that is down.
+      stats.faults.down += 1;
+      recordAnswer(stats, atMs, 0);
+      req.socket.destroy();
+      return;
+    }
     if (draw(faults.dropRate)) {
       stats.faults.drop += 1;
       recordAnswer(stats, atMs, 0);
@@ -71,7 +84,9 @@ export async function startVendorSimulator(options: SimulatorOptions): Promise<V
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
     };
-    if (req.headers.authorization !== `Bearer ${apiKey}`) {
+    const revoked = faults.keyRevoked || during(options.schedule?.keyRevoked, atMs);
+    if (revoked) stats.faults.revoked += 1;
+    if (revoked || req.headers.authorization !== `Bearer ${apiKey}`) {
       return send({ status: 401, body: { error: 'Invalid or missing API key' } });
     }
     if (body === TOO_LARGE) return send({ status: 413, body: { error: 'Request body too large' } });

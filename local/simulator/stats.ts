@@ -12,7 +12,7 @@ export function emptyStats(): SimulatorStats {
     byIdempotencyKey: {},
     duplicateCompletions: 0,
     completions: 0,
-    faults: { error: 0, slow: 0, drop: 0, hang: 0 },
+    faults: { error: 0, slow: 0, drop: 0, hang: 0, down: 0, revoked: 0 },
     timeline: [],
     inFlight: 0,
     maxInFlight: 0,

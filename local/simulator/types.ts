@@ -57,6 +57,22 @@ export interface SimulatorFaults {
   readonly dropRate?: number;
   /** Share of requests never answered (until the client gives up or the server stops). */
   readonly hangRate?: number;
+  /** The vendor is down: every connection is dropped before an answer, as an outage would. */
+  readonly down?: boolean;
+  /** The vendor refuses every key (401), as after a revoked or rotated key. */
+  readonly keyRevoked?: boolean;
+}
+
+/** A stretch of the simulator's time, in seconds from its start. */
+export interface SimulatorWindow {
+  readonly fromSeconds: number;
+  readonly forSeconds: number;
+}
+
+/** Faults on a timetable: the vendor goes down, or refuses the key, and comes back (`--down-from S --down-for S`). */
+export interface SimulatorSchedule {
+  readonly down?: SimulatorWindow;
+  readonly keyRevoked?: SimulatorWindow;
 }
 
 export interface SimulatorOptions {
@@ -66,6 +82,8 @@ export interface SimulatorOptions {
   /** Reads the time for the limits and the timeline; inject one to drive windows without waiting. @default Date.now */
   readonly clock?: () => number;
   readonly faults?: SimulatorFaults;
+  /** Outages and key revocations on a timetable, measured on `clock` from the start. */
+  readonly schedule?: SimulatorSchedule;
   /** Overrides of the true limits, e.g. a chosen L for benchmarks. */
   readonly limits?: Partial<SimulatorLimits>;
   /** Draws for the faults, [0, 1). @default Math.random */
@@ -104,7 +122,7 @@ export interface SimulatorStats {
   /** Work actually done: 2xx answers that were not replays. */
   completions: number;
   /** Injected faults by kind. */
-  faults: { error: number; slow: number; drop: number; hang: number };
+  faults: { error: number; slow: number; drop: number; hang: number; down: number; revoked: number };
   /** One entry per request; status 0 for a dropped or hung request. */
   timeline: Array<{ atMs: number; status: number }>;
   /** Requests being handled now, from arrival until the answer is sent or the connection closes. */

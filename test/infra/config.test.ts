@@ -43,6 +43,7 @@ describe('parseStackConfig', () => {
         vendor429AfterGrantPerFiveMinutes: 5,
         workerErrorsPerFiveMinutes: 1,
         workerThrottlesPerFiveMinutes: 1,
+        circuitOpenSeconds: 600,
       },
       inlineRetryThresholdSeconds: 5,
     });

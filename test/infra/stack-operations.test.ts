@@ -143,7 +143,32 @@ describe('monitoring', () => {
         threshold: 5,
         actions: undefined,
       },
+      {
+        id: 'VendorCircuitOpen',
+        metric: 'CircuitOpenSeconds',
+        statistic: 'Maximum',
+        threshold: 600,
+        actions: undefined,
+      },
     ]);
+  });
+
+  it('alarms when the vendor circuit stays open past the configured time, and charts it', () => {
+    const { template } = synthStack({ alarms: { circuitOpenSeconds: 1_200 } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Sluice',
+      MetricName: 'CircuitOpenSeconds',
+      Dimensions: [{ Name: 'service', Value: 'waitwhile' }],
+      Statistic: 'Maximum',
+      Threshold: 1_200,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    expect(body).toContain('Vendor circuit: open for (s)');
+    expect(body).toContain('CircuitOpenSeconds');
+    expect(body).toContain('CircuitProbes');
   });
 
   it('watches the DLQ depth and reads custom metrics by the vendor as service', () => {
@@ -223,6 +248,8 @@ describe('monitoring', () => {
       'Grants and retry-ins',
       'Requeues and penalties',
       'Vendor 429s after a grant',
+      'Vendor circuit: open for (s)',
+      'Vendor circuit: opens, probes, closes, deferred messages',
       'Messages failed in the worker (delivered again or dead-lettered)',
       'Dead-lettered by reason',
       'Refill rate after a penalty (% of configured), by bucket',

@@ -13,6 +13,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
+import { CircuitClient } from '../../lambda/circuit/client';
+import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
+import { circuitRules } from '../../lambda/circuit/state';
 import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { enqueue } from '../../lambda/producer';
 import type { OutcomeEvent } from '../../lambda/producer/outcome';
@@ -22,6 +25,7 @@ import type { BucketDefinition } from '../../lambda/sluice/types';
 import { VendorClient } from '../../lambda/vendor/client';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
 import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';
+import type { WorkerDependencies } from '../../lambda/worker/ports';
 import { sqsWorkQueues } from '../../lambda/worker/queues';
 import {
   parseVendorSettings,
@@ -57,6 +61,8 @@ export interface HarnessOptions {
   readonly deadLetterQueueUrl?: string;
   /** Reads the vendor API key (a failing secret). @default the `apiKey` */
   readonly readApiKey?: () => Promise<string>;
+  /** Reads the key again after a 401, as the secret provider does. @default none (no second read) */
+  readonly refreshApiKey?: () => Promise<string>;
   /**
    * The work queue's redrive to the harness's DLQ after this many receives, told to the
    * worker as its `maxReceiveCount`; a record the worker reports failed is then made visible
@@ -75,6 +81,8 @@ export interface HarnessOptions {
   readonly products?: readonly string[];
   /** Wraps the real SNS outcome topic (to fail a publish). */
   readonly outcomeTopic?: (topic: OutcomeTopic) => OutcomeTopic;
+  /** Wire the vendor circuit in the harness's table, with `vendor.circuit` as its rules. @default off */
+  readonly circuit?: boolean;
 }
 
 /**
@@ -89,6 +97,8 @@ export class WorkerHarness {
   outcomes: OutcomeTopology | undefined;
   readonly sns: SNSClient;
   readonly s3: S3Client;
+  /** A second worker on the same table, queue and vendor, with its own caches (and circuit view). */
+  anotherWorker: () => WorkerHandler = () => this.handler;
   private constructor(
     readonly handler: WorkerHandler,
     readonly sqs: SQSClient,
@@ -138,6 +148,7 @@ export class WorkerHarness {
     const vendor = new VendorClient({
       settings,
       apiKey: options.readApiKey ?? (async () => apiKey),
+      ...(options.refreshApiKey ? { refreshApiKey: options.refreshApiKey } : {}),
       clock,
       random,
       ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -175,7 +186,17 @@ export class WorkerHarness {
       );
     }
     const outcomes = harness.outcomes;
-    (harness as { handler: WorkerHandler }).handler = createWorker({
+    const circuit = () =>
+      new CircuitClient({
+        store: new DynamoDbCircuitStore(dynamodb, tableName),
+        vendor: settings.name,
+        rules: circuitRules(settings.circuit),
+        newId: randomUUID,
+        clock,
+      });
+    harness.anotherWorker = () =>
+      createWorker({ ...dependencies, ...(options.circuit ? { circuit: circuit() } : {}) });
+    const dependencies: WorkerDependencies = {
       settings,
       sluice: observed,
       vendor,
@@ -200,7 +221,9 @@ export class WorkerHarness {
       clock,
       random,
       ...(options.sleep ? { sleep: options.sleep } : {}),
-    });
+      ...(options.circuit ? { circuit: circuit() } : {}),
+    };
+    (harness as { handler: WorkerHandler }).handler = createWorker(dependencies);
     return harness;
   }
 
@@ -217,7 +240,7 @@ export class WorkerHarness {
   }
 
   /** One receive and one invocation, as the event source does; deletes what the handler acknowledged. */
-  async pollOnce(batchSize = 5): Promise<SQSBatchResponse | undefined> {
+  async pollOnce(batchSize = 5, handler = this.handler): Promise<SQSBatchResponse | undefined> {
     const { Messages = [] } = await this.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.queueUrl,
@@ -237,7 +260,7 @@ export class WorkerHarness {
       timeoutSeconds: this.options.lambdaTimeoutSeconds ?? 30,
       ...(this.options.clock ? { nowMs: this.options.clock } : {}),
     });
-    const response = await this.handler({ Records: records }, context);
+    const response = await handler({ Records: records }, context);
     const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
     const again = Messages.filter((message) => failed.has(message.MessageId ?? ''));

@@ -15,7 +15,8 @@ export type SluiceAlarmName =
   | 'WorkerThrottles'
   | 'ReconcilerErrors'
   | 'Vendor429AfterGrant'
-  | 'OutcomePublishFailures';
+  | 'OutcomePublishFailures'
+  | 'VendorCircuitOpen';
 
 interface AlarmSpec {
   readonly metric: cloudwatch.IMetric;
@@ -83,6 +84,13 @@ function alarmSpecs(
       threshold: thresholds.vendor429AfterGrantPerFiveMinutes,
       description:
         'The vendor said 429 after Sluice granted capacity: the configured buckets exceed the real quota.',
+    },
+    VendorCircuitOpen: {
+      // Over 5 minutes: while open, deferred copies come back at least once per probe interval (at most 900 s, usually 300).
+      metric: metrics.custom(Metric.circuitOpenSeconds, cloudwatch.Stats.MAXIMUM),
+      threshold: thresholds.circuitOpenSeconds,
+      description:
+        'The vendor circuit stays open: the vendor is down, or refuses the key (circuit.opened in the worker logs says which). Messages wait without spending attempts until maxAgeSeconds; fix the secret if unauthorized, no redrive needed.',
     },
   };
 }

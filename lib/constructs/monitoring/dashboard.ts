@@ -56,6 +56,16 @@ export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetr
       ]),
     );
   }
+  // The circuit's state over time: a line while it is open (how long so far), nothing while closed.
+  dashboard.addWidgets(
+    graph('Vendor circuit: open for (s)', [metrics.circuitOpenSeconds()]),
+    graph('Vendor circuit: opens, probes, closes, deferred messages', [
+      metrics.custom(Metric.circuitOpened),
+      metrics.custom(Metric.circuitProbes),
+      metrics.custom(Metric.circuitClosed),
+      metrics.custom(Metric.circuitDeferrals),
+    ]),
+  );
   const reconcilerErrors = metrics.reconcilerErrors();
   dashboard.addWidgets(
     graph('Messages failed in the worker (delivered again or dead-lettered)', [

@@ -94,6 +94,16 @@ export class WorkerMetrics {
     return this.custom(Metric.callsInFlight, cloudwatch.Stats.MAXIMUM).with({ period: Duration.minutes(1) });
   }
 
+  /**
+   * How long the vendor circuit has been open, the longest seen in each minute: reported by
+   * every delivery that finds it open, absent while it is closed.
+   */
+  circuitOpenSeconds(): cloudwatch.Metric {
+    return this.custom(Metric.circuitOpenSeconds, cloudwatch.Stats.MAXIMUM).with({
+      period: Duration.minutes(1),
+    });
+  }
+
   /** Admitted calls per minute: the rate the buckets let through. */
   admittedRate(): cloudwatch.Metric {
     return this.custom(Metric.grants).with({ period: Duration.minutes(1) });

@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type OutageRun, outageChart } from './outage';
+
+export interface OutageResult {
+  readonly date: string;
+  readonly command: string;
+  readonly timeScale: number;
+  readonly runs: readonly (OutageRun & { readonly date?: string; readonly command?: string })[];
+}
+
+const HEADING = '## The vendor circuit against an outage';
+
+/**
+ * `--outage --write`: saves the run (bench/results/outage.json), its charts, and replaces the
+ * outage section of bench/RESULTS.md, leaving the other sections as they are (`--render`
+ * regenerates the whole file from every saved run).
+ */
+export function writeOutageOutputs(fresh: OutageResult, benchDir: string): void {
+  let result = fresh;
+  mkdirSync(join(benchDir, 'results'), { recursive: true });
+  mkdirSync(join(benchDir, 'charts'), { recursive: true });
+  const saved = join(benchDir, 'results', 'outage.json');
+  // A run of one kind (`--outage-only`) replaces that kind and keeps the other, with its own date.
+  const stamped = result.runs.map((run) => ({ ...run, date: result.date, command: result.command }));
+  const previous = existsSync(saved) ? (JSON.parse(readFileSync(saved, 'utf8')) as OutageResult) : undefined;
+  const kept = (previous?.runs ?? [])
+    .filter((run) => !stamped.some((fresh) => fresh.kind === run.kind))
+    .map((run) => ({ date: previous?.date, command: previous?.command, ...run }));
+  const runs = [...stamped, ...kept].sort((a, b) => a.kind.localeCompare(b.kind));
+  result = { ...result, runs };
+  writeFileSync(saved, `${JSON.stringify(result, null, 2)}\n`);
+  const section = outageMarkdown(result, writeOutageCharts(result, join(benchDir, 'charts')), 'charts/');
+  const file = join(benchDir, 'RESULTS.md');
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const start = text.indexOf(HEADING);
+  const before = (start < 0 ? text : text.slice(0, start)).trimEnd();
+  const rest = start < 0 ? '' : text.slice(start + HEADING.length);
+  const next = rest.search(/\n## /);
+  const after = next < 0 ? '' : rest.slice(next);
+  writeFileSync(file, `${before}\n\n${section.join('\n')}${after}\n`);
+  spawnSync(join(benchDir, '..', 'node_modules', '.bin', 'biome'), ['format', '--write', file], {
+    stdio: 'ignore',
+  });
+}
+
+export function writeOutageCharts(result: OutageResult, dir: string): string[] {
+  return result.runs.map((run) => {
+    const name = `outage-${run.kind}.svg`;
+    writeFileSync(join(dir, name), outageChart(run));
+    return name;
+  });
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const line = (row: readonly string[]) => `| ${row.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)];
+}
+
+const show = (value: number | null) => (value === null ? 'n/a' : String(value));
+
+/** The outage section of bench/RESULTS.md, each figure beside its target. */
+export function outageMarkdown(result: OutageResult, charts: readonly string[], prefix: string): string[] {
+  const down = result.runs.find((run) => run.kind === 'down');
+  const revoked = result.runs.find((run) => run.kind === 'key-revoked');
+  const rows: string[][] = [];
+  if (down) {
+    rows.push(
+      ['messages dead-lettered (maxAgeSeconds longer than the outage)', String(down.deadLettered), '0'],
+      ['lost / pending at the end', `${down.lost} / ${down.pending}`, '0'],
+      ['completed twice', String(down.completedTwice), '0'],
+      [
+        'vendor calls after the circuit opened, before recovery / probes in that time',
+        `${down.callsWhileOpen} / ${down.probesWhileOpen} (shortest gap ${show(down.shortestGapBetweenCallsSeconds)} s, probe interval ${down.probeIntervalSeconds}–${down.maxProbeIntervalSeconds} s)`,
+        '≤ 1 per probe interval',
+      ],
+      [
+        'recovery → first completed message',
+        `${show(down.firstCompletionAfterRecoverySeconds)} s (interval then ${show(down.intervalAtRecoverySeconds)} s)`,
+        '≤ 1 probe interval + 5 s',
+      ],
+      [
+        'drain after recovery: makespan ÷ ideal',
+        `${show(down.drainRatio)} (${down.drainMessages} messages in ${show(down.drainSeconds)} s, ideal ${down.drainIdealSeconds} s)`,
+        '≤ 1.15',
+      ],
+      [
+        'circuit: opened / probes / closed / deferrals',
+        `${down.circuit.opened} / ${down.circuit.probes} / ${down.circuit.closed} / ${down.circuit.deferrals}`,
+        '',
+      ],
+    );
+  }
+  if (revoked) {
+    rows.push(
+      [
+        `key revoked for ${revoked.outage.forSeconds} s: dead-lettered / lost / completed twice`,
+        `${revoked.deadLettered} / ${revoked.lost} / ${revoked.completedTwice}`,
+        '0 / 0 / 0',
+      ],
+      [
+        'key revoked: recovery → first completed message',
+        `${show(revoked.firstCompletionAfterRecoverySeconds)} s (interval then ${show(revoked.intervalAtRecoverySeconds)} s)`,
+        '≤ 1 probe interval + 5 s',
+      ],
+    );
+  }
+  const scaled =
+    result.timeScale === 1
+      ? 'at full scale (the outage of the issue: 10 minutes from t = 30 s)'
+      : `with the outage's length and the probe intervals multiplied by ${result.timeScale} (the start is not): a shortened run, not the 10-minute one`;
+  const first = down ?? revoked;
+  return [
+    HEADING,
+    '',
+    ...result.runs.map(
+      (run) =>
+        `- \`${run.kind}\`: \`${run.command ?? result.command}\`, finished ${run.date ?? result.date}.`,
+    ),
+    `- Run ${scaled}.`,
+    ...(first
+      ? [
+          `- ${first.messages} messages queued at once; the booking vendor simulator at 5 requests/s (20 ms a call), the bucket the same;`,
+          `  vendor down (every connection dropped) from ${down?.outage.fromSeconds ?? '-'} s for ${down?.outage.forSeconds ?? '-'} s; maxAgeSeconds ${first.maxAgeSeconds}.`,
+        ]
+      : []),
+    "- Times are from the simulator's start, which comes a few seconds before the local stack has booted; the machine is",
+    '  shared (2 cores, four other engineers running tests).',
+    '',
+    ...table(['figure', 'measured', 'target'], rows),
+    '',
+    ...charts.flatMap((chart) => [`![${chart}](${prefix}${chart})`, '']),
+  ];
+}

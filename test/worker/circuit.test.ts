@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { CircuitClient } from '../../lambda/circuit/client';
+import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
+import { type CircuitState, circuitRules } from '../../lambda/circuit/state';
+import { MessageAttr, Metric } from '../../lambda/contract';
+import { type HarnessOptions, steppedClock, WorkerHarness } from './harness';
+
+/** The booking vendor with a small circuit: 3 failures open it, probes every 2 s (at most 4 s). */
+const vendor: HarnessOptions['vendor'] = {
+  name: 'waitwhile',
+  allowedPaths: ['/locations'],
+  operations: {
+    createVisit: {
+      method: 'POST',
+      path: '/locations/{locationId}/visits',
+      dimensions: { 'waitwhile#rps': 1, 'waitwhile#location-writes#{locationId}': 1 },
+    },
+  },
+  policy: {
+    maxAttempts: 5,
+    maxAgeSeconds: 600,
+    requeueJitterSeconds: 0,
+    inlineRetryThresholdSeconds: 0.5,
+    maxVendorRetries: 0,
+  },
+  circuit: { failureThreshold: 3, windowSeconds: 60, probeIntervalSeconds: 2, maxProbeIntervalSeconds: 4 },
+};
+
+const buckets: HarnessOptions['buckets'] = [
+  { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 5, windowSeconds: 1 },
+  { dimension: 'waitwhile#location-writes#*', limitType: 'requests', capacity: 1, windowSeconds: 2 },
+];
+
+const visit = (id: string) => ({
+  id,
+  operation: 'createVisit',
+  params: { locationId: `loc-${id}` },
+  body: { id },
+});
+
+describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulator)', () => {
+  let harness: WorkerHarness;
+  let time: ReturnType<typeof steppedClock>;
+
+  beforeEach(async () => {
+    // From now: the producer stamps the first-seen time with the real clock.
+    time = steppedClock(Date.now());
+    harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      buckets,
+      vendor,
+      circuit: true,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
+  });
+
+  afterEach(() => harness.stop());
+
+  /** The circuit as a worker that never saw it would read it. */
+  async function circuit(): Promise<CircuitState> {
+    return new CircuitClient({
+      store: new DynamoDbCircuitStore(harness.dynamodb, harness.tableName),
+      vendor: 'waitwhile',
+      rules: circuitRules(harness.settings.circuit),
+      newId: randomUUID,
+      clock: time.clock,
+    }).view();
+  }
+
+  /** Every message on the work queue by its id, with its attempt attribute (left visible). */
+  async function queuedAttempts(expected: number): Promise<Record<string, number>> {
+    const seen: Record<string, number> = {};
+    while (Object.keys(seen).length < expected) {
+      const { Messages = [] } = await harness.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: harness.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 2,
+          VisibilityTimeout: 0,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      for (const message of Messages) {
+        const id = (JSON.parse(message.Body ?? '{}') as { id: string }).id;
+        seen[id] = Number(message.MessageAttributes?.[MessageAttr.attempt]?.StringValue);
+      }
+    }
+    return seen;
+  }
+
+  it('opens after the threshold, stays shut for a second worker, defers without acquiring or spending attempts; one probe of two racing workers closes it', async () => {
+    harness.simulator.setFaults({ down: true });
+    await harness.enqueue([visit('m1'), visit('m2'), visit('m3')]);
+    for (let i = 0; i < 3; i++) {
+      await harness.pollOnce(1);
+      time.advance(100);
+    }
+    expect(harness.simulator.stats().faults.down).toBe(3);
+    expect((await circuit()).status).toBe('open');
+    expect(harness.telemetry.countOf(Metric.circuitOpened)).toBe(1);
+
+    // A second worker, which never saw a failure, finds it shut: no acquire, no call.
+    const other = harness.anotherWorker();
+    const grantsBefore =
+      harness.telemetry.countOf(Metric.grants) + harness.telemetry.countOf(Metric.retryIns);
+    await harness.enqueue([visit('m4'), visit('m5')]);
+    let deferred = 0;
+    while (deferred < 2) {
+      await harness.pollOnce(10, other);
+      deferred = harness.telemetry.countOf(Metric.circuitDeferrals) - 1;
+    }
+    expect(harness.simulator.stats().calls).toBe(3);
+    expect(harness.telemetry.countOf(Metric.grants) + harness.telemetry.countOf(Metric.retryIns)).toBe(
+      grantsBefore,
+    );
+    // The two calls that failed before it opened spent an attempt; the deferrals did not.
+    expect(await queuedAttempts(5)).toEqual({ m1: 1, m2: 1, m3: 0, m4: 0, m5: 0 });
+
+    // The vendor is back and the probe is due: two workers race, one probes.
+    harness.simulator.setFaults({});
+    time.advance(2_000);
+    const callsBefore = harness.simulator.stats().calls;
+    await Promise.all([harness.pollOnce(1), harness.pollOnce(1, other)]);
+    expect(harness.telemetry.fieldsOf('circuit.probe')).toHaveLength(1);
+    expect(harness.simulator.stats().calls).toBe(callsBefore + 1);
+    expect((await circuit()).status).toBe('closed');
+    expect(harness.telemetry.countOf(Metric.circuitClosed)).toBe(1);
+
+    time.advance(2_000);
+    await harness.runUntilIdle();
+    expect(await harness.deadLetters()).toEqual([]);
+    expect(harness.simulator.stats().completions).toBe(5);
+    expect(harness.simulator.stats().duplicateCompletions).toBe(0);
+  });
+
+  it('a key refused after a fresh read makes the backlog wait, not the DLQ; the restored key resumes it', async () => {
+    await harness.stop();
+    let keyReads = 0;
+    harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      buckets,
+      vendor,
+      circuit: true,
+      clock: time.clock,
+      sleep: time.sleep,
+      refreshApiKey: async () => {
+        keyReads += 1;
+        return 'local-dev-key';
+      },
+    });
+    harness.simulator.setFaults({ keyRevoked: true });
+    await harness.enqueue([visit('k1'), visit('k2'), visit('k3')]);
+    await harness.pollOnce(1);
+    // The 401 was met twice: with the key as cached, and after reading it again.
+    expect(keyReads).toBe(1);
+    expect(harness.simulator.stats().calls).toBe(2);
+    expect((await circuit()).status).toBe('unauthorized');
+    await harness.pollOnce(10);
+    expect(harness.simulator.stats().calls).toBe(2);
+    expect(await queuedAttempts(3)).toEqual({ k1: 0, k2: 0, k3: 0 });
+    harness.simulator.setFaults({});
+    time.advance(2_000);
+    await harness.runUntilIdle();
+    expect(await harness.deadLetters()).toEqual([]);
+    expect(harness.simulator.stats().completions).toBe(3);
+  });
+
+  it('still dead-letters a message by age while the circuit is open', async () => {
+    harness.simulator.setFaults({ down: true });
+    await harness.enqueue([visit('a1'), visit('a2'), visit('a3'), visit('old')]);
+    for (let i = 0; i < 3; i++) await harness.pollOnce(1);
+    expect((await circuit()).status).toBe('open');
+    const calls = harness.simulator.stats().calls;
+    // Past maxAgeSeconds (600) from the producer's stamp, whatever the real time the set-up took.
+    time.advance(700_000);
+    await harness.runUntilIdle();
+    const deadLetters = await harness.deadLetters();
+    expect(deadLetters.map((entry) => entry.reason)).toEqual(['max_age', 'max_age', 'max_age', 'max_age']);
+    expect(harness.simulator.stats().calls).toBe(calls);
+  });
+});
+
+describe('a 429 and 409 storm', () => {
+  it('never opens the circuit', async () => {
+    // The buckets allow 50/s and 50 writes per location; the vendor allows 2/s and 1 write/s.
+    const harness = await WorkerHarness.start({
+      simulator: {
+        profile: 'waitwhile',
+        latencyMs: 1,
+        limits: { requestsPerSecond: 2, locationWritesPerSecond: 1 },
+      },
+      buckets: [
+        { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 50, windowSeconds: 1 },
+        { dimension: 'waitwhile#location-writes#*', limitType: 'requests', capacity: 50, windowSeconds: 1 },
+      ],
+      vendor: { ...vendor, maxInFlight: 10, busyStatuses: [409] },
+      circuit: true,
+    });
+    try {
+      const messages = Array.from({ length: 10 }, (_, i) => ({
+        id: `s${i}`,
+        operation: 'createVisit',
+        params: { locationId: i % 2 === 0 ? 'same' : `loc-${i}` },
+        body: {},
+      }));
+      await harness.enqueue(messages);
+      await harness.pollOnce(10);
+      const refused = harness.simulator.stats().refusedByStatus;
+      expect((refused['429'] ?? 0) + (refused['409'] ?? 0)).toBeGreaterThanOrEqual(3);
+      const state = await new CircuitClient({
+        store: new DynamoDbCircuitStore(harness.dynamodb, harness.tableName),
+        vendor: 'waitwhile',
+        rules: circuitRules(harness.settings.circuit),
+        newId: randomUUID,
+        clock: Date.now,
+      }).view();
+      expect(state).toMatchObject({ status: 'closed', failures: 0 });
+      expect(harness.telemetry.countOf(Metric.circuitOpened)).toBe(0);
+      expect(harness.telemetry.countOf(Metric.circuitDeferrals)).toBe(0);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
