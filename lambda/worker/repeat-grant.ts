@@ -1,6 +1,5 @@
 import { LogEvent, Metric } from '../contract';
 import type { Granted } from '../sluice/types';
-import { tokenDimensionTest } from './costs';
 import type { PreparedMessage, WorkerRuntime } from './runtime';
 
 /**
@@ -23,7 +22,7 @@ export async function grantRepeat(
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
 ): Promise<boolean> {
-  const costs = requestCosts(grant, runtime);
+  const costs = requestCosts(grant);
   if (Object.keys(costs).length === 0) return true;
   for (let tries = 0; tries < 2; tries++) {
     let acquired: Awaited<ReturnType<WorkerRuntime['sluice']['acquire']>>;
@@ -49,13 +48,10 @@ export async function grantRepeat(
 }
 
 /** The `requests` dimensions of a grant: neither tokens nor held as a lease. */
-export function requestCosts(
-  grant: Granted,
-  runtime: Pick<WorkerRuntime, 'settings'>,
-): Record<string, number> {
-  const isTokens = tokenDimensionTest(runtime.settings);
+export function requestCosts(grant: Granted): Record<string, number> {
+  const tokens = new Set(grant.tokenDimensions);
   const leased = new Set(grant.leases.map((lease) => lease.dimension));
   return Object.fromEntries(
-    Object.entries(grant.costs).filter(([dimension]) => !isTokens(dimension) && !leased.has(dimension)),
+    Object.entries(grant.costs).filter(([dimension]) => !tokens.has(dimension) && !leased.has(dimension)),
   );
 }

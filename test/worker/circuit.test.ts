@@ -140,7 +140,12 @@ describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulato
     let keyReads = 0;
     harness = await WorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
-      buckets,
+      // Two writes per location: the repeat after the key is read again is a request at the
+      // vendor too, and is granted like any other.
+      buckets: [
+        buckets[0]!,
+        { dimension: 'waitwhile#location-writes#*', limitType: 'requests', capacity: 2, windowSeconds: 2 },
+      ],
       vendor,
       circuit: true,
       clock: time.clock,
@@ -182,14 +187,17 @@ describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulato
   });
 });
 
-describe('a 429 and 409 storm', () => {
+describe('a storm of rate and busy answers', () => {
+  // A 429 is classified like a 409 (the vendor is up: not a failure), but its Retry-After now
+  // holds the bucket for every caller, so a storm at the vendor is made of 409s here; the state
+  // machine's property test covers any sequence of answers from a live vendor.
   it('never opens the circuit', async () => {
-    // The buckets allow 50/s and 50 writes per location; the vendor allows 2/s and 1 write/s.
+    // The buckets allow 50 writes per location; the vendor allows 1 write/s to each.
     const harness = await WorkerHarness.start({
       simulator: {
         profile: 'waitwhile',
         latencyMs: 1,
-        limits: { requestsPerSecond: 2, locationWritesPerSecond: 1 },
+        limits: { requestsPerSecond: 100, locationWritesPerSecond: 1 },
       },
       buckets: [
         { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 50, windowSeconds: 1 },
@@ -202,7 +210,7 @@ describe('a 429 and 409 storm', () => {
       const messages = Array.from({ length: 10 }, (_, i) => ({
         id: `s${i}`,
         operation: 'createVisit',
-        params: { locationId: i % 2 === 0 ? 'same' : `loc-${i}` },
+        params: { locationId: 'same' },
         body: {},
       }));
       await harness.enqueue(messages);

@@ -1,6 +1,6 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { MessageAttr, Metric } from '../../lambda/contract';
-import { WorkerHarness } from './harness';
+import { steppedClock, WorkerHarness } from './harness';
 
 /** The booking vendor: 5 requests/s, 1 write/s per location. */
 const waitwhileVendor = {
@@ -82,30 +82,49 @@ describe('the worker on DynamoDB Local, fauxqs and the vendor simulator', () => 
   });
 
   it('requeues a capacity wait with the next attempt and the first-seen time, then completes it', async () => {
+    // The SDK and the worker run on a stepped clock, so the second write to loc-9 waits exactly
+    // 1.5 s (> the 0.5 s inline threshold) however long the machine takes between invocations.
+    await harness.stop();
+    const time = steppedClock(Date.now());
+    harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      buckets: waitwhileBuckets,
+      vendor: waitwhileVendor,
+      clock: time.clock,
+      sleep: time.sleep,
+    });
     // One invocation each: in one batch the pool would run both at once, and either could win loc-9.
     await harness.enqueue([{ id: 'first', operation: 'createVisit', params: { locationId: 'loc-9' } }]);
     await harness.pollOnce(10);
+    time.advance(500);
     await harness.enqueue([{ id: 'second', operation: 'createVisit', params: { locationId: 'loc-9' } }]);
     await harness.pollOnce(10);
-    // The second write to loc-9 waits ~2 s (> the 0.5 s inline threshold): requeued with DelaySeconds 2 or 3.
     const [requeued] = harness.telemetry.fieldsOf('message.requeued');
     expect(requeued).toMatchObject({
       attempt: 1,
+      delay_seconds: 2,
       why: expect.stringMatching(/^capacity: waitwhile#location-writes#loc-9 needs /),
     });
-    await new Promise((resolve) => setTimeout(resolve, (requeued?.delay_seconds as number) * 1000 + 200));
-    const { Messages = [] } = await harness.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: harness.queueUrl,
-        MessageAttributeNames: ['All'],
-        VisibilityTimeout: 0,
-      }),
-    );
-    const attributes = Messages[0]?.MessageAttributes ?? {};
-    expect(JSON.parse(Messages[0]?.Body ?? '{}').id).toBe('second');
+    // The copy becomes visible once its delay is over: wait for that state, not for a moment.
+    let copy: Message | undefined;
+    for (let receives = 0; copy === undefined && receives < 10; receives++) {
+      const { Messages = [] } = await harness.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: harness.queueUrl,
+          MessageAttributeNames: ['All'],
+          VisibilityTimeout: 0,
+          WaitTimeSeconds: 2,
+        }),
+      );
+      copy = Messages[0];
+    }
+    const attributes = copy?.MessageAttributes ?? {};
+    expect(JSON.parse(copy?.Body ?? '{}').id).toBe('second');
     expect(attributes[MessageAttr.attempt]?.StringValue).toBe('1');
+    // The first-seen time travels with the copy: it predates the copy's 2 s delay.
     const firstSeen = Number(attributes[MessageAttr.firstSeenAtMs]?.StringValue);
     expect(Date.now() - firstSeen).toBeGreaterThanOrEqual(2_000);
+    time.advance(2_000);
     await harness.runUntilIdle();
     expect(harness.telemetry.countOf(Metric.completed)).toBe(2);
     expect(harness.simulator.stats().refusals).toBe(0);
