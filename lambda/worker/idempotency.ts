@@ -124,13 +124,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     await this.dynamodb.send(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: {
-          [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId },
-          status: { S: IdempotencyStatus.completed },
-          completed_at_ms: { N: String(nowMs) },
-          ...outcomeAttributes(outcomeJson),
-          [TABLE_TTL_ATTRIBUTE]: { N: String(Math.ceil(nowMs / 1000) + COMPLETED_RETENTION_SECONDS) },
-        },
+        Item: finalRecord(messageId, IdempotencyStatus.completed, 'completed_at_ms', nowMs, outcomeJson),
       }),
     );
   }
@@ -144,13 +138,13 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       await this.dynamodb.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId },
-            status: { S: IdempotencyStatus.deadLettered },
-            dead_lettered_at_ms: { N: String(nowMs) },
-            ...outcomeAttributes(outcomeJson),
-            [TABLE_TTL_ATTRIBUTE]: { N: String(Math.ceil(nowMs / 1000) + COMPLETED_RETENTION_SECONDS) },
-          },
+          Item: finalRecord(
+            messageId,
+            IdempotencyStatus.deadLettered,
+            'dead_lettered_at_ms',
+            nowMs,
+            outcomeJson,
+          ),
           // Over nothing or a claim only: a completion's outcome is the final one, and an earlier
           // dead letter of the same id keeps its own (published or still to publish).
           ConditionExpression: 'attribute_not_exists(#pk) OR #status = :inProgress',
@@ -223,4 +217,21 @@ function storedOutcome(item: Record<string, AttributeValue> | undefined): Stored
 function outcomeAttributes(outcomeJson: string | undefined): Record<string, AttributeValue> {
   if (outcomeJson === undefined) return {};
   return { outcome: { S: outcomeJson }, outcome_published: { BOOL: false } };
+}
+
+/** The record of a message's end: its status, when, its outcome, kept as long as a completion. */
+function finalRecord(
+  messageId: string,
+  status: typeof IdempotencyStatus.completed | typeof IdempotencyStatus.deadLettered,
+  atField: 'completed_at_ms' | 'dead_lettered_at_ms',
+  nowMs: number,
+  outcomeJson: string | undefined,
+): Record<string, AttributeValue> {
+  return {
+    [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId },
+    status: { S: status },
+    [atField]: { N: String(nowMs) },
+    ...outcomeAttributes(outcomeJson),
+    [TABLE_TTL_ATTRIBUTE]: { N: String(Math.ceil(nowMs / 1000) + COMPLETED_RETENTION_SECONDS) },
+  };
 }
