@@ -89,26 +89,19 @@ async function drainOnce(
   writeFileSync(configFile, JSON.stringify(stackConfig(bucketPerSecond), null, 2));
   const reportFile = join(dir, `report-${bucketPerSecond}.json`);
   const vendor = await startLimitedVendor(limit);
-  const args = [
-    'local/main.ts',
-    '--messages',
-    messagesFile,
-    '--vendor-url',
-    vendor.url,
-    '--config',
-    configFile,
-  ];
-  const command = `npm start -- ${args.slice(1).join(' ')} --report FILE --quiet`;
   try {
-    const timeoutMs = Math.max(600_000, (20_000 * count) / limit);
-    const exit = await runChild([...args, '--report', reportFile, '--quiet'], timeoutMs, progress);
-    if (!existsSync(reportFile))
-      throw new Error(`npm start wrote no report (exit ${exit.code}): ${exit.tail}`);
+    const { report, command } = await runLocalStack<Parameters<typeof summarize>[0]>({
+      messagesFile,
+      vendorUrl: vendor.url,
+      configFile,
+      reportFile,
+      timeoutMs: Math.max(600_000, (20_000 * count) / limit),
+      progress,
+    });
+    return { run: summarize(report, vendor.calls, count, limit, bucketPerSecond), command };
   } finally {
     await vendor.stop();
   }
-  const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-  return { run: summarize(report, vendor.calls, count, limit, bucketPerSecond), command };
 }
 
 interface LocalReport {
@@ -199,4 +192,34 @@ export function runChild(
       resolve({ code, tail: output.slice(-1500) });
     });
   });
+}
+
+/**
+ * One `npm start` of the local stack against a bench vendor, with `--report` and `--quiet`: the
+ * command as a reader would type it (the report file left as FILE), and the report it wrote.
+ */
+export async function runLocalStack<Report>(run: {
+  readonly messagesFile: string;
+  readonly vendorUrl: string;
+  readonly configFile: string;
+  readonly reportFile: string;
+  readonly extraArgs?: readonly string[];
+  readonly timeoutMs: number;
+  readonly progress: (line: string) => void;
+}): Promise<{ report: Report; command: string }> {
+  const args = [
+    'local/main.ts',
+    '--messages',
+    run.messagesFile,
+    '--vendor-url',
+    run.vendorUrl,
+    '--config',
+    run.configFile,
+    ...(run.extraArgs ?? []),
+  ];
+  const command = `npm start -- ${args.slice(1).join(' ')} --report FILE --quiet`;
+  const exit = await runChild([...args, '--report', run.reportFile, '--quiet'], run.timeoutMs, run.progress);
+  if (!existsSync(run.reportFile))
+    throw new Error(`npm start wrote no report (exit ${exit.code}): ${exit.tail}`);
+  return { report: JSON.parse(readFileSync(run.reportFile, 'utf8')) as Report, command };
 }

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FixedWindowLimit } from '../local/simulator/fixed-window';
-import { runChild } from './drain';
+import { runLocalStack } from './drain';
 import { round } from './stats';
 
 /**
@@ -88,22 +88,20 @@ async function drainOnce(
 ): Promise<{ run: FixedWindowRun; command: string }> {
   const vendor = await startFixedWindowVendor(errorEvery);
   const reportFile = join(dir, `report-${errorEvery}.json`);
-  const args = [
-    'local/main.ts',
-    '--messages',
-    messagesFile,
-    '--vendor-url',
-    vendor.url,
-    '--config',
-    configFile,
-  ];
-  const command = `npm start -- ${args.slice(1).join(' ')} --report FILE --quiet`;
+  let ran: { report: LocalReport; command: string };
   try {
-    await runChild([...args, '--report', reportFile, '--quiet'], 900_000, progress);
+    ran = await runLocalStack<LocalReport>({
+      messagesFile,
+      vendorUrl: vendor.url,
+      configFile,
+      reportFile,
+      timeoutMs: 900_000,
+      progress,
+    });
   } finally {
     await vendor.stop();
   }
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as LocalReport;
+  const { report, command } = ran;
   const idealSeconds = FIXED_WINDOW.messages / (FIXED_WINDOW.limit / FIXED_WINDOW.windowSeconds);
   const requests = vendor.counts.requests;
   return {

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runChild } from './drain';
+import { runLocalStack } from './drain';
 import {
   inFlightOverTime,
   maxCallsInFlight,
@@ -222,28 +222,19 @@ async function runOnce(
   writeFileSync(configFile, JSON.stringify(stackConfig(scenario, maxInFlight), null, 2));
   const reportFile = join(dir, `${tag}-report.json`);
   const vendor = await startSlowVendor(scenario.model);
-  const args = [
-    'local/main.ts',
-    '--messages',
-    messagesFile,
-    '--vendor-url',
-    vendor.url,
-    '--config',
-    configFile,
-  ];
+  let report: LocalReport;
   try {
-    const ideal = idealSeconds(scenario.model, messages);
-    const exit = await runChild(
-      [...args, '--report', reportFile, '--quiet'],
-      Math.max(600_000, ideal * 4_000),
+    ({ report } = await runLocalStack<LocalReport>({
+      messagesFile,
+      vendorUrl: vendor.url,
+      configFile,
+      reportFile,
+      timeoutMs: Math.max(600_000, idealSeconds(scenario.model, messages) * 4_000),
       progress,
-    );
-    if (!existsSync(reportFile))
-      throw new Error(`npm start wrote no report (exit ${exit.code}): ${exit.tail}`);
+    }));
   } finally {
     await vendor.stop();
   }
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as LocalReport;
   const calls = vendor.calls;
   const refusals = calls.filter((call) => call.status !== 200).length;
   const ideal = idealSeconds(scenario.model, messages);
