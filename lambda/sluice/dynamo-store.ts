@@ -63,16 +63,7 @@ export class DynamoBucketStore implements BucketStore {
     if (template) return this.createFromTemplate(item, template);
     try {
       await this.send(() =>
-        this.dynamodb.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: marshall(itemToRecord(item), { removeUndefinedValues: true }),
-            // Lets through: no item with this pk. First use of a key races other clients; the loser adopts the winner's item.
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
+        this.dynamodb.send(new PutItemCommand({ TableName: this.tableName, ...putIfAbsent(item) })),
       );
       return { ok: true };
     } catch (error) {
@@ -95,14 +86,7 @@ export class DynamoBucketStore implements BucketStore {
                 },
               },
               {
-                Put: {
-                  TableName: this.tableName,
-                  Item: marshall(itemToRecord(item), { removeUndefinedValues: true }),
-                  // Lets through: no item with this pk (racing first users: the loser adopts the winner's).
-                  ConditionExpression: 'attribute_not_exists(#pk)',
-                  ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-                },
+                Put: { TableName: this.tableName, ...putIfAbsent(item) },
               },
             ],
           }),
@@ -303,4 +287,18 @@ export class DynamoBucketStore implements BucketStore {
       throw mapFailure(error);
     }
   }
+}
+
+/**
+ * A new item's put, alone or in the transaction that checks its template. Lets through: no item
+ * with this pk. First use of a key races other clients; the loser gets the winner's item back
+ * (ALL_OLD) and adopts it.
+ */
+function putIfAbsent(item: BucketItem) {
+  return {
+    Item: marshall(itemToRecord(item), { removeUndefinedValues: true }),
+    ConditionExpression: 'attribute_not_exists(#pk)',
+    ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
 }
