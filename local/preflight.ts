@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { messageSizeProblem, validateMessage as validateProducerMessage } from '../lambda/producer';
-import { isVendorRequestError, resolveRequest } from '../lambda/vendor/request';
+import { isVendorRequestError, resolveRequest } from '../lambda/vendor-api/request';
 import type { StackConfig } from '../lib/config';
 import { type CliOptions, CliUsageError, DEFAULT_COUNTS, isProfile, PROFILES } from './cli-options';
 import { routeFor } from './simulator/routes';

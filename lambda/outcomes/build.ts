@@ -4,7 +4,7 @@ import {
   OUTCOME_SCHEMA_VERSION,
   PRODUCT_NAME_PATTERN,
 } from '../producer/outcome';
-import type { VendorCallResult } from '../vendor/client';
+import type { VendorCallResult } from '../vendor-api/client';
 
 /**
  * Building outcome events: pure, the clock reading passed in. Where the message's fields come

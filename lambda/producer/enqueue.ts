@@ -5,7 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MessageAttr } from '../contract';
-import { backoffDelayMs } from '../vendor/backoff';
+import { backoffDelayMs } from '../vendor-api/backoff';
 import { validateMessage, type WorkMessage } from './message';
 
 /** SendMessageBatch takes at most 10 entries and 256 KiB in all (the per-message limit is larger, the batch one is not). */

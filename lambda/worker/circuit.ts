@@ -1,6 +1,6 @@
 import { admission, type CircuitSignal, type CircuitState, holdsProbe, isOpen } from '../circuit/state';
 import { DeadLetterReason, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
-import type { VendorCall, VendorCallResult } from '../vendor/client';
+import type { VendorCall, VendorCallResult } from '../vendor-api/client';
 import { type NextAction, pastMaxAge, requeueDelay } from './decision';
 import type { CircuitPort, VendorPort } from './ports';
 import type { Attempt } from './run-attempts';

@@ -1,6 +1,6 @@
 import type { WorkMessage } from '../producer/message';
 import { bucketName } from '../sluice/dimensions';
-import type { RateLimitHeaders } from '../vendor/headers';
+import type { RateLimitHeaders } from '../vendor-api/headers';
 import type { VendorSettings } from '../worker-settings';
 
 /**

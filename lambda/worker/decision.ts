@@ -1,7 +1,7 @@
 import { DeadLetterReason, MAX_DELAY_SECONDS } from '../contract';
 import { PenaltyFactor } from '../sluice/types';
-import { backoffDelayMs } from '../vendor/backoff';
-import type { ResponseClass } from '../vendor/classify';
+import { backoffDelayMs } from '../vendor-api/backoff';
+import type { ResponseClass } from '../vendor-api/classify';
 import type { WorkerPolicy } from '../worker-settings';
 
 /**

@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { DeadLetterReason, LogEvent, Metric, MetricDimension, SLOT_MARGIN_SECONDS } from '../contract';
 import { completedOutcome, deadLetteredOutcome, type OutcomeRouting, peekRouting } from '../outcomes/build';
 import { parseMessage, type WorkMessage } from '../producer/message';
-import { isVendorRequestError, resolveRequest } from '../vendor/request';
+import { isVendorRequestError, resolveRequest } from '../vendor-api/request';
 import { type Delivery, readDelivery } from './attributes';
 import { throughCircuit } from './circuit';
 import { MessageCostError, messageCosts } from './costs';

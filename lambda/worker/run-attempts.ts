@@ -1,7 +1,7 @@
 import { LogEvent, Metric, MetricDimension } from '../contract';
 import { bucketName } from '../sluice/dimensions';
 import type { Granted } from '../sluice/types';
-import type { VendorCallResult } from '../vendor/client';
+import type { VendorCallResult } from '../vendor-api/client';
 import { penaltyTargets, resyncTargets, settlement, type TokenDimensionTest } from './costs';
 import {
   decideOnRetryIn,

@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { OutcomeRouting } from '../outcomes/build';
 import type { OutcomeRelay } from '../outcomes/relay';
 import type { WorkMessage } from '../producer/message';
-import type { ResolvedRequest } from '../vendor/request';
+import type { ResolvedRequest } from '../vendor-api/request';
 import type { Delivery } from './attributes';
 import type { BucketLines } from './bucket-lines';
 import type { DecisionContext } from './decision';

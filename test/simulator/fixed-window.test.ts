@@ -1,4 +1,4 @@
-import { readRateLimitHeaders } from '../../lambda/vendor/headers';
+import { readRateLimitHeaders } from '../../lambda/vendor-api/headers';
 import { startVendorSimulator, type VendorSimulator } from '../../local/simulator';
 import { call } from './helpers';
 

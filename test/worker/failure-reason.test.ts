@@ -1,7 +1,7 @@
 import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DeadLetterReason, MessageAttr, Metric, MetricDimension } from '../../lambda/contract';
-import { SecretApiKeyProvider } from '../../lambda/vendor/secret';
+import { SecretApiKeyProvider } from '../../lambda/vendor-api/secret';
 import { ownDeadLetterReceive } from '../../lambda/worker/record-failure';
 import { localEndpoints } from '../setup/local-endpoints';
 import { WorkerHarness } from './harness';

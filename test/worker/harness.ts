@@ -22,7 +22,7 @@ import type { OutcomeEvent } from '../../lambda/producer/outcome';
 import { SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import { createBucketTable } from '../../lambda/sluice/table';
 import type { BucketDefinition } from '../../lambda/sluice/types';
-import { VendorClient } from '../../lambda/vendor/client';
+import { VendorClient } from '../../lambda/vendor-api/client';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
 import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';
 import type { WorkerDependencies } from '../../lambda/worker/ports';

@@ -1,4 +1,4 @@
-import type { VendorCallResult } from '../../lambda/vendor';
+import type { VendorCallResult } from '../../lambda/vendor-api';
 import { startVendorSimulator, type VendorSimulator } from '../../local/simulator';
 import { clientFor, createVisit, KEY, settingsFor, summary } from './client-helpers';
 

@@ -1,4 +1,4 @@
-import { parseResetDuration, parseRetryAfter, readRateLimitHeaders } from '../../lambda/vendor';
+import { parseResetDuration, parseRetryAfter, readRateLimitHeaders } from '../../lambda/vendor-api';
 
 const NOW_MS = Date.parse('2026-11-23T10:00:00Z');
 

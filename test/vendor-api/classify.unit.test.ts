@@ -1,4 +1,4 @@
-import { backoffDelayMs, classifyStatus } from '../../lambda/vendor';
+import { backoffDelayMs, classifyStatus } from '../../lambda/vendor-api';
 
 describe('classifyStatus', () => {
   it('sorts every status the decision tree names into its class', () => {

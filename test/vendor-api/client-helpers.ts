@@ -3,7 +3,7 @@ import {
   VendorClient,
   type VendorClientOptions,
   type VendorMeasure,
-} from '../../lambda/vendor';
+} from '../../lambda/vendor-api';
 import { parseVendorSettings } from '../../lambda/worker-settings';
 
 /** Shared by the vendor client tests: settings for the simulator's waitwhile paths, a client with recorded sleeps. */

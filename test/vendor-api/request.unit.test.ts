@@ -1,4 +1,4 @@
-import { resolveRequest, type VendorRequestError } from '../../lambda/vendor';
+import { resolveRequest, type VendorRequestError } from '../../lambda/vendor-api';
 import { parseVendorSettings } from '../../lambda/worker-settings';
 
 const settings = parseVendorSettings({

@@ -1,5 +1,5 @@
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { SecretApiKeyProvider, type SecretValueReader } from '../../lambda/vendor/secret';
+import { SecretApiKeyProvider, type SecretValueReader } from '../../lambda/vendor-api/secret';
 
 /**
  * No local Secrets Manager server exists on this machine, so the one call the provider makes
