@@ -85,7 +85,7 @@ function fromEnv(
     const rule = issue.code === 'invalid_type' && seen === undefined ? 'is required' : issue.message;
     return `${source} ${rule} (got ${seen === undefined ? 'nothing' : JSON.stringify(seen)})`;
   });
-  throw new SluiceConfigError(`Invalid Sluice configuration: ${problems.join('; ')}`, problems);
+  throw new SluiceConfigError('Sluice configuration', problems);
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -5,15 +5,22 @@ export { buildDynamoDbClient, SluiceClient, type SluiceClientOptions } from './c
 export { SluiceConfig, type SluiceLogLevel, type SluiceSettings } from './config';
 export { DynamoBucketStore } from './dynamo-store';
 export {
+  describeValue,
+  formatConfigProblems,
   isSlotTimeoutError,
   isSluiceConfigError,
+  isSluiceError,
   isSluiceInputError,
   isSluiceStoreError,
+  type ProblemPlace,
+  pathPlace,
   SlotTimeoutError,
   SluiceConfigError,
+  SluiceError,
   SluiceInputError,
   SluiceStoreError,
   type SluiceStoreFailure,
+  zodProblems,
 } from './errors';
 export {
   countsTokens,
