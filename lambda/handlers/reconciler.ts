@@ -1,10 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { LogEvent, METRICS_NAMESPACE, Metric, WorkerEnv } from '../contract';
-import { SluiceClient } from '../sluice/client';
-import { SluiceConfig } from '../sluice/config';
-import type { SluiceLogger } from '../sluice/logger';
-import type { ReconcileReport } from '../sluice/types';
+import type { ReconcileReport, SluiceLogger } from '../sluice';
+import { SluiceClient, SluiceConfig } from '../sluice';
 import { createAwsClients } from '../worker/aws-clients';
 
 /** What the reconciler needs of the SDK; `SluiceClient` fits. */

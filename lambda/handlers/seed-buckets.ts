@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { SeedBucketsProperty } from '../contract';
+import type { BucketDefinition } from '../sluice';
 import { SluiceClient, SluiceConfig } from '../sluice';
-import type { BucketDefinition } from '../sluice/types';
 import { createAwsClients } from '../worker/aws-clients';
 
 /**

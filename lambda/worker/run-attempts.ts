@@ -1,6 +1,6 @@
 import { LogEvent, Metric, MetricDimension } from '../contract';
-import { bucketName } from '../sluice/dimensions';
-import type { Granted } from '../sluice/types';
+import type { Granted } from '../sluice';
+import { bucketName } from '../sluice';
 import type { VendorCallResult } from '../vendor-api/client';
 import { penaltyTargets, resyncTargets, settlement, type TokenDimensionTest } from './costs';
 import {

@@ -1,5 +1,5 @@
-import { SluiceStoreError } from '../../lambda/sluice/errors';
-import type { BucketStore } from '../../lambda/sluice/store';
+import type { BucketStore } from '../../lambda/sluice';
+import { SluiceStoreError } from '../../lambda/sluice';
 
 type Operation = 'write' | 'writeAll' | 'takeStored' | 'returnLease' | 'create';
 

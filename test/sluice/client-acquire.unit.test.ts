@@ -1,6 +1,6 @@
 import { LogEvent } from '../../lambda/contract';
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
-import type { BucketStore } from '../../lambda/sluice/store';
+import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
 import { DEFINITIONS, granted } from './fixtures';
 import { memoryClient, SimulatedClock } from './helpers';
 

@@ -1,5 +1,5 @@
 import { LogEvent } from '../../lambda/contract';
-import { PenaltyFactor } from '../../lambda/sluice/types';
+import { PenaltyFactor } from '../../lambda/sluice/core/types';
 import { DEFINITIONS, granted } from './fixtures';
 import { memoryClient } from './helpers';
 

@@ -1,9 +1,9 @@
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { fullBucket } from '../../lambda/sluice/bucket-math';
-import { DynamoBucketStore } from '../../lambda/sluice/dynamo-store';
-import { Attr, itemToRecord } from '../../lambda/sluice/item-codec';
-import { createBucketTable } from '../../lambda/sluice/table';
+import { fullBucket } from '../../lambda/sluice/core/bucket-math';
+import { DynamoBucketStore } from '../../lambda/sluice/store/dynamo-store';
+import { Attr, itemToRecord } from '../../lambda/sluice/store/item-codec';
+import { createBucketTable } from '../../lambda/sluice/store/table';
 import { uniqueName } from '../setup/local-endpoints';
 import { localDynamoDb } from './helpers';
 import { describeBucketStoreContract } from './store.contract';

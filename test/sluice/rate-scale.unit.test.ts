@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { LogEvent } from '../../lambda/contract';
-import { penalize, redefine, refill, take, waitMs } from '../../lambda/sluice/bucket-math';
-import { bucketToRecord, itemFromRecord, itemToRecord } from '../../lambda/sluice/item-codec';
-import type { BucketState } from '../../lambda/sluice/model';
+import { penalize, redefine, refill, take, waitMs } from '../../lambda/sluice/core/bucket-math';
+import type { BucketState } from '../../lambda/sluice/core/model';
 import {
   RATE_CEILING_AFTER_PROBE_PERMILLE,
   RATE_CEILING_AFTER_REGAIN_PERMILLE,
@@ -12,8 +11,9 @@ import {
   RATE_REGAIN_PERMILLE_PER_MINUTE,
   RATE_SCALE_MIN_PERMILLE,
   rateScaleAt,
-} from '../../lambda/sluice/rate-scale';
-import { PenaltyFactor } from '../../lambda/sluice/types';
+} from '../../lambda/sluice/core/rate-scale';
+import { PenaltyFactor } from '../../lambda/sluice/core/types';
+import { bucketToRecord, itemFromRecord, itemToRecord } from '../../lambda/sluice/store/item-codec';
 import { DEFINITIONS, granted, RPM_60, T0 } from './fixtures';
 import { memoryClient } from './helpers';
 

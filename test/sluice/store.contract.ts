@@ -1,6 +1,6 @@
-import { fullBucket } from '../../lambda/sluice/bucket-math';
-import type { BucketDefinitionState, BucketItem, BucketState } from '../../lambda/sluice/model';
-import type { BucketStore } from '../../lambda/sluice/store';
+import { fullBucket } from '../../lambda/sluice/core/bucket-math';
+import type { BucketDefinitionState, BucketItem, BucketState } from '../../lambda/sluice/core/model';
+import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
 
 const T0 = 1_700_000_000_000;
 const RPM: BucketDefinitionState = {
