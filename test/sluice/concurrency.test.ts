@@ -1,6 +1,6 @@
-import { LogEvent } from '../../lambda/contract';
 import { SluiceClient } from '../../lambda/sluice/client';
 import type { BucketDefinition, Granted } from '../../lambda/sluice/core/types';
+import { SluiceLogEvent } from '../../lambda/sluice/ops/log-events';
 import { localDynamoDb, localTable, RecordingLogger, seededRandom, testSettings } from './helpers';
 
 /**
@@ -119,7 +119,7 @@ describe('eight clients on one bucket in DynamoDB Local', () => {
     const [report] = await Promise.all([made[0]!.client.reconcile(), ...grants.map((g) => g.release())]);
     const after = await made[1]!.client.snapshot('race#slots');
     const releasedByHolders = made
-      .flatMap((m) => m.logger.events(LogEvent.releaseOk))
+      .flatMap((m) => m.logger.events(SluiceLogEvent.releaseOk))
       .filter((fields) => fields.returned === true).length;
     close();
     expect([report.restored + releasedByHolders, after.tokens, after.leases]).toEqual([10, 10, 0]);

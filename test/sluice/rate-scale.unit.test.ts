@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { LogEvent } from '../../lambda/contract';
 import { penalize, redefine, refill, take, waitMs } from '../../lambda/sluice/core/bucket-math';
 import type { BucketState } from '../../lambda/sluice/core/model';
 import {
@@ -13,6 +12,7 @@ import {
   rateScaleAt,
 } from '../../lambda/sluice/core/rate-scale';
 import { PenaltyFactor } from '../../lambda/sluice/core/types';
+import { SluiceLogEvent } from '../../lambda/sluice/ops/log-events';
 import { bucketToRecord, itemFromRecord, itemToRecord } from '../../lambda/sluice/store/item-codec';
 import { DEFINITIONS, granted, RPM_60, T0 } from './fixtures';
 import { memoryClient } from './helpers';
@@ -248,7 +248,7 @@ describe('rate scale through the client', () => {
     const { client, clock, logger, store } = await seeded();
     expect((await client.snapshot('openai#rpm')).rateScale).toBe(1);
     await client.penalize('openai#rpm', PenaltyFactor.firstRateLimit);
-    expect(logger.events(LogEvent.penalizeApplied)[0]).toMatchObject({
+    expect(logger.events(SluiceLogEvent.penalizeApplied)[0]).toMatchObject({
       rate_scale_before: 1,
       rate_scale_after: 0.8,
       rate_ceiling_after: 0.95,
