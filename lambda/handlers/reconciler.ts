@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { LogEvent, METRICS_NAMESPACE, Metric, WorkerEnv } from '../contract';
-import type { ReconcileReport, SluiceLogger } from '../sluice';
-import { SluiceClient, SluiceConfig } from '../sluice';
+import { type ReconcileReport, SluiceClient, SluiceConfig, type SluiceLogger } from '../sluice';
 import { createAwsClients } from '../worker/aws-clients';
 
 /** What the reconciler needs of the SDK; `SluiceClient` fits. */

@@ -1,6 +1,5 @@
 import { LogEvent, Metric, MetricDimension } from '../contract';
-import type { Granted } from '../sluice';
-import { bucketName } from '../sluice';
+import { bucketName, type Granted } from '../sluice';
 import type { VendorCallResult } from '../vendor-api/client';
 import { penaltyTargets, resyncTargets, settlement, type TokenDimensionTest } from './costs';
 import {

@@ -1,5 +1,4 @@
-import type { BucketStore } from '../../lambda/sluice';
-import { SluiceStoreError } from '../../lambda/sluice';
+import { type BucketStore, SluiceStoreError } from '../../lambda/sluice';
 
 type Operation = 'write' | 'writeAll' | 'takeStored' | 'returnLease' | 'create';
 

@@ -3,8 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { handler, sendResponse } from '../../lambda/handlers/seed-buckets';
-import type { BucketDefinition } from '../../lambda/sluice';
-import { AWS_CLIENT_MAX_ATTEMPTS, createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
+import {
+  AWS_CLIENT_MAX_ATTEMPTS,
+  type BucketDefinition,
+  createBucketTable,
+  SluiceClient,
+  SluiceConfig,
+} from '../../lambda/sluice';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { startSilentEndpoint } from '../worker/silent-endpoint';
 
