@@ -1,20 +1,19 @@
 /**
  * Names shared by the runtime (lambda/), the infrastructure (lib/) and the local stack
  * (local/): environment variables, metric names, message attributes, log events.
- * Nothing here imports aws-cdk-lib or the AWS SDK, so both sides can depend on it.
+ * Nothing here imports aws-cdk-lib. The SDK's own names (its environment variables, the bucket
+ * table's key, the slot margin, its log events) live in the SDK and are re-exported from its
+ * entrance here, so this contract depends on the SDK and never the other way round.
  */
 
-/** Environment variables read by the SDK (same names as the documented Sluice, plus two). */
-export const SluiceEnv = {
-  tableName: 'SLUICE_TABLE_NAME',
-  region: 'SLUICE_AWS_REGION',
-  endpointUrl: 'SLUICE_ENDPOINT_URL',
-  leaseTtl: 'SLUICE_LEASE_TTL',
-  maxRetries: 'SLUICE_MAX_RETRIES',
-  defaultSlotTimeout: 'SLUICE_DEFAULT_SLOT_TIMEOUT',
-  inlineRetryThreshold: 'SLUICE_INLINE_RETRY_THRESHOLD',
-  logLevel: 'SLUICE_LOG_LEVEL',
-} as const;
+import { SluiceLogEvent } from './sluice';
+
+export {
+  SLOT_MARGIN_SECONDS,
+  SluiceEnv,
+  TABLE_PARTITION_KEY,
+  TABLE_TTL_ATTRIBUTE,
+} from './sluice';
 
 /** Environment variables read by the worker and reconciler handlers. */
 export const WorkerEnv = {
@@ -43,15 +42,8 @@ export const WorkerEnv = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
 
-/** Seconds kept between the slot deadline and the Lambda timeout (docs/worker.md: a Lambda timeout runs no `finally`, so the slot must end first). */
-export const SLOT_MARGIN_SECONDS = 5;
-
 /** SQS per-message DelaySeconds upper bound. */
 export const MAX_DELAY_SECONDS = 900;
-
-/** Partition key and the TTL attribute of the bucket table. */
-export const TABLE_PARTITION_KEY = 'vendor_dimension';
-export const TABLE_TTL_ATTRIBUTE = 'ttl';
 
 /** Message attributes carried across requeues (a re-sent message is a new message). */
 export const MessageAttr = {
@@ -142,16 +134,9 @@ export const MetricDimension = {
   outcomeClass: 'OutcomeClass',
 } as const;
 
-/** Log event names kept from Sluice, so users' Logs Insights queries keep working. */
+/** Log event names: the SDK's (kept from Sluice), then the worker's own (one per message outcome). */
 export const LogEvent = {
-  acquireGranted: 'acquire.granted',
-  acquireRetryIn: 'acquire.retry_in',
-  acquireContentionRetry: 'acquire.contention_retry',
-  slotTimeout: 'slot.timeout',
-  releaseOk: 'release.ok',
-  penalizeApplied: 'penalize.applied',
-  reconcilerScanComplete: 'reconciler.scan_complete',
-  /** The worker's own events (one per message outcome), beside Sluice's. */
+  ...SluiceLogEvent,
   messageInvalid: 'message.invalid',
   messageCompleted: 'message.completed',
   messageDuplicate: 'message.duplicate',

@@ -1,5 +1,5 @@
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
-import type { LimitType } from '../lambda/sluice/limit-types';
+import type { LimitType } from '../lambda/sluice';
 import { PolicySchema, type VendorSettings } from '../lambda/worker-settings';
 import { slotTimeoutFor, workerVendorSettings } from './derived-settings';
 

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ProductNameSchema } from '../lambda/producer/outcome';
-import { MAX_WINDOW_SECONDS } from '../lambda/sluice/dimensions';
-import { LIMIT_TYPES } from '../lambda/sluice/limit-types';
-import type { BucketDefinition } from '../lambda/sluice/types';
+import { type BucketDefinition, LIMIT_TYPES, MAX_WINDOW_SECONDS } from '../lambda/sluice';
 import { DimensionNameSchema, type VendorSettings, VendorSettingsSchema } from '../lambda/worker-settings';
 import { bucketProblems, environmentProblems, MIN_LAMBDA_TIMEOUT_SECONDS } from './config-rules';
 import { MAX_BATCH_SIZE, poolProblems } from './sizing';

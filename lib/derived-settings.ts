@@ -6,8 +6,7 @@ import {
   TABLE_TTL_ATTRIBUTE,
   WorkerEnv,
 } from '../lambda/contract';
-import { bucketName } from '../lambda/sluice/dimensions';
-import { countsTokens, type LimitType } from '../lambda/sluice/limit-types';
+import { bucketName, countsTokens, type LimitType } from '../lambda/sluice';
 import type { VendorSettings } from '../lambda/worker-settings';
 import type { StackConfig } from './config';
 

@@ -1,4 +1,4 @@
-import type { BucketSnapshot } from '../lambda/sluice/types';
+import type { BucketSnapshot } from '../lambda/sluice';
 import type { DerivedSettings, StackConfig } from '../lib/config';
 import type { CliOptions } from './cli-options';
 import type { OutcomeCollector } from './outcomes/collector';

@@ -1,4 +1,4 @@
-import type { Dimension, LimitType } from '../../lambda/sluice/types';
+import type { Dimension, LimitType } from '../../lambda/sluice';
 import type { Usage } from '../meter';
 
 /** The three limiters measured side by side, keyed as they appear in the JSON. */

@@ -1,4 +1,4 @@
-import type { Dimension } from '../../lambda/sluice/types';
+import type { Dimension } from '../../lambda/sluice';
 import type { Contestant, LimitSpec } from '../contestants/contestant';
 import { emptyUsage, snapshotUsage, usageSince } from '../meter';
 import { round } from '../stats';

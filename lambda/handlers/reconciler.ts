@@ -1,10 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { LogEvent, METRICS_NAMESPACE, Metric, WorkerEnv } from '../contract';
-import { SluiceClient } from '../sluice/client';
-import { SluiceConfig } from '../sluice/config';
-import type { SluiceLogger } from '../sluice/logger';
-import type { ReconcileReport } from '../sluice/types';
+import { type ReconcileReport, SluiceClient, SluiceConfig, type SluiceLogger } from '../sluice';
 import { createAwsClients } from '../worker/aws-clients';
 
 /** What the reconciler needs of the SDK; `SluiceClient` fits. */

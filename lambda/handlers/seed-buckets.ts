@@ -1,7 +1,6 @@
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { SeedBucketsProperty } from '../contract';
-import { SluiceClient, SluiceConfig } from '../sluice';
-import type { BucketDefinition } from '../sluice/types';
+import { type BucketDefinition, SluiceClient, SluiceConfig } from '../sluice';
 import { createAwsClients } from '../worker/aws-clients';
 
 /**

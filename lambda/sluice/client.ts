@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { boundedAwsClientOptions } from '../aws-client-bounds';
-import { type AcquireOptions, acquire } from './acquire';
-import { penalize, resync, snapshot, upsertBuckets } from './admin';
-import type { SluiceSettings } from './config';
-import { ItemCache, type SluiceContext } from './context';
-import { requestedCosts } from './dimensions';
-import { DynamoBucketStore } from './dynamo-store';
-import { createSluiceLogger, type SluiceLogger } from './logger';
-import { reconcile } from './reconcile';
-import { abortableSleep, slot } from './slot';
-import type { BucketStore } from './store';
+import { boundedAwsClientOptions } from './aws-client-bounds';
+import { requestedCosts } from './core/dimensions';
+import type { SluiceSettings } from './core/settings';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -21,8 +13,18 @@ import type {
   ReconcileReport,
   SlotHandle,
   SlotOptions,
-} from './types';
-import { WriterLanes } from './writer-lanes';
+} from './core/types';
+import { WriterLanes } from './core/writer-lanes';
+import { createSluiceLogger } from './logger';
+import { acquire } from './ops/acquire';
+import type { AcquireOptions } from './ops/acquire-options';
+import { penalize, resync, snapshot, upsertBuckets } from './ops/admin';
+import type { SluiceContext, SluiceLogger } from './ops/context';
+import { ItemCache } from './ops/item-cache';
+import { reconcile } from './ops/reconcile';
+import { abortableSleep, slot } from './ops/slot';
+import type { BucketStore } from './store/bucket-store';
+import { DynamoBucketStore } from './store/dynamo-store';
 
 export interface SluiceClientOptions {
   readonly settings: SluiceSettings;

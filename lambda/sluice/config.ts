@@ -1,25 +1,18 @@
 import { z } from 'zod';
-import { SluiceEnv } from '../contract';
+import type { SluiceSettings } from './core/settings';
 import { SluiceConfigError } from './errors';
 
-export type SluiceLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-
-export interface SluiceSettings {
-  readonly tableName: string;
-  readonly region?: string;
-  /** DynamoDB endpoint (DynamoDB Local); omitted in AWS. */
-  readonly endpointUrl?: string;
-  /** @default 60 */
-  readonly leaseTtlSeconds: number;
-  /** Version-conflict retries of one acquire. @default 3 */
-  readonly maxRetries: number;
-  /** @default 30 */
-  readonly defaultSlotTimeoutSeconds: number;
-  /** @default 5 */
-  readonly inlineRetryThresholdSeconds: number;
-  /** @default 'INFO' */
-  readonly logLevel: SluiceLogLevel;
-}
+/** Environment variables read by the SDK (same names as the documented Sluice, plus two). */
+export const SluiceEnv = {
+  tableName: 'SLUICE_TABLE_NAME',
+  region: 'SLUICE_AWS_REGION',
+  endpointUrl: 'SLUICE_ENDPOINT_URL',
+  leaseTtl: 'SLUICE_LEASE_TTL',
+  maxRetries: 'SLUICE_MAX_RETRIES',
+  defaultSlotTimeout: 'SLUICE_DEFAULT_SLOT_TIMEOUT',
+  inlineRetryThreshold: 'SLUICE_INLINE_RETRY_THRESHOLD',
+  logLevel: 'SLUICE_LOG_LEVEL',
+} as const;
 
 /** A number from the environment (a string) or an override (a number), checked by `rule`. */
 function numberField(rule: string, ok: (n: number) => boolean) {
@@ -34,7 +27,7 @@ function numberField(rule: string, ok: (n: number) => boolean) {
 const positiveSeconds = () =>
   numberField('must be a positive number of seconds', (n) => Number.isFinite(n) && n > 0);
 
-// Every field is checked; problems are collected, never the first one alone (STYLE habit 6).
+// Every field is checked; problems are collected, never the first one alone.
 const schema = z.object({
   tableName: z.string().min(1, 'is required'),
   region: z.string().min(1).optional(),

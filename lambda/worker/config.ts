@@ -1,7 +1,6 @@
 import { WorkerEnv } from '../contract';
 import { PRODUCT_NAME_PATTERN } from '../producer/outcome';
-import { SluiceConfig, type SluiceSettings } from '../sluice/config';
-import { isSluiceConfigError } from '../sluice/errors';
+import { isSluiceConfigError, SluiceConfig, type SluiceSettings } from '../sluice';
 import { formatIssues, type VendorSettings, VendorSettingsSchema } from '../worker-settings';
 
 /**

@@ -1,5 +1,5 @@
 import type { WorkMessage } from '../producer/message';
-import { bucketName } from '../sluice/dimensions';
+import { bucketName } from '../sluice';
 import type { RateLimitHeaders } from '../vendor-api/headers';
 import type { VendorSettings } from '../worker-settings';
 

@@ -1,5 +1,5 @@
 import { DeadLetterReason, MAX_DELAY_SECONDS } from '../contract';
-import { PenaltyFactor } from '../sluice/types';
+import { PenaltyFactor } from '../sluice';
 import { backoffDelayMs } from '../vendor-api/backoff';
 import type { ResponseClass } from '../vendor-api/classify';
 import type { WorkerPolicy } from '../worker-settings';

@@ -1,7 +1,7 @@
 import type { Applied } from '../circuit/client';
 import type { CircuitEvent, CircuitState } from '../circuit/state';
 import type { OutcomeChannel } from '../outcomes/relay';
-import type { AcquireResult } from '../sluice/types';
+import type { AcquireResult } from '../sluice';
 import type { VendorCall, VendorCallResult } from '../vendor-api/client';
 import type { VendorSettings } from '../worker-settings';
 import type { IdempotencyStore } from './idempotency';

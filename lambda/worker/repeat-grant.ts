@@ -1,5 +1,5 @@
 import { LogEvent, Metric } from '../contract';
-import type { Granted } from '../sluice/types';
+import type { Granted } from '../sluice';
 import type { PreparedMessage, WorkerRuntime } from './runtime';
 
 /**

@@ -1,6 +1,5 @@
 import { LogEvent, Metric, MetricDimension } from '../contract';
-import { bucketName } from '../sluice/dimensions';
-import type { Granted } from '../sluice/types';
+import { bucketName, type Granted } from '../sluice';
 import type { VendorCallResult } from '../vendor-api/client';
 import { penaltyTargets, resyncTargets, settlement, type TokenDimensionTest } from './costs';
 import {

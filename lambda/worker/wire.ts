@@ -6,7 +6,7 @@ import { DynamoDbCircuitStore } from '../circuit/dynamo-store';
 import { circuitRules } from '../circuit/state';
 import { METRICS_NAMESPACE } from '../contract';
 import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../outcomes/aws';
-import { SluiceClient } from '../sluice/client';
+import { SluiceClient } from '../sluice';
 import { VendorClient } from '../vendor-api/client';
 import { SecretApiKeyProvider } from '../vendor-api/secret';
 import { type AwsClients, createAwsClients } from './aws-clients';

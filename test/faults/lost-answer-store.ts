@@ -1,5 +1,4 @@
-import { SluiceStoreError } from '../../lambda/sluice/errors';
-import type { BucketStore } from '../../lambda/sluice/store';
+import { type BucketStore, SluiceStoreError } from '../../lambda/sluice';
 
 type Operation = 'write' | 'writeAll' | 'takeStored' | 'returnLease' | 'create';
 

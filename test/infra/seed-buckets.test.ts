@@ -2,10 +2,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { AWS_CLIENT_MAX_ATTEMPTS } from '../../lambda/aws-client-bounds';
 import { handler, sendResponse } from '../../lambda/handlers/seed-buckets';
-import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
-import type { BucketDefinition } from '../../lambda/sluice/types';
+import {
+  AWS_CLIENT_MAX_ATTEMPTS,
+  type BucketDefinition,
+  createBucketTable,
+  SluiceClient,
+  SluiceConfig,
+} from '../../lambda/sluice';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { startSilentEndpoint } from '../worker/silent-endpoint';
 

@@ -7,10 +7,10 @@ import {
   settle,
   take,
   waitMs,
-} from '../../lambda/sluice/bucket-math';
-import { definitionState } from '../../lambda/sluice/dimensions';
-import type { BucketState } from '../../lambda/sluice/model';
-import { mulDivCeil, mulDivFloor } from '../../lambda/sluice/mul-div';
+} from '../../lambda/sluice/core/bucket-math';
+import { definitionState } from '../../lambda/sluice/core/dimensions';
+import type { BucketState } from '../../lambda/sluice/core/model';
+import { mulDivCeil, mulDivFloor } from '../../lambda/sluice/core/mul-div';
 import { RPM_60, T0 } from './fixtures';
 
 const rpm = RPM_60;

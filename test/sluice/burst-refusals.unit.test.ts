@@ -1,7 +1,7 @@
-import { fullBucket, penalize, refill, take } from '../../lambda/sluice/bucket-math';
-import type { BucketState } from '../../lambda/sluice/model';
-import { rateScaleAt } from '../../lambda/sluice/rate-scale';
-import { PenaltyFactor } from '../../lambda/sluice/types';
+import { fullBucket, penalize, refill, take } from '../../lambda/sluice/core/bucket-math';
+import type { BucketState } from '../../lambda/sluice/core/model';
+import { rateScaleAt } from '../../lambda/sluice/core/rate-scale';
+import { PenaltyFactor } from '../../lambda/sluice/core/types';
 import { T0 } from './helpers';
 
 /**

@@ -1,6 +1,6 @@
-import { LogEvent } from '../../lambda/contract';
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
-import type { BucketStore } from '../../lambda/sluice/store';
+import { SluiceLogEvent } from '../../lambda/sluice/ops/log-events';
+import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
 import { DEFINITIONS, granted } from './fixtures';
 import { memoryClient, SimulatedClock } from './helpers';
 
@@ -161,7 +161,7 @@ describe('acquire on the memory store', () => {
     const { client, logger } = memoryClient({ store: hot, settings: { maxRetries: 2 } });
     await client.upsertBuckets(DEFINITIONS);
     const result = await client.acquire('openai#rpm');
-    const exhausted = logger.events(LogEvent.acquireContentionRetry).at(-1);
+    const exhausted = logger.events(SluiceLogEvent.acquireContentionRetry).at(-1);
     expect(result).toEqual({
       outcome: 'RetryIn',
       waitSeconds: Number(exhausted?.backoff_ms) / 1000,
@@ -200,9 +200,11 @@ describe('acquire on the memory store', () => {
     const { client, logger } = await seeded();
     granted(await client.acquire({ 'openai#tpm': 10_000 }));
     await client.acquire({ 'openai#tpm': 100 });
-    expect(logger.events(LogEvent.acquireGranted)).toEqual([
+    expect(logger.events(SluiceLogEvent.acquireGranted)).toEqual([
       { dimensions: ['openai#tpm'], costs: { 'openai#tpm': 10_000 }, lease_ids: [], attempt: 0 },
     ]);
-    expect(logger.events(LogEvent.acquireRetryIn)).toEqual([{ dimension: 'openai#tpm', wait_seconds: 0.6 }]);
+    expect(logger.events(SluiceLogEvent.acquireRetryIn)).toEqual([
+      { dimension: 'openai#tpm', wait_seconds: 0.6 },
+    ]);
   });
 });

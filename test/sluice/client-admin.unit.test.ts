@@ -1,5 +1,5 @@
-import { LogEvent } from '../../lambda/contract';
-import { PenaltyFactor } from '../../lambda/sluice/types';
+import { PenaltyFactor } from '../../lambda/sluice/core/types';
+import { SluiceLogEvent } from '../../lambda/sluice/ops/log-events';
 import { DEFINITIONS, granted } from './fixtures';
 import { memoryClient } from './helpers';
 
@@ -145,7 +145,7 @@ describe('penalize', () => {
     expect(await client.penalize('openai#rpm', PenaltyFactor.longRetryAfter)).toMatchObject({
       tokensAfter: 14.4,
     });
-    expect(logger.events(LogEvent.penalizeApplied)[0]).toEqual({
+    expect(logger.events(SluiceLogEvent.penalizeApplied)[0]).toEqual({
       dimension: 'openai#rpm',
       factor: 0.8,
       tokens_before: 60,

@@ -1,6 +1,6 @@
-import { LogEvent } from '../../lambda/contract';
 import { SluiceClient } from '../../lambda/sluice/client';
-import type { BucketDefinition, Granted } from '../../lambda/sluice/types';
+import type { BucketDefinition, Granted } from '../../lambda/sluice/core/types';
+import { SluiceLogEvent } from '../../lambda/sluice/ops/log-events';
 import { localDynamoDb, localTable, RecordingLogger, seededRandom, testSettings } from './helpers';
 
 /**
@@ -119,7 +119,7 @@ describe('eight clients on one bucket in DynamoDB Local', () => {
     const [report] = await Promise.all([made[0]!.client.reconcile(), ...grants.map((g) => g.release())]);
     const after = await made[1]!.client.snapshot('race#slots');
     const releasedByHolders = made
-      .flatMap((m) => m.logger.events(LogEvent.releaseOk))
+      .flatMap((m) => m.logger.events(SluiceLogEvent.releaseOk))
       .filter((fields) => fields.returned === true).length;
     close();
     expect([report.restored + releasedByHolders, after.tokens, after.leases]).toEqual([10, 10, 0]);
@@ -144,7 +144,7 @@ describe('eight clients on one bucket in DynamoDB Local', () => {
 
 describe('fifty callers arriving together on a full per-minute bucket in DynamoDB Local', () => {
   // 50 a minute: a unit refills in 1.2 s, longer than the burst takes, so every take after the
-  // first is exact from stored tokens (store.ts, `unfilled`). A per-second bucket refills faster
+  // first is exact from stored tokens (lambda/sluice/core/writes.ts, `unfilled`). A per-second bucket refills faster
   // than fifty requests complete here: those callers refill first and meet version conflicts.
   it('are all granted in one acquire each: takes from stored tokens do not conflict with each other', async () => {
     const { tableName } = await localTable('sdk-burst');

@@ -1,9 +1,10 @@
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { fullBucket } from '../../lambda/sluice/bucket-math';
-import { DynamoBucketStore } from '../../lambda/sluice/dynamo-store';
-import { Attr, itemToRecord } from '../../lambda/sluice/item-codec';
-import { createBucketTable } from '../../lambda/sluice/table';
+import { fullBucket } from '../../lambda/sluice/core/bucket-math';
+import { SluiceError } from '../../lambda/sluice/errors';
+import { DynamoBucketStore } from '../../lambda/sluice/store/dynamo-store';
+import { Attr, itemToRecord } from '../../lambda/sluice/store/item-codec';
+import { createBucketTable } from '../../lambda/sluice/store/table';
 import { uniqueName } from '../setup/local-endpoints';
 import { localDynamoDb } from './helpers';
 import { describeBucketStoreContract } from './store.contract';
@@ -66,5 +67,22 @@ describe('items written before writes carried an op', () => {
       { ok: true },
       { 'w.0': 6 },
     ]);
+  });
+});
+
+describe('an item the codec cannot read', () => {
+  it('fails the read with a SluiceError that names the item and the field', async () => {
+    const tableName = uniqueName('sdk-corrupt');
+    await createBucketTable(dynamodb, tableName);
+    const store = new DynamoBucketStore(dynamodb, tableName);
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: marshall({ vendor_dimension: 'openai', version: 'two' }),
+      }),
+    );
+    const read = store.get('openai');
+    await expect(read).rejects.toBeInstanceOf(SluiceError);
+    await expect(read).rejects.toThrow('stored item openai has no number version (got "two")');
   });
 });

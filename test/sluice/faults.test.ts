@@ -1,10 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { fullBucket } from '../../lambda/sluice/bucket-math';
 import { buildDynamoDbClient, SluiceClient } from '../../lambda/sluice/client';
-import { DynamoBucketStore } from '../../lambda/sluice/dynamo-store';
+import { fullBucket } from '../../lambda/sluice/core/bucket-math';
+import type { BucketWrite } from '../../lambda/sluice/core/writes';
 import { isSluiceStoreError } from '../../lambda/sluice/errors';
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
-import type { BucketStore, BucketWrite } from '../../lambda/sluice/store';
+import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
+import { DynamoBucketStore } from '../../lambda/sluice/store/dynamo-store';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
 import { freePort } from '../../local/servers/free-port';
 import { localEndpoints } from '../setup/local-endpoints';
 import { DEFINITIONS } from './fixtures';

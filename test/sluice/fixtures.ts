@@ -1,5 +1,5 @@
-import { fullBucket } from '../../lambda/sluice/bucket-math';
-import type { AcquireResult, BucketDefinition, Granted } from '../../lambda/sluice/types';
+import { fullBucket } from '../../lambda/sluice/core/bucket-math';
+import type { AcquireResult, BucketDefinition, Granted } from '../../lambda/sluice/core/types';
 
 /** The vendor limits the project is built for: OpenAI rpm+tpm, a per-location booking limit, a one-at-a-time API. */
 export const DEFINITIONS: BucketDefinition[] = [

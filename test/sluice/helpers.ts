@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SluiceClient } from '../../lambda/sluice/client';
-import type { SluiceSettings } from '../../lambda/sluice/config';
-import { DynamoBucketStore } from '../../lambda/sluice/dynamo-store';
-import type { SluiceLogFields, SluiceLogger } from '../../lambda/sluice/logger';
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
-import type { BucketStore } from '../../lambda/sluice/store';
-import { createBucketTable } from '../../lambda/sluice/table';
+import type { SluiceSettings } from '../../lambda/sluice/core/settings';
+import type { SluiceLogFields, SluiceLogger } from '../../lambda/sluice/ops/context';
+import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
+import { DynamoBucketStore } from '../../lambda/sluice/store/dynamo-store';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
+import { createBucketTable } from '../../lambda/sluice/store/table';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
 export const T0 = 1_700_000_000_000;

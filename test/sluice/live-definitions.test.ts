@@ -1,8 +1,8 @@
 import { SluiceClient } from '../../lambda/sluice/client';
+import type { BucketDefinition } from '../../lambda/sluice/core/types';
 import { isSluiceInputError } from '../../lambda/sluice/errors';
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
-import type { BucketStore } from '../../lambda/sluice/store';
-import type { BucketDefinition } from '../../lambda/sluice/types';
+import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
 import { granted } from './fixtures';
 import { localTable, RecordingLogger, SimulatedClock, seededRandom, testSettings } from './helpers';
 

@@ -1,7 +1,7 @@
 import { buildDynamoDbClient, SluiceClient } from '../../lambda/sluice/client';
+import type { BucketDefinition } from '../../lambda/sluice/core/types';
 import { isSluiceStoreError } from '../../lambda/sluice/errors';
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
-import type { BucketDefinition } from '../../lambda/sluice/types';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
 import { FaultProxy } from '../faults/fault-proxy';
 import { LostAnswerStore } from '../faults/lost-answer-store';
 import { localEndpoints } from '../setup/local-endpoints';

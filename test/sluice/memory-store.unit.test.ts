@@ -1,4 +1,4 @@
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
 import { describeBucketStoreContract } from './store.contract';
 
 describeBucketStoreContract('MemoryBucketStore', async () => new MemoryBucketStore());

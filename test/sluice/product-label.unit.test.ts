@@ -1,5 +1,5 @@
-import { LogEvent } from '../../lambda/contract';
 import { isSluiceInputError } from '../../lambda/sluice/errors';
+import { SluiceLogEvent } from '../../lambda/sluice/ops/log-events';
 import { DEFINITIONS, granted } from './fixtures';
 import { memoryClient } from './helpers';
 
@@ -15,10 +15,10 @@ describe('the product label on acquire and slot', () => {
     for (let i = 0; i < 5; i++) granted(await client.acquire('waitwhile#rps', { product: 'checkout' }));
     const refused = await client.acquire('waitwhile#rps', { product: 'checkout' });
     expect(refused.outcome).toBe('RetryIn');
-    expect(logger.events(LogEvent.acquireGranted).map((fields) => fields.product)).toEqual(
+    expect(logger.events(SluiceLogEvent.acquireGranted).map((fields) => fields.product)).toEqual(
       Array(5).fill('checkout'),
     );
-    expect(logger.events(LogEvent.acquireRetryIn)).toEqual([
+    expect(logger.events(SluiceLogEvent.acquireRetryIn)).toEqual([
       { dimension: 'waitwhile#rps', wait_seconds: 0.2, product: 'checkout' },
     ]);
   });
@@ -26,7 +26,7 @@ describe('the product label on acquire and slot', () => {
   it('is absent when the caller names no product (the events keep their old shape)', async () => {
     const { client, logger } = await seeded();
     granted(await client.acquire('waitwhile#rps'));
-    expect(Object.keys(logger.events(LogEvent.acquireGranted)[0] ?? {})).not.toContain('product');
+    expect(Object.keys(logger.events(SluiceLogEvent.acquireGranted)[0] ?? {})).not.toContain('product');
   });
 
   it('is carried by slot to every attempt and to slot.timeout', async () => {
@@ -36,10 +36,10 @@ describe('the product label on acquire and slot', () => {
       .slot({ 'openai#tpm': 5_000 }, { timeoutSeconds: 10, product: 'reports' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect(logger.events(LogEvent.slotTimeout)).toEqual([
+    expect(logger.events(SluiceLogEvent.slotTimeout)).toEqual([
       { dimensions: ['openai#tpm'], timeout_seconds: 10, wait_seconds: 30, product: 'reports' },
     ]);
-    expect(logger.events(LogEvent.acquireRetryIn).map((fields) => fields.product)).toEqual(['reports']);
+    expect(logger.events(SluiceLogEvent.acquireRetryIn).map((fields) => fields.product)).toEqual(['reports']);
   });
 
   it.each([

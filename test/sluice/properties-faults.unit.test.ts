@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { SluiceClient } from '../../lambda/sluice/client';
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
-import type { BucketItem } from '../../lambda/sluice/model';
-import type { BucketDefinition, Granted } from '../../lambda/sluice/types';
+import type { BucketItem } from '../../lambda/sluice/core/model';
+import type { BucketDefinition, Granted } from '../../lambda/sluice/core/types';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
 import { LostAnswerStore } from '../faults/lost-answer-store';
 import { RecordingLogger, seededRandom, T0, testSettings } from './helpers';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { SluiceClient } from '../../lambda/sluice/client';
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
-import type { BucketDefinition, Granted } from '../../lambda/sluice/types';
+import type { BucketDefinition, Granted } from '../../lambda/sluice/core/types';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
 import { RecordingLogger, seededRandom, T0, testSettings } from './helpers';
 
 /**

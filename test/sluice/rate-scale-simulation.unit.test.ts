@@ -1,6 +1,6 @@
-import { fullBucket, refill, take, waitMs } from '../../lambda/sluice/bucket-math';
-import type { BucketState } from '../../lambda/sluice/model';
-import { PenaltyFactor } from '../../lambda/sluice/types';
+import { fullBucket, refill, take, waitMs } from '../../lambda/sluice/core/bucket-math';
+import type { BucketState } from '../../lambda/sluice/core/model';
+import { PenaltyFactor } from '../../lambda/sluice/core/types';
 import { memoryClient, seededRandom, T0 } from './helpers';
 
 /**

@@ -1,6 +1,6 @@
-import { LogEvent } from '../../lambda/contract';
-import { MemoryBucketStore } from '../../lambda/sluice/memory-store';
-import type { BucketStore } from '../../lambda/sluice/store';
+import { SluiceLogEvent } from '../../lambda/sluice/ops/log-events';
+import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
+import { MemoryBucketStore } from '../../lambda/sluice/store/memory-store';
 import { DEFINITIONS, granted } from './fixtures';
 import { memoryClient, SimulatedClock } from './helpers';
 
@@ -17,7 +17,7 @@ describe('reconcile', () => {
     expect(await client.reconcile()).toEqual({ totalLeases: 2, restored: 1, deleted: 0, failedItems: 0 });
     expect(await client.reconcile()).toEqual({ totalLeases: 1, restored: 0, deleted: 0, failedItems: 0 });
     expect(await client.snapshot('sweeppea#concurrent')).toMatchObject({ tokens: 1, leases: 1 });
-    expect(logger.events(LogEvent.reconcilerScanComplete).at(-1)).toEqual({
+    expect(logger.events(SluiceLogEvent.reconcilerScanComplete).at(-1)).toEqual({
       total_leases: 1,
       restored: 0,
       deleted: 0,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { SluiceClient } from '../../lambda/sluice/client';
-import { MAX_HOLD_SECONDS } from '../../lambda/sluice/model';
-import type { BucketStore } from '../../lambda/sluice/store';
+import { MAX_HOLD_SECONDS } from '../../lambda/sluice/core/model';
+import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
 import { DEFINITIONS, granted } from './fixtures';
 import {
   localTable,

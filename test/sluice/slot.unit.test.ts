@@ -1,5 +1,5 @@
-import { LogEvent } from '../../lambda/contract';
 import { isSlotTimeoutError } from '../../lambda/sluice/errors';
+import { SluiceLogEvent } from '../../lambda/sluice/ops/log-events';
 import { DEFINITIONS, granted } from './fixtures';
 import { memoryClient } from './helpers';
 
@@ -51,7 +51,7 @@ describe('slot', () => {
     expect(isSlotTimeoutError(error) && error.message).toBe(
       'slot for openai#tpm not granted within 10 s: openai#tpm asks to wait 30 s and 10 s remain',
     );
-    expect(logger.events(LogEvent.slotTimeout)).toEqual([
+    expect(logger.events(SluiceLogEvent.slotTimeout)).toEqual([
       { dimensions: ['openai#tpm'], timeout_seconds: 10, wait_seconds: 30 },
     ]);
   });
@@ -81,7 +81,7 @@ describe('slot', () => {
       await slot.release();
     }
     expect(await client.snapshot('sweeppea#concurrent')).toMatchObject({ tokens: 2, leases: 0 });
-    expect(logger.events(LogEvent.releaseOk)).toHaveLength(1);
+    expect(logger.events(SluiceLogEvent.releaseOk)).toHaveLength(1);
   });
 
   it('slotMany takes every cost at once', async () => {

@@ -15,7 +15,7 @@ import { snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { completedOutcome } from '../../lambda/outcomes/build';
 import { createDeadLetterRelay } from '../../lambda/outcomes/dead-letter-relay';
 import { OutcomeRelay } from '../../lambda/outcomes/relay';
-import { createBucketTable } from '../../lambda/sluice/table';
+import { createBucketTable } from '../../lambda/sluice';
 import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
 import { sqsWorkQueues } from '../../lambda/worker/queues';
 import { drainDeadLetters } from '../../local/dlq';

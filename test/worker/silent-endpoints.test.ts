@@ -10,13 +10,17 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { AWS_CALL_WORST_CASE_MS, AWS_CLIENT_MAX_ATTEMPTS } from '../../lambda/aws-client-bounds';
 import { Metric, SLOT_MARGIN_SECONDS } from '../../lambda/contract';
 import { handler as reconcilerHandler } from '../../lambda/handlers/reconciler';
 import { handler as workerHandler } from '../../lambda/handlers/worker';
 import { enqueue } from '../../lambda/producer';
-import { SluiceClient, SluiceConfig } from '../../lambda/sluice';
-import { createBucketTable } from '../../lambda/sluice/table';
+import {
+  AWS_CALL_WORST_CASE_MS,
+  AWS_CLIENT_MAX_ATTEMPTS,
+  createBucketTable,
+  SluiceClient,
+  SluiceConfig,
+} from '../../lambda/sluice';
 import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambda/worker/aws-clients';
 import { readWorkerConfig } from '../../lambda/worker/config';
 import { wireWorker } from '../../lambda/worker/wire';

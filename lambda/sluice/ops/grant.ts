@@ -1,13 +1,13 @@
-import { LogEvent } from '../contract';
-import { refill, settle as settleBucket } from './bucket-math';
+import { refill, settle as settleBucket } from '../core/bucket-math';
+import type { PlannedLease, Target } from '../core/grant-plan';
+import { countsTokens } from '../core/limit-types';
+import { type BucketState, MILLI, type WriteOp } from '../core/model';
+import type { Dimension, Granted } from '../core/types';
+import type { WriterLane } from '../core/writer-lanes';
+import { SluiceInputError } from '../errors';
 import type { SluiceContext } from './context';
-import { SluiceInputError } from './errors';
-import type { PlannedLease, Target } from './grant-plan';
-import { countsTokens } from './limit-types';
-import { type BucketState, MILLI, type WriteOp } from './model';
+import { SluiceLogEvent } from './log-events';
 import { mutateItem } from './mutate';
-import type { Dimension, Granted } from './types';
-import type { WriterLane } from './writer-lanes';
 
 /** Builds the `Granted` value: release returns concurrent leases exactly once; settle adjusts token estimates. */
 export function makeGrant(
@@ -75,7 +75,7 @@ async function releaseLeases(ctx: SluiceContext, leases: readonly PlannedLease[]
     });
     if (outcome.ok) ctx.cache.remember(outcome.item);
     // Not found: reconcile already reclaimed it after expiry; its capacity came back then.
-    ctx.logger.info(LogEvent.releaseOk, {
+    ctx.logger.info(SluiceLogEvent.releaseOk, {
       dimension: lease.address.dimension,
       lease_id: lease.leaseId,
       returned: outcome.ok,

@@ -1,3 +1,5 @@
+import { SluiceInputError } from '../errors';
+
 /**
  * The limit types, defined once: the TypeScript type, the SDK's checks and the stack's
  * configuration schema all follow from `LIMIT_TYPES`, and what each type does is decided in one
@@ -28,7 +30,9 @@ export function limitTypeTraits(limitType: LimitType): LimitTypeTraits {
 }
 
 function unknownLimitType(limitType: never): never {
-  throw new Error(`unknown limit type ${JSON.stringify(limitType)} (known: ${LIMIT_TYPES.join(', ')})`);
+  throw new SluiceInputError(
+    `unknown limit type ${JSON.stringify(limitType)} (known: ${LIMIT_TYPES.join(', ')})`,
+  );
 }
 
 export function isLimitType(value: unknown): value is LimitType {

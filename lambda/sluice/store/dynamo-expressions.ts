@@ -1,12 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { TABLE_PARTITION_KEY } from '../contract';
-import { SluiceStoreError } from './errors';
-import { Attr, bucketToRecord, definitionToRecord, itemFromRecord } from './item-codec';
-import type { BucketItem } from './model';
-import type { BucketWrite, StoredTake, TemplateCheck, WriteOutcome } from './store';
+import type { BucketItem } from '../core/model';
+import type { BucketWrite, StoredTake } from '../core/writes';
+import type { LeaseReturn, TemplateCheck } from './bucket-store';
+import { Attr, bucketToRecord, definitionToRecord, itemFromRecord, itemToRecord } from './item-codec';
+import { TABLE_PARTITION_KEY } from './table';
 
-/** Expressions and error translation of `DynamoBucketStore` (no commands here: no I/O). */
+/** The expressions `DynamoBucketStore` sends (no commands here: no I/O); what a failure means is in dynamo-send.ts. */
 
 /** `SET` whole bucket/template entries and the next version, if the version is still the one seen. */
 export function versionedUpdate(write: BucketWrite) {
@@ -61,7 +61,7 @@ export function versionedUpdate(write: BucketWrite) {
 }
 
 /**
- * `takeStored` (store.ts says when a take from stored tokens is exact): each bucket's stored
+ * `takeStored` (core/writes.ts says when a take from stored tokens is exact): each bucket's stored
  * tokens minus its cost (a lease added, the grant counted, `last_refill_at_ms` moved to now
  * for a full bucket), the version bumped, if every guard holds. No version condition: takes
  * from stored tokens commute, so concurrent callers do not conflict.
@@ -177,18 +177,6 @@ export function templateCheck(template: TemplateCheck) {
   };
 }
 
-export interface CancellationReason {
-  readonly Code?: string;
-  readonly Item?: Record<string, AttributeValue>;
-}
-
-/** The per-item reasons of a cancelled transaction; any other failure is mapped and thrown. */
-export function cancellationReasons(error: unknown): readonly CancellationReason[] {
-  const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
-  if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapFailure(error);
-  return reasons;
-}
-
 export function key(pk: string): Record<string, AttributeValue> {
   return { [TABLE_PARTITION_KEY]: { S: pk } };
 }
@@ -197,43 +185,46 @@ export function decode(item: Record<string, AttributeValue>): BucketItem {
   return itemFromRecord(unmarshall(item));
 }
 
-export function conflictOrThrow(error: unknown): WriteOutcome {
-  const name = (error as Error).name;
-  if (name === 'ConditionalCheckFailedException') {
-    const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-    return { ok: false, current: item ? decode(item) : undefined };
-  }
-  // A plain write that meets an in-flight transaction: nothing known about the item, re-read.
-  if (name === 'TransactionConflictException') return { ok: false, current: undefined };
-  throw mapFailure(error);
+/**
+ * A new item's put, alone or in the transaction that checks its template. Lets through: no item
+ * with this pk. First use of a key races other clients; the loser gets the winner's item back
+ * (ALL_OLD) and adopts it.
+ */
+export function putIfAbsent(item: BucketItem) {
+  return {
+    Item: marshall(itemToRecord(item), { removeUndefinedValues: true }),
+    ConditionExpression: 'attribute_not_exists(#pk)',
+    ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
 }
 
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
-
-/**
- * Throttling and faults without an answer become typed store errors; a client mistake stays as
- * is. Only what went through the AWS SDK's send (its retry step stamps `$metadata` on every error,
- * network ones included) can be the store's fault: an error raised before sending (a number
- * DynamoDB cannot encode, a bug) is not "DynamoDB is unavailable".
- */
-export function mapFailure(error: unknown): unknown {
-  if (!(error instanceof Error) || error.name === 'SluiceStoreError' || !('$metadata' in error)) return error;
-  const meta = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
-  if (THROTTLING.has(error.name)) {
-    return new SluiceStoreError(
-      `DynamoDB kept throttling after bounded retries: ${error.name}`,
-      'throttled',
-      { cause: error },
-    );
+/** Gives a lease's cost back and removes the lease, in one update (`returnLease`). */
+export function leaseReturnUpdate(lease: LeaseReturn) {
+  const names = {
+    '#b': Attr.buckets,
+    '#m': lease.metric,
+    '#tokens': Attr.tokensMilli,
+    '#leases': Attr.leases,
+    '#id': lease.leaseId,
+    '#v': Attr.version,
+  };
+  const values: Record<string, number> = { ':cost': lease.costMilli, ':one': 1 };
+  // Lets through: the lease is still held. A release and a reclaim of one lease race; exactly one
+  // of them finds it, so its capacity comes back exactly once. No clamp is needed: for a concurrent
+  // bucket tokens + live lease costs = capacity, so adding a held lease's cost never passes capacity.
+  let condition = 'attribute_exists(#b.#m.#leases.#id)';
+  if (lease.expiredBeforeMs !== undefined) {
+    // Reclaim only: and only once the lease expired, so a running holder is never reclaimed.
+    condition += ' AND #b.#m.#leases.#id.#exp < :now';
+    Object.assign(names, { '#exp': Attr.expiresAtMs });
+    values[':now'] = lease.expiredBeforeMs;
   }
-  if (meta.$metadata?.httpStatusCode === undefined || meta.$fault === 'server') {
-    return new SluiceStoreError(`DynamoDB is unavailable: ${error.name}: ${error.message}`, 'unavailable', {
-      cause: error,
-    });
-  }
-  return error;
+  return {
+    Key: key(lease.pk),
+    UpdateExpression: 'SET #b.#m.#tokens = #b.#m.#tokens + :cost REMOVE #b.#m.#leases.#id ADD #v :one',
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: marshall(values),
+  };
 }

@@ -1,8 +1,8 @@
-import { LogEvent } from '../contract';
-import { type AcquireOptions, productField } from './acquire';
+import type { AcquireResult, Granted, SlotHandle, SlotOptions } from '../core/types';
+import { SlotTimeoutError } from '../errors';
+import { type AcquireOptions, productField } from './acquire-options';
 import type { SluiceContext } from './context';
-import { SlotTimeoutError } from './errors';
-import type { AcquireResult, Granted, SlotHandle, SlotOptions } from './types';
+import { SluiceLogEvent } from './log-events';
 
 /**
  * Acquire, waiting the returned waits, until granted or the deadline. A wait that would end
@@ -25,7 +25,7 @@ export async function slot(
     const remainingMs = deadlineMs - ctx.clock();
     const waitMs = Math.ceil(result.waitSeconds * 1000);
     if (waitMs > remainingMs) {
-      ctx.logger.warn(LogEvent.slotTimeout, {
+      ctx.logger.warn(SluiceLogEvent.slotTimeout, {
         dimensions,
         timeout_seconds: timeoutSeconds,
         wait_seconds: result.waitSeconds,

@@ -1,7 +1,7 @@
+import type { BucketItem, WriteOp } from '../core/model';
+import { applyWrite, type BucketWrite } from '../core/writes';
+import { SluiceError, SluiceStoreError } from '../errors';
 import type { SluiceContext } from './context';
-import { SluiceStoreError } from './errors';
-import type { BucketItem, WriteOp } from './model';
-import { applyWrite, type BucketWrite } from './store';
 
 /** What a mutation wants done to one item: a versioned write, a creation, or nothing. */
 export type Mutation<T> =
@@ -40,7 +40,7 @@ export async function mutateItem<T>(
       continue;
     }
     if (!('write' in mutation)) return mutation.result;
-    if (!item) throw new Error(`mutateItem: a write needs an existing item ${pk}`);
+    if (!item) throw new SluiceError(`mutateItem: a write needs an existing item ${pk}`);
     const write: BucketWrite = { pk, expectedVersion: item.version, ...mutation.write, op: options.op };
     const outcome = await ctx.store.write(write);
     if (outcome.ok) {

@@ -1,7 +1,8 @@
-import { TABLE_PARTITION_KEY } from '../contract';
-import { isLimitType } from './limit-types';
-import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from './model';
-import { UNSCALED } from './rate-scale';
+import { isLimitType } from '../core/limit-types';
+import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from '../core/model';
+import { UNSCALED } from '../core/rate-scale';
+import { SluiceError } from '../errors';
+import { TABLE_PARTITION_KEY } from './table';
 
 /**
  * The stored shape (snake_case attribute names, integers only) and the model, both ways.
@@ -82,7 +83,7 @@ export function itemToRecord(item: BucketItem): StoredRecord {
 
 export function itemFromRecord(record: StoredRecord): BucketItem {
   const pk = record[TABLE_PARTITION_KEY];
-  if (typeof pk !== 'string') throw new Error(`stored item without a string ${TABLE_PARTITION_KEY}`);
+  if (typeof pk !== 'string') throw new SluiceError(`stored item without a string ${TABLE_PARTITION_KEY}`);
   return {
     pk,
     version: num(record, Attr.version, pk),
@@ -93,7 +94,7 @@ export function itemFromRecord(record: StoredRecord): BucketItem {
     // Absent on items written before writes carried an op: no writer applied anything yet.
     writers: mapValues(asMap(record[Attr.writers]), (seq, writer) => {
       if (typeof seq !== 'number')
-        throw new Error(`stored item ${pk} has a writer ${writer} without a number`);
+        throw new SluiceError(`stored item ${pk} has a writer ${writer} without a number`);
       return seq;
     }),
   };
@@ -102,7 +103,9 @@ export function itemFromRecord(record: StoredRecord): BucketItem {
 function definitionFromRecord(r: StoredRecord, where: string): BucketDefinitionState {
   const limitType = r[Attr.limitType];
   if (!isLimitType(limitType)) {
-    throw new Error(`stored item ${where} has an unknown ${Attr.limitType} ${JSON.stringify(limitType)}`);
+    throw new SluiceError(
+      `stored item ${where} has an unknown ${Attr.limitType} ${JSON.stringify(limitType)}`,
+    );
   }
   return {
     limitType,
@@ -143,7 +146,7 @@ function numOr(r: StoredRecord, name: string, absent: number, where: string): nu
 function num(r: StoredRecord, name: string, where: string): number {
   const value = r[name];
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new Error(`stored item ${where} has no number ${name} (got ${JSON.stringify(value)})`);
+    throw new SluiceError(`stored item ${where} has no number ${name} (got ${JSON.stringify(value)})`);
   }
   return value;
 }

@@ -1,22 +1,25 @@
-import type { BucketItem } from './model';
+import type { BucketItem } from '../core/model';
 import {
   appliedBefore,
   applyStoredTake,
   applyWrite,
-  type BucketStore,
   type BucketWrite,
-  type CreateOutcome,
-  type LeaseReturn,
-  type LeaseReturnOutcome,
-  type ScanPage,
   type StoredTake,
-  type StoredTakeOutcome,
   sameDefinition,
-  type TemplateCheck,
-  type TransactOutcome,
   transactionAppliedBefore,
-  type WriteOutcome,
-} from './store';
+} from '../core/writes';
+import { SluiceError } from '../errors';
+import type {
+  BucketStore,
+  CreateOutcome,
+  LeaseReturn,
+  LeaseReturnOutcome,
+  ScanPage,
+  StoredTakeOutcome,
+  TemplateCheck,
+  TransactOutcome,
+  WriteOutcome,
+} from './bucket-store';
 
 /**
  * A real in-memory store with DynamoDB's conditional semantics: conditions on the version,
@@ -60,7 +63,8 @@ export class MemoryBucketStore implements BucketStore {
   async writeAll(writes: readonly BucketWrite[]): Promise<TransactOutcome> {
     this.requests.writeAll++;
     const pks = new Set(writes.map((w) => w.pk));
-    if (pks.size !== writes.length) throw new Error('writeAll: two writes on one item (DynamoDB forbids it)');
+    if (pks.size !== writes.length)
+      throw new SluiceError('writeAll: two writes on one item (DynamoDB forbids it)');
     const failed = new Map<string, BucketItem | undefined>();
     for (const write of writes) {
       const current = this.items.get(write.pk);

@@ -4,7 +4,10 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from '../contract';
+
+/** Partition key and the TTL attribute of the bucket table (the CDK stack defines the same). */
+export const TABLE_PARTITION_KEY = 'vendor_dimension';
+export const TABLE_TTL_ATTRIBUTE = 'ttl';
 
 /**
  * Creates the bucket table as the CDK stack defines it: on-demand, string partition key

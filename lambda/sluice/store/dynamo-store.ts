@@ -7,42 +7,40 @@ import {
   type Update,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { TABLE_PARTITION_KEY } from '../contract';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { BucketItem } from '../core/model';
+import { appliedBefore, type BucketWrite, type StoredTake, transactionAppliedBefore } from '../core/writes';
+import { SluiceError, SluiceStoreError } from '../errors';
+import type {
+  BucketStore,
+  CreateOutcome,
+  LeaseReturn,
+  LeaseReturnOutcome,
+  ScanPage,
+  StoredTakeOutcome,
+  TemplateCheck,
+  TransactOutcome,
+  WriteOutcome,
+} from './bucket-store';
 import {
-  cancellationReasons,
-  conflictOrThrow,
   decode,
   key,
-  mapFailure,
+  leaseReturnUpdate,
+  putIfAbsent,
   storedTakeUpdate,
   templateCheck,
   versionedUpdate,
 } from './dynamo-expressions';
-import { SluiceStoreError } from './errors';
-import { Attr, itemToRecord } from './item-codec';
-import type { BucketItem } from './model';
-import {
-  appliedBefore,
-  type BucketStore,
-  type BucketWrite,
-  type CreateOutcome,
-  type LeaseReturn,
-  type LeaseReturnOutcome,
-  type ScanPage,
-  type StoredTake,
-  type StoredTakeOutcome,
-  type TemplateCheck,
-  type TransactOutcome,
-  transactionAppliedBefore,
-  type WriteOutcome,
-} from './store';
+import { cancellationReasons, conflictOrThrow, mapFailure, sendMapped, sendWithWriters } from './dynamo-send';
+import { Attr } from './item-codec';
+import { TABLE_PARTITION_KEY } from './table';
 
 /**
- * The DynamoDB adapter: the only runtime file that speaks DynamoDB. Failed conditions become
- * `conflict` values built from the item DynamoDB returns with ALL_OLD (no extra read);
- * throttling and network faults become `SluiceStoreError` once the client's own bounded
- * retries (maxAttempts, request timeouts: see `buildDynamoDbClient`) are spent.
+ * The DynamoDB adapter (with dynamo-expressions.ts and dynamo-send.ts, the only runtime code
+ * that speaks DynamoDB). Failed conditions become `conflict` values built from the item
+ * DynamoDB returns with ALL_OLD (no extra read); throttling and network faults become
+ * `SluiceStoreError` once the client's own bounded retries (maxAttempts, request timeouts: see
+ * `buildDynamoDbClient`) are spent.
  */
 export class DynamoBucketStore implements BucketStore {
   constructor(
@@ -51,7 +49,7 @@ export class DynamoBucketStore implements BucketStore {
   ) {}
 
   async get(pk: string): Promise<BucketItem | undefined> {
-    const out = await this.send(() =>
+    const out = await sendMapped(() =>
       this.dynamodb.send(
         new GetItemCommand({ TableName: this.tableName, Key: key(pk), ConsistentRead: true }),
       ),
@@ -62,7 +60,7 @@ export class DynamoBucketStore implements BucketStore {
   async create(item: BucketItem, template?: TemplateCheck): Promise<CreateOutcome> {
     if (template) return this.createFromTemplate(item, template);
     try {
-      await this.send(() =>
+      await sendMapped(() =>
         this.dynamodb.send(new PutItemCommand({ TableName: this.tableName, ...putIfAbsent(item) })),
       );
       return { ok: true };
@@ -74,7 +72,7 @@ export class DynamoBucketStore implements BucketStore {
   /** The Put and a check that the template still holds, in one transaction (first use of a key only). */
   private async createFromTemplate(item: BucketItem, template: TemplateCheck): Promise<CreateOutcome> {
     try {
-      await this.send(() =>
+      await sendMapped(() =>
         this.dynamodb.send(
           new TransactWriteItemsCommand({
             TransactItems: [
@@ -106,7 +104,7 @@ export class DynamoBucketStore implements BucketStore {
 
   async write(write: BucketWrite): Promise<WriteOutcome> {
     try {
-      await this.sendWithWriters([write.pk], () =>
+      await sendWithWriters(this.dynamodb, this.tableName, [write.pk], () =>
         this.dynamodb.send(
           new UpdateItemCommand({
             TableName: this.tableName,
@@ -132,7 +130,9 @@ export class DynamoBucketStore implements BucketStore {
       } as Update,
     }));
     try {
-      await this.sendWithWriters(
+      await sendWithWriters(
+        this.dynamodb,
+        this.tableName,
         writes.map((w) => w.pk),
         () => this.dynamodb.send(new TransactWriteItemsCommand({ TransactItems: items })),
       );
@@ -158,7 +158,7 @@ export class DynamoBucketStore implements BucketStore {
 
   async takeStored(take: StoredTake): Promise<StoredTakeOutcome> {
     try {
-      const out = await this.sendWithWriters([take.pk], () =>
+      const out = await sendWithWriters(this.dynamodb, this.tableName, [take.pk], () =>
         this.dynamodb.send(
           new UpdateItemCommand({
             TableName: this.tableName,
@@ -168,7 +168,7 @@ export class DynamoBucketStore implements BucketStore {
           }),
         ),
       );
-      if (!out.Attributes) throw new Error(`takeStored on ${take.pk}: DynamoDB returned no item`);
+      if (!out.Attributes) throw new SluiceError(`takeStored on ${take.pk}: DynamoDB returned no item`);
       return { ok: true, item: decode(out.Attributes) };
     } catch (error) {
       const conflict = conflictOrThrow(error);
@@ -180,36 +180,12 @@ export class DynamoBucketStore implements BucketStore {
   }
 
   async returnLease(lease: LeaseReturn): Promise<LeaseReturnOutcome> {
-    const names = {
-      '#b': Attr.buckets,
-      '#m': lease.metric,
-      '#tokens': Attr.tokensMilli,
-      '#leases': Attr.leases,
-      '#id': lease.leaseId,
-      '#v': Attr.version,
-    };
-    const values: Record<string, number> = { ':cost': lease.costMilli, ':one': 1 };
-    // Lets through: the lease is still held. A release and a reclaim of one lease race; exactly one
-    // of them finds it, so its capacity comes back exactly once. No clamp is needed: for a concurrent
-    // bucket tokens + live lease costs = capacity, so adding a held lease's cost never passes capacity.
-    let condition = 'attribute_exists(#b.#m.#leases.#id)';
-    if (lease.expiredBeforeMs !== undefined) {
-      // Reclaim only: and only once the lease expired, so a running holder is never reclaimed.
-      condition += ' AND #b.#m.#leases.#id.#exp < :now';
-      Object.assign(names, { '#exp': Attr.expiresAtMs });
-      values[':now'] = lease.expiredBeforeMs;
-    }
     try {
-      const out = await this.send(() =>
+      const out = await sendMapped(() =>
         this.dynamodb.send(
           new UpdateItemCommand({
             TableName: this.tableName,
-            Key: key(lease.pk),
-            UpdateExpression:
-              'SET #b.#m.#tokens = #b.#m.#tokens + :cost REMOVE #b.#m.#leases.#id ADD #v :one',
-            ConditionExpression: condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: marshall(values),
+            ...leaseReturnUpdate(lease),
             ReturnValues: 'ALL_NEW',
           }),
         ),
@@ -222,7 +198,7 @@ export class DynamoBucketStore implements BucketStore {
   }
 
   async scan(cursor?: string, limit = 100): Promise<ScanPage> {
-    const out = await this.send(() =>
+    const out = await sendMapped(() =>
       this.dynamodb.send(
         new ScanCommand({
           TableName: this.tableName,
@@ -240,65 +216,4 @@ export class DynamoBucketStore implements BucketStore {
     const next = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey)[TABLE_PARTITION_KEY] : undefined;
     return typeof next === 'string' ? { items, cursor: next } : { items };
   }
-
-  /**
-   * `send`, for writes that record their op in the item's `writers` map. An item written before
-   * writes carried an op has no such map, and DynamoDB refuses a path into a missing map: it is
-   * added once (empty, if still absent) and the write sent again.
-   */
-  private async sendWithWriters<T>(pks: readonly string[], run: () => Promise<T>): Promise<T> {
-    try {
-      return await this.send(run);
-    } catch (error) {
-      const e = error as Error;
-      if (e.name !== 'ValidationException' || !/document path/i.test(e.message)) throw error;
-      for (const pk of pks) {
-        await this.send(() =>
-          this.dynamodb.send(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: key(pk),
-              UpdateExpression: 'SET #w = if_not_exists(#w, :empty)',
-              ConditionExpression: 'attribute_exists(#v)',
-              ExpressionAttributeNames: { '#w': Attr.writers, '#v': Attr.version },
-              ExpressionAttributeValues: { ':empty': { M: {} } },
-            }),
-          ),
-        ).catch((missing: unknown) => {
-          if ((missing as Error).name !== 'ConditionalCheckFailedException') throw missing;
-        });
-      }
-      return this.send(run);
-    }
-  }
-
-  private async send<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      const name = (error as Error).name;
-      // Conditions and transaction cancellations are decided by the callers above.
-      if (
-        name === 'ConditionalCheckFailedException' ||
-        name === 'TransactionCanceledException' ||
-        name === 'TransactionConflictException'
-      )
-        throw error;
-      throw mapFailure(error);
-    }
-  }
-}
-
-/**
- * A new item's put, alone or in the transaction that checks its template. Lets through: no item
- * with this pk. First use of a key races other clients; the loser gets the winner's item back
- * (ALL_OLD) and adopts it.
- */
-function putIfAbsent(item: BucketItem) {
-  return {
-    Item: marshall(itemToRecord(item), { removeUndefinedValues: true }),
-    ConditionExpression: 'attribute_not_exists(#pk)',
-    ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY },
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-  };
 }

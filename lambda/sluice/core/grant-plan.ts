@@ -1,8 +1,9 @@
+import { SluiceError } from '../errors';
 import { refill, take } from './bucket-math';
 import type { DimensionAddress } from './dimensions';
 import { holdsLeases, type LimitType } from './limit-types';
 import type { BucketItem, BucketState, WriteOp } from './model';
-import type { BucketWrite } from './store';
+import type { BucketWrite } from './writes';
 
 /** One dimension of an acquire, its cost resolved. */
 export interface Target {
@@ -53,7 +54,7 @@ export function planGrant(
     const item = items.get(address.pk);
     const buckets = touched.get(address.pk) ?? {};
     const current = buckets[address.metric] ?? item?.buckets[address.metric];
-    if (!current) throw new Error(`planGrant: no bucket ${address.dimension} loaded`);
+    if (!current) throw new SluiceError(`planGrant: no bucket ${address.dimension} loaded`);
     const refilled = refill(current, nowMs);
     const concurrent = holdsLeases(refilled.limitType);
     const leaseId = lease.idFor(address.dimension);

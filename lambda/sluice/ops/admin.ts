@@ -1,26 +1,27 @@
-import { LogEvent } from '../contract';
 import {
   fullBucket,
   penalize as penalizeBucket,
   redefine,
   refill,
   resync as resyncBucket,
-} from './bucket-math';
-import { bucketOf, itemFor, type SluiceContext, unknownDimension } from './context';
-import { type DimensionAddress, definitionState, parseDimension } from './dimensions';
-import { SluiceInputError } from './errors';
-import { holdsLeases } from './limit-types';
+} from '../core/bucket-math';
+import { type DimensionAddress, definitionState, parseDimension } from '../core/dimensions';
+import { holdsLeases } from '../core/limit-types';
 import {
   type BucketDefinitionState,
   type BucketItem,
   type BucketState,
   FULL_RATE_PERMILLE,
   MILLI,
-} from './model';
+} from '../core/model';
+import { rateScaleAt } from '../core/rate-scale';
+import type { BucketDefinition, BucketSnapshot, PenalizeOptions, PenaltyResult } from '../core/types';
+import { withOp } from '../core/writer-lanes';
+import { SluiceInputError } from '../errors';
+import type { SluiceContext } from './context';
+import { bucketOf, itemFor, unknownDimension } from './items';
+import { SluiceLogEvent } from './log-events';
 import { mutateItem } from './mutate';
-import { rateScaleAt } from './rate-scale';
-import type { BucketDefinition, BucketSnapshot, PenalizeOptions, PenaltyResult } from './types';
-import { withOp } from './writer-lanes';
 
 export async function penalize(
   ctx: SluiceContext,
@@ -71,7 +72,7 @@ export async function penalize(
       { op },
     ),
   );
-  ctx.logger.info(LogEvent.penalizeApplied, {
+  ctx.logger.info(SluiceLogEvent.penalizeApplied, {
     dimension,
     factor,
     tokens_before: result.tokensBefore,

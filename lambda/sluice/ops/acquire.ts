@@ -1,41 +1,17 @@
-import { LogEvent } from '../contract';
-import { holdLeftMs } from './bucket-math';
-import { bucketOf, itemFor, leaseLifetimeMs, type SluiceContext, unknownDimension } from './context';
-import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from './dimensions';
-import { isSluiceInputError, SluiceInputError } from './errors';
+import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from '../core/dimensions';
+import { type PlannedLease, planGrant, type Target } from '../core/grant-plan';
+import { leaseLifetimeMs } from '../core/leases';
+import type { BucketItem, WriteOp } from '../core/model';
+import { storedTakeFor } from '../core/stored-take-plan';
+import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
+import { withOp } from '../core/writer-lanes';
+import { applyWrite, type BucketWrite } from '../core/writes';
+import { isSluiceInputError } from '../errors';
+import { type AcquireOptions, productField } from './acquire-options';
+import type { SluiceContext } from './context';
 import { makeGrant } from './grant';
-import { type PlannedLease, planGrant, type Target } from './grant-plan';
-import { holdsLeases } from './limit-types';
-import { type BucketItem, type BucketState, FULL_RATE_PERMILLE, type WriteOp } from './model';
-import { mulDivFloor } from './mul-div';
-import { applyWrite, type BucketWrite, type StoredTake, type StoredTakeGuard } from './store';
-import type { AcquireRequest, AcquireResult, RetryIn } from './types';
-import { withOp } from './writer-lanes';
-
-export interface AcquireOptions {
-  /** Lease lifetime for concurrent dimensions (at least the slot timeout + margin). @default settings.leaseTtlSeconds */
-  readonly leaseTtlSeconds?: number;
-  /**
-   * The product asking, e.g. `checkout`: logged as `product` on every acquire event, so logs
-   * and metrics can be split by product. Take it from configuration, never from a request:
-   * it is a label, and labels must stay few. @default - no label
-   */
-  readonly product?: string;
-}
-
-/** A product label: short, lowercase, fit for a log field and a metric dimension. */
-export const PRODUCT_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
-
-/** The `product` field of the SDK's log events, when the caller named one. */
-export function productField(options: { readonly product?: string }): { product?: string } {
-  if (options.product === undefined) return {};
-  if (!PRODUCT_PATTERN.test(options.product)) {
-    throw new SluiceInputError(
-      `product must be 1-40 lowercase letters, digits or dashes, starting with a letter or digit (got ${JSON.stringify(options.product)})`,
-    );
-  }
-  return { product: options.product };
-}
+import { bucketOf, itemFor, unknownDimension } from './items';
+import { SluiceLogEvent } from './log-events';
 
 /**
  * The oldest view of an item a refusal may be computed from. Capacity comes back by releases,
@@ -108,7 +84,7 @@ async function acquireAs(
       else await ctx.cache.refresh(stored.take.pk);
       fresh.add(stored.take.pk);
       attempt++;
-      ctx.logger.debug(LogEvent.acquireContentionRetry, {
+      ctx.logger.debug(SluiceLogEvent.acquireContentionRetry, {
         attempt,
         backoff_ms: 0,
         pks: [stored.take.pk],
@@ -136,11 +112,16 @@ async function acquireAs(
     if (conflicted.length === 0) return granted(ctx, targets, plan.leases, nowMs, attempt, label);
     for (const pk of conflicted) fresh.add(pk);
     attempt++;
-    ctx.logger.debug(LogEvent.acquireContentionRetry, { attempt, backoff_ms: 0, pks: conflicted, ...label });
+    ctx.logger.debug(SluiceLogEvent.acquireContentionRetry, {
+      attempt,
+      backoff_ms: 0,
+      pks: conflicted,
+      ...label,
+    });
   }
   const ceiling = Math.min(CONTENTION_MAX_MS, CONTENTION_BASE_MS * 2 ** attempt);
   const backoffMs = Math.max(CONTENTION_MIN_MS, Math.floor(ctx.random() * ceiling));
-  ctx.logger.warn(LogEvent.acquireContentionRetry, {
+  ctx.logger.warn(SluiceLogEvent.acquireContentionRetry, {
     attempt,
     backoff_ms: backoffMs,
     dimensions: Object.keys(requested),
@@ -201,7 +182,7 @@ function granted(
   label: { product?: string },
 ) {
   const grant = makeGrant(ctx, targets, leases, nowMs);
-  ctx.logger.info(LogEvent.acquireGranted, {
+  ctx.logger.info(SluiceLogEvent.acquireGranted, {
     dimensions: targets.map((t) => t.address.dimension),
     costs: grant.costs,
     lease_ids: leases.map((l) => l.leaseId),
@@ -209,66 +190,6 @@ function granted(
     ...label,
   });
   return grant;
-}
-
-/**
- * The take from stored tokens (`takeStored`, store.ts), when one item holds every dimension
- * and, as cached, each bucket stores at least its cost with no debt and is full, or far enough
- * from full that refill at the configured rate cannot have filled it by `nowMs`; else undefined
- * (the versioned path refills first). A stale cache costs only a failed condition: the store
- * checks the guards on the item as it is.
- */
-function storedTakeFor(
-  items: ReadonlyMap<string, BucketItem>,
-  targets: readonly Target[],
-  lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
-  nowMs: number,
-  op: WriteOp,
-): { readonly take: StoredTake; readonly leases: PlannedLease[] } | undefined {
-  if (items.size !== 1) return undefined;
-  const [item] = items.values();
-  const takes: StoredTake['takes'][number][] = [];
-  const leases: PlannedLease[] = [];
-  for (const { address, costMilli } of targets) {
-    const bucket = item!.buckets[address.metric];
-    if (bucket === undefined) return undefined;
-    if (bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli) return undefined;
-    // A hold in force refuses: the versioned path plans the RetryIn with the time left.
-    if (holdLeftMs(bucket, nowMs) > 0) return undefined;
-    const { limitType, capacityMilli, windowMs, costPerCall } = bucket;
-    const definition = { limitType, capacityMilli, windowMs, costPerCall };
-    if (holdsLeases(bucket.limitType)) {
-      const state = { costMilli, expiresAtMs: lease.expiresAtMs };
-      const id = lease.idFor(address.dimension);
-      takes.push({
-        metric: address.metric,
-        definition,
-        costMilli,
-        guard: { kind: 'leases' },
-        lease: { id, state },
-        countGrant: false,
-      });
-      leases.push({ address, leaseId: id, ...state });
-      continue;
-    }
-    const guard = refillGuard(bucket, nowMs);
-    if (!guard) return undefined;
-    const countGrant = bucket.rateScalePermille < FULL_RATE_PERMILLE;
-    takes.push({ metric: address.metric, definition, costMilli, guard, countGrant });
-  }
-  return { take: { pk: item!.pk, op, nowMs, takes }, leases };
-}
-
-/** The guard under which taking from this time bucket's stored tokens is exact, if any. */
-function refillGuard(bucket: BucketState, nowMs: number): StoredTakeGuard | undefined {
-  const { capacityMilli, windowMs, tokensMilli, lastRefillAtMs } = bucket;
-  if (lastRefillAtMs > nowMs) return undefined; // a clock behind: let refill's max(now, last) decide
-  if (tokensMilli >= capacityMilli) return { kind: 'full', capacityMilli, nowMs };
-  // Refill at the configured rate (the scale never exceeds it) fills the room in this long at least.
-  const fillMs = mulDivFloor(capacityMilli - tokensMilli, windowMs, capacityMilli);
-  const lastRefillAtLeastMs = nowMs - fillMs;
-  if (lastRefillAtMs < lastRefillAtLeastMs) return undefined;
-  return { kind: 'unfilled', capacityMilli, windowMs, tokensAtMostMilli: tokensMilli, lastRefillAtLeastMs };
 }
 
 /** Writes the plan; on a conflict refreshes the cache (from ALL_OLD, else one read) and returns the pks that conflicted. */
@@ -309,7 +230,7 @@ function retryIn(
   label: { product?: string },
 ): RetryIn {
   const waitSeconds = waitMs / 1000;
-  ctx.logger.info(LogEvent.acquireRetryIn, { dimension, wait_seconds: waitSeconds, ...label });
+  ctx.logger.info(SluiceLogEvent.acquireRetryIn, { dimension, wait_seconds: waitSeconds, ...label });
   return { outcome: 'RetryIn', waitSeconds, dimension };
 }
 

@@ -1,4 +1,4 @@
-import { SluiceInputError } from './errors';
+import { SluiceInputError } from '../errors';
 import { countsTokens, holdsLeases, isLimitType, LIMIT_TYPES } from './limit-types';
 import { type BucketDefinitionState, MILLI } from './model';
 import type { AcquireRequest, BucketDefinition, Dimension } from './types';

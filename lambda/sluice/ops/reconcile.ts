@@ -1,8 +1,8 @@
-import { LogEvent } from '../contract';
+import { holdsLeases } from '../core/limit-types';
+import { type BucketItem, WRITER_FORGET_MS } from '../core/model';
+import type { ReconcileReport } from '../core/types';
 import type { SluiceContext } from './context';
-import { holdsLeases } from './limit-types';
-import { type BucketItem, WRITER_FORGET_MS } from './model';
-import type { ReconcileReport } from './types';
+import { SluiceLogEvent } from './log-events';
 
 /**
  * Sweeps the whole table (paginated) and returns the capacity of expired concurrent leases.
@@ -27,7 +27,7 @@ export async function reconcile(ctx: SluiceContext): Promise<ReconcileReport> {
     }
     cursor = page.cursor;
   } while (cursor !== undefined);
-  ctx.logger.info(LogEvent.reconcilerScanComplete, {
+  ctx.logger.info(SluiceLogEvent.reconcilerScanComplete, {
     total_leases: report.totalLeases,
     restored: report.restored,
     deleted: report.deleted,

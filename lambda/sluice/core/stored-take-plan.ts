@@ -1,0 +1,66 @@
+import { holdLeftMs } from './bucket-math';
+import type { PlannedLease, Target } from './grant-plan';
+import { holdsLeases } from './limit-types';
+import { type BucketItem, type BucketState, FULL_RATE_PERMILLE, type WriteOp } from './model';
+import { mulDivFloor } from './mul-div';
+import type { StoredTake, StoredTakeGuard } from './writes';
+
+/**
+ * The take from stored tokens (`takeStored`, writes.ts), when one item holds every dimension
+ * and, as cached, each bucket stores at least its cost with no debt and is full, or far enough
+ * from full that refill at the configured rate cannot have filled it by `nowMs`; else undefined
+ * (the versioned path refills first). A stale cache costs only a failed condition: the store
+ * checks the guards on the item as it is.
+ */
+export function storedTakeFor(
+  items: ReadonlyMap<string, BucketItem>,
+  targets: readonly Target[],
+  lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
+  nowMs: number,
+  op: WriteOp,
+): { readonly take: StoredTake; readonly leases: PlannedLease[] } | undefined {
+  if (items.size !== 1) return undefined;
+  const [item] = items.values();
+  const takes: StoredTake['takes'][number][] = [];
+  const leases: PlannedLease[] = [];
+  for (const { address, costMilli } of targets) {
+    const bucket = item!.buckets[address.metric];
+    if (bucket === undefined) return undefined;
+    if (bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli) return undefined;
+    // A hold in force refuses: the versioned path plans the RetryIn with the time left.
+    if (holdLeftMs(bucket, nowMs) > 0) return undefined;
+    const { limitType, capacityMilli, windowMs, costPerCall } = bucket;
+    const definition = { limitType, capacityMilli, windowMs, costPerCall };
+    if (holdsLeases(bucket.limitType)) {
+      const state = { costMilli, expiresAtMs: lease.expiresAtMs };
+      const id = lease.idFor(address.dimension);
+      takes.push({
+        metric: address.metric,
+        definition,
+        costMilli,
+        guard: { kind: 'leases' },
+        lease: { id, state },
+        countGrant: false,
+      });
+      leases.push({ address, leaseId: id, ...state });
+      continue;
+    }
+    const guard = refillGuard(bucket, nowMs);
+    if (!guard) return undefined;
+    const countGrant = bucket.rateScalePermille < FULL_RATE_PERMILLE;
+    takes.push({ metric: address.metric, definition, costMilli, guard, countGrant });
+  }
+  return { take: { pk: item!.pk, op, nowMs, takes }, leases };
+}
+
+/** The guard under which taking from this time bucket's stored tokens is exact, if any. */
+function refillGuard(bucket: BucketState, nowMs: number): StoredTakeGuard | undefined {
+  const { capacityMilli, windowMs, tokensMilli, lastRefillAtMs } = bucket;
+  if (lastRefillAtMs > nowMs) return undefined; // a clock behind: let refill's max(now, last) decide
+  if (tokensMilli >= capacityMilli) return { kind: 'full', capacityMilli, nowMs };
+  // Refill at the configured rate (the scale never exceeds it) fills the room in this long at least.
+  const fillMs = mulDivFloor(capacityMilli - tokensMilli, windowMs, capacityMilli);
+  const lastRefillAtLeastMs = nowMs - fillMs;
+  if (lastRefillAtMs < lastRefillAtLeastMs) return undefined;
+  return { kind: 'unfilled', capacityMilli, windowMs, tokensAtMostMilli: tokensMilli, lastRefillAtLeastMs };
+}

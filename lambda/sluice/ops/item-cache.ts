@@ -1,0 +1,50 @@
+import type { BucketItem } from '../core/model';
+import type { BucketStore } from '../store/bucket-store';
+
+/**
+ * The last item seen per pk. For time buckets a stale item is a safe basis for a denial
+ * (others only take); a write conditioned on its version catches every change since.
+ */
+export class ItemCache {
+  private readonly items = new Map<string, BucketItem>();
+  /** When each item was last seen as the store holds it (read, written, or handed back by a conflict). */
+  private readonly confirmedAtMs = new Map<string, number>();
+
+  constructor(
+    private readonly store: BucketStore,
+    private readonly clock: () => number,
+  ) {}
+
+  peek(pk: string): BucketItem | undefined {
+    return this.items.get(pk);
+  }
+
+  remember(item: BucketItem | undefined, pk?: string): void {
+    if (item) {
+      this.items.set(item.pk, item);
+      this.confirmedAtMs.set(item.pk, this.clock());
+    } else if (pk !== undefined) {
+      this.items.delete(pk);
+      this.confirmedAtMs.delete(pk);
+    }
+  }
+
+  /** Whether the cached item was confirmed at most `ms` ago. */
+  confirmedWithin(pk: string, ms: number): boolean {
+    const at = this.confirmedAtMs.get(pk);
+    return at !== undefined && this.clock() - at <= ms;
+  }
+
+  /** One consistent GetItem, and the cache takes the answer. */
+  async refresh(pk: string): Promise<BucketItem | undefined> {
+    const item = await this.store.get(pk);
+    this.remember(item, pk);
+    return item;
+  }
+
+  async load(pk: string): Promise<{ item: BucketItem | undefined; fresh: boolean }> {
+    const cached = this.items.get(pk);
+    if (cached) return { item: cached, fresh: false };
+    return { item: await this.refresh(pk), fresh: true };
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The SDK's layers and its one entrance, read from the import lines themselves (TypeScript's
+ * `preProcessFile`, no compilation): docs/design.md, "How the SDK is layered".
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+
+const ROOT = resolve(__dirname, '../..');
+const SDK = 'lambda/sluice';
+const ENTRANCE = `${SDK}/index.ts`;
+
+/** Where each layer may import from, inside the SDK (paths relative to the repository). */
+const MAY_IMPORT: Record<Layer, (target: string) => boolean> = {
+  core: (t) => t.startsWith(`${SDK}/core/`) || t === `${SDK}/errors.ts`,
+  store: (t) => t.startsWith(`${SDK}/store/`) || t.startsWith(`${SDK}/core/`) || t === `${SDK}/errors.ts`,
+  ops: (t) =>
+    t.startsWith(`${SDK}/ops/`) ||
+    t.startsWith(`${SDK}/core/`) ||
+    t === `${SDK}/store/bucket-store.ts` ||
+    t === `${SDK}/errors.ts`,
+  // The public surface at the root wires the layers together.
+  root: (t) => t.startsWith(`${SDK}/`),
+};
+
+type Layer = 'core' | 'store' | 'ops' | 'root';
+
+/** One import line: the file it is in, what it names, and the repository file it resolves to (relative imports only). */
+interface ImportLine {
+  readonly from: string;
+  readonly specifier: string;
+  /** Undefined for a package (`zod`, `node:fs`, `@aws-sdk/...`). */
+  readonly target: string | undefined;
+}
+
+function layerOf(file: string): Layer {
+  const [first, ...rest] = file.slice(SDK.length + 1).split('/');
+  return rest.length > 0 && (first === 'core' || first === 'store' || first === 'ops') ? first : 'root';
+}
+
+const inSdk = (file: string) => file.startsWith(`${SDK}/`);
+
+/** Every rule break among `imports`, one line each. */
+function violations(imports: readonly ImportLine[]): string[] {
+  const found: string[] = [];
+  for (const { from, specifier, target } of imports) {
+    if (inSdk(from)) {
+      if (target === undefined) continue; // an npm package
+      if (!inSdk(target)) {
+        found.push(
+          `${from} imports ${specifier}: outside the SDK (the SDK stands alone as the package's root)`,
+        );
+      } else if (!MAY_IMPORT[layerOf(from)](target)) {
+        found.push(`${from} imports ${specifier}: ${layerOf(from)}/ may not import ${target}`);
+      }
+    } else if (
+      target !== undefined &&
+      inSdk(target) &&
+      target !== ENTRANCE &&
+      !from.startsWith('test/sluice/')
+    ) {
+      found.push(`${from} imports ${specifier}: outside the SDK, import its entrance (${ENTRANCE})`);
+    }
+  }
+  return found;
+}
+
+function sourceFiles(dir: string): string[] {
+  const absolute = join(ROOT, dir);
+  if (!existsSync(absolute)) return [];
+  return readdirSync(absolute).flatMap((entry) => {
+    if (entry === 'node_modules' || entry === 'cdk.out' || entry === 'dist' || entry.startsWith('.'))
+      return [];
+    const path = `${dir}/${entry}`;
+    if (statSync(join(ROOT, path)).isDirectory()) return sourceFiles(path);
+    return /\.tsx?$/.test(entry) && !entry.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+function resolveTarget(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return undefined;
+  const base = resolve(ROOT, dirname(from), specifier).replace(/\.js$/, '');
+  for (const candidate of [`${base}.ts`, `${base}.tsx`, join(base, 'index.ts')]) {
+    if (existsSync(candidate)) return relative(ROOT, candidate).split(sep).join('/');
+  }
+  return relative(ROOT, base).split(sep).join('/');
+}
+
+function importsOf(file: string): ImportLine[] {
+  const info = ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true);
+  return info.importedFiles.map(({ fileName }) => ({
+    from: file,
+    specifier: fileName,
+    target: resolveTarget(file, fileName),
+  }));
+}
+
+const CHECKED = ['lambda', 'lib', 'local', 'bench', 'bin', 'scripts', 'examples', 'test'];
+const files = CHECKED.flatMap(sourceFiles);
+const imports = files.flatMap(importsOf);
+
+describe('the SDK in layers with one entrance', () => {
+  it('finds the SDK and each of its layers', () => {
+    const layers = new Set(files.filter(inSdk).map(layerOf));
+    expect([...layers].sort()).toEqual(['core', 'ops', 'root', 'store']);
+    expect(files).toContain(ENTRANCE);
+  });
+
+  it('has no layer importing upward, no SDK file importing from outside it, and no way in but the entrance', () => {
+    expect(violations(imports)).toEqual([]);
+  });
+
+  it('has code outside the SDK that uses it, all through the entrance', () => {
+    const outside = imports.filter((i) => !inSdk(i.from) && i.target !== undefined && inSdk(i.target));
+    expect(outside.length).toBeGreaterThan(10);
+  });
+
+  // The rules themselves, on planted import lines: each kind of break is caught.
+  it.each([
+    ['core imports ops', `${SDK}/core/bucket-math.ts`, '../ops/acquire', `${SDK}/ops/acquire.ts`],
+    ['core imports store', `${SDK}/core/model.ts`, '../store/bucket-store', `${SDK}/store/bucket-store.ts`],
+    ['core imports the root', `${SDK}/core/dimensions.ts`, '../config', `${SDK}/config.ts`],
+    ['store imports ops', `${SDK}/store/memory-store.ts`, '../ops/context', `${SDK}/ops/context.ts`],
+    [
+      'ops imports an adapter',
+      `${SDK}/ops/acquire.ts`,
+      '../store/dynamo-store',
+      `${SDK}/store/dynamo-store.ts`,
+    ],
+    ['the SDK imports the contract', `${SDK}/client.ts`, '../contract', 'lambda/contract.ts'],
+    ['the worker skips the entrance', 'lambda/worker/wire.ts', '../sluice/client', `${SDK}/client.ts`],
+    ['a script skips the entrance', 'scripts/x.ts', '../lambda/sluice/core/model', `${SDK}/core/model.ts`],
+  ])('catches: %s', (_, from, specifier, target) => {
+    expect(violations([{ from, specifier, target }])).toHaveLength(1);
+  });
+
+  it.each([
+    ['core imports errors', `${SDK}/core/limit-types.ts`, '../errors', `${SDK}/errors.ts`],
+    [
+      'ops imports the store interface',
+      `${SDK}/ops/items.ts`,
+      '../store/bucket-store',
+      `${SDK}/store/bucket-store.ts`,
+    ],
+    [
+      'the root imports an adapter',
+      `${SDK}/client.ts`,
+      './store/dynamo-store',
+      `${SDK}/store/dynamo-store.ts`,
+    ],
+    ['the SDK imports a package', `${SDK}/config.ts`, 'zod', undefined],
+    ['the worker imports the entrance', 'lambda/worker/wire.ts', '../sluice', ENTRANCE],
+    [
+      "a test of the SDK's internals",
+      'test/sluice/x.unit.test.ts',
+      '../../lambda/sluice/core/model',
+      `${SDK}/core/model.ts`,
+    ],
+  ])('allows: %s', (_, from, specifier, target) => {
+    expect(violations([{ from, specifier, target }])).toEqual([]);
+  });
+});
