@@ -1,7 +1,8 @@
+import { CliUsageError } from '../local/cli-usage';
 import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
 import { runDrainStage } from './drain';
 import { runFixedWindowStage } from './fixed-window';
-import { BenchUsageError, parseBenchOptions } from './options';
+import { parseBenchOptions } from './options';
 import { runOutageStage } from './outage';
 import { writeOutageOutputs } from './outage-report';
 import { type PoolResult, runPoolStage } from './pool-drain';
@@ -112,7 +113,7 @@ function toJson(suite: SuiteResult, argv: readonly string[]) {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof BenchUsageError ? error.message : (error as Error).stack}\n`);
-    process.exit(error instanceof BenchUsageError ? 2 : 1);
+    process.stderr.write(`${error instanceof CliUsageError ? error.message : (error as Error).stack}\n`);
+    process.exit(error instanceof CliUsageError ? 2 : 1);
   },
 );

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { type CliOptions, CliUsageError, parseCliOptions, USAGE } from './cli-options';
+import { type CliOptions, parseCliOptions, USAGE } from './cli-options';
+import { CliUsageError } from './cli-usage';
 import { defaultConfigFile, InputFileError, loadConfigFile, loadMessagesFile } from './inputs';
 import { quietNodeVersionWarning } from './node-warning';
 import { checkReportPath, followConfiguration, messageProblemFor } from './preflight';

@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MessageAttr } from '../contract';
+import { SluiceError } from '../sluice';
 import { backoffDelayMs } from '../vendor-api/backoff';
 import { validateMessage, type WorkMessage } from './message';
 
@@ -50,8 +51,8 @@ export interface EnqueueReport {
 }
 
 /** Messages that were not on the queue after every retry: nothing is dropped silently. */
-export class EnqueueError extends Error {
-  override readonly name = 'EnqueueError';
+export class EnqueueError extends SluiceError {
+  override readonly name: string = 'EnqueueError';
   constructor(
     message: string,
     /** `id: problem` for each message that was not sent. */

@@ -4,13 +4,12 @@
  * (README, "Adding a second product").
  */
 
+export { isSluiceConfigError, SluiceConfigError } from '../../lambda/sluice';
 export {
   type AlarmThresholds,
-  isStackConfigError,
   loadStackConfig,
   parseStackConfig,
   type StackConfig,
-  StackConfigError,
   type StackConfigInput,
 } from '../config';
 export { type AddWorkerOptions, SluiceStack, type SluiceStackProps } from '../sluice-stack';
