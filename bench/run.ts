@@ -1,5 +1,6 @@
 import { CliUsageError } from '../local/cli-usage';
 import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
+import { benchJson } from './bench-json';
 import { runDrainStage } from './drain';
 import { runFixedWindowStage } from './fixed-window';
 import { parseBenchOptions } from './options';
@@ -64,7 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await server.stop();
   }
-  const output = toJson(suite, argv);
+  const output = benchJson(suite, argv);
   if (options.write) writeOutputs({ suite: output });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(output)}\n`);
@@ -84,29 +85,6 @@ function withoutSeries(pool: PoolResult) {
   return {
     ...pool,
     scenarios: pool.scenarios.map((s) => ({ ...s, pool: strip(s.pool), sequential: strip(s.sequential) })),
-  };
-}
-
-export type BenchJson = ReturnType<typeof toJson>;
-
-/** The SDK's figures at the top level, every contestant's under `contestants`. */
-function toJson(suite: SuiteResult, argv: readonly string[]) {
-  const sdk = suite.contestants.sluiceAws;
-  return {
-    requestsPerGrant: sdk?.single?.requestsPerGrant ?? null,
-    wcuPerGrant: sdk?.single?.wcuPerGrant ?? null,
-    rcuPerGrant: sdk?.single?.rcuPerGrant ?? null,
-    multiDimRequestsPerGrant: sdk?.multi?.requestsPerGrant ?? null,
-    multiDimWcuPerGrant: sdk?.multi?.wcuPerGrant ?? null,
-    contention: sdk?.contention ?? null,
-    latencyRatioP50: sdk?.latency?.ratioP50 ?? null,
-    latency: sdk?.latency ?? null,
-    contestants: suite.contestants,
-    charts: suite.charts,
-    machine: suite.machine,
-    prices: suite.prices,
-    command: `npm run bench --${argv.length > 0 ? ` ${argv.join(' ')}` : ''}`,
-    date: new Date().toISOString(),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { BucketSnapshot } from '../lambda/sluice/types';
+import type { BucketSnapshot } from '../lambda/sluice';
 import type { StackConfig } from '../lib/config';
 import type { DerivedSettings } from '../lib/derived-settings';
 import type { CliOptions } from './cli-options';

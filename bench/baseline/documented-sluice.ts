@@ -8,7 +8,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from '../../lambda/contract';
-import type { Dimension, LimitType } from '../../lambda/sluice/types';
+import type { Dimension, LimitType } from '../../lambda/sluice';
 
 /**
  * The documented Sluice algorithm (one bucket item per dimension, GetItem then a TransactWriteItems with a lease item per grant), kept faithful on purpose: it is the baseline

@@ -4,9 +4,9 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { backoffDelayMs } from '../backoff';
 import { MessageAttr } from '../contract';
 import { SluiceError } from '../sluice';
-import { backoffDelayMs } from '../vendor-api/backoff';
 import { validateMessage, type WorkMessage } from './message';
 
 /** SendMessageBatch takes at most 10 entries and 256 KiB in all (the per-message limit is larger, the batch one is not). */

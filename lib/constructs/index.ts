@@ -12,7 +12,6 @@ export {
   type StackConfig,
   type StackConfigInput,
 } from '../config';
-export { type AddWorkerOptions, SluiceStack, type SluiceStackProps } from '../sluice-stack';
 export { BucketSeeding, type BucketSeedingProps } from './bucket-seeding';
 export {
   BucketTable,
@@ -37,4 +36,5 @@ export {
 } from './rate-limited-worker';
 export { ReconcilerFunction, type ReconcilerFunctionProps } from './reconciler-function';
 export { SLUICE_RUNTIME } from './sluice-function';
+export { type AddWorkerOptions, SluiceStack, type SluiceStackProps } from './sluice-stack';
 export { SluiceParameterNames } from './stage-parameters';

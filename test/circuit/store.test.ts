@@ -4,8 +4,7 @@ import { CircuitClient } from '../../lambda/circuit/client';
 import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
 import { type CircuitRules, holdsProbe } from '../../lambda/circuit/state';
 import { type CircuitStore, MemoryCircuitStore } from '../../lambda/circuit/store';
-import { SluiceClient, SluiceConfig } from '../../lambda/sluice';
-import { createBucketTable } from '../../lambda/sluice/table';
+import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import { FaultProxy } from '../faults/fault-proxy';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
