@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVendorSimulator } from '../local/simulator';
 import type { SimulatorSchedule } from '../local/simulator/types';
-import { runChild } from './drain';
+import { runLocalStack } from './drain';
 import { round } from './stats';
 import { lineChart } from './svg';
 
@@ -119,35 +119,27 @@ async function runOnce(
   // Five requests a second, as the bucket; 1 write/s per location never binds (one visit each).
   const simulator = await startVendorSimulator({ profile: 'waitwhile', latencyMs: 20, schedule });
   const startedAtMs = Date.now();
+  let report: LocalReport;
   progress(
     `${kind}: ${options.messages} messages, vendor ${kind} from ${outage.fromSeconds} s for ${outage.forSeconds} s`,
   );
   try {
     const budgetSeconds =
       outage.fromSeconds + outage.forSeconds + 4 * maxProbeIntervalSeconds + options.messages;
-    const exit = await runChild(
-      [
-        'local/main.ts',
-        '--messages',
-        messagesFile,
-        '--vendor-url',
-        simulator.url,
-        '--config',
-        configFile,
-        '--max-run-seconds',
-        String(budgetSeconds),
-        '--report',
-        reportFile,
-        '--quiet',
-      ],
-      (budgetSeconds + 120) * 1000,
+    const run = await runLocalStack<LocalReport>({
+      messagesFile,
+      vendorUrl: simulator.url,
+      configFile,
+      reportFile,
+      extraArgs: ['--max-run-seconds', String(budgetSeconds)],
+      timeoutMs: (budgetSeconds + 120) * 1000,
       progress,
-    );
-    progress(`${kind}: npm start exited ${exit.code}`);
+    });
+    progress(`${kind}: npm start exited ${run.exitCode}`);
+    report = run.report;
   } finally {
     await simulator.stop();
   }
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as LocalReport;
   const events = circuitEvents(report.run.handlersLog, startedAtMs);
   const stats = simulator.stats();
   const at = (ms: number) => (ms - startedAtMs) / 1000;
