@@ -5,7 +5,6 @@ import { startVendorSimulator } from '../local/simulator';
 import type { SimulatorSchedule } from '../local/simulator/types';
 import { runLocalStack } from './drain';
 import { round } from './stats';
-import { lineChart } from './svg';
 
 /**
  * `npm run bench -- --outage`: the vendor circuit against an outage, through the local stack
@@ -293,24 +292,4 @@ function stackConfig(
       circuit: { probeIntervalSeconds, maxProbeIntervalSeconds },
     },
   };
-}
-
-/** The chart of one run: calls and completions per 5 s, and the circuit open (scaled to the calls). */
-export function outageChart(run: OutageRun): string {
-  const peak = Math.max(1, ...run.timeline.calls.map(([, n]) => n));
-  return lineChart({
-    title: `Vendor ${run.kind === 'down' ? 'down' : 'key revoked'} from ${run.outage.fromSeconds} s for ${run.outage.forSeconds} s: ${run.messages} messages`,
-    xLabel: 'seconds since the vendor started',
-    yLabel: 'per 5 s',
-    series: [
-      { name: 'vendor calls', color: '#1f77b4', points: run.timeline.calls, steps: true },
-      { name: 'completions', color: '#2ca02c', points: run.timeline.completions, steps: true },
-      {
-        name: 'circuit open',
-        color: '#d62728',
-        points: run.timeline.open.map(([t, open]) => [t, open * peak] as [number, number]),
-        steps: true,
-      },
-    ],
-  });
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliUsageError } from './cli-usage';
 
-/** Simulator profiles, each drawn from one of the source documents' vendors. */
+/** Simulator profiles: a CRM, a booking API and OpenAI's limits (docs/vendor.md, "Profiles"). */
 export const PROFILES = ['waitwhile', 'openai', 'sweeppea'] as const;
 export type Profile = (typeof PROFILES)[number];
 
