@@ -165,7 +165,7 @@ function stackConfig(bucketPerSecond: number): object {
   };
 }
 
-export function runChild(
+function runChild(
   args: readonly string[],
   timeoutMs: number,
   progress: (line: string) => void,
@@ -206,7 +206,7 @@ export async function runLocalStack<Report>(run: {
   readonly extraArgs?: readonly string[];
   readonly timeoutMs: number;
   readonly progress: (line: string) => void;
-}): Promise<{ report: Report; command: string }> {
+}): Promise<{ report: Report; command: string; exitCode: number | null }> {
   const args = [
     'local/main.ts',
     '--messages',
@@ -221,5 +221,5 @@ export async function runLocalStack<Report>(run: {
   const exit = await runChild([...args, '--report', run.reportFile, '--quiet'], run.timeoutMs, run.progress);
   if (!existsSync(run.reportFile))
     throw new Error(`npm start wrote no report (exit ${exit.code}): ${exit.tail}`);
-  return { report: JSON.parse(readFileSync(run.reportFile, 'utf8')) as Report, command };
+  return { report: JSON.parse(readFileSync(run.reportFile, 'utf8')) as Report, command, exitCode: exit.code };
 }

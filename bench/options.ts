@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CliUsageError } from '../local/cli-usage';
 
 export interface BenchOptions {
   readonly json: boolean;
@@ -36,10 +37,6 @@ export interface BenchOptions {
 
 /** Below what the local stack's single worker can call (it must not be the bottleneck). */
 export const DEFAULT_TRUE_LIMIT = 5;
-
-export class BenchUsageError extends Error {
-  override readonly name = 'BenchUsageError';
-}
 
 export const BENCH_USAGE = `Usage: npm run bench -- [options]
 
@@ -90,9 +87,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       },
     }).values;
   } catch (error) {
-    throw new BenchUsageError(`${(error as Error).message}\n${BENCH_USAGE}`);
+    throw new CliUsageError(`${(error as Error).message}\n${BENCH_USAGE}`);
   }
-  if (values.help) throw new BenchUsageError(BENCH_USAGE);
+  if (values.help) throw new CliUsageError(BENCH_USAGE);
   const quick = values.quick === true;
   const problems: string[] = [];
   const seconds = wholeNumber(values.seconds, quick ? 5 : 30, '--seconds', problems);
@@ -109,8 +106,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   if (outageOnly !== undefined && outageOnly !== 'down' && outageOnly !== 'key-revoked') {
     problems.push(`--outage-only must be down or key-revoked (got "${String(outageOnly)}")`);
   }
-  if (problems.length > 0)
-    throw new BenchUsageError(`Invalid options: ${problems.join('; ')}\n${BENCH_USAGE}`);
+  if (problems.length > 0) throw new CliUsageError(`Invalid options: ${problems.join('; ')}\n${BENCH_USAGE}`);
   return {
     json: values.json === true,
     quick,

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type OutageRun, outageChart } from './outage';
+import type { OutageRun } from './outage';
+import { lineChart } from './svg';
 
 export interface OutageResult {
   readonly date: string;
@@ -132,4 +133,24 @@ export function outageMarkdown(result: OutageResult, charts: readonly string[], 
     '',
     ...charts.flatMap((chart) => [`![${chart}](${prefix}${chart})`, '']),
   ];
+}
+
+/** The chart of one run: calls and completions per 5 s, and the circuit open (scaled to the calls). */
+export function outageChart(run: OutageRun): string {
+  const peak = Math.max(1, ...run.timeline.calls.map(([, n]) => n));
+  return lineChart({
+    title: `Vendor ${run.kind === 'down' ? 'down' : 'key revoked'} from ${run.outage.fromSeconds} s for ${run.outage.forSeconds} s: ${run.messages} messages`,
+    xLabel: 'seconds since the vendor started',
+    yLabel: 'per 5 s',
+    series: [
+      { name: 'vendor calls', color: '#1f77b4', points: run.timeline.calls, steps: true },
+      { name: 'completions', color: '#2ca02c', points: run.timeline.completions, steps: true },
+      {
+        name: 'circuit open',
+        color: '#d62728',
+        points: run.timeline.open.map(([t, open]) => [t, open * peak] as [number, number]),
+        steps: true,
+      },
+    ],
+  });
 }

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVendorSimulator } from '../local/simulator';
 import type { SimulatorSchedule } from '../local/simulator/types';
-import { runChild } from './drain';
+import { runLocalStack } from './drain';
 import { round } from './stats';
-import { lineChart } from './svg';
 
 /**
  * `npm run bench -- --outage`: the vendor circuit against an outage, through the local stack
@@ -119,35 +118,27 @@ async function runOnce(
   // Five requests a second, as the bucket; 1 write/s per location never binds (one visit each).
   const simulator = await startVendorSimulator({ profile: 'waitwhile', latencyMs: 20, schedule });
   const startedAtMs = Date.now();
+  let report: LocalReport;
   progress(
     `${kind}: ${options.messages} messages, vendor ${kind} from ${outage.fromSeconds} s for ${outage.forSeconds} s`,
   );
   try {
     const budgetSeconds =
       outage.fromSeconds + outage.forSeconds + 4 * maxProbeIntervalSeconds + options.messages;
-    const exit = await runChild(
-      [
-        'local/main.ts',
-        '--messages',
-        messagesFile,
-        '--vendor-url',
-        simulator.url,
-        '--config',
-        configFile,
-        '--max-run-seconds',
-        String(budgetSeconds),
-        '--report',
-        reportFile,
-        '--quiet',
-      ],
-      (budgetSeconds + 120) * 1000,
+    const run = await runLocalStack<LocalReport>({
+      messagesFile,
+      vendorUrl: simulator.url,
+      configFile,
+      reportFile,
+      extraArgs: ['--max-run-seconds', String(budgetSeconds)],
+      timeoutMs: (budgetSeconds + 120) * 1000,
       progress,
-    );
-    progress(`${kind}: npm start exited ${exit.code}`);
+    });
+    progress(`${kind}: npm start exited ${run.exitCode}`);
+    report = run.report;
   } finally {
     await simulator.stop();
   }
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as LocalReport;
   const events = circuitEvents(report.run.handlersLog, startedAtMs);
   const stats = simulator.stats();
   const at = (ms: number) => (ms - startedAtMs) / 1000;
@@ -301,24 +292,4 @@ function stackConfig(
       circuit: { probeIntervalSeconds, maxProbeIntervalSeconds },
     },
   };
-}
-
-/** The chart of one run: calls and completions per 5 s, and the circuit open (scaled to the calls). */
-export function outageChart(run: OutageRun): string {
-  const peak = Math.max(1, ...run.timeline.calls.map(([, n]) => n));
-  return lineChart({
-    title: `Vendor ${run.kind === 'down' ? 'down' : 'key revoked'} from ${run.outage.fromSeconds} s for ${run.outage.forSeconds} s: ${run.messages} messages`,
-    xLabel: 'seconds since the vendor started',
-    yLabel: 'per 5 s',
-    series: [
-      { name: 'vendor calls', color: '#1f77b4', points: run.timeline.calls, steps: true },
-      { name: 'completions', color: '#2ca02c', points: run.timeline.completions, steps: true },
-      {
-        name: 'circuit open',
-        color: '#d62728',
-        points: run.timeline.open.map(([t, open]) => [t, open * peak] as [number, number]),
-        steps: true,
-      },
-    ],
-  });
 }

@@ -1,5 +1,5 @@
+import type { BenchJson } from './bench-json';
 import type { DrainResult, DrainRun } from './drain';
-import type { BenchJson } from './run';
 import type { SuiteResult } from './suite';
 import { markdownTable } from './table';
 

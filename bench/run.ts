@@ -1,7 +1,9 @@
+import { CliUsageError } from '../local/cli-usage';
 import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
+import { benchJson } from './bench-json';
 import { runDrainStage } from './drain';
 import { runFixedWindowStage } from './fixed-window';
-import { BenchUsageError, parseBenchOptions } from './options';
+import { parseBenchOptions } from './options';
 import { runOutageStage } from './outage';
 import { writeOutageOutputs } from './outage-report';
 import { type PoolResult, runPoolStage } from './pool-drain';
@@ -63,7 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await server.stop();
   }
-  const output = toJson(suite, argv);
+  const output = benchJson(suite, argv);
   if (options.write) writeOutputs({ suite: output });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(output)}\n`);
@@ -86,33 +88,10 @@ function withoutSeries(pool: PoolResult) {
   };
 }
 
-export type BenchJson = ReturnType<typeof toJson>;
-
-/** The SDK's figures at the top level, every contestant's under `contestants`. */
-function toJson(suite: SuiteResult, argv: readonly string[]) {
-  const sdk = suite.contestants.sluiceAws;
-  return {
-    requestsPerGrant: sdk?.single?.requestsPerGrant ?? null,
-    wcuPerGrant: sdk?.single?.wcuPerGrant ?? null,
-    rcuPerGrant: sdk?.single?.rcuPerGrant ?? null,
-    multiDimRequestsPerGrant: sdk?.multi?.requestsPerGrant ?? null,
-    multiDimWcuPerGrant: sdk?.multi?.wcuPerGrant ?? null,
-    contention: sdk?.contention ?? null,
-    latencyRatioP50: sdk?.latency?.ratioP50 ?? null,
-    latency: sdk?.latency ?? null,
-    contestants: suite.contestants,
-    charts: suite.charts,
-    machine: suite.machine,
-    prices: suite.prices,
-    command: `npm run bench --${argv.length > 0 ? ` ${argv.join(' ')}` : ''}`,
-    date: new Date().toISOString(),
-  };
-}
-
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof BenchUsageError ? error.message : (error as Error).stack}\n`);
-    process.exit(error instanceof BenchUsageError ? 2 : 1);
+    process.stderr.write(`${error instanceof CliUsageError ? error.message : (error as Error).stack}\n`);
+    process.exit(error instanceof CliUsageError ? 2 : 1);
   },
 );

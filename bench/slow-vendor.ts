@@ -5,8 +5,10 @@ import type { AddressInfo } from 'node:net';
  * A vendor with a service time and true limits, recording every call from arrival to answer so
  * the calls in flight can be counted at the vendor. Its limits are token buckets (the model the
  * simulator and OpenAI document): each call takes `cost` from every limit or is refused with 429
- * and `Retry-After`. With `concurrency`, a call arriving while that many are being served is
- * refused with 503 (a vendor that serves one request at a time).
+ * and `Retry-After` (whole seconds until the call fits again). With `concurrency`, a call
+ * arriving while that many are being served is refused with 503 (a vendor that serves one
+ * request at a time). The pool stage (pool-drain.ts) and the drain stage (vendor-server.ts)
+ * both start their vendor here.
  */
 export interface VendorLimit {
   readonly name: string;
@@ -74,8 +76,13 @@ export async function startSlowVendor(model: VendorModel, clock = Date.now): Pro
         answer(429, { 'retry-after': String(retryAfter) }, { error: { message: 'Rate limit exceeded' } })();
         return;
       }
-      serving += 1;
       const done = answer(200, {}, { ok: true, usage: { total_tokens: model.tokensPerCall ?? 1 } });
+      // No service time: answered at once, as a vendor whose only trait is its limit.
+      if (model.latencyMs === 0) {
+        done();
+        return;
+      }
+      serving += 1;
       const timer = setTimeout(() => {
         timers.delete(timer);
         serving -= 1;

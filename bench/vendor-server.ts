@@ -1,16 +1,13 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startSlowVendor, type TimedCall } from './slow-vendor';
 
 /**
- * A vendor with a true limit of `limitPerSecond`: a token bucket of that capacity refilling
- * that many per second, the model OpenAI documents and the project's simulator uses
- * (local/simulator/bucket.ts). Above it: 429 with `Retry-After` in whole seconds until one
- * call fits again. It records every call, so refusals can be plotted over time.
+ * A vendor with a true limit of `limitPerSecond` and no service time: a token bucket of that
+ * capacity refilling that many per second, the model OpenAI documents and the project's
+ * simulator uses (local/simulator/bucket.ts). Above it: 429 with `Retry-After` in whole
+ * seconds until one call fits again. It records every call, so refusals can be plotted over
+ * time. The server is the pool stage's (slow-vendor.ts), with one limit and no latency.
  */
-export interface RecordedCall {
-  readonly atMs: number;
-  readonly status: number;
-}
+export type RecordedCall = Pick<TimedCall, 'atMs' | 'status'>;
 
 export interface LimitedVendor {
   readonly url: string;
@@ -18,40 +15,14 @@ export interface LimitedVendor {
   stop(): Promise<void>;
 }
 
-export async function startLimitedVendor(limitPerSecond: number, clock = Date.now): Promise<LimitedVendor> {
-  const calls: RecordedCall[] = [];
-  let tokens = limitPerSecond;
-  let lastMs = clock();
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    request.resume();
-    request.on('end', () => {
-      const atMs = clock();
-      tokens = Math.min(limitPerSecond, tokens + ((atMs - lastMs) / 1000) * limitPerSecond);
-      lastMs = atMs;
-      if (tokens < 1) {
-        calls.push({ atMs, status: 429 });
-        const retryAfter = Math.max(1, Math.ceil((1 - tokens) / limitPerSecond));
-        response.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(retryAfter) });
-        response.end(JSON.stringify({ error: { message: 'Rate limit exceeded' } }));
-        return;
-      }
-      tokens -= 1;
-      calls.push({ atMs, status: 200 });
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ ok: true, usage: { total_tokens: 1 } }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+export function startLimitedVendor(limitPerSecond: number, clock = Date.now): Promise<LimitedVendor> {
+  return startSlowVendor(
+    {
+      latencyMs: 0,
+      limits: [{ name: 'true limit', capacity: limitPerSecond, perSecond: limitPerSecond, cost: 1 }],
+    },
+    clock,
+  );
 }
 
 /** Calls, refusals and the refusal share in each `windowSeconds` since the first call. */

@@ -1,7 +1,7 @@
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
 import type { LimitType } from '../lambda/sluice';
 import { PolicySchema, type VendorSettings } from '../lambda/worker-settings';
-import { slotTimeoutFor, workerVendorSettings } from './derived-settings';
+import { slotTimeoutFor, workerVendorSettings } from './worker-values';
 
 /**
  * Rules that span several fields of the stack configuration. Each rule is a small pure

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ProductNameSchema } from '../lambda/producer/outcome';
-import { type BucketDefinition, LIMIT_TYPES, MAX_WINDOW_SECONDS } from '../lambda/sluice';
+import {
+  type BucketDefinition,
+  LIMIT_TYPES,
+  MAX_WINDOW_SECONDS,
+  pathPlace,
+  SluiceConfigError,
+  zodProblems,
+} from '../lambda/sluice';
 import { DimensionNameSchema, type VendorSettings, VendorSettingsSchema } from '../lambda/worker-settings';
 import { bucketProblems, environmentProblems, MIN_LAMBDA_TIMEOUT_SECONDS } from './config-rules';
 import { MAX_BATCH_SIZE, poolProblems } from './sizing';
@@ -9,23 +16,10 @@ import { MAX_BATCH_SIZE, poolProblems } from './sizing';
 /**
  * The stack configuration (config/*.json): read by the CDK app (bin/sluice.ts) and by the
  * local stack, validated once, every problem reported in one message. Values derived from
- * it (slot timeout, visibility timeout, ...) live in derived-settings.ts, re-exported here.
+ * it (slot timeout, visibility timeout, ...) live in derived-settings.ts, which imports this
+ * module (never the other way round).
  */
 
-export {
-  type DerivedSettings,
-  deadLetterQueueAttributes,
-  deriveSettings,
-  type QueueSettings,
-  queueAttributes,
-  queueSettings,
-  reconcilerEnvironment,
-  type TableDefinition,
-  tableDefinition,
-  tokenDimensions,
-  type WorkerResourceNames,
-  workerEnvironment,
-} from './derived-settings';
 export { poolWarnings } from './sizing';
 
 /** Log retention values CloudWatch Logs accepts, in days. */
@@ -189,31 +183,20 @@ export interface StackConfig extends Omit<ParsedConfig, '$comment' | 'buckets' |
 export type StackConfigInput = z.input<typeof StackConfigSchema>;
 export type AlarmThresholds = StackConfig['alarms'];
 
-export class StackConfigError extends Error {
-  override readonly name = 'StackConfigError';
-  constructor(
-    message: string,
-    /** Every problem as `source: path: rule (got value)`. */
-    readonly problems: readonly string[] = [],
-  ) {
-    super(message);
-  }
-}
+/** What a stack configuration error is about: `Invalid stack configuration (N problems):`. */
+export const STACK_CONFIG_SUBJECT = 'stack configuration';
 
-export function isStackConfigError(error: unknown): error is StackConfigError {
-  return error instanceof Error && error.name === 'StackConfigError';
-}
-
-/** Validates a parsed JSON value; throws StackConfigError naming every problem. */
-export function parseStackConfig(input: unknown, source = 'stack configuration'): StackConfig {
+/**
+ * Validates a parsed JSON value; throws a SluiceConfigError naming every problem as
+ * `source: path: rule (got value)`.
+ */
+export function parseStackConfig(input: unknown, source = STACK_CONFIG_SUBJECT): StackConfig {
   const result = StackConfigSchema.safeParse(input);
   if (result.success) {
     const { $comment: _comment, ...config } = result.data;
     return config;
   }
-  const problems = result.error.issues.flatMap((issue) => formatProblems(source, input, issue));
-  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  throw new StackConfigError(`Invalid stack configuration (${count}):\n  ${problems.join('\n  ')}`, problems);
+  throw new SluiceConfigError(STACK_CONFIG_SUBJECT, zodProblems(result.error, input, pathPlace(source)));
 }
 
 /**
@@ -225,29 +208,24 @@ export function loadStackConfig(path: string, overrides: Partial<StackConfigInpu
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new StackConfigError(`Cannot read stack configuration ${path}: ${(error as Error).message}`);
+    throw new SluiceConfigError(
+      STACK_CONFIG_SUBJECT,
+      [`Cannot read stack configuration ${path}: ${(error as Error).message}`],
+      { cause: error },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new StackConfigError(
-      `Stack configuration ${path} is not valid JSON${jsonErrorDetail(text, error as Error)}`,
+    throw new SluiceConfigError(
+      STACK_CONFIG_SUBJECT,
+      [`Stack configuration ${path} is not valid JSON${jsonErrorDetail(text, error as Error)}`],
+      { cause: error },
     );
   }
   const isObject = typeof json === 'object' && json !== null && !Array.isArray(json);
   return parseStackConfig(isObject ? { ...(json as Record<string, unknown>), ...overrides } : json, path);
-}
-
-function formatProblems(source: string, input: unknown, issue: z.core.$ZodIssue): string[] {
-  const at = (path: readonly PropertyKey[]) => `${source}: ${path.map(String).join('.') || '(root)'}: `;
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${at([...issue.path, key])}is not a known field`);
-  }
-  const value = valueAt(input, issue.path);
-  if (issue.code === 'invalid_type' && value === undefined) return [`${at(issue.path)}is required`];
-  const omitValue = value === undefined || (issue.code === 'custom' && issue.params?.omitValue === true);
-  return [`${at(issue.path)}${issue.message}${omitValue ? '' : ` (got ${describe(value)})`}`];
 }
 
 /** ` (line L, column C): reason`, the same on every Node version (their messages differ in the tail). */
@@ -259,18 +237,4 @@ function jsonErrorDetail(text: string, error: Error): string {
   const line = before.split('\n').length;
   const column = Number(position) - before.lastIndexOf('\n');
   return ` (line ${line}, column ${column}): ${reason}`;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

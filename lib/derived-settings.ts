@@ -1,14 +1,13 @@
 import {
   METRICS_NAMESPACE,
-  SLOT_MARGIN_SECONDS,
   SluiceEnv,
   TABLE_PARTITION_KEY,
   TABLE_TTL_ATTRIBUTE,
   WorkerEnv,
 } from '../lambda/contract';
-import { bucketName, countsTokens, type LimitType } from '../lambda/sluice';
-import type { VendorSettings } from '../lambda/worker-settings';
+import { SluiceConfigError } from '../lambda/sluice';
 import type { StackConfig } from './config';
+import { slotTimeoutFor, workerVendorSettings } from './worker-values';
 
 /**
  * Everything derived from the stack configuration, computed here and nowhere else: the CDK
@@ -46,13 +45,8 @@ export interface DerivedSettings {
   readonly reconcilerMaxEventAgeSeconds: number;
 }
 
-export class DerivedSettingsError extends Error {
-  override readonly name = 'DerivedSettingsError';
-}
-
-export function slotTimeoutFor(lambdaTimeoutSeconds: number): number {
-  return lambdaTimeoutSeconds - SLOT_MARGIN_SECONDS;
-}
+/** What an error of the derived settings is about: `Invalid derived settings (1 problem):`. */
+const DERIVED_SUBJECT = 'derived settings';
 
 export function deriveSettings(config: StackConfig): DerivedSettings {
   const slotTimeoutSeconds = slotTimeoutFor(config.lambdaTimeoutSeconds);
@@ -60,14 +54,14 @@ export function deriveSettings(config: StackConfig): DerivedSettings {
   const queueRetentionSeconds = config.queueRetentionDays * 86_400;
   // The schema keeps these in range; a change to its bounds must not slip past SQS limits.
   if (visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT_SECONDS) {
-    throw new DerivedSettingsError(
+    throw new SluiceConfigError(DERIVED_SUBJECT, [
       `lambdaTimeoutSeconds ${config.lambdaTimeoutSeconds} gives a visibility timeout of ${visibilityTimeoutSeconds} s, over the SQS maximum of ${MAX_VISIBILITY_TIMEOUT_SECONDS} s`,
-    );
+    ]);
   }
   if (queueRetentionSeconds >= MAX_RETENTION_SECONDS) {
-    throw new DerivedSettingsError(
+    throw new SluiceConfigError(DERIVED_SUBJECT, [
       `queueRetentionDays ${config.queueRetentionDays} leaves the DLQ no longer retention than the queue (SQS maximum 14 days)`,
-    );
+    ]);
   }
   return {
     lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,
@@ -224,23 +218,6 @@ export function deadLetterRelayEnvironment(
     [WorkerEnv.serviceName]: config.vendor.name,
     ...outcomeEnvironment(config, names),
   };
-}
-
-type BucketKinds = { readonly buckets: readonly { dimension: string; limitType: LimitType }[] };
-
-/**
- * The buckets whose limit type counts tokens (the SDK's `countsTokens`), as `vendor#metric` (a
- * keyed template without its `#*`): the worker prices a message's token estimate on them.
- */
-export function tokenDimensions(config: BucketKinds): string[] {
-  return config.buckets
-    .filter((bucket) => countsTokens(bucket.limitType))
-    .map((bucket) => bucketName(bucket.dimension));
-}
-
-/** What `SLUICE_VENDOR_SETTINGS` carries: the vendor settings and the tokens dimensions. */
-export function workerVendorSettings(config: Pick<StackConfig, 'vendor'> & BucketKinds): VendorSettings {
-  return { ...config.vendor, tokenDimensions: tokenDimensions(config) };
 }
 
 /** The environment of the reconciler and of bucket seeding: the SDK settings only. */

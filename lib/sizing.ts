@@ -1,6 +1,6 @@
 import type { VendorSettings } from '../lambda/worker-settings';
 import { bucketForTemplate, type Problem } from './config-rules';
-import { slotTimeoutFor } from './derived-settings';
+import { slotTimeoutFor } from './worker-values';
 
 /**
  * Sizing the worker's pool (docs/deploy.md, "Sizing the pool"). Little's law: calls in flight ≈

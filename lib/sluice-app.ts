@@ -1,7 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadStackConfig } from './config';
-import { SluiceStack } from './sluice-stack';
+import { SluiceStack } from './constructs/sluice-stack';
 
 /** Context keys read by the app (cdk.json or `-c key=value`). */
 export const AppContext = {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
+import { CliUsageError } from './cli-usage';
 
-/** Simulator profiles, each drawn from one of the source documents' vendors. */
+/** Simulator profiles: a CRM, a booking API and OpenAI's limits (docs/vendor.md, "Profiles"). */
 export const PROFILES = ['waitwhile', 'openai', 'sweeppea'] as const;
 export type Profile = (typeof PROFILES)[number];
 
@@ -53,10 +54,6 @@ const NUMERIC_OPTIONS = new Set([
 export const MAX_OUTAGE_SECONDS = 3_600;
 /** Under --chaos, when the vendor goes down and for how long: enough failures to open the circuit. */
 export const CHAOS_OUTAGE = { fromSeconds: 5, forSeconds: 20 } as const;
-
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
-}
 
 export const USAGE = `Usage: npm start -- [options]
 

@@ -7,6 +7,7 @@ import {
   validateMessage,
   type WorkMessage,
 } from '../lambda/producer';
+import { CliUsageError } from './cli-usage';
 import { quietNodeVersionWarning } from './node-warning';
 
 /**
@@ -22,10 +23,6 @@ export interface EnqueueCliOptions {
   readonly endpointUrl?: string;
   readonly region?: string;
   readonly help?: boolean;
-}
-
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
 }
 
 const USAGE = 'usage: npm run enqueue -- FILE.jsonl --queue-url URL [--endpoint-url URL] [--region REGION]';
@@ -138,7 +135,7 @@ function readFile(file: string): string {
           : code === 'EACCES'
             ? 'permission denied'
             : (error as Error).message;
-    throw new CliUsageError(`${file}: cannot read the messages file (${why})`);
+    throw new CliUsageError(`${file}: cannot read the messages file (${why})`, { cause: error });
   }
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SluiceError } from '../lambda/sluice';
 import { parseStackConfig, type StackConfig } from '../lib/config';
 import type { Profile } from './cli-options';
 
@@ -7,8 +8,8 @@ import type { Profile } from './cli-options';
  * Reading the user's files before any server starts: a problem names the file, the line and
  * what is wrong, so a typo costs seconds, not a Java start-up.
  */
-export class InputFileError extends Error {
-  override readonly name = 'InputFileError';
+export class InputFileError extends SluiceError {
+  override readonly name: string = 'InputFileError';
 }
 
 /** The configuration each simulator profile runs with when no `--config` is given. */
@@ -23,12 +24,17 @@ export function loadConfigFile(path: string): StackConfig {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new InputFileError(`${path}:${jsonErrorLine(text, error)}: not valid JSON (${jsonProblem(error)})`);
+    throw new InputFileError(
+      `${path}:${jsonErrorLine(text, error)}: not valid JSON (${jsonProblem(error)})`,
+      {
+        cause: error,
+      },
+    );
   }
   try {
     return parseStackConfig(json, path);
   } catch (error) {
-    throw new InputFileError(error instanceof Error ? error.message : String(error));
+    throw new InputFileError(error instanceof Error ? error.message : String(error), { cause: error });
   }
 }
 
@@ -99,7 +105,7 @@ function readText(path: string, option: string): string {
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(error);
-    throw new InputFileError(`${option} ${path}: cannot read the file (${why})`);
+    throw new InputFileError(`${option} ${path}: cannot read the file (${why})`, { cause: error });
   }
 }
 

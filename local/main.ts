@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
-import { type CliOptions, CliUsageError, parseCliOptions, USAGE } from './cli-options';
+import { type CliOptions, parseCliOptions, USAGE } from './cli-options';
+import { CliUsageError } from './cli-usage';
 import { defaultConfigFile, InputFileError, loadConfigFile, loadMessagesFile } from './inputs';
 import { quietNodeVersionWarning } from './node-warning';
 import { checkReportPath, followConfiguration, messageProblemFor } from './preflight';
-import { summaryTable, writeReport } from './report';
+import { writeReport } from './report';
+import { summaryTable } from './report-summary';
 import { prepareRun, runLocalStack } from './run';
 import { shortPath } from './serve';
 import { assertJava } from './servers/dynamodb-local';

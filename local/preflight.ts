@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { messageSizeProblem, validateMessage as validateProducerMessage } from '../lambda/producer';
 import { isVendorRequestError, resolveRequest } from '../lambda/vendor-api/request';
 import type { StackConfig } from '../lib/config';
-import { type CliOptions, CliUsageError, DEFAULT_COUNTS, isProfile, PROFILES } from './cli-options';
+import { type CliOptions, DEFAULT_COUNTS, isProfile, PROFILES } from './cli-options';
+import { CliUsageError } from './cli-usage';
 import { routeFor } from './simulator/routes';
 
 /**

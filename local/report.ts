@@ -199,68 +199,6 @@ export function writeReport(path: string, report: RunReport): void {
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
 }
 
-/** The closing table, aligned for a terminal. */
-export function summaryTable(report: RunReport): string {
-  const reasons = new Map<string, number>();
-  const details = new Map<string, string>();
-  for (const entry of Object.values(report.byId)) {
-    if (!entry.dlqReason) continue;
-    reasons.set(entry.dlqReason, (reasons.get(entry.dlqReason) ?? 0) + 1);
-    if (entry.dlqDetail && !details.has(entry.dlqReason)) details.set(entry.dlqReason, entry.dlqDetail);
-  }
-  const refusals = Object.entries(report.vendor.refusalsByStatus)
-    .map(([status, count]) => `${status}×${count}`)
-    .join(' ');
-  const { messages } = report;
-  const rows: [string, string][] = [
-    [
-      'messages',
-      `${messages.total}${messages.fromProducers ? ` (${messages.fromProducers} from producers)` : ''}`,
-    ],
-    ['completed', String(messages.completed)],
-    [
-      'dead-lettered',
-      `${messages.deadLettered}${reasons.size ? ` (${[...reasons].map(([r, n]) => `${r} ${n}${details.has(r) ? `, e.g. ${details.get(r)}` : ''}`).join('; ')})` : ''}`,
-    ],
-    ...(messages.pending > 0
-      ? ([['pending', `${messages.pending} (still on the queue when the run stopped)`]] as [string, string][])
-      : []),
-    ['lost', String(messages.lost)],
-    ['vendor calls', `${report.vendor.calls}${refusals ? `, refused ${refusals}` : ''}`],
-    ['grants', String(report.vendor.grants)],
-    ...report.vendor.failures.map((failure): [string, string] => [
-      'no answer',
-      `${failure.cause} at ${failure.url} ×${failure.count}`,
-    ]),
-    [
-      'requeues / inline waits / penalties',
-      `${report.requeues} / ${report.inlineWaits} / ${report.penalties}`,
-    ],
-    ...(report.extra.circuit
-      ? ([
-          [
-            'vendor circuit',
-            `opened ${report.extra.circuit.opened}, probes ${report.extra.circuit.probes}, closed ${report.extra.circuit.closed}, ${report.extra.circuit.deferrals} deferrals (attempts kept)`,
-          ],
-        ] as [string, string][])
-      : []),
-    [
-      'DynamoDB requests / RCU / WCU',
-      `${report.dynamodb.requests} / ${report.dynamodb.rcu} / ${report.dynamodb.wcu}`,
-    ],
-    ...outcomeRows(report.outcomes),
-    ['makespan', `${report.makespanSeconds} s`],
-    [
-      'result',
-      report.checks.ok
-        ? 'OK: nothing lost, nothing completed twice'
-        : `${onlyPending(report) ? 'INCOMPLETE' : 'FAILED'}: ${report.checks.problems.join('; ')}`,
-    ],
-  ];
-  const width = Math.max(...rows.map(([name]) => name.length));
-  return rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`).join('\n');
-}
-
 /**
  * The run is OK only when every expected outcome arrived, each id with one final outcome. A run
  * stopped with messages still pending (Ctrl-C, the time limit) did not wait for outcomes: what
@@ -282,23 +220,6 @@ function outcomeProblems(findings: OutcomesFindings | undefined, stoppedEarly: b
   return problems;
 }
 
-function outcomeRows(outcomes: OutcomesReport | undefined): [string, string][] {
-  if (!outcomes) return [];
-  const products = Object.entries(outcomes.byProduct)
-    .map(
-      ([product, counts]) =>
-        `${product} ${counts.completed} completed / ${counts.deadLettered} dead-lettered`,
-    )
-    .join(', ');
-  return [
-    [
-      'outcomes received',
-      `${outcomes.received} of ${outcomes.received + outcomes.missing} (${outcomes.published} published, ${outcomes.claimChecked} claim-checked, ${outcomes.missing} missing)`,
-    ],
-    ['outcomes by product', products],
-  ];
-}
-
 function idsAbove(map: ReadonlyMap<string, number>, limit: number): string[] {
   return [...map].filter(([, count]) => count > limit).map(([id]) => id);
 }
@@ -308,9 +229,4 @@ function idsIn(byId: RunReport['byId'], state: FinalState): string[] {
     .filter(([, entry]) => entry.state === state)
     .map(([id]) => id);
   return ids.length > 10 ? [...ids.slice(0, 10), `... ${ids.length - 10} more`] : ids;
-}
-
-/** Nothing went wrong but time: the run stopped with messages still pending. */
-function onlyPending(report: RunReport): boolean {
-  return report.checks.problems.length === 1 && report.messages.pending > 0;
 }

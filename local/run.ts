@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
-import { deriveSettings, parseStackConfig, poolWarnings, type StackConfig } from '../lib/config';
+import { parseStackConfig, poolWarnings, type StackConfig } from '../lib/config';
 import { MIN_LAMBDA_TIMEOUT_SECONDS } from '../lib/config-rules';
+import { deriveSettings } from '../lib/derived-settings';
 import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from './chaos';
 import type { CliOptions } from './cli-options';
 import { demoWorkload } from './demo-workload';

@@ -1,5 +1,6 @@
 import type { BucketSnapshot } from '../lambda/sluice';
-import type { DerivedSettings, StackConfig } from '../lib/config';
+import type { StackConfig } from '../lib/config';
+import type { DerivedSettings } from '../lib/derived-settings';
 import type { CliOptions } from './cli-options';
 import type { OutcomeCollector } from './outcomes/collector';
 import type { SqsHandler } from './poller';

@@ -11,7 +11,7 @@ import { DynamoDbIdempotencyStore } from '../lambda/worker/idempotency';
 import { sqsWorkQueues } from '../lambda/worker/queues';
 import { powertoolsTelemetry } from '../lambda/worker/telemetry';
 import { wireWorker } from '../lambda/worker/wire';
-import { workerEnvironment } from '../lib/config';
+import { workerEnvironment } from '../lib/derived-settings';
 import { CHAOS_OUTAGE, type CliOptions } from './cli-options';
 import { failFirstCompletedPublish, OutcomeCollector } from './outcomes/collector';
 import { startVendorSimulator } from './simulator';

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { attachMeter } from '../../local/dynamodb-meter';
 import { createBaselineTable, DocumentedSluice } from '../baseline/documented-sluice';
-import { attachMeter } from '../meter';
 import { attemptOf, type Contestant } from './contestant';
 import { benchClientConfig } from './dynamodb-config';
 

@@ -1,5 +1,5 @@
+import { emptyUsage, snapshotUsage, usageSince } from '../../local/dynamodb-meter';
 import type { Contestant, LimitSpec } from '../contestants/contestant';
-import { emptyUsage, snapshotUsage, usageSince } from '../meter';
 import { type GrantWindow, round, worstIntervalExcess } from '../stats';
 
 /**

@@ -1,5 +1,5 @@
+import { emptyUsage } from '../../local/dynamodb-meter';
 import type { Contestant, LimitSpec } from '../contestants/contestant';
-import { emptyUsage } from '../meter';
 
 /**
  * Units charged for rejected attempts, with two limits (rpm + tpm). The windows are an hour

@@ -1,5 +1,5 @@
+import { emptyUsage, snapshotUsage, usageSince } from '../../local/dynamodb-meter';
 import type { Contestant, LimitSpec } from '../contestants/contestant';
-import { emptyUsage, snapshotUsage, usageSince } from '../meter';
 import { type GrantWindow, replayTokens, round, unitsPerSecond, worstIntervalExcess } from '../stats';
 
 /** Figure 2: accuracy of one shared limit under 8 callers demanding 3× its rate. */

@@ -1,6 +1,6 @@
 import type { Dimension } from '../../lambda/sluice';
+import { emptyUsage, snapshotUsage, usageSince } from '../../local/dynamodb-meter';
 import type { Contestant, LimitSpec } from '../contestants/contestant';
-import { emptyUsage, snapshotUsage, usageSince } from '../meter';
 import { round } from '../stats';
 
 /** Figure 1: DynamoDB requests, RCU and WCU per warm grant, one caller, no contention. */

@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_PARTITION_KEY } from '../../lambda/contract';
+import { attachMeter, emptyUsage } from '../../local/dynamodb-meter';
 import { createBaselineTable } from '../baseline/documented-sluice';
 import type { Contestant, ContestantClient, ContestantName } from '../contestants/contestant';
 import { benchClientConfig } from '../contestants/dynamodb-config';
-import { attachMeter, emptyUsage } from '../meter';
 import { percentile, round } from '../stats';
 import { SINGLE_COSTS, SINGLE_LIMITS } from './cost';
 

@@ -1,3 +1,4 @@
+import { SluiceError } from '../sluice';
 import { type CircuitEvent, type CircuitRules, type CircuitState, CLOSED, transition } from './state';
 import { CIRCUIT_OPS_KEPT, type CircuitStore, type StoredCircuit } from './store';
 
@@ -31,8 +32,9 @@ export interface Applied {
  */
 const MAX_WRITE_ROUNDS = 32;
 
-export class CircuitContentionError extends Error {
-  override readonly name = 'CircuitContentionError';
+/** An event met MAX_WRITE_ROUNDS conflicting writes in a row and was not applied. */
+export class CircuitContentionError extends SluiceError {
+  override readonly name: string = 'CircuitContentionError';
 }
 
 /**

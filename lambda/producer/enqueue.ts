@@ -4,8 +4,9 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { backoffDelayMs } from '../backoff';
 import { MessageAttr } from '../contract';
-import { backoffDelayMs } from '../vendor-api/backoff';
+import { SluiceError } from '../sluice';
 import { validateMessage, type WorkMessage } from './message';
 
 /** SendMessageBatch takes at most 10 entries and 256 KiB in all (the per-message limit is larger, the batch one is not). */
@@ -50,8 +51,8 @@ export interface EnqueueReport {
 }
 
 /** Messages that were not on the queue after every retry: nothing is dropped silently. */
-export class EnqueueError extends Error {
-  override readonly name = 'EnqueueError';
+export class EnqueueError extends SluiceError {
+  override readonly name: string = 'EnqueueError';
   constructor(
     message: string,
     /** `id: problem` for each message that was not sent. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zodProblems } from '../sluice';
 import { ProductNameSchema } from './outcome';
 
 /**
@@ -57,10 +58,12 @@ export const WorkMessageSchema = z
   .superRefine((message, context) => {
     const named = message.operation !== undefined;
     const direct = message.method !== undefined || message.path !== undefined;
+    // About the message as a whole: its reason does not quote the whole message back.
+    const whole = { code: 'custom', params: { omitValue: true } } as const;
     if (named && direct) {
-      context.addIssue({ code: 'custom', message: 'give either operation or method + path, not both' });
+      context.addIssue({ ...whole, message: 'give either operation or method + path, not both' });
     } else if (!named && !direct) {
-      context.addIssue({ code: 'custom', message: 'needs operation, or method + path' });
+      context.addIssue({ ...whole, message: 'needs operation, or method + path' });
     } else if (direct && (message.method === undefined || message.path === undefined)) {
       const missing = message.method === undefined ? 'method' : 'path';
       context.addIssue({
@@ -77,21 +80,22 @@ export type ParsedMessage =
   | { readonly ok: true; readonly message: WorkMessage }
   | { readonly ok: false; readonly reason: string };
 
-/** Every problem as `field: problem`, joined with `; `, so one DLQ attribute says it all. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.map(String).join('.');
-      return `${path || '(message)'}: ${issue.message}`;
-    })
-    .join('; ');
+/** A problem's place: the field's dotted path, or `(message)` for the message as a whole. */
+const messagePlace = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(message)';
+
+/**
+ * Every problem in the project's one format (`field: rule (got value)`), joined with `; `, so
+ * one DLQ attribute says it all.
+ */
+export function describeIssues(error: z.ZodError, value: unknown): string {
+  return zodProblems(error, value, messagePlace).join('; ');
 }
 
 /** Validates an already-decoded value (the producer helper's input). */
 export function validateMessage(value: unknown): ParsedMessage {
   const result = WorkMessageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data };
-  return { ok: false, reason: describeIssues(result.error) };
+  return { ok: false, reason: describeIssues(result.error, value) };
 }
 
 /** Decodes and validates an SQS message body. Expected failures are values, not exceptions. */

@@ -1,7 +1,7 @@
+import { backoffDelayMs } from '../backoff';
 import { OUTCOME_HEADERS } from '../producer/outcome';
 import type { VendorSettings } from '../worker-settings';
 import { type AttemptOutcome, attemptOnce } from './attempt';
-import { backoffDelayMs } from './backoff';
 import { cacheKey, ResponseCache } from './cache';
 import { classifyStatus, type ResponseClass } from './classify';
 import { parseRetryAfter, type RateLimitHeaders, readRateLimitHeaders } from './headers';

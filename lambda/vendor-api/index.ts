@@ -1,5 +1,5 @@
 /** Calling a vendor politely: classify answers, read pacing headers, back off, resolve safe paths. */
-export { type BackoffOptions, backoffDelayMs } from './backoff';
+export { type BackoffOptions, backoffDelayMs } from '../backoff';
 export { type ClassifyOptions, classifyStatus, isRetriedByClient, type ResponseClass } from './classify';
 export {
   sleepWithSignal,

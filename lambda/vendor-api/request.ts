@@ -1,3 +1,4 @@
+import { SluiceError } from '../sluice';
 import type { VendorSettings } from '../worker-settings';
 
 /**
@@ -19,8 +20,8 @@ export type VendorRequestRule =
   | 'not-allowed';
 
 /** A message asked for a request the configuration does not allow: dead-letter it, never retry. */
-export class VendorRequestError extends Error {
-  override readonly name = 'VendorRequestError';
+export class VendorRequestError extends SluiceError {
+  override readonly name: string = 'VendorRequestError';
   constructor(
     message: string,
     readonly rule: VendorRequestRule,

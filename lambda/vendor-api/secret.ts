@@ -1,4 +1,5 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { SluiceError } from '../sluice';
 
 /**
  * The vendor API key from AWS Secrets Manager (never a plain environment variable), cached
@@ -20,8 +21,12 @@ export interface SecretApiKeyProviderOptions {
   readonly maxAgeMs?: number;
 }
 
-export class SecretKeyError extends Error {
-  override readonly name = 'SecretKeyError';
+/**
+ * The secret holds no usable API key. No `cause` on purpose: a parser's message could quote
+ * the secret's value, and these messages name the secret only.
+ */
+export class SecretKeyError extends SluiceError {
+  override readonly name: string = 'SecretKeyError';
 }
 
 export class SecretApiKeyProvider {

@@ -1,6 +1,6 @@
+import { backoffDelayMs } from '../backoff';
 import { DeadLetterReason, MAX_DELAY_SECONDS } from '../contract';
 import { PenaltyFactor } from '../sluice';
-import { backoffDelayMs } from '../vendor-api/backoff';
 import type { ResponseClass } from '../vendor-api/classify';
 import type { WorkerPolicy } from '../worker-settings';
 

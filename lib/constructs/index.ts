@@ -4,16 +4,14 @@
  * (README, "Adding a second product").
  */
 
+export { isSluiceConfigError, SluiceConfigError } from '../../lambda/sluice';
 export {
   type AlarmThresholds,
-  isStackConfigError,
   loadStackConfig,
   parseStackConfig,
   type StackConfig,
-  StackConfigError,
   type StackConfigInput,
 } from '../config';
-export { type AddWorkerOptions, SluiceStack, type SluiceStackProps } from '../sluice-stack';
 export { BucketSeeding, type BucketSeedingProps } from './bucket-seeding';
 export {
   BucketTable,
@@ -38,4 +36,5 @@ export {
 } from './rate-limited-worker';
 export { ReconcilerFunction, type ReconcilerFunctionProps } from './reconciler-function';
 export { SLUICE_RUNTIME } from './sluice-function';
+export { type AddWorkerOptions, SluiceStack, type SluiceStackProps } from './sluice-stack';
 export { SluiceParameterNames } from './stage-parameters';

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
+import { SluiceError } from '../../lambda/sluice';
 
 export interface LocalServer {
   readonly name: string;
@@ -35,8 +36,9 @@ function watchSignals(): void {
   }
 }
 
-export class LocalServerError extends Error {
-  override readonly name = 'LocalServerError';
+/** A local server (DynamoDB Local, fauxqs) that could not be found, started or reached. */
+export class LocalServerError extends SluiceError {
+  override readonly name: string = 'LocalServerError';
 }
 
 /**

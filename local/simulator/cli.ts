@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CliUsageError } from '../cli-usage';
 import { SIMULATOR_PROFILES, type SimulatorProfileName, startVendorSimulator } from './index';
 
 /**
@@ -33,12 +34,14 @@ async function main(argv: string[]): Promise<void> {
   }
   const profile = values.profile as SimulatorProfileName;
   if (!SIMULATOR_PROFILES.includes(profile)) {
-    throw new Error(`--profile ${values.profile} is not one of ${SIMULATOR_PROFILES.join(', ')}\n${USAGE}`);
+    throw new CliUsageError(
+      `--profile ${values.profile} is not one of ${SIMULATOR_PROFILES.join(', ')}\n${USAGE}`,
+    );
   }
   const downFrom = numberOption('--down-from', values['down-from'], 0, 86_400);
   const downFor = numberOption('--down-for', values['down-for'], 1, 86_400);
   if ((downFrom === undefined) !== (downFor === undefined)) {
-    throw new Error(`--down-from and --down-for go together\n${USAGE}`);
+    throw new CliUsageError(`--down-from and --down-for go together\n${USAGE}`);
   }
   const simulator = await startVendorSimulator({
     profile,
@@ -75,7 +78,7 @@ function numberOption(name: string, text: string | undefined, min: number, max: 
   if (text === undefined) return undefined;
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${name} ${text} must be a number from ${min} to ${max}`);
+    throw new CliUsageError(`${name} ${text} must be a number from ${min} to ${max}`);
   }
   return value;
 }

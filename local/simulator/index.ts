@@ -1,4 +1,4 @@
-/** The vendor simulator: three profiles drawn from the source documents, with injectable faults. */
+/** The vendor simulator: three vendor profiles (docs/vendor.md, "Profiles"), with injectable faults. */
 export { formatGoDuration, SimulatorBucket } from './bucket';
 export { tokenUsage } from './openai';
 export { ROUTES } from './routes';

@@ -1,5 +1,6 @@
 /**
- * The vendor simulator's public shapes. Three profiles, each drawn from a source document:
+ * The vendor simulator's public shapes. Three profiles, each a kind of limit a real vendor
+ * enforces (docs/vendor.md, "Profiles"):
  * `sweeppea` (one request at a time per endpoint, 503 when busy, 429 per minute),
  * `waitwhile` (5 requests/s with 429, 1 write/s per location with 409),
  * `openai` (requests and tokens per minute with `x-ratelimit-*` headers and Retry-After).

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStackConfig } from '../../lib/config';
-import { SluiceStack } from '../../lib/sluice-stack';
+import { SluiceStack } from '../../lib/constructs/sluice-stack';
 import { validConfig } from './fixtures';
 import { testApp } from './synth';
 

@@ -1,14 +1,15 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isStackConfigError, loadStackConfig, parseStackConfig, StackConfigError } from '../../lib/config';
+import { SluiceConfigError, SluiceError } from '../../lambda/sluice';
+import { loadStackConfig, parseStackConfig } from '../../lib/config';
 import { validConfig } from './fixtures';
 
 function problemsOf(input: unknown): string {
   try {
     parseStackConfig(input, 'config/x.json');
   } catch (error) {
-    if (isStackConfigError(error)) return error.message;
+    if (error instanceof SluiceConfigError) return error.message;
     throw error;
   }
   throw new Error('expected the configuration to be rejected');
@@ -198,7 +199,7 @@ describe('parseStackConfig', () => {
     );
   });
 
-  it('throws a StackConfigError that carries every problem separately', () => {
+  it('throws a SluiceConfigError that carries every problem separately', () => {
     const error = (() => {
       try {
         return parseStackConfig(validConfig({ stage: 'Prod', batchSize: 0 }));
@@ -206,8 +207,9 @@ describe('parseStackConfig', () => {
         return caught;
       }
     })();
-    expect(error).toBeInstanceOf(StackConfigError);
-    expect((error as StackConfigError).problems).toEqual([
+    expect(error).toBeInstanceOf(SluiceConfigError);
+    expect((error as SluiceConfigError).subject).toBe('stack configuration');
+    expect((error as SluiceConfigError).problems).toEqual([
       'stack configuration: stage: must be 1-20 lowercase letters, digits or dashes (got "Prod")',
       'stack configuration: batchSize: must be an integer from 1 to 10000 (got 0)',
     ]);
@@ -230,6 +232,28 @@ describe('loadStackConfig', () => {
     expect(() => loadStackConfig(file)).toThrow(
       `Cannot read stack configuration ${file}: ENOENT: no such file or directory, open '${file}'`,
     );
+  });
+
+  it('throws the one configuration error for an unreadable or broken file, keeping the cause', () => {
+    const broken = join(dir, 'broken-again.json');
+    writeFileSync(broken, '{ "stage": ');
+    for (const [file, cause] of [
+      [join(dir, 'absent.json'), /^Error: ENOENT/],
+      [broken, /^SyntaxError/],
+    ] as const) {
+      const error = (() => {
+        try {
+          return loadStackConfig(file);
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(error).toBeInstanceOf(SluiceConfigError);
+      expect(error).toBeInstanceOf(SluiceError);
+      expect((error as SluiceConfigError).problems).toHaveLength(1);
+      // The error it wraps (fs and JSON errors come from Node's own realm, so not `instanceof Error` here).
+      expect(String((error as SluiceConfigError).cause)).toMatch(cause);
+    }
   });
 
   it('lets an override replace the stage before validation', () => {

@@ -1,16 +1,16 @@
-import { SluiceConfig } from '../../lambda/sluice';
+import { SluiceConfig, SluiceConfigError } from '../../lambda/sluice';
 import { readWorkerConfig } from '../../lambda/worker/config';
+import { parseStackConfig } from '../../lib/config';
 import {
   deadLetterQueueAttributes,
   deriveSettings,
-  parseStackConfig,
   queueAttributes,
   queueSettings,
   reconcilerEnvironment,
   tableDefinition,
-  tokenDimensions,
   workerEnvironment,
-} from '../../lib/config';
+} from '../../lib/derived-settings';
+import { tokenDimensions } from '../../lib/worker-values';
 import { validConfig } from './fixtures';
 
 describe('derived settings', () => {
@@ -29,6 +29,19 @@ describe('derived settings', () => {
       reconcilerTimeoutSeconds: 50,
       reconcilerMaxEventAgeSeconds: 60,
     });
+  });
+
+  it('refuses settings past the SQS limits with the one configuration error, each named', () => {
+    // The schema keeps both in range; deriveSettings guards against a change to its bounds.
+    const tooLong = { ...config, lambdaTimeoutSeconds: 10_000 };
+    const tooRetained = { ...config, queueRetentionDays: 14 };
+    expect(() => deriveSettings(tooLong)).toThrow(SluiceConfigError);
+    expect(() => deriveSettings(tooLong)).toThrow(
+      'Invalid derived settings (1 problem):\n  lambdaTimeoutSeconds 10000 gives a visibility timeout of 60000 s, over the SQS maximum of 43200 s',
+    );
+    expect(() => deriveSettings(tooRetained)).toThrow(
+      /queueRetentionDays 14 leaves the DLQ no longer retention/,
+    );
   });
 
   it('gives the local stack the same queue attributes and table definition as the stack', () => {

@@ -9,7 +9,7 @@ import { BucketTable } from '../../lib/constructs/bucket-table';
 import { SDK_CALLER_TABLE_ACTIONS } from '../../lib/constructs/permissions';
 import { ProductAcquireMetrics } from '../../lib/constructs/product-metrics';
 import { RateLimitedWorker } from '../../lib/constructs/rate-limited-worker';
-import { SluiceStack } from '../../lib/sluice-stack';
+import { SluiceStack } from '../../lib/constructs/sluice-stack';
 import { validConfig } from './fixtures';
 import { resourceNamed, statementsOfRole, synthStack, testApp } from './synth';
 

@@ -1,5 +1,6 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { isStackConfigError, parseStackConfig, type StackConfigInput } from '../../lib/config';
+import { SluiceConfigError } from '../../lambda/sluice';
+import { parseStackConfig, type StackConfigInput } from '../../lib/config';
 import { callsInFlightNeeded, operationLimits, poolWarnings } from '../../lib/sizing';
 import { validConfig } from './fixtures';
 import { synthStack } from './synth';
@@ -33,7 +34,7 @@ function problemsOf(input: StackConfigInput): readonly string[] {
   try {
     parseStackConfig(input);
   } catch (error) {
-    if (isStackConfigError(error)) return error.problems;
+    if (error instanceof SluiceConfigError) return error.problems;
     throw error;
   }
   return [];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseStackConfig, type StackConfigInput } from '../../lib/config';
-import { SluiceStack } from '../../lib/sluice-stack';
+import { SluiceStack } from '../../lib/constructs/sluice-stack';
 import { validConfig } from './fixtures';
 
 /** An app writing to its own temporary directory; bundling skipped unless asked for. */

@@ -47,7 +47,7 @@ describe('npm start, before any server starts', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(
       'Invalid messages file (2 problems):\n' +
-        `  ${file}:1: (message): Unrecognized key: "tokens"\n` +
+        `  ${file}:1: tokens: is not a known field\n` +
         `  ${file}:2: path: is required with method\n`,
     );
   });

@@ -7,7 +7,7 @@ import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs
 import { MessageAttr } from '../../lambda/contract';
 import { parseCliOptions } from '../../local/cli-options';
 import { defaultConfigFile, loadConfigFile } from '../../local/inputs';
-import { summaryTable } from '../../local/report';
+import { summaryTable } from '../../local/report-summary';
 import { prepareRun, runLocalStack } from '../../local/run';
 import type { RunDependencies, WireOptions } from '../../local/wiring-types';
 

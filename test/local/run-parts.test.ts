@@ -3,7 +3,8 @@ import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from '../../local
 import { bodyId } from '../../local/dlq';
 import { emfMetrics } from '../../local/log-capture';
 import { clock, eta, ProgressPrinter, renderProgress } from '../../local/progress';
-import { buildReport, type RunEnd, summaryTable } from '../../local/report';
+import { buildReport, type RunEnd } from '../../local/report';
+import { summaryTable } from '../../local/report-summary';
 import { Tally } from '../../local/tally';
 import { failureCause, instrumentedFetch } from '../../local/vendor-fetch';
 import { waitingOnQueue } from '../../local/watch';

@@ -117,7 +117,7 @@ describe('the enqueue CLI', () => {
     expect(readMessages('work.jsonl', text).problems).toEqual([
       'work.jsonl:3: (message): needs operation, or method + path',
       expect.stringMatching(/^work\.jsonl:4: not JSON \(.+\)$/),
-      'work.jsonl:5: path: must start with / (relative to the vendor base URL); path: must not be a full URL; method: is required with path',
+      'work.jsonl:5: path: must start with / (relative to the vendor base URL) (got "https://evil.example/"); path: must not be a full URL (got "https://evil.example/"); method: is required with path',
     ]);
   });
 
@@ -152,7 +152,7 @@ describe('the enqueue CLI', () => {
       ),
     ).toBe(2);
     expect(err.text()).toBe(
-      `1 invalid line(s), nothing sent:\n  ${bad}:2: id: may contain only letters, digits and _ . : -; (message): needs operation, or method + path\n`,
+      `1 invalid line(s), nothing sent:\n  ${bad}:2: id: may contain only letters, digits and _ . : - (got "no request"); (message): needs operation, or method + path\n`,
     );
     const { Attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),

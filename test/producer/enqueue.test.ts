@@ -69,7 +69,7 @@ describe('enqueue', () => {
       ]),
     ).rejects.toThrow(
       new EnqueueError(
-        'Invalid message(s), nothing was sent: message 2: operation: Invalid input: expected string, received number',
+        'Invalid message(s), nothing was sent: message 2: operation: Invalid input: expected string, received number (got 7)',
         [],
       ),
     );

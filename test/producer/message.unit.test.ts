@@ -35,18 +35,19 @@ describe('the producer contract', () => {
     expect(validateMessage({ id: 'bad id!', operation: 42, extra: true })).toEqual({
       ok: false,
       reason:
-        'id: may contain only letters, digits and _ . : -; operation: Invalid input: expected string, received number; (message): Unrecognized key: "extra"',
+        'id: may contain only letters, digits and _ . : - (got "bad id!"); operation: Invalid input: expected string, received number (got 42); extra: is not a known field',
     });
   });
 
   it('rejects a full URL, a host-relative path and a path without method', () => {
     expect(validateMessage({ id: 'a', method: 'GET', path: 'https://evil.example/steal' })).toEqual({
       ok: false,
-      reason: 'path: must start with / (relative to the vendor base URL); path: must not be a full URL',
+      reason:
+        'path: must start with / (relative to the vendor base URL) (got "https://evil.example/steal"); path: must not be a full URL (got "https://evil.example/steal")',
     });
     expect(validateMessage({ id: 'a', method: 'GET', path: '//evil.example/x' })).toEqual({
       ok: false,
-      reason: 'path: must not start with // (a host is never taken from a message)',
+      reason: 'path: must not start with // (a host is never taken from a message) (got "//evil.example/x")',
     });
     expect(validateMessage({ id: 'a', path: '/v1/contacts' })).toEqual({
       ok: false,
@@ -75,8 +76,7 @@ describe('the producer contract', () => {
   it('rejects an id longer than 128 characters and a fractional token estimate', () => {
     expect(validateMessage({ id: 'x'.repeat(129), operation: 'op', tokenEstimate: 1.5 })).toEqual({
       ok: false,
-      reason:
-        'id: must be at most 128 characters; tokenEstimate: Invalid input: expected int, received number',
+      reason: `id: must be at most 128 characters (got "${'x'.repeat(56)}...); tokenEstimate: Invalid input: expected int, received number (got 1.5)`,
     });
   });
 });

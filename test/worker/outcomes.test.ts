@@ -104,7 +104,7 @@ describe('message outcomes, published to each product', () => {
       id: 'bad-1',
       product: 'checkout',
       reason: 'invalid_message',
-      detail: 'operation: Invalid input: expected string, received number',
+      detail: 'operation: Invalid input: expected string, received number (got 42)',
       attempts: 1,
     });
     const [refused] = (await harness.outcomesOf('support', 1)) as DeadLetteredOutcome[];

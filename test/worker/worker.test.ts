@@ -45,7 +45,7 @@ describe('the worker on DynamoDB Local, fauxqs and the vendor simulator', () => 
     ]);
     expect(harness.simulator.stats().calls).toBe(0);
     expect(harness.telemetry.fieldsOf('message.invalid').map((fields) => fields.detail)).toEqual([
-      'operation: Invalid input: expected string, received number',
+      'operation: Invalid input: expected string, received number (got 42)',
       expect.stringMatching(/^\(message\): body is not JSON \(/),
     ]);
   });

@@ -1,3 +1,9 @@
+/**
+ * Exponential backoff with full jitter, shared by the producer helper (SQS sends), the vendor
+ * client and the worker's requeue delays. Its own module at the root of lambda/, so the
+ * producer does not import the vendor client to reach it.
+ */
+
 /** Options of the exponential backoff: `delay_i = min(maxMs, baseMs · 2^i)` before jitter. */
 export interface BackoffOptions {
   readonly baseMs: number;

@@ -3,11 +3,11 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import type { StackConfig } from './config';
-import { BucketTable } from './constructs/bucket-table';
-import { SluiceMonitoring } from './constructs/monitoring/sluice-monitoring';
-import { RateLimitedWorker } from './constructs/rate-limited-worker';
-import { ReconcilerFunction } from './constructs/reconciler-function';
+import type { StackConfig } from '../config';
+import { BucketTable } from './bucket-table';
+import { SluiceMonitoring } from './monitoring/sluice-monitoring';
+import { RateLimitedWorker } from './rate-limited-worker';
+import { ReconcilerFunction } from './reconciler-function';
 
 export interface SluiceStackProps extends StackProps {
   /** A validated configuration (loadStackConfig / parseStackConfig). */
