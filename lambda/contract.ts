@@ -45,15 +45,7 @@ export const WorkerEnv = {
 /** SQS per-message DelaySeconds upper bound. */
 export const MAX_DELAY_SECONDS = 900;
 
-/** Message attributes carried across requeues (a re-sent message is a new message). */
-export const MessageAttr = {
-  attempt: 'sluice-attempt',
-  firstSeenAtMs: 'sluice-first-seen-at-ms',
-  /** A copy of a record the pool never started (no time left): it starts first in its next batch. */
-  unstarted: 'sluice-unstarted',
-  deadLetterReason: 'sluice-dlq-reason',
-  deadLetterDetail: 'sluice-dlq-detail',
-} as const;
+export { MessageAttr } from './producer/attributes';
 
 /** Why a message was dead-lettered; also a metric dimension value (never a message id). */
 export const DeadLetterReason = {

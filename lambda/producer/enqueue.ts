@@ -5,8 +5,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { backoffDelayMs } from '../backoff';
-import { MessageAttr } from '../contract';
-import { SluiceError } from '../sluice';
+import { SluiceError } from '../sluice/errors';
+import { MessageAttr } from './attributes';
 import { validateMessage, type WorkMessage } from './message';
 
 /** SendMessageBatch takes at most 10 entries and 256 KiB in all (the per-message limit is larger, the batch one is not). */

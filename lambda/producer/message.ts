@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zodProblems } from '../sluice';
+import { zodProblems } from '../sluice/errors';
 import { ProductNameSchema } from './outcome';
 
 /**

@@ -9,6 +9,11 @@ import ts from 'typescript';
 const ROOT = resolve(__dirname, '../..');
 const SDK = 'lambda/sluice';
 const ENTRANCE = `${SDK}/index.ts`;
+/**
+ * The error family alone: a leaf (it imports nothing inside the SDK), so a light caller such as
+ * the producer gets `SluiceError` and the one issue formatter without loading the DynamoDB client.
+ */
+const ERRORS = `${SDK}/errors.ts`;
 
 /** Where each layer may import from, inside the SDK (paths relative to the repository). */
 const MAY_IMPORT: Record<Layer, (target: string) => boolean> = {
@@ -46,7 +51,9 @@ function violations(imports: readonly ImportLine[]): string[] {
   for (const { from, specifier, target } of imports) {
     if (inSdk(from)) {
       if (target === undefined) continue; // an npm package
-      if (!inSdk(target)) {
+      if (from === ERRORS) {
+        found.push(`${from} imports ${specifier}: the error family is a leaf, importing nothing of the SDK`);
+      } else if (!inSdk(target)) {
         found.push(
           `${from} imports ${specifier}: outside the SDK (the SDK stands alone as the package's root)`,
         );
@@ -57,9 +64,12 @@ function violations(imports: readonly ImportLine[]): string[] {
       target !== undefined &&
       inSdk(target) &&
       target !== ENTRANCE &&
+      target !== ERRORS &&
       !from.startsWith('test/sluice/')
     ) {
-      found.push(`${from} imports ${specifier}: outside the SDK, import its entrance (${ENTRANCE})`);
+      found.push(
+        `${from} imports ${specifier}: outside the SDK, import its entrance (${ENTRANCE}, or ${ERRORS} for the error family alone)`,
+      );
     }
   }
   return found;
@@ -130,6 +140,7 @@ describe('the SDK in layers with one entrance', () => {
     ['the SDK imports the contract', `${SDK}/client.ts`, '../contract', 'lambda/contract.ts'],
     ['the worker skips the entrance', 'lambda/worker/wire.ts', '../sluice/client', `${SDK}/client.ts`],
     ['a script skips the entrance', 'scripts/x.ts', '../lambda/sluice/core/model', `${SDK}/core/model.ts`],
+    ['the error family imports the SDK', ERRORS, './core/types', `${SDK}/core/types.ts`],
   ])('catches: %s', (_, from, specifier, target) => {
     expect(violations([{ from, specifier, target }])).toHaveLength(1);
   });
@@ -150,6 +161,7 @@ describe('the SDK in layers with one entrance', () => {
     ],
     ['the SDK imports a package', `${SDK}/config.ts`, 'zod', undefined],
     ['the worker imports the entrance', 'lambda/worker/wire.ts', '../sluice', ENTRANCE],
+    ['the producer imports the error family alone', 'lambda/producer/enqueue.ts', '../sluice/errors', ERRORS],
     [
       "a test of the SDK's internals",
       'test/sluice/x.unit.test.ts',
