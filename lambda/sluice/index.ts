@@ -3,6 +3,7 @@
 export { type AcquireOptions, PRODUCT_PATTERN } from './acquire';
 export { buildDynamoDbClient, SluiceClient, type SluiceClientOptions } from './client';
 export { SluiceConfig, type SluiceLogLevel, type SluiceSettings } from './config';
+export { bucketName } from './dimensions';
 export { DynamoBucketStore } from './dynamo-store';
 export {
   describeValue,

@@ -1,5 +1,5 @@
 import type { WorkMessage } from '../producer/message';
-import { bucketName } from '../sluice/dimensions';
+import { bucketName, type Granted, SluiceError } from '../sluice';
 import type { RateLimitHeaders } from '../vendor-api/headers';
 import type { VendorSettings } from '../worker-settings';
 
@@ -9,8 +9,8 @@ import type { VendorSettings } from '../worker-settings';
  */
 
 /** The message asks for something the configuration cannot price: dead-letter it as invalid. */
-export class MessageCostError extends Error {
-  override readonly name = 'MessageCostError';
+export class MessageCostError extends SluiceError {
+  override readonly name: string = 'MessageCostError';
 }
 
 /** Whether a dimension is a `tokens` bucket. */
@@ -72,6 +72,32 @@ export function messageCosts(
       message.tokenEstimate !== undefined && isTokens(dimension) ? message.tokenEstimate : cost;
   }
   return costs;
+}
+
+/**
+ * What a grant's dimensions are, read once per grant from the SDK's answer (the buckets it took
+ * from, not the worker's guess): which count tokens, which hold a lease (`concurrent`), and the
+ * `requests` costs left over (neither), which a repeat of the call acquires again. Settle,
+ * resync, the 429 narrowing and the repeat grant all ask this one view.
+ */
+export interface GrantedDimensions {
+  readonly isTokens: TokenDimensionTest;
+  /** The dimensions held as leases (`concurrent`): never penalized or resynchronised. */
+  readonly leased: readonly string[];
+  /** The `requests` dimensions of the grant at the costs it took: neither tokens nor leased. */
+  readonly requestCosts: Readonly<Record<string, number>>;
+}
+
+export function grantedDimensions(
+  grant: Pick<Granted, 'costs' | 'tokenDimensions' | 'leases'>,
+): GrantedDimensions {
+  const tokens = new Set(grant.tokenDimensions);
+  const leased = grant.leases.map((lease) => lease.dimension);
+  const isTokens: TokenDimensionTest = (dimension) => tokens.has(dimension);
+  const requestCosts = Object.fromEntries(
+    Object.entries(grant.costs).filter(([dimension]) => !isTokens(dimension) && !leased.includes(dimension)),
+  );
+  return { isTokens, leased, requestCosts };
 }
 
 /** `usage.total_tokens` of an OpenAI-style body, when it is a non-negative integer. */

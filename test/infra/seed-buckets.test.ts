@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { AWS_CLIENT_MAX_ATTEMPTS } from '../../lambda/aws-client-bounds';
-import { handler, sendResponse } from '../../lambda/handlers/seed-buckets';
+import { handler } from '../../lambda/handlers/seed-buckets';
 import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import type { BucketDefinition } from '../../lambda/sluice/types';
+import { sendResponse } from '../../lambda/worker/seed-buckets';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { startSilentEndpoint } from '../worker/silent-endpoint';
 
