@@ -68,11 +68,6 @@ export interface DecisionContext extends RecordContext {
   readonly inlineUsed: boolean;
 }
 
-/** The record's context at one moment of its attempts. */
-export function decisionAt(record: RecordContext, nowMs: number, inlineUsed: boolean): DecisionContext {
-  return { ...record, nowMs, inlineUsed };
-}
-
 /**
  * `DelaySeconds = min(floor(wait) + 1, 900)`: the + 1 makes sure the bucket has refilled when
  * the copy becomes visible. Then full jitter, an integer in [0, requeueJitterSeconds], so

@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { DeadLetterReason, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
 import { type OutcomeRouting, peekRouting } from '../outcomes/build';
 import { throughCircuit } from './circuit';
-import { decisionAt, expiredOnArrival, requeueOrDeadLetter } from './decision';
+import { expiredOnArrival, requeueOrDeadLetter } from './decision';
 import { completeDelivery, endDelivery, type MessageOutcome } from './endings';
 import { prepareRecord } from './prepare';
 import { runAttempts } from './run-attempts';
@@ -53,16 +53,16 @@ export async function processRecord(
   if (claim.state === 'in_progress') {
     // Another delivery of the same id holds a live claim: come back after it has ended either way.
     const waitSeconds = Math.max(0, (claim.expiresAtMs - nowMs) / 1000);
-    const later = requeueOrDeadLetter(
-      waitSeconds,
-      'same id in progress elsewhere',
-      decisionAt(prepared.context, runtime.clock(), false),
-    );
+    const later = requeueOrDeadLetter(waitSeconds, 'same id in progress elsewhere', {
+      ...prepared.context,
+      nowMs: runtime.clock(),
+      inlineUsed: false,
+    });
     return endDelivery(later, record, delivery, runtime);
   }
   let outcome: MessageOutcome | undefined;
   try {
-    const expired = expiredOnArrival(decisionAt(prepared.context, runtime.clock(), false));
+    const expired = expiredOnArrival({ ...prepared.context, nowMs: runtime.clock(), inlineUsed: false });
     if (expired) {
       outcome = await endDelivery(expired, record, delivery, runtime, routing);
       return outcome;

@@ -17,7 +17,7 @@ import type { PreparedMessage, WorkerRuntime } from './runtime';
  * the last answer.
  */
 export async function grantRepeat(
-  /** The grant's `requests` costs (costs.ts, `grantedDimensions`). */
+  /** The grant's `requests` costs (vendor-call.ts, `grantedDimensions`). */
   costs: Readonly<Record<string, number>>,
   prepared: PreparedMessage,
   runtime: WorkerRuntime,

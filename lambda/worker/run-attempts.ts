@@ -7,7 +7,6 @@ import {
   type Done,
   decideOnRetryIn,
   decideOnVendorAnswer,
-  decisionAt,
   type EndAction,
   requeueOnRetryIn,
   requeueOrDeadLetter,
@@ -55,7 +54,7 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
         busyCount: busyCount - 1,
         error: answer.error,
       },
-      decisionAt(prepared.context, runtime.clock(), inlineUsed),
+      { ...prepared.context, nowMs: runtime.clock(), inlineUsed },
     );
     if (action.kind === 'done')
       return { action, cached: false, answer, ...(tokenUsage ? { tokenUsage } : {}) };
@@ -77,7 +76,11 @@ async function acquireOrWait(
   runtime: WorkerRuntime,
   inlineUsed: boolean,
 ): Promise<{ readonly grant: Granted; readonly slept: boolean } | { readonly action: EndAction }> {
-  const now = (used: boolean): DecisionContext => decisionAt(prepared.context, runtime.clock(), used);
+  const now = (used: boolean): DecisionContext => ({
+    ...prepared.context,
+    nowMs: runtime.clock(),
+    inlineUsed: used,
+  });
   if (runtime.clock() >= prepared.deadlineMs) {
     return { action: requeueOrDeadLetter(0, 'no time left in this invocation', now(inlineUsed)) };
   }
