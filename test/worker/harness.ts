@@ -19,9 +19,14 @@ import { circuitRules } from '../../lambda/circuit/state';
 import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { enqueue } from '../../lambda/producer';
 import type { OutcomeEvent } from '../../lambda/producer/outcome';
-import { type AcquireOptions, SluiceClient, SluiceConfig, type SluiceLogger } from '../../lambda/sluice';
-import { createBucketTable } from '../../lambda/sluice/table';
-import type { BucketDefinition } from '../../lambda/sluice/types';
+import type { BucketDefinition } from '../../lambda/sluice';
+import {
+  type AcquireOptions,
+  createBucketTable,
+  SluiceClient,
+  SluiceConfig,
+  type SluiceLogger,
+} from '../../lambda/sluice';
 import { VendorClient } from '../../lambda/vendor-api/client';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
 import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';

@@ -1,5 +1,5 @@
 import { Metric } from '../../lambda/contract';
-import type { BucketDefinition } from '../../lambda/sluice/types';
+import type { BucketDefinition } from '../../lambda/sluice';
 import type { VendorSettingsInput } from '../../lambda/worker-settings';
 import type { SimulatorLimits, SimulatorProfileName } from '../../local/simulator';
 import { WorkerHarness } from './harness';

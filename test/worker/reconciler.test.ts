@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SluiceClient, SluiceConfig } from '../../lambda/sluice';
-import { createBucketTable } from '../../lambda/sluice/table';
+import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
 import { createReconciler } from '../../lambda/worker/reconciler';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';

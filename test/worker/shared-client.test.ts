@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { SluiceClient } from '../../lambda/sluice/client';
-import type { Granted } from '../../lambda/sluice/types';
+import { type Granted, SluiceClient } from '../../lambda/sluice';
 import { localTable, RecordingLogger, SimulatedClock, seededRandom, testSettings } from '../sluice/helpers';
 
 /**

@@ -1,8 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { enqueue } from '../../lambda/producer';
-import { SluiceClient, SluiceConfig } from '../../lambda/sluice';
-import { createBucketTable } from '../../lambda/sluice/table';
+import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import { readWorkerConfig } from '../../lambda/worker/config';
 import { wireWorker } from '../../lambda/worker/wire';
 import { createLambdaContext } from '../../local/lambda-context';
