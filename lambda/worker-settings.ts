@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ProblemPlace, SluiceConfigError, zodProblems } from './sluice';
 
 /**
  * What the worker needs to know about its vendor: where it is, which paths it may call,
@@ -129,24 +130,16 @@ export type CircuitSettings = z.infer<typeof CircuitSchema>;
 export type VendorSettings = z.infer<typeof VendorSettingsSchema>;
 export type VendorSettingsInput = z.input<typeof VendorSettingsSchema>;
 
-export class VendorSettingsError extends Error {
-  override readonly name = 'VendorSettingsError';
+/** A problem's place as a dotted path under `prefix` (`vendor.circuit.windowSeconds`). */
+export function settingsPlace(prefix: string): ProblemPlace {
+  return (path) => [prefix, ...path.map(String)].filter(Boolean).join('.') || '(root)';
 }
 
-/** Every problem as `path: message`, one per line. */
-export function formatIssues(error: z.ZodError, prefix = ''): string[] {
-  return error.issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-    return `${path || '(root)'}: ${issue.message}`;
-  });
-}
-
+/** The vendor settings, or one `SluiceConfigError` listing every problem (`vendor.policy.maxAttempts: ...`). */
 export function parseVendorSettings(input: unknown, prefix = 'vendor'): VendorSettings {
   const result = VendorSettingsSchema.safeParse(input);
   if (!result.success) {
-    throw new VendorSettingsError(
-      `Invalid vendor settings:\n  ${formatIssues(result.error, prefix).join('\n  ')}`,
-    );
+    throw new SluiceConfigError('vendor settings', zodProblems(result.error, input, settingsPlace(prefix)));
   }
   return result.data;
 }

@@ -1,14 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../lambda/contract';
-import { createReconciler } from '../lambda/handlers/reconciler';
 import { type OutcomeTopic, snsOutcomeTopic } from '../lambda/outcomes/aws';
-import { createDeadLetterRelay } from '../lambda/outcomes/dead-letter-relay';
 import { OutcomeRelay } from '../lambda/outcomes/relay';
 import { SluiceClient } from '../lambda/sluice';
 import { readWorkerConfig } from '../lambda/worker/config';
+import { createDeadLetterRelay } from '../lambda/worker/dead-letter-relay';
 import { DynamoDbIdempotencyStore } from '../lambda/worker/idempotency';
 import { sqsWorkQueues } from '../lambda/worker/queues';
+import { createReconciler } from '../lambda/worker/reconciler';
 import { powertoolsTelemetry } from '../lambda/worker/telemetry';
 import { wireWorker } from '../lambda/worker/wire';
 import { workerEnvironment } from '../lib/derived-settings';
@@ -113,8 +113,7 @@ async function wireHandlers(options: WireOptions): Promise<WiredHandlers> {
   // The reconciler Lambda has its own SDK client; seeding and the progress display read
   // through an unmetered one, so the report's DynamoDB figures are the handlers' alone.
   const reconciler = createReconciler(
-    new SluiceClient({ settings: workerConfig.sluice, dynamodb: stack.dynamodb }),
-    logger,
+    new SluiceClient({ settings: workerConfig.sluice, dynamodb: stack.dynamodb, logger }),
     metrics(),
   );
   const admin = new SluiceClient({ settings: workerConfig.sluice, dynamodb: stack.adminDynamodb });

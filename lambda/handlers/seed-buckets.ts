@@ -1,91 +1,10 @@
-import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
-import { SeedBucketsProperty } from '../contract';
-import { type BucketDefinition, SluiceClient, SluiceConfig } from '../sluice';
-import { createAwsClients } from '../worker/aws-clients';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { seedAndAnswer } from '../worker/seed-buckets';
 
 /**
- * The bucket-seeding custom resource: on Create and Update it upserts the configured bucket
- * definitions through the SDK (live token state is kept); on Delete it does nothing, so
- * removing the resource never empties a table that other stacks may still use.
- *
- * The function is the resource's service token (no Provider framework), so it answers
- * CloudFormation itself. Every path answers: a missing answer leaves the stack waiting an hour.
+ * The bucket-seeding custom resource (the function is the resource's service token):
+ * lambda/worker/seed-buckets.ts. Every event is answered, a failure included.
  */
-
-export type UpsertBuckets = (definitions: readonly BucketDefinition[]) => Promise<void>;
-
-export async function seedBuckets(
-  event: CloudFormationCustomResourceEvent,
-  upsert: () => Promise<UpsertBuckets>,
-): Promise<CloudFormationCustomResourceResponse> {
-  const physicalResourceId =
-    event.RequestType === 'Create' ? `sluice-buckets-${event.LogicalResourceId}` : event.PhysicalResourceId;
-  const answer = {
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-  };
-  if (event.RequestType === 'Delete') {
-    return { ...answer, PhysicalResourceId: physicalResourceId, Status: 'SUCCESS' };
-  }
-  try {
-    const definitions = parseDefinitions(event.ResourceProperties[SeedBucketsProperty.bucketsJson]);
-    await (await upsert())(definitions);
-    return {
-      ...answer,
-      PhysicalResourceId: physicalResourceId,
-      Status: 'SUCCESS',
-      Data: { Buckets: String(definitions.length) },
-    };
-  } catch (error) {
-    return {
-      ...answer,
-      PhysicalResourceId: physicalResourceId,
-      Status: 'FAILED',
-      Reason: `Seeding buckets failed: ${(error as Error).message}`.slice(0, 1_000),
-    };
-  }
-}
-
-function parseDefinitions(json: unknown): BucketDefinition[] {
-  if (typeof json !== 'string') {
-    throw new Error(`property ${SeedBucketsProperty.bucketsJson} must be a JSON string (got ${typeof json})`);
-  }
-  const value: unknown = JSON.parse(json);
-  if (!Array.isArray(value)) {
-    throw new Error(`property ${SeedBucketsProperty.bucketsJson} must be a JSON list of bucket definitions`);
-  }
-  return value as BucketDefinition[];
-}
-
-/** PUTs the answer to CloudFormation's pre-signed S3 URL (an empty content type, as signed). */
-export async function sendResponse(
-  url: string,
-  response: CloudFormationCustomResourceResponse,
-): Promise<void> {
-  const body = JSON.stringify(response);
-  const answer = await fetch(url, { method: 'PUT', body, headers: { 'content-type': '' } });
-  if (!answer.ok) throw new Error(`CloudFormation response rejected: HTTP ${answer.status}`);
-}
-
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<void> {
-  // The client is built inside seedBuckets' try, so a bad environment is reported as FAILED.
-  // It has the runtime's bounded timeouts: a silent DynamoDB endpoint fails the seeding in
-  // seconds (and CloudFormation gets its answer) instead of holding the function to its timeout.
-  const response = await seedBuckets(event, async () => {
-    const settings = SluiceConfig.fromEnv();
-    const { dynamodb } = createAwsClients({
-      region: settings.region,
-      dynamodbEndpoint: settings.endpointUrl,
-    });
-    const client = new SluiceClient({ settings, dynamodb });
-    return async (definitions) => {
-      try {
-        await client.upsertBuckets([...definitions]);
-      } finally {
-        dynamodb.destroy();
-      }
-    };
-  });
-  await sendResponse(event.ResponseURL, response);
+  await seedAndAnswer(event);
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BodyRef, CompletedOutcome } from '../producer/outcome';
+import { SluiceError } from '../sluice';
 
 /**
  * The claim check: an answer body too large for the topic goes to the outcome bucket and the
@@ -35,7 +36,7 @@ export async function claimCheck(
     return { json: inline, claimChecked: false };
   }
   if (!store) {
-    throw new Error(
+    throw new SluiceError(
       `the answer to ${outcome.id} is ${Buffer.byteLength(inline)} bytes as an event and no outcome bucket is configured`,
     );
   }

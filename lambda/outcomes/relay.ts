@@ -1,8 +1,20 @@
-import { LogEvent, Metric, MetricDimension } from '../contract';
+import { LogEvent, Metric, MetricDimension, type MetricName } from '../contract';
 import type { CompletedOutcome, DeadLetteredOutcome } from '../producer/outcome';
-import type { WorkerTelemetry } from '../worker/telemetry';
 import type { OutcomeTopic } from './aws';
 import { type BodyStore, claimCheck } from './claim-check';
+
+/** What the relay reports (the worker's telemetry fits): counts by product and class, and log events. */
+export interface OutcomeTelemetry {
+  count(
+    metric: MetricName,
+    value?: number,
+    dimension?:
+      | { readonly name: string; readonly value: string }
+      | readonly { readonly name: string; readonly value: string }[],
+  ): void;
+  info(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}
 
 /** Where outcomes go: the topic, and the bucket for bodies too large for it. */
 export interface OutcomeChannel {
@@ -37,7 +49,7 @@ export interface OutcomeLedger {
 export class OutcomeRelay {
   constructor(
     private readonly ledger: OutcomeLedger,
-    private readonly telemetry: WorkerTelemetry,
+    private readonly telemetry: OutcomeTelemetry,
     private readonly channel?: OutcomeChannel,
   ) {}
 

@@ -55,7 +55,7 @@ export interface SluiceClientOptions {
 export function buildDynamoDbClient(
   settings: Pick<SluiceSettings, 'region' | 'endpointUrl'>,
 ): DynamoDBClient {
-  // The runtime's shared bounds (lambda/aws-client-bounds.ts): a silent endpoint fails the call
+  // The runtime's shared bounds (aws-client-bounds.ts): a silent endpoint fails the call
   // with a TimeoutError well inside the slot margin instead of holding it until the Lambda
   // timeout kills the invocation.
   return new DynamoDBClient(

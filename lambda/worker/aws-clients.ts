@@ -7,7 +7,7 @@ import { boundedAwsClientOptions } from '../sluice';
 
 /**
  * Every AWS SDK client the handlers use, built in this one place with the runtime's bounds
- * (`lambda/aws-client-bounds.ts`): 2 attempts, a 1 s connection timeout, a 1.5 s request
+ * (`lambda/sluice/aws-client-bounds.ts`): 2 attempts, a 1 s connection timeout, a 1.5 s request
  * timeout that throws, so a silent endpoint fails a call in about 3 s, inside the 5 s
  * between the slot deadline and the Lambda timeout.
  */

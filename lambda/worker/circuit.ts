@@ -1,10 +1,11 @@
 import { admission, type CircuitSignal, type CircuitState, holdsProbe, isOpen } from '../circuit/state';
 import { DeadLetterReason, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
 import type { VendorCall, VendorCallResult } from '../vendor-api/client';
-import { type NextAction, pastMaxAge, requeueDelay } from './decision';
+import { type EndAction, pastMaxAge, requeueDelay } from './decision';
 import type { CircuitPort, VendorPort } from './ports';
 import type { Attempt } from './run-attempts';
-import { context, type PreparedMessage, type WorkerRuntime } from './runtime';
+import type { PreparedMessage, WorkerRuntime } from './runtime';
+import { bestEffort } from './telemetry';
 
 /**
  * The vendor circuit in the record pipeline (docs/worker.md, "Vendor outages"). Before a
@@ -36,7 +37,7 @@ export function circuitSignal(answer: VendorCallResult): CircuitSignal | undefin
   if (answer.cached || answer.attempts === 0) return undefined;
   switch (answer.class) {
     case 'unauthorized':
-      // The vendor client already read the key again after a 401 (vendor/client.ts).
+      // The vendor client already read the key again after a 401 (vendor-api/client.ts).
       return 'unauthorized';
     case 'busy':
       // 503 is the vendor failing; a documented back-pressure status (409 "busy") is the vendor answering.
@@ -59,14 +60,14 @@ export function circuitDeferral(
   state: CircuitState,
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
-): Extract<NextAction, { kind: 'requeue' | 'dead_letter' }> {
-  const decision = context(prepared, runtime, false);
+): EndAction {
+  const { policy, random, firstSeenAtMs } = prepared.context;
+  const nowMs = runtime.clock();
   const why = `vendor circuit ${state.status}${state.detail ? ` (${state.detail})` : ''}`;
-  const expired = pastMaxAge(decision, why);
-  // pastMaxAge only ever answers a dead letter.
-  if (expired) return expired as Extract<NextAction, { kind: 'dead_letter' }>;
-  const waitSeconds = Math.max(0, (untilMs - decision.nowMs) / 1000);
-  const delay = requeueDelay(waitSeconds, decision.policy.requeueJitterSeconds, decision.random);
+  const expired = pastMaxAge({ nowMs, firstSeenAtMs, policy }, why);
+  if (expired) return expired;
+  const waitSeconds = Math.max(0, (untilMs - nowMs) / 1000);
+  const delay = requeueDelay(waitSeconds, policy.requeueJitterSeconds, random);
   return { kind: 'requeue', ...delay, why, keepAttempt: true };
 }
 
@@ -127,7 +128,7 @@ export async function throughCircuit(
   } finally {
     if (probe.owner !== undefined && !probe.decided) {
       const owner = probe.owner;
-      await bestEffort(runtime, 'circuit abandon probe', () =>
+      await bestEffort(runtime.telemetry, 'circuit abandon probe', () =>
         circuit.apply({ kind: 'abandon_probe', owner }),
       );
     }
@@ -171,7 +172,7 @@ async function recordAnswer(
   circuit: CircuitPort,
   runtime: WorkerRuntime,
 ): Promise<void> {
-  await bestEffort(runtime, 'circuit record', async () => {
+  await bestEffort(runtime.telemetry, 'circuit record', async () => {
     const applied = await circuit.apply({ kind: 'answer', signal, detail: describe(answer) });
     if (applied.changed && isOpen(applied.after) && !isOpen(applied.before)) {
       runtime.telemetry.count(Metric.circuitOpened);
@@ -194,7 +195,7 @@ async function recordProbe(
   const owner = probe.owner;
   if (signal === undefined || owner === undefined) return;
   probe.decided = true;
-  await bestEffort(runtime, 'circuit probe result', async () => {
+  await bestEffort(runtime.telemetry, 'circuit probe result', async () => {
     const applied = await circuit.apply({ kind: 'probe_result', owner, signal, detail: describe(answer) });
     if (!applied.changed) return;
     if (!isOpen(applied.after)) {
@@ -234,12 +235,4 @@ function blocked(): VendorCallResult {
 
 function describe(answer: VendorCallResult): string {
   return answer.status === undefined ? (answer.error ?? 'no answer') : `HTTP ${answer.status}`;
-}
-
-async function bestEffort(runtime: WorkerRuntime, what: string, step: () => Promise<unknown>): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    runtime.telemetry.warn(LogEvent.messageFailed, { step: what, error: (error as Error).message });
-  }
 }

@@ -1,12 +1,12 @@
 import { WorkerEnv } from '../contract';
 import { PRODUCT_NAME_PATTERN } from '../producer/outcome';
-import { isSluiceConfigError, SluiceConfig, type SluiceSettings } from '../sluice';
-import { formatIssues, type VendorSettings, VendorSettingsSchema } from '../worker-settings';
+import { SluiceConfig, SluiceConfigError, type SluiceSettings, zodProblems } from '../sluice';
+import { settingsPlace, type VendorSettings, VendorSettingsSchema } from '../worker-settings';
 
 /**
  * The worker's configuration, read once per cold start from the environment the CDK (or
  * the local stack) sets through `workerEnvironment()`. Every problem, the SDK's included,
- * is reported in one message: a deploy with three mistakes should fail once, not three times.
+ * is reported in one `SluiceConfigError`: a deploy with three mistakes should fail once, not three times.
  */
 export interface WorkerConfig {
   readonly sluice: SluiceSettings;
@@ -31,20 +31,6 @@ export interface OutcomeSettings {
   readonly endpointUrl?: string;
 }
 
-export class WorkerConfigError extends Error {
-  override readonly name = 'WorkerConfigError';
-  constructor(
-    message: string,
-    readonly problems: readonly string[],
-  ) {
-    super(message);
-  }
-}
-
-export function isWorkerConfigError(error: unknown): error is WorkerConfigError {
-  return error instanceof Error && error.name === 'WorkerConfigError';
-}
-
 export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const problems: string[] = [];
   const required = (name: string): string => {
@@ -56,7 +42,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   try {
     sluice = SluiceConfig.fromEnv({}, env);
   } catch (error) {
-    if (!isSluiceConfigError(error)) throw error;
+    if (!(error instanceof SluiceConfigError)) throw error;
     problems.push(...error.problems);
   }
   const queueUrl = required(WorkerEnv.queueUrl);
@@ -74,7 +60,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     outcomes = { topicArn, bucket, ...(endpointUrl ? { endpointUrl } : {}) };
   }
   if (problems.length > 0 || sluice === undefined || vendor === undefined) {
-    throw new WorkerConfigError(`Invalid worker configuration: ${problems.join('; ')}`, problems);
+    throw new SluiceConfigError('worker configuration', problems);
   }
   const sqsEndpointUrl = env[WorkerEnv.sqsEndpointUrl]?.trim();
   return {
@@ -147,6 +133,6 @@ function readVendorSettings(value: string | undefined, problems: string[]): Vend
   }
   const parsed = VendorSettingsSchema.safeParse(json);
   if (parsed.success) return parsed.data;
-  problems.push(...formatIssues(parsed.error, name));
+  problems.push(...zodProblems(parsed.error, json, settingsPlace(name)));
   return undefined;
 }

@@ -1,16 +1,15 @@
 import type { WorkMessage } from '../producer/message';
-import { bucketName } from '../sluice';
-import type { RateLimitHeaders } from '../vendor-api/headers';
+import { bucketName, SluiceError } from '../sluice';
 import type { VendorSettings } from '../worker-settings';
 
 /**
- * The dimensions and costs a message acquires, and what the vendor's answer says about them
- * afterwards (actual token usage, the vendor's own count of what is left).
+ * The dimensions and costs a message acquires, priced before the first acquire. What the
+ * vendor's answer says about them afterwards is vendor-call.ts's.
  */
 
 /** The message asks for something the configuration cannot price: dead-letter it as invalid. */
-export class MessageCostError extends Error {
-  override readonly name = 'MessageCostError';
+export class MessageCostError extends SluiceError {
+  override readonly name: string = 'MessageCostError';
 }
 
 /** Whether a dimension is a `tokens` bucket. */
@@ -72,75 +71,4 @@ export function messageCosts(
       message.tokenEstimate !== undefined && isTokens(dimension) ? message.tokenEstimate : cost;
   }
   return costs;
-}
-
-/** `usage.total_tokens` of an OpenAI-style body, when it is a non-negative integer. */
-export function actualTokens(body: unknown): number | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const usage = (body as { usage?: unknown }).usage;
-  if (typeof usage !== 'object' || usage === null) return undefined;
-  const total = (usage as { total_tokens?: unknown }).total_tokens;
-  return typeof total === 'number' && Number.isInteger(total) && total >= 0 ? total : undefined;
-}
-
-/** Actual usage to settle: the token dimensions that were granted, at the reported total; none when the estimate was exact. */
-export function settlement(
-  costs: Readonly<Record<string, number>>,
-  body: unknown,
-  isTokens: TokenDimensionTest,
-): Record<string, number> | undefined {
-  const total = actualTokens(body);
-  if (total === undefined) return undefined;
-  const tokenDimensions = Object.keys(costs).filter(isTokens);
-  // Nothing to settle when the estimate was exact: a write would change nothing, and with many
-  // calls in flight it would only contend for the vendor's item.
-  if (tokenDimensions.every((dimension) => costs[dimension] === total)) return undefined;
-  return Object.fromEntries(tokenDimensions.map((dimension) => [dimension, total]));
-}
-
-/**
- * The vendor's remaining counts, per dimension: remaining tokens for token dimensions,
- * remaining requests for the unkeyed time dimensions (a keyed one, like a per-location limit,
- * is not what the vendor's global header counts). Concurrent dimensions (leased) never.
- */
-export function resyncTargets(
-  costs: Readonly<Record<string, number>>,
-  leasedDimensions: readonly string[],
-  rateLimit: RateLimitHeaders,
-  isTokens: TokenDimensionTest,
-): [dimension: string, remaining: number][] {
-  const targets: [string, number][] = [];
-  for (const dimension of Object.keys(costs)) {
-    if (leasedDimensions.includes(dimension)) continue;
-    if (isTokens(dimension)) {
-      if (rateLimit.remainingTokens !== undefined) targets.push([dimension, rateLimit.remainingTokens]);
-    } else if (dimension.split('#').length === 2 && rateLimit.remainingRequests !== undefined) {
-      targets.push([dimension, rateLimit.remainingRequests]);
-    }
-  }
-  return targets;
-}
-
-/**
- * The dimensions a 429 penalizes: the time dimensions of the call (a concurrent one has no
- * rate to lower), narrowed to the kind the vendor says is exhausted when its headers say so
- * (x-ratelimit-remaining-requests 0 with tokens left: the request limit refused, not the tokens).
- */
-export function penaltyTargets(
-  costs: Readonly<Record<string, number>>,
-  leasedDimensions: readonly string[],
-  rateLimit: RateLimitHeaders,
-  isTokens: TokenDimensionTest,
-): string[] {
-  const timed = Object.keys(costs).filter((dimension) => !leasedDimensions.includes(dimension));
-  const requestsOut = rateLimit.remainingRequests === 0;
-  const tokensOut = rateLimit.remainingTokens === 0;
-  if (requestsOut && !tokensOut) return narrowOrAll(timed, (dimension) => !isTokens(dimension));
-  if (tokensOut && !requestsOut) return narrowOrAll(timed, isTokens);
-  return timed;
-}
-
-function narrowOrAll(dimensions: string[], keep: (dimension: string) => boolean): string[] {
-  const narrowed = dimensions.filter(keep);
-  return narrowed.length > 0 ? narrowed : dimensions;
 }

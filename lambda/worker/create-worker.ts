@@ -4,9 +4,10 @@ import { OutcomeRelay } from '../outcomes/relay';
 import { isUnstarted, readDelivery } from './attributes';
 import { BucketLines } from './bucket-lines';
 import { slotDeadlineMs, timeLeftMs } from './deadline';
+import type { MessageOutcome } from './endings';
 import { runPool } from './pool';
 import type { WorkerDependencies } from './ports';
-import { type MessageOutcome, processRecord } from './process-message';
+import { processRecord } from './process-message';
 import { onRecordFailure } from './record-failure';
 import type { WorkerRuntime } from './runtime';
 

@@ -10,34 +10,62 @@ import type { WorkerPolicy } from '../worker-settings';
  * randomness of their own, so every branch is a row of a table test.
  */
 
-export type NextAction =
-  /** Sleep inside the invocation, then acquire again. */
-  | { readonly kind: 'sleep'; readonly ms: number }
-  /** Send a copy with this delay and acknowledge the original. */
-  | {
-      readonly kind: 'requeue';
-      readonly delaySeconds: number;
-      readonly baseDelaySeconds: number;
-      readonly why: string;
-      /** A deferral by the open vendor circuit: the copy keeps its attempt (circuit.ts). */
-      readonly keepAttempt?: boolean;
-    }
-  | { readonly kind: 'dead_letter'; readonly reason: DeadLetterReason; readonly detail: string }
-  | { readonly kind: 'done' };
+/** Sleep inside the invocation, then acquire again. */
+export interface Sleep {
+  readonly kind: 'sleep';
+  readonly ms: number;
+}
 
-/** What the orchestrator knows about the message when it must decide. */
-export interface DecisionContext {
-  readonly nowMs: number;
+/** Send a copy with this delay and acknowledge the original. */
+export interface Requeue {
+  readonly kind: 'requeue';
+  readonly delaySeconds: number;
+  readonly baseDelaySeconds: number;
+  readonly why: string;
+  /** A deferral by the open vendor circuit: the copy keeps its attempt (circuit.ts). */
+  readonly keepAttempt?: boolean;
+}
+
+export interface DeadLetter {
+  readonly kind: 'dead_letter';
+  readonly reason: DeadLetterReason;
+  readonly detail: string;
+}
+
+/** The vendor answered 2xx (or the cache did): the message is completed. */
+export interface Done {
+  readonly kind: 'done';
+}
+
+/**
+ * Each stage answers only what it can: the age and attempt limits end a delivery
+ * (`EndAction`); a `RetryIn` may also sleep (`CapacityAction`); only a vendor answer can
+ * complete it (`AnswerAction`). So a caller that carries out an `EndAction` needs no branch
+ * for a sleep or a completion: the compiler has ruled them out.
+ */
+export type EndAction = Requeue | DeadLetter;
+export type CapacityAction = Sleep | EndAction;
+export type AnswerAction = Done | Sleep | EndAction;
+/** Any action of the tree. */
+export type NextAction = AnswerAction;
+
+/** What a decision knows about the record: fixed for the record, built once when it is prepared. */
+export interface RecordContext {
   /** The slot deadline (see deadline.ts): nothing may run past it. */
   readonly deadlineMs: number;
   /** The attempt this delivery is (0 for the producer's send). */
   readonly attempt: number;
   readonly firstSeenAtMs: number;
-  /** Whether this delivery already slept inline once (the tree allows one inline retry). */
-  readonly inlineUsed: boolean;
   readonly inlineThresholdSeconds: number;
   readonly policy: WorkerPolicy;
   readonly random: () => number;
+}
+
+/** What the orchestrator knows when it must decide: the record's context, the clock reading, the inline sleep. */
+export interface DecisionContext extends RecordContext {
+  readonly nowMs: number;
+  /** Whether this delivery already slept inline once (the tree allows one inline retry). */
+  readonly inlineUsed: boolean;
 }
 
 /**
@@ -61,7 +89,7 @@ export function requeueDelay(
 }
 
 /** Requeue, unless the copy would go past the attempt or age limit: then the DLQ, with the reason. */
-export function requeueOrDeadLetter(waitSeconds: number, why: string, context: DecisionContext): NextAction {
+export function requeueOrDeadLetter(waitSeconds: number, why: string, context: DecisionContext): EndAction {
   const nextAttempt = context.attempt + 1;
   if (nextAttempt > context.policy.maxAttempts) {
     return {
@@ -80,11 +108,14 @@ export function requeueOrDeadLetter(waitSeconds: number, why: string, context: D
  * On arrival: a message already `maxAgeSeconds` old (it waited in the queue, or its copy was
  * delayed that long) is dead-lettered without calling the vendor; stale work is not done late.
  */
-export function expiredOnArrival(context: DecisionContext): NextAction | undefined {
+export function expiredOnArrival(context: DecisionContext): DeadLetter | undefined {
   return pastMaxAge(context, 'on arrival');
 }
 
-export function pastMaxAge(context: DecisionContext, why: string): NextAction | undefined {
+export function pastMaxAge(
+  context: Pick<DecisionContext, 'nowMs' | 'firstSeenAtMs' | 'policy'>,
+  why: string,
+): DeadLetter | undefined {
   const ageSeconds = (context.nowMs - context.firstSeenAtMs) / 1000;
   if (ageSeconds < context.policy.maxAgeSeconds) return undefined;
   return {
@@ -95,7 +126,7 @@ export function pastMaxAge(context: DecisionContext, why: string): NextAction | 
 }
 
 /** A wait is slept inline only once, only when short, and only when it ends before the deadline. */
-function inlineOrRequeue(waitSeconds: number, why: string, context: DecisionContext): NextAction {
+function inlineOrRequeue(waitSeconds: number, why: string, context: DecisionContext): CapacityAction {
   const ms = Math.ceil(waitSeconds * 1000);
   const fits = context.nowMs + ms < context.deadlineMs;
   if (!context.inlineUsed && waitSeconds <= context.inlineThresholdSeconds && fits) {
@@ -109,8 +140,24 @@ export function decideOnRetryIn(
   waitSeconds: number,
   dimension: string,
   context: DecisionContext,
-): NextAction {
-  return inlineOrRequeue(waitSeconds, `capacity: ${dimension} needs ${waitSeconds} s`, context);
+): CapacityAction {
+  return inlineOrRequeue(waitSeconds, capacityWhy(waitSeconds, dimension), context);
+}
+
+/**
+ * Sluice answered RetryIn after the delivery's one inline sleep: requeue after the wait (what
+ * `decideOnRetryIn` answers once the sleep is used, typed so that no sleep is left to handle).
+ */
+export function requeueOnRetryIn(
+  waitSeconds: number,
+  dimension: string,
+  context: DecisionContext,
+): EndAction {
+  return requeueOrDeadLetter(waitSeconds, capacityWhy(waitSeconds, dimension), context);
+}
+
+function capacityWhy(waitSeconds: number, dimension: string): string {
+  return `capacity: ${dimension} needs ${waitSeconds} s`;
 }
 
 /**
@@ -148,7 +195,7 @@ export interface VendorAnswer {
   readonly error?: string;
 }
 
-export function decideOnVendorAnswer(answer: VendorAnswer, context: DecisionContext): NextAction {
+export function decideOnVendorAnswer(answer: VendorAnswer, context: DecisionContext): AnswerAction {
   const status = answer.status === undefined ? (answer.error ?? 'no answer') : `HTTP ${answer.status}`;
   switch (answer.class) {
     case 'success':

@@ -1,7 +1,7 @@
 import type { Applied } from '../circuit/client';
 import type { CircuitEvent, CircuitState } from '../circuit/state';
 import type { OutcomeChannel } from '../outcomes/relay';
-import type { AcquireResult } from '../sluice';
+import type { AcquireOptions, AcquireResult } from '../sluice';
 import type { VendorCall, VendorCallResult } from '../vendor-api/client';
 import type { VendorSettings } from '../worker-settings';
 import type { IdempotencyStore } from './idempotency';
@@ -14,7 +14,8 @@ import type { WorkerTelemetry } from './telemetry';
  * local stack can hand in the same real classes wired to local servers.
  */
 export interface SluicePort {
-  acquire(request: Readonly<Record<string, number>>): Promise<AcquireResult>;
+  /** `options.product`: the SDK's product label (logs and metrics split by product). */
+  acquire(request: Readonly<Record<string, number>>, options?: AcquireOptions): Promise<AcquireResult>;
   /** `holdSeconds`: the vendor's Retry-After, held in the bucket for every worker and product. */
   penalize(
     dimension: string,

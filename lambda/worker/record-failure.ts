@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { DeadLetterReason, LogEvent, Metric } from '../contract';
 import { peekRouting } from '../outcomes/build';
 import { readDelivery } from './attributes';
-import { apply } from './process-message';
+import { endDelivery } from './endings';
 import type { WorkerRuntime } from './runtime';
 
 /** What the handler does with a record that threw: report it to SQS, or it was dead-lettered. */
@@ -36,7 +36,7 @@ export async function onRecordFailure(
   if (receiveCount < ownDeadLetterReceive(runtime.maxReceiveCount)) return 'retry';
   const detail = `${name}: ${message} (receive ${receiveCount} of at most ${runtime.maxReceiveCount})`;
   try {
-    await apply(
+    await endDelivery(
       { kind: 'dead_letter', reason: DeadLetterReason.workerError, detail },
       record,
       readDelivery(record, runtime.clock()),

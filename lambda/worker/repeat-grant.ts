@@ -1,5 +1,4 @@
 import { LogEvent, Metric } from '../contract';
-import type { Granted } from '../sluice';
 import type { PreparedMessage, WorkerRuntime } from './runtime';
 
 /**
@@ -18,16 +17,16 @@ import type { PreparedMessage, WorkerRuntime } from './runtime';
  * the last answer.
  */
 export async function grantRepeat(
-  grant: Granted,
+  /** The grant's `requests` costs (vendor-call.ts, `grantedDimensions`). */
+  costs: Readonly<Record<string, number>>,
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
 ): Promise<boolean> {
-  const costs = requestCosts(grant);
   if (Object.keys(costs).length === 0) return true;
   for (let tries = 0; tries < 2; tries++) {
     let acquired: Awaited<ReturnType<WorkerRuntime['sluice']['acquire']>>;
     try {
-      acquired = await runtime.sluice.acquire(costs);
+      acquired = await runtime.sluice.acquire(costs, prepared.acquireOptions);
     } catch (error) {
       // The store failed: no grant, so no repeat; the call ends with the answer it has.
       runtime.telemetry.warn(LogEvent.repeatNotGranted, {
@@ -45,13 +44,4 @@ export async function grantRepeat(
   }
   runtime.telemetry.info(LogEvent.repeatNotGranted, { id: prepared.message.id });
   return false;
-}
-
-/** The `requests` dimensions of a grant: neither tokens nor held as a lease. */
-export function requestCosts(grant: Granted): Record<string, number> {
-  const tokens = new Set(grant.tokenDimensions);
-  const leased = new Set(grant.leases.map((lease) => lease.dimension));
-  return Object.fromEntries(
-    Object.entries(grant.costs).filter(([dimension]) => !tokens.has(dimension) && !leased.has(dimension)),
-  );
 }

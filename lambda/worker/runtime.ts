@@ -5,7 +5,7 @@ import type { WorkMessage } from '../producer/message';
 import type { ResolvedRequest } from '../vendor-api/request';
 import type { Delivery } from './attributes';
 import type { BucketLines } from './bucket-lines';
-import type { DecisionContext } from './decision';
+import type { RecordContext } from './decision';
 import type { CircuitPort, WorkerDependencies } from './ports';
 
 /** The dependencies with defaults filled, plus the warm environment's memory of recent 429s. */
@@ -24,7 +24,10 @@ export interface WorkerRuntime extends Required<Omit<WorkerDependencies, 'outcom
   readonly calls: { inFlight: number };
 }
 
-/** A message the worker can act on: validated, its request resolved and priced. */
+/**
+ * A message the worker can act on: validated, its request resolved and priced, and its
+ * decision context built, once per record (prepare.ts).
+ */
 export interface PreparedMessage {
   readonly record: SQSRecord;
   readonly message: WorkMessage;
@@ -32,23 +35,14 @@ export interface PreparedMessage {
   readonly costs: Record<string, number>;
   readonly delivery: Delivery;
   readonly deadlineMs: number;
+  /** What every decision about this record knows besides the clock reading and the inline sleep. */
+  readonly context: RecordContext;
+  /**
+   * The SDK's product label for this record's acquires: the message's product, which is one of
+   * the configured products (any other makes the message invalid), so the label's values are
+   * bounded by the configuration. Absent when the message names none.
+   */
+  readonly acquireOptions: { readonly product?: string };
   /** Where its outcome goes: set when the message names a (configured) product. */
   readonly routing?: OutcomeRouting;
-}
-
-export function context(
-  prepared: PreparedMessage,
-  runtime: WorkerRuntime,
-  inlineUsed: boolean,
-): DecisionContext {
-  return {
-    nowMs: runtime.clock(),
-    deadlineMs: prepared.deadlineMs,
-    attempt: prepared.delivery.attempt,
-    firstSeenAtMs: prepared.delivery.firstSeenAtMs,
-    inlineUsed,
-    inlineThresholdSeconds: runtime.inlineRetryThresholdSeconds,
-    policy: runtime.settings.policy,
-    random: runtime.random,
-  };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { MetricName } from '../contract';
+import { LogEvent, type MetricName } from '../contract';
 
 /**
  * What the worker reports, behind one small interface: the handler wires Powertools Logger
@@ -62,4 +62,21 @@ export function powertoolsTelemetry(logger: Logger, metrics: Metrics): WorkerTel
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     },
   };
+}
+
+/**
+ * A step after a vendor call (release, settle, resync, penalize, the circuit's record) must
+ * not turn a finished call into a failed message (its redelivery would call the vendor again):
+ * a failure is logged, and the reconciler (release) or refill (the others) repairs the bucket.
+ */
+export async function bestEffort(
+  telemetry: Pick<WorkerTelemetry, 'warn'>,
+  what: string,
+  step: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    telemetry.warn(LogEvent.messageFailed, { step: what, error: (error as Error).message });
+  }
 }

@@ -2,7 +2,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 /**
- * Exactly the DynamoDB actions each caller needs (lambda/sluice/dynamo-store.ts and
+ * Exactly the DynamoDB actions each caller needs (lambda/sluice/store/dynamo-store.ts and
  * lambda/worker/idempotency.ts). There is no TransactWriteItems action: a transaction needs
  * the actions of the items it contains; the SDK's transactions hold only updates, so no
  * ConditionCheckItem (docs/deploy.md).

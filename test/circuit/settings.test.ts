@@ -25,10 +25,10 @@ describe('the circuit settings', () => {
       }),
     ).toThrow(
       [
-        'Invalid vendor settings:',
-        '  vendor.circuit.failureThreshold: Too small: expected number to be >=1',
-        '  vendor.circuit.windowSeconds: Too small: expected number to be >0',
-        '  vendor.circuit.probeIntervalSeconds: Too big: expected number to be <=900',
+        'Invalid vendor settings (4 problems):',
+        '  vendor.circuit.failureThreshold: Too small: expected number to be >=1 (got 0)',
+        '  vendor.circuit.windowSeconds: Too small: expected number to be >0 (got -1)',
+        '  vendor.circuit.probeIntervalSeconds: Too big: expected number to be <=900 (got 1000)',
       ].join('\n'),
     );
     expect(() =>

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { handler, sendResponse } from '../../lambda/handlers/seed-buckets';
+import { handler } from '../../lambda/handlers/seed-buckets';
 import {
   AWS_CLIENT_MAX_ATTEMPTS,
   type BucketDefinition,
@@ -10,6 +10,7 @@ import {
   SluiceClient,
   SluiceConfig,
 } from '../../lambda/sluice';
+import { sendResponse } from '../../lambda/worker/seed-buckets';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { startSilentEndpoint } from '../worker/silent-endpoint';
 

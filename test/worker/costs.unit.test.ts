@@ -1,10 +1,5 @@
-import {
-  messageCosts,
-  penaltyTargets,
-  resyncTargets,
-  settlement,
-  tokenDimensionTest,
-} from '../../lambda/worker/costs';
+import { messageCosts, tokenDimensionTest } from '../../lambda/worker/costs';
+import { penaltyTargets, resyncTargets, settlement } from '../../lambda/worker/vendor-call';
 import { parseVendorSettings } from '../../lambda/worker-settings';
 
 const settings = parseVendorSettings({

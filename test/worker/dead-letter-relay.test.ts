@@ -13,9 +13,9 @@ import {
 import { DeadLetterReason, Metric } from '../../lambda/contract';
 import { snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { completedOutcome } from '../../lambda/outcomes/build';
-import { createDeadLetterRelay } from '../../lambda/outcomes/dead-letter-relay';
 import { OutcomeRelay } from '../../lambda/outcomes/relay';
 import { createBucketTable } from '../../lambda/sluice';
+import { createDeadLetterRelay } from '../../lambda/worker/dead-letter-relay';
 import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
 import { sqsWorkQueues } from '../../lambda/worker/queues';
 import { drainDeadLetters } from '../../local/dlq';

@@ -6,6 +6,7 @@ import {
   expiredOnArrival,
   penaltyFactor,
   requeueDelay,
+  requeueOnRetryIn,
   type VendorAnswer,
 } from '../../lambda/worker/decision';
 import { PolicySchema } from '../../lambda/worker-settings';
@@ -117,6 +118,20 @@ describe('a RetryIn from Sluice', () => {
   ])('%s', (_title, wait, overrides, expected) => {
     expect(decideOnRetryIn(wait, 'openai#rpm', contextWith(overrides))).toEqual(expected);
   });
+
+  it.each([
+    ['a short wait', 1, {}],
+    ['past maxAttempts', 10, { attempt: 5 }],
+    ['past maxAgeSeconds', 10, { firstSeenAtMs: T0 - 3_600_000 }],
+  ])(
+    'after the inline sleep, answers %s as decideOnRetryIn does once the sleep is used',
+    (_title, wait, overrides) => {
+      const used = contextWith({ ...overrides, inlineUsed: true });
+      const answer = requeueOnRetryIn(wait, 'openai#rpm', used);
+      expect(answer.kind).not.toBe('sleep');
+      expect(answer).toEqual(decideOnRetryIn(wait, 'openai#rpm', used));
+    },
+  );
 });
 
 describe('the age limit on arrival', () => {

@@ -19,7 +19,14 @@ import { circuitRules } from '../../lambda/circuit/state';
 import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { enqueue } from '../../lambda/producer';
 import type { OutcomeEvent } from '../../lambda/producer/outcome';
-import { type BucketDefinition, createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
+import type { BucketDefinition } from '../../lambda/sluice';
+import {
+  type AcquireOptions,
+  createBucketTable,
+  SluiceClient,
+  SluiceConfig,
+  type SluiceLogger,
+} from '../../lambda/sluice';
 import { VendorClient } from '../../lambda/vendor-api/client';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
 import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';
@@ -81,6 +88,8 @@ export interface HarnessOptions {
   readonly outcomeTopic?: (topic: OutcomeTopic) => OutcomeTopic;
   /** Wire the vendor circuit in the harness's table, with `vendor.circuit` as its rules. @default off */
   readonly circuit?: boolean;
+  /** The real SDK's logger (to read its `acquire.*` events). @default quiet */
+  readonly sdkLogger?: SluiceLogger;
 }
 
 /**
@@ -139,7 +148,7 @@ export class WorkerHarness {
       dynamodb,
       clock,
       random,
-      logger: quietLogger,
+      logger: options.sdkLogger ?? quietLogger,
     });
     await sluice.upsertBuckets(options.buckets);
     const apiKey = options.apiKey ?? simulator.apiKey;
@@ -166,7 +175,8 @@ export class WorkerHarness {
     );
     // The real SDK, with its penalize and resync calls written down on the way through.
     const observed = {
-      acquire: (request: Readonly<Record<string, number>>) => sluice.acquire(request),
+      acquire: (request: Readonly<Record<string, number>>, options?: AcquireOptions) =>
+        sluice.acquire(request, options),
       penalize: (dimension: string, factor: number, options?: { readonly holdSeconds?: number }) => {
         harness.sdkCalls.push(`penalize ${dimension} ${factor}`);
         return sluice.penalize(dimension, factor, options);

@@ -1,5 +1,5 @@
-import { readRelayConfig } from '../../lambda/outcomes/relay-config';
 import { readWorkerConfig } from '../../lambda/worker/config';
+import { readRelayConfig } from '../../lambda/worker/relay-config';
 
 /** Products and where their outcomes go: read once, every problem in one message. */
 
@@ -34,8 +34,13 @@ describe('the outcome configuration', () => {
 
   it('reports a bad product name, a repeated one and a missing topic and bucket in one message', () => {
     expect(() => readWorkerConfig({ ...base, SLUICE_PRODUCTS: 'checkout,Support,checkout' })).toThrow(
-      'Invalid worker configuration: SLUICE_PRODUCTS: "Support" must be 1-32 lowercase letters, digits or dashes, starting with a letter; ' +
-        'SLUICE_PRODUCTS names a product twice; SLUICE_OUTCOME_TOPIC_ARN is required (got nothing); SLUICE_OUTCOME_BUCKET is required (got nothing)',
+      [
+        'Invalid worker configuration (4 problems):',
+        '  SLUICE_PRODUCTS: "Support" must be 1-32 lowercase letters, digits or dashes, starting with a letter',
+        '  SLUICE_PRODUCTS names a product twice',
+        '  SLUICE_OUTCOME_TOPIC_ARN is required (got nothing)',
+        '  SLUICE_OUTCOME_BUCKET is required (got nothing)',
+      ].join('\n'),
     );
   });
 
@@ -56,8 +61,13 @@ describe('the outcome configuration', () => {
       outcomes: { topicArn: 'arn:aws:sns:eu-west-1:1:outcomes' },
     });
     expect(() => readRelayConfig({ SLUICE_PRODUCTS: 'checkout' })).toThrow(
-      'Invalid dead-letter relay configuration: SLUICE_TABLE_NAME is required (got nothing); SLUICE_DLQ_URL is required (got nothing); ' +
-        'SLUICE_MAX_RECEIVE_COUNT must be an integer from 1 to 1000 (got ""); SLUICE_OUTCOME_TOPIC_ARN is required (got nothing)',
+      [
+        'Invalid dead-letter relay configuration (4 problems):',
+        '  SLUICE_TABLE_NAME is required (got nothing)',
+        '  SLUICE_DLQ_URL is required (got nothing)',
+        '  SLUICE_MAX_RECEIVE_COUNT must be an integer from 1 to 1000 (got "")',
+        '  SLUICE_OUTCOME_TOPIC_ARN is required (got nothing)',
+      ].join('\n'),
     );
   });
 });

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createReconciler } from '../../lambda/handlers/reconciler';
 import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
+import { createReconciler } from '../../lambda/worker/reconciler';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { steppedClock } from './harness';
 
@@ -37,7 +36,6 @@ describe('the reconciler handler', () => {
       // The process "dies": no release. The next caller is told to wait.
       expect((await sluice.acquire({ 'sweeppea#concurrent': 1 })).outcome).toBe('RetryIn');
 
-      const logger = new Logger({ serviceName: 'sweeppea', logLevel: 'SILENT' });
       const metrics = new Metrics({ namespace: 'Sluice', serviceName: 'sweeppea' });
       const published: unknown[] = [];
       jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(function (this: Metrics) {
@@ -45,7 +43,7 @@ describe('the reconciler handler', () => {
         this.clearMetrics();
         return this;
       });
-      const reconcile = createReconciler(sluice, logger, metrics);
+      const reconcile = createReconciler(sluice, metrics);
 
       // Before the lease expires, a live holder is never reclaimed.
       expect(await reconcile()).toEqual({ totalLeases: 1, restored: 0, deleted: 0, failedItems: 0 });
@@ -91,5 +89,53 @@ describe('the reconciler Lambda entry point', () => {
       process.env = saved;
       dynamodb.destroy();
     }
+  });
+});
+
+describe("the reconciler's log", () => {
+  it('says reconciler.scan_complete once per sweep, with the counts', async () => {
+    const endpoints = localEndpoints();
+    const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: REGION });
+    const tableName = uniqueName('reconcile-log');
+    await createBucketTable(dynamodb, tableName);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      SLUICE_TABLE_NAME: tableName,
+      SLUICE_ENDPOINT_URL: endpoints.dynamodb,
+      SLUICE_AWS_REGION: REGION,
+      SLUICE_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await jest.isolateModulesAsync(async () => {
+        const { handler } = await import('../../lambda/handlers/reconciler');
+        await handler();
+        await handler();
+      });
+    } finally {
+      write.mockRestore();
+      process.env = saved;
+      dynamodb.destroy();
+    }
+    const sweeps = lines
+      .flatMap((line) => line.split('\n'))
+      .filter((line) => line.includes('reconciler.scan_complete'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(
+      sweeps.map(({ total_leases, restored, deleted, failed_items }) => ({
+        total_leases,
+        restored,
+        deleted,
+        failed_items,
+      })),
+    ).toEqual([
+      { total_leases: 0, restored: 0, deleted: 0, failed_items: 0 },
+      { total_leases: 0, restored: 0, deleted: 0, failed_items: 0 },
+    ]);
   });
 });

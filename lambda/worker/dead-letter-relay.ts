@@ -1,10 +1,10 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DeadLetterReason, LogEvent, MessageAttr, Metric, MetricDimension } from '../contract';
-import { readDelivery } from '../worker/attributes';
-import type { WorkQueues } from '../worker/queues';
-import type { WorkerTelemetry } from '../worker/telemetry';
-import { deadLetteredOutcome, peekRouting } from './build';
-import type { OutcomeRelay } from './relay';
+import { deadLetteredOutcome, peekRouting } from '../outcomes/build';
+import type { OutcomeRelay } from '../outcomes/relay';
+import { readDelivery } from './attributes';
+import type { WorkQueues } from './queues';
+import type { WorkerTelemetry } from './telemetry';
 
 /**
  * The dead-letter relay: the work queue's SQS redrive does not move a message straight to the

@@ -1,5 +1,6 @@
 import { SluiceEnv, WorkerEnv } from '../contract';
-import { readProducts } from '../worker/config';
+import { SluiceConfigError } from '../sluice';
+import { readProducts } from './config';
 
 /** The dead-letter relay's configuration: the worker's own variables, the few it needs. */
 export interface RelayConfig {
@@ -14,11 +15,7 @@ export interface RelayConfig {
   readonly outcomes?: { readonly topicArn: string; readonly endpointUrl?: string };
 }
 
-export class RelayConfigError extends Error {
-  override readonly name = 'RelayConfigError';
-}
-
-/** Read once per cold start; every problem in one message. */
+/** Read once per cold start; every problem in one `SluiceConfigError`. */
 export function readRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const problems: string[] = [];
   const required = (name: string): string => {
@@ -42,7 +39,7 @@ export function readRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     outcomes = { topicArn: required(WorkerEnv.outcomeTopicArn), ...(endpointUrl ? { endpointUrl } : {}) };
   }
   if (problems.length > 0) {
-    throw new RelayConfigError(`Invalid dead-letter relay configuration: ${problems.join('; ')}`);
+    throw new SluiceConfigError('dead-letter relay configuration', problems);
   }
   const region = optional(SluiceEnv.region);
   const dynamodbEndpointUrl = optional(SluiceEnv.endpointUrl);
