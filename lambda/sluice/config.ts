@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SluiceSettings } from './core/settings';
-import { SluiceConfigError } from './errors';
+import { SluiceConfigError, zodProblems } from './errors';
 
 /** Environment variables read by the SDK (same names as the documented Sluice, plus two). */
 export const SluiceEnv = {
@@ -71,13 +71,12 @@ function fromEnv(
   const input = { ...raw, ...withoutUndefined(overrides) };
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const field = String(issue.path[0]) as Field;
-    const seen = (input as Record<string, unknown>)[field];
-    const source = field in overrides && overrides[field] !== undefined ? field : variableOf[field];
-    const rule = issue.code === 'invalid_type' && seen === undefined ? 'is required' : issue.message;
-    return `${source} ${rule} (got ${seen === undefined ? 'nothing' : JSON.stringify(seen)})`;
-  });
+  // Each problem names the override when one was given, else the environment variable.
+  const place = (path: readonly PropertyKey[]) => {
+    const field = String(path[0]) as Field;
+    return field in overrides && overrides[field] !== undefined ? field : variableOf[field];
+  };
+  const problems = zodProblems(parsed.error, input, place);
   throw new SluiceConfigError('Sluice configuration', problems);
 }
 

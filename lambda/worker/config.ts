@@ -35,7 +35,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const problems: string[] = [];
   const required = (name: string): string => {
     const value = env[name];
-    if (value === undefined || value.trim() === '') problems.push(`${name} is required (got nothing)`);
+    if (value === undefined || value.trim() === '') problems.push(`${name}: is required`);
     return value?.trim() ?? '';
   };
   let sluice: SluiceSettings | undefined;
@@ -90,17 +90,17 @@ export function readProducts(value: string | undefined, problems: string[]): str
       );
     }
   }
-  if (new Set(names).size !== names.length) problems.push(`${WorkerEnv.products} names a product twice`);
+  if (new Set(names).size !== names.length) problems.push(`${WorkerEnv.products}: names a product twice`);
   return names;
 }
 
 /** SQS accepts a redrive maxReceiveCount from 1 to 1000. */
-function readMaxReceiveCount(value: string | undefined, problems: string[]): number {
+export function readMaxReceiveCount(value: string | undefined, problems: string[]): number {
   const count = Number(value);
   if (value === undefined || value.trim() === '') {
-    problems.push(`${WorkerEnv.maxReceiveCount} is required (got nothing)`);
+    problems.push(`${WorkerEnv.maxReceiveCount}: is required`);
   } else if (!Number.isInteger(count) || count < 1 || count > 1000) {
-    problems.push(`${WorkerEnv.maxReceiveCount} must be an integer from 1 to 1000 (got "${value}")`);
+    problems.push(`${WorkerEnv.maxReceiveCount}: must be an integer from 1 to 1000 (got "${value}")`);
   }
   return count;
 }
@@ -109,10 +109,10 @@ function readMaxReceiveCount(value: string | undefined, problems: string[]): num
 function readTimeout(value: string | undefined, problems: string[]): number {
   const seconds = Number(value);
   if (value === undefined || value.trim() === '') {
-    problems.push(`${WorkerEnv.lambdaTimeout} is required (got nothing)`);
+    problems.push(`${WorkerEnv.lambdaTimeout}: is required`);
   } else if (!Number.isInteger(seconds) || seconds <= 5 || seconds > 900) {
     problems.push(
-      `${WorkerEnv.lambdaTimeout} must be an integer number of seconds from 6 to 900 (got "${value}")`,
+      `${WorkerEnv.lambdaTimeout}: must be an integer number of seconds from 6 to 900 (got "${value}")`,
     );
   }
   return seconds;
@@ -121,14 +121,14 @@ function readTimeout(value: string | undefined, problems: string[]): number {
 function readVendorSettings(value: string | undefined, problems: string[]): VendorSettings | undefined {
   const name = WorkerEnv.vendorSettings;
   if (value === undefined || value.trim() === '') {
-    problems.push(`${name} is required (got nothing)`);
+    problems.push(`${name}: is required`);
     return undefined;
   }
   let json: unknown;
   try {
     json = JSON.parse(value);
   } catch (error) {
-    problems.push(`${name} is not JSON (${(error as Error).message})`);
+    problems.push(`${name}: is not JSON (${(error as Error).message})`);
     return undefined;
   }
   const parsed = VendorSettingsSchema.safeParse(json);

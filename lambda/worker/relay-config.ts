@@ -1,6 +1,6 @@
 import { SluiceEnv, WorkerEnv } from '../contract';
 import { SluiceConfigError } from '../sluice';
-import { readProducts } from './config';
+import { readMaxReceiveCount, readProducts } from './config';
 
 /** The dead-letter relay's configuration: the worker's own variables, the few it needs. */
 export interface RelayConfig {
@@ -20,18 +20,13 @@ export function readRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
   const problems: string[] = [];
   const required = (name: string): string => {
     const value = env[name]?.trim();
-    if (!value) problems.push(`${name} is required (got nothing)`);
+    if (!value) problems.push(`${name}: is required`);
     return value ?? '';
   };
   const optional = (name: string): string | undefined => env[name]?.trim() || undefined;
   const tableName = required(SluiceEnv.tableName);
   const deadLetterQueueUrl = required(WorkerEnv.deadLetterQueueUrl);
-  const receives = Number(env[WorkerEnv.maxReceiveCount]);
-  if (!Number.isInteger(receives) || receives < 1 || receives > 1000) {
-    problems.push(
-      `${WorkerEnv.maxReceiveCount} must be an integer from 1 to 1000 (got "${env[WorkerEnv.maxReceiveCount] ?? ''}")`,
-    );
-  }
+  const receives = readMaxReceiveCount(env[WorkerEnv.maxReceiveCount], problems);
   const products = readProducts(env[WorkerEnv.products], problems);
   let outcomes: RelayConfig['outcomes'];
   if (products.length > 0) {

@@ -132,7 +132,7 @@ describe('the bucket-seeding handler', () => {
       expect.objectContaining({
         Status: 'FAILED',
         Reason:
-          'Seeding buckets failed: Invalid Sluice configuration (1 problem):\n  SLUICE_TABLE_NAME is required (got nothing)',
+          'Seeding buckets failed: Invalid Sluice configuration (1 problem):\n  SLUICE_TABLE_NAME: is required',
       }),
     ]);
   });

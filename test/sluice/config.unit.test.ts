@@ -69,12 +69,12 @@ describe('SluiceConfig.fromEnv', () => {
     );
     expect(error.message).toBe(
       'Invalid Sluice configuration (6 problems):\n' +
-        '  SLUICE_TABLE_NAME is required (got nothing)\n' +
-        '  SLUICE_ENDPOINT_URL must be a URL (got "localhost")\n' +
-        '  SLUICE_LEASE_TTL must be a positive number of seconds (got "soon")\n' +
-        '  SLUICE_MAX_RETRIES must be a whole number >= 0 (got "-1")\n' +
-        '  SLUICE_DEFAULT_SLOT_TIMEOUT must be a positive number of seconds (got "0")\n' +
-        '  SLUICE_LOG_LEVEL must be one of DEBUG, INFO, WARN, ERROR (got "LOUD")',
+        '  SLUICE_TABLE_NAME: is required\n' +
+        '  SLUICE_ENDPOINT_URL: must be a URL (got "localhost")\n' +
+        '  SLUICE_LEASE_TTL: must be a positive number of seconds (got "soon")\n' +
+        '  SLUICE_MAX_RETRIES: must be a whole number >= 0 (got "-1")\n' +
+        '  SLUICE_DEFAULT_SLOT_TIMEOUT: must be a positive number of seconds (got "0")\n' +
+        '  SLUICE_LOG_LEVEL: must be one of DEBUG, INFO, WARN, ERROR (got "LOUD")',
     );
     expect(error.problems).toHaveLength(6);
     expect(error.name).toBe('SluiceConfigError');
@@ -82,7 +82,7 @@ describe('SluiceConfig.fromEnv', () => {
 
   it('names the override, not the variable, when an override is wrong', () => {
     expect(configError(() => SluiceConfig.fromEnv({ tableName: 'b', leaseTtlSeconds: -5 }, {})).message).toBe(
-      'Invalid Sluice configuration (1 problem):\n  leaseTtlSeconds must be a positive number of seconds (got -5)',
+      'Invalid Sluice configuration (1 problem):\n  leaseTtlSeconds: must be a positive number of seconds (got -5)',
     );
   });
 });

@@ -42,12 +42,12 @@ describe('the worker configuration', () => {
     expect(() => readWorkerConfig(env)).toThrow(
       [
         'Invalid worker configuration (7 problems):',
-        '  SLUICE_TABLE_NAME is required (got nothing)',
-        '  SLUICE_QUEUE_URL is required (got nothing)',
-        '  SLUICE_DLQ_URL is required (got nothing)',
-        '  SLUICE_VENDOR_SECRET_ARN is required (got nothing)',
-        '  SLUICE_LAMBDA_TIMEOUT must be an integer number of seconds from 6 to 900 (got "5")',
-        '  SLUICE_MAX_RECEIVE_COUNT must be an integer from 1 to 1000 (got "0")',
+        '  SLUICE_TABLE_NAME: is required',
+        '  SLUICE_QUEUE_URL: is required',
+        '  SLUICE_DLQ_URL: is required',
+        '  SLUICE_VENDOR_SECRET_ARN: is required',
+        '  SLUICE_LAMBDA_TIMEOUT: must be an integer number of seconds from 6 to 900 (got "5")',
+        '  SLUICE_MAX_RECEIVE_COUNT: must be an integer from 1 to 1000 (got "0")',
         '  SLUICE_VENDOR_SETTINGS.baseUrl: Invalid URL (got "ftp://vendor")',
       ].join('\n'),
     );
@@ -56,13 +56,13 @@ describe('the worker configuration', () => {
   it("requires the work queue's maxReceiveCount, so a failing record is dead-lettered with its reason before SQS redrives it", () => {
     const { SLUICE_MAX_RECEIVE_COUNT: _, ...without } = complete;
     expect(() => readWorkerConfig(without)).toThrow(
-      'Invalid worker configuration (1 problem):\n  SLUICE_MAX_RECEIVE_COUNT is required (got nothing)',
+      'Invalid worker configuration (1 problem):\n  SLUICE_MAX_RECEIVE_COUNT: is required',
     );
   });
 
   it('names vendor settings that are not JSON', () => {
     expect(() => readWorkerConfig({ ...complete, SLUICE_VENDOR_SETTINGS: '{name:' })).toThrow(
-      /^Invalid worker configuration \(1 problem\):\n {2}SLUICE_VENDOR_SETTINGS is not JSON \(.+\)$/,
+      /^Invalid worker configuration \(1 problem\):\n {2}SLUICE_VENDOR_SETTINGS: is not JSON \(.+\)$/,
     );
   });
 });

@@ -37,9 +37,9 @@ describe('the outcome configuration', () => {
       [
         'Invalid worker configuration (4 problems):',
         '  SLUICE_PRODUCTS: "Support" must be 1-32 lowercase letters, digits or dashes, starting with a letter',
-        '  SLUICE_PRODUCTS names a product twice',
-        '  SLUICE_OUTCOME_TOPIC_ARN is required (got nothing)',
-        '  SLUICE_OUTCOME_BUCKET is required (got nothing)',
+        '  SLUICE_PRODUCTS: names a product twice',
+        '  SLUICE_OUTCOME_TOPIC_ARN: is required',
+        '  SLUICE_OUTCOME_BUCKET: is required',
       ].join('\n'),
     );
   });
@@ -63,10 +63,10 @@ describe('the outcome configuration', () => {
     expect(() => readRelayConfig({ SLUICE_PRODUCTS: 'checkout' })).toThrow(
       [
         'Invalid dead-letter relay configuration (4 problems):',
-        '  SLUICE_TABLE_NAME is required (got nothing)',
-        '  SLUICE_DLQ_URL is required (got nothing)',
-        '  SLUICE_MAX_RECEIVE_COUNT must be an integer from 1 to 1000 (got "")',
-        '  SLUICE_OUTCOME_TOPIC_ARN is required (got nothing)',
+        '  SLUICE_TABLE_NAME: is required',
+        '  SLUICE_DLQ_URL: is required',
+        '  SLUICE_MAX_RECEIVE_COUNT: is required',
+        '  SLUICE_OUTCOME_TOPIC_ARN: is required',
       ].join('\n'),
     );
   });
