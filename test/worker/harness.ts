@@ -83,6 +83,8 @@ export interface HarnessOptions {
   readonly outcomeTopic?: (topic: OutcomeTopic) => OutcomeTopic;
   /** Wire the vendor circuit in the harness's table, with `vendor.circuit` as its rules. @default off */
   readonly circuit?: boolean;
+  /** Where the harness and the worker reach DynamoDB (a fault proxy in front of it). @default DynamoDB Local */
+  readonly dynamodbEndpoint?: string;
 }
 
 /**
@@ -118,7 +120,10 @@ export class WorkerHarness {
 
   static async start(options: HarnessOptions): Promise<WorkerHarness> {
     const endpoints = localEndpoints();
-    const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: REGION });
+    const dynamodb = new DynamoDBClient({
+      endpoint: options.dynamodbEndpoint ?? endpoints.dynamodb,
+      region: REGION,
+    });
     const sqs = new SQSClient({ endpoint: endpoints.sqs, region: REGION });
     const tableName = uniqueName('worker');
     await createBucketTable(dynamodb, tableName);
@@ -133,7 +138,7 @@ export class WorkerHarness {
     const clock = options.clock ?? Date.now;
     const random = options.random ?? Math.random;
     const sluiceSettings = SluiceConfig.fromEnv(
-      { tableName, endpointUrl: endpoints.dynamodb, region: REGION },
+      { tableName, endpointUrl: options.dynamodbEndpoint ?? endpoints.dynamodb, region: REGION },
       {},
     );
     const sluice = new SluiceClient({
