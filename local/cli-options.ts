@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliUsageError } from './cli-usage';
+import { type FixedWindowSpec, parseFixedWindowSpec } from './simulator/fixed-window';
 
 /** Simulator profiles: a CRM, a booking API and OpenAI's limits (docs/vendor.md, "Profiles"). */
 export const PROFILES = ['waitwhile', 'openai', 'sweeppea'] as const;
@@ -33,6 +34,8 @@ export interface CliOptions {
   readonly maxRunSeconds: number;
   /** The simulator's service time per call (its default is 20 ms). */
   readonly vendorLatencyMs?: number;
+  /** The simulator also answers as a fixed-window vendor (express-rate-limit): N per window of S s. */
+  readonly vendorWindow?: FixedWindowSpec;
   readonly chaos: boolean;
   /** The simulator goes down (drops every connection) for a while: `--down-from S --down-for S`. */
   readonly outage?: { readonly fromSeconds: number; readonly forSeconds: number };
@@ -77,6 +80,10 @@ Options:
   --vendor-latency-ms N
                      the simulator answers each call N ms after it arrives (default 20),
                      to watch the worker's pool fill a slow vendor's quota
+  --vendor-window fixed[:N/S]
+                     the simulator also limits as a fixed-window vendor (express-rate-limit):
+                     N requests per S-second window from the first request (default 3/1), the
+                     standard RateLimit headers, Retry-After on a 429
   --down-from S --down-for S
                      the simulator goes down S seconds after it starts, for S seconds (every
                      connection dropped), to watch the vendor circuit open, probe and close
@@ -97,6 +104,7 @@ const SPEC = {
   serve: { type: 'boolean' },
   'max-run-seconds': { type: 'string' },
   'vendor-latency-ms': { type: 'string' },
+  'vendor-window': { type: 'string' },
   chaos: { type: 'boolean' },
   'down-from': { type: 'string' },
   'down-for': { type: 'string' },
@@ -166,6 +174,12 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   if (latency !== undefined && values['vendor-url'] !== undefined) {
     problems.push('--vendor-latency-ms sets the simulator and cannot be combined with --vendor-url');
   }
+  const windowText = values['vendor-window'];
+  const vendorWindow = windowText === undefined ? undefined : parseFixedWindowSpec(windowText);
+  if (vendorWindow && 'problem' in vendorWindow) problems.push(`--vendor-window ${vendorWindow.problem}`);
+  if (windowText !== undefined && values['vendor-url'] !== undefined) {
+    problems.push('--vendor-window sets the simulator and cannot be combined with --vendor-url');
+  }
   const outage = outageOption(values['down-from'], values['down-for'], problems);
   if (outage && values['vendor-url'] !== undefined) {
     problems.push(
@@ -191,6 +205,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     serve,
     maxRunSeconds,
     ...(vendorLatencyMs !== undefined ? { vendorLatencyMs } : {}),
+    ...(vendorWindow && 'spec' in vendorWindow ? { vendorWindow: vendorWindow.spec } : {}),
     chaos: values.chaos ?? false,
     ...(outage ? { outage } : {}),
     quiet: values.quiet ?? false,

@@ -41,6 +41,7 @@ async function startVendor(options: CliOptions): Promise<LocalVendor> {
     profile: options.profile,
     apiKey: LOCAL_API_KEY,
     ...(options.vendorLatencyMs !== undefined ? { latencyMs: options.vendorLatencyMs } : {}),
+    ...(options.vendorWindow ? { fixedWindow: options.vendorWindow } : {}),
     ...(options.chaos ? { faults: { errorRate: CHAOS_SIMULATOR_ERROR_RATE } } : {}),
   });
   return {

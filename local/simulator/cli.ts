@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliUsageError } from '../cli-usage';
+import { parseFixedWindowSpec } from './fixed-window';
 import { SIMULATOR_PROFILES, type SimulatorProfileName, startVendorSimulator } from './index';
 
 /**
@@ -8,7 +9,7 @@ import { SIMULATOR_PROFILES, type SimulatorProfileName, startVendorSimulator } f
  */
 const USAGE = `Usage: npx tsx local/simulator/cli.ts [--profile ${SIMULATOR_PROFILES.join('|')}] [--port N] [--api-key KEY]
        [--latency-ms N] [--error-rate R] [--slow-rate R] [--slow-ms N] [--drop-rate R] [--hang-rate R]
-       [--down-from S --down-for S]`;
+       [--down-from S --down-for S] [--window fixed[:N/S]]`;
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -25,6 +26,7 @@ async function main(argv: string[]): Promise<void> {
       'hang-rate': { type: 'string' },
       'down-from': { type: 'string' },
       'down-for': { type: 'string' },
+      window: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -43,8 +45,11 @@ async function main(argv: string[]): Promise<void> {
   if ((downFrom === undefined) !== (downFor === undefined)) {
     throw new CliUsageError(`--down-from and --down-for go together\n${USAGE}`);
   }
+  const window = values.window === undefined ? undefined : parseFixedWindowSpec(values.window);
+  if (window && 'problem' in window) throw new CliUsageError(`--window ${window.problem}\n${USAGE}`);
   const simulator = await startVendorSimulator({
     profile,
+    ...(window ? { fixedWindow: window.spec } : {}),
     ...(downFrom !== undefined && downFor !== undefined
       ? { schedule: { down: { fromSeconds: downFrom, forSeconds: downFor } } }
       : {}),

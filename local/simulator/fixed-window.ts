@@ -53,3 +53,43 @@ export class FixedWindowLimit {
     return { ok, headers };
   }
 }
+
+/** A fixed window as the simulator takes it (`SimulatorOptions.fixedWindow`). */
+export interface FixedWindowSpec {
+  readonly limit: number;
+  readonly windowSeconds: number;
+}
+
+/** `fixed` alone: the express-rate-limit vendor of the benchmark, 3 requests per 1 s window. */
+export const DEFAULT_FIXED_WINDOW: FixedWindowSpec = { limit: 3, windowSeconds: 1 };
+/** The largest window and limit a spec may ask for: an hour, and 10,000 requests in it. */
+export const MAX_FIXED_WINDOW_SECONDS = 3_600;
+export const MAX_FIXED_WINDOW_LIMIT = 10_000;
+
+/**
+ * Reads a fixed-window spec as `npm start -- --vendor-window` and the simulator's own command
+ * take it: `fixed` (3 per 1 s) or `fixed:N/S`, N requests per window of S seconds (a whole
+ * number of ms, e.g. `fixed:5/1`, `fixed:100/60`, `fixed:1/0.25`). Returns the spec or the
+ * problem, naming what was given.
+ */
+export function parseFixedWindowSpec(
+  text: string,
+): { readonly spec: FixedWindowSpec } | { readonly problem: string } {
+  const expected = `"fixed" (3 per 1 s) or "fixed:N/S", N requests per window of S seconds (got "${text}")`;
+  if (text === 'fixed') return { spec: DEFAULT_FIXED_WINDOW };
+  const match = /^fixed:(\d+)\/(\d+(?:\.\d+)?)$/.exec(text);
+  if (!match) return { problem: `must be ${expected}` };
+  const limit = Number(match[1]);
+  const windowSeconds = Number(match[2]);
+  const windowMs = windowSeconds * 1000;
+  if (!(limit >= 1 && limit <= MAX_FIXED_WINDOW_LIMIT)) {
+    return { problem: `needs N from 1 to ${MAX_FIXED_WINDOW_LIMIT} (got "${text}")` };
+  }
+  if (!(windowSeconds > 0 && windowSeconds <= MAX_FIXED_WINDOW_SECONDS)) {
+    return { problem: `needs S above 0 and at most ${MAX_FIXED_WINDOW_SECONDS} seconds (got "${text}")` };
+  }
+  if (Math.abs(windowMs - Math.round(windowMs)) > 1e-6) {
+    return { problem: `needs S to a whole number of milliseconds (got "${text}")` };
+  }
+  return { spec: { limit, windowSeconds } };
+}

@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 /**
  * An HTTP proxy in front of DynamoDB Local that produces, on demand, the faults a real server
  * will not: the request is applied and then its answer is lost (the connection dropped, or an
- * HTTP 500 in its place), the answer is late, or the connection is accepted and never answered.
+ * HTTP 500 in its place), the answer is late, the connection is accepted and never answered, or
+ * the request is refused unapplied (the connection dropped, or throttled).
  * Faults are planned per DynamoDB operation (`X-Amz-Target`, e.g. `UpdateItem`) and consumed in
  * order; every other request passes through untouched.
  */
@@ -16,7 +17,11 @@ export type Fault =
   /** Forward after `ms`, and pass the answer through. */
   | { readonly kind: 'delay'; readonly ms: number }
   /** Accept the request and never answer, never forward. */
-  | { readonly kind: 'silent' };
+  | { readonly kind: 'silent' }
+  /** Never forward, destroy the connection at once: the table is unreachable at that moment. */
+  | { readonly kind: 'unreachable' }
+  /** Never forward, answer 400 ProvisionedThroughputExceededException as a throttled table does. */
+  | { readonly kind: 'throttle' };
 
 export class FaultProxy {
   private readonly planned: { operation: string; fault: Fault }[] = [];
@@ -56,6 +61,11 @@ export class FaultProxy {
     for (let i = 0; i < times; i++) this.planned.push({ operation, fault });
   }
 
+  /** Drops every fault planned and not yet met (the table is back); returns how many. */
+  clear(): number {
+    return this.planned.splice(0).length;
+  }
+
   /** Faults planned but not yet met: a test asserts 0, so a fault that never fired cannot pass silently. */
   get pending(): number {
     return this.planned.length;
@@ -75,6 +85,20 @@ export class FaultProxy {
     const fault = index >= 0 ? this.planned.splice(index, 1)[0]!.fault : undefined;
     if (fault) this.injected.set(operation, (this.injected.get(operation) ?? 0) + 1);
     if (fault?.kind === 'silent') return; // the socket stays open, nothing is ever written
+    if (fault?.kind === 'unreachable') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'throttle') {
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'The level of configured provisioned throughput for the table was exceeded (injected)',
+        }),
+      );
+      return;
+    }
     if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
     const answer = await this.forward(req, body);
     this.forwarded.set(operation, (this.forwarded.get(operation) ?? 0) + 1);

@@ -90,6 +90,8 @@ export interface HarnessOptions {
   readonly circuit?: boolean;
   /** The real SDK's logger (to read its `acquire.*` events). @default quiet */
   readonly sdkLogger?: SluiceLogger;
+  /** Where the harness and the worker reach DynamoDB (a fault proxy in front of it). @default DynamoDB Local */
+  readonly dynamodbEndpoint?: string;
 }
 
 /**
@@ -125,7 +127,10 @@ export class WorkerHarness {
 
   static async start(options: HarnessOptions): Promise<WorkerHarness> {
     const endpoints = localEndpoints();
-    const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: REGION });
+    const dynamodb = new DynamoDBClient({
+      endpoint: options.dynamodbEndpoint ?? endpoints.dynamodb,
+      region: REGION,
+    });
     const sqs = new SQSClient({ endpoint: endpoints.sqs, region: REGION });
     const tableName = uniqueName('worker');
     await createBucketTable(dynamodb, tableName);
@@ -140,7 +145,7 @@ export class WorkerHarness {
     const clock = options.clock ?? Date.now;
     const random = options.random ?? Math.random;
     const sluiceSettings = SluiceConfig.fromEnv(
-      { tableName, endpointUrl: endpoints.dynamodb, region: REGION },
+      { tableName, endpointUrl: options.dynamodbEndpoint ?? endpoints.dynamodb, region: REGION },
       {},
     );
     const sluice = new SluiceClient({
