@@ -1,4 +1,5 @@
 import { PRODUCT_PATTERN } from 'sluice-aws';
+import { ProductNameSchema } from 'sluice-aws/producer';
 import { z } from 'zod';
 
 /**
@@ -17,11 +18,18 @@ const schemas = {
     // Not checked as a URL: SQS takes it as a parameter, and local servers hand out hosts such
     // as sqs.us-east-1.127.0.0.1 that a URL parser refuses.
     WORK_QUEUE_URL: z.string().min(1, 'is required'),
+    // The product every message carries: the worker routes its outcome by it. Checked as the
+    // message contract and the outcome subscription's filter take it.
+    SLUICE_PRODUCT: ProductNameSchema,
+  }),
+  outcomes: z.object({
+    SLUICE_PRODUCT: ProductNameSchema,
   }),
 };
 
 export type SyncCallSettings = z.infer<typeof schemas.sync>;
 export type EnqueueSettings = z.infer<typeof schemas.enqueue>;
+export type OutcomeSettings = z.infer<typeof schemas.outcomes>;
 
 function read<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
   const parsed = schema.safeParse(env);
@@ -32,3 +40,4 @@ function read<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
 
 export const readSyncCallSettings = (env: NodeJS.ProcessEnv = process.env) => read(schemas.sync, env);
 export const readEnqueueSettings = (env: NodeJS.ProcessEnv = process.env) => read(schemas.enqueue, env);
+export const readOutcomeSettings = (env: NodeJS.ProcessEnv = process.env) => read(schemas.outcomes, env);
