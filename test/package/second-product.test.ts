@@ -37,6 +37,9 @@ const ARRIVAL_JITTER_MS = 500;
 const refusalsOf = (byStatus: Record<string, number>) =>
   REFUSALS.reduce((sum, status) => sum + (byStatus[status] ?? 0), 0);
 
+const sortById = <T extends { id: string }>(items: readonly T[]) =>
+  [...items].sort((a, b) => a.id.localeCompare(b.id));
+
 /** The most calls that arrived within any `windowMs` (a sliding window over the arrival times). */
 function busiestWindow(arrivalsMs: readonly number[], windowMs: number): number {
   const sorted = [...arrivalsMs].sort((a, b) => a - b);
@@ -268,7 +271,7 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
     try {
       const messages = 25;
       const calls = 25;
-      const supportMessages = 5;
+      const supportMessages = 3;
       // The worker's work arrives through the example's other Lambda (sluice-aws/producer,
       // installed), which stamps its product on each message; one names an operation the worker
       // does not know, and ends dead-lettered.
@@ -300,13 +303,15 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
         },
       );
       expect(JSON.parse(enqueued.stdout)).toEqual({ sent: messages + 1, retried: 0 });
-      // Another product's work on the same worker: its outcomes must never reach checkout's reader.
+      // Another product's work on the same worker, whose outcomes must never reach checkout's
+      // reader. It names an operation the worker does not know, so it ends dead-lettered (and
+      // published to support) without a vendor call: the quota test below keeps its load.
       await harness.enqueue(
         Array.from({ length: supportMessages }, (_, i) => ({
           id: `ticket-${i}`,
           product: 'support',
-          operation: 'getLocation',
-          params: { locationId: `store-${i}` },
+          operation: 'closeTicket',
+          params: { ticketId: `t-${i}` },
         })),
       );
       const resultFile = path.join(work, 'sync-results.json');
@@ -351,11 +356,15 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
 
       const results = JSON.parse(readFileSync(resultFile, 'utf8')) as { status?: number; error?: string }[];
       expect(results.filter((result) => result.status !== 200)).toEqual([]);
-      expect(harness.telemetry.countOf(Metric.completed)).toBe(messages + supportMessages);
-      expect(await harness.deadLetters()).toEqual([{ id: 'visit-unknown', reason: 'invalid_message' }]);
+      expect(harness.telemetry.countOf(Metric.completed)).toBe(messages);
+      expect(sortById(await harness.deadLetters())).toEqual(
+        ['visit-unknown', ...Array.from({ length: supportMessages }, (_, i) => `ticket-${i}`)]
+          .sort()
+          .map((id) => ({ id, reason: 'invalid_message' })),
+      );
       expect(report.byProduct).toEqual({
         checkout: { calls, refusals: 0 },
-        'waitwhile worker': { calls: messages + supportMessages, refusals: 0 },
+        'waitwhile worker': { calls: messages, refusals: 0 },
       });
       // Never more than the limit: no refusal, and no second with more than burst + rate calls,
       // give or take the arrival jitter the simulator forgives (calls granted in one second may
@@ -379,7 +388,7 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
       // The outcomes come back. Support's went to its own queue only...
       const support = await harness.outcomesOf('support', supportMessages);
       expect(support.map((outcome) => [outcome.id, outcome.outcome]).sort()).toEqual(
-        Array.from({ length: supportMessages }, (_, i) => [`ticket-${i}`, 'completed']),
+        Array.from({ length: supportMessages }, (_, i) => [`ticket-${i}`, 'dead_lettered']),
       );
       // ...and two faults join checkout's: a body that is no outcome, and another product's
       // outcome, as a wrong subscription filter would let through.
@@ -390,12 +399,13 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
       const garbageId = await sent('not an outcome');
       const foreignId = await sent(JSON.stringify(support[0]));
       // The example's reader, fed by the event source emulation (partial batch responses
-      // honoured), until every checkout outcome is read and both faults are refused.
+      // honoured), until every checkout outcome is read and both faults were handled, one way
+      // or the other (the assertions below say which way is right).
       const expectedIds = event.messages.map((message) => message.id);
       const invocations = await readOutcomesUntil(reader, harness.sqs, outcomeQueueUrl, () => {
         const read = new Set(reader.linesOf('outcome.read').map((line) => line['message_id']));
-        const refused = new Set(reader.linesOf('outcome.unreadable').map((line) => line['sqs_message_id']));
-        return expectedIds.every((id) => read.has(id)) && refused.has(garbageId) && refused.has(foreignId);
+        const handled = new Set(reader.logs().map((line) => line['sqs_message_id']));
+        return expectedIds.every((id) => read.has(id)) && handled.has(garbageId) && handled.has(foreignId);
       });
 
       // Every enqueued message's outcome, read back with its status (or its reason), and nothing else.
