@@ -19,9 +19,10 @@ export interface SecondProductStackProps extends StackProps {
 }
 
 /**
- * A second product in its own CDK app. It owns no bucket, queue or worker: it finds the Sluice
- * stack's table, worker queue and outcome topic by stage (SSM parameters under /sluice/<stage>/)
- * and is granted exactly what each of its Lambdas does.
+ * A second product in its own CDK app. It owns no bucket, work queue or worker (only the queue
+ * its outcomes come back on): it finds the Sluice stack's table, worker queue and outcome topic
+ * by stage (SSM parameters under /sluice/<stage>/) and is granted exactly what each of its
+ * Lambdas does.
  */
 export class SecondProductStack extends Stack {
   readonly syncCall: ProductFunction;
