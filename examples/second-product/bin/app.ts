@@ -1,12 +1,24 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ProductNameSchema } from 'sluice-aws/producer';
 import { SecondProductStack } from '../lib/second-product-stack';
 
-/** Settings from cdk.json's context (or `-c key=value`); every missing one reported at once. */
+/**
+ * Settings from cdk.json's context (or `-c key=value`); every problem reported at once. The
+ * product name must be one the worker routes outcomes by (it becomes the subscription's filter).
+ */
 function context(app: App, keys: readonly string[]): Record<string, string> {
   const values = Object.fromEntries(keys.map((key) => [key, app.node.tryGetContext(key) as unknown]));
-  const missing = keys.filter((key) => typeof values[key] !== 'string' || values[key] === '');
-  if (missing.length > 0) throw new Error(`Missing context: ${missing.join(', ')} (see cdk.json)`);
+  const problems = keys
+    .filter((key) => typeof values[key] !== 'string' || values[key] === '')
+    .map((key) => `${key}: is missing`);
+  const product = values['second-product:product'];
+  if (typeof product === 'string' && product !== '' && !ProductNameSchema.safeParse(product).success) {
+    problems.push(
+      `second-product:product: "${product}" must be 1-32 lowercase letters, digits or dashes, starting with a letter`,
+    );
+  }
+  if (problems.length > 0) throw new Error(`Invalid context (see cdk.json): ${problems.join('; ')}`);
   return values as Record<string, string>;
 }
 

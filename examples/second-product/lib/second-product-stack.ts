@@ -4,6 +4,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { BucketTable, ProductAcquireMetrics, RateLimitedWorker } from 'sluice-aws/constructs';
 import { ProductFunction } from './product-function';
+import { ProductOutcomes } from './product-outcomes';
 
 export interface SecondProductStackProps extends StackProps {
   /** The stage of the deployed Sluice stack whose quota this product shares. */
@@ -18,13 +19,15 @@ export interface SecondProductStackProps extends StackProps {
 }
 
 /**
- * A second product in its own CDK app. It owns no bucket, queue or worker: it finds the Sluice
- * stack's table and worker queue by stage (SSM parameters under /sluice/<stage>/) and is
- * granted exactly what each of its two Lambdas does.
+ * A second product in its own CDK app. It owns no bucket, work queue or worker (only the queue
+ * its outcomes come back on): it finds the Sluice stack's table, worker queue and outcome topic
+ * by stage (SSM parameters under /sluice/<stage>/) and is granted exactly what each of its
+ * Lambdas does.
  */
 export class SecondProductStack extends Stack {
   readonly syncCall: ProductFunction;
   readonly enqueueWork: ProductFunction;
+  readonly outcomes: ProductOutcomes;
 
   constructor(scope: Construct, id: string, props: SecondProductStackProps) {
     super(scope, id, props);
@@ -59,8 +62,11 @@ export class SecondProductStack extends Stack {
     // Hands work to the reference worker: needs only sqs:SendMessage on its queue.
     this.enqueueWork = new ProductFunction(this, 'EnqueueWork', {
       source: 'enqueue-work',
-      environment: { WORK_QUEUE_URL: worker.queue.queueUrl },
+      environment: { WORK_QUEUE_URL: worker.queue.queueUrl, SLUICE_PRODUCT: props.product },
     });
     worker.grantEnqueue(this.enqueueWork.function);
+
+    // Reads what became of that work: this product's own queue on the worker's outcome topic.
+    this.outcomes = new ProductOutcomes(this, 'Outcomes', { worker, product: props.product });
   }
 }

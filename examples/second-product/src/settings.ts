@@ -1,11 +1,16 @@
-import { PRODUCT_PATTERN } from 'sluice-aws';
+import { ProductNameSchema } from 'sluice-aws/producer';
 import { z } from 'zod';
 
 /**
  * The example's own environment, read once per Lambda environment and checked in one go: every
  * problem in one message. The SDK's SLUICE_* variables are read by `SluiceConfig.fromEnv`.
  */
-const product = z.string().regex(PRODUCT_PATTERN, 'must be a short lowercase label, e.g. checkout');
+/**
+ * One product name for the three Lambdas, checked as the message contract and the outcome
+ * subscription's filter take it. Every such name is also a valid acquire label (the SDK's
+ * `PRODUCT_PATTERN` allows more), so the label and the routing can never disagree.
+ */
+const product = ProductNameSchema;
 
 const schemas = {
   sync: z.object({
@@ -17,11 +22,17 @@ const schemas = {
     // Not checked as a URL: SQS takes it as a parameter, and local servers hand out hosts such
     // as sqs.us-east-1.127.0.0.1 that a URL parser refuses.
     WORK_QUEUE_URL: z.string().min(1, 'is required'),
+    // The product every message carries: the worker routes its outcome by it.
+    SLUICE_PRODUCT: product,
+  }),
+  outcomes: z.object({
+    SLUICE_PRODUCT: product,
   }),
 };
 
 export type SyncCallSettings = z.infer<typeof schemas.sync>;
 export type EnqueueSettings = z.infer<typeof schemas.enqueue>;
+export type OutcomeSettings = z.infer<typeof schemas.outcomes>;
 
 function read<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
   const parsed = schema.safeParse(env);
@@ -32,3 +43,4 @@ function read<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
 
 export const readSyncCallSettings = (env: NodeJS.ProcessEnv = process.env) => read(schemas.sync, env);
 export const readEnqueueSettings = (env: NodeJS.ProcessEnv = process.env) => read(schemas.enqueue, env);
+export const readOutcomeSettings = (env: NodeJS.ProcessEnv = process.env) => read(schemas.outcomes, env);
