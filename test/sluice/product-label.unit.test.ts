@@ -45,12 +45,13 @@ describe('the product label on acquire and slot', () => {
   it.each([
     ['', 'empty'],
     ['Checkout', 'upper case'],
-    ['order-id-1234567890-1234567890-1234567890', 'longer than 40'],
+    ['order-id-1234567890-1234567890-12', 'longer than 32'],
+    ['1checkout', 'a digit first'],
     ['a b', 'a space'],
   ])('refuses %j (%s) before touching a bucket: labels must stay few and printable', async (product) => {
     const { client, logger } = await seeded();
     const error = await client.acquire('waitwhile#rps', { product }).catch((e: unknown) => e);
-    expect(isSluiceInputError(error) && error.message).toMatch(/^product must be 1-40 lowercase letters/);
+    expect(isSluiceInputError(error) && error.message).toMatch(/^product must be 1-32 lowercase letters/);
     expect(logger.records).toEqual([]);
   });
 });

@@ -7,8 +7,8 @@ import { z } from 'zod';
  */
 /**
  * One product name for the three Lambdas, checked as the message contract and the outcome
- * subscription's filter take it. Every such name is also a valid acquire label (the SDK's
- * `PRODUCT_PATTERN` allows more), so the label and the routing can never disagree.
+ * subscription's filter take it; the SDK's acquire label (`PRODUCT_PATTERN`) follows the same
+ * rule, so the label and the routing can never disagree.
  */
 const product = ProductNameSchema;
 

@@ -11,15 +11,19 @@ export interface AcquireOptions {
   readonly product?: string;
 }
 
-/** A product label: short, lowercase, fit for a log field and a metric dimension. */
-export const PRODUCT_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/**
+ * A product label: short, lowercase, fit for a log field and a metric dimension. The same rule
+ * as a product name in the stack configuration and on a message (lambda/producer/outcome.ts),
+ * so any configured product is a valid label and no label names a product that cannot exist.
+ */
+export const PRODUCT_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** The `product` field of the SDK's log events, when the caller named one. */
 export function productField(options: { readonly product?: string }): { product?: string } {
   if (options.product === undefined) return {};
   if (!PRODUCT_PATTERN.test(options.product)) {
     throw new SluiceInputError(
-      `product must be 1-40 lowercase letters, digits or dashes, starting with a letter or digit (got ${JSON.stringify(options.product)})`,
+      `product must be 1-32 lowercase letters, digits or dashes, starting with a letter (got ${JSON.stringify(options.product)})`,
     );
   }
   return { product: options.product };
