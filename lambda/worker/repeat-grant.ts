@@ -12,9 +12,11 @@ import type { PreparedMessage, WorkerRuntime } from './runtime';
  * for (an attempt that failed consumed no tokens, and the slot is held for the whole call). A
  * call with no `requests` dimension repeats under that sub-budget alone.
  *
- * Refused: one wait within the inline threshold and the slot deadline, then one more acquire;
- * still refused (or the store failing), the repeat does not happen and the decision tree gets
- * the last answer.
+ * Refused: it waits its turn in the pool's line for that bucket (bucket-lines.ts), as a first
+ * acquire does, so a repeat and the line's head never wake together and race for one unit;
+ * one wait within the inline threshold and the slot deadline, then one more acquire. Still
+ * refused (or the store failing), the repeat does not happen and the decision tree gets the
+ * last answer.
  */
 export async function grantRepeat(
   /** The grant's `requests` costs (vendor-call.ts, `grantedDimensions`). */
@@ -23,24 +25,43 @@ export async function grantRepeat(
   runtime: WorkerRuntime,
 ): Promise<boolean> {
   if (Object.keys(costs).length === 0) return true;
-  for (let tries = 0; tries < 2; tries++) {
-    let acquired: Awaited<ReturnType<WorkerRuntime['sluice']['acquire']>>;
-    try {
-      acquired = await runtime.sluice.acquire(costs, prepared.acquireOptions);
-    } catch (error) {
-      // The store failed: no grant, so no repeat; the call ends with the answer it has.
-      runtime.telemetry.warn(LogEvent.repeatNotGranted, {
-        id: prepared.message.id,
-        error: (error as Error).message,
-      });
-      return false;
-    }
+  const acquire = async () => {
+    const acquired = await runtime.sluice.acquire(costs, prepared.acquireOptions);
     runtime.telemetry.count(acquired.outcome === 'Granted' ? Metric.grants : Metric.retryIns);
+    return acquired;
+  };
+  try {
+    let acquired = await acquire();
     if (acquired.outcome === 'Granted') return true;
-    const waitMs = Math.ceil(acquired.waitSeconds * 1000);
-    const inTime = runtime.clock() + waitMs < prepared.deadlineMs;
-    if (tries > 0 || !inTime || waitMs > runtime.inlineRetryThresholdSeconds * 1000) break;
-    await runtime.sleep(waitMs);
+    const thresholdMs = runtime.inlineRetryThresholdSeconds * 1000;
+    const fits = (waitSeconds: number) => {
+      const waitMs = Math.ceil(waitSeconds * 1000);
+      return waitMs <= thresholdMs && runtime.clock() + waitMs < prepared.deadlineMs;
+    };
+    if (fits(acquired.waitSeconds)) {
+      const patienceMs = Math.min(thresholdMs, Math.max(0, prepared.deadlineMs - runtime.clock()));
+      const turn = await runtime.lines.join(acquired.dimension, () => runtime.sleep(patienceMs));
+      if (turn) {
+        try {
+          // The wait computed on arrival is stale after waiting in line.
+          if (turn.waitedInLine) acquired = await acquire();
+          if (acquired.outcome !== 'Granted' && fits(acquired.waitSeconds)) {
+            await turn.sleep(Math.ceil(acquired.waitSeconds * 1000), runtime.sleep);
+            acquired = await acquire();
+          }
+          if (acquired.outcome === 'Granted') return true;
+        } finally {
+          turn.leave();
+        }
+      }
+    }
+  } catch (error) {
+    // The store failed: no grant, so no repeat; the call ends with the answer it has.
+    runtime.telemetry.warn(LogEvent.repeatNotGranted, {
+      id: prepared.message.id,
+      error: (error as Error).message,
+    });
+    return false;
   }
   runtime.telemetry.info(LogEvent.repeatNotGranted, { id: prepared.message.id });
   return false;

@@ -65,6 +65,9 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
   }
 }
 
+/** Short sleeps the head of a bucket's line may add after its first, before it gives up its turn. */
+const HEAD_REMAINDER_WAITS = 2;
+
 /**
  * Acquire, unless no time is left; on a short `RetryIn`, one inline wait in the pool's line for
  * the refusing bucket (bucket-lines.ts), then acquire once more. A record that waited behind
@@ -109,6 +112,17 @@ async function acquireOrWait(
       await turn.sleep(action.ms, runtime.sleep);
     }
     acquired = await timedAcquire(prepared, runtime);
+    // The head of a line keeps its turn through what the bucket added after its wait was
+    // computed (a resync to the vendor's remaining count erases the refill since the last
+    // grant; another environment took a unit): a few more short sleeps, each within the inline
+    // threshold and the deadline, instead of a requeue that sends it to the back of the queue.
+    for (let extra = 0; turn && acquired.outcome !== 'Granted' && extra < HEAD_REMAINDER_WAITS; extra++) {
+      const again = decideOnRetryIn(acquired.waitSeconds, acquired.dimension, now(false));
+      if (again.kind !== 'sleep') break;
+      inlineWait(prepared, runtime, again.ms);
+      await turn.sleep(again.ms, runtime.sleep);
+      acquired = await timedAcquire(prepared, runtime);
+    }
     if (acquired.outcome === 'Granted') return { grant: acquired, slept: true };
     return { action: requeueOnRetryIn(acquired.waitSeconds, acquired.dimension, now(true)) };
   } finally {

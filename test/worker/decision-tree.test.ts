@@ -71,6 +71,52 @@ describe('the requeue delay at the boundaries, on real buckets', () => {
   });
 });
 
+describe('the head of a bucket line keeps its turn through a remainder', () => {
+  it('a unit taken elsewhere during its inline sleep costs one more short sleep, not a requeue', async () => {
+    const time = steppedClock();
+    let harness: WorkerHarness | undefined;
+    let takenElsewhere = false;
+    // Another environment takes 1 s of the bucket's refill while the message sleeps its 4.9 s.
+    const sleep = async (ms: number) => {
+      await time.sleep(ms);
+      if (!takenElsewhere && harness) {
+        takenElsewhere = true;
+        expect((await harness.sluice.acquire({ 'probe#units': 10 })).outcome).toBe('Granted');
+      }
+    };
+    harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      buckets: probeBuckets,
+      vendor: probeVendor,
+      clock: time.clock,
+      sleep,
+      random: () => 0.5,
+    });
+    try {
+      const call = (id: string, location: string, units: number) => ({
+        id,
+        method: 'POST',
+        path: `/locations/${location}/visits`,
+        dimensions: { 'probe#units': units },
+      });
+      await harness.enqueue([call('drain', 'drain', 20_000)]);
+      await harness.pollOnce();
+      await harness.enqueue([call('probe', 'loc-3', 49)]);
+      await harness.pollOnce();
+      expect(takenElsewhere).toBe(true);
+      // The wait computed before the sleep fell 10 units (1 s) short: the head sleeps that too.
+      expect(harness.telemetry.fieldsOf('message.inline_wait')).toEqual([
+        { id: 'probe', wait_ms: 4_900 },
+        { id: 'probe', wait_ms: 1_000 },
+      ]);
+      expect(harness.telemetry.countOf(Metric.completed)).toBe(2);
+      expect(harness.telemetry.countOf(Metric.requeues)).toBe(0);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
+
 describe('a vendor 429 after a grant', () => {
   it('penalizes the exhausted bucket with 0.8, holds it for the Retry-After, and requeues the next message without a call', async () => {
     const time = steppedClock();
