@@ -96,11 +96,7 @@ export class Outcomes extends Construct {
 
   /** s3:GetObject on one product's claim-checked bodies, for that product's reader. */
   grantReadBodies(grantee: iam.IGrantable, product: string): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:GetObject'],
-      resourceArns: [this.bucket.arnForObjects(`${BODY_PREFIX}/${product}/*`)],
-    });
+    return grantReadProductBodies(this.bucket, grantee, product, `<${this.bucketLogicalId()}.Arn>`);
   }
 
   private bucketLogicalId(): string {
@@ -122,4 +118,31 @@ export function subscribeProductQueue(topic: sns.ITopic, product: string, queue:
       },
     }),
   );
+}
+
+/**
+ * s3:GetObject on one product's claim-checked bodies (`outcomes/<product>/…`), the key a
+ * `bodyRef` names: used by the owning stack and by another app that imports the worker with
+ * `fromStage`. The bucket is SSE-S3, so the reader needs no KMS permission. The key wildcard is
+ * acknowledged for cdk-nag on the grantee's role: `nagBucketArn` is the bucket's ARN as cdk-nag
+ * prints it in the finding (`<Logical.Arn>`, or `arn:<AWS::Partition>:s3:::<Parameter>`).
+ */
+export function grantReadProductBodies(
+  bucket: s3.IBucket,
+  grantee: iam.IGrantable,
+  product: string,
+  nagBucketArn: string,
+): iam.Grant {
+  const grant = iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:GetObject'],
+    resourceArns: [bucket.arnForObjects(`${BODY_PREFIX}/${product}/*`)],
+  });
+  if (grantee.grantPrincipal instanceof Construct) {
+    Validations.of(grantee.grantPrincipal).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagBucketArn}/${BODY_PREFIX}/${product}/*]`,
+      reason: `Claim-checked answers have one key per message id, under this product's prefix only.`,
+    });
+  }
+  return grant;
 }

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -15,7 +16,7 @@ import { poolWarnings } from '../sizing';
 import { BucketSeeding } from './bucket-seeding';
 import { removalPolicyFor } from './bucket-table';
 import { DeadLetterRelay } from './dead-letter-relay';
-import { Outcomes, subscribeProductQueue } from './outcomes';
+import { grantReadProductBodies, Outcomes, subscribeProductQueue } from './outcomes';
 import { tableStatement, WORKER_TABLE_ACTIONS } from './permissions';
 import { SluiceFunction } from './sluice-function';
 import { SluiceParameterNames } from './stage-parameters';
@@ -52,6 +53,11 @@ export interface IRateLimitedWorker {
   grantEnqueue(grantee: iam.IGrantable): iam.Grant;
   /** Subscribes a product's queue to its own outcomes (raw delivery, filtered on the product). */
   subscribeProduct(product: string, queue: sqs.IQueue): void;
+  /**
+   * Lets a product's outcome reader fetch the answer bodies too large for the topic: an
+   * outcome's `bodyRef` names a key under `outcomes/<product>/` of the outcome bucket.
+   */
+  grantReadBodies(grantee: iam.IGrantable, product: string): iam.Grant;
 }
 
 export interface RateLimitedWorkerFromStageProps {
@@ -220,6 +226,15 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
     this.outcomes.subscribeProduct(product, queue);
   }
 
+  grantReadBodies(grantee: iam.IGrantable, product: string): iam.Grant {
+    if (!this.outcomes) {
+      throw new Error(
+        `grantReadBodies: the configuration lists no products, so ${this.node.path} publishes no outcomes`,
+      );
+    }
+    return this.outcomes.grantReadBodies(grantee, product);
+  }
+
   private publishParameters(): void {
     const { stage, vendor } = this.config;
     const parameters = {
@@ -234,6 +249,10 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
             OutcomeTopicArnParameter: [
               SluiceParameterNames.outcomeTopicArn(stage, vendor.name),
               this.outcomes.topic.topicArn,
+            ],
+            OutcomeBucketNameParameter: [
+              SluiceParameterNames.outcomeBucketName(stage, vendor.name),
+              this.outcomes.bucket.bucketName,
             ],
           }
         : {}),
@@ -255,6 +274,7 @@ function grantEnqueueTo(queue: sqs.IQueue, grantee: iam.IGrantable): iam.Grant {
 class ImportedRateLimitedWorker extends Construct implements IRateLimitedWorker {
   readonly queue: sqs.IQueue;
   private outcomeTopic?: sns.ITopic;
+  private outcomeBucket?: s3.IBucket;
 
   constructor(
     scope: Construct,
@@ -288,5 +308,20 @@ class ImportedRateLimitedWorker extends Construct implements IRateLimitedWorker 
       ),
     );
     subscribeProductQueue(this.outcomeTopic, product, queue);
+  }
+
+  grantReadBodies(grantee: iam.IGrantable, product: string): iam.Grant {
+    const bucketName = ssm.StringParameter.valueForStringParameter(
+      this,
+      SluiceParameterNames.outcomeBucketName(this.props.stage, this.props.vendor),
+    );
+    this.outcomeBucket ??= s3.Bucket.fromBucketName(this, 'OutcomeBodies', bucketName);
+    const parameter = (Stack.of(this).resolve(bucketName) as { Ref: string }).Ref;
+    return grantReadProductBodies(
+      this.outcomeBucket,
+      grantee,
+      product,
+      `arn:<AWS::Partition>:s3:::<${parameter}>`,
+    );
   }
 }

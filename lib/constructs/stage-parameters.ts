@@ -13,4 +13,7 @@ export const SluiceParameterNames = {
   deadLetterQueueUrl: (stage: string, vendor: string) => `/sluice/${stage}/workers/${vendor}/dlq-url`,
   /** Only for a worker whose configuration lists products (it publishes outcomes). */
   outcomeTopicArn: (stage: string, vendor: string) => `/sluice/${stage}/workers/${vendor}/outcome-topic-arn`,
+  /** The bucket of answer bodies too large for the topic (an outcome's `bodyRef`); with the topic. */
+  outcomeBucketName: (stage: string, vendor: string) =>
+    `/sluice/${stage}/workers/${vendor}/outcome-bucket-name`,
 } as const;

@@ -115,11 +115,32 @@ describe('the shared resources, published for other CDK apps', () => {
     );
   });
 
-  it('publishes the outcome topic of a worker whose configuration lists products', () => {
+  it('publishes the outcome topic and the large-answer bucket of a worker whose configuration lists products', () => {
     const { template } = synthStack({ products: ['checkout', 'support'] });
     expect(parameters(template)['/sluice/dev/workers/waitwhile/outcome-topic-arn']).toEqual({
       Ref: resourceNamed(template, 'AWS::SNS::Topic', 'WorkerOutcomesTopic')[0],
     });
+    expect(parameters(template)['/sluice/dev/workers/waitwhile/outcome-bucket-name']).toEqual({
+      Ref: resourceNamed(template, 'AWS::S3::Bucket', 'WorkerOutcomesBodies')[0],
+    });
+  });
+
+  it("RateLimitedWorker.fromStage + grantReadBodies: s3:GetObject on the product's own claim-checked answers only", () => {
+    const { stack, role } = productStack();
+    const worker = RateLimitedWorker.fromStage(stack, 'Waitwhile', { stage: 'prod', vendor: 'waitwhile' });
+    worker.grantReadBodies(role, 'checkout');
+    const template = Template.fromStack(stack);
+    const [statement, ...others] = statementsOfRole(
+      template,
+      resourceNamed(template, 'AWS::IAM::Role', 'CheckoutRole')[0],
+    );
+    expect(others).toEqual([]);
+    expect(statement?.actions).toEqual(['s3:GetObject']);
+    const resource = JSON.stringify(statement?.resource);
+    expect(resource).toContain(
+      JSON.stringify(ssmReference(template, '/sluice/prod/workers/waitwhile/outcome-bucket-name')),
+    );
+    expect(resource).toContain('/outcomes/checkout/*');
   });
 
   it("RateLimitedWorker.fromStage + subscribeProduct: the product's queue on the published topic, its own outcomes only", () => {

@@ -119,6 +119,7 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
     expect(ssmNames.sort()).toEqual([
       '/sluice/dev/table/arn',
       '/sluice/dev/table/name',
+      '/sluice/dev/workers/waitwhile/outcome-bucket-name',
       '/sluice/dev/workers/waitwhile/outcome-topic-arn',
       '/sluice/dev/workers/waitwhile/queue-arn',
       '/sluice/dev/workers/waitwhile/queue-url',
@@ -141,6 +142,7 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
       OutcomesReader: [
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        's3:GetObject',
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
@@ -217,6 +219,15 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
       .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('sqs:')))
       .map((statement) => statement.Resource);
     expect(sqsResources).toEqual([{ 'Fn::GetAtt': [queueId, 'Arn'] }]);
+    // Large answers (bodyRef): this product's keys of the bucket the Sluice stack published, only.
+    const bucketName = { Ref: parameterOf('/sluice/dev/workers/waitwhile/outcome-bucket-name') };
+    expect(bucketName.Ref).toBeDefined();
+    const s3Statements = statementsOf(readerPolicy).filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('s3:')),
+    );
+    expect(s3Statements).toEqual([expect.objectContaining({ Action: 's3:GetObject', Effect: 'Allow' })]);
+    expect(JSON.stringify(s3Statements[0]!.Resource)).toContain('/outcomes/checkout/*');
+    expect(JSON.stringify(s3Statements[0]!.Resource)).toContain(JSON.stringify(bucketName));
   }, 600_000);
 
   it('deploys the Sluice stack from the installed package with the handlers bundled at build time', () => {

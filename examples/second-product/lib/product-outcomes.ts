@@ -51,6 +51,8 @@ export class ProductOutcomes extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
     props.worker.subscribeProduct(props.product, this.queue);
+    // s3:GetObject on this product's claim-checked answers only (outcomes/<product>/*).
+    props.worker.grantReadBodies(this.reader.function, props.product);
     // Receive, delete and change visibility on this queue only; a failed item stays for redelivery.
     this.reader.function.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),

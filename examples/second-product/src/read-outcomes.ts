@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type OutcomeEvent, OutcomeEventSchema } from 'sluice-aws/producer';
+import { type BodyRef, type OutcomeEvent, OutcomeEventSchema } from 'sluice-aws/producer';
 import { readOutcomeSettings } from './settings';
 
 /** What the reader writes its lines with; Powertools' `Logger` fits, a test can record them. */
@@ -13,6 +15,11 @@ export interface OutcomeReaderDependencies {
   /** This product's name: the only one its subscription lets through. */
   readonly product: string;
   readonly log: OutcomeLog;
+  /**
+   * Fetches an answer too large for the topic from the Sluice stack's outcome bucket (S3
+   * GetObject, granted by `worker.grantReadBodies(reader, product)`).
+   */
+  readonly readBody: (ref: BodyRef) => Promise<Uint8Array>;
 }
 
 export type OutcomeReading =
@@ -67,7 +74,7 @@ function describe(record: SQSRecord, outcome: OutcomeEvent): Record<string, unkn
     cached: outcome.cached,
     vendor_latency_ms: outcome.vendorLatencyMs,
     // An answer too large for the topic waits in the Sluice stack's outcome bucket (README).
-    ...(outcome.bodyRef ? { body_ref: outcome.bodyRef.key } : {}),
+    ...(outcome.bodyRef ? { body_ref: outcome.bodyRef.key, body_bytes: outcome.bodyRef.size } : {}),
   };
 }
 
@@ -85,14 +92,55 @@ export function createOutcomeReader(
     const batchItemFailures: SQSBatchItemFailure[] = [];
     for (const record of event.Records) {
       const reading = readOutcome(record.body, deps.product);
-      if (reading.ok) {
+      const bodyProblem = reading.ok ? await checkBody(reading.outcome, deps.readBody) : undefined;
+      if (reading.ok && bodyProblem === undefined) {
         deps.log.info('outcome.read', describe(record, reading.outcome));
+      } else if (reading.ok) {
+        // The outcome is sound but its body cannot be had now: delivered again later.
+        deps.log.warn('outcome.body_unreadable', {
+          sqs_message_id: record.messageId,
+          message_id: reading.outcome.id,
+          problem: bodyProblem,
+        });
+        batchItemFailures.push({ itemIdentifier: record.messageId });
       } else {
         deps.log.warn('outcome.unreadable', { sqs_message_id: record.messageId, problem: reading.problem });
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     }
     return { batchItemFailures };
+  };
+}
+
+/**
+ * A claim-checked answer is fetched and checked against the size and SHA-256 the outcome
+ * carries: undefined when it is sound (or there is none), else the problem.
+ */
+async function checkBody(
+  outcome: OutcomeEvent,
+  readBody: OutcomeReaderDependencies['readBody'],
+): Promise<string | undefined> {
+  if (outcome.outcome !== 'completed' || !outcome.bodyRef) return undefined;
+  const ref = outcome.bodyRef;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBody(ref);
+  } catch (error) {
+    return `s3://${ref.bucket}/${ref.key}: ${(error as Error).message}`;
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (bytes.length !== ref.size || sha256 !== ref.sha256) {
+    return `s3://${ref.bucket}/${ref.key}: ${bytes.length} bytes with SHA-256 ${sha256}, not the ${ref.size} bytes the outcome names`;
+  }
+  return undefined;
+}
+
+/** S3 GetObject of one claim-checked body. */
+function s3BodyReader(s3: S3Client): OutcomeReaderDependencies['readBody'] {
+  return async (ref) => {
+    const answer = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    if (!answer.Body) throw new Error('empty object');
+    return answer.Body.transformToByteArray();
   };
 }
 
@@ -103,6 +151,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   reader ??= createOutcomeReader({
     product: readOutcomeSettings().SLUICE_PRODUCT,
     log: new Logger({ serviceName: 'second-product' }),
+    readBody: s3BodyReader(new S3Client({})),
   });
   return reader(event);
 }
