@@ -6,6 +6,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY } from '../contract';
+import { SluiceError } from '../sluice';
 import type { CircuitState, CircuitStatus } from './state';
 import { CIRCUIT_KEY_PREFIX, type CircuitStore, type CircuitWriteOutcome, type StoredCircuit } from './store';
 
@@ -97,7 +98,7 @@ function decode(item: Record<string, AttributeValue>): StoredCircuit {
   const num = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name]?.N));
   const status = item[A.status]?.S as CircuitStatus | undefined;
   if (status === undefined || !STATUSES.includes(status)) {
-    throw new Error(`circuit item ${item[TABLE_PARTITION_KEY]?.S} has no valid ${A.status}: ${status}`);
+    throw new SluiceError(`circuit item ${item[TABLE_PARTITION_KEY]?.S} has no valid ${A.status}: ${status}`);
   }
   const openedAtMs = num(A.openedAtMs);
   const nextProbeAtMs = num(A.nextProbeAtMs);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { SluiceError } from '../../lambda/sluice';
 
 /** Handlers live in lambda/handlers; lib/ only names the files, it never imports them. */
 export const HANDLERS_DIR = path.join(__dirname, '..', '..', 'lambda', 'handlers');
@@ -34,7 +35,7 @@ export function handlerCode(
   if (existsSync(entry)) return { kind: 'source', entry };
   const directory = prebundledHandlerDir(where.constructsDir ?? __dirname, name);
   if (!existsSync(path.join(directory, 'index.js'))) {
-    throw new Error(
+    throw new SluiceError(
       `Sluice handler ${name} is neither in the source tree (${entry}) nor pre-bundled (${directory}/index.js): ` +
         'build the package with `npm run build:package` (npm pack does it).',
     );

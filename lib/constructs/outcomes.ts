@@ -7,6 +7,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { OutcomeAttr } from '../../lambda/contract';
+import { SluiceError } from '../../lambda/sluice';
 
 export interface OutcomesProps {
   /** The products that may subscribe (the stack configuration's `products`). */
@@ -66,7 +67,7 @@ export class Outcomes extends Construct {
   subscribeProduct(product: string, queue: sqs.IQueue): void {
     if (!this.products.has(product)) {
       const known = [...this.products].join(', ') || 'none';
-      throw new Error(
+      throw new SluiceError(
         `subscribeProduct: "${product}" is not in the configuration's products (known: ${known})`,
       );
     }

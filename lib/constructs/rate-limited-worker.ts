@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { SluiceError } from '../../lambda/sluice';
 import type { StackConfig } from '../config';
 import { type DerivedSettings, deriveSettings, workerEnvironment } from '../derived-settings';
 import { poolWarnings } from '../sizing';
@@ -219,7 +220,7 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
    */
   subscribeProduct(product: string, queue: sqs.IQueue): void {
     if (!this.outcomes) {
-      throw new Error(
+      throw new SluiceError(
         `subscribeProduct: the configuration lists no products, so ${this.node.path} publishes no outcomes`,
       );
     }
@@ -228,7 +229,7 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
 
   grantReadBodies(grantee: iam.IGrantable, product: string): iam.Grant {
     if (!this.outcomes) {
-      throw new Error(
+      throw new SluiceError(
         `grantReadBodies: the configuration lists no products, so ${this.node.path} publishes no outcomes`,
       );
     }
