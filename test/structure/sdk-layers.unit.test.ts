@@ -2,11 +2,8 @@
  * The SDK's layers and its one entrance, read from the import lines themselves (TypeScript's
  * `preProcessFile`, no compilation): docs/design.md, "How the SDK is layered".
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import ts from 'typescript';
+import { type ImportLine, importsOf, sourceFiles } from './imports';
 
-const ROOT = resolve(__dirname, '../..');
 const SDK = 'lambda/sluice';
 const ENTRANCE = `${SDK}/index.ts`;
 /**
@@ -29,14 +26,6 @@ const MAY_IMPORT: Record<Layer, (target: string) => boolean> = {
 };
 
 type Layer = 'core' | 'store' | 'ops' | 'root';
-
-/** One import line: the file it is in, what it names, and the repository file it resolves to (relative imports only). */
-interface ImportLine {
-  readonly from: string;
-  readonly specifier: string;
-  /** Undefined for a package (`zod`, `node:fs`, `@aws-sdk/...`). */
-  readonly target: string | undefined;
-}
 
 function layerOf(file: string): Layer {
   const [first, ...rest] = file.slice(SDK.length + 1).split('/');
@@ -73,36 +62,6 @@ function violations(imports: readonly ImportLine[]): string[] {
     }
   }
   return found;
-}
-
-function sourceFiles(dir: string): string[] {
-  const absolute = join(ROOT, dir);
-  if (!existsSync(absolute)) return [];
-  return readdirSync(absolute).flatMap((entry) => {
-    if (entry === 'node_modules' || entry === 'cdk.out' || entry === 'dist' || entry.startsWith('.'))
-      return [];
-    const path = `${dir}/${entry}`;
-    if (statSync(join(ROOT, path)).isDirectory()) return sourceFiles(path);
-    return /\.tsx?$/.test(entry) && !entry.endsWith('.d.ts') ? [path] : [];
-  });
-}
-
-function resolveTarget(from: string, specifier: string): string | undefined {
-  if (!specifier.startsWith('.')) return undefined;
-  const base = resolve(ROOT, dirname(from), specifier).replace(/\.js$/, '');
-  for (const candidate of [`${base}.ts`, `${base}.tsx`, join(base, 'index.ts')]) {
-    if (existsSync(candidate)) return relative(ROOT, candidate).split(sep).join('/');
-  }
-  return relative(ROOT, base).split(sep).join('/');
-}
-
-function importsOf(file: string): ImportLine[] {
-  const info = ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true);
-  return info.importedFiles.map(({ fileName }) => ({
-    from: file,
-    specifier: fileName,
-    target: resolveTarget(file, fileName),
-  }));
 }
 
 const CHECKED = ['lambda', 'lib', 'local', 'bench', 'bin', 'scripts', 'examples', 'test'];
