@@ -1,6 +1,7 @@
 import { LogEvent, Metric } from '../../lambda/contract';
 import { FaultProxy } from '../faults/fault-proxy';
 import { localEndpoints } from '../setup/local-endpoints';
+import { chat, chatVendor } from './chat-vendor';
 import { steppedClock, WorkerHarness } from './harness';
 
 /**
@@ -9,25 +10,6 @@ import { steppedClock, WorkerHarness } from './harness';
  * Every request that reaches the vendor is granted (docs/worker.md, "Repeats are granted"): the
  * simulator counts the requests it received, the worker's telemetry the grants.
  */
-const chatVendor = {
-  name: 'openai',
-  allowedPaths: ['/v1/chat/completions'],
-  operations: {
-    chat: {
-      method: 'POST' as const,
-      path: '/v1/chat/completions',
-      dimensions: { 'openai#rpm': 1, 'openai#tpm': 500 },
-    },
-  },
-  policy: { requeueJitterSeconds: 0, maxVendorRetries: 2 },
-};
-
-const chat = (id: string) => ({
-  id,
-  operation: 'chat',
-  tokenEstimate: 100,
-  body: { model: 'm', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] },
-});
 
 const buckets = (rpmCapacity: number) => [
   { dimension: 'openai#rpm', limitType: 'requests' as const, capacity: rpmCapacity, windowSeconds: 60 },

@@ -1,4 +1,5 @@
 import { Metric } from '../../lambda/contract';
+import { chat, chatVendor } from './chat-vendor';
 import { steppedClock, WorkerHarness } from './harness';
 
 /**
@@ -6,25 +7,6 @@ import { steppedClock, WorkerHarness } from './harness';
  * acquire the call's request dimensions again. The simulator counts the requests it received,
  * the worker's telemetry the grants; they must be equal.
  */
-const chatVendor = {
-  name: 'openai',
-  allowedPaths: ['/v1/chat/completions'],
-  operations: {
-    chat: {
-      method: 'POST' as const,
-      path: '/v1/chat/completions',
-      dimensions: { 'openai#rpm': 1, 'openai#tpm': 500 },
-    },
-  },
-  policy: { requeueJitterSeconds: 0, maxVendorRetries: 2 },
-};
-
-const chat = (id: string) => ({
-  id,
-  operation: 'chat',
-  tokenEstimate: 100,
-  body: { model: 'm', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] },
-});
 
 async function harnessWith(rpmCapacity: number, errorRate: number): Promise<WorkerHarness> {
   const time = steppedClock();
