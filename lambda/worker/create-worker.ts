@@ -6,10 +6,11 @@ import { BucketLines } from './bucket-lines';
 import { slotDeadlineMs, timeLeftMs } from './deadline';
 import type { MessageOutcome } from './endings';
 import { runPool } from './pool';
-import type { WorkerDependencies } from './ports';
+import type { SluicePort, WorkerDependencies } from './ports';
 import { processRecord } from './process-message';
 import { onRecordFailure } from './record-failure';
 import type { WorkerRuntime } from './runtime';
+import { bestEffort } from './telemetry';
 
 export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -32,6 +33,10 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
   const { outcomes, ...rest } = dependencies;
   const products = dependencies.products ?? [];
+  // A parked lease nobody claimed goes back; a failed release is logged, and the lease reclaimed at expiry.
+  const lines = new BucketLines((grant) =>
+    bestEffort(dependencies.telemetry, 'release', () => grant.release()),
+  );
   const runtime: WorkerRuntime = {
     inlineRetryThresholdSeconds: dependencies.settings.policy.inlineRetryThresholdSeconds,
     clock: Date.now,
@@ -43,7 +48,8 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     productSet: new Set(products),
     outcomes: new OutcomeRelay(dependencies.idempotency, dependencies.telemetry, outcomes),
     lastRateLimitAtMs: new Map(),
-    lines: new BucketLines(),
+    lines,
+    sluice: throughLines(dependencies.sluice, lines),
     calls: { inFlight: 0 },
   } as WorkerRuntime;
   const budgetMs = startBudgetMs(runtime);
@@ -71,6 +77,7 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
         skip: (record) => guarded(record, () => requeueUnstarted(record, runtime)),
       });
     } finally {
+      await lines.settled();
       runtime.telemetry.flush();
     }
     // In the batch's order, each failed record once: exactly the records SQS must deliver again.
@@ -112,6 +119,16 @@ async function requeueUnstarted(record: SQSRecord, runtime: WorkerRuntime): Prom
     why: 'not started: no vendor call fits before the deadline',
   });
   return 'requeued';
+}
+
+/** The SDK as the pool's records see it: their acquires go through the lines (hand-overs). */
+function throughLines(sluice: SluicePort, lines: BucketLines): SluicePort {
+  return {
+    acquire: (costs, options) => lines.acquire(sluice, costs, options),
+    penalize: (dimension, factor, options) => sluice.penalize(dimension, factor, options),
+    resync: (dimension, remaining) => sluice.resync(dimension, remaining),
+    ...(sluice.handOver ? { handOver: (grant, options) => sluice.handOver!(grant, options) } : {}),
+  };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
