@@ -53,7 +53,11 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     calls: { inFlight: 0 },
   } as WorkerRuntime;
   const budgetMs = startBudgetMs(runtime);
+  // At cold start, before the first grant: a first vendor call as fast as the rest keeps the
+  // start burst as the buckets granted it (warm-up.ts). Awaited once; it never throws.
+  const warming = dependencies.vendor.warmUp?.();
   return async (event, context) => {
+    await warming;
     const failed = new Set<string>();
     const deadlineMs = slotDeadlineMs(
       runtime.clock(),

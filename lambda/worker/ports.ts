@@ -35,6 +35,11 @@ export interface SluicePort {
 
 export interface VendorPort {
   call(request: VendorCall): Promise<VendorCallResult>;
+  /**
+   * Readies the HTTP client at cold start, before the first grant, without calling the vendor
+   * (`VendorClient.warmUp`). @default none
+   */
+  warmUp?(): Promise<void>;
   /** A fresh cached answer for a cacheable read: the worker then skips acquire. */
   cachedResponse(request: Pick<VendorCall, 'operation' | 'method' | 'path'>): VendorCallResult | undefined;
 }
