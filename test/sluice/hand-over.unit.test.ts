@@ -86,12 +86,13 @@ describe('handOver', () => {
     const released = granted(await client.acquire('sweeppea#slots'));
     await released.release();
     const handed = granted(await client.acquire('sweeppea#slots'));
-    await client.handOver(handed);
+    await (await client.handOver(handed))?.release();
     const other = (await setUp()).client;
+    const held = granted(await client.acquire('sweeppea#slots'));
     for (const [grant, by] of [
       [released, client],
       [handed, client],
-      [handed, other],
+      [held, other],
     ] as const) {
       const error = await by.handOver(grant).catch((e: unknown) => e);
       expect(isSluiceInputError(error)).toBe(true);

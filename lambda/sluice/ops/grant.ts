@@ -14,6 +14,8 @@ import { mutateItem } from './mutate';
  * value, and known only for grants this client made.
  */
 export interface GrantParts {
+  /** The client's context the grant was made in: only that client may hand it over. */
+  readonly ctx: SluiceContext;
   readonly targets: readonly Target[];
   readonly leases: readonly PlannedLease[];
   /** Whether `release` was called (a released lease cannot be handed over). */
@@ -83,6 +85,7 @@ export function makeGrant(
     settle,
   };
   grantParts.set(grant, {
+    ctx,
     targets,
     leases,
     released: () => released,

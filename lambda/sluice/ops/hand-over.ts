@@ -44,7 +44,8 @@ export async function handOver(
 ): Promise<Granted | undefined> {
   const label = productField(options);
   const parts = grantParts.get(grant);
-  if (!parts) throw new SluiceInputError('handOver: the grant was not made by this SluiceClient');
+  if (!parts || parts.ctx !== ctx)
+    throw new SluiceInputError('handOver: the grant was not made by this SluiceClient');
   const notLeased = parts.targets.filter((t) => !holdsLeases(t.limitType));
   if (notLeased.length > 0) {
     throw new SluiceInputError(
