@@ -72,6 +72,14 @@ describe('handOver', () => {
     expect((await client.handOver(second))?.leases).toHaveLength(1);
   });
 
+  it('answers two hand-overs of one grant at once with the same new grant, written once', async () => {
+    const { client, store } = await setUp();
+    const first = granted(await client.acquire('sweeppea#slots'));
+    const before = store.requests.handOverLeases;
+    const [a, b] = await Promise.all([client.handOver(first), client.handOver(first)]);
+    expect([store.requests.handOverLeases - before, a === b, a?.leases.length]).toEqual([1, true, 1]);
+  });
+
   it('refuses a grant with a requests dimension: its cost must be charged again by an acquire', async () => {
     const { client } = await setUp();
     const both = granted(await client.acquire({ 'sweeppea#slots': 1, 'sweeppea#rpm': 1 }));

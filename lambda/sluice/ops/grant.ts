@@ -24,6 +24,8 @@ export interface GrantParts {
   handedOver(): void;
   /** Kept from a failed hand-over to its repeat, so the repeat is recognised if the first was applied. */
   handOverPlan?: unknown;
+  /** A hand-over in progress: a second call meanwhile gets the same answer (one op, one lane). */
+  handingOver?: Promise<Granted | undefined>;
 }
 
 export const grantParts = new WeakMap<Granted, GrantParts>();

@@ -37,10 +37,28 @@ interface HandOverPlan {
  * A repeat after a thrown `SluiceStoreError` (a lost answer) writes the same op and lease ids,
  * so it is recognised if the first was applied (docs/design.md, "Writes that are safe to repeat").
  */
-export async function handOver(
+export function handOver(
   ctx: SluiceContext,
   grant: Granted,
   options: AcquireOptions = {},
+): Promise<Granted | undefined> {
+  const parts = grantParts.get(grant);
+  if (parts?.handingOver) return parts.handingOver;
+  const handing = handOverOnce(ctx, grant, options);
+  if (parts) {
+    parts.handingOver = handing;
+    const done = () => {
+      parts.handingOver = undefined;
+    };
+    handing.then(done, done);
+  }
+  return handing;
+}
+
+async function handOverOnce(
+  ctx: SluiceContext,
+  grant: Granted,
+  options: AcquireOptions,
 ): Promise<Granted | undefined> {
   const label = productField(options);
   const parts = grantParts.get(grant);
