@@ -33,6 +33,10 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
   const { outcomes, ...rest } = dependencies;
   const products = dependencies.products ?? [];
+  // At cold start: the first acquire waits for it, so the first grant is not followed by a call
+  // slower than the rest, and the start burst reaches the vendor as the buckets granted it
+  // (warm-up.ts). Records still start at once (the deadline counts from the invocation). Never throws.
+  const warming = dependencies.vendor.warmUp?.();
   // A parked lease nobody claimed goes back; a failed release is logged, and the lease reclaimed at expiry.
   const lines = new BucketLines((grant) =>
     bestEffort(dependencies.telemetry, 'release', () => grant.release()),
@@ -49,15 +53,11 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     outcomes: new OutcomeRelay(dependencies.idempotency, dependencies.telemetry, outcomes),
     lastRateLimitAtMs: new Map(),
     lines,
-    sluice: throughLines(dependencies.sluice, lines),
+    sluice: throughLines(dependencies.sluice, lines, warming),
     calls: { inFlight: 0 },
   } as WorkerRuntime;
   const budgetMs = startBudgetMs(runtime);
-  // At cold start, before the first grant: a first vendor call as fast as the rest keeps the
-  // start burst as the buckets granted it (warm-up.ts). Awaited once; it never throws.
-  const warming = dependencies.vendor.warmUp?.();
   return async (event, context) => {
-    await warming;
     const failed = new Set<string>();
     const deadlineMs = slotDeadlineMs(
       runtime.clock(),
@@ -125,10 +125,16 @@ async function requeueUnstarted(record: SQSRecord, runtime: WorkerRuntime): Prom
   return 'requeued';
 }
 
-/** The SDK as the pool's records see it: their acquires go through the lines (hand-overs). */
-function throughLines(sluice: SluicePort, lines: BucketLines): SluicePort {
+/**
+ * The SDK as the pool's records see it: their acquires go through the lines (hand-overs), the
+ * first ones once the HTTP client is warm.
+ */
+function throughLines(sluice: SluicePort, lines: BucketLines, warming?: Promise<void>): SluicePort {
   return {
-    acquire: (costs, options) => lines.acquire(sluice, costs, options),
+    acquire: async (costs, options) => {
+      await warming;
+      return lines.acquire(sluice, costs, options);
+    },
     penalize: (dimension, factor, options) => sluice.penalize(dimension, factor, options),
     resync: (dimension, remaining) => sluice.resync(dimension, remaining),
     ...(sluice.handOver ? { handOver: (grant, options) => sluice.handOver!(grant, options) } : {}),
