@@ -38,9 +38,13 @@ const OPENAI_LIMITS: readonly VendorLimit[] = [
   { name: 'rpm', capacity: 500, perSecond: 500 / 60, cost: 1 },
   { name: 'tpm', capacity: 40_000, perSecond: 40_000 / 60, cost: 260 },
 ];
+/**
+ * The buckets keep docs/deploy.md's margin for grant-to-arrival jitter on the vendor's burst:
+ * burst − ⌈rate × 0.25 s⌉, the rate unchanged (497 at 500/60 s; 39,833 at 40,000/60 s).
+ */
 const OPENAI_BUCKETS = [
-  { dimension: 'openai#rpm', limitType: 'requests', capacity: 500, windowSeconds: 60 },
-  { dimension: 'openai#tpm', limitType: 'tokens', capacity: 40_000, windowSeconds: 60 },
+  { dimension: 'openai#rpm', limitType: 'requests', capacity: 497, windowSeconds: 59.64 },
+  { dimension: 'openai#tpm', limitType: 'tokens', capacity: 39_833, windowSeconds: 59.75 },
 ];
 
 export const POOL_SCENARIOS: readonly PoolScenario[] = [
@@ -55,7 +59,8 @@ export const POOL_SCENARIOS: readonly PoolScenario[] = [
     maxBatchingWindowSeconds: 0,
     lambdaTimeoutSeconds: 30,
     requestTimeoutMs: 5_000,
-    buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: 5, windowSeconds: 1 }],
+    // The vendor's burst 5 less ⌈5/s × 0.25 s⌉ = 2 for grant-to-arrival jitter, the rate unchanged (docs/deploy.md).
+    buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: 3, windowSeconds: 0.6 }],
     dimensions: { 'waitwhile#rps': 1 },
   },
   {

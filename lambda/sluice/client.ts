@@ -8,6 +8,7 @@ import type {
   AcquireResult,
   BucketDefinition,
   BucketSnapshot,
+  Granted,
   PenalizeOptions,
   PenaltyResult,
   ReconcileReport,
@@ -20,6 +21,7 @@ import { acquire } from './ops/acquire';
 import type { AcquireOptions } from './ops/acquire-options';
 import { penalize, resync, snapshot, upsertBuckets } from './ops/admin';
 import type { SluiceContext, SluiceLogger } from './ops/context';
+import { handOver } from './ops/hand-over';
 import { ItemCache } from './ops/item-cache';
 import { reconcile } from './ops/reconcile';
 import { abortableSleep, slot } from './ops/slot';
@@ -108,6 +110,16 @@ export class SluiceClient {
     options?: SlotOptions & AcquireOptions,
   ): Promise<SlotHandle> {
     return this.slot(costs, options);
+  }
+
+  /**
+   * Hands a held grant's `concurrent` leases to the next holder in one conditional write, instead
+   * of a release and an acquire: the new grant, or undefined when nothing was handed over (a
+   * lease was reclaimed, the definition changed, a Retry-After hold): release the old grant then.
+   * Only for grants whose dimensions are all `concurrent` (docs/design.md, "Handing a lease over").
+   */
+  handOver(grant: Granted, options?: AcquireOptions): Promise<Granted | undefined> {
+    return handOver(this.ctx, grant, options);
   }
 
   /**

@@ -5,6 +5,7 @@ import { type AttemptOutcome, attemptOnce } from './attempt';
 import { cacheKey, ResponseCache } from './cache';
 import { classifyStatus, type ResponseClass } from './classify';
 import { parseRetryAfter, type RateLimitHeaders, readRateLimitHeaders } from './headers';
+import { warmUpFetch } from './warm-up';
 
 /** The answer to one logical call, after the client's own retries. Never thrown: a value. */
 export interface VendorCallResult {
@@ -87,6 +88,14 @@ export class VendorClient {
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? sleepWithSignal;
     this.baseUrl = options.settings.baseUrl.replace(/\/+$/, '');
+  }
+
+  /**
+   * Readies Node's `fetch` (its HTTP stack loaded, the vendor's host resolved) without a request
+   * to the vendor, so the first call is not slower than the rest (warm-up.ts). Once per cold start.
+   */
+  warmUp(): Promise<void> {
+    return warmUpFetch(this.baseUrl);
   }
 
   /**

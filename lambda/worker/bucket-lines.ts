@@ -1,3 +1,6 @@
+import type { AcquireOptions, AcquireResult, Granted } from '../sluice';
+import type { SluicePort } from './ports';
+
 /**
  * Lines inside one worker environment, one per bucket that refused a record of the pool.
  *
@@ -10,12 +13,18 @@
  * records' calls.
  *
  * For a `concurrent` bucket the SDK's wait is only a guess (a release may come sooner): when
- * a record of this pool releases a lease of that dimension, the head's sleep ends at once.
+ * a record of this pool is done with a lease of that dimension, the head's sleep ends at once
+ * (or, if the head is not asleep yet, its next sleep does not start). And when that record's
+ * grant was of that one dimension alone, the lease is not released but parked here, and the
+ * head's next acquire of the same costs gets it by the SDK's `handOver`: one write instead of
+ * a release and an acquire, and no other caller can take the slot in between (docs/worker.md,
+ * "Hand-overs inside the pool"). A parked lease nobody claims is released: when the line
+ * empties, or when an acquire of other costs names its dimension.
  */
 export interface Turn {
   /** Whether records were ahead in the line: the wait computed on arrival is then stale. */
   readonly waitedInLine: boolean;
-  /** Sleeps `ms` with `sleep`, ending early when this environment releases a lease of the dimension. */
+  /** Sleeps `ms` with `sleep`, ending early when this environment is done with a lease of the dimension. */
   sleep(ms: number, sleep: (ms: number) => Promise<void>): Promise<void>;
   /** Leaves the line (granted, or giving up): the next record's turn begins. Idempotent. */
   leave(): void;
@@ -24,10 +33,17 @@ export interface Turn {
 interface Place {
   readonly admit: () => void;
   wake?: () => void;
+  /** A wake that came while this head was not asleep: its next sleep ends at once. */
+  woken?: boolean;
 }
 
 export class BucketLines {
   private readonly lines = new Map<string, Place[]>();
+  private readonly parked = new Map<string, Granted>();
+  private readonly releasing = new Set<Promise<void>>();
+
+  /** @param release gives a parked lease back that nobody claimed (must not throw). */
+  constructor(private readonly release: (grant: Granted) => Promise<void> = (grant) => grant.release()) {}
 
   /**
    * Joins the line for `dimension`; resolves with the turn once every record ahead has left,
@@ -56,6 +72,10 @@ export class BucketLines {
     return {
       waitedInLine,
       sleep: async (ms, sleep) => {
+        if (place.woken) {
+          place.woken = false;
+          return;
+        }
         const woken = new Promise<void>((resolve) => {
           place.wake = resolve;
         });
@@ -63,6 +83,7 @@ export class BucketLines {
           await Promise.race([sleep(ms), woken]);
         } finally {
           place.wake = undefined;
+          place.woken = false;
         }
       },
       leave: () => {
@@ -73,14 +94,64 @@ export class BucketLines {
     };
   }
 
-  /** A lease of `dimension` was released in this environment: the head's sleep ends. */
+  /** This environment is done with a lease of `dimension`: the head's sleep ends (or its next one does not start). */
   wake(dimension: string): void {
-    this.lines.get(dimension)?.[0]?.wake?.();
+    const head = this.lines.get(dimension)?.[0];
+    if (!head) return;
+    if (head.wake) head.wake();
+    else head.woken = true;
   }
 
   /** Records in the line for `dimension` now (the head included). */
   length(dimension: string): number {
     return this.lines.get(dimension)?.length ?? 0;
+  }
+
+  /**
+   * Keeps `grant` (held, of the `concurrent` dimension `dimension` alone) for the line's next
+   * acquire instead of releasing it. False (nothing kept: release it) when nobody waits in the
+   * line or a lease is parked there already.
+   */
+  park(dimension: string, grant: Granted): boolean {
+    if (this.length(dimension) === 0 || this.parked.has(dimension)) return false;
+    this.parked.set(dimension, grant);
+    return true;
+  }
+
+  /**
+   * The acquire of the pool's records, through the lines: costs equal to a parked grant's are
+   * handed that grant's lease (`handOver`); a parked lease that cannot be handed over is
+   * released first and the acquire goes on as usual, as does one naming other costs.
+   */
+  async acquire(
+    sluice: SluicePort,
+    costs: Readonly<Record<string, number>>,
+    options?: AcquireOptions,
+  ): Promise<AcquireResult> {
+    for (const dimension of Object.keys(costs)) {
+      const grant = this.parked.get(dimension);
+      if (!grant) continue;
+      this.parked.delete(dimension);
+      if (sluice.handOver && sameCosts(grant.costs, costs)) {
+        let next: Granted | undefined;
+        try {
+          next = await sluice.handOver(grant, options);
+        } catch (error) {
+          // Unknown whether it was applied: the old lease is released if it is still held, and a
+          // new one nobody knows of is reclaimed at its expiry (docs/design.md, invariant 3).
+          await this.release(grant);
+          throw error;
+        }
+        if (next) return next;
+      }
+      await this.release(grant);
+    }
+    return sluice.acquire(costs, options);
+  }
+
+  /** Waits for the releases of parked leases nobody claimed (the end of an invocation). */
+  async settled(): Promise<void> {
+    while (this.releasing.size > 0) await Promise.all(this.releasing);
   }
 
   private leave(dimension: string, place: Place): void {
@@ -89,7 +160,23 @@ export class BucketLines {
     const index = line.indexOf(place);
     if (index < 0) return;
     line.splice(index, 1);
-    if (line.length === 0) this.lines.delete(dimension);
-    else if (index === 0) line[0]?.admit();
+    if (line.length === 0) {
+      this.lines.delete(dimension);
+      this.releaseParked(dimension);
+    } else if (index === 0) line[0]?.admit();
   }
+
+  /** Nobody is left to claim it: the parked lease goes back to the bucket. */
+  private releaseParked(dimension: string): void {
+    const grant = this.parked.get(dimension);
+    if (!grant) return;
+    this.parked.delete(dimension);
+    const done = this.release(grant).finally(() => this.releasing.delete(done));
+    this.releasing.add(done);
+  }
+}
+
+function sameCosts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

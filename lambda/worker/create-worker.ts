@@ -6,10 +6,11 @@ import { BucketLines } from './bucket-lines';
 import { slotDeadlineMs, timeLeftMs } from './deadline';
 import type { MessageOutcome } from './endings';
 import { runPool } from './pool';
-import type { WorkerDependencies } from './ports';
+import type { SluicePort, WorkerDependencies } from './ports';
 import { processRecord } from './process-message';
 import { onRecordFailure } from './record-failure';
 import type { WorkerRuntime } from './runtime';
+import { bestEffort } from './telemetry';
 
 export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -32,6 +33,14 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
   const { outcomes, ...rest } = dependencies;
   const products = dependencies.products ?? [];
+  // At cold start: the first acquire waits for it, so the first grant is not followed by a call
+  // slower than the rest, and the start burst reaches the vendor as the buckets granted it
+  // (warm-up.ts). Records still start at once (the deadline counts from the invocation). Never throws.
+  const warming = dependencies.vendor.warmUp?.();
+  // A parked lease nobody claimed goes back; a failed release is logged, and the lease reclaimed at expiry.
+  const lines = new BucketLines((grant) =>
+    bestEffort(dependencies.telemetry, 'release', () => grant.release()),
+  );
   const runtime: WorkerRuntime = {
     inlineRetryThresholdSeconds: dependencies.settings.policy.inlineRetryThresholdSeconds,
     clock: Date.now,
@@ -43,7 +52,8 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     productSet: new Set(products),
     outcomes: new OutcomeRelay(dependencies.idempotency, dependencies.telemetry, outcomes),
     lastRateLimitAtMs: new Map(),
-    lines: new BucketLines(),
+    lines,
+    sluice: throughLines(dependencies.sluice, lines, warming),
     calls: { inFlight: 0 },
   } as WorkerRuntime;
   const budgetMs = startBudgetMs(runtime);
@@ -71,6 +81,7 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
         skip: (record) => guarded(record, () => requeueUnstarted(record, runtime)),
       });
     } finally {
+      await lines.settled();
       runtime.telemetry.flush();
     }
     // In the batch's order, each failed record once: exactly the records SQS must deliver again.
@@ -112,6 +123,22 @@ async function requeueUnstarted(record: SQSRecord, runtime: WorkerRuntime): Prom
     why: 'not started: no vendor call fits before the deadline',
   });
   return 'requeued';
+}
+
+/**
+ * The SDK as the pool's records see it: their acquires go through the lines (hand-overs), the
+ * first ones once the HTTP client is warm.
+ */
+function throughLines(sluice: SluicePort, lines: BucketLines, warming?: Promise<void>): SluicePort {
+  return {
+    acquire: async (costs, options) => {
+      await warming;
+      return lines.acquire(sluice, costs, options);
+    },
+    penalize: (dimension, factor, options) => sluice.penalize(dimension, factor, options),
+    resync: (dimension, remaining) => sluice.resync(dimension, remaining),
+    ...(sluice.handOver ? { handOver: (grant, options) => sluice.handOver!(grant, options) } : {}),
+  };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -1,7 +1,7 @@
 import type { Applied } from '../circuit/client';
 import type { CircuitEvent, CircuitState } from '../circuit/state';
 import type { OutcomeChannel } from '../outcomes/relay';
-import type { AcquireOptions, AcquireResult } from '../sluice';
+import type { AcquireOptions, AcquireResult, Granted } from '../sluice';
 import type { VendorCall, VendorCallResult } from '../vendor-api/client';
 import type { VendorSettings } from '../worker-settings';
 import type { IdempotencyStore } from './idempotency';
@@ -16,6 +16,13 @@ import type { WorkerTelemetry } from './telemetry';
 export interface SluicePort {
   /** `options.product`: the SDK's product label (logs and metrics split by product). */
   acquire(request: Readonly<Record<string, number>>, options?: AcquireOptions): Promise<AcquireResult>;
+  /**
+   * Passes a held grant's concurrent lease to the next holder in one write (the SDK's
+   * `handOver`): the pool's records hand a lease over instead of releasing it when another
+   * record waits for it (bucket-lines.ts). Undefined: nothing was handed over.
+   * @default none: every lease is released and acquired again
+   */
+  handOver?(grant: Granted, options?: AcquireOptions): Promise<Granted | undefined>;
   /** `holdSeconds`: the vendor's Retry-After, held in the bucket for every worker and product. */
   penalize(
     dimension: string,
@@ -28,6 +35,11 @@ export interface SluicePort {
 
 export interface VendorPort {
   call(request: VendorCall): Promise<VendorCallResult>;
+  /**
+   * Readies the HTTP client at cold start, before the first grant, without calling the vendor
+   * (`VendorClient.warmUp`). @default none
+   */
+  warmUp?(): Promise<void>;
   /** A fresh cached answer for a cacheable read: the worker then skips acquire. */
   cachedResponse(request: Pick<VendorCall, 'operation' | 'method' | 'path'>): VendorCallResult | undefined;
 }

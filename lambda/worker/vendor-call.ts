@@ -37,7 +37,15 @@ export async function callVendor(
     });
   } finally {
     runtime.calls.inFlight -= 1;
-    await bestEffort(runtime.telemetry, 'release', () => grant.release());
+    // A lease of one concurrent dimension alone, with a record of the pool waiting for it: kept
+    // for that record's acquire, which the SDK's handOver turns into one write (bucket-lines.ts).
+    const [only] = dimensions.leased;
+    const handOff =
+      only !== undefined &&
+      runtime.sluice.handOver !== undefined &&
+      Object.keys(grant.costs).length === 1 &&
+      runtime.lines.park(only, grant);
+    if (!handOff) await bestEffort(runtime.telemetry, 'release', () => grant.release());
     for (const dimension of dimensions.leased) runtime.lines.wake(dimension);
   }
   const { telemetry } = runtime;

@@ -1,6 +1,6 @@
 import { type BucketStore, SluiceStoreError } from '../../lambda/sluice';
 
-type Operation = 'write' | 'writeAll' | 'takeStored' | 'returnLease' | 'create';
+type Operation = 'write' | 'writeAll' | 'takeStored' | 'handOverLeases' | 'returnLease' | 'create';
 
 /**
  * A store in front of a real one that loses answers the way DynamoDB and the network do:
@@ -33,6 +33,8 @@ export class LostAnswerStore implements BucketStore {
     this.lossy('writeAll', () => this.inner.writeAll(...args));
   takeStored = (...args: Parameters<BucketStore['takeStored']>) =>
     this.lossy('takeStored', () => this.inner.takeStored(...args));
+  handOverLeases = (...args: Parameters<BucketStore['handOverLeases']>) =>
+    this.lossy('handOverLeases', () => this.inner.handOverLeases(...args));
   returnLease = (...args: Parameters<BucketStore['returnLease']>) =>
     this.lossy('returnLease', () => this.inner.returnLease(...args));
 

@@ -15,7 +15,7 @@ import { localTable, RecordingLogger, SimulatedClock, seededRandom, testSettings
  * behind a proxy that applies the request and then answers 500 or drops the connection.
  */
 
-type StoreOperation = 'write' | 'writeAll' | 'takeStored' | 'returnLease' | 'create';
+type StoreOperation = 'write' | 'writeAll' | 'takeStored' | 'handOverLeases' | 'returnLease' | 'create';
 
 interface Harness {
   readonly client: SluiceClient;
@@ -58,6 +58,7 @@ const DYNAMODB_OPERATION: Record<StoreOperation, string> = {
   write: 'UpdateItem',
   takeStored: 'UpdateItem',
   returnLease: 'UpdateItem',
+  handOverLeases: 'UpdateItem',
   writeAll: 'TransactWriteItems',
   // A key's item is created with a check on its template, in one transaction.
   create: 'TransactWriteItems',
@@ -170,6 +171,33 @@ describe.each(HARNESSES)('a lost answer on %s', (_name, makeHarness) => {
     const result = await h.client.penalize('openai#rpm', 0.8);
     const after = await h.client.snapshot('openai#rpm');
     expect([h.pending(), result.tokensAfter, after.tokens, after.rateScale]).toEqual([0, 48, 48, 0.8]);
+  });
+
+  it('a hand-over swaps the lease once, and the new holder returns the slot', async () => {
+    const a = granted(await h.client.acquire('sweeppea#slots'));
+    granted(await h.client.acquire('sweeppea#slots'));
+    h.lose('handOverLeases', 'repeat');
+    const b = await h.client.handOver(a);
+    const held = await h.client.snapshot('sweeppea#slots');
+    await a.release();
+    await b?.release();
+    const after = await h.client.snapshot('sweeppea#slots');
+    expect([h.pending(), held.tokens, held.leases, after.tokens, after.leases]).toEqual([0, 0, 2, 1, 1]);
+  });
+
+  it('a hand-over whose every answer was lost can be called again, and swaps the lease once', async () => {
+    const a = granted(await h.client.acquire('sweeppea#slots'));
+    granted(await h.client.acquire('sweeppea#slots'));
+    h.lose('handOverLeases', 'fail');
+    const error = await h.client.handOver(a).catch((e: unknown) => e);
+    expect(isSluiceStoreError(error) && error.reason).toBe('unavailable');
+    const b = await h.client.handOver(a);
+    const held = await h.client.snapshot('sweeppea#slots');
+    await b?.release();
+    const after = await h.client.snapshot('sweeppea#slots');
+    expect([h.pending(), b?.leases.length, held.tokens, held.leases, after.tokens, after.leases]).toEqual([
+      0, 1, 0, 2, 1, 1,
+    ]);
   });
 
   it('release returns a slot once', async () => {

@@ -155,6 +155,8 @@ describe('bucket invariants (property-based)', () => {
         cost: fc.integer({ min: 1, max: 2 }),
       }),
       fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }),
+      // A holder passes its lease on (handOver); a refused hand-over leaves it holding.
+      fc.record({ kind: fc.constant('handOver' as const), pick: fc.nat() }),
       fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 40_000 }) }),
       fc.record({ kind: fc.constant('reconcile' as const) }),
     );
@@ -164,15 +166,21 @@ describe('bucket invariants (property-based)', () => {
         const time = { now: T0 };
         const all = clients(store, time, [0, 0, 0]);
         await all[0]!.upsertBuckets([SLOTS]);
-        const held: Granted[] = [];
+        const held: { grant: Granted; by: SluiceClient }[] = [];
         for (const o of ops) {
           if (o.kind === 'advance') time.now += o.ms;
           if (o.kind === 'acquire') {
-            const r = await all[o.client % 3]!.acquire({ 'v#slots': o.cost });
-            if (r.outcome === 'Granted') held.push(r);
+            const by = all[o.client % 3]!;
+            const r = await by.acquire({ 'v#slots': o.cost });
+            if (r.outcome === 'Granted') held.push({ grant: r, by });
           }
           if (o.kind === 'release' && held.length > 0)
-            await held.splice(o.pick % held.length, 1)[0]!.release();
+            await held.splice(o.pick % held.length, 1)[0]!.grant.release();
+          if (o.kind === 'handOver' && held.length > 0) {
+            const holder = held[o.pick % held.length]!;
+            const next = await holder.by.handOver(holder.grant);
+            if (next) holder.grant = next;
+          }
           const bucket = (await store.get('v'))!.buckets.slots!;
           const leased = Object.values(bucket.leases).reduce((sum, l) => sum + l.costMilli, 0);
           expect(leased).toBeLessThanOrEqual(bucket.capacityMilli);

@@ -1,4 +1,5 @@
 import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
+import { describeHandOverContract } from './store-contract/hand-overs';
 import { describeTakeContract } from './store-contract/takes';
 import { describeWriteContract } from './store-contract/writes';
 
@@ -7,5 +8,6 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
   describe(`${name} honours the BucketStore contract`, () => {
     describeWriteContract(makeStore);
     describeTakeContract(makeStore);
+    describeHandOverContract(makeStore);
   });
 }

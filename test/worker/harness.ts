@@ -23,6 +23,7 @@ import type { BucketDefinition } from '../../lambda/sluice';
 import {
   type AcquireOptions,
   createBucketTable,
+  type Granted,
   SluiceClient,
   SluiceConfig,
   type SluiceLogger,
@@ -102,6 +103,8 @@ export class WorkerHarness {
   readonly telemetry = new RecordingTelemetry();
   /** Every penalize and resync the worker asked of the (real) SDK, in order. */
   readonly sdkCalls: string[] = [];
+  /** The SDK's hand-overs the worker asked for: leases passed on, and attempts that passed nothing. */
+  readonly handOvers = { granted: 0, refused: 0 };
   /** The outcome topic, bucket and product queues, when `products` was given. */
   outcomes: OutcomeTopology | undefined;
   readonly sns: SNSClient;
@@ -189,6 +192,12 @@ export class WorkerHarness {
       resync: (dimension: string, remaining: number) => {
         harness.sdkCalls.push(`resync ${dimension} ${remaining}`);
         return sluice.resync(dimension, remaining);
+      },
+      handOver: async (grant: Granted, options?: AcquireOptions) => {
+        const next = await sluice.handOver(grant, options);
+        if (next) harness.handOvers.granted += 1;
+        else harness.handOvers.refused += 1;
+        return next;
       },
     };
     const products = options.products ?? [];

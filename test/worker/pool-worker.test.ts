@@ -125,6 +125,54 @@ describe('the pool inside one invocation', () => {
     }
   });
 
+  it('hands the lease of a concurrent bucket of 1 from record to record, in two environments at once, never 2 calls at the vendor', async () => {
+    const sweeppea = {
+      simulator: {
+        profile: 'sweeppea' as const,
+        limits: { concurrentPerEndpoint: 1, requestsPerMinute: 100_000 },
+        latencyMs: 20,
+      },
+      buckets: [{ dimension: 'sweeppea#concurrent', limitType: 'concurrent' as const, capacity: 1 }],
+      vendor: {
+        name: 'sweeppea',
+        maxInFlight: 4,
+        operations: {
+          createContact: {
+            method: 'POST' as const,
+            path: '/v1/contacts',
+            dimensions: { 'sweeppea#concurrent': 1 },
+          },
+        },
+        policy: { requeueJitterSeconds: 0 },
+      },
+    };
+    const harness = await WorkerHarness.start(sweeppea);
+    try {
+      const ids = Array.from({ length: 16 }, (_, i) => `h${i}`);
+      await harness.enqueue(
+        ids.map((id) => ({ id, operation: 'createContact', body: { email: `${id}@x.test` } })),
+      );
+      // Two environments (reserved concurrency is per function, a second stack or a test may
+      // run another) take batches together: each hands leases on inside itself, and both
+      // meet on the one bucket item in DynamoDB Local.
+      const other = harness.anotherWorker();
+      await Promise.all([harness.pollOnce(8), harness.pollOnce(8, other)]);
+      await harness.runUntilIdle(45_000);
+      const stats = harness.simulator.stats();
+      expect({
+        maxInFlight: stats.maxInFlight,
+        refusals: stats.refusals,
+        completions: stats.completions,
+      }).toEqual({ maxInFlight: 1, refusals: 0, completions: 16 });
+      expect(Object.keys(stats.byIdempotencyKey).sort()).toEqual([...ids].sort());
+      // Leases were handed over (not only released and acquired), and every one came back at the end.
+      expect(harness.handOvers.granted).toBeGreaterThan(0);
+      expect(await harness.sluice.snapshot('sweeppea#concurrent')).toMatchObject({ tokens: 1, leases: 0 });
+    } finally {
+      await harness.stop();
+    }
+  });
+
   it('records refused by one bucket wait in its line, one at a time, instead of all waking together and being requeued', async () => {
     const harness = await WorkerHarness.start({
       simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 1 },

@@ -1,5 +1,7 @@
+import type { Granted } from '../../lambda/sluice';
 import { BucketLines } from '../../lambda/worker/bucket-lines';
 import { runPool } from '../../lambda/worker/pool';
+import type { SluicePort } from '../../lambda/worker/ports';
 
 /** A promise the test settles by hand: no timers, the order of events is the test's. */
 function deferred<T = void>() {
@@ -120,5 +122,111 @@ describe('BucketLines', () => {
     lines.wake('s#concurrent');
     await sleeping;
     expect(woke).toBe(true);
+  });
+
+  it('a wake that comes while the head is not asleep ends its next sleep at once', async () => {
+    const lines = new BucketLines();
+    const head = await lines.join('s#concurrent', never);
+    lines.wake('s#concurrent');
+    await head?.sleep(60_000, never);
+    // Used once: the sleep after it sleeps again.
+    let woke = false;
+    void head?.sleep(60_000, never).then(() => {
+      woke = true;
+    });
+    await settle();
+    expect(woke).toBe(false);
+  });
+});
+
+describe('BucketLines hand-overs', () => {
+  const never = () => new Promise<void>(() => {});
+  const costs = { 's#concurrent': 1 };
+
+  /** The SDK's port over a ledger of leases (the real SDK's hand-over is tested on both stores). */
+  function ledger() {
+    const calls: string[] = [];
+    let nextId = 0;
+    const grantOf = (leaseId: string, cost: Readonly<Record<string, number>> = costs): Granted => ({
+      outcome: 'Granted',
+      costs: cost,
+      tokenDimensions: [],
+      leases: [{ dimension: 's#concurrent', leaseId, cost: 1, expiresAtMs: 0 }],
+      grantedAtMs: 0,
+      release: async () => {
+        calls.push(`release ${leaseId}`);
+      },
+      settle: async () => {},
+    });
+    let handOverAnswer: 'grant' | 'nothing' | 'throw' = 'grant';
+    const port: SluicePort = {
+      acquire: async (request) => {
+        calls.push(`acquire ${JSON.stringify(request)}`);
+        return grantOf(`a${nextId++}`, request);
+      },
+      penalize: async () => ({}),
+      resync: async () => undefined,
+      handOver: async (grant) => {
+        calls.push(`handOver ${grant.leases[0]?.leaseId}`);
+        if (handOverAnswer === 'throw') throw new Error('store unavailable');
+        return handOverAnswer === 'grant' ? grantOf(`h${nextId++}`) : undefined;
+      },
+    };
+    return {
+      calls,
+      port,
+      grantOf,
+      answer: (a: typeof handOverAnswer) => {
+        handOverAnswer = a;
+      },
+    };
+  }
+
+  it('parks a lease only while a record waits in the line, and hands it to the next acquire of the same costs', async () => {
+    const { calls, port, grantOf } = ledger();
+    const lines = new BucketLines();
+    expect(lines.park('s#concurrent', grantOf('old'))).toBe(false);
+    const head = await lines.join('s#concurrent', never);
+    expect(lines.park('s#concurrent', grantOf('old'))).toBe(true);
+    expect(lines.park('s#concurrent', grantOf('other'))).toBe(false);
+    const granted = await lines.acquire(port, costs);
+    expect(granted.outcome === 'Granted' && granted.leases[0]?.leaseId).toBe('h0');
+    // Claimed once: the next acquire goes to the SDK.
+    await lines.acquire(port, costs);
+    head?.leave();
+    await lines.settled();
+    expect(calls).toEqual(['handOver old', 'acquire {"s#concurrent":1}']);
+  });
+
+  it('releases a parked lease when nothing was handed over, or the hand-over failed, and acquires', async () => {
+    const { calls, port, grantOf, answer } = ledger();
+    const lines = new BucketLines();
+    const head = await lines.join('s#concurrent', never);
+    lines.park('s#concurrent', grantOf('reclaimed'));
+    answer('nothing');
+    await lines.acquire(port, costs);
+    lines.park('s#concurrent', grantOf('lost'));
+    answer('throw');
+    await expect(lines.acquire(port, costs)).rejects.toThrow('store unavailable');
+    head?.leave();
+    expect(calls).toEqual([
+      'handOver reclaimed',
+      'release reclaimed',
+      'acquire {"s#concurrent":1}',
+      'handOver lost',
+      'release lost',
+    ]);
+  });
+
+  it('releases a parked lease before an acquire of other costs, and when the line empties unclaimed', async () => {
+    const { calls, port, grantOf } = ledger();
+    const lines = new BucketLines();
+    const head = await lines.join('s#concurrent', never);
+    lines.park('s#concurrent', grantOf('first'));
+    await lines.acquire(port, { 's#concurrent': 2 });
+    lines.park('s#concurrent', grantOf('second'));
+    head?.leave();
+    await lines.settled();
+    expect(calls).toEqual(['release first', 'acquire {"s#concurrent":2}', 'release second']);
   });
 });

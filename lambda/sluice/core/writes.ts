@@ -160,3 +160,51 @@ function guardHolds(bucket: BucketState, guard: StoredTakeGuard): boolean {
       );
   }
 }
+
+/**
+ * Hands concurrent leases of one item from one holder to the next in one write: each old lease
+ * is removed and a new one (same cost, fresh expiry) added in its bucket, so the bucket's tokens
+ * and its count of leases never change and no other caller can take the slot in between.
+ * Applied only if every old lease is still held, the bucket still has the definition the
+ * caller saw, its leases fit its capacity (tokens ≥ 0: a capacity lowered below the leases held
+ * lets none be passed on), no `Retry-After` hold is in force at `nowMs`, and the item does not
+ * hold `op` yet; a hand-over refused because the item holds `op` was applied before and answers `ok`.
+ */
+export interface LeaseHandOver {
+  readonly pk: string;
+  readonly op: WriteOp;
+  readonly nowMs: number;
+  readonly leases: readonly {
+    readonly metric: string;
+    readonly definition: BucketDefinitionState;
+    readonly fromLeaseId: string;
+    readonly to: { readonly id: string; readonly state: LeaseState };
+  }[];
+}
+
+/** The item a successful `handOverLeases` leaves behind, or undefined where a condition fails. */
+export function applyHandOver(item: BucketItem | undefined, handOver: LeaseHandOver): BucketItem | undefined {
+  if (!item || appliedBefore(item, handOver.op)) return undefined;
+  const buckets = { ...item.buckets };
+  for (const { metric, definition, fromLeaseId, to } of handOver.leases) {
+    const bucket = buckets[metric];
+    const held = bucket?.leases[fromLeaseId];
+    if (
+      !bucket ||
+      !held ||
+      held.costMilli !== to.state.costMilli ||
+      bucket.tokensMilli < 0 ||
+      !sameDefinition(bucket, definition) ||
+      (bucket.holdUntilMs ?? 0) > handOver.nowMs
+    )
+      return undefined;
+    const { [fromLeaseId]: _handed, ...kept } = bucket.leases;
+    buckets[metric] = { ...bucket, leases: { ...kept, [to.id]: to.state } };
+  }
+  return {
+    ...item,
+    version: item.version + 1,
+    buckets,
+    writers: { ...item.writers, [handOver.op.writer]: handOver.op.seq },
+  };
+}

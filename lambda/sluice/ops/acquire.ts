@@ -235,7 +235,7 @@ function retryIn(
 }
 
 /** Lease ids come from the injected randomness, so simulations are reproducible. */
-function newLeaseId(ctx: SluiceContext): string {
+export function newLeaseId(ctx: SluiceContext): string {
   const part = () =>
     Math.floor(ctx.random() * 2 ** 32)
       .toString(36)

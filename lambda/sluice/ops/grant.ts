@@ -9,6 +9,27 @@ import type { SluiceContext } from './context';
 import { SluiceLogEvent } from './log-events';
 import { mutateItem } from './mutate';
 
+/**
+ * What a grant was made of, for `handOver` (hand-over.ts): kept out of the public `Granted`
+ * value, and known only for grants this client made.
+ */
+export interface GrantParts {
+  /** The client's context the grant was made in: only that client may hand it over. */
+  readonly ctx: SluiceContext;
+  readonly targets: readonly Target[];
+  readonly leases: readonly PlannedLease[];
+  /** Whether `release` was called (a released lease cannot be handed over). */
+  released(): boolean;
+  /** The leases now belong to another grant: this one's release returns nothing. */
+  handedOver(): void;
+  /** Kept from a failed hand-over to its repeat, so the repeat is recognised if the first was applied. */
+  handOverPlan?: unknown;
+  /** A hand-over in progress: a second call meanwhile gets the same answer (one op, one lane). */
+  handingOver?: Promise<Granted | undefined>;
+}
+
+export const grantParts = new WeakMap<Granted, GrantParts>();
+
 /** Builds the `Granted` value: release returns concurrent leases exactly once; settle adjusts token estimates. */
 export function makeGrant(
   ctx: SluiceContext,
@@ -17,10 +38,12 @@ export function makeGrant(
   grantedAtMs: number,
 ): Granted {
   let releasing: Promise<void> | undefined;
+  let released = false;
   let settling: Promise<void> | undefined;
   // Kept from a failed settle to its retry: if the lost attempt was applied, the retry is recognised.
   let settleLane: { lane: WriterLane; op: WriteOp } | undefined;
   const release = () => {
+    released = true;
     // A failed release (store unavailable) may be tried again; a done one is never repeated.
     releasing ??= releaseLeases(ctx, leases).catch((error: unknown) => {
       releasing = undefined;
@@ -49,7 +72,7 @@ export function makeGrant(
     );
     return settling;
   };
-  return {
+  const grant: Granted = {
     outcome: 'Granted',
     costs: Object.fromEntries(targets.map((t) => [t.address.dimension, t.cost])),
     tokenDimensions: targets.filter((t) => countsTokens(t.limitType)).map((t) => t.address.dimension),
@@ -63,6 +86,17 @@ export function makeGrant(
     release,
     settle,
   };
+  grantParts.set(grant, {
+    ctx,
+    targets,
+    leases,
+    released: () => released,
+    handedOver: () => {
+      released = true;
+      releasing = Promise.resolve();
+    },
+  });
+  return grant;
 }
 
 async function releaseLeases(ctx: SluiceContext, leases: readonly PlannedLease[]): Promise<void> {

@@ -8,6 +8,8 @@ export const SluiceLogEvent = {
   acquireContentionRetry: 'acquire.contention_retry',
   slotTimeout: 'slot.timeout',
   releaseOk: 'release.ok',
+  handedOver: 'hand_over.ok',
+  handOverRefused: 'hand_over.refused',
   penalizeApplied: 'penalize.applied',
   reconcilerScanComplete: 'reconciler.scan_complete',
 } as const;

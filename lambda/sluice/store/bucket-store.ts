@@ -1,5 +1,5 @@
 import type { BucketDefinitionState, BucketItem } from '../core/model';
-import type { BucketWrite, StoredTake } from '../core/writes';
+import type { BucketWrite, LeaseHandOver, StoredTake } from '../core/writes';
 
 /**
  * The persistence port of the SDK. A failed condition is a value (`conflict`) carrying the
@@ -66,6 +66,11 @@ export interface BucketStore {
   writeAll(writes: readonly BucketWrite[]): Promise<TransactOutcome>;
   /** See `StoredTake`. */
   takeStored(take: StoredTake): Promise<StoredTakeOutcome>;
+  /**
+   * See `LeaseHandOver`: one conditional write. Success carries the item as the hand-over left
+   * it; a failed condition (an old lease no longer held: released or reclaimed) the item as it is.
+   */
+  handOverLeases(handOver: LeaseHandOver): Promise<StoredTakeOutcome>;
   /** Exactly once per lease: a second return (or a racing reclaim) gets `{ ok: false }`. */
   returnLease(lease: LeaseReturn): Promise<LeaseReturnOutcome>;
   scan(cursor?: string, limit?: number): Promise<ScanPage>;

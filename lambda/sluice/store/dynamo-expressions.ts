@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { BucketItem } from '../core/model';
-import type { BucketWrite, StoredTake } from '../core/writes';
+import type { BucketWrite, LeaseHandOver, StoredTake } from '../core/writes';
 import type { LeaseReturn, TemplateCheck } from './bucket-store';
 import { Attr, bucketToRecord, definitionToRecord, itemFromRecord, itemToRecord } from './item-codec';
 import { TABLE_PARTITION_KEY } from './table';
@@ -224,6 +224,71 @@ export function leaseReturnUpdate(lease: LeaseReturn) {
     Key: key(lease.pk),
     UpdateExpression: 'SET #b.#m.#tokens = #b.#m.#tokens + :cost REMOVE #b.#m.#leases.#id ADD #v :one',
     ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: marshall(values),
+  };
+}
+
+/**
+ * `handOverLeases` (core/writes.ts): in each bucket the old lease removed and the new one added,
+ * tokens untouched, the op recorded and the version bumped, in one update. No version condition:
+ * the old lease being held is what makes the slot ours to hand over.
+ */
+export function leaseHandOverUpdate(handOver: LeaseHandOver) {
+  const names: Record<string, string> = {
+    '#v': Attr.version,
+    '#b': Attr.buckets,
+    '#leases': Attr.leases,
+    '#wr': Attr.writers,
+    '#wid': handOver.op.writer,
+    '#hold': Attr.holdUntilMs,
+    '#lt': Attr.limitType,
+    '#defcap': Attr.capacityMilli,
+    '#defw': Attr.windowMs,
+    '#cpc': Attr.costPerCall,
+    '#lcost': Attr.costMilli,
+    '#tok': Attr.tokensMilli,
+  };
+  const values: Record<string, unknown> = {
+    ':one': 1,
+    ':zero': 0,
+    ':seq': handOver.op.seq,
+    ':now': handOver.nowMs,
+  };
+  const sets: string[] = ['#wr.#wid = :seq'];
+  const removes: string[] = [];
+  // Only the first application meets this (a repeat is recognised by the op in the item).
+  const conditions: string[] = ['(attribute_not_exists(#wr.#wid) OR #wr.#wid <> :seq)'];
+  handOver.leases.forEach(({ metric, definition, fromLeaseId, to }, i) => {
+    const bucket = `#b.#m${i}`;
+    Object.assign(names, { [`#m${i}`]: metric, [`#from${i}`]: fromLeaseId, [`#to${i}`]: to.id });
+    Object.assign(values, {
+      [`:to${i}`]: { [Attr.costMilli]: to.state.costMilli, [Attr.expiresAtMs]: to.state.expiresAtMs },
+      [`:cost${i}`]: to.state.costMilli,
+      [`:lt${i}`]: definition.limitType,
+      [`:defcap${i}`]: definition.capacityMilli,
+      [`:defw${i}`]: definition.windowMs,
+      [`:cpc${i}`]: definition.costPerCall,
+    });
+    // Lets through: the old lease is still held at the same cost (not released, not reclaimed),
+    // the definition is the one the caller saw, the leases fit the capacity (a capacity lowered
+    // below them lets none be passed on), and no Retry-After hold is in force.
+    conditions.push(
+      `${bucket}.#leases.#from${i}.#lcost = :cost${i}`,
+      `${bucket}.#tok >= :zero`,
+      `${bucket}.#lt = :lt${i}`,
+      `${bucket}.#defcap = :defcap${i}`,
+      `${bucket}.#defw = :defw${i}`,
+      `${bucket}.#cpc = :cpc${i}`,
+      `(attribute_not_exists(${bucket}.#hold) OR ${bucket}.#hold <= :now)`,
+    );
+    sets.push(`${bucket}.#leases.#to${i} = :to${i}`);
+    removes.push(`${bucket}.#leases.#from${i}`);
+  });
+  return {
+    Key: key(handOver.pk),
+    UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')} ADD #v :one`,
+    ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: marshall(values),
   };

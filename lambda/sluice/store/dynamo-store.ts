@@ -9,7 +9,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { BucketItem } from '../core/model';
-import { appliedBefore, type BucketWrite, type StoredTake, transactionAppliedBefore } from '../core/writes';
+import {
+  appliedBefore,
+  type BucketWrite,
+  type LeaseHandOver,
+  type StoredTake,
+  transactionAppliedBefore,
+} from '../core/writes';
 import { SluiceError, SluiceStoreError } from '../errors';
 import type {
   BucketStore,
@@ -25,6 +31,7 @@ import type {
 import {
   decode,
   key,
+  leaseHandOverUpdate,
   leaseReturnUpdate,
   putIfAbsent,
   storedTakeUpdate,
@@ -175,6 +182,30 @@ export class DynamoBucketStore implements BucketStore {
       const current = conflict.ok ? undefined : conflict.current;
       // Refused because the item holds our op: a retry of a take applied before.
       if (current && appliedBefore(current, take.op)) return { ok: true, item: current };
+      return { ok: false, current };
+    }
+  }
+
+  async handOverLeases(handOver: LeaseHandOver): Promise<StoredTakeOutcome> {
+    try {
+      const out = await sendWithWriters(this.dynamodb, this.tableName, [handOver.pk], () =>
+        this.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            ...leaseHandOverUpdate(handOver),
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      if (!out.Attributes)
+        throw new SluiceError(`handOverLeases on ${handOver.pk}: DynamoDB returned no item`);
+      return { ok: true, item: decode(out.Attributes) };
+    } catch (error) {
+      const conflict = conflictOrThrow(error);
+      const current = conflict.ok ? undefined : conflict.current;
+      // Refused because the item holds our op: a repeat of a hand-over applied before.
+      if (current && appliedBefore(current, handOver.op)) return { ok: true, item: current };
       return { ok: false, current };
     }
   }

@@ -1,9 +1,11 @@
 import type { BucketItem } from '../core/model';
 import {
   appliedBefore,
+  applyHandOver,
   applyStoredTake,
   applyWrite,
   type BucketWrite,
+  type LeaseHandOver,
   type StoredTake,
   sameDefinition,
   transactionAppliedBefore,
@@ -30,7 +32,16 @@ import type {
 export class MemoryBucketStore implements BucketStore {
   private readonly items = new Map<string, BucketItem>();
   /** Requests served, by operation: lets simulations count round trips like a meter would. */
-  readonly requests = { get: 0, create: 0, write: 0, writeAll: 0, takeStored: 0, returnLease: 0, scan: 0 };
+  readonly requests = {
+    get: 0,
+    create: 0,
+    write: 0,
+    writeAll: 0,
+    takeStored: 0,
+    handOverLeases: 0,
+    returnLease: 0,
+    scan: 0,
+  };
 
   async get(pk: string): Promise<BucketItem | undefined> {
     this.requests.get++;
@@ -86,6 +97,16 @@ export class MemoryBucketStore implements BucketStore {
     const next = applyStoredTake(current, take);
     if (!next) return { ok: false, current: copy(current) };
     this.items.set(take.pk, copy(next)!);
+    return { ok: true, item: copy(next)! };
+  }
+
+  async handOverLeases(handOver: LeaseHandOver): Promise<StoredTakeOutcome> {
+    this.requests.handOverLeases++;
+    const current = this.items.get(handOver.pk);
+    if (appliedBefore(current, handOver.op)) return { ok: true, item: copy(current)! };
+    const next = applyHandOver(current, handOver);
+    if (!next) return { ok: false, current: copy(current) };
+    this.items.set(handOver.pk, copy(next)!);
     return { ok: true, item: copy(next)! };
   }
 
