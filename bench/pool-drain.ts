@@ -98,8 +98,10 @@ export const POOL_SCENARIOS: readonly PoolScenario[] = [
     messages: 150,
     sequentialMessages: 60,
     maxInFlight: 2,
-    batchSize: 10,
-    maxBatchingWindowSeconds: 0,
+    // One call at a time: every batch boundary leaves the vendor idle, so batches are as long
+    // as the slot safely holds (docs/deploy.md, "Sizing the pool", rule 3).
+    batchSize: 40,
+    maxBatchingWindowSeconds: 1,
     lambdaTimeoutSeconds: 30,
     requestTimeoutMs: 5_000,
     buckets: [{ dimension: 'sweeppea#concurrent', limitType: 'concurrent', capacity: 1 }],

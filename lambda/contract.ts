@@ -136,6 +136,8 @@ export const LogEvent = {
   messageDeadLettered: 'message.dead_lettered',
   messageFailed: 'message.failed',
   inlineWait: 'message.inline_wait',
+  /** A parked lease passed on inside the pool without a write (bucket-lines.ts). */
+  leasePassedOn: 'lease.passed_on',
   vendorAnswered: 'vendor.answered',
   outcomePublished: 'outcome.published',
   outcomePublishFailed: 'outcome.publish_failed',

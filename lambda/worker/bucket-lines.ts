@@ -1,5 +1,5 @@
-import type { AcquireOptions, AcquireResult, Granted } from '../sluice';
-import type { SluicePort } from './ports';
+import type { AcquireResult, Granted } from '../sluice';
+import type { PoolAcquireOptions, SluicePort } from './ports';
 
 /**
  * Lines inside one worker environment, one per bucket that refused a record of the pool.
@@ -16,10 +16,14 @@ import type { SluicePort } from './ports';
  * a record of this pool is done with a lease of that dimension, the head's sleep ends at once
  * (or, if the head is not asleep yet, its next sleep does not start). And when that record's
  * grant was of that one dimension alone, the lease is not released but parked here, and the
- * head's next acquire of the same costs gets it by the SDK's `handOver`: one write instead of
- * a release and an acquire, and no other caller can take the slot in between (docs/worker.md,
- * "Hand-overs inside the pool"). A parked lease nobody claims is released: when the line
- * empties, or when an acquire of other costs names its dimension.
+ * head's next acquire of the same costs gets it: as it is, with no write at all, when the
+ * lease outlives the time the new holder may keep it (`holdUntilMs`, its slot deadline plus
+ * the margin in which a call is aborted and released: a lease granted in this invocation
+ * always does, its lifetime being at least the slot timeout plus that margin); otherwise by
+ * the SDK's `handOver`, one write that renews the expiry. Either way no other caller can take
+ * the slot in between (docs/worker.md, "Hand-overs inside the pool"). A parked lease nobody
+ * claims is released: when the line empties, or when an acquire of other costs names its
+ * dimension.
  */
 export interface Turn {
   /** Whether records were ahead in the line: the wait computed on arrival is then stale. */
@@ -42,8 +46,14 @@ export class BucketLines {
   private readonly parked = new Map<string, Granted>();
   private readonly releasing = new Set<Promise<void>>();
 
-  /** @param release gives a parked lease back that nobody claimed (must not throw). */
-  constructor(private readonly release: (grant: Granted) => Promise<void> = (grant) => grant.release()) {}
+  /**
+   * @param release gives a parked lease back that nobody claimed (must not throw).
+   * @param passedOn is told of each lease passed on without a write.
+   */
+  constructor(
+    private readonly release: (grant: Granted) => Promise<void> = (grant) => grant.release(),
+    private readonly passedOn: (grant: Granted) => void = () => {},
+  ) {}
 
   /**
    * Joins the line for `dimension`; resolves with the turn once every record ahead has left,
@@ -126,12 +136,22 @@ export class BucketLines {
   async acquire(
     sluice: SluicePort,
     costs: Readonly<Record<string, number>>,
-    options?: AcquireOptions,
+    poolOptions?: PoolAcquireOptions,
   ): Promise<AcquireResult> {
+    const { holdUntilMs, ...options } = poolOptions ?? {};
     for (const dimension of Object.keys(costs)) {
       const grant = this.parked.get(dimension);
       if (!grant) continue;
       this.parked.delete(dimension);
+      if (
+        holdUntilMs !== undefined &&
+        sameCosts(grant.costs, costs) &&
+        grant.leases.every((lease) => lease.expiresAtMs >= holdUntilMs)
+      ) {
+        // The lease outlives the new holder's use of it: still held, nothing to write.
+        this.passedOn(grant);
+        return grant;
+      }
       if (sluice.handOver && sameCosts(grant.costs, costs)) {
         let next: Granted | undefined;
         try {

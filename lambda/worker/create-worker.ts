@@ -38,8 +38,12 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
   // (warm-up.ts). Records still start at once (the deadline counts from the invocation). Never throws.
   const warming = dependencies.vendor.warmUp?.();
   // A parked lease nobody claimed goes back; a failed release is logged, and the lease reclaimed at expiry.
-  const lines = new BucketLines((grant) =>
-    bestEffort(dependencies.telemetry, 'release', () => grant.release()),
+  const lines = new BucketLines(
+    (grant) => bestEffort(dependencies.telemetry, 'release', () => grant.release()),
+    (grant) =>
+      dependencies.telemetry.info(LogEvent.leasePassedOn, {
+        dimensions: grant.leases.map((lease) => lease.dimension),
+      }),
   );
   const runtime: WorkerRuntime = {
     inlineRetryThresholdSeconds: dependencies.settings.policy.inlineRetryThresholdSeconds,

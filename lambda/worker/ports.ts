@@ -8,6 +8,15 @@ import type { IdempotencyStore } from './idempotency';
 import type { WorkQueues } from './queues';
 import type { WorkerTelemetry } from './telemetry';
 
+/** A pool record's acquire options: the SDK's, and until when the record may hold a lease. */
+export interface PoolAcquireOptions extends AcquireOptions {
+  /**
+   * The latest the record may hold a lease: its slot deadline plus the margin in which a call
+   * is aborted and released. A parked lease that outlives it is passed on without a write.
+   */
+  readonly holdUntilMs?: number;
+}
+
 /**
  * What the worker needs from its collaborators, as narrow interfaces: the SDK's
  * `SluiceClient` and the vendor's `VendorClient` fit them as they are, and tests or the
@@ -15,7 +24,7 @@ import type { WorkerTelemetry } from './telemetry';
  */
 export interface SluicePort {
   /** `options.product`: the SDK's product label (logs and metrics split by product). */
-  acquire(request: Readonly<Record<string, number>>, options?: AcquireOptions): Promise<AcquireResult>;
+  acquire(request: Readonly<Record<string, number>>, options?: PoolAcquireOptions): Promise<AcquireResult>;
   /**
    * Passes a held grant's concurrent lease to the next holder in one write (the SDK's
    * `handOver`): the pool's records hand a lease over instead of releasing it when another

@@ -1,4 +1,4 @@
-import { LogEvent, Metric } from '../contract';
+import { LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
 import type { Granted } from '../sluice';
 import type { VendorCallResult } from '../vendor-api/client';
 import {
@@ -132,7 +132,10 @@ async function acquireOrWait(
 
 async function timedAcquire(prepared: PreparedMessage, runtime: WorkerRuntime) {
   const startedMs = runtime.clock();
-  const acquired = await runtime.sluice.acquire(prepared.costs, prepared.acquireOptions);
+  const acquired = await runtime.sluice.acquire(prepared.costs, {
+    ...prepared.acquireOptions,
+    holdUntilMs: prepared.deadlineMs + SLOT_MARGIN_SECONDS * 1000,
+  });
   runtime.telemetry.milliseconds(Metric.acquireLatency, runtime.clock() - startedMs);
   runtime.telemetry.count(acquired.outcome === 'Granted' ? Metric.grants : Metric.retryIns);
   return acquired;

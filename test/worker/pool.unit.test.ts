@@ -147,11 +147,15 @@ describe('BucketLines hand-overs', () => {
   function ledger() {
     const calls: string[] = [];
     let nextId = 0;
-    const grantOf = (leaseId: string, cost: Readonly<Record<string, number>> = costs): Granted => ({
+    const grantOf = (
+      leaseId: string,
+      cost: Readonly<Record<string, number>> = costs,
+      expiresAtMs = 0,
+    ): Granted => ({
       outcome: 'Granted',
       costs: cost,
       tokenDimensions: [],
-      leases: [{ dimension: 's#concurrent', leaseId, cost: 1, expiresAtMs: 0 }],
+      leases: [{ dimension: 's#concurrent', leaseId, cost: 1, expiresAtMs }],
       grantedAtMs: 0,
       release: async () => {
         calls.push(`release ${leaseId}`);
@@ -228,5 +232,23 @@ describe('BucketLines hand-overs', () => {
     head?.leave();
     await lines.settled();
     expect(calls).toEqual(['release first', 'acquire {"s#concurrent":2}', 'release second']);
+  });
+
+  it('passes a parked lease on as it is, with no write, when it outlives the new holder; else hands it over', async () => {
+    const { calls, port, grantOf } = ledger();
+    const passed: string[] = [];
+    const lines = new BucketLines(undefined, (grant) => passed.push(grant.leases[0]!.leaseId));
+    const head = await lines.join('s#concurrent', never);
+    // The lease lasts until 60 s; the next holder may keep it until 40 s: passed on as it is.
+    const lasting = grantOf('lasting', costs, 60_000);
+    lines.park('s#concurrent', lasting);
+    expect(await lines.acquire(port, costs, { holdUntilMs: 40_000 })).toBe(lasting);
+    // Until 70 s: the lease would expire while held, so the SDK renews it (one write).
+    lines.park('s#concurrent', grantOf('short', costs, 60_000));
+    const renewed = await lines.acquire(port, costs, { holdUntilMs: 70_000 });
+    expect(renewed.outcome === 'Granted' && renewed.leases[0]?.leaseId).toBe('h0');
+    head?.leave();
+    await lines.settled();
+    expect({ passed, calls }).toEqual({ passed: ['lasting'], calls: ['handOver short'] });
   });
 });
