@@ -10,9 +10,26 @@ import type { AddressInfo } from 'node:net';
  * sees the start burst squeezed into less time than the buckets allowed (docs/deploy.md,
  * "Margin for grant-to-arrival jitter"). One request to a throwaway server on the loopback
  * interface pays that cost at cold start instead; the vendor's host name is resolved too.
- * Never throws: a failed warm-up only leaves the first call as slow as before.
+ * Never throws: a failed warm-up only leaves the first call as slow as before. Never takes
+ * more than `WARM_UP_BOUND_MS` either (a slow resolver must not hold the first acquire back).
  */
 export async function warmUpFetch(vendorBaseUrl: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, WARM_UP_BOUND_MS);
+    timer.unref();
+  });
+  try {
+    await Promise.race([warmUp(vendorBaseUrl), bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The longest the first acquire waits for the warm-up. */
+export const WARM_UP_BOUND_MS = 1_000;
+
+async function warmUp(vendorBaseUrl: string): Promise<void> {
   const server = createServer((_request, response) => response.end());
   try {
     await new Promise<void>((resolve, reject) => {
