@@ -163,49 +163,42 @@ export class DynamoBucketStore implements BucketStore {
     }
   }
 
-  async takeStored(take: StoredTake): Promise<StoredTakeOutcome> {
-    try {
-      const out = await sendWithWriters(this.dynamodb, this.tableName, [take.pk], () =>
-        this.dynamodb.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            ...storedTakeUpdate(take),
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-      if (!out.Attributes) throw new SluiceError(`takeStored on ${take.pk}: DynamoDB returned no item`);
-      return { ok: true, item: decode(out.Attributes) };
-    } catch (error) {
-      const conflict = conflictOrThrow(error);
-      const current = conflict.ok ? undefined : conflict.current;
-      // Refused because the item holds our op: a retry of a take applied before.
-      if (current && appliedBefore(current, take.op)) return { ok: true, item: current };
-      return { ok: false, current };
-    }
+  takeStored(take: StoredTake): Promise<StoredTakeOutcome> {
+    return this.updateCarryingOp('takeStored', take.pk, take.op, storedTakeUpdate(take));
   }
 
-  async handOverLeases(handOver: LeaseHandOver): Promise<StoredTakeOutcome> {
+  handOverLeases(handOver: LeaseHandOver): Promise<StoredTakeOutcome> {
+    return this.updateCarryingOp('handOverLeases', handOver.pk, handOver.op, leaseHandOverUpdate(handOver));
+  }
+
+  /**
+   * One conditional UpdateItem that carries `op`: applied (the item after it), or refused (the
+   * item as it is). Refused because the item already holds `op`, it is the repeat of a write
+   * applied before whose answer was lost, and answers as the first did.
+   */
+  private async updateCarryingOp(
+    what: string,
+    pk: string,
+    op: StoredTake['op'],
+    update: ReturnType<typeof storedTakeUpdate>,
+  ): Promise<StoredTakeOutcome> {
     try {
-      const out = await sendWithWriters(this.dynamodb, this.tableName, [handOver.pk], () =>
+      const out = await sendWithWriters(this.dynamodb, this.tableName, [pk], () =>
         this.dynamodb.send(
           new UpdateItemCommand({
             TableName: this.tableName,
-            ...leaseHandOverUpdate(handOver),
+            ...update,
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
-      if (!out.Attributes)
-        throw new SluiceError(`handOverLeases on ${handOver.pk}: DynamoDB returned no item`);
+      if (!out.Attributes) throw new SluiceError(`${what} on ${pk}: DynamoDB returned no item`);
       return { ok: true, item: decode(out.Attributes) };
     } catch (error) {
       const conflict = conflictOrThrow(error);
       const current = conflict.ok ? undefined : conflict.current;
-      // Refused because the item holds our op: a repeat of a hand-over applied before.
-      if (current && appliedBefore(current, handOver.op)) return { ok: true, item: current };
+      if (current && appliedBefore(current, op)) return { ok: true, item: current };
       return { ok: false, current };
     }
   }
