@@ -9,13 +9,13 @@ import { type ImportLine, importsOf, sourceFiles } from './imports';
 const CHECKED = ['lambda', 'lib', 'local', 'bench', 'bin', 'scripts'];
 
 /** The area a file belongs to: `lambda/worker`, `lib/constructs`, `local`, `bench`, … */
-export function areaOf(file: string): string {
+function areaOf(file: string): string {
   const parts = file.replace(/\.ts$/, '').split('/');
   return parts[0] === 'lambda' || parts[0] === 'lib' ? parts.slice(0, 2).join('/') : (parts[0] ?? file);
 }
 
 /** The import loops among `imports`, each as its files (strongly connected components, Tarjan). */
-export function loopsOf(imports: readonly ImportLine[]): string[][] {
+function loopsOf(imports: readonly ImportLine[]): string[][] {
   const next = new Map<string, string[]>();
   for (const { from, target } of imports) {
     if (target === undefined || target === from) continue;
@@ -56,7 +56,7 @@ export function loopsOf(imports: readonly ImportLine[]): string[][] {
 }
 
 /** Pairs of areas that import each other, as `a <-> b`. */
-export function twoWayAreas(imports: readonly ImportLine[]): string[] {
+function twoWayAreas(imports: readonly ImportLine[]): string[] {
   const edges = new Set<string>();
   for (const { from, target } of imports) {
     if (target === undefined) continue;
