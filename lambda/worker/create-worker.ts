@@ -76,11 +76,20 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
         if ((await onRecordFailure(record, error, runtime)) === 'retry') failed.add(record.messageId);
       }
     };
+    // The invocation's first record always starts (its own checks requeue it if the slot is
+    // gone): the invocation may begin with a little less than a whole slot left, and a budget
+    // of a whole slot would then start nothing at all.
+    let first = true;
+    const canStart = () => {
+      const start = first || timeLeftMs(runtime.clock(), deadlineMs) >= budgetMs;
+      first = false;
+      return start;
+    };
     try {
       await runPool({
         items: startOrder(event.Records),
         limit: runtime.settings.maxInFlight,
-        canStart: () => timeLeftMs(runtime.clock(), deadlineMs) >= budgetMs,
+        canStart,
         run: (record) => guarded(record, () => processRecord(record, deadlineMs, runtime)),
         skip: (record) => guarded(record, () => requeueUnstarted(record, runtime)),
       });

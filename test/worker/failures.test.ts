@@ -45,6 +45,26 @@ describe('surprises and deadlines', () => {
     }
   });
 
+  it("starts the invocation's first record even when a little less than a whole slot is left", async () => {
+    // Every reading of this clock is 1 ms later than the last: the invocation begins with 5,999
+    // of its 6,000 ms left, so its 1 s slot is already short of a whole slot when the pool asks.
+    let nowMs = 1_700_000_000_000;
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'sweeppea', latencyMs: 1 },
+      ...sweeppea,
+      lambdaTimeoutSeconds: 6,
+      clock: () => nowMs++,
+    });
+    try {
+      await harness.enqueue([{ id: 'first', operation: 'createContact', body: { email: 'f@example.com' } }]);
+      expect(await harness.pollOnce()).toEqual({ batchItemFailures: [] });
+      expect(harness.telemetry.fieldsOf('message.requeued')).toEqual([]);
+      expect(harness.simulator.stats().calls).toBe(1);
+    } finally {
+      await harness.stop();
+    }
+  });
+
   it('aborts a hanging vendor call at the slot deadline, releases the slot and requeues the message', async () => {
     const harness = await WorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1, faults: { hangRate: 1 } },
