@@ -15,15 +15,20 @@ import { type RecordedCall, refusalsOverTime, secondsUntilBelow, startLimitedVen
 const REFUSAL_THRESHOLD = 0.02;
 const ROOT = join(__dirname, '..');
 
-export interface DrainRun {
-  readonly bucketCapacityPerSecond: number;
+/** What every run of the local stack in the bench reports: the messages' fates and the time. */
+export interface DrainFigures {
   readonly messages: number;
   readonly completed: number;
   readonly deadLettered: number;
   readonly lost: number;
   readonly makespanSeconds: number;
+  /** The true limit's own bound for the work, and the makespan over it. */
   readonly idealSeconds: number;
   readonly makespanRatio: number;
+}
+
+export interface DrainRun extends DrainFigures {
+  readonly bucketCapacityPerSecond: number;
   readonly vendorCalls: number;
   readonly vendorRefusals: number;
   readonly refusalShare: number;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FixedWindowLimit } from '../local/simulator/fixed-window';
-import { runLocalStack } from './drain';
+import { type DrainFigures, runLocalStack } from './drain';
 import { round } from './stats';
 
 /**
@@ -17,17 +17,10 @@ import { round } from './stats';
  */
 export const FIXED_WINDOW = { limit: 3, windowSeconds: 1, messages: 300, bucketWindowSeconds: 0.34 } as const;
 
-export interface FixedWindowRun {
+/** `idealSeconds`: messages / (limit per window), the vendor's own bound without errors. */
+export interface FixedWindowRun extends DrainFigures {
   readonly name: string;
   readonly errorShare: number;
-  readonly messages: number;
-  readonly completed: number;
-  readonly deadLettered: number;
-  readonly lost: number;
-  readonly makespanSeconds: number;
-  /** messages / (limit per window): the vendor's own bound, without errors. */
-  readonly idealSeconds: number;
-  readonly makespanRatio: number;
   readonly vendorRequests: number;
   readonly grants: number;
   /** Requests the vendor received beyond the grants the worker received. */

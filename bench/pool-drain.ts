@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runLocalStack } from './drain';
+import { type DrainFigures, runLocalStack } from './drain';
 import {
   inFlightOverTime,
   maxCallsInFlight,
@@ -109,15 +109,8 @@ export const POOL_SCENARIOS: readonly PoolScenario[] = [
   },
 ];
 
-export interface PoolRun {
+export interface PoolRun extends DrainFigures {
   readonly maxInFlight: number;
-  readonly messages: number;
-  readonly completed: number;
-  readonly deadLettered: number;
-  readonly lost: number;
-  readonly makespanSeconds: number;
-  readonly idealSeconds: number;
-  readonly makespanRatio: number;
   /** Completions per second over the run, and as a share of what the true limit allows. */
   readonly callsPerSecond: number;
   readonly shareOfAllowedRate: number;
