@@ -14,6 +14,11 @@ import { type ProblemPlace, SluiceConfigError, zodProblems } from './sluice';
  */
 export const DEFAULT_MAX_IN_FLIGHT = 4;
 
+/** 4 MiB: far above a JSON API's usual answer, far below a worker's memory. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** 64 MiB: a few of these in flight still fit a worker's memory next to the read cache. */
+export const MAX_RESPONSE_BYTES_LIMIT = 64 * 1024 * 1024;
+
 const dimensionName = z
   .string()
   .regex(
@@ -92,6 +97,17 @@ export const VendorSettingsSchema = z.object({
   authScheme: z.string().default('Bearer'),
   /** Per-call deadline cap; the slot deadline may be shorter. */
   requestTimeoutMs: z.number().int().positive().default(20_000),
+  /**
+   * The largest answer body the worker reads (decoded bytes). A 2xx or 3xx over it is
+   * dead-lettered as `vendor_rejected` (`response_too_large`), its body neither read to the end
+   * nor kept; a 4xx/5xx over it keeps its meaning, without its body.
+   */
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(MAX_RESPONSE_BYTES_LIMIT)
+    .default(DEFAULT_MAX_RESPONSE_BYTES),
   /**
    * Statuses the vendor documents as back-pressure besides 503 (backed off and requeued, never
    * dead-lettered): 409 by default, as the booking vendor's "Location too busy"; `[]` for a

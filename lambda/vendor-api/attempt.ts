@@ -9,7 +9,12 @@ export type AttemptOutcome =
       readonly kind: 'response';
       readonly status: number;
       readonly headers: Headers;
+      /** Undefined when empty, and when the body was over the cap (`tooLarge`). */
       readonly body: unknown;
+      /** Bytes of body read (decoded), up to the cap. */
+      readonly bodyBytes: number;
+      /** The body was over `maxResponseBytes`: its read was stopped and nothing of it kept. */
+      readonly tooLarge: boolean;
       readonly latencyMs: number;
     }
   | {
@@ -38,6 +43,8 @@ export interface AttemptLimits {
   /** True when `abortAtMs` is the whole call's deadline, not just this attempt's cap. */
   readonly isCallDeadline: boolean;
   readonly signal?: AbortSignal;
+  /** The longest body read; a longer one is cut off (declared by Content-Length, or as it streams). */
+  readonly maxResponseBytes: number;
 }
 
 export async function attemptOnce(
@@ -59,13 +66,15 @@ export async function attemptOnce(
   const onCallerAbort = () => controller.abort('aborted');
   limits.signal?.addEventListener('abort', onCallerAbort, { once: true });
   try {
-    const response = await fetchFn(url, { ...init, signal: controller.signal });
-    const body = await readBody(response);
+    // A redirect is an answer, never followed: following it would send the request (and its
+    // credentials) to wherever the Location points, outside the checked URL.
+    const response = await fetchFn(url, { ...init, redirect: 'manual', signal: controller.signal });
+    const read = await readBody(response, limits.maxResponseBytes);
     return {
       kind: 'response',
       status: response.status,
       headers: response.headers,
-      body,
+      ...read,
       latencyMs: clock() - startedMs,
     };
   } catch (error) {
@@ -78,7 +87,7 @@ export async function attemptOnce(
     return {
       kind: 'failure',
       reason: 'network',
-      sent: code === undefined || !NOT_SENT_CODES.has(code),
+      sent: code === undefined ? !isRequestBuildError(error) : !NOT_SENT_CODES.has(code),
       error: `network error${code ? ` ${code}` : ''}: ${error instanceof Error ? error.message : String(error)}`,
       latencyMs,
     };
@@ -96,15 +105,53 @@ function failureText(reason: 'deadline' | 'attempt-timeout' | 'aborted', remaini
     : `no answer within the request timeout (${budget} ms)`;
 }
 
-/** JSON when it parses, text otherwise, undefined when empty. */
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+interface BodyRead {
+  readonly body: unknown;
+  readonly bodyBytes: number;
+  readonly tooLarge: boolean;
+}
+
+/**
+ * JSON when it parses, text otherwise, undefined when empty; read chunk by chunk up to
+ * `maxBytes`, so an answer over the cap is refused without holding it: when Content-Length
+ * says so before a byte is read, or at the chunk that crosses the cap (a streamed answer with
+ * no length). Cancelling the stream closes the connection; the rest is never downloaded.
+ */
+async function readBody(response: Response, maxBytes: number): Promise<BodyRead> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    return { body: undefined, bodyBytes: 0, tooLarge: true };
   }
+  const reader = response.body?.getReader();
+  if (!reader) return { body: undefined, bodyBytes: 0, tooLarge: false };
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return { body: undefined, bodyBytes: bytes, tooLarge: true };
+    }
+    chunks.push(value);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return { body: undefined, bodyBytes: 0, tooLarge: false };
+  try {
+    return { body: JSON.parse(text), bodyBytes: bytes, tooLarge: false };
+  } catch {
+    return { body: text, bodyBytes: bytes, tooLarge: false };
+  }
+}
+
+/**
+ * A TypeError of its own (no cause) is fetch refusing to build the request (an invalid header
+ * value, an invalid URL): nothing was sent. A transport failure is `fetch failed` with a cause.
+ */
+function isRequestBuildError(error: unknown): boolean {
+  return error instanceof TypeError && (error as { cause?: unknown }).cause === undefined;
 }
 
 /** undici puts the system error in `cause`; Node's own errors carry `code` directly. */

@@ -14,7 +14,7 @@ export type ResponseClass =
   | 'transient'
   /** 401, 403 */
   | 'unauthorized'
-  /** any other 4xx: repeating a malformed request never fixes it */
+  /** any other 4xx, and a 3xx (a redirect is never followed): repeating the request never fixes it */
   | 'rejected';
 
 export interface ClassifyOptions {
@@ -34,7 +34,8 @@ export function classifyStatus(status: number, options: ClassifyOptions = {}): R
   if (status === 503 || (options.busyStatuses ?? DEFAULT_BUSY_STATUSES).includes(status)) return 'busy';
   if (status === 401 || status === 403) return 'unauthorized';
   if (status === 408 || status === 425 || status >= 500) return 'transient';
-  // 1xx and 3xx never reach here through fetch (redirects are followed or refused), so treat them as rejected.
+  // A 3xx reaches here: the client never follows a redirect (its Location could be any host),
+  // so it is an answer the worker cannot use. fetch never hands a 1xx over. Both are rejected.
   return 'rejected';
 }
 

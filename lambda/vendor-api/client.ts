@@ -2,9 +2,10 @@ import { backoffDelayMs } from '../backoff';
 import { OUTCOME_HEADERS } from '../producer/outcome';
 import type { VendorSettings } from '../worker-settings';
 import { type AttemptOutcome, attemptOnce } from './attempt';
-import { cacheKey, ResponseCache } from './cache';
+import { cacheKey, DEFAULT_CACHE_MAX_BYTES, ResponseCache } from './cache';
 import { classifyStatus, type ResponseClass } from './classify';
 import { parseRetryAfter, type RateLimitHeaders, readRateLimitHeaders } from './headers';
+import { OutsideBaseError, type VendorUrl, vendorUrl } from './url';
 import { warmUpFetch } from './warm-up';
 
 /** The answer to one logical call, after the client's own retries. Never thrown: a value. */
@@ -68,14 +69,19 @@ export interface VendorClientOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Called after every HTTP exchange and every cache hit, for per-operation metrics. */
   readonly onMeasure?: (measure: VendorMeasure) => void;
+  /** Body bytes the read cache may hold. @default DEFAULT_CACHE_MAX_BYTES (16 MiB) */
+  readonly cacheMaxBytes?: number;
 }
+
+/** How a dead-letter detail starts when the answer was over `vendor.maxResponseBytes`. */
+export const RESPONSE_TOO_LARGE = 'response_too_large';
 
 /** Safe to repeat whatever the request: the vendor did not process it (RFC 9110, RFC 8470). */
 const NOT_PROCESSED_STATUSES = new Set([408, 425]);
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 export class VendorClient {
-  private readonly cache = new ResponseCache<VendorCallResult>();
+  private readonly cache: ResponseCache<VendorCallResult>;
   private readonly fetchFn: typeof fetch;
   private readonly clock: () => number;
   private readonly random: () => number;
@@ -88,6 +94,7 @@ export class VendorClient {
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? sleepWithSignal;
     this.baseUrl = options.settings.baseUrl.replace(/\/+$/, '');
+    this.cache = new ResponseCache(500, options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
   }
 
   /**
@@ -109,6 +116,8 @@ export class VendorClient {
     if (hit) return hit;
     const { settings } = this.options;
     const operation = this.operationName(request);
+    const target = this.target(request);
+    if ('refused' in target) return target.refused;
     const safe = this.isSafeToRepeat(request);
     const startedMs = this.clock();
     let key = await this.options.apiKey();
@@ -117,7 +126,7 @@ export class VendorClient {
     let attempts = 0;
     for (;;) {
       attempts += 1;
-      const outcome = await this.exchange(request, key);
+      const outcome = await this.exchange(request, target, key);
       const result = this.toResult(outcome, safe, attempts, startedMs);
       this.options.onMeasure?.({ operation, class: result.class, latencyMs: outcome.latencyMs });
       if (result.status === 401 && !refreshed && this.options.refreshApiKey) {
@@ -144,7 +153,9 @@ export class VendorClient {
           continue;
         }
       }
-      if (result.class === 'success') this.remember(request, result);
+      if (result.class === 'success' && outcome.kind === 'response') {
+        this.remember(request, result, outcome.bodyBytes);
+      }
       return result;
     }
   }
@@ -162,7 +173,30 @@ export class VendorClient {
     return { ...hit, cached: true, attempts: 0, latencyMs: 0 };
   }
 
-  private async exchange(request: VendorCall, key: string): Promise<AttemptOutcome> {
+  /**
+   * The URL to call, built and checked by the URL parser (url.ts) as `resolveRequest` did: a
+   * path that reaches here unchecked and leaves the base URL is refused, never sent.
+   */
+  private target(request: VendorCall): VendorUrl | { refused: VendorCallResult } {
+    try {
+      return vendorUrl(this.baseUrl, request.path);
+    } catch (error) {
+      if (!(error instanceof OutsideBaseError)) throw error;
+      return {
+        refused: {
+          class: 'rejected',
+          rateLimit: {},
+          latencyMs: 0,
+          attempts: 0,
+          cached: false,
+          outcomeUnknown: false,
+          error: `not sent: ${error.message}`,
+        },
+      };
+    }
+  }
+
+  private async exchange(request: VendorCall, target: VendorUrl, key: string): Promise<AttemptOutcome> {
     const { settings } = this.options;
     const headers: Record<string, string> = {
       [settings.authHeader]: settings.authScheme ? `${settings.authScheme} ${key}` : key,
@@ -175,17 +209,20 @@ export class VendorClient {
       body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
     }
     const capMs = this.clock() + settings.requestTimeoutMs;
-    return attemptOnce(
+    const outcome = await attemptOnce(
       this.fetchFn,
-      this.baseUrl + request.path,
+      target.href,
       { method: request.method, headers, body },
       {
         abortAtMs: Math.min(capMs, request.deadlineMs),
         isCallDeadline: request.deadlineMs <= capMs,
         signal: request.signal,
+        maxResponseBytes: settings.maxResponseBytes,
       },
       this.clock,
     );
+    // fetch quotes an invalid header value in its error: the key never goes into a detail or a log.
+    return outcome.kind === 'failure' ? { ...outcome, error: redactSecret(outcome.error, key) } : outcome;
   }
 
   private toResult(
@@ -206,7 +243,11 @@ export class VendorClient {
         error: outcome.error,
       };
     }
-    const responseClass = classifyStatus(outcome.status, this.options.settings);
+    const answered = classifyStatus(outcome.status, this.options.settings);
+    const problem = answerProblem(outcome, this.options.settings.maxResponseBytes);
+    // An answer whose body matters (2xx, 3xx) but cannot be kept is refused; a 429 or 5xx is
+    // still what its status says: its body is only dropped.
+    const responseClass = problem !== undefined && outcome.status < 400 ? 'rejected' : answered;
     const retryAfterSeconds = parseRetryAfter(
       outcome.headers.get('retry-after'),
       this.clock(),
@@ -215,7 +256,7 @@ export class VendorClient {
     return {
       class: responseClass,
       status: outcome.status,
-      body: outcome.body,
+      ...(outcome.body === undefined ? {} : { body: outcome.body }),
       headers: outcomeHeaders(outcome.headers),
       ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
       rateLimit: readRateLimitHeaders(outcome.headers, this.clock()),
@@ -224,6 +265,7 @@ export class VendorClient {
       cached: false,
       // A 500/502/504 may come after the vendor acted: unknown unless the request is safe to repeat.
       outcomeUnknown: responseClass === 'transient' && !NOT_PROCESSED_STATUSES.has(outcome.status) && !safe,
+      ...(problem === undefined ? {} : { error: problem }),
     };
   }
 
@@ -252,13 +294,51 @@ export class VendorClient {
     return this.options.settings.operations[request.operation]?.cacheSeconds ?? 0;
   }
 
-  private remember(request: VendorCall, result: VendorCallResult): void {
-    this.cache.set(cacheKey(request.method, request.path), result, this.clock(), this.cacheSeconds(request));
+  private remember(request: VendorCall, result: VendorCallResult, bodyBytes: number): void {
+    const key = cacheKey(request.method, request.path);
+    this.cache.set(key, result, this.clock(), this.cacheSeconds(request), bodyBytes);
   }
 
   private operationName(request: Pick<VendorCall, 'operation' | 'method'>): string {
     return request.operation ?? `direct ${request.method.toUpperCase()}`;
   }
+}
+
+/**
+ * What makes an answer unusable whatever its status: a body over the cap (never kept), or a
+ * redirect, which is never followed (its Location could be any host; following it would send
+ * the request and its credentials there). Undefined for an ordinary answer.
+ */
+function answerProblem(
+  outcome: Extract<AttemptOutcome, { kind: 'response' }>,
+  maxResponseBytes: number,
+): string | undefined {
+  if (outcome.status >= 300 && outcome.status < 400) {
+    const location = outcome.headers.get('location');
+    const where = location === null ? 'no Location' : `Location ${JSON.stringify(location.slice(0, 300))}`;
+    return `redirect not followed (${where})`;
+  }
+  if (outcome.tooLarge) {
+    return `${RESPONSE_TOO_LARGE}: the answer's body is over vendor.maxResponseBytes (${maxResponseBytes} bytes); it was not read to the end and not kept`;
+  }
+  return undefined;
+}
+
+/**
+ * `text` with the secret taken out: whole, trimmed (fetch trims a header value before checking
+ * it), and each run of it between characters a header cannot carry, so no part of the key long
+ * enough to matter survives in an error text.
+ */
+export function redactSecret(text: string, secret: string): string {
+  if (secret === '') return text;
+  const pieces = [secret, secret.trim(), ...secret.split(/[^\x21-\x7e]+/)].filter(
+    (piece) => piece.length >= 4,
+  );
+  let redacted = text;
+  for (const piece of pieces.sort((a, b) => b.length - a.length)) {
+    redacted = redacted.split(piece).join('[redacted]');
+  }
+  return redacted;
 }
 
 function outcomeHeaders(headers: Headers): Record<string, string> {

@@ -32,9 +32,11 @@ function comeBackAtMs(state: CircuitState, nowMs: number): number {
   return admitted.untilMs;
 }
 
-/** What an answer says about the vendor: undefined when no call reached it (a cache hit, a blocked call). */
+/** What an answer says about the vendor: undefined when no call reached it (a cache hit, a blocked call) or it was a redirect. */
 export function circuitSignal(answer: VendorCallResult): CircuitSignal | undefined {
   if (answer.cached || answer.attempts === 0) return undefined;
+  // A redirect (never followed) says nothing about the vendor's health: it neither opens nor closes the circuit.
+  if (answer.status !== undefined && answer.status >= 300 && answer.status < 400) return undefined;
   switch (answer.class) {
     case 'unauthorized':
       // The vendor client already read the key again after a 401 (vendor-api/client.ts).

@@ -234,10 +234,11 @@ export function decideOnVendorAnswer(answer: VendorAnswer, context: DecisionCont
         detail: `vendor answered ${status}`,
       };
     case 'rejected':
+      // The client's reason, when it has one (a redirect's Location, an answer over the size cap).
       return {
         kind: 'dead_letter',
         reason: DeadLetterReason.vendorRejected,
-        detail: `vendor answered ${status}`,
+        detail: `vendor answered ${status}${answer.error ? `: ${answer.error}` : ''}`,
       };
   }
 }

@@ -16,9 +16,10 @@ const settings = parseVendorSettings({
 
 function rejection(
   message: Parameters<typeof resolveRequest>[1],
+  within = settings,
 ): Pick<VendorRequestError, 'name' | 'rule' | 'message'> {
   try {
-    resolveRequest(settings, message);
+    resolveRequest(within, message);
   } catch (error) {
     const { name, rule, message: text } = error as VendorRequestError;
     return { name, rule, message: text };
@@ -28,11 +29,11 @@ function rejection(
 
 describe('resolveRequest', () => {
   it('fills an operation path with URL-encoded parameters', () => {
-    expect(resolveRequest(settings, { operation: 'createVisit', params: { locationId: 'loc 1/2' } })).toEqual(
+    expect(resolveRequest(settings, { operation: 'createVisit', params: { locationId: 'loc 1?x' } })).toEqual(
       {
         operation: 'createVisit',
         method: 'POST',
-        path: '/locations/loc%201%2F2/visits',
+        path: '/locations/loc%201%3Fx/visits',
       },
     );
   });
@@ -73,9 +74,9 @@ describe('resolveRequest', () => {
       rejection({ method: 'GET', path: '/visits/%2e%2e/admin' }).message,
       rejection({ operation: 'createVisit', params: { locationId: '..' } }).message,
     ]).toEqual([
-      'path "/visits/../admin" contains a dot segment (. or ..)',
-      'path "/visits/%2e%2e/admin" contains a dot segment (. or ..)',
-      'parameter "locationId" is "..", a dot segment, in path /locations/{locationId}/visits',
+      'path: must not contain a dot segment (. or ..) (got "/visits/../admin")',
+      'path: must not contain %2e (an encoded .) (got "/visits/%2e%2e/admin")',
+      'params.locationId: must not be a dot segment (. or ..) (got "..")',
     ]);
   });
 
@@ -84,8 +85,8 @@ describe('resolveRequest', () => {
       rejection({ method: 'POST', path: '/admin/delete-everything' }).message,
       rejection({ method: 'GET', path: '/visitsadmin' }).message,
     ]).toEqual([
-      'path "/admin/delete-everything" is not under the allowed paths (/visits, /locations) and is no operation\'s path',
-      'path "/visitsadmin" is not under the allowed paths (/visits, /locations) and is no operation\'s path',
+      'path: "/admin/delete-everything" is not under the allowed paths (/visits, /locations) and is no operation\'s path',
+      'path: "/visitsadmin" is not under the allowed paths (/visits, /locations) and is no operation\'s path',
     ]);
   });
 
@@ -123,8 +124,93 @@ describe('resolveRequest', () => {
       {
         name: 'VendorRequestError',
         rule: 'backslash',
-        message: 'path "/visits\\..\\admin" contains a backslash',
+        message: 'path: must not contain a backslash (got "/visits\\\\..\\\\admin")',
       },
     ]);
+  });
+
+  it('refuses text the URL parser or a decoding server would read otherwise, naming the field', () => {
+    const direct = (path: string) => rejection({ method: 'POST', path });
+    const param = (locationId: string) => rejection({ operation: 'createVisit', params: { locationId } });
+    expect([
+      direct('/locations/.\t./.\t./admin/keys'),
+      direct('/locations/x\n/visits'),
+      direct('/locations/..%2F..%2Fadmin/visits'),
+      direct('/locations/%5c/visits'),
+      direct('/locations/a%00b/visits'),
+      direct('/locations/\uff0e\uff0e/visits'),
+      param('../../admin'),
+      param('..%2F..%2Fadmin'),
+      param('a\rb'),
+      param('\u2025'),
+    ]).toEqual([
+      {
+        name: 'VendorRequestError',
+        rule: 'control-character',
+        message:
+          'path: must not contain control characters (U+0009) (got "/locations/.\\t./.\\t./admin/keys")',
+      },
+      {
+        name: 'VendorRequestError',
+        rule: 'control-character',
+        message: 'path: must not contain control characters (U+000A) (got "/locations/x\\n/visits")',
+      },
+      {
+        name: 'VendorRequestError',
+        rule: 'encoded-character',
+        message: 'path: must not contain %2F (an encoded /) (got "/locations/..%2F..%2Fadmin/visits")',
+      },
+      {
+        name: 'VendorRequestError',
+        rule: 'encoded-character',
+        message: 'path: must not contain %5c (an encoded \\) (got "/locations/%5c/visits")',
+      },
+      {
+        name: 'VendorRequestError',
+        rule: 'encoded-character',
+        message: 'path: must not contain %00 (an encoded NUL) (got "/locations/a%00b/visits")',
+      },
+      {
+        name: 'VendorRequestError',
+        rule: 'dot-segment',
+        message: 'path: must not contain a dot segment (. or ..) (got "/locations/\uff0e\uff0e/visits")',
+      },
+      {
+        name: 'VendorRequestError',
+        rule: 'separator',
+        message:
+          'params.locationId: must not contain / (it would be sent as %2F, which some servers read as a separator) (got "../../admin")',
+      },
+      {
+        name: 'VendorRequestError',
+        rule: 'encoded-character',
+        message: 'params.locationId: must not contain %2F (an encoded /) (got "..%2F..%2Fadmin")',
+      },
+      {
+        name: 'VendorRequestError',
+        rule: 'control-character',
+        message: 'params.locationId: must not contain control characters (U+000D) (got "a\\rb")',
+      },
+      {
+        name: 'VendorRequestError',
+        rule: 'dot-segment',
+        message: 'params.locationId: must not be a dot segment (. or ..) (got "\u2025")',
+      },
+    ]);
+  });
+
+  it('returns the path as the URL parser normalised it, relative to the base URL', () => {
+    expect([
+      resolveRequest(settings, { method: 'GET', path: '/visits/caf\u00e9 1?q=a b#frag' }).path,
+      resolveRequest(settings, { method: 'GET', path: '/visits/v-1?' }).path,
+    ]).toEqual(['/visits/caf%C3%A9%201?q=a%20b', '/visits/v-1']);
+  });
+
+  it('compares allowed paths segment by segment after parsing, so a trailing-slash prefix needs a segment', () => {
+    const slashed = parseVendorSettings({ ...settings, allowedPaths: ['/visits/'] });
+    expect([
+      resolveRequest(slashed, { method: 'GET', path: '/visits/v-1' }).operation,
+      rejection({ method: 'GET', path: '/visits' }, slashed).rule,
+    ]).toEqual(['GET /visits/', 'not-allowed']);
   });
 });
