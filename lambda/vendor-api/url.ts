@@ -21,8 +21,11 @@ function firstControl(text: string): number | undefined {
   }
   return undefined;
 }
-/** Encoded `/`, `\`, `.` and NUL: a server that decodes before routing reads a separator or a dot. */
-const ENCODED = /%(2f|5c|2e|00)/i;
+/**
+ * Encoded `/`, `\`, `.` and NUL, once or more (`%252f` is `%2f` to a server that decodes twice):
+ * a server that decodes before routing reads a separator or a dot.
+ */
+const ENCODED = /%(?:25)*(2f|5c|2e|00)/i;
 
 const ENCODED_NAMES: Readonly<Record<string, string>> = {
   '2f': 'an encoded /',
@@ -42,17 +45,20 @@ export function textProblem(text: string): TextProblem | undefined {
   const encoded = ENCODED.exec(text);
   if (encoded) {
     const name = ENCODED_NAMES[(encoded[1] ?? '').toLowerCase()];
-    return { rule: 'encoded-character', problem: `must not contain ${encoded[0]} (${name})` };
+    const twice = encoded[0].length > 3 ? ', encoded more than once' : '';
+    return { rule: 'encoded-character', problem: `must not contain ${encoded[0]} (${name}${twice})` };
   }
   return undefined;
 }
 
 /**
- * A segment a server may read as `.` or `..`: plainly, percent-decoded, or after Unicode
- * compatibility folding (a fullwidth `．`, a one-dot leader `․`).
+ * A segment a server may read as `.` or `..`: plainly, percent-decoded, after Unicode
+ * compatibility folding (a fullwidth `．`, a one-dot leader `․`), or without a `;` path
+ * parameter (`..;x`, which some Java servers route as `..`).
  */
 export function isDotSegment(segment: string): boolean {
-  for (const form of [segment, safeDecode(segment)]) {
+  const withoutParameter = segment.split(';', 1)[0] ?? segment;
+  for (const form of [segment, safeDecode(segment), withoutParameter, safeDecode(withoutParameter)]) {
     const folded = form.normalize('NFKC');
     if (folded === '.' || folded === '..' || form === '.' || form === '..') return true;
   }
