@@ -151,7 +151,9 @@ async function readBody(response: Response, maxBytes: number): Promise<BodyRead>
  * value, an invalid URL): nothing was sent. A transport failure is `fetch failed` with a cause.
  */
 function isRequestBuildError(error: unknown): boolean {
-  return error instanceof TypeError && (error as { cause?: unknown }).cause === undefined;
+  // By name, not instanceof: fetch's errors may come from another realm (a test VM).
+  const named = (error as { name?: unknown } | null)?.name === 'TypeError';
+  return named && (error as { cause?: unknown }).cause === undefined;
 }
 
 /** undici puts the system error in `cause`; Node's own errors carry `code` directly. */
