@@ -29,17 +29,46 @@ const dimensionName = z
 /** Costs per dimension. A key placeholder `{field}` in a dimension is filled from the message's `keys`. */
 const costs = z.record(z.string().min(3), z.number().int().nonnegative());
 
-export const OperationSchema = z.object({
-  method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
-  /** Path relative to `baseUrl`; `{name}` placeholders are filled from the message's `params`. */
-  path: z.string().startsWith('/'),
-  /** Dimensions and costs this operation takes by default; `{tokens}` cost comes from the message's token estimate. */
-  dimensions: costs.refine((value) => Object.keys(value).length > 0, 'needs at least one dimension'),
-  /** Safe to repeat after an unknown outcome (GET, or the vendor honours the idempotency key). */
-  idempotent: z.boolean().optional(),
-  /** Cache successful answers for this many seconds (idempotent reads only). 0 = off. */
-  cacheSeconds: z.number().nonnegative().default(0),
-});
+export const OperationSchema = z
+  .object({
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
+    /** Path relative to `baseUrl`; `{name}` placeholders are filled from the message's `params`. */
+    path: z.string().startsWith('/'),
+    /**
+     * Dimensions and costs every call of this operation takes. A message never drops one; it
+     * changes a cost only where `messagePriced` allows (a tokens dimension takes its token estimate).
+     */
+    dimensions: costs.refine((value) => Object.keys(value).length > 0, 'needs at least one dimension'),
+    /**
+     * Dimensions (keys of `dimensions`) whose cost a message may give, in its `dimensions` or
+     * as its `tokenEstimate`, each mapped to the least it may give. A tokens dimension is
+     * message-priced with a minimum of 1 unless listed here; every other one is not.
+     */
+    messagePriced: costs.default({}),
+    /** Safe to repeat after an unknown outcome (GET, or the vendor honours the idempotency key). */
+    idempotent: z.boolean().optional(),
+    /** Cache successful answers for this many seconds (idempotent reads only). 0 = off. */
+    cacheSeconds: z.number().nonnegative().default(0),
+  })
+  .superRefine((operation, context) => {
+    for (const [template, minimum] of Object.entries(operation.messagePriced)) {
+      const cost = operation.dimensions[template];
+      if (cost === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['messagePriced', template],
+          message: `names no dimension of this operation (its dimensions: ${Object.keys(operation.dimensions).join(', ')})`,
+          params: { omitValue: true },
+        });
+      } else if (cost < minimum) {
+        context.addIssue({
+          code: 'custom',
+          path: ['messagePriced', template],
+          message: `must not exceed the operation's own cost ${cost} for it (the minimum a message may give)`,
+        });
+      }
+    }
+  });
 
 export const PolicySchema = z.object({
   /** Waits up to this long are slept inline; longer ones requeue. */
@@ -89,6 +118,12 @@ export const VendorSettingsSchema = z.object({
   baseUrl: z.url({ protocol: /^https?$/ }),
   /** Path prefixes a message may call with an explicit method + path. */
   allowedPaths: z.array(z.string().startsWith('/')).default([]),
+  /**
+   * What every direct call (method + path) that matches no operation costs, at least: a
+   * message may raise these costs, never lower or drop them. Unset, such a call is priced by
+   * the message's own `dimensions`, each at least 1.
+   */
+  directDimensions: costs.optional(),
   operations: z.record(z.string().min(1), OperationSchema).default({}),
   /** Header carrying the idempotency key (the message id) on every call. */
   idempotencyHeader: z.string().default('Idempotency-Key'),

@@ -102,10 +102,18 @@ export function bucketForTemplate<B extends BucketLike>(
 }
 
 function operationProblems(buckets: readonly BucketLike[], vendor: VendorSettings): Problem[] {
+  // Every configured price: the operations', and what a direct call costs (vendor.directDimensions).
+  const priced = Object.entries(vendor.operations).map(([operation, settings]) => ({
+    at: ['vendor', 'operations', operation, 'dimensions'],
+    dimensions: settings.dimensions,
+  }));
+  if (vendor.directDimensions) {
+    priced.push({ at: ['vendor', 'directDimensions'], dimensions: vendor.directDimensions });
+  }
   const problems: Problem[] = [];
-  for (const [operation, settings] of Object.entries(vendor.operations)) {
-    for (const [template, cost] of Object.entries(settings.dimensions)) {
-      const path = ['vendor', 'operations', operation, 'dimensions', template];
+  for (const { at, dimensions } of priced) {
+    for (const [template, cost] of Object.entries(dimensions)) {
+      const path = [...at, template];
       const bucket = bucketForTemplate(template, buckets);
       if (bucket === undefined) {
         problems.push({

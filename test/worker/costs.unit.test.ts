@@ -25,18 +25,98 @@ describe('the costs of a message', () => {
     });
   });
 
-  it('lets the message replace the defaults, and refuses what it cannot price', () => {
-    expect(
-      messageCosts(settings, { id: 'c', operation: 'chat', dimensions: { 'openai#rpm': 2 } }, 'chat'),
-    ).toEqual({
-      'openai#rpm': 2,
-    });
+  it('refuses a direct call that nothing prices, and a # in a dimension parameter', () => {
     expect(() => messageCosts(settings, { id: 'd', method: 'POST', path: '/x' }, 'POST /x')).toThrow(
-      'no dimensions for "POST /x": it is not a configured operation, so the message must give dimensions',
+      'dimensions: is required: "POST /x" is no configured operation and vendor.directDimensions is not set, so the message must price it',
     );
     expect(() =>
       messageCosts(settings, { id: 'e', operation: 'visit', params: { loc: 'a#b' } }, 'visit'),
     ).toThrow('parameter "loc" is "a#b": a # would change the dimension ww#writes#{loc}');
+  });
+
+  it('never lets a message drop, zero or replace a configured cost it may not price', () => {
+    const visit = { id: 'f', operation: 'visit', params: { loc: 'l-7' } } as const;
+    expect(() => messageCosts(settings, { ...visit, dimensions: { 'ww#rps': 0 } }, 'visit')).toThrow(
+      'dimensions.ww#rps: is priced by the configuration of operation "visit", not by the message (it lets a message price none) (got 0)',
+    );
+    expect(() =>
+      messageCosts(settings, { ...visit, dimensions: { 'ww#other': 1, 'ww#writes#{loc}': 5 } }, 'visit'),
+    ).toThrow(
+      'dimensions.ww#other: is not a dimension of operation "visit" (its dimensions: ww#rps, ww#writes#l-7); dimensions.ww#writes#{loc}: is priced by the configuration of operation "visit", not by the message (it lets a message price none) (got 5)',
+    );
+  });
+
+  it('takes a message price where the operation allows it, never below the configured minimum', () => {
+    const priced = parseVendorSettings({
+      name: 'openai',
+      baseUrl: 'https://vendor.example',
+      operations: {
+        chat: {
+          method: 'POST',
+          path: '/chat',
+          dimensions: { 'openai#rpm': 1, 'openai#tpm': 500, 'openai#images': 2 },
+          messagePriced: { 'openai#tpm': 100, 'openai#images': 1 },
+        },
+      },
+    });
+    const chat = { id: 'g', operation: 'chat' } as const;
+    expect([
+      messageCosts(priced, { ...chat, tokenEstimate: 900, dimensions: { 'openai#images': 4 } }, 'chat'),
+      messageCosts(priced, { ...chat, dimensions: { 'openai#tpm': 100 } }, 'chat'),
+    ]).toEqual([
+      { 'openai#rpm': 1, 'openai#tpm': 900, 'openai#images': 4 },
+      { 'openai#rpm': 1, 'openai#tpm': 100, 'openai#images': 2 },
+    ]);
+    expect(() =>
+      messageCosts(priced, { ...chat, tokenEstimate: 99, dimensions: { 'openai#images': 0 } }, 'chat'),
+    ).toThrow(
+      'dimensions.openai#images: must be at least 1, the minimum operation "chat" configures (got 0); tokenEstimate: must be at least 100, the minimum operation "chat" configures for openai#tpm (got 99)',
+    );
+    // A tokens dimension not listed is message-priced from 1: its cost is settled to the usage afterwards.
+    expect(messageCosts(settings, { ...chat, dimensions: { 'openai#tpm': 1 } }, 'chat')).toEqual({
+      'openai#rpm': 1,
+      'openai#tpm': 1,
+    });
+  });
+
+  it('prices a direct call from vendor.directDimensions when set, else from the message, never at 0', () => {
+    const direct = parseVendorSettings({
+      name: 'ww',
+      baseUrl: 'https://vendor.example',
+      allowedPaths: ['/visits'],
+      directDimensions: { 'ww#rps': 1 },
+    });
+    const call = { id: 'h', method: 'GET', path: '/visits/1' } as const;
+    expect([
+      messageCosts(direct, call, 'GET /visits'),
+      messageCosts(direct, { ...call, dimensions: { 'ww#rps': 3 } }, 'GET /visits'),
+      messageCosts(settings, { ...call, dimensions: { 'ww#rps': 2 } }, 'GET /visits'),
+    ]).toEqual([{ 'ww#rps': 1 }, { 'ww#rps': 3 }, { 'ww#rps': 2 }]);
+    expect(() => messageCosts(direct, { ...call, dimensions: { 'ww#rps': 0 } }, 'GET /visits')).toThrow(
+      'dimensions.ww#rps: must be at least 1, the minimum direct call "GET /visits" (vendor.directDimensions) configures (got 0)',
+    );
+    expect(() => messageCosts(settings, { ...call, dimensions: { 'ww#rps': 0 } }, 'GET /visits')).toThrow(
+      'dimensions.ww#rps: must be at least 1: a call always costs (got 0)',
+    );
+  });
+
+  it('refuses a messagePriced entry that is no dimension of the operation, or above its cost', () => {
+    expect(() =>
+      parseVendorSettings({
+        name: 'openai',
+        baseUrl: 'https://vendor.example',
+        operations: {
+          chat: {
+            method: 'POST',
+            path: '/chat',
+            dimensions: { 'openai#rpm': 1, 'openai#tpm': 500 },
+            messagePriced: { 'openai#rpd': 1, 'openai#tpm': 501 },
+          },
+        },
+      }),
+    ).toThrow(
+      /vendor\.operations\.chat\.messagePriced\.openai#rpd: names no dimension of this operation \(its dimensions: openai#rpm, openai#tpm\)[\s\S]*vendor\.operations\.chat\.messagePriced\.openai#tpm: must not exceed the operation's own cost 500/,
+    );
   });
 
   it('settles the token dimensions at usage.total_tokens and resyncs from the vendor headers', () => {

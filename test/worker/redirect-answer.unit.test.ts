@@ -23,6 +23,7 @@ const answer = (status: number, error?: string): VendorCallResult => ({
 
 const context: DecisionContext = {
   deadlineMs: 60_000,
+  inlineUsed: false,
   attempt: 0,
   firstSeenAtMs: 0,
   nowMs: 1_000,
