@@ -70,13 +70,24 @@ export const OperationSchema = z
     }
   });
 
+/**
+ * A message requeued this often is stuck, not waiting: with the shortest requeue delays it
+ * would still be calling after days, and every attempt costs an SQS send and an acquire.
+ */
+export const MAX_ATTEMPTS_LIMIT = 1_000;
+/**
+ * 7 days, as long as the worker remembers a completed id (lambda/worker/idempotency.ts): a
+ * message still alive past that could meet a duplicate whose first run is forgotten.
+ */
+export const MAX_AGE_SECONDS_LIMIT = 7 * 86_400;
+
 export const PolicySchema = z.object({
   /** Waits up to this long are slept inline; longer ones requeue. */
   inlineRetryThresholdSeconds: z.number().positive().default(5),
   /** Requeue attempts before the message is dead-lettered. */
-  maxAttempts: z.number().int().positive().default(20),
+  maxAttempts: z.number().int().positive().max(MAX_ATTEMPTS_LIMIT).default(20),
   /** End-to-end age (from first enqueue) before the message is dead-lettered. */
-  maxAgeSeconds: z.number().int().positive().default(86_400),
+  maxAgeSeconds: z.number().int().positive().max(MAX_AGE_SECONDS_LIMIT).default(86_400),
   /** A second 429 within this window counts as "repeated" (factor 0.5). */
   repeated429WindowSeconds: z.number().positive().default(60),
   /** A Retry-After above this counts as "long" (factor 0.3). */

@@ -167,6 +167,14 @@ export function environmentProblems(config: EnvironmentLike): Problem[] {
       message: `takes ${vendorBytes} bytes as JSON, over ${MAX_VENDOR_SETTINGS_BYTES} (Lambda environment variables share 4 KB)`,
     });
   }
+  // The stack configuration is what a deploy reads: the local stack points the worker at its own vendor afterwards.
+  if (!config.vendor.baseUrl.startsWith('https:')) {
+    problems.push({
+      path: ['vendor', 'baseUrl'],
+      message:
+        'must be an https: URL: the API key goes with every call (the local stack replaces it with its own vendor by itself)',
+    });
+  }
   if (config.alarmEmail !== undefined && config.alarmTopicArn !== undefined) {
     problems.push({
       path: ['alarmEmail'],

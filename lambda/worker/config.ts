@@ -1,4 +1,4 @@
-import { WorkerEnv } from '../contract';
+import { SluiceEnv, WorkerEnv } from '../contract';
 import { PRODUCT_NAME_PATTERN } from '../producer/outcome';
 import { SluiceConfig, SluiceConfigError, type SluiceSettings, zodProblems } from '../sluice';
 import { settingsPlace, type VendorSettings, VendorSettingsSchema } from '../worker-settings';
@@ -51,6 +51,12 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const lambdaTimeoutSeconds = readTimeout(env[WorkerEnv.lambdaTimeout], problems);
   const maxReceiveCount = readMaxReceiveCount(env[WorkerEnv.maxReceiveCount], problems);
   const vendor = readVendorSettings(env[WorkerEnv.vendorSettings], problems);
+  const localRun = sluice?.endpointUrl !== undefined;
+  if (vendor && !localRun && new URL(vendor.baseUrl).protocol !== 'https:') {
+    problems.push(
+      `${WorkerEnv.vendorSettings}.baseUrl: must be an https: URL: the API key goes with every call (plain http only in a local run, where ${SluiceEnv.endpointUrl} points at a local DynamoDB) (got "${vendor.baseUrl}")`,
+    );
+  }
   const products = readProducts(env[WorkerEnv.products], problems);
   let outcomes: OutcomeSettings | undefined;
   if (products.length > 0) {
