@@ -1,3 +1,4 @@
+import { MAX_MESSAGE_ID_LENGTH, MESSAGE_ID_PATTERN } from '../producer/message';
 import {
   type CompletedOutcome,
   type DeadLetteredOutcome,
@@ -67,8 +68,8 @@ export function deadLetteredOutcome(input: {
 
 /**
  * The routing of a raw message body, read without the schema: the product only when it is
- * one of `products`; the id when it is a non-empty string, else `sqs:<MessageId>` (as the DLQ
- * reports it). Undefined when no known product can be found: the outcome has nowhere to go.
+ * one of `products`; the id when it is a valid message id (the schema's characters, at most
+ * 128 of them), else `sqs:<MessageId>` (as the DLQ reports it). Undefined when no known product can be found: the outcome has nowhere to go.
  */
 export function peekRouting(
   body: string,
@@ -87,8 +88,14 @@ export function peekRouting(
   if (typeof product !== 'string' || !PRODUCT_NAME_PATTERN.test(product) || !products.has(product)) {
     return undefined;
   }
-  const id = typeof fields.id === 'string' && fields.id !== '' ? fields.id : `sqs:${sqsMessageId}`;
+  // Only an id the schema would accept keys the ledger: an over-long or odd one (up to 256 KiB of
+  // body) would break the DynamoDB key and fail the record on every receive.
+  const id = isMessageId(fields.id) ? fields.id : `sqs:${sqsMessageId}`;
   return { id, product, operation: peekOperation(fields) };
+}
+
+function isMessageId(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_MESSAGE_ID_LENGTH && MESSAGE_ID_PATTERN.test(value);
 }
 
 function peekOperation(fields: Record<string, unknown>): string {

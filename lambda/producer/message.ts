@@ -10,7 +10,7 @@ import { ProductNameSchema } from './outcome';
  */
 
 /** SQS batch entry ids allow fewer characters; the message id is an idempotency key, so keep it printable. */
-const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 export const MAX_MESSAGE_ID_LENGTH = 128;
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -48,7 +48,11 @@ export const WorkMessageSchema = z
     /** Fills `{name}` placeholders of the operation's path and dimensions. */
     params: z.record(z.string(), z.string()).optional(),
     body: z.unknown().optional(),
-    /** Dimensions with costs; replaces the operation's defaults when present. */
+    /**
+     * Costs the message gives: only for dimensions its operation lets a message price
+     * (`messagePriced`, tokens dimensions), never below their minimum; for a direct call, its
+     * costs (at least 1 each) when the configuration sets no `directDimensions`.
+     */
     dimensions: z
       .record(z.string().min(3, 'dimension names are vendor#metric'), z.number().int().nonnegative())
       .optional(),
