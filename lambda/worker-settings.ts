@@ -44,14 +44,14 @@ export const OperationSchema = z
      * as its `tokenEstimate`, each mapped to the least it may give. A tokens dimension is
      * message-priced with a minimum of 1 unless listed here; every other one is not.
      */
-    messagePriced: costs.default({}),
+    messagePriced: costs.optional(),
     /** Safe to repeat after an unknown outcome (GET, or the vendor honours the idempotency key). */
     idempotent: z.boolean().optional(),
     /** Cache successful answers for this many seconds (idempotent reads only). 0 = off. */
     cacheSeconds: z.number().nonnegative().default(0),
   })
   .superRefine((operation, context) => {
-    for (const [template, minimum] of Object.entries(operation.messagePriced)) {
+    for (const [template, minimum] of Object.entries(operation.messagePriced ?? {})) {
       const cost = operation.dimensions[template];
       if (cost === undefined) {
         context.addIssue({

@@ -57,7 +57,7 @@ export function messageCosts(
   if (configured) {
     return pricedCosts(
       configured.dimensions,
-      configured.messagePriced,
+      configured.messagePriced ?? {},
       message,
       isTokens,
       `operation "${operation}"`,
