@@ -93,6 +93,8 @@ export interface HarnessOptions {
   readonly sdkLogger?: SluiceLogger;
   /** Where the harness and the worker reach DynamoDB (a fault proxy in front of it). @default DynamoDB Local */
   readonly dynamodbEndpoint?: string;
+  /** Where the worker calls the vendor instead (a misbehaving loopback vendor). @default the simulator */
+  readonly vendorUrl?: string;
 }
 
 /**
@@ -144,7 +146,7 @@ export class WorkerHarness {
       options.maxReceiveCount === undefined ? {} : await redrivePolicy(sqs, dlqUrl, options.maxReceiveCount),
     );
     const simulator = await startVendorSimulator(options.simulator);
-    const settings = parseVendorSettings({ ...options.vendor, baseUrl: simulator.url });
+    const settings = parseVendorSettings({ ...options.vendor, baseUrl: options.vendorUrl ?? simulator.url });
     const clock = options.clock ?? Date.now;
     const random = options.random ?? Math.random;
     const sluiceSettings = SluiceConfig.fromEnv(
