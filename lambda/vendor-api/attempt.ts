@@ -69,7 +69,11 @@ export async function attemptOnce(
     // A redirect is an answer, never followed: following it would send the request (and its
     // credentials) to wherever the Location points, outside the checked URL.
     const response = await fetchFn(url, { ...init, redirect: 'manual', signal: controller.signal });
-    const read = await readBody(response, limits.maxResponseBytes);
+    // A HEAD answer has no body, whatever its Content-Length says (the size of the GET's).
+    const read =
+      init.method?.toUpperCase() === 'HEAD'
+        ? await noBody(response)
+        : await readBody(response, limits.maxResponseBytes);
     return {
       kind: 'response',
       status: response.status,
@@ -109,6 +113,11 @@ interface BodyRead {
   readonly body: unknown;
   readonly bodyBytes: number;
   readonly tooLarge: boolean;
+}
+
+async function noBody(response: Response): Promise<BodyRead> {
+  await response.body?.cancel().catch(() => undefined);
+  return { body: undefined, bodyBytes: 0, tooLarge: false };
 }
 
 /**

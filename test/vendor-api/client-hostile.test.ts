@@ -119,6 +119,16 @@ describe('VendorClient and answers over vendor.maxResponseBytes', () => {
     deadlineMs: Date.now() + 10_000,
   });
 
+  it('takes a HEAD answer whose Content-Length (the size of the GET) is over the cap', async () => {
+    const result = await capped(vendor.url).call({ ...read('/locations/declared'), method: 'HEAD' });
+    expect([result.class, result.status, result.body, result.error]).toEqual([
+      'success',
+      200,
+      undefined,
+      undefined,
+    ]);
+  });
+
   it('keeps an answer of exactly the cap', async () => {
     const result = await capped(vendor.url).call(read('/locations/small'));
     expect([result.class, (result.body as string).length]).toEqual(['success', CAP - 2]);
