@@ -29,6 +29,23 @@ const dimensionName = z
 /** Costs per dimension. A key placeholder `{field}` in a dimension is filled from the message's `keys`. */
 const costs = z.record(z.string().min(3), z.number().int().nonnegative());
 
+/**
+ * A configured path must mean what it says: the URL parser (which `fetch` uses, and which the
+ * worker checks every request against) must keep it as written, so no dot segment, no tab, no
+ * character it would encode. True, or the rule broken.
+ */
+function pathKeptAsWritten(path: string): true | string {
+  const written = path.split(/[?#]/, 1)[0] ?? path;
+  let parsed: string;
+  try {
+    parsed = new URL(written, 'https://vendor.invalid').pathname;
+  } catch {
+    return 'must be a valid URL path';
+  }
+  if (parsed === written) return true;
+  return `must be a path the URL parser keeps as written (it reads ${JSON.stringify(written)} as ${JSON.stringify(parsed)}): no dot segments, control characters or backslashes; percent-encode anything else`;
+}
+
 export const OperationSchema = z
   .object({
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
@@ -51,6 +68,8 @@ export const OperationSchema = z
     cacheSeconds: z.number().nonnegative().default(0),
   })
   .superRefine((operation, context) => {
+    const kept = pathKeptAsWritten(operation.path.replace(/\{[^}]+\}/g, 'x'));
+    if (kept !== true) context.addIssue({ code: 'custom', path: ['path'], message: kept });
     for (const [template, minimum] of Object.entries(operation.messagePriced ?? {})) {
       const cost = operation.dimensions[template];
       if (cost === undefined) {
@@ -128,7 +147,17 @@ export const VendorSettingsSchema = z.object({
   /** Scheme and host (and optional base path) of the vendor; messages never carry a host. */
   baseUrl: z.url({ protocol: /^https?$/ }),
   /** Path prefixes a message may call with an explicit method + path. */
-  allowedPaths: z.array(z.string().startsWith('/')).default([]),
+  allowedPaths: z
+    .array(
+      z
+        .string()
+        .startsWith('/')
+        .superRefine((path, context) => {
+          const kept = pathKeptAsWritten(path);
+          if (kept !== true) context.addIssue({ code: 'custom', message: kept });
+        }),
+    )
+    .default([]),
   /**
    * What every direct call (method + path) that matches no operation costs, at least: a
    * message may raise these costs, never lower or drop them. Unset, such a call is priced by

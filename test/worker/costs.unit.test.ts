@@ -100,6 +100,23 @@ describe('the costs of a message', () => {
     );
   });
 
+  it('refuses configured paths the URL parser would not keep as written', () => {
+    expect(() =>
+      parseVendorSettings({
+        name: 'ww',
+        baseUrl: 'https://vendor.example',
+        allowedPaths: ['/visits', '/visits/../admin'],
+        operations: { visit: { method: 'POST', path: '/l/{loc}/v isits', dimensions: { 'ww#rps': 1 } } },
+      }),
+    ).toThrow(
+      [
+        'Invalid vendor settings (2 problems):',
+        '  vendor.allowedPaths.1: must be a path the URL parser keeps as written (it reads "/visits/../admin" as "/admin"): no dot segments, control characters or backslashes; percent-encode anything else (got "/visits/../admin")',
+        '  vendor.operations.visit.path: must be a path the URL parser keeps as written (it reads "/l/x/v isits" as "/l/x/v%20isits"): no dot segments, control characters or backslashes; percent-encode anything else (got "/l/{loc}/v isits")',
+      ].join('\n'),
+    );
+  });
+
   it('refuses a messagePriced entry that is no dimension of the operation, or above its cost', () => {
     expect(() =>
       parseVendorSettings({
