@@ -23,6 +23,7 @@ export type VendorRequestRule =
   | 'backslash'
   | 'control-character'
   | 'encoded-character'
+  | 'lookalike-character'
   | 'separator'
   | 'outside-base'
   | 'not-allowed';

@@ -9,7 +9,13 @@
 
 /** A refused piece of a message: the rule it broke and the sentence that says so. */
 export interface TextProblem {
-  readonly rule: 'control-character' | 'backslash' | 'encoded-character' | 'dot-segment' | 'separator';
+  readonly rule:
+    | 'control-character'
+    | 'backslash'
+    | 'encoded-character'
+    | 'lookalike-character'
+    | 'dot-segment'
+    | 'separator';
   readonly problem: string;
 }
 
@@ -34,6 +40,19 @@ const ENCODED_NAMES: Readonly<Record<string, string>> = {
   '00': 'an encoded NUL',
 };
 
+/** Characters that route: a lookalike that folds to one of them is read as it by some servers. */
+const ROUTING = /[/\\.%?#;]/;
+
+/** A character that Unicode compatibility folding (NFKC) turns into `/`, `\`, `.`, `%`, `?`, `#` or `;`. */
+function firstLookalike(text: string): string | undefined {
+  for (const character of text) {
+    if (character.charCodeAt(0) < 0x80) continue;
+    const folded = character.normalize('NFKC');
+    if (folded !== character && ROUTING.test(folded)) return character;
+  }
+  return undefined;
+}
+
 /** What is wrong with a direct path or a parameter value, or undefined when nothing is. */
 export function textProblem(text: string): TextProblem | undefined {
   const control = firstControl(text);
@@ -42,6 +61,15 @@ export function textProblem(text: string): TextProblem | undefined {
     return { rule: 'control-character', problem: `must not contain control characters (U+${code})` };
   }
   if (text.includes('\\')) return { rule: 'backslash', problem: 'must not contain a backslash' };
+  const lookalike = firstLookalike(text);
+  if (lookalike !== undefined) {
+    const code = (lookalike.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    const folded = JSON.stringify(lookalike.normalize('NFKC'));
+    return {
+      rule: 'lookalike-character',
+      problem: `must not contain U+${code}, which Unicode folding turns into ${folded}`,
+    };
+  }
   const encoded = ENCODED.exec(text);
   if (encoded) {
     const name = ENCODED_NAMES[(encoded[1] ?? '').toLowerCase()];

@@ -172,8 +172,9 @@ describe('resolveRequest', () => {
       },
       {
         name: 'VendorRequestError',
-        rule: 'dot-segment',
-        message: 'path: must not contain a dot segment (. or ..) (got "/locations/\uff0e\uff0e/visits")',
+        rule: 'lookalike-character',
+        message:
+          'path: must not contain U+FF0E, which Unicode folding turns into "." (got "/locations/\uff0e\uff0e/visits")',
       },
       {
         name: 'VendorRequestError',
@@ -193,8 +194,9 @@ describe('resolveRequest', () => {
       },
       {
         name: 'VendorRequestError',
-        rule: 'dot-segment',
-        message: 'params.locationId: must not be a dot segment (. or ..) (got "\u2025")',
+        rule: 'lookalike-character',
+        message:
+          'params.locationId: must not contain U+2025, which Unicode folding turns into ".." (got "\u2025")',
       },
     ]);
   });
