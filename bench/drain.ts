@@ -25,6 +25,8 @@ export interface DrainFigures {
   /** The true limit's own bound for the work, and the makespan over it. */
   readonly idealSeconds: number;
   readonly makespanRatio: number;
+  /** What the run cost in DynamoDB, with WCU and requests per completed message. */
+  readonly dynamodb: DrainDynamoDb;
 }
 
 export interface DrainRun extends DrainFigures {
@@ -34,7 +36,6 @@ export interface DrainRun extends DrainFigures {
   readonly refusalShare: number;
   readonly requeues: number;
   readonly penalties: number;
-  readonly dynamodb: { requests: number; rcu: number; wcu: number };
   readonly refusalsPer10s: Array<{ fromSeconds: number; calls: number; refusals: number; share: number }>;
   /** Seconds from the first call until the refusal share stays below 2% per 10 s; null if never. */
   readonly secondsUntilRefusalsBelow2Percent: number | null;
@@ -109,12 +110,41 @@ async function drainOnce(
   }
 }
 
-interface LocalReport {
+/** What the run's DynamoDB calls cost, in all, per completed message and by purpose. */
+export interface DrainDynamoDb {
+  readonly requests: number;
+  readonly rcu: number;
+  readonly wcu: number;
+  readonly requestsPerCompleted: number;
+  readonly wcuPerCompleted: number;
+  readonly byPurpose?: Readonly<Record<string, { requests: number; rcu: number; wcu: number }>>;
+}
+
+export interface LocalReport {
   messages: { completed: number; deadLettered: number; lost: number };
   makespanSeconds: number;
   requeues: number;
   penalties: number;
-  dynamodb: { requests: number; rcu: number; wcu: number };
+  dynamodb: {
+    requests: number;
+    rcu: number;
+    wcu: number;
+    byPurpose?: Record<string, { requests: number; rcu: number; wcu: number }>;
+  };
+}
+
+/** The local stack's DynamoDB figures, with the two per completed message the bench compares runs by. */
+export function drainDynamoDb(report: Pick<LocalReport, 'messages' | 'dynamodb'>): DrainDynamoDb {
+  const completed = Math.max(1, report.messages.completed);
+  const { requests, rcu, wcu, byPurpose } = report.dynamodb;
+  return {
+    requests,
+    rcu,
+    wcu,
+    requestsPerCompleted: round(requests / completed, 2),
+    wcuPerCompleted: round(wcu / completed, 2),
+    ...(byPurpose ? { byPurpose } : {}),
+  };
 }
 
 function summarize(
@@ -141,7 +171,7 @@ function summarize(
     refusalShare: round(refusals / Math.max(1, calls.length), 4),
     requeues: report.requeues,
     penalties: report.penalties,
-    dynamodb: report.dynamodb,
+    dynamodb: drainDynamoDb(report),
     refusalsPer10s: windows,
     secondsUntilRefusalsBelow2Percent: secondsUntilBelow(windows, REFUSAL_THRESHOLD),
   };

@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FixedWindowLimit } from '../local/simulator/fixed-window';
-import { type DrainFigures, runLocalStack } from './drain';
+import {
+  type DrainFigures,
+  type LocalReport as DrainLocalReport,
+  drainDynamoDb,
+  runLocalStack,
+} from './drain';
 import { round } from './stats';
 
 /**
@@ -116,12 +121,14 @@ async function drainOnce(
       refusalShare: round(vendor.counts.refusals / Math.max(1, requests), 4),
       errors: vendor.counts.errors,
       sentBeforeRetryAfter: vendor.limit.earlyRequests,
+      dynamodb: drainDynamoDb(report),
     },
   };
 }
 
 interface LocalReport {
   messages: { completed: number; deadLettered: number; lost: number };
+  dynamodb: DrainLocalReport['dynamodb'];
   makespanSeconds: number;
   vendor: { calls: number; grants: number };
 }

@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly pool: boolean;
   /** Pool scenarios to run (by name); all when absent. */
   readonly only?: readonly string[];
+  /** Only print the saved runs of bench/results/ (one JSON object with --json); run nothing. */
+  readonly saved: boolean;
   /** Only regenerate RESULTS.md, the charts and docs/performance.md from the saved runs. */
   readonly render: boolean;
   /** Run only the fixed-window stage (also part of --drain): 3 per 1 s window, plain and with 10 % 5xx. */
@@ -51,6 +53,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --only A,B     pool scenarios to run (booking-300ms, openai-1500ms, openai-5s, capacity-1-300ms)
   --fixed-window run only the fixed-window stage: a vendor allowing 3 per 1 s window, 300 messages,
                  then again with 10 % 5xx answers (also part of --drain)
+  --saved        only print the saved runs of bench/results/ as one object, by file name; run nothing
   --render       only regenerate RESULTS.md, the charts and docs/performance.md from bench/results/
   --limit L      the vendor's true limit in calls per second for the drain stage (default 5)
   --outage       run only the outage stage: a backlog (--count, default 500) against a vendor down
@@ -76,6 +79,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         count: { type: 'string' },
         limit: { type: 'string' },
         render: { type: 'boolean' },
+        saved: { type: 'boolean' },
         'fixed-window': { type: 'boolean' },
         pool: { type: 'boolean' },
         only: { type: 'string' },
@@ -118,6 +122,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     count,
     limit,
     render: values.render === true,
+    saved: values.saved === true,
     fixedWindow: values['fixed-window'] === true,
     pool: values.pool === true,
     ...(typeof values.only === 'string' ? { only: values.only.split(',').map((name) => name.trim()) } : {}),

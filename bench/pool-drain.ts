@@ -1,7 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DrainFigures, runLocalStack } from './drain';
+import {
+  type DrainFigures,
+  type LocalReport as DrainLocalReport,
+  drainDynamoDb,
+  runLocalStack,
+} from './drain';
 import {
   inFlightOverTime,
   maxCallsInFlight,
@@ -257,11 +262,13 @@ async function runOnce(
     maxInFlightAtVendor: maxCallsInFlight(calls),
     requeues: report.requeues,
     perSecond: inFlightOverTime(calls),
+    dynamodb: drainDynamoDb(report),
   };
 }
 
 interface LocalReport {
   messages: { completed: number; deadLettered: number; lost: number };
+  dynamodb: DrainLocalReport['dynamodb'];
   makespanSeconds: number;
   requeues: number;
 }

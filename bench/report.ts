@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchJson } from './bench-json';
 import type { DrainResult } from './drain';
@@ -65,6 +65,15 @@ export function writeOutputs(outputs: {
   updatePerformanceDoc(doc, suite, drain);
   if (pool) updatePoolBlock(doc, poolMarkdown(pool, poolCharts, '../bench/charts/'));
   formatMarkdown([join(BENCH_DIR, 'RESULTS.md'), doc]);
+}
+
+/** Every saved run of bench/results/, by file name without `.json` (`npm run bench -- --saved`). */
+export function savedResults(): Record<string, unknown> {
+  if (!existsSync(RESULTS_DIR)) return {};
+  const names = readdirSync(RESULTS_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
+  return Object.fromEntries(names.map((name) => [name.slice(0, -'.json'.length), readJson(name)]));
 }
 
 /** `npm run lint` checks Markdown too: leave the generated files as the formatter would. */

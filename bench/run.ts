@@ -1,3 +1,4 @@
+import { reserveStdoutForJson, runCommand } from '../local/cli-output';
 import { CliUsageError } from '../local/cli-usage';
 import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
 import { benchJson } from './bench-json';
@@ -7,15 +8,20 @@ import { parseBenchOptions } from './options';
 import { runOutageStage } from './outage';
 import { writeOutageOutputs } from './outage-report';
 import { type PoolResult, runPoolStage } from './pool-drain';
-import { writeOutputs } from './report';
+import { savedResults, writeOutputs } from './report';
 import { runSuite, type SuiteResult } from './suite';
 import { textTable } from './table';
 
 /** `npm run bench`: every contestant on one DynamoDB Local started (and stopped) here. */
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseBenchOptions(argv);
+  // With --json, stdout carries the JSON object only, whatever else writes to it meanwhile.
+  const jsonStdout = options.json ? reserveStdoutForJson() : undefined;
+  const print = (value: unknown) => {
+    if (jsonStdout) jsonStdout.print(value);
+    else process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  };
   const progress = (line: string) => {
-    // With --json, stdout carries the JSON object only.
     (options.json ? process.stderr : process.stdout).write(
       `[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`,
     );
@@ -23,6 +29,10 @@ async function main(argv: readonly string[]): Promise<number> {
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   process.env.AWS_REGION ??= 'us-east-1';
+  if (options.saved) {
+    print(savedResults());
+    return 0;
+  }
   if (options.render) {
     writeOutputs({});
     progress('regenerated bench/RESULTS.md, bench/charts/ and docs/performance.md from bench/results/');
@@ -31,16 +41,14 @@ async function main(argv: readonly string[]): Promise<number> {
   if (options.fixedWindow) {
     const fixedWindow = await runFixedWindowStage(progress);
     if (options.write) writeOutputs({ fixedWindow });
-    process.stdout.write(`${JSON.stringify(fixedWindow, null, options.json ? undefined : 2)}\n`);
+    print(fixedWindow);
     return 0;
   }
   if (options.outage) {
     const outage = await runOutageStage(options.outage, progress);
     if (options.write) writeOutageOutputs(outage, __dirname);
     const figures = outage.runs.map(({ timeline: _timeline, ...figures }) => figures);
-    process.stdout.write(
-      `${JSON.stringify({ ...outage, runs: figures }, null, options.json ? undefined : 2)}\n`,
-    );
+    print({ ...outage, runs: figures });
     return 0;
   }
   if (options.drain || options.pool) {
@@ -54,7 +62,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(fixedWindow ? { fixedWindow } : {}),
       pool: withoutSeries(pool),
     };
-    process.stdout.write(`${JSON.stringify(summary, null, options.json ? undefined : 2)}\n`);
+    print(summary);
     return 0;
   }
   progress('starting DynamoDB Local');
@@ -67,8 +75,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const output = benchJson(suite, argv);
   if (options.write) writeOutputs({ suite: output });
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify(output)}\n`);
+  if (jsonStdout) {
+    jsonStdout.print(output);
   } else {
     process.stdout.write(`\n${textTable(suite)}\n`);
   }
@@ -88,10 +96,11 @@ function withoutSeries(pool: PoolResult) {
   };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof CliUsageError ? error.message : (error as Error).stack}\n`);
-    process.exit(error instanceof CliUsageError ? 2 : 1);
-  },
+// Exits once the output is written: on a pipe, an exit right after the write would cut it.
+runCommand(
+  () => main(process.argv.slice(2)),
+  (error) => ({
+    message: error instanceof CliUsageError ? error.message : String((error as Error).stack ?? error),
+    code: error instanceof CliUsageError ? 2 : 1,
+  }),
 );

@@ -1,4 +1,8 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CIRCUIT_KEY_PREFIX } from '../lambda/circuit/store';
+import { TABLE_PARTITION_KEY } from '../lambda/contract';
+import { IDEMPOTENCY_KEY_PREFIX, IdempotencyStatus } from '../lambda/worker/idempotency';
 
 /**
  * Counts what a DynamoDB client costs: every data-plane request (retries included: the
@@ -12,6 +16,13 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
  * cancelled TransactWriteItems (transactions cost twice per item).
  */
 
+/** What one purpose cost: requests sent (retries included) and capacity consumed. */
+export interface PurposeUsage {
+  requests: number;
+  rcu: number;
+  wcu: number;
+}
+
 export interface Usage {
   requests: number;
   rcu: number;
@@ -19,14 +30,94 @@ export interface Usage {
   /** Failed conditional writes and cancelled transactions (already included in `wcu`). */
   failedWrites: number;
   readonly byOperation: Record<string, number>;
+  /** The same requests and capacity by what they were for (`purposeOf`). */
+  readonly byPurpose: Record<string, PurposeUsage>;
 }
 
 export function emptyUsage(): Usage {
-  return { requests: 0, rcu: 0, wcu: 0, failedWrites: 0, byOperation: {} };
+  return { requests: 0, rcu: 0, wcu: 0, failedWrites: 0, byOperation: {}, byPurpose: {} };
 }
 
 export function snapshotUsage(usage: Usage): Usage {
-  return { ...usage, byOperation: { ...usage.byOperation } };
+  return {
+    ...usage,
+    byOperation: { ...usage.byOperation },
+    byPurpose: Object.fromEntries(Object.entries(usage.byPurpose).map(([k, v]) => [k, { ...v }])),
+  };
+}
+
+/**
+ * The purpose a caller declares for the DynamoDB calls it makes (and those started from
+ * them): the local stack runs the SDK's acquire, release and settle and the reconciler inside
+ * `dynamoPurpose.run(...)` (local/purpose-tags.ts). The records the worker keeps itself
+ * (idempotency, circuit) are told apart by their key, which is more precise than a tag.
+ */
+export const dynamoPurpose = new AsyncLocalStorage<string>();
+
+/** The purposes the report names, in the order it lists them. */
+export const Purpose = {
+  grant: 'grant',
+  release: 'release',
+  settle: 'settle',
+  handOver: 'hand-over',
+  penalize: 'penalize',
+  resync: 'resync',
+  idempotencyClaim: 'idempotency claim',
+  idempotencyComplete: 'idempotency complete',
+  idempotencyDeadLetter: 'idempotency dead letter',
+  idempotencyPublishMark: 'idempotency publish mark',
+  idempotencyGiveBack: 'idempotency give-back',
+  circuit: 'circuit',
+  reconciler: 'reconciler',
+  other: 'other',
+} as const;
+
+/**
+ * What a request was for: an idempotency record by its key and the write's shape (a claim
+ * writes IN_PROGRESS, a completion COMPLETED, the publish mark is the one update, a give-back
+ * the one delete), the circuit by its key, a bucket item by the caller's tag.
+ */
+export function purposeOf(command: string, input: Record<string, unknown>): string {
+  const pk = partitionKeyOf(input);
+  if (pk?.startsWith(IDEMPOTENCY_KEY_PREFIX)) {
+    if (command === 'DeleteItemCommand') return Purpose.idempotencyGiveBack;
+    if (command === 'UpdateItemCommand') {
+      // An update that writes a status is a claim or an end; one that writes none, the publish mark.
+      const values = Object.values((input.ExpressionAttributeValues ?? {}) as Record<string, AttributeValue>);
+      const statuses = values.map((v) => v.S).filter((v) => STATUSES.has(v ?? ''));
+      return statuses.length === 0 ? Purpose.idempotencyPublishMark : statusPurpose(statuses);
+    }
+    const item = input.Item as Record<string, AttributeValue> | undefined;
+    return statusPurpose([item?.status?.S]);
+  }
+  if (pk?.startsWith(CIRCUIT_KEY_PREFIX)) return Purpose.circuit;
+  return dynamoPurpose.getStore() ?? Purpose.other;
+}
+
+const STATUSES = new Set<string>(Object.values(IdempotencyStatus));
+
+function statusPurpose(statuses: readonly (string | undefined)[]): string {
+  if (statuses.includes(IdempotencyStatus.completed)) return Purpose.idempotencyComplete;
+  if (statuses.includes(IdempotencyStatus.deadLettered)) return Purpose.idempotencyDeadLetter;
+  return Purpose.idempotencyClaim;
+}
+
+function partitionKeyOf(input: Record<string, unknown>): string | undefined {
+  const direct = (input.Key ?? input.Item) as Record<string, AttributeValue> | undefined;
+  if (direct) return direct[TABLE_PARTITION_KEY]?.S;
+  const first = (input.TransactItems as Record<string, { Key?: unknown; Item?: unknown }>[] | undefined)?.[0];
+  const inner = first && Object.values(first)[0];
+  const record = (inner?.Key ?? inner?.Item) as Record<string, AttributeValue> | undefined;
+  return record?.[TABLE_PARTITION_KEY]?.S;
+}
+
+function purposeUsage(usage: Usage, purpose: string): PurposeUsage {
+  let entry = usage.byPurpose[purpose];
+  if (!entry) {
+    entry = { requests: 0, rcu: 0, wcu: 0 };
+    usage.byPurpose[purpose] = entry;
+  }
+  return entry;
 }
 
 /** `after − before`, for the requests one stage or one attempt made. */
@@ -36,12 +127,19 @@ export function usageSince(before: Usage, after: Usage): Usage {
     const delta = count - (before.byOperation[name] ?? 0);
     if (delta > 0) byOperation[name] = delta;
   }
+  const byPurpose: Record<string, PurposeUsage> = {};
+  for (const [name, now] of Object.entries(after.byPurpose)) {
+    const was = before.byPurpose[name] ?? { requests: 0, rcu: 0, wcu: 0 };
+    const delta = { requests: now.requests - was.requests, rcu: now.rcu - was.rcu, wcu: now.wcu - was.wcu };
+    if (delta.requests > 0 || delta.rcu > 0 || delta.wcu > 0) byPurpose[name] = delta;
+  }
   return {
     requests: after.requests - before.requests,
     rcu: after.rcu - before.rcu,
     wcu: after.wcu - before.wcu,
     failedWrites: after.failedWrites - before.failedWrites,
     byOperation,
+    byPurpose,
   };
 }
 
@@ -81,29 +179,38 @@ export function attachMeter(client: DynamoDBClient, usage: Usage): void {
       const input = args.input as Record<string, unknown>;
       input.ReturnConsumedCapacity ??= 'TOTAL';
       const isWrite = WRITES.has(command);
+      const byPurpose = purposeUsage(usage, purposeOf(command, input));
+      const add = (rcu: number, wcu: number) => {
+        usage.rcu += rcu;
+        usage.wcu += wcu;
+        byPurpose.rcu += rcu;
+        byPurpose.wcu += wcu;
+      };
       try {
         const result = await next(args);
         if (command === 'TransactWriteItemsCommand') {
           // DynamoDB Local reports 4 WCU for every transaction whatever its size (probed with 1, 2
           // and 4 Puts); DynamoDB bills 2 per item of up to 1 KB, which every item here is.
-          usage.wcu += 2 * ((input.TransactItems as unknown[] | undefined)?.length ?? 1);
+          add(0, 2 * ((input.TransactItems as unknown[] | undefined)?.length ?? 1));
           return result;
         }
         const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
         for (const entry of [consumed ?? []].flat()) {
-          usage.rcu += entry.ReadCapacityUnits ?? (isWrite ? 0 : (entry.CapacityUnits ?? 0));
-          usage.wcu += entry.WriteCapacityUnits ?? (isWrite ? (entry.CapacityUnits ?? 0) : 0);
+          add(
+            entry.ReadCapacityUnits ?? (isWrite ? 0 : (entry.CapacityUnits ?? 0)),
+            entry.WriteCapacityUnits ?? (isWrite ? (entry.CapacityUnits ?? 0) : 0),
+          );
         }
         return result;
       } catch (error) {
         const name = (error as { name?: string }).name;
         if (name === 'ConditionalCheckFailedException') {
           usage.failedWrites += 1;
-          usage.wcu += 1;
+          add(0, 1);
         } else if (name === 'TransactionCanceledException') {
           const items = (input.TransactItems as unknown[] | undefined)?.length ?? 1;
           usage.failedWrites += 1;
-          usage.wcu += 2 * items;
+          add(0, 2 * items);
         }
         throw error;
       }
@@ -116,6 +223,7 @@ export function attachMeter(client: DynamoDBClient, usage: Usage): void {
       if (METERED.has(command)) {
         usage.requests += 1;
         usage.byOperation[command] = (usage.byOperation[command] ?? 0) + 1;
+        purposeUsage(usage, purposeOf(command, args.input as Record<string, unknown>)).requests += 1;
       }
       return next(args);
     },
@@ -133,6 +241,8 @@ export interface DynamoDbUsage {
    */
   readonly wcu: number;
   readonly byOperation: Readonly<Record<string, number>>;
+  /** Requests, RCU and WCU by purpose (grant, release, settle, idempotency ..., circuit, reconciler). */
+  readonly byPurpose: Readonly<Record<string, PurposeUsage>>;
 }
 
 /**
@@ -146,7 +256,15 @@ export function meterDynamoDb(client: DynamoDBClient): () => DynamoDbUsage {
   attachMeter(client, usage);
   return () => {
     const now = snapshotUsage(usage);
-    return { requests: now.requests, rcu: round(now.rcu), wcu: round(now.wcu), byOperation: now.byOperation };
+    return {
+      requests: now.requests,
+      rcu: round(now.rcu),
+      wcu: round(now.wcu),
+      byOperation: now.byOperation,
+      byPurpose: Object.fromEntries(
+        Object.entries(now.byPurpose).map(([k, v]) => [k, { ...v, rcu: round(v.rcu), wcu: round(v.wcu) }]),
+      ),
+    };
   };
 }
 

@@ -7,6 +7,7 @@ import {
   validateMessage,
   type WorkMessage,
 } from '../lambda/producer';
+import { runCommand } from './cli-output';
 import { CliUsageError } from './cli-usage';
 import { quietNodeVersionWarning } from './node-warning';
 
@@ -225,7 +226,11 @@ function hintFor(message: string, options: EnqueueCliOptions): string {
 
 if (require.main === module) {
   quietNodeVersionWarning();
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  runCommand(
+    () => main(process.argv.slice(2)),
+    (error) => ({
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      code: 1,
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type CliOptions, parseCliOptions, USAGE } from './cli-options';
+import { runCommand } from './cli-output';
 import { CliUsageError } from './cli-usage';
 import { defaultConfigFile, InputFileError, loadConfigFile, loadMessagesFile } from './inputs';
 import { quietNodeVersionWarning } from './node-warning';
@@ -99,12 +100,11 @@ function fail(error: unknown): number {
   throw error;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
+// Exits once the summary is written: on a pipe, an exit right after the write would cut it.
+runCommand(
+  () => main(process.argv.slice(2)),
+  (error) => ({
+    message: `npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    code: 1,
+  }),
 );

@@ -48,8 +48,22 @@ export function summaryTable(report: RunReport): string {
       : []),
     [
       'DynamoDB requests / RCU / WCU',
-      `${report.dynamodb.requests} / ${report.dynamodb.rcu} / ${report.dynamodb.wcu}`,
+      `${report.dynamodb.requests} / ${report.dynamodb.rcu} / ${report.dynamodb.wcu}${perCompleted(report)}`,
     ],
+    ...Object.entries(report.dynamodb.byPurpose).map(([purpose, usage]): [string, string] => [
+      `  ${purpose}`,
+      `${usage.requests} / ${usage.rcu} / ${usage.wcu}`,
+    ]),
+    ...(report.dynamodb.largestItems.length > 0
+      ? ([
+          [
+            'largest items',
+            report.dynamodb.largestItems
+              .map((item) => `${item.kind} ${item.key} ${item.bytes} B (of ${item.items})`)
+              .join(', '),
+          ],
+        ] as [string, string][])
+      : []),
     ...outcomeRows(report.outcomes),
     ['makespan', `${report.makespanSeconds} s`],
     [
@@ -61,6 +75,11 @@ export function summaryTable(report: RunReport): string {
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`).join('\n');
+}
+
+function perCompleted(report: RunReport): string {
+  const per = report.dynamodb.perCompleted;
+  return per ? ` (${per.requests} / ${per.rcu} / ${per.wcu} per completed message)` : '';
 }
 
 function outcomeRows(outcomes: OutcomesReport | undefined): [string, string][] {

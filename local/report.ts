@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import type { DynamoDbUsage } from './dynamodb-meter';
+import type { DynamoDbUsage, PurposeUsage } from './dynamodb-meter';
+import type { LargestItem } from './item-sizes';
 import type { OutcomesFindings, OutcomesReport } from './outcomes/collector';
 import type { Tally } from './tally';
 
@@ -42,7 +43,17 @@ export interface RunReport {
   readonly inlineWaits: number;
   readonly penalties: number;
   readonly makespanSeconds: number;
-  readonly dynamodb: { requests: number; rcu: number; wcu: number };
+  readonly dynamodb: {
+    requests: number;
+    rcu: number;
+    wcu: number;
+    /** Requests, RCU and WCU by purpose (local/dynamodb-meter.ts), largest WCU first. */
+    byPurpose: Record<string, PurposeUsage>;
+    /** Per completed message: the figures to compare runs by (none completed: absent). */
+    perCompleted?: { requests: number; rcu: number; wcu: number };
+    /** The largest bucket item, idempotency record and circuit item at the end of the run. */
+    largestItems: readonly LargestItem[];
+  };
   /** What each product's queue received (present when the configuration lists products). */
   readonly outcomes?: OutcomesReport;
   readonly run: {
@@ -88,6 +99,7 @@ export function buildReport(input: {
   readonly tally: Tally;
   readonly makespanSeconds: number;
   readonly dynamodb: DynamoDbUsage;
+  readonly largestItems?: readonly LargestItem[];
   /** Ctrl-C or the time limit: unfinished messages are pending, not lost; the run still fails. */
   readonly end?: RunEnd;
   /** With `end: 'time-limit'`, the limit, for the verdict. */
@@ -179,7 +191,7 @@ export function buildReport(input: {
     inlineWaits: tally.inlineWaits,
     penalties: tally.penalties,
     makespanSeconds: Math.round(input.makespanSeconds * 10) / 10,
-    dynamodb: { requests: input.dynamodb.requests, rcu: input.dynamodb.rcu, wcu: input.dynamodb.wcu },
+    dynamodb: dynamodbFigures(input.dynamodb, counts.completed, input.largestItems ?? []),
     ...(input.outcomes ? { outcomes: input.outcomes.outcomes } : {}),
     run: { ...input.run, end },
     checks: { ok: problems.length === 0, problems, completedTwice },
@@ -192,6 +204,27 @@ export function buildReport(input: {
       chaos: Object.fromEntries(tally.chaos),
       ...(tally.circuit.opened + tally.circuit.deferrals > 0 ? { circuit: { ...tally.circuit } } : {}),
     },
+  };
+}
+
+function dynamodbFigures(
+  usage: DynamoDbUsage,
+  completed: number,
+  largestItems: readonly LargestItem[],
+): RunReport['dynamodb'] {
+  const per = (value: number) => Math.round((value / completed) * 100) / 100;
+  const byPurpose = Object.fromEntries(
+    Object.entries(usage.byPurpose).sort(([, a], [, b]) => b.wcu - a.wcu || b.requests - a.requests),
+  );
+  return {
+    requests: usage.requests,
+    rcu: usage.rcu,
+    wcu: usage.wcu,
+    byPurpose,
+    ...(completed > 0
+      ? { perCompleted: { requests: per(usage.requests), rcu: per(usage.rcu), wcu: per(usage.wcu) } }
+      : {}),
+    largestItems,
   };
 }
 

@@ -8,6 +8,7 @@ import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from './chaos';
 import type { CliOptions } from './cli-options';
 import { demoWorkload } from './demo-workload';
 import { bodyId, drainDeadLetters } from './dlq';
+import { largestItems } from './item-sizes';
 import { captureProcessOutput } from './log-capture';
 import { awaitOutcomes } from './outcomes/collector';
 import { EventSourcePoller } from './poller';
@@ -268,6 +269,7 @@ export async function runLocalStack(
       tally,
       makespanSeconds,
       dynamodb: stack.dynamodbUsage(),
+      largestItems: await largestItems(stack.adminDynamodb, stack.tableName),
       end,
       maxRunSeconds: options.maxRunSeconds,
       simulatorSuccesses: vendor.successesById?.(),

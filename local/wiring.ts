@@ -13,7 +13,9 @@ import { powertoolsTelemetry } from '../lambda/worker/telemetry';
 import { wireWorker } from '../lambda/worker/wire';
 import { workerEnvironment } from '../lib/derived-settings';
 import { CHAOS_OUTAGE, type CliOptions } from './cli-options';
+import { dynamoPurpose, Purpose } from './dynamodb-meter';
 import { failFirstCompletedPublish, OutcomeCollector } from './outcomes/collector';
+import { taggedSluice } from './purpose-tags';
 import { startVendorSimulator } from './simulator';
 import { LOCAL_REGION } from './stack';
 import { countingTelemetry } from './telemetry-tally';
@@ -96,6 +98,7 @@ async function wireHandlers(options: WireOptions): Promise<WiredHandlers> {
     fetch: options.fetch,
     telemetry: countingTelemetry(powertoolsTelemetry(logger, metrics()), tally),
     outcomeTopic,
+    sluice: taggedSluice,
   });
   const relayTelemetry = powertoolsTelemetry(logger, metrics());
   const relay = createDeadLetterRelay({
@@ -122,7 +125,7 @@ async function wireHandlers(options: WireOptions): Promise<WiredHandlers> {
   return {
     handler,
     seedBuckets: () => admin.upsertBuckets(config.buckets),
-    reconcile: async () => (await reconciler()).restored,
+    reconcile: async () => (await dynamoPurpose.run(Purpose.reconciler, () => reconciler())).restored,
     snapshots: (dimensions) => Promise.all(dimensions.map((dimension) => admin.snapshot(dimension))),
     enqueue: (messages) => enqueueWorkload(stack.sqs, stack.queueUrl, messages),
     relay: (event) => relay(event),

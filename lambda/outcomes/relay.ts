@@ -41,8 +41,9 @@ export interface OutcomeLedger {
 
 /**
  * One final outcome per message id, published at least once: the event is stored in the id's
- * idempotency record first (its body claim-checked to S3 when large), then published, then
- * marked published. A publish that fails throws: the message is delivered again, finds the
+ * idempotency record first (its body claim-checked to S3 when large), then published (a dead
+ * letter's, or a repeat's, then marked published; a completion's first publish is not marked,
+ * see `publishCompleted`). A publish that fails throws: the message is delivered again, finds the
  * stored event and publishes it, with no second vendor call. A dead letter never replaces a
  * completion: the completion's event is the one published.
  */
@@ -81,9 +82,15 @@ export class OutcomeRelay {
     return json;
   }
 
-  /** Publishes a stored completion; throws when the publish fails (the next delivery retries it). */
+  /**
+   * Publishes a stored completion; throws when the publish fails (the next delivery retries it).
+   * Not marked published: the mark would cost a write on every message (as much as the claim)
+   * to spare the rare later delivery of the same id (a producer's retry, an SQS duplicate) one
+   * publish. That delivery finds the id completed, publishes the stored event once more and
+   * marks it then; outcomes are delivered at least once in any case (SNS and SQS repeat too).
+   */
   async publishCompleted(messageId: string, json: string | undefined): Promise<void> {
-    if (json !== undefined) await this.publish(messageId, json);
+    if (json !== undefined) await this.publish(messageId, json, { mark: false });
   }
 
   /** The message was dead-lettered: store its event unless the id completed, then publish the final one. */
@@ -100,7 +107,7 @@ export class OutcomeRelay {
     return true;
   }
 
-  private async publish(messageId: string, json: string): Promise<void> {
+  private async publish(messageId: string, json: string, { mark = true } = {}): Promise<void> {
     const { product, outcome } = JSON.parse(json) as { product: string; outcome: string };
     const topic = this.channel?.topic;
     if (!topic) return;
@@ -110,7 +117,7 @@ export class OutcomeRelay {
       { name: MetricDimension.outcomeClass, value: outcome },
     ]);
     this.telemetry.info(LogEvent.outcomePublished, { id: messageId, product, outcome });
-    await this.ledger.markPublished(messageId);
+    if (mark) await this.ledger.markPublished(messageId);
   }
 
   private async guard<T>(messageId: string, step: string, action: () => Promise<T>): Promise<T> {

@@ -15,6 +15,7 @@ import type { WorkerConfig } from './config';
 import { createWorker, type WorkerHandler } from './create-worker';
 import { createDeadLetterRelay, type DeadLetterRelayHandler } from './dead-letter-relay';
 import { DynamoDbIdempotencyStore } from './idempotency';
+import type { SluicePort } from './ports';
 import { sqsWorkQueues } from './queues';
 import type { RelayConfig } from './relay-config';
 import { powertoolsTelemetry, type WorkerTelemetry } from './telemetry';
@@ -29,6 +30,8 @@ export interface WireOverrides {
   readonly clock?: () => number;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Wraps the SDK client as the worker sees it (the local stack counts its DynamoDB calls by purpose). */
+  readonly sluice?: (client: SluicePort) => SluicePort;
   /** Wraps the SNS outcome topic (the local stack counts publishes and, under --chaos, fails one). */
   readonly outcomeTopic?: (topic: OutcomeTopic) => OutcomeTopic;
 }
@@ -81,7 +84,7 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     );
   return createWorker({
     settings: config.vendor,
-    sluice,
+    sluice: overrides.sluice ? overrides.sluice(sluice) : sluice,
     vendor,
     queues: sqsWorkQueues(clients.sqs, config.queueUrl, config.deadLetterQueueUrl),
     idempotency: new DynamoDbIdempotencyStore(clients.dynamodb, config.sluice.tableName, randomUUID),

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { exitWhenWritten } from '../cli-output';
 import { CliUsageError } from '../cli-usage';
 import { parseFixedWindowSpec } from './fixed-window';
 import { SIMULATOR_PROFILES, type SimulatorProfileName, startVendorSimulator } from './index';
@@ -73,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
       `\n${stats.calls} calls, ${stats.refusals} refusals ${JSON.stringify(stats.refusedByStatus)}, by status ${JSON.stringify(stats.byStatus)}`,
     );
     await simulator.stop();
-    process.exit(0);
+    exitWhenWritten(0);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -90,5 +91,5 @@ function numberOption(name: string, text: string | undefined, min: number, max: 
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
-  process.exit(2);
+  exitWhenWritten(2);
 });

@@ -9,7 +9,7 @@ import { Tally } from '../../local/tally';
 import { failureCause, instrumentedFetch } from '../../local/vendor-fetch';
 import { waitingOnQueue } from '../../local/watch';
 
-const noDynamo = { requests: 0, rcu: 0, wcu: 0, byOperation: {} };
+const noDynamo = { requests: 0, rcu: 0, wcu: 0, byOperation: {}, byPurpose: {} };
 const run = { profile: 'waitwhile', chaos: false, vendorUrl: 'http://127.0.0.1:1', config: 'c.json' };
 
 describe('the chaos plan', () => {

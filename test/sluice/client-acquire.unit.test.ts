@@ -86,14 +86,32 @@ describe('acquire on the memory store', () => {
     expect((await client.snapshot('openai#rpm')).tokens).toBe(60);
   });
 
-  it('is all-or-nothing across items through one transaction', async () => {
+  it('is all-or-nothing across items, one conditional write per item (no transaction, billed twice)', async () => {
     const { client, store } = await seeded();
     const before = requestsOf(store);
     granted(await client.acquire(['openai#rpm', 'sweeppea#concurrent']));
-    expect(delta(before, requestsOf(store))).toEqual({ writeAll: 1 });
+    expect(delta(before, requestsOf(store))).toEqual({ write: 2 });
     granted(await client.acquire('sweeppea#concurrent'));
     expect((await client.acquire(['openai#rpm', 'sweeppea#concurrent'])).outcome).toBe('RetryIn');
     expect((await client.snapshot('openai#rpm')).tokens).toBe(59);
+  });
+
+  it('gives back what the first item took when the second refuses the grant at write time', async () => {
+    const store = new MemoryBucketStore();
+    const clock = new SimulatedClock();
+    const a = memoryClient({ store, clock });
+    const b = memoryClient({ store, clock, seed: 7 });
+    await a.client.upsertBuckets(DEFINITIONS);
+    granted(await b.client.acquire(['openai#rpm', 'sweeppea#concurrent']));
+    // The last slot goes to a; b's cache still shows it free.
+    granted(await a.client.acquire('sweeppea#concurrent'));
+    const before = requestsOf(store);
+    const refused = await b.client.acquire(['openai#rpm', 'sweeppea#concurrent']);
+    expect(refused.outcome).toBe('RetryIn');
+    // openai's take (written first) refused by sweeppea's version, then given back.
+    expect(delta(before, requestsOf(store))).toEqual({ write: 3 });
+    expect((await a.client.snapshot('openai#rpm')).tokens).toBe(59);
+    expect((await a.client.snapshot('sweeppea#concurrent')).leases).toBe(2);
   });
 
   it('refuses a concurrent slot from a view at most a second old, then reads again and sees a release by another client', async () => {

@@ -58,7 +58,7 @@ describe('eight clients on one bucket in DynamoDB Local', () => {
     expect([granted.length, Math.floor(left.tokens)]).toEqual([40, 0]);
   });
 
-  it('admit all-or-nothing across two items through transactions, never more than either capacity', async () => {
+  it('admit all-or-nothing across two items written one after the other, never more than either capacity, giving back what a refused grant took', async () => {
     const { made, close } = await fleet([
       { dimension: 'left#rpm', limitType: 'requests', capacity: 24, ...SLOW },
       { dimension: 'right#rpm', limitType: 'requests', capacity: 30, ...SLOW },

@@ -177,6 +177,30 @@ describe('message outcomes, published to each product', () => {
     expect(harness.simulator.stats().calls).toBe(1);
   });
 
+  it('a later copy of a completed id publishes its stored outcome once more, then never again; no second vendor call', async () => {
+    harness = await start();
+    await harness.enqueue([visit('order-3', 'checkout')]);
+    await harness.runUntilIdle();
+    expect((await harness.outcomesOf('checkout', 1)).map((o) => (o as CompletedOutcome).id)).toEqual([
+      'order-3',
+    ]);
+    // The first publish is not marked (a write saved per message): the first copy republishes.
+    await harness.enqueue([visit('order-3', 'checkout')]);
+    await harness.runUntilIdle();
+    expect((await harness.outcomesOf('checkout', 1)).map((o) => (o as CompletedOutcome).id)).toEqual([
+      'order-3',
+    ]);
+    expect(harness.telemetry.fieldsOf('message.duplicate')).toEqual([
+      expect.objectContaining({ id: 'order-3', republished: true }),
+    ]);
+    // Marked then: later copies publish nothing.
+    await harness.enqueue([visit('order-3', 'checkout')]);
+    await harness.runUntilIdle();
+    expect(await harness.outcomesNowOf('checkout')).toEqual([]);
+    expect(harness.simulator.stats().calls).toBe(1);
+    expect(harness.telemetry.countOf(Metric.duplicatesSkipped)).toBe(2);
+  });
+
   it('publishes dead_lettered outcomes for the age limit and for a message the worker keeps failing on (worker_error)', async () => {
     harness = await start({
       maxReceiveCount: 2,

@@ -1,17 +1,19 @@
+import { refill, settle } from '../core/bucket-math';
 import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from '../core/dimensions';
 import { type PlannedLease, planGrant, type Target } from '../core/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
-import type { BucketItem, WriteOp } from '../core/model';
+import type { BucketItem, BucketState } from '../core/model';
 import { storedTakeFor } from '../core/stored-take-plan';
 import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
-import { withOp } from '../core/writer-lanes';
+import { type WriterLane, withOp } from '../core/writer-lanes';
 import { applyWrite, type BucketWrite } from '../core/writes';
-import { isSluiceInputError } from '../errors';
+import { isSluiceInputError, SluiceStoreError } from '../errors';
 import { type AcquireOptions, productField } from './acquire-options';
 import type { SluiceContext } from './context';
 import { makeGrant } from './grant';
 import { bucketOf, itemFor, unknownDimension } from './items';
 import { SluiceLogEvent } from './log-events';
+import { mutateItem } from './mutate';
 
 /**
  * The oldest view of an item a refusal may be computed from. Capacity comes back by releases,
@@ -24,6 +26,8 @@ export const STALE_REFUSAL_MS = 1_000;
 const CONTENTION_BASE_MS = 25;
 const CONTENTION_MAX_MS = 1_000;
 const CONTENTION_MIN_MS = 5;
+/** Rounds of `mutateItem` (each of several conditional writes) a give-back may take under contention. */
+const UNDO_ROUNDS = 20;
 
 /**
  * One acquire attempt, all-or-nothing over every dimension. Warm path: zero reads, one
@@ -40,8 +44,15 @@ export async function acquire(
 ): Promise<AcquireResult> {
   // Checked before any bucket is touched.
   const label = productField(options);
-  // One op for every attempt: at most one attempt applies, and a lost answer's retry is recognised.
-  return withOp(ctx.writers, (op) => acquireAs(ctx, request, options, label, op));
+  // One op for every attempt: at most one attempt applies, and a lost answer's retry is
+  // recognised. After a give-back (`undoTakes`) the next attempt takes the lane's next op: the
+  // item still holds the given-back write's op, which must not pass for the next one applied.
+  const lane = ctx.writers.take();
+  try {
+    return await acquireAs(ctx, request, options, label, lane);
+  } finally {
+    ctx.writers.give(lane);
+  }
 }
 
 async function acquireAs(
@@ -49,8 +60,9 @@ async function acquireAs(
   request: AcquireRequest,
   options: AcquireOptions,
   label: { product?: string },
-  op: WriteOp,
+  lane: WriterLane,
 ): Promise<AcquireResult> {
+  let op = lane.nextOp();
   const requested = requestedCosts(request);
   const addresses = Object.keys(requested).map((d) => parseDimension(d));
   const fresh = new Set<string>();
@@ -108,8 +120,9 @@ async function acquireAs(
       }
       return retryIn(ctx, plan.waitMs, plan.dimension, label);
     }
-    const conflicted = await writePlan(ctx, items, plan.writes);
+    const { conflicted, gaveBack } = await writePlan(ctx, items, plan.writes, targets, plan.leases);
     if (conflicted.length === 0) return granted(ctx, targets, plan.leases, nowMs, attempt, label);
+    if (gaveBack) op = lane.nextOp();
     for (const pk of conflicted) fresh.add(pk);
     attempt++;
     ctx.logger.debug(SluiceLogEvent.acquireContentionRetry, {
@@ -192,35 +205,107 @@ function granted(
   return grant;
 }
 
-/** Writes the plan; on a conflict refreshes the cache (from ALL_OLD, else one read) and returns the pks that conflicted. */
+/**
+ * Writes the plan; on a conflict refreshes the cache (from ALL_OLD, else one read) and returns
+ * the pks that conflicted. Several items are written one conditional write at a time rather
+ * than in a transaction, which DynamoDB bills twice per item: a grant over two items costs 2
+ * WCU, not 4. A refusal on a later item gives back what the earlier ones took (`undoTakes`), so
+ * the grant stays all or nothing; meanwhile the earlier items hold less than they may, which
+ * can only refuse someone else early, never grant beyond a limit.
+ */
 async function writePlan(
   ctx: SluiceContext,
   items: ReadonlyMap<string, BucketItem>,
   writes: readonly BucketWrite[],
-): Promise<string[]> {
-  const remember = () => {
-    for (const w of writes) ctx.cache.remember(applyWrite(items.get(w.pk)!, w));
-  };
-  if (writes.length === 1) {
-    const outcome = await ctx.store.write(writes[0]!);
+  targets: readonly Target[],
+  leases: readonly PlannedLease[],
+): Promise<{ readonly conflicted: string[]; readonly gaveBack: boolean }> {
+  const applied: BucketWrite[] = [];
+  for (const write of writes) {
+    const outcome = await ctx.store.write(write);
     if (outcome.ok) {
-      remember();
-      return [];
+      ctx.cache.remember(applyWrite(items.get(write.pk)!, write));
+      applied.push(write);
+      continue;
     }
     if (outcome.current) ctx.cache.remember(outcome.current);
-    else await ctx.cache.refresh(writes[0]!.pk);
-    return [writes[0]!.pk];
+    else await ctx.cache.refresh(write.pk);
+    if (applied.length > 0) await undoTakes(ctx, applied, targets, leases);
+    return { conflicted: [write.pk], gaveBack: applied.length > 0 };
   }
-  const outcome = await ctx.store.writeAll(writes);
-  if (outcome.ok) {
-    remember();
-    return [];
+  return { conflicted: [], gaveBack: false };
+}
+
+/**
+ * Gives back what a grant refused on a later item took from the items already written: each
+ * time bucket its cost, each concurrent bucket its lease with its units.
+ * One versioned write per item under an op of its own, recomputed on the item as it is after
+ * a conflict (`mutateItem`).
+ */
+async function undoTakes(
+  ctx: SluiceContext,
+  applied: readonly BucketWrite[],
+  targets: readonly Target[],
+  leases: readonly PlannedLease[],
+): Promise<void> {
+  for (const { pk } of applied) {
+    const onItem = targets.filter((t) => t.address.pk === pk);
+    await untilThrough(() => giveBack(ctx, pk, onItem, leases));
   }
-  for (const [pk, current] of outcome.current) {
-    if (current) ctx.cache.remember(current);
-    else await ctx.cache.refresh(pk);
+}
+
+/**
+ * A give-back contends with every grant on its item; it is not given up on contention (what
+ * it returns would stay taken until refill), only on a store that fails.
+ */
+async function untilThrough(write: () => Promise<void>): Promise<void> {
+  for (let round = 1; ; round++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof SluiceStoreError && error.reason === 'contended') || round >= UNDO_ROUNDS)
+        throw error;
+    }
   }
-  return [...outcome.current.keys()];
+}
+
+function giveBack(
+  ctx: SluiceContext,
+  pk: string,
+  onItem: readonly Target[],
+  leases: readonly PlannedLease[],
+): Promise<void> {
+  return withOp(ctx.writers, (op) =>
+    mutateItem(
+      ctx,
+      pk,
+      (item, nowMs) => {
+        const buckets: Record<string, BucketState> = {};
+        for (const target of onItem) {
+          const bucket = item?.buckets[target.address.metric];
+          if (!bucket) continue;
+          const lease = leases.find((l) => l.address.dimension === target.address.dimension);
+          if (lease) {
+            if (!bucket.leases[lease.leaseId]) continue;
+            const { [lease.leaseId]: _returned, ...kept } = bucket.leases;
+            buckets[target.address.metric] = {
+              ...bucket,
+              leases: kept,
+              tokensMilli: Math.min(bucket.capacityMilli, bucket.tokensMilli + lease.costMilli),
+            };
+          } else {
+            // The whole cost, capped at capacity (debt first): what the bucket would hold had
+            // it never been taken from, since refill meanwhile is capped the same way.
+            buckets[target.address.metric] = settle(refill(bucket, nowMs), target.costMilli, 0, 0);
+          }
+        }
+        return Object.keys(buckets).length > 0
+          ? { write: { buckets }, result: undefined }
+          : { result: undefined };
+      },
+      { op },
+    ),
+  );
 }
 
 function retryIn(
