@@ -14,6 +14,8 @@ const rules: CircuitRules = {
   windowMs: 60_000,
   probeIntervalMs: 30_000,
   maxProbeIntervalMs: 120_000,
+  backoffAfterMs: 1_800_000,
+  slowStartMs: 5_000,
 };
 const failure = { kind: 'answer', signal: 'failure', detail: 'fetch failed' } as const;
 
