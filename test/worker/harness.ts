@@ -29,6 +29,7 @@ import {
   type SluiceLogger,
 } from '../../lambda/sluice';
 import { VendorClient } from '../../lambda/vendor-api/client';
+import { reportUnreadableCircuit } from '../../lambda/worker/circuit';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
 import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';
 import type { WorkerDependencies } from '../../lambda/worker/ports';
@@ -215,6 +216,7 @@ export class WorkerHarness {
         rules: circuitRules(settings.circuit),
         newId: randomUUID,
         clock,
+        onUnreadable: (problem) => reportUnreadableCircuit(harness.telemetry, problem),
       });
     harness.anotherWorker = () =>
       createWorker({ ...dependencies, ...(options.circuit ? { circuit: circuit() } : {}) });
