@@ -29,6 +29,7 @@ const A = {
   intervalMs: 'interval_ms',
   probeOwner: 'probe_owner',
   probeUntilMs: 'probe_until_ms',
+  probeClaimedAtMs: 'probe_claimed_at_ms',
   detail: 'detail',
   sources: 'failure_sources',
   recoveredAtMs: 'recovered_at_ms',
@@ -120,6 +121,7 @@ function encode(stored: StoredCircuit): Record<string, AttributeValue> {
   if (state.probe) {
     item[A.probeOwner] = { S: state.probe.owner };
     item[A.probeUntilMs] = n(state.probe.untilMs);
+    if (state.probe.claimedAtMs !== undefined) item[A.probeClaimedAtMs] = n(state.probe.claimedAtMs);
   }
   if (state.detail) item[A.detail] = { S: state.detail.slice(0, MAX_DETAIL_CHARS) };
   if (state.sources && state.sources.length > 0)
@@ -174,6 +176,7 @@ export function decode(item: Record<string, AttributeValue>): StoredCircuit {
   const intervalMs = num(A.intervalMs);
   const probeOwner = text(A.probeOwner);
   const probeUntilMs = num(A.probeUntilMs);
+  const probeClaimedAtMs = num(A.probeClaimedAtMs);
   const detail = text(A.detail);
   const sources = list(A.sources);
   const recoveredAtMs = num(A.recoveredAtMs);
@@ -202,7 +205,13 @@ export function decode(item: Record<string, AttributeValue>): StoredCircuit {
     ...(intervalMs === undefined ? {} : { intervalMs }),
     ...(probeOwner === undefined || probeUntilMs === undefined
       ? {}
-      : { probe: { owner: probeOwner, untilMs: probeUntilMs } }),
+      : {
+          probe: {
+            owner: probeOwner,
+            untilMs: probeUntilMs,
+            ...(probeClaimedAtMs === undefined ? {} : { claimedAtMs: probeClaimedAtMs }),
+          },
+        }),
     ...(detail === undefined ? {} : { detail }),
     ...(sources === undefined || sources.length === 0 ? {} : { sources }),
     ...(recoveredAtMs === undefined ? {} : { recoveredAtMs }),

@@ -26,6 +26,11 @@ export interface ProbeClaim {
   readonly owner: string;
   /** The claim lapses then, so a prober that died does not hold the circuit shut for ever. */
   readonly untilMs: number;
+  /**
+   * When it was claimed: a failed probe schedules the next one an interval from here, so probes
+   * start an interval apart (not an interval plus the call's latency).
+   */
+  readonly claimedAtMs?: number;
 }
 
 export interface CircuitState {
@@ -130,7 +135,7 @@ export function transition(
       return onAnswer(state, event, nowMs, rules);
     case 'claim_probe':
       if (admission(state, nowMs).kind !== 'probe_due') return state;
-      return { ...state, probe: { owner: event.owner, untilMs: event.untilMs } };
+      return { ...state, probe: { owner: event.owner, untilMs: event.untilMs, claimedAtMs: nowMs } };
     case 'probe_result':
       if (state.status === 'closed' || state.probe?.owner !== event.owner) return state;
       if (event.signal === 'up') return { ...CLOSED, recoveredAtMs: nowMs };
@@ -209,7 +214,11 @@ function reopen(
     ? Math.min(rules.maxProbeIntervalMs, Math.max(rules.probeIntervalMs, (state.intervalMs ?? 0) * 2))
     : rules.probeIntervalMs;
   const intervalMs = withRetryAfter(grown, retryAfterMs, rules);
-  const reopened = open(signal === 'unauthorized' ? 'unauthorized' : 'open', intervalMs, detail, nowMs);
+  const fromMs = Math.min(nowMs, state.probe?.claimedAtMs ?? nowMs);
+  const reopened = {
+    ...open(signal === 'unauthorized' ? 'unauthorized' : 'open', intervalMs, detail, nowMs),
+    nextProbeAtMs: fromMs + intervalMs,
+  };
   // The outage began when it first opened; the alarm measures from there.
   return { ...reopened, openedAtMs: state.openedAtMs ?? nowMs };
 }

@@ -7,7 +7,7 @@ import {
   isOpen,
   slowStartShare,
 } from '../circuit/state';
-import { DeadLetterReason, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
+import { DeadLetterReason, LogEvent, MAX_DELAY_SECONDS, Metric, SLOT_MARGIN_SECONDS } from '../contract';
 import type { VendorCall, VendorCallResult } from '../vendor-api/client';
 import { type EndAction, pastMaxAge, requeueDelay } from './decision';
 import type { CircuitPort, VendorPort } from './ports';
@@ -68,6 +68,8 @@ export function circuitDeferral(
   state: CircuitState,
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
+  /** The prober's own copy: back exactly at the next probe time, so a delivery is there to make it. */
+  exact = false,
 ): EndAction {
   const { policy, random, firstSeenAtMs } = prepared.context;
   const nowMs = runtime.clock();
@@ -77,12 +79,17 @@ export function circuitDeferral(
   const waitSeconds = Math.max(0, (untilMs - nowMs) / 1000);
   // Positive jitter only (never before the probe time), spread at least over the slow start:
   // the backlog comes back over those seconds, not in the probe's second.
-  const spreadSeconds = Math.max(
-    policy.requeueJitterSeconds,
-    Math.ceil(runtime.settings.circuit.slowStartSeconds),
+  const spreadSeconds = exact
+    ? 0
+    : Math.max(policy.requeueJitterSeconds, Math.ceil(runtime.settings.circuit.slowStartSeconds));
+  // Rounded up, not past: visible at the probe time, or within the second after it.
+  const baseDelaySeconds = Math.min(Math.max(1, Math.ceil(waitSeconds)), MAX_DELAY_SECONDS);
+  const share = Math.min(Math.max(random(), 0), 0.999_999);
+  const delaySeconds = Math.min(
+    baseDelaySeconds + Math.floor(share * (spreadSeconds + 1)),
+    MAX_DELAY_SECONDS,
   );
-  const delay = requeueDelay(waitSeconds, spreadSeconds, random);
-  return { kind: 'requeue', ...delay, why, keepAttempt: true };
+  return { kind: 'requeue', baseDelaySeconds, delaySeconds, why, keepAttempt: true };
 }
 
 /**
@@ -166,7 +173,8 @@ export async function throughCircuit(
     const after = await circuit.view();
     if (!deferrable(attempt.action, after)) return attempt;
     const untilMs = comeBackAtMs(after, runtime.clock());
-    return { action: circuitDeferral(untilMs, after, prepared, runtime), cached: attempt.cached };
+    const prober = probe.owner !== undefined && probe.decided;
+    return { action: circuitDeferral(untilMs, after, prepared, runtime, prober), cached: attempt.cached };
   } finally {
     if (probe.owner !== undefined && !probe.decided) {
       const owner = probe.owner;

@@ -144,6 +144,8 @@ describe('the vendor circuit state machine', () => {
     // 30 s probes for the first 30 minutes (backoffAfterMs), then 60, 120, 120.
     const { state: long, intervals, probeTimes } = failProbes(opened, 63);
     expect(intervals.slice(0, 59)).toEqual(Array(59).fill(30_000));
+    // Probes start an interval apart: from the claim, not from the answer 100 ms later.
+    expect(probeTimes.slice(0, 3)).toEqual([30_000, 60_000, 90_000]);
     // The 60th probe is the first to fail past 30 minutes of outage.
     expect(probeTimes[58]).toBeLessThan(1_800_000);
     expect(probeTimes[59]).toBeGreaterThanOrEqual(1_800_000);
