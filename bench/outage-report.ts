@@ -116,6 +116,11 @@ export function outageMarkdown(result: OutageResult, charts: readonly string[], 
         `${show(revoked.firstCompletionAfterRecoverySeconds)} s (interval then ${show(revoked.intervalAtRecoverySeconds)} s)`,
         '≤ 1 probe interval (30 s at full scale)',
       ],
+      [
+        'key revoked: 429s in the 10 s after the first completion',
+        String(revoked.refusedInFirst10Seconds ?? 'n/a'),
+        '0',
+      ],
     );
   }
   const scaled =
