@@ -31,6 +31,8 @@ const OUTAGE_FROM_SECONDS = 30;
 const KEY_REVOKED_SECONDS = 300;
 const PROBE_INTERVAL_SECONDS = 30;
 const MAX_PROBE_INTERVAL_SECONDS = 300;
+/** The interval grows only past an outage this long (the default). */
+const BACKOFF_AFTER_SECONDS = 1_800;
 
 export interface OutageRun {
   readonly kind: OutageKind;
@@ -50,8 +52,15 @@ export interface OutageRun {
   readonly probesWhileOpen: number;
   /** Shortest gap between two of those calls, against the probe interval. */
   readonly shortestGapBetweenCallsSeconds: number | null;
+  /** Vendor back → first completed message (target ≤ 30 s, one probe interval). */
   readonly firstCompletionAfterRecoverySeconds: number | null;
-  /** The probe interval in force when the vendor recovered: the target is ≤ it + 5 s. */
+  /** Vendor back → last completed message, and that against its ideal (every message at the bucket's rate from the return). */
+  readonly lastCompletionAfterRecoverySeconds: number | null;
+  readonly recoveryIdealSeconds: number;
+  readonly recoveryRatio: number | null;
+  /** 429s the vendor answered in the 10 s after the first completion: the herd at resume. */
+  readonly refusedInFirst10Seconds: number;
+  /** The probe interval in force when the vendor recovered. */
   readonly intervalAtRecoverySeconds: number | null;
   readonly drainMessages: number;
   readonly drainSeconds: number | null;
@@ -94,6 +103,7 @@ async function runOnce(
   };
   const probeIntervalSeconds = scale(PROBE_INTERVAL_SECONDS);
   const maxProbeIntervalSeconds = Math.min(900, scale(MAX_PROBE_INTERVAL_SECONDS));
+  const backoffAfterSeconds = scale(BACKOFF_AFTER_SECONDS);
   // Longer than the outage and what follows it: the target is that nothing is dead-lettered.
   const maxAgeSeconds = outage.fromSeconds + outage.forSeconds + 3 * maxProbeIntervalSeconds + 600;
   const messagesFile = join(dir, `${kind}.jsonl`);
@@ -111,7 +121,11 @@ async function runOnce(
   const configFile = join(dir, `${kind}.json`);
   writeFileSync(
     configFile,
-    JSON.stringify(stackConfig(probeIntervalSeconds, maxProbeIntervalSeconds, maxAgeSeconds), null, 2),
+    JSON.stringify(
+      stackConfig(probeIntervalSeconds, maxProbeIntervalSeconds, backoffAfterSeconds, maxAgeSeconds),
+      null,
+      2,
+    ),
   );
   const reportFile = join(dir, `${kind}-report.json`);
   const schedule: SimulatorSchedule = kind === 'down' ? { down: outage } : { keyRevoked: outage };
@@ -165,6 +179,13 @@ async function runOnce(
     .find((event) => event.t < recoveredAt && event.intervalSeconds !== undefined)?.intervalSeconds;
   const drainIdealSeconds = Math.max(0, afterRecovery.length - RATE_PER_SECOND) / RATE_PER_SECOND;
   const drainSeconds = firstAfter !== undefined && lastAfter !== undefined ? lastAfter - firstAfter : null;
+  const recoveryIdealSeconds = afterRecovery.length / RATE_PER_SECOND;
+  const lastSeconds = lastAfter === undefined ? null : lastAfter - recoveredAt;
+  const refusedInFirst10Seconds =
+    firstAfter === undefined
+      ? 0
+      : calls.filter((call) => call.status === 429 && call.t >= firstAfter && call.t < firstAfter + 10)
+          .length;
   return {
     kind,
     messages: options.messages,
@@ -182,6 +203,13 @@ async function runOnce(
     shortestGapBetweenCallsSeconds: gaps.length > 0 ? round(Math.min(...gaps), 1) : null,
     firstCompletionAfterRecoverySeconds: firstAfter === undefined ? null : round(firstAfter - recoveredAt, 1),
     intervalAtRecoverySeconds: lastInterval ?? null,
+    lastCompletionAfterRecoverySeconds: lastSeconds === null ? null : round(lastSeconds, 1),
+    recoveryIdealSeconds: round(recoveryIdealSeconds, 1),
+    recoveryRatio:
+      lastSeconds === null || recoveryIdealSeconds === 0
+        ? null
+        : round(lastSeconds / recoveryIdealSeconds, 3),
+    refusedInFirst10Seconds,
     drainMessages: afterRecovery.length,
     drainSeconds: drainSeconds === null ? null : round(drainSeconds, 1),
     drainIdealSeconds: round(drainIdealSeconds, 1),
@@ -264,6 +292,7 @@ function openOverTime(events: readonly CircuitEvent[], endSeconds: number): Arra
 function stackConfig(
   probeIntervalSeconds: number,
   maxProbeIntervalSeconds: number,
+  backoffAfterSeconds: number,
   maxAgeSeconds: number,
 ): object {
   return {
@@ -289,7 +318,7 @@ function stackConfig(
         },
       },
       policy: { maxAgeSeconds },
-      circuit: { probeIntervalSeconds, maxProbeIntervalSeconds },
+      circuit: { probeIntervalSeconds, maxProbeIntervalSeconds, backoffAfterSeconds },
     },
   };
 }

@@ -34,6 +34,8 @@ export const WorkerEnv = {
   outcomeTopicArn: 'SLUICE_OUTCOME_TOPIC_ARN',
   /** The S3 bucket that holds answer bodies too large for the topic (the claim check). */
   outcomeBucket: 'SLUICE_OUTCOME_BUCKET',
+  /** The vendor whose circuit the reconciler reports each run (the stack configuration's `vendor.name`). */
+  circuitVendor: 'SLUICE_CIRCUIT_VENDOR',
   /** Comma-separated product names a message may carry (the stack configuration's `products`). */
   products: 'SLUICE_PRODUCTS',
   /** SNS and S3 endpoint (the local stack's fauxqs serves both); absent in AWS. */
@@ -107,8 +109,15 @@ export const Metric = {
   circuitClosed: 'CircuitClosed',
   /** Messages deferred by the open circuit: copies that keep their attempt. */
   circuitDeferrals: 'CircuitDeferrals',
-  /** How long the circuit has been open, in seconds, each time a delivery finds it open. */
+  /**
+   * How long the circuit has been open, in seconds: each time a delivery finds it open, and
+   * every reconciler run (0 while closed), so the alarm does not depend on traffic.
+   */
   circuitOpenSeconds: 'CircuitOpenSeconds',
+  /** The circuit's state at each reconciler run: 1 open or unauthorized, 0 closed. */
+  circuitOpen: 'CircuitOpen',
+  /** Reads that found the circuit item unreadable (taken as closed, replaced by the next write). */
+  circuitUnreadable: 'CircuitItemUnreadable',
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 
@@ -150,6 +159,10 @@ export const LogEvent = {
   circuitProbe: 'circuit.probe',
   circuitClosed: 'circuit.closed',
   circuitReopened: 'circuit.reopened',
+  /** The circuit item could not be decoded: taken as closed, and replaced by the next write. */
+  circuitUnreadable: 'circuit.unreadable',
+  /** The reconciler's report of the circuit each run. */
+  circuitState: 'circuit.state',
 } as const;
 
 /** SNS message attributes of an outcome event: products' subscriptions filter on `product`. */

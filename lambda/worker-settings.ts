@@ -131,10 +131,17 @@ export const CircuitSchema = z
     failureThreshold: z.number().int().min(1).max(1_000).default(5),
     /** Those failures count within this many seconds of the first; older ones are forgotten. */
     windowSeconds: z.number().positive().max(3_600).default(60),
-    /** Wait from opening to the first probe; doubled after each failed probe. */
+    /**
+     * Wait from opening to the first probe, and between probes: the vendor's return is noticed
+     * within this long. A 503's Retry-After stretches one wait (up to the maximum).
+     */
     probeIntervalSeconds: z.number().positive().max(900).default(30),
-    /** The interval never grows past this. */
+    /** The interval never grows past this (nor past a Retry-After honoured). */
     maxProbeIntervalSeconds: z.number().positive().max(900).default(300),
+    /** Past an outage this long the interval doubles after each failed probe, up to the maximum. */
+    backoffAfterSeconds: z.number().positive().max(86_400).default(1_800),
+    /** After the vendor is back, the share of deliveries let through grows from a quarter to all over this long. */
+    slowStartSeconds: z.number().min(0).max(60).default(5),
   })
   .refine((circuit) => circuit.probeIntervalSeconds <= circuit.maxProbeIntervalSeconds, {
     message: 'probeIntervalSeconds must not exceed maxProbeIntervalSeconds',

@@ -16,6 +16,12 @@ export interface CircuitClientOptions {
   /** A new unique id for each write (e.g. randomUUID). */
   readonly newId: () => string;
   readonly clock: () => number;
+  /**
+   * Called on each read that finds the item unreadable, with what is wrong (the worker logs it
+   * and counts it for the alarm). The circuit is then taken as closed and the next event
+   * written replaces the item.
+   */
+  readonly onUnreadable?: (problem: string) => void;
 }
 
 export interface Applied {
@@ -73,12 +79,14 @@ export class CircuitClient {
     const mine: string[] = [];
     for (let round = 0; round < MAX_WRITE_ROUNDS; round += 1) {
       const next = transition(base.state, event, clock(), rules);
-      if (next === base.state) return { before, after: base.state, changed: false };
+      // An unreadable item is replaced by the first event, even one that changes nothing.
+      if (next === base.state && base.unreadable === undefined)
+        return { before, after: base.state, changed: false };
       const op = this.options.newId();
       mine.push(op);
       const stored: StoredCircuit = {
         state: next,
-        version: base.version + 1,
+        version: Math.max(base.version, 0) + 1,
         ops: [op, ...base.ops].slice(0, CIRCUIT_OPS_KEPT),
       };
       const outcome = await store.write(vendor, stored, base.version);
@@ -111,6 +119,7 @@ export class CircuitClient {
   }
 
   private remember(stored: StoredCircuit): void {
+    if (stored.unreadable !== undefined) this.options.onUnreadable?.(stored.unreadable);
     this.cached = { stored, readAtMs: this.options.clock() };
   }
 }

@@ -15,11 +15,20 @@ export const CIRCUIT_OPS_KEPT = 8;
 
 export interface StoredCircuit {
   readonly state: CircuitState;
-  /** 0 when no item exists yet. */
+  /** 0 when no item exists yet; UNREADABLE_VERSION when the item's own version cannot be read. */
   readonly version: number;
   /** Op ids of the latest writes, newest first. */
   readonly ops: readonly string[];
+  /**
+   * Set when the item exists but cannot be decoded (a hand edit, a bad restore, another
+   * program's write): what is wrong with it. The state is then `CLOSED` (calls flow rather than
+   * stopping every message), and the next write replaces the item.
+   */
+  readonly unreadable?: string;
 }
+
+/** The version of an item whose `circuit_version` is missing or not a number: a write replaces it. */
+export const UNREADABLE_VERSION = -1;
 
 export type CircuitWriteOutcome =
   | { readonly written: true }
@@ -28,7 +37,10 @@ export type CircuitWriteOutcome =
 
 export interface CircuitStore {
   read(vendor: string): Promise<StoredCircuit | undefined>;
-  /** Writes `next` if the stored version is still `expectedVersion` (0: only if there is no item). */
+  /**
+   * Writes `next` if the stored version is still `expectedVersion` (0: only if there is no
+   * item; UNREADABLE_VERSION: only if the item is there without a readable version).
+   */
   write(vendor: string, next: StoredCircuit, expectedVersion: number): Promise<CircuitWriteOutcome>;
 }
 

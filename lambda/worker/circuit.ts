@@ -1,5 +1,13 @@
-import { admission, type CircuitSignal, type CircuitState, holdsProbe, isOpen } from '../circuit/state';
-import { DeadLetterReason, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
+import {
+  admission,
+  type CircuitSignal,
+  type CircuitState,
+  circuitRules,
+  holdsProbe,
+  isOpen,
+  slowStartShare,
+} from '../circuit/state';
+import { DeadLetterReason, LogEvent, MAX_DELAY_SECONDS, Metric, SLOT_MARGIN_SECONDS } from '../contract';
 import type { VendorCall, VendorCallResult } from '../vendor-api/client';
 import { type EndAction, pastMaxAge, requeueDelay } from './decision';
 import type { CircuitPort, VendorPort } from './ports';
@@ -62,6 +70,8 @@ export function circuitDeferral(
   state: CircuitState,
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
+  /** The prober's own copy: back exactly at the next probe time, so a delivery is there to make it. */
+  exact = false,
 ): EndAction {
   const { policy, random, firstSeenAtMs } = prepared.context;
   const nowMs = runtime.clock();
@@ -69,7 +79,41 @@ export function circuitDeferral(
   const expired = pastMaxAge({ nowMs, firstSeenAtMs, policy }, why);
   if (expired) return expired;
   const waitSeconds = Math.max(0, (untilMs - nowMs) / 1000);
-  const delay = requeueDelay(waitSeconds, policy.requeueJitterSeconds, random);
+  // Positive jitter only (never before the probe time), spread at least over the slow start:
+  // the backlog comes back over those seconds, not in the probe's second.
+  const spreadSeconds = exact
+    ? 0
+    : Math.max(policy.requeueJitterSeconds, Math.ceil(runtime.settings.circuit.slowStartSeconds));
+  // Rounded up, not past: visible at the probe time, or within the second after it.
+  const baseDelaySeconds = Math.min(Math.max(1, Math.ceil(waitSeconds)), MAX_DELAY_SECONDS);
+  const share = Math.min(Math.max(random(), 0), 0.999_999);
+  const delaySeconds = Math.min(
+    baseDelaySeconds + Math.floor(share * (spreadSeconds + 1)),
+    MAX_DELAY_SECONDS,
+  );
+  return { kind: 'requeue', baseDelaySeconds, delaySeconds, why, keepAttempt: true };
+}
+
+/**
+ * In the slow start after the vendor came back, a delivery passes with the share the circuit
+ * gives (a quarter at first, all after `slowStartSeconds`); the others come back within the
+ * rest of it, with no acquire and no call, their attempt kept.
+ */
+function slowStartDeferral(
+  state: CircuitState,
+  prepared: PreparedMessage,
+  runtime: WorkerRuntime,
+): EndAction | undefined {
+  const nowMs = runtime.clock();
+  const rules = circuitRules(runtime.settings.circuit);
+  const share = slowStartShare(state, nowMs, rules);
+  if (share >= 1 || prepared.context.random() < share) return undefined;
+  const { policy, firstSeenAtMs, random } = prepared.context;
+  const why = 'vendor circuit slow start after recovery';
+  const expired = pastMaxAge({ nowMs, firstSeenAtMs, policy }, why);
+  if (expired) return expired;
+  const restSeconds = Math.max(0, ((state.recoveredAtMs ?? nowMs) + rules.slowStartMs - nowMs) / 1000);
+  const delay = requeueDelay(0, Math.ceil(restSeconds), random);
   return { kind: 'requeue', ...delay, why, keepAttempt: true };
 }
 
@@ -119,14 +163,20 @@ export async function throughCircuit(
     const untilMs = comeBackAtMs(state, runtime.clock());
     return { action: circuitDeferral(untilMs, state, prepared, runtime), cached: false };
   }
+  if (probeOwner === undefined) {
+    const slowed = slowStartDeferral(state, prepared, runtime);
+    if (slowed) return { action: slowed, cached: false };
+  }
   const probe = { owner: probeOwner, decided: false };
-  const guarded: WorkerRuntime = { ...runtime, vendor: guardedVendor(runtime, circuit, probe) };
+  const source = prepared.message.id;
+  const guarded: WorkerRuntime = { ...runtime, vendor: guardedVendor(runtime, circuit, probe, source) };
   try {
     const attempt = await run(guarded);
     const after = await circuit.view();
     if (!deferrable(attempt.action, after)) return attempt;
     const untilMs = comeBackAtMs(after, runtime.clock());
-    return { action: circuitDeferral(untilMs, after, prepared, runtime), cached: attempt.cached };
+    const prober = probe.owner !== undefined && probe.decided;
+    return { action: circuitDeferral(untilMs, after, prepared, runtime, prober), cached: attempt.cached };
   } finally {
     if (probe.owner !== undefined && !probe.decided) {
       const owner = probe.owner;
@@ -148,6 +198,7 @@ function guardedVendor(
   runtime: WorkerRuntime,
   circuit: CircuitPort,
   probe: { owner: string | undefined; decided: boolean },
+  source: string,
 ): VendorPort {
   const vendor = runtime.vendor;
   return {
@@ -162,7 +213,7 @@ function guardedVendor(
       if (isOpen(await circuit.view())) return blocked();
       const answer = await vendor.call(request);
       const signal = circuitSignal(answer);
-      if (signal !== undefined) await recordAnswer(signal, answer, circuit, runtime);
+      if (signal !== undefined) await recordAnswer(signal, answer, source, circuit, runtime);
       return answer;
     },
   };
@@ -171,11 +222,18 @@ function guardedVendor(
 async function recordAnswer(
   signal: CircuitSignal,
   answer: VendorCallResult,
+  source: string,
   circuit: CircuitPort,
   runtime: WorkerRuntime,
 ): Promise<void> {
   await bestEffort(runtime.telemetry, 'circuit record', async () => {
-    const applied = await circuit.apply({ kind: 'answer', signal, detail: describe(answer) });
+    const applied = await circuit.apply({
+      kind: 'answer',
+      signal,
+      detail: describe(answer),
+      source,
+      ...retryAfter(answer),
+    });
     if (applied.changed && isOpen(applied.after) && !isOpen(applied.before)) {
       runtime.telemetry.count(Metric.circuitOpened);
       runtime.telemetry.warn(LogEvent.circuitOpened, {
@@ -198,7 +256,13 @@ async function recordProbe(
   if (signal === undefined || owner === undefined) return;
   probe.decided = true;
   await bestEffort(runtime.telemetry, 'circuit probe result', async () => {
-    const applied = await circuit.apply({ kind: 'probe_result', owner, signal, detail: describe(answer) });
+    const applied = await circuit.apply({
+      kind: 'probe_result',
+      owner,
+      signal,
+      detail: describe(answer),
+      ...retryAfter(answer),
+    });
     if (!applied.changed) return;
     if (!isOpen(applied.after)) {
       runtime.telemetry.count(Metric.circuitClosed);
@@ -214,6 +278,18 @@ async function recordProbe(
       interval_seconds: (applied.after.intervalMs ?? 0) / 1000,
     });
   });
+}
+
+/**
+ * A circuit item that cannot be decoded: logged and counted (the `VendorCircuitUnreadable`
+ * alarm), while the circuit is taken as closed and the next write replaces the item.
+ */
+export function reportUnreadableCircuit(
+  telemetry: Pick<WorkerRuntime['telemetry'], 'count' | 'error'>,
+  problem: string,
+): void {
+  telemetry.count(Metric.circuitUnreadable);
+  telemetry.error(LogEvent.circuitUnreadable, { problem, taken_as: 'closed' });
 }
 
 function reportOpen(state: CircuitState, runtime: WorkerRuntime): void {
@@ -233,6 +309,12 @@ function blocked(): VendorCallResult {
     outcomeUnknown: false,
     error: 'vendor circuit open: not called',
   };
+}
+
+/** The vendor's own Retry-After on a failure (a 503): the circuit waits at least that long to probe. */
+function retryAfter(answer: VendorCallResult): { retryAfterMs?: number } {
+  if (circuitSignal(answer) !== 'failure' || answer.retryAfterSeconds === undefined) return {};
+  return { retryAfterMs: answer.retryAfterSeconds * 1000 };
 }
 
 function describe(answer: VendorCallResult): string {

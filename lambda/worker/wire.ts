@@ -11,6 +11,7 @@ import { SluiceClient } from '../sluice';
 import { VendorClient } from '../vendor-api/client';
 import { SecretApiKeyProvider } from '../vendor-api/secret';
 import { type AwsClients, createAwsClients } from './aws-clients';
+import { reportUnreadableCircuit } from './circuit';
 import type { WorkerConfig } from './config';
 import { createWorker, type WorkerHandler } from './create-worker';
 import { createDeadLetterRelay, type DeadLetterRelayHandler } from './dead-letter-relay';
@@ -94,6 +95,7 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
       rules: circuitRules(config.vendor.circuit),
       newId: randomUUID,
       clock,
+      onUnreadable: (problem) => reportUnreadableCircuit(telemetry, problem),
     }),
     telemetry,
     lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,

@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { WorkerEnv } from '../../lambda/contract';
 import type { StackConfig } from '../config';
 import { type DerivedSettings, reconcilerEnvironment } from '../derived-settings';
 import { removalPolicyFor } from './bucket-table';
@@ -32,7 +33,11 @@ export class ReconcilerFunction extends Construct {
     const reconciler = new SluiceFunction(this, 'Reconciler', {
       handler: 'reconciler',
       timeout: Duration.seconds(derived.reconcilerTimeoutSeconds),
-      environment: reconcilerEnvironment(config, derived, { tableName: props.table.tableName }),
+      environment: {
+        ...reconcilerEnvironment(config, derived, { tableName: props.table.tableName }),
+        // Each run reports this vendor's circuit too, so its alarm does not wait for traffic.
+        [WorkerEnv.circuitVendor]: config.vendor.name,
+      },
       reservedConcurrentExecutions: 1,
       logRetentionDays: config.logRetentionDays,
       removalPolicy: removalPolicyFor(config.stage),

@@ -9,6 +9,8 @@ describe('the circuit settings', () => {
       windowSeconds: 60,
       probeIntervalSeconds: 30,
       maxProbeIntervalSeconds: 300,
+      backoffAfterSeconds: 1_800,
+      slowStartSeconds: 5,
     });
   });
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CircuitClient } from '../../lambda/circuit/client';
 import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
-import { type CircuitRules, holdsProbe } from '../../lambda/circuit/state';
-import { type CircuitStore, MemoryCircuitStore } from '../../lambda/circuit/store';
+import { type CircuitRules, CLOSED, holdsProbe } from '../../lambda/circuit/state';
+import { CIRCUIT_KEY_PREFIX, type CircuitStore, MemoryCircuitStore } from '../../lambda/circuit/store';
+import { TABLE_PARTITION_KEY } from '../../lambda/contract';
 import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import { FaultProxy } from '../faults/fault-proxy';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
@@ -14,6 +15,8 @@ const rules: CircuitRules = {
   windowMs: 60_000,
   probeIntervalMs: 30_000,
   maxProbeIntervalMs: 120_000,
+  backoffAfterMs: 1_800_000,
+  slowStartMs: 5_000,
 };
 const failure = { kind: 'answer', signal: 'failure', detail: 'fetch failed' } as const;
 
@@ -151,4 +154,62 @@ describe('a circuit write whose answer was lost', () => {
       dynamodb.destroy();
     }
   });
+});
+
+describe('an unreadable circuit item (DynamoDB Local)', () => {
+  const corrupted: Array<[string, Record<string, AttributeValue>]> = [
+    ['an unknown status', { circuit_status: { S: 'half-melted' }, circuit_version: { N: '4' } }],
+    [
+      'a version and counters of the wrong types',
+      { circuit_status: { S: 'open' }, circuit_version: { S: 'four' }, failures: { S: 'many' } },
+    ],
+    [
+      'an open circuit without its probe time',
+      { circuit_status: { S: 'open' }, circuit_version: { N: '2' } },
+    ],
+    ['nothing but the key', {}],
+  ];
+
+  it.each(corrupted)(
+    'with %s is reported, read as closed, and replaced by the next write',
+    async (_what, attributes) => {
+      const dynamodb = new DynamoDBClient({ endpoint: localEndpoints().dynamodb, region: REGION });
+      try {
+        const tableName = uniqueName('circuit-corrupt');
+        await createBucketTable(dynamodb, tableName);
+        await dynamodb.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: { [TABLE_PARTITION_KEY]: { S: `${CIRCUIT_KEY_PREFIX}waitwhile` }, ...attributes },
+          }),
+        );
+        const { clock } = sharedClock();
+        const problems: string[] = [];
+        const client = new CircuitClient({
+          store: new DynamoDbCircuitStore(dynamodb, tableName),
+          vendor: 'waitwhile',
+          rules,
+          clock,
+          newId: randomUUID,
+          viewMaxAgeMs: 0,
+          onUnreadable: (problem) => problems.push(problem),
+        });
+        expect(await client.view()).toEqual(CLOSED);
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/^circuit item circuit#waitwhile: /);
+        // A success on a closed circuit writes nothing, except over an unreadable item.
+        const applied = await client.apply({ kind: 'answer', signal: 'up' });
+        expect(applied.changed).toBe(true);
+        const fresh = worker(new DynamoDbCircuitStore(dynamodb, tableName), clock);
+        expect(await fresh.view()).toEqual(CLOSED);
+        expect(problems).toHaveLength(2);
+        // Readable again: the next events go through the versioned writes as always.
+        for (let i = 0; i < 3; i++) await fresh.apply({ ...failure, source: `m${i}` });
+        expect((await client.view()).status).toBe('open');
+        expect(problems).toHaveLength(2);
+      } finally {
+        dynamodb.destroy();
+      }
+    },
+  );
 });

@@ -150,25 +150,42 @@ describe('monitoring', () => {
         threshold: 600,
         actions: undefined,
       },
+      {
+        id: 'VendorCircuitUnreadable',
+        metric: 'CircuitItemUnreadable',
+        statistic: 'Sum',
+        threshold: 1,
+        actions: undefined,
+      },
     ]);
   });
 
-  it('alarms when the vendor circuit stays open past the configured time, and charts it', () => {
+  it('alarms when the vendor circuit stays open past the configured time, on the reconciler period, and charts it', () => {
     const { template } = synthStack({ alarms: { circuitOpenSeconds: 1_200 } });
+    // One period per reconciler run: the run reports the circuit (0 while closed) whatever the traffic.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'Sluice',
       MetricName: 'CircuitOpenSeconds',
       Dimensions: [{ Name: 'service', Value: 'waitwhile' }],
       Statistic: 'Maximum',
+      Period: 60,
       Threshold: 1_200,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
     });
+    const reporting = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ SLUICE_CIRCUIT_VENDOR: 'waitwhile' }) } },
+    });
+    expect(Object.keys(reporting)).toEqual([expect.stringMatching(/^ReconcilerFunction/)]);
+    const every5 = synthStack({ reconcilerEveryMinutes: 5 }).template;
+    every5.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'CircuitOpenSeconds', Period: 300 });
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
-    expect(body).toContain('Vendor circuit: open for (s)');
+    expect(body).toContain('Vendor circuit: open (1) or closed (0), open for (s)');
     expect(body).toContain('CircuitOpenSeconds');
+    expect(body).toContain('CircuitOpen\\"');
     expect(body).toContain('CircuitProbes');
+    expect(body).toContain('CircuitItemUnreadable');
   });
 
   it('watches the DLQ depth and reads custom metrics by the vendor as service', () => {
@@ -248,7 +265,7 @@ describe('monitoring', () => {
       'Grants and retry-ins',
       'Requeues and penalties',
       'Vendor 429s after a grant',
-      'Vendor circuit: open for (s)',
+      'Vendor circuit: open (1) or closed (0), open for (s)',
       'Vendor circuit: opens, probes, closes, deferred messages',
       'Messages failed in the worker (delivered again or dead-lettered)',
       'Dead-lettered by reason',

@@ -6,7 +6,7 @@ import { type CircuitState, circuitRules } from '../../lambda/circuit/state';
 import { MessageAttr, Metric } from '../../lambda/contract';
 import { type HarnessOptions, steppedClock, WorkerHarness } from './harness';
 
-/** The booking vendor with a small circuit: 3 failures open it, probes every 2 s (at most 4 s). */
+/** The booking vendor with a small circuit: 3 failures open it, probes every 2 s. */
 const vendor: HarnessOptions['vendor'] = {
   name: 'waitwhile',
   allowedPaths: ['/locations'],
@@ -24,7 +24,15 @@ const vendor: HarnessOptions['vendor'] = {
     inlineRetryThresholdSeconds: 0.5,
     maxVendorRetries: 0,
   },
-  circuit: { failureThreshold: 3, windowSeconds: 60, probeIntervalSeconds: 2, maxProbeIntervalSeconds: 4 },
+  // No slow start: these runs wait on real SQS delays with a clock that only moves when told,
+  // so a slow start would never end; test/worker/circuit-recovery.test.ts drives it.
+  circuit: {
+    failureThreshold: 3,
+    windowSeconds: 60,
+    probeIntervalSeconds: 2,
+    maxProbeIntervalSeconds: 4,
+    slowStartSeconds: 0,
+  },
 };
 
 const buckets: HarnessOptions['buckets'] = [

@@ -29,10 +29,11 @@ import {
   type SluiceLogger,
 } from '../../lambda/sluice';
 import { VendorClient } from '../../lambda/vendor-api/client';
+import { reportUnreadableCircuit } from '../../lambda/worker/circuit';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
 import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';
 import type { WorkerDependencies } from '../../lambda/worker/ports';
-import { sqsWorkQueues } from '../../lambda/worker/queues';
+import { sqsWorkQueues, type WorkQueues } from '../../lambda/worker/queues';
 import {
   parseVendorSettings,
   type VendorSettings,
@@ -77,6 +78,8 @@ export interface HarnessOptions {
   readonly maxReceiveCount?: number;
   /** Wraps the vendor client's fetch (to hold or count calls). @default the global fetch */
   readonly fetch?: typeof fetch;
+  /** Wraps the real work queues (to hold requeued copies until an injected clock reaches their delay). */
+  readonly queues?: (queues: WorkQueues) => WorkQueues;
   /** Wraps the real idempotency store (to inject a failure for one id). */
   readonly idempotency?: (store: IdempotencyStore) => IdempotencyStore;
   /**
@@ -217,6 +220,7 @@ export class WorkerHarness {
         rules: circuitRules(settings.circuit),
         newId: randomUUID,
         clock,
+        onUnreadable: (problem) => reportUnreadableCircuit(harness.telemetry, problem),
       });
     harness.anotherWorker = () =>
       createWorker({ ...dependencies, ...(options.circuit ? { circuit: circuit() } : {}) });
@@ -224,7 +228,9 @@ export class WorkerHarness {
       settings,
       sluice: observed,
       vendor,
-      queues: sqsWorkQueues(sqs, queueUrl, options.deadLetterQueueUrl ?? dlqUrl),
+      queues: (options.queues ?? ((queues) => queues))(
+        sqsWorkQueues(sqs, queueUrl, options.deadLetterQueueUrl ?? dlqUrl),
+      ),
       idempotency: (options.idempotency ?? ((store) => store))(
         new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
       ),

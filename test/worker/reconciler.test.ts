@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CircuitClient } from '../../lambda/circuit/client';
+import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
+import { circuitRules } from '../../lambda/circuit/state';
+import { TABLE_PARTITION_KEY } from '../../lambda/contract';
 import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
 import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
 import { createReconciler } from '../../lambda/worker/reconciler';
+import { parseVendorSettings } from '../../lambda/worker-settings';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { steppedClock } from './harness';
 
@@ -136,6 +141,131 @@ describe("the reconciler's log", () => {
     ).toEqual([
       { total_leases: 0, restored: 0, deleted: 0, failed_items: 0 },
       { total_leases: 0, restored: 0, deleted: 0, failed_items: 0 },
+    ]);
+  });
+});
+
+describe("the reconciler's report of the vendor circuit", () => {
+  it('reports its state and open time on every run, with no message in sight, and an unreadable item as closed', async () => {
+    const endpoints = localEndpoints();
+    const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: REGION });
+    const tableName = uniqueName('reconcile-circuit');
+    await createBucketTable(dynamodb, tableName);
+    const time = steppedClock();
+    const settings = SluiceConfig.fromEnv({ tableName, endpointUrl: endpoints.dynamodb, region: REGION }, {});
+    const sluice = new SluiceClient({ settings, dynamodb, clock: time.clock, logger: quietLogger });
+    const store = new DynamoDbCircuitStore(dynamodb, tableName);
+    const rules = circuitRules(parseVendorSettings({ name: 'waitwhile', baseUrl: 'https://x.test' }).circuit);
+    const worker = new CircuitClient({
+      store,
+      vendor: 'waitwhile',
+      rules,
+      newId: randomUUID,
+      clock: time.clock,
+    });
+    try {
+      const metrics = new Metrics({ namespace: 'Sluice', serviceName: 'waitwhile' });
+      const published: Array<Record<string, unknown>> = [];
+      jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(function (this: Metrics) {
+        published.push(this.serializeMetrics() as unknown as Record<string, unknown>);
+        this.clearMetrics();
+        return this;
+      });
+      const lines: Array<[string, Record<string, unknown>]> = [];
+      const log = {
+        info: (message: string, fields: Record<string, unknown>) => lines.push([message, fields]),
+        error: (message: string, fields: Record<string, unknown>) => lines.push([message, fields]),
+      };
+      const reconcile = createReconciler(sluice, metrics, {
+        vendor: 'waitwhile',
+        store,
+        clock: time.clock,
+        log,
+      });
+      const report = () => {
+        const last = published.at(-1) ?? {};
+        return [last.CircuitOpen, last.CircuitOpenSeconds, last.CircuitItemUnreadable];
+      };
+
+      // No item yet: closed.
+      await reconcile();
+      expect(report()).toEqual([0, 0, undefined]);
+      for (let i = 0; i < rules.failureThreshold; i++) {
+        await worker.apply({ kind: 'answer', signal: 'failure', detail: 'fetch failed', source: `m${i}` });
+      }
+      // A minute later, and another: the open time grows with no delivery to report it.
+      time.advance(60_000);
+      await reconcile();
+      expect(report()).toEqual([1, 60, undefined]);
+      time.advance(60_000);
+      await reconcile();
+      expect(report()).toEqual([1, 120, undefined]);
+      expect(lines.at(-1)).toEqual([
+        'circuit.state',
+        { vendor: 'waitwhile', status: 'open', open_seconds: 120, detail: 'fetch failed' },
+      ]);
+      // A probe succeeds: the next run clears it.
+      const owner = worker.newOwner();
+      await worker.apply({ kind: 'claim_probe', owner, untilMs: time.clock() + 10_000 });
+      await worker.apply({ kind: 'probe_result', owner, signal: 'up' });
+      time.advance(60_000);
+      await reconcile();
+      expect(report()).toEqual([0, 0, undefined]);
+
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: { [TABLE_PARTITION_KEY]: { S: 'circuit#waitwhile' }, circuit_status: { S: '???' } },
+        }),
+      );
+      await reconcile();
+      expect(report()).toEqual([0, 0, 1]);
+      expect(lines.find(([message]) => message === 'circuit.unreadable')?.[1]).toMatchObject({
+        vendor: 'waitwhile',
+        taken_as: 'closed',
+      });
+      // Every run also swept the table as before.
+      expect(published.every((emf) => emf.ReconcilerRuns === 1)).toBe(true);
+    } finally {
+      dynamodb.destroy();
+    }
+  });
+
+  it('is reported by the Lambda entry point for the vendor the stack names', async () => {
+    const endpoints = localEndpoints();
+    const dynamodb = new DynamoDBClient({ endpoint: endpoints.dynamodb, region: REGION });
+    const tableName = uniqueName('reconcile-circuit-env');
+    await createBucketTable(dynamodb, tableName);
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      SLUICE_TABLE_NAME: tableName,
+      SLUICE_ENDPOINT_URL: endpoints.dynamodb,
+      SLUICE_AWS_REGION: REGION,
+      SLUICE_LOG_LEVEL: 'INFO',
+      SLUICE_CIRCUIT_VENDOR: 'waitwhile',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await jest.isolateModulesAsync(async () => {
+        const { handler } = await import('../../lambda/handlers/reconciler');
+        await handler();
+      });
+    } finally {
+      write.mockRestore();
+      process.env = saved;
+      dynamodb.destroy();
+    }
+    const states = lines
+      .flatMap((line) => line.split('\n'))
+      .filter((line) => line.includes('circuit.state'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(states).toEqual([
+      expect.objectContaining({ vendor: 'waitwhile', status: 'closed', open_seconds: 0 }),
     ]);
   });
 });

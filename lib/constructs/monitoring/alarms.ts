@@ -16,7 +16,8 @@ export type SluiceAlarmName =
   | 'ReconcilerErrors'
   | 'Vendor429AfterGrant'
   | 'OutcomePublishFailures'
-  | 'VendorCircuitOpen';
+  | 'VendorCircuitOpen'
+  | 'VendorCircuitUnreadable';
 
 interface AlarmSpec {
   readonly metric: cloudwatch.IMetric;
@@ -86,11 +87,17 @@ function alarmSpecs(
         'The vendor said 429 after Sluice granted capacity: the configured buckets exceed the real quota.',
     },
     VendorCircuitOpen: {
-      // Over 5 minutes: while open, deferred copies come back at least once per probe interval (at most 900 s, usually 300).
-      metric: metrics.custom(Metric.circuitOpenSeconds, cloudwatch.Stats.MAXIMUM),
+      // The reconciler reports it every run (0 while closed), so it fires and clears with an empty queue too.
+      metric: metrics.circuitOpenSeconds(),
       threshold: thresholds.circuitOpenSeconds,
       description:
-        'The vendor circuit stays open: the vendor is down, or refuses the key (circuit.opened in the worker logs says which). Messages wait without spending attempts until maxAgeSeconds; fix the secret if unauthorized, no redrive needed.',
+        'The vendor circuit stays open: the vendor is down, or refuses the key (circuit.opened in the worker logs, circuit.state in the reconciler logs say which). Messages wait without spending attempts until maxAgeSeconds; fix the secret if unauthorized, no redrive needed.',
+    },
+    VendorCircuitUnreadable: {
+      metric: metrics.custom(Metric.circuitUnreadable),
+      threshold: 1,
+      description:
+        'The vendor circuit item in the bucket table could not be read (circuit.unreadable in the worker or reconciler logs says what is wrong): it is taken as closed and replaced by the next write; find what wrote it.',
     },
   };
 }

@@ -56,14 +56,18 @@ export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetr
       ]),
     );
   }
-  // The circuit's state over time: a line while it is open (how long so far), nothing while closed.
+  // The circuit's state over time, reported by the reconciler each run: open (1) or closed (0), and for how long.
   dashboard.addWidgets(
-    graph('Vendor circuit: open for (s)', [metrics.circuitOpenSeconds()]),
+    graph('Vendor circuit: open (1) or closed (0), open for (s)', [
+      metrics.circuitOpen(),
+      metrics.circuitOpenSeconds(),
+    ]),
     graph('Vendor circuit: opens, probes, closes, deferred messages', [
       metrics.custom(Metric.circuitOpened),
       metrics.custom(Metric.circuitProbes),
       metrics.custom(Metric.circuitClosed),
       metrics.custom(Metric.circuitDeferrals),
+      metrics.custom(Metric.circuitUnreadable),
     ]),
   );
   const reconcilerErrors = metrics.reconcilerErrors();

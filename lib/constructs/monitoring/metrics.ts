@@ -16,6 +16,8 @@ export interface WorkerMetricSources {
   readonly reconciler?: lambda.IFunction;
   /** The products whose outcomes the worker publishes (the `Product` dimension's values). */
   readonly products?: readonly string[];
+  /** How often the reconciler reports the circuit (its schedule). @default 1 */
+  readonly circuitReportMinutes?: number;
 }
 
 /**
@@ -95,12 +97,20 @@ export class WorkerMetrics {
   }
 
   /**
-   * How long the vendor circuit has been open, the longest seen in each minute: reported by
-   * every delivery that finds it open, absent while it is closed.
+   * How long the vendor circuit has been open, the longest seen in each reconciler period:
+   * reported by every reconciler run (0 while closed, whatever the traffic) and by every
+   * delivery that finds it open.
    */
   circuitOpenSeconds(): cloudwatch.Metric {
     return this.custom(Metric.circuitOpenSeconds, cloudwatch.Stats.MAXIMUM).with({
-      period: Duration.minutes(1),
+      period: Duration.minutes(this.sources.circuitReportMinutes ?? 1),
+    });
+  }
+
+  /** The circuit's state at each reconciler run: 1 while open or unauthorized, 0 closed. */
+  circuitOpen(): cloudwatch.Metric {
+    return this.custom(Metric.circuitOpen, cloudwatch.Stats.MAXIMUM).with({
+      period: Duration.minutes(this.sources.circuitReportMinutes ?? 1),
     });
   }
 

@@ -32,6 +32,7 @@ export class SluiceMonitoring extends Construct {
       worker: props.worker.function,
       vendorName: props.worker.config.vendor.name,
       reconciler: props.reconciler?.function,
+      circuitReportMinutes: props.worker.config.reconcilerEveryMinutes,
       ...(props.worker.outcomes ? { products: props.worker.config.products } : {}),
     });
     this.dashboard = buildDashboard(this, 'Dashboard', this.metrics);

@@ -1,0 +1,374 @@
+import { randomUUID } from 'node:crypto';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CircuitClient } from '../../lambda/circuit/client';
+import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
+import { type CircuitState, circuitRules } from '../../lambda/circuit/state';
+import { Metric, TABLE_PARTITION_KEY } from '../../lambda/contract';
+import type { Delivery } from '../../lambda/worker/attributes';
+import type { WorkQueues } from '../../lambda/worker/queues';
+import { type HarnessOptions, steppedClock, WorkerHarness } from './harness';
+
+/**
+ * The vendor's return after an outage, on the real servers (DynamoDB Local, fauxqs, the vendor
+ * simulator on loopback), with one injected clock for the worker, the SDK and the simulator:
+ * minutes of outage are played in seconds. SQS delays are real seconds on fauxqs, so the
+ * requeued copies are held here and sent (through the worker's own queue sends, with no delay)
+ * when the injected clock reaches their delay; the driver moves the clock to the next copy due,
+ * as the queue would bring it back. Everything asserted is read from the vendor's recorded calls
+ * (its timeline, on the same clock) and the queues.
+ */
+
+/** The requeued copies, held until the injected clock reaches their delay. */
+class HeldCopies {
+  private readonly held: Array<{ dueAtMs: number; body: string; next: Delivery }> = [];
+  private real: WorkQueues | undefined;
+
+  constructor(private readonly clock: () => number) {}
+
+  wrap(queues: WorkQueues): WorkQueues {
+    this.real = queues;
+    return {
+      requeue: async (body, next, delaySeconds) => {
+        this.held.push({ dueAtMs: this.clock() + delaySeconds * 1000, body, next });
+      },
+      deadLetter: (body, delivery, reason, detail) => queues.deadLetter(body, delivery, reason, detail),
+    };
+  }
+
+  nextDueMs(): number | undefined {
+    return this.held.length === 0 ? undefined : Math.min(...this.held.map((copy) => copy.dueAtMs));
+  }
+
+  /** Sends every copy due by now to the work queue (visible at once). */
+  async release(): Promise<void> {
+    const nowMs = this.clock();
+    const due = this.held.filter((copy) => copy.dueAtMs <= nowMs);
+    for (const copy of due) {
+      this.held.splice(this.held.indexOf(copy), 1);
+      await this.real?.requeue(copy.body, copy.next, 0);
+    }
+  }
+}
+
+const vendor: HarnessOptions['vendor'] = {
+  name: 'waitwhile',
+  allowedPaths: ['/locations'],
+  operations: {
+    createVisit: {
+      method: 'POST',
+      path: '/locations/{locationId}/visits',
+      dimensions: { 'waitwhile#rps': 1 },
+    },
+  },
+  policy: {
+    maxAttempts: 5,
+    maxAgeSeconds: 7_200,
+    requeueJitterSeconds: 1,
+    inlineRetryThresholdSeconds: 2,
+    maxVendorRetries: 0,
+  },
+  // The defaults that matter here: a probe every 30 s, backing off only past 30 minutes.
+  circuit: { failureThreshold: 3, windowSeconds: 60 },
+  maxInFlight: 1,
+};
+
+/** The booking vendor's 5 requests/s, the bucket the same. */
+const buckets: HarnessOptions['buckets'] = [
+  { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 5, windowSeconds: 1 },
+];
+
+const visits = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}${i}`,
+    operation: 'createVisit',
+    params: { locationId: `loc-${prefix}${i}` },
+    body: { i },
+  }));
+
+interface Run {
+  readonly harness: WorkerHarness;
+  readonly time: ReturnType<typeof steppedClock>;
+  readonly held: HeldCopies;
+}
+
+async function start(options: Partial<HarnessOptions> = {}): Promise<Run> {
+  const time = steppedClock(Date.now());
+  const held = new HeldCopies(time.clock);
+  const harness = await WorkerHarness.start({
+    simulator: { profile: 'waitwhile', latencyMs: 1, clock: time.clock, limits: { requestsPerSecond: 5 } },
+    buckets,
+    vendor,
+    circuit: true,
+    clock: time.clock,
+    sleep: time.sleep,
+    queues: (queues) => held.wrap(queues),
+    ...options,
+  });
+  return { harness, time, held };
+}
+
+/**
+ * Delivers everything visible, then moves the clock to the next held copy and brings it back,
+ * until no copy is left; `at` runs once when the clock reaches its time (the vendor changes).
+ */
+async function drive(run: Run, at: Array<{ atMs: number; change: () => void }> = []): Promise<void> {
+  const pending = [...at].sort((a, b) => a.atMs - b.atMs);
+  for (let round = 0; round < 20_000; round += 1) {
+    while ((await run.harness.pollOnce(10)) !== undefined) {}
+    const nextCopy = run.held.nextDueMs();
+    const nextChange = pending[0];
+    if (nextCopy === undefined && nextChange === undefined) return;
+    if (nextChange && (nextCopy === undefined || nextChange.atMs <= nextCopy)) {
+      run.time.advance(Math.max(0, nextChange.atMs - run.time.clock()));
+      nextChange.change();
+      pending.shift();
+      continue;
+    }
+    run.time.advance(Math.max(0, (nextCopy ?? 0) - run.time.clock()));
+    await run.held.release();
+  }
+  throw new Error('the backlog never drained');
+}
+
+async function circuitOf(run: Run): Promise<CircuitState> {
+  return new CircuitClient({
+    store: new DynamoDbCircuitStore(run.harness.dynamodb, run.harness.tableName),
+    vendor: 'waitwhile',
+    rules: circuitRules(run.harness.settings.circuit),
+    newId: randomUUID,
+    clock: run.time.clock,
+  }).view();
+}
+
+const ok = (status: number) => status >= 200 && status < 300;
+
+describe('the vendor back after an outage (injected time, real servers)', () => {
+  let run: Run | undefined;
+  afterEach(async () => {
+    await run?.harness.stop();
+    run = undefined;
+  });
+
+  it.each([
+    ['45 s', 45_000],
+    ['5 minutes', 300_000],
+    ['20 minutes', 1_200_000],
+  ])(
+    'after %s: one probe per 30 s while down, the first completion within 30 s of its return, no 429 in the 10 s after',
+    async (_name, downForMs) => {
+      run = await start();
+      const { harness, time } = run;
+      harness.simulator.setFaults({ down: true });
+      const backAtMs = time.clock() + downForMs;
+      const messages = visits('o', 30);
+      await harness.enqueue(messages);
+      await drive(run, [{ atMs: backAtMs, change: () => harness.simulator.setFaults({}) }]);
+
+      const calls = harness.simulator.stats().timeline;
+      const down = calls.filter((call) => call.atMs < backAtMs);
+      // Three failures from three messages open it; then only probes, one per 30 s at most.
+      expect(down.every((call) => call.status === 0)).toBe(true);
+      const probes = down.slice(3);
+      const starts = [down[2]!.atMs, ...probes.map((call) => call.atMs)];
+      const gaps = starts.slice(1).map((atMs, i) => atMs - starts[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(30_000);
+      // ... and not fewer: the interval does not grow during an outage shorter than 30 minutes.
+      expect(Math.max(...gaps)).toBeLessThan(31_000);
+
+      const firstOk = calls.find((call) => call.atMs >= backAtMs && ok(call.status));
+      expect(firstOk).toBeDefined();
+      expect(firstOk!.atMs - backAtMs).toBeLessThanOrEqual(30_000);
+      // The backlog comes back through the buckets: the vendor answers no 429 in the first 10 s.
+      const resumed = calls.filter(
+        (call) => call.atMs >= firstOk!.atMs && call.atMs < firstOk!.atMs + 10_000,
+      );
+      expect(resumed.filter((call) => call.status === 429)).toEqual([]);
+      expect(calls.filter((call) => call.status === 429)).toEqual([]);
+
+      expect(harness.simulator.stats().completions).toBe(messages.length);
+      expect(harness.simulator.stats().duplicateCompletions).toBe(0);
+      expect(await harness.deadLetters()).toEqual([]);
+      expect((await circuitOf(run)).status).toBe('closed');
+      expect(harness.telemetry.countOf(Metric.circuitOpened)).toBe(1 + probes.length);
+      expect(harness.telemetry.countOf(Metric.circuitClosed)).toBe(1);
+    },
+  );
+
+  it('backs off past a long outage: 30 s probes for 30 minutes, then doubling to the maximum', async () => {
+    run = await start();
+    const { harness, time } = run;
+    harness.simulator.setFaults({ down: true });
+    const startedAtMs = time.clock();
+    const backAtMs = startedAtMs + 50 * 60_000;
+    await harness.enqueue(visits('l', 5));
+    await drive(run, [{ atMs: backAtMs, change: () => harness.simulator.setFaults({}) }]);
+    const calls = harness.simulator.stats().timeline.filter((call) => call.atMs < backAtMs);
+    const starts = calls.slice(2).map((call) => call.atMs);
+    const gaps = starts.slice(1).map((atMs, i) => Math.floor((atMs - starts[i]!) / 1000));
+    // The gaps in seconds, each run of equal gaps once: 30 s until 30 minutes, then doubling.
+    const steps = gaps.filter((gap, i) => gap !== gaps[i - 1]);
+    expect(steps).toEqual([30, 60, 120, 240, 300]);
+    expect(gaps.filter((gap) => gap === 30).length).toBe(60);
+    expect(harness.simulator.stats().completions).toBe(5);
+    expect(await harness.deadLetters()).toEqual([]);
+  });
+});
+
+describe('probes that meet a live vendor saying no, one broken message, an unreadable item', () => {
+  let run: Run | undefined;
+  afterEach(async () => {
+    await run?.harness.stop();
+    run = undefined;
+  });
+
+  it('a probe answered 429 (another caller took the window) closes the circuit: the vendor is up, the backlog follows through the buckets', async () => {
+    run = await start();
+    const { harness } = run;
+    harness.simulator.setFaults({ down: true });
+    const messages = visits('r', 10);
+    await harness.enqueue(messages);
+    // Until the circuit is open, with the vendor down.
+    while ((await harness.pollOnce(10)) !== undefined) {}
+    const opened = await circuitOf(run);
+    expect(opened.status).toBe('open');
+    const probeAtMs = opened.nextProbeAtMs ?? 0;
+    const otherCaller = async () => {
+      // Another program using the same key spends the vendor's window at the probe's moment.
+      for (let i = 0; i < 5; i++) {
+        await fetch(`${harness.simulator.url}/locations/elsewhere-${i}/visits`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${harness.simulator.apiKey}`,
+            'content-type': 'application/json',
+          },
+          body: '{}',
+        });
+      }
+    };
+    let spent: Promise<void> | undefined;
+    await drive(run, [
+      {
+        atMs: probeAtMs - 10_000,
+        change: () => harness.simulator.setFaults({}),
+      },
+      {
+        atMs: probeAtMs,
+        change: () => {
+          spent = otherCaller();
+        },
+      },
+    ]);
+    await spent;
+    const calls = harness.simulator.stats().timeline;
+    const probe = calls.find((call) => call.atMs >= probeAtMs - 10_000 && call.status === 429);
+    expect(probe).toBeDefined();
+    // The 429 was the probe's answer: the first call of the worker after the outage.
+    const workerCallsAfter = calls.filter((call) => call.atMs >= probeAtMs - 10_000).slice(5);
+    expect(workerCallsAfter[0]?.status).toBe(429);
+    expect(harness.telemetry.countOf(Metric.circuitProbes)).toBe(1);
+    expect(harness.telemetry.countOf(Metric.circuitClosed)).toBe(1);
+    expect(harness.telemetry.countOf(Metric.circuitOpened)).toBe(1);
+    expect(harness.simulator.stats().completions).toBe(messages.length + 5);
+    expect(harness.simulator.stats().duplicateCompletions).toBe(0);
+    expect(await harness.deadLetters()).toEqual([]);
+    expect((await circuitOf(run)).status).toBe('closed');
+  });
+
+  it('a probe answered 401 after the key was fixed reads the key again and resumes the work, no redrive', async () => {
+    let secret = 'revoked-key';
+    let cached = secret;
+    run = await start({
+      apiKey: 'revoked-key',
+      readApiKey: async () => cached,
+      refreshApiKey: async () => {
+        cached = secret;
+        return secret;
+      },
+    });
+    const { harness, time } = run;
+    const fixedAtMs = time.clock() + 75_000;
+    const messages = visits('k', 8);
+    await harness.enqueue(messages);
+    await drive(run, [
+      {
+        atMs: fixedAtMs,
+        change: () => {
+          secret = harness.simulator.apiKey;
+        },
+      },
+    ]);
+    const calls = harness.simulator.stats().timeline;
+    const before = calls.filter((call) => call.atMs < fixedAtMs);
+    // One refused key opens it (twice 401: the cached key and the one read again); then one probe per 30 s.
+    expect(before.every((call) => call.status === 401)).toBe(true);
+    const probeStarts = [...new Set(before.map((call) => call.atMs))];
+    const gaps = probeStarts.slice(1).map((atMs, i) => atMs - probeStarts[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(30_000);
+    // The first probe after the fix still sends the cached key: 401, then the key read again: 201.
+    const after = calls.filter((call) => call.atMs >= fixedAtMs);
+    expect(after.slice(0, 2).map((call) => call.status)).toEqual([401, 201]);
+    expect(after[0]!.atMs - fixedAtMs).toBeLessThanOrEqual(30_000);
+    expect(harness.simulator.stats().completions).toBe(messages.length);
+    expect(await harness.deadLetters()).toEqual([]);
+    expect((await circuitOf(run)).status).toBe('closed');
+  });
+
+  it('one message whose own call keeps failing ends on its own attempts; the circuit stays closed for the others', async () => {
+    const brokenCalls: number[] = [];
+    let clock: () => number = Date.now;
+    run = await start({
+      // The broken path: every call for this one location is answered 502 (as a redirect
+      // target or a broken route of the vendor would); the others reach the simulator.
+      fetch: async (input, init) => {
+        if (String(input).includes('/locations/loc-bad/')) {
+          brokenCalls.push(clock());
+          return new Response('{"error":"bad gateway"}', { status: 502 });
+        }
+        return fetch(input, init);
+      },
+    });
+    clock = run.time.clock;
+    const { harness } = run;
+    await harness.enqueue([
+      { id: 'bad', operation: 'createVisit', params: { locationId: 'loc-bad' }, body: {} },
+      ...visits('g', 6),
+    ]);
+    await drive(run);
+    // Its first delivery and its maxAttempts (5) requeued attempts, each failing the same way.
+    expect(brokenCalls.length).toBe(6);
+    expect(harness.telemetry.countOf(Metric.circuitOpened)).toBe(0);
+    const deadLetters = await harness.deadLetters();
+    expect(deadLetters.map((entry) => entry.reason)).toEqual(['max_attempts']);
+    expect(harness.simulator.stats().completions).toBe(6);
+    expect((await circuitOf(run)).failures).toBe(1);
+  });
+
+  it('an unreadable circuit item does not stop the work: reported, taken as closed, rewritten', async () => {
+    run = await start();
+    const { harness } = run;
+    await harness.dynamodb.send(
+      new PutItemCommand({
+        TableName: harness.tableName,
+        Item: {
+          [TABLE_PARTITION_KEY]: { S: 'circuit#waitwhile' },
+          circuit_status: { S: 'opne' },
+          circuit_version: { N: '12' },
+        },
+      }),
+    );
+    await harness.enqueue(visits('c', 3));
+    await drive(run);
+    expect(harness.simulator.stats().completions).toBe(3);
+    expect(harness.telemetry.countOf(Metric.circuitUnreadable)).toBeGreaterThanOrEqual(1);
+    expect(harness.telemetry.fieldsOf('circuit.unreadable')[0]).toMatchObject({ taken_as: 'closed' });
+    const { Item } = await harness.dynamodb.send(
+      new GetItemCommand({
+        TableName: harness.tableName,
+        Key: { [TABLE_PARTITION_KEY]: { S: 'circuit#waitwhile' } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item?.circuit_status).toEqual({ S: 'closed' });
+    expect(Item?.circuit_version).toEqual({ N: '13' });
+  });
+});
