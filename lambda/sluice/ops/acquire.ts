@@ -61,6 +61,8 @@ async function acquireAs(
   const leaseIds = new Map(targets.map((t) => [t.address.dimension, newLeaseId(ctx)]));
   const lifetimeMs = leaseLifetimeMs(ctx.settings, options.leaseTtlSeconds);
   let attempt = 0;
+  // Every attempt's take may be placed from this instant on (storedTakeFor's `sinceMs`).
+  const sinceMs = ctx.clock();
   while (attempt <= ctx.settings.maxRetries) {
     const nowMs = ctx.clock();
     const items = new Map<string, BucketItem>();
@@ -73,7 +75,7 @@ async function acquireAs(
     // Costs follow the definitions as now cached: a conflict may have brought a changed one.
     targets = resolveTargets(ctx, addresses, requested);
     const lease = { idFor: (d: string) => leaseIds.get(d)!, expiresAtMs: nowMs + lifetimeMs };
-    const stored = storedTakeFor(items, targets, lease, nowMs, op);
+    const stored = storedTakeFor(items, targets, lease, nowMs, op, sinceMs);
     if (stored) {
       const outcome = await ctx.store.takeStored(stored.take);
       if (outcome.ok) {
