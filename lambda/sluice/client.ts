@@ -102,7 +102,7 @@ export class SluiceClient {
   /** Retries acquire with the returned waits; `SlotTimeoutError` at the deadline. */
   slot(request: AcquireRequest, options?: SlotOptions & AcquireOptions): Promise<SlotHandle> {
     const dimensions = Object.keys(requestedCosts(request));
-    return slot(this.ctx, dimensions, () => acquire(this.ctx, request, options), options);
+    return slot(this.ctx, dimensions, (refusal) => acquire(this.ctx, request, options, refusal), options);
   }
 
   slotMany(

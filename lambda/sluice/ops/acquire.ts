@@ -37,12 +37,25 @@ export async function acquire(
   ctx: SluiceContext,
   request: AcquireRequest,
   options: AcquireOptions = {},
+  refusal: RefusalBasis = 'recent',
 ): Promise<AcquireResult> {
   // Checked before any bucket is touched.
   const label = productField(options);
   // One op for every attempt: at most one attempt applies, and a lost answer's retry is recognised.
-  return withOp(ctx.writers, (op) => acquireAs(ctx, request, options, label, op));
+  return withOp(ctx.writers, (op) => acquireAs(ctx, request, options, label, op, refusal));
 }
+
+/**
+ * What a refusal may be computed from: `recent`, a view at most `STALE_REFUSAL_MS` old;
+ * `fresh`, only a view read or written by this acquire (what `slot` asks for before it gives up).
+ */
+export type RefusalBasis = 'recent' | 'fresh';
+
+/**
+ * Refusals computed from a cached view this acquire neither read nor wrote: the table may hold
+ * more by now (a refund, a release), so `slot` reads once before it gives up on one.
+ */
+export const refusedFromCache = new WeakSet<RetryIn>();
 
 async function acquireAs(
   ctx: SluiceContext,
@@ -50,6 +63,7 @@ async function acquireAs(
   options: AcquireOptions,
   label: { product?: string },
   op: WriteOp,
+  refusal: RefusalBasis,
 ): Promise<AcquireResult> {
   const requested = requestedCosts(request);
   const addresses = Object.keys(requested).map((d) => parseDimension(d));
@@ -98,8 +112,9 @@ async function acquireAs(
     if (plan.kind === 'deny') {
       // Releases, refunds and upserts add capacity: say no only from a view at most
       // STALE_REFUSAL_MS old (read or written since), reading again at most that often.
+      const staleAfterMs = refusal === 'fresh' ? -1 : STALE_REFUSAL_MS;
       const stale = plan.deniedPks.filter(
-        (pk) => !fresh.has(pk) && !ctx.cache.confirmedWithin(pk, STALE_REFUSAL_MS),
+        (pk) => !fresh.has(pk) && !ctx.cache.confirmedWithin(pk, staleAfterMs),
       );
       if (stale.length > 0) {
         for (const pk of stale) {
@@ -108,7 +123,9 @@ async function acquireAs(
         }
         continue;
       }
-      return retryIn(ctx, plan.waitMs, plan.dimension, label);
+      const answer = retryIn(ctx, plan.waitMs, plan.dimension, label);
+      if (plan.deniedPks.some((pk) => !fresh.has(pk))) refusedFromCache.add(answer);
+      return answer;
     }
     const conflicted = await writePlan(ctx, items, plan.writes);
     if (conflicted.length === 0) return granted(ctx, targets, plan.leases, nowMs, attempt, label);
