@@ -2,6 +2,7 @@ import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } fr
 import { type PlannedLease, planGrant, type Target } from '../core/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
 import type { BucketItem, WriteOp } from '../core/model';
+import { restsOnUnseenRefill } from '../core/refusal-evidence';
 import { storedTakeFor } from '../core/stored-take-plan';
 import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
 import { withOp } from '../core/writer-lanes';
@@ -88,6 +89,23 @@ async function acquireAs(
     }
     // Costs follow the definitions as now cached: a conflict may have brought a changed one.
     targets = resolveTargets(ctx, addresses, requested);
+    // A write that only refill since the view could pay for, on an item others take from, is
+    // read first: the fresh item grants or refuses without a failed write (refusal-evidence.ts).
+    const unseen = [...items.values()].filter((item) => {
+      const confirmedAtMs = ctx.cache.confirmedAt(item.pk);
+      return (
+        !fresh.has(item.pk) &&
+        confirmedAtMs !== undefined &&
+        restsOnUnseenRefill(item, targets, confirmedAtMs, nowMs, ctx.writers.clientId)
+      );
+    });
+    if (unseen.length > 0) {
+      for (const { pk } of unseen) {
+        await ctx.cache.refresh(pk);
+        fresh.add(pk);
+      }
+      continue;
+    }
     const lease = { idFor: (d: string) => leaseIds.get(d)!, expiresAtMs: nowMs + lifetimeMs };
     const stored = storedTakeFor(items, targets, lease, nowMs, op, sinceMs);
     if (stored) {
