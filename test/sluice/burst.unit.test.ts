@@ -44,7 +44,9 @@ async function burst(callers: number) {
       logger: new RecordingLogger(),
     });
   const admin = client(0);
-  await admin.upsertBuckets([{ dimension: 'burst#rpm', limitType: 'requests', capacity: 50, windowSeconds: 1 }]);
+  await admin.upsertBuckets([
+    { dimension: 'burst#rpm', limitType: 'requests', capacity: 50, windowSeconds: 1 },
+  ]);
   // Well past a full window: the bucket is full and its last refill long ago.
   clock.advance(5_000);
   const startMs = clock.now();

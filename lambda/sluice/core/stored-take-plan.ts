@@ -51,6 +51,8 @@ export function storedTakeFor(
       leases.push({ address, leaseId: id, ...state });
       continue;
     }
+    // A sliced bucket is taken from by its slices' versioned writes only (ops/slices.ts).
+    if (bucket.slicing || Object.keys(bucket.leases).length > 0) return undefined;
     const guard = refillGuard(bucket, nowMs, Math.min(sinceMs, nowMs));
     if (!guard) return undefined;
     const countGrant = bucket.rateScalePermille < FULL_RATE_PERMILLE;

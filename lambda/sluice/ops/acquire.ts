@@ -1,6 +1,7 @@
 import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from '../core/dimensions';
 import { type PlannedLease, planGrant, type Target } from '../core/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
+import { holdsLeases } from '../core/limit-types';
 import type { BucketItem, WriteOp } from '../core/model';
 import { restsOnUnseenRefill } from '../core/refusal-evidence';
 import { storedTakeFor } from '../core/stored-take-plan';
@@ -13,6 +14,7 @@ import type { SluiceContext } from './context';
 import { makeGrant } from './grant';
 import { bucketOf, itemFor, unknownDimension } from './items';
 import { SluiceLogEvent } from './log-events';
+import { acquireFromSlice } from './slices';
 
 /**
  * The oldest view of an item a refusal may be computed from. Capacity comes back by releases,
@@ -73,6 +75,13 @@ async function acquireAs(
     if ((await itemFor(ctx, address)).fresh) fresh.add(address.pk);
   }
   let targets = await targetsFor(ctx, addresses, requested, fresh);
+  const sliced = slicedTarget(ctx, targets);
+  if (sliced) {
+    const staleAfterMs = refusal === 'fresh' ? -1 : STALE_REFUSAL_MS;
+    const answer = await acquireFromSlice(ctx, sliced, op, fresh, staleAfterMs, () => newLeaseId(ctx));
+    if (answer.kind === 'granted') return granted(ctx, targets, [], answer.nowMs, 0, label);
+    if (answer.kind === 'wait') return retryIn(ctx, answer.waitMs, sliced.address.dimension, label);
+  }
   const leaseIds = new Map(targets.map((t) => [t.address.dimension, newLeaseId(ctx)]));
   const lifetimeMs = leaseLifetimeMs(ctx.settings, options.leaseTtlSeconds);
   let attempt = 0;
@@ -165,6 +174,14 @@ async function acquireAs(
     ...label,
   });
   return retryIn(ctx, backoffMs, targets[0]!.address.dimension, label);
+}
+
+/** The one target of an acquire of one sliced time bucket (leases for hot buckets), if it is one. */
+function slicedTarget(ctx: SluiceContext, targets: readonly Target[]): Target | undefined {
+  if (targets.length !== 1) return undefined;
+  const [target] = targets;
+  const bucket = ctx.cache.peek(target!.address.pk)?.buckets[target!.address.metric];
+  return bucket?.slicing && !holdsLeases(bucket.limitType) ? target : undefined;
 }
 
 /**
