@@ -111,7 +111,11 @@ export async function measureHotBucket(
  * `worstIntervalExcess` (stats.ts) over intervals that start at about 400 sampled grants, so
  * tens of thousands of grants stay cheap to check: linear per start.
  */
-function sampledIntervalExcess(grants: readonly GrantWindow[], capacity: number, ratePerSecond: number): number {
+function sampledIntervalExcess(
+  grants: readonly GrantWindow[],
+  capacity: number,
+  ratePerSecond: number,
+): number {
   const sorted = [...grants].sort((a, b) => a.sentMs - b.sentMs);
   const step = Math.max(1, Math.floor(sorted.length / 400));
   let worst = 0;
