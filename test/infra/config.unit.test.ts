@@ -100,9 +100,10 @@ describe('parseStackConfig', () => {
   });
 
   it('takes a lease for a hot bucket and reports a bad one', () => {
-    const { buckets } = validConfig() as { buckets: Record<string, unknown>[] };
+    const { buckets } = validConfig();
+    // `value` as the JSON file may hold it, well-formed or not.
     const lease = (value: unknown) =>
-      validConfig({ buckets: buckets.map((b, i) => (i === 0 ? { ...b, lease: value } : b)) });
+      validConfig({ buckets: buckets.map((b, i) => (i === 0 ? { ...b, lease: value as never } : b)) });
     expect(parseStackConfig(lease({ maxShare: 0.1, seconds: 2 }), 'config/x.json').buckets[0]?.lease).toEqual(
       {
         maxShare: 0.1,

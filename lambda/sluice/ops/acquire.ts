@@ -68,6 +68,10 @@ async function acquireAs(
   op: WriteOp,
   refusal: RefusalBasis,
 ): Promise<AcquireResult> {
+  // Every attempt's take may be placed from this instant on (storedTakeFor's `sinceMs`): the
+  // acquire's start, before any read, so callers that arrive together all share the refill of
+  // whichever of them writes first.
+  const sinceMs = ctx.clock();
   const requested = requestedCosts(request);
   const addresses = Object.keys(requested).map((d) => parseDimension(d));
   const fresh = new Set<string>();
@@ -85,8 +89,6 @@ async function acquireAs(
   const leaseIds = new Map(targets.map((t) => [t.address.dimension, newLeaseId(ctx)]));
   const lifetimeMs = leaseLifetimeMs(ctx.settings, options.leaseTtlSeconds);
   let attempt = 0;
-  // Every attempt's take may be placed from this instant on (storedTakeFor's `sinceMs`).
-  const sinceMs = ctx.clock();
   while (attempt <= ctx.settings.maxRetries) {
     const nowMs = ctx.clock();
     const items = new Map<string, BucketItem>();
