@@ -269,15 +269,19 @@ export function leasedMilli(bucket: BucketState): number {
 export function redefine(bucket: BucketState, definition: BucketDefinitionState): BucketState {
   const { slicing: _slicing, ...rest } = bucket;
   const next = { ...rest, ...definition };
-  if (definition.limitType !== bucket.limitType)
+  if (definition.limitType !== bucket.limitType) {
+    // Between two time types the slices held (leases for hot buckets) stay, out of the tokens:
+    // their holders grant from them until they expire.
+    const slices = !holdsLeases(bucket.limitType) && !holdsLeases(definition.limitType) ? bucket.leases : {};
     return {
       ...next,
-      tokensMilli: definition.capacityMilli,
-      leases: {},
+      tokensMilli: Math.max(0, definition.capacityMilli - leasedMilli({ ...bucket, leases: slices })),
+      leases: slices,
       debtMilli: 0,
       ...UNSCALED,
       rateScaleAtMs: bucket.rateScaleAtMs,
     };
+  }
   if (holdsLeases(definition.limitType))
     return { ...next, tokensMilli: definition.capacityMilli - leasedMilli(bucket) };
   // Slices held (leases for hot buckets) stay out of the stored tokens under a lowered capacity too.
