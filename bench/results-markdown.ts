@@ -239,8 +239,10 @@ function sdkFindings(suite: BenchJson): string[] {
   if (c && c.rejectedAttempts > 0 && c.wcuOnRejected / c.rejectedAttempts > 0.1) {
     lines.push(
       `- **Refusals cost ${round3(c.wcuOnRejected / c.rejectedAttempts)} WCU each at 3× demand (target ≤ 0.1).** ${c.refusedAfterConflict ?? 'An uncounted number'} of the`,
-      `  ${c.rejectedAttempts} refusals came after a failed conditional write: callers that read the same refilled unit both`,
-      '  write for it, and the loser pays for a failed condition. Leases for hot buckets refuse without a write.',
+      `  ${c.rejectedAttempts} refusals came after a failed conditional write. On a nearly empty bucket a grant needs refill, and`,
+      '  refill is a write conditioned on the version: when the item changes faster than a round trip, each of',
+      '  `SLUICE_MAX_RETRIES` + 1 such writes may fail (1 WCU each) before the attempt ends as RetryIn. Leases for',
+      '  hot buckets refuse without any request (the hot-bucket table above).',
     );
   }
   if (sdk?.burst && sdk.burst.grantedFirstWave < 45) {
