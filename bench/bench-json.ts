@@ -17,6 +17,7 @@ export function benchJson(suite: SuiteResult, argv: readonly string[]) {
     multiDimRequestsPerGrant: sdk?.multi?.requestsPerGrant ?? null,
     multiDimWcuPerGrant: sdk?.multi?.wcuPerGrant ?? null,
     contention: sdk?.contention ?? null,
+    hotBucket: suite.hotBucket ?? null,
     latencyRatioP50: sdk?.latency?.ratioP50 ?? null,
     latency: sdk?.latency ?? null,
     contestants: suite.contestants,

@@ -1,6 +1,8 @@
 import type { BenchJson } from './bench-json';
+import { CONTESTANT_LABELS, type ContestantName } from './contestants/contestant';
 import type { DrainResult, DrainRun } from './drain';
-import type { SuiteResult } from './suite';
+import type { HotBucketFigure } from './figures/hot-bucket';
+import { dollarsPerMillion, type SuiteResult } from './suite';
 import { markdownTable } from './table';
 
 /** bench/RESULTS.md, generated from the saved runs (bench/results/*.json) by `--write`. */
@@ -17,7 +19,7 @@ export function resultsMarkdown(
     'runs; nothing is typed by hand. How each figure is measured: `docs/performance.md`.',
     '',
   ];
-  if (suite) parts.push(...suiteSection(suite), ...sdkFindings(suite));
+  if (suite) parts.push(...suiteSection(suite), ...hotBucketSection(suite), ...sdkFindings(suite));
   else parts.push('The main suite has not been run with `--write` yet.', '');
   parts.push(...drainSection(drain));
   if (charts.length > 0) {
@@ -170,6 +172,55 @@ function storedText(stored: Readonly<Record<string, unknown>> | undefined): stri
     .join(', ');
 }
 
+/** The hot bucket (one bucket, 8 clients), every contestant's ordinary path and this SDK's leases, and what a million grants cost in each mode. */
+function hotBucketSection(suite: BenchJson): string[] {
+  const rows: [string, HotBucketFigure][] = [];
+  for (const [name, result] of Object.entries(suite.contestants)) {
+    if (result?.hotBucket) rows.push([CONTESTANT_LABELS[name as ContestantName], result.hotBucket]);
+  }
+  const leased = suite.hotBucket;
+  if (leased) rows.push([`${CONTESTANT_LABELS.sluiceAws}, leases ${JSON.stringify(leased.lease)}`, leased]);
+  if (rows.length === 0) return [];
+  const figure = rows[0]![1];
+  const lines = [
+    '## The hot bucket',
+    '',
+    `${figure.clients} clients, ${figure.inFlightPerClient} acquires in flight each, one \`requests\` bucket of ${figure.capacity} per second, for`,
+    `${figure.seconds} s; a refused acquire waits the wait it was given. Over-admission: units above capacity + rate × the run's`,
+    'length; worst excess: over capacity + rate × Δ, for intervals starting at sampled grants.',
+    '',
+    '| contestant | grants/s | over-admission | worst excess | WCU/grant | RCU/grant | $ per million grants |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(
+      ([label, f]) =>
+        `| ${label} | ${f.grantsPerSecond} | ${f.overAdmission} | ${f.worstIntervalExcess} | ${f.wcuPerGrant} | ${f.rcuPerGrant} | ${dollarsPerMillion(f)} |`,
+    ),
+    '',
+  ];
+  const sdk = suite.contestants.sluiceAws;
+  const modes: [string, number | undefined][] = [
+    ['one grant at a time, one dimension (figure 1)', sdk?.costPerMillion?.single],
+    ['one grant at a time, rpm + tpm (figure 1)', sdk?.costPerMillion?.multi],
+    ['hot bucket, no leases', sdk?.hotBucket ? dollarsPerMillion(sdk.hotBucket) : undefined],
+    ['hot bucket, leases', leased ? dollarsPerMillion(leased) : undefined],
+  ];
+  const c = sdk?.contention;
+  lines.push(
+    'Cost of this SDK per million grants, by mode (DynamoDB on-demand, the prices above):',
+    '',
+    ...modes.map(([mode, usd]) => `- ${mode}: ${usd === undefined ? 'n/a' : `$${usd}`}`),
+  );
+  if (c && c.rejectedAttempts > 0) {
+    lines.push(
+      `- refusals at 3× demand (figure 2): ${round3(c.wcuOnRejected / c.rejectedAttempts)} WCU per refused attempt (${c.wcuOnRejected} WCU over ${c.rejectedAttempts} refusals)`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
 /** Where this SDK misses a target, what the run shows about why (numbers from the run only). */
 function sdkFindings(suite: BenchJson): string[] {
   const sdk = suite.contestants.sluiceAws;
@@ -185,7 +236,16 @@ function sdkFindings(suite: BenchJson): string[] {
       `  (DynamoDB Local took ${suite.machine.serverWritesPerSecond} plain writes/s from 8 callers in this run).`,
     );
   }
-  if (sdk?.burst) {
+  if (c && c.rejectedAttempts > 0 && c.wcuOnRejected / c.rejectedAttempts > 0.1) {
+    lines.push(
+      `- **Refusals cost ${round3(c.wcuOnRejected / c.rejectedAttempts)} WCU each at 3× demand (target ≤ 0.1).** ${c.refusedAfterConflict ?? 'An uncounted number'} of the`,
+      `  ${c.rejectedAttempts} refusals came after a failed conditional write. On a nearly empty bucket a grant needs refill, and`,
+      '  refill is a write conditioned on the version: when the item changes faster than a round trip, each of',
+      '  `SLUICE_MAX_RETRIES` + 1 such writes may fail (1 WCU each) before the attempt ends as RetryIn. Leases for',
+      '  hot buckets refuse without any request (the hot-bucket table above).',
+    );
+  }
+  if (sdk?.burst && sdk.burst.grantedFirstWave < 45) {
     lines.push(
       `- **Concurrent bursts.** With 50 attempts in flight at once on a full bucket of 50, this SDK granted`,
       `  ${sdk.burst.grantedFirstWave} (then ${sdk.burst.grantedSecondWave} of the next 50): no over-admission, but ${sdk.burst.refusedAfterConflict ?? 'an uncounted number'} of the refusals`,

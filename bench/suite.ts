@@ -8,6 +8,7 @@ import { type BurstFigure, measureBurst } from './figures/burst';
 import { type ChargedFigure, measureCharged } from './figures/charged';
 import { type ContentionFigure, type ContentionRun, measureContention } from './figures/contention';
 import { type CostFigure, measureCost } from './figures/cost';
+import { type HotBucketFigure, measureHotBucket } from './figures/hot-bucket';
 import { type LatencyFigure, measureLatency, warmUp } from './figures/latency';
 import type { BenchOptions } from './options';
 import { round } from './stats';
@@ -32,6 +33,8 @@ export interface ContestantResult {
   readonly latency?: LatencyFigure;
   readonly charged?: ChargedFigure;
   readonly burst?: BurstFigure;
+  /** The hot-bucket figure without leases (every contestant's ordinary path). */
+  readonly hotBucket?: HotBucketFigure;
   /** USD per million messages, from the counted units (one grant per message). */
   readonly costPerMillion?: { readonly single: number; readonly multi?: number };
   readonly errors: string[];
@@ -39,6 +42,8 @@ export interface ContestantResult {
 
 export interface SuiteResult {
   readonly contestants: Partial<Record<ContestantName, ContestantResult>>;
+  /** This SDK on the hot bucket with leases (`lease` on the definition), beside `contestants.*.hotBucket`. */
+  readonly hotBucket?: HotBucketFigure;
   readonly charts: Partial<Record<ContestantName, Pick<ContentionRun, 'tokens' | 'admittedPerSecond'>>>;
   readonly machine: {
     nproc: number;
@@ -108,7 +113,11 @@ export async function runSuite(
         demandFactor: 3,
       }),
     );
+    const hotBucket = await attempt(`hot bucket, 8 clients, ${hotSeconds(options)} s`, () =>
+      measureHotBucket(contestant, endpoint, table(contestant.name), { seconds: hotSeconds(options) }),
+    );
     Object.assign(result, {
+      ...(hotBucket ? { hotBucket } : {}),
       ...(single ? { single } : {}),
       ...(multi ? { multi } : {}),
       ...(charged ? { charged } : {}),
@@ -126,6 +135,16 @@ export async function runSuite(
         admittedPerSecond: contention.admittedPerSecond,
       };
   }
+  progress(`sluiceAws: hot bucket with leases (${JSON.stringify(HOT_LEASE)}), ${hotSeconds(options)} s`);
+  let hotBucket: HotBucketFigure | undefined;
+  try {
+    hotBucket = await measureHotBucket(sluiceAws, endpoint, table('sluiceAws-leased'), {
+      seconds: hotSeconds(options),
+      lease: HOT_LEASE,
+    });
+  } catch (error) {
+    results.sluiceAws?.errors.push(`hot bucket with leases: ${(error as Error).message}`);
+  }
   progress(`latency: ${options.latencyRounds} interleaved rounds`);
   const latency = await measureLatency(CONTESTANTS, endpoint, table, options.latencyRounds);
   for (const contestant of CONTESTANTS) {
@@ -137,7 +156,27 @@ export async function runSuite(
     const name = error.split(':')[0] as ContestantName;
     results[name]?.errors.push(`latency: ${error}`);
   }
-  return { contestants: results, charts, machine: { ...machine(), serverWritesPerSecond }, prices: PRICES };
+  return {
+    contestants: results,
+    ...(hotBucket ? { hotBucket } : {}),
+    charts,
+    machine: { ...machine(), serverWritesPerSecond },
+    prices: PRICES,
+  };
+}
+
+/** Slices of a tenth of the bucket, valid 2 s: 8 clients hold at most 80 % of it at once. */
+export const HOT_LEASE = { maxShare: 0.1, seconds: 2 } as const;
+
+const hotSeconds = (options: BenchOptions) => (options.quick ? 3 : 5);
+
+/** USD per million grants at a figure's units per grant. */
+export function dollarsPerMillion(figure: { wcuPerGrant: number; rcuPerGrant: number }): number {
+  return round(
+    figure.wcuPerGrant * PRICES.usdPerMillionWriteRequestUnits +
+      figure.rcuPerGrant * PRICES.usdPerMillionReadRequestUnits,
+    4,
+  );
 }
 
 function dollars(figure: CostFigure): number {

@@ -64,6 +64,13 @@ const BucketSchema = z.strictObject({
   capacity: positiveInteger(),
   windowSeconds: windowSeconds.optional(),
   costPerCall: positiveInteger().optional(),
+  /** Leases for a hot time bucket (docs/design.md, "Leases for hot buckets"); the SDK checks the rest. */
+  lease: z
+    .strictObject({
+      maxShare: z.number().positive().max(1, { error: 'must be > 0 and at most 1' }),
+      seconds: z.number().int().min(1).max(300, { error: 'must be a whole number from 1 to 300' }),
+    })
+    .optional(),
 });
 
 const AlarmsSchema = z.strictObject({

@@ -16,6 +16,8 @@ export interface LimitSpec {
   readonly limitType: LimitType;
   readonly capacity: number;
   readonly windowSeconds: number;
+  /** Leases for a hot bucket (this SDK only; the other contestants have no such mode and ignore it). */
+  readonly lease?: { readonly maxShare: number; readonly seconds: number };
 }
 
 export interface Attempt {
@@ -36,6 +38,8 @@ export function attemptOf(
 /** A caller: its own DynamoDB client (metered) and its own cache, as a separate Lambda would have. */
 export interface ContestantClient {
   acquire(costs: Readonly<Record<Dimension, number>>): Promise<Attempt>;
+  /** Gives back what the client holds locally (this SDK's slices), at the end of a run. */
+  close?(): Promise<void>;
 }
 
 /** A contestant on a fresh table of its own, its limits defined. */

@@ -24,6 +24,9 @@ export const sluiceAws: Contestant = {
         const sluice = new SluiceClient({ settings, dynamodb, logger: silent });
         return {
           acquire: async (costs) => attemptOf(await sluice.acquire(costs)),
+          close: async () => {
+            await sluice.returnSlices();
+          },
         };
       },
     };

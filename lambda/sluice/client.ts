@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { boundedAwsClientOptions } from './aws-client-bounds';
 import { requestedCosts } from './core/dimensions';
+import { MILLI } from './core/model';
 import type { SluiceSettings } from './core/settings';
 import type {
   AcquireRequest,
@@ -24,6 +25,7 @@ import type { SluiceContext, SluiceLogger } from './ops/context';
 import { handOver } from './ops/hand-over';
 import { ItemCache } from './ops/item-cache';
 import { reconcile } from './ops/reconcile';
+import { returnSlices } from './ops/slices';
 import { abortableSleep, slot } from './ops/slot';
 import type { BucketStore } from './store/bucket-store';
 import { DynamoBucketStore } from './store/dynamo-store';
@@ -102,7 +104,7 @@ export class SluiceClient {
   /** Retries acquire with the returned waits; `SlotTimeoutError` at the deadline. */
   slot(request: AcquireRequest, options?: SlotOptions & AcquireOptions): Promise<SlotHandle> {
     const dimensions = Object.keys(requestedCosts(request));
-    return slot(this.ctx, dimensions, () => acquire(this.ctx, request, options), options);
+    return slot(this.ctx, dimensions, (refusal) => acquire(this.ctx, request, options, refusal), options);
   }
 
   slotMany(
@@ -110,6 +112,15 @@ export class SluiceClient {
     options?: SlotOptions & AcquireOptions,
   ): Promise<SlotHandle> {
     return this.slot(costs, options);
+  }
+
+  /**
+   * Gives back what this client's slices of hot buckets did not use (bucket definitions with
+   * `lease`), each exactly once; resolves to the units returned. Call it before the process ends:
+   * a slice not returned is dropped after its expiry, its unused part counted as used.
+   */
+  async returnSlices(): Promise<number> {
+    return (await returnSlices(this.ctx)) / MILLI;
   }
 
   /**

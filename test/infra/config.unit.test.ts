@@ -99,6 +99,26 @@ describe('parseStackConfig', () => {
     }
   });
 
+  it('takes a lease for a hot bucket and reports a bad one', () => {
+    const { buckets } = validConfig();
+    // `value` as the JSON file may hold it, well-formed or not.
+    const lease = (value: unknown) =>
+      validConfig({ buckets: buckets.map((b, i) => (i === 0 ? { ...b, lease: value as never } : b)) });
+    expect(parseStackConfig(lease({ maxShare: 0.1, seconds: 2 }), 'config/x.json').buckets[0]?.lease).toEqual(
+      {
+        maxShare: 0.1,
+        seconds: 2,
+      },
+    );
+    expect(problemsOf(lease({ maxShare: 2, seconds: 0.5 }))).toBe(
+      [
+        'Invalid stack configuration (2 problems):',
+        '  config/x.json: buckets.0.lease.maxShare: must be > 0 and at most 1 (got 2)',
+        '  config/x.json: buckets.0.lease.seconds: Invalid input: expected int, received number (got 0.5)',
+      ].join('\n'),
+    );
+  });
+
   it('checks the buckets against each other and against the vendor operations', () => {
     const input = validConfig({
       buckets: [

@@ -58,6 +58,34 @@ describe('eight clients on one bucket in DynamoDB Local', () => {
     expect([granted.length, Math.floor(left.tokens)]).toEqual([40, 0]);
   });
 
+  it('admit exactly the capacity of a sliced bucket (leases for hot buckets), one dying holding its slice', async () => {
+    let offsetMs = 0;
+    const { made, close } = await fleet(
+      [
+        {
+          dimension: 'hot#rps',
+          limitType: 'requests',
+          capacity: 200,
+          ...SLOW,
+          lease: { maxShare: 0.05, seconds: 5 },
+        },
+      ],
+      () => Date.now() + offsetMs,
+    );
+    const granted: Granted[] = [];
+    await Promise.all(made.map((m) => drain(m.client, { 'hot#rps': 1 }, granted)));
+    // Each client but the last gives back what its slice did not use; the last "dies" holding its.
+    const returned = await Promise.all(made.slice(0, -1).map((m) => m.client.returnSlices()));
+    const held = await made[0]!.client.snapshot('hot#rps');
+    offsetMs = 5_000 + 1_001 + 1_000; // past every slice's expiry and the drop margin
+    const report = await made[0]!.client.reconcile();
+    const after = await made[0]!.client.snapshot('hot#rps');
+    close();
+    // Every unit granted once, none beyond the capacity; nothing was left unused to give back.
+    expect([granted.length, Math.floor(held.tokens), returned.every((r) => r === 0)]).toEqual([200, 0, true]);
+    expect([held.leases <= 1, report.restored === held.leases, after.leases]).toEqual([true, true, 0]);
+  });
+
   it('admit all-or-nothing across two items written one after the other, never more than either capacity, giving back what a refused grant took', async () => {
     const { made, close } = await fleet([
       { dimension: 'left#rpm', limitType: 'requests', capacity: 24, ...SLOW },

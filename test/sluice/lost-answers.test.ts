@@ -32,6 +32,14 @@ const DEFINITIONS: BucketDefinition[] = [
   { dimension: 'openai#rpm', limitType: 'requests', capacity: 60, windowSeconds: 60 },
   { dimension: 'openai#tpm', limitType: 'tokens', capacity: 10_000, windowSeconds: 60 },
   { dimension: 'sweeppea#slots', limitType: 'concurrent', capacity: 2 },
+  // A hot bucket taken from in slices of 20 (leases for hot buckets); refill 0.1 per second.
+  {
+    dimension: 'hot#rps',
+    limitType: 'requests',
+    capacity: 100,
+    windowSeconds: 1_000,
+    lease: { maxShare: 0.2, seconds: 5 },
+  },
 ];
 
 async function memoryHarness(): Promise<Harness> {
@@ -198,6 +206,27 @@ describe.each(HARNESSES)('a lost answer on %s', (_name, makeHarness) => {
     expect([h.pending(), b?.leases.length, held.tokens, held.leases, after.tokens, after.leases]).toEqual([
       0, 1, 0, 2, 1, 1,
     ]);
+  });
+
+  it('a slice is taken once, and its unused part comes back once', async () => {
+    h.lose('write', 'repeat');
+    for (let i = 0; i < 5; i++) granted(await h.client.acquire('hot#rps'));
+    const held = await h.client.snapshot('hot#rps');
+    h.lose('returnLease', 'repeat');
+    await h.client.returnSlices();
+    const after = await h.client.snapshot('hot#rps');
+    expect([h.pending(), held.tokens, held.leases, after.tokens, after.leases]).toEqual([0, 80, 1, 95, 0]);
+  });
+
+  it('a slice whose every answer was lost is adopted by the next acquire: one slice, granted from once', async () => {
+    h.lose('write', 'fail');
+    const error = await h.client.acquire('hot#rps').catch((e: unknown) => e);
+    expect(isSluiceStoreError(error) && error.reason).toBe('unavailable');
+    for (let i = 0; i < 20; i++) granted(await h.client.acquire('hot#rps'));
+    const held = await h.client.snapshot('hot#rps');
+    expect(await h.client.returnSlices()).toBe(0);
+    const after = await h.client.snapshot('hot#rps');
+    expect([h.pending(), held.tokens, held.leases, after.tokens, after.leases]).toEqual([0, 80, 1, 80, 0]);
   });
 
   it('release returns a slot once', async () => {

@@ -22,6 +22,19 @@ describe('slot under capacity it cannot see in its cache', () => {
     expect(slot.grant.outcome).toBe('Granted');
   });
 
+  it('reads once before giving up on a refusal from a view under a second old: a refund elsewhere is found', async () => {
+    const a = memoryClient();
+    const b = memoryClient({ store: a.store, clock: a.clock, seed: 2 });
+    await a.client.upsertBuckets(DEFINITIONS);
+    const long = granted(await a.client.acquire({ 'openai#tpm': 6_000 }));
+    granted(await b.client.acquire({ 'openai#tpm': 4_000 })); // b's view: 0 tokens
+    await long.settle({ 'openai#tpm': 0 }); // the table holds 6,000 again
+    a.clock.advance(500); // b's view is still recent enough to refuse from
+    const reads = a.store.requests.get;
+    const slot = await b.client.slot({ 'openai#tpm': 5_000 }, { timeoutSeconds: 5 });
+    expect([slot.grant.outcome, a.store.requests.get - reads]).toEqual(['Granted', 1]);
+  });
+
   it('reads a concurrent bucket whose leases expired unreconciled about once a second, not every 50 ms', async () => {
     const holder = memoryClient();
     const waiter = memoryClient({ store: holder.store, clock: holder.clock, seed: 2 });

@@ -1,5 +1,6 @@
 import type { BucketStore } from '../../lambda/sluice/store/bucket-store';
 import { describeHandOverContract } from './store-contract/hand-overs';
+import { describeSliceContract } from './store-contract/slices';
 import { describeTakeContract } from './store-contract/takes';
 import { describeWriteContract } from './store-contract/writes';
 
@@ -9,5 +10,6 @@ export function describeBucketStoreContract(name: string, makeStore: () => Promi
     describeWriteContract(makeStore);
     describeTakeContract(makeStore);
     describeHandOverContract(makeStore);
+    describeSliceContract(makeStore);
   });
 }

@@ -61,7 +61,8 @@ export function refillRate(bucket: BucketState): { readonly milli: number; reado
  */
 export function refill(bucket: BucketState, nowMs: number): BucketState {
   const now = Math.max(nowMs, bucket.lastRefillAtMs);
-  const { capacityMilli } = bucket;
+  // A time bucket fills up to what its slices leave (docs/design.md, "Leases for hot buckets").
+  const capacityMilli = storedRoomMilli(bucket);
   if (bucket.windowMs <= 0)
     return bucket.lastRefillAtMs === now ? bucket : { ...bucket, lastRefillAtMs: now };
   // The rate is milli per perMs ms: capacityMilli per windowMs, times the rate scale (refillRate).
@@ -191,7 +192,7 @@ export function settle(
   if (refund >= 0) {
     const credit = Math.max(0, Math.min(refund, estimateMilli - refilledAtMostMilli(bucket, elapsedMs)));
     const repaid = Math.min(credit, bucket.debtMilli);
-    const tokensMilli = Math.min(bucket.capacityMilli, bucket.tokensMilli + credit - repaid);
+    const tokensMilli = Math.min(storedRoomMilli(bucket), bucket.tokensMilli + credit - repaid);
     return { ...bucket, debtMilli: bucket.debtMilli - repaid, tokensMilli };
   }
   const overrun = -refund;
@@ -247,6 +248,14 @@ export function resync(bucket: BucketState, remainingMilli: number): BucketState
     : { ...bucket, tokensMilli: Math.max(0, remainingMilli) };
 }
 
+/**
+ * What a bucket's stored tokens may reach: the capacity, less the slices processes hold on a
+ * time bucket (a concurrent bucket's leases are already out of its tokens).
+ */
+export function storedRoomMilli(bucket: BucketState): number {
+  return holdsLeases(bucket.limitType) ? bucket.capacityMilli : bucket.capacityMilli - leasedMilli(bucket);
+}
+
 /** Capacity held by live leases. */
 export function leasedMilli(bucket: BucketState): number {
   return Object.values(bucket.leases).reduce((sum, lease) => sum + lease.costMilli, 0);
@@ -258,17 +267,26 @@ export function leasedMilli(bucket: BucketState): number {
  * leased` (may be negative while more is held than the new capacity), so conservation holds.
  */
 export function redefine(bucket: BucketState, definition: BucketDefinitionState): BucketState {
-  const next = { ...bucket, ...definition };
-  if (definition.limitType !== bucket.limitType)
+  const { slicing: _slicing, ...rest } = bucket;
+  const next = { ...rest, ...definition };
+  if (definition.limitType !== bucket.limitType) {
+    // Between two time types the slices held (leases for hot buckets) stay, out of the tokens:
+    // their holders grant from them until they expire.
+    const slices = !holdsLeases(bucket.limitType) && !holdsLeases(definition.limitType) ? bucket.leases : {};
     return {
       ...next,
-      tokensMilli: definition.capacityMilli,
-      leases: {},
+      tokensMilli: Math.max(0, definition.capacityMilli - leasedMilli({ ...bucket, leases: slices })),
+      leases: slices,
       debtMilli: 0,
       ...UNSCALED,
       rateScaleAtMs: bucket.rateScaleAtMs,
     };
+  }
   if (holdsLeases(definition.limitType))
     return { ...next, tokensMilli: definition.capacityMilli - leasedMilli(bucket) };
-  return { ...next, tokensMilli: Math.min(bucket.tokensMilli, definition.capacityMilli) };
+  // Slices held (leases for hot buckets) stay out of the stored tokens under a lowered capacity too.
+  return {
+    ...next,
+    tokensMilli: Math.max(0, Math.min(bucket.tokensMilli, definition.capacityMilli - leasedMilli(bucket))),
+  };
 }

@@ -122,10 +122,33 @@ export function definitionState(definition: BucketDefinition): BucketDefinitionS
       `capacity / windowSeconds must be at least 0.001 units per second (got ${capacity} / ${windowSeconds})`,
     );
   }
+  const slicing = definition.lease === undefined ? undefined : slicingState(definition, timed, problems);
   if (problems.length > 0) {
     throw new SluiceInputError(`bucket definition ${dimension} is not valid: ${problems.join('; ')}`);
   }
-  return { limitType, capacityMilli, windowMs, costPerCall };
+  return { limitType, capacityMilli, windowMs, costPerCall, ...(slicing ? { slicing } : {}) };
+}
+
+/** The longest slice lifetime: a process that dies holding one keeps it out of use this long at most. */
+export const MAX_SLICE_SECONDS = 300;
+
+function slicingState(definition: BucketDefinition, timed: boolean, problems: string[]) {
+  const { maxShare, seconds } = definition.lease ?? {};
+  const before = problems.length;
+  if (!timed) problems.push('lease applies to time buckets (requests, tokens), not concurrent ones');
+  if (!(typeof maxShare === 'number' && maxShare > 0 && maxShare <= 1))
+    problems.push(`lease.maxShare must be > 0 and <= 1 (got ${maxShare})`);
+  if (
+    !(
+      typeof seconds === 'number' &&
+      Number.isInteger(seconds) &&
+      seconds >= 1 &&
+      seconds <= MAX_SLICE_SECONDS
+    )
+  )
+    problems.push(`lease.seconds must be a whole number from 1 to ${MAX_SLICE_SECONDS} (got ${seconds})`);
+  if (problems.length > before) return undefined;
+  return { sharePermille: Math.max(1, Math.round(maxShare! * MILLI)), sliceMs: seconds! * MILLI };
 }
 
 /**

@@ -23,6 +23,18 @@ export interface BucketDefinitionState {
    */
   readonly windowMs: number;
   readonly costPerCall: number;
+  /** Leases for a hot time bucket (docs/design.md, "Leases for hot buckets"); absent: none. */
+  readonly slicing?: SlicingState;
+}
+
+/**
+ * A time bucket whose callers take slices: a process takes up to `sharePermille` of the capacity
+ * in one write, held in the bucket's `leases` under the slice's id until `expiresAtMs`, and
+ * grants from it locally. The stored tokens plus every slice held never exceed the capacity.
+ */
+export interface SlicingState {
+  readonly sharePermille: number;
+  readonly sliceMs: number;
 }
 
 export interface BucketState extends BucketDefinitionState {
@@ -31,7 +43,10 @@ export interface BucketState extends BucketDefinitionState {
   readonly debtMilli: number;
   /** Refill is credited up to this instant; it only moves forward. */
   readonly lastRefillAtMs: number;
-  /** Held slots of a concurrent bucket, by lease id; empty for time buckets. */
+  /**
+   * Held slots of a concurrent bucket, by lease id; for a time bucket, the slices processes hold
+   * (`slicing`), each its whole size until returned or dropped after expiry.
+   */
   readonly leases: Readonly<Record<string, LeaseState>>;
   /**
    * Refill-rate scale in permille (1000 = as configured) as set by the last penalize, at

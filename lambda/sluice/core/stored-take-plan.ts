@@ -11,6 +11,11 @@ import type { StoredTake, StoredTakeGuard } from './writes';
  * from full that refill at the configured rate cannot have filled it by `nowMs`; else undefined
  * (the versioned path refills first). A stale cache costs only a failed condition: the store
  * checks the guards on the item as it is.
+ *
+ * `sinceMs` (≤ `nowMs`) is when the acquire began: a take may be placed at any instant from then
+ * to its answer. On a retry after a conflict this lets callers that arrived together share one
+ * refill: the item handed back was refilled at or after `sinceMs`, so taking from its stored
+ * tokens without crediting anything is exactly a take at that refill's instant.
  */
 export function storedTakeFor(
   items: ReadonlyMap<string, BucketItem>,
@@ -18,6 +23,7 @@ export function storedTakeFor(
   lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
   nowMs: number,
   op: WriteOp,
+  sinceMs: number = nowMs,
 ): { readonly take: StoredTake; readonly leases: PlannedLease[] } | undefined {
   if (items.size !== 1) return undefined;
   const [item] = items.values();
@@ -45,7 +51,9 @@ export function storedTakeFor(
       leases.push({ address, leaseId: id, ...state });
       continue;
     }
-    const guard = refillGuard(bucket, nowMs);
+    // A sliced bucket is taken from by its slices' versioned writes only (ops/slices.ts).
+    if (bucket.slicing || Object.keys(bucket.leases).length > 0) return undefined;
+    const guard = refillGuard(bucket, nowMs, Math.min(sinceMs, nowMs));
     if (!guard) return undefined;
     const countGrant = bucket.rateScalePermille < FULL_RATE_PERMILLE;
     takes.push({ metric: address.metric, definition, costMilli, guard, countGrant });
@@ -53,14 +61,28 @@ export function storedTakeFor(
   return { take: { pk: item!.pk, op, nowMs, takes }, leases };
 }
 
-/** The guard under which taking from this time bucket's stored tokens is exact, if any. */
-function refillGuard(bucket: BucketState, nowMs: number): StoredTakeGuard | undefined {
+/**
+ * The guard under which taking from this time bucket's stored tokens is exact, if any, for a
+ * take placed at an instant in [`sinceMs`, `nowMs`].
+ */
+function refillGuard(bucket: BucketState, nowMs: number, sinceMs: number): StoredTakeGuard | undefined {
   const { capacityMilli, windowMs, tokensMilli, lastRefillAtMs } = bucket;
-  if (lastRefillAtMs > nowMs) return undefined; // a clock behind: let refill's max(now, last) decide
-  if (tokensMilli >= capacityMilli) return { kind: 'full', capacityMilli, nowMs };
+  if (tokensMilli >= capacityMilli && lastRefillAtMs <= nowMs) return { kind: 'full', capacityMilli, nowMs };
+  // Refilled at or after `sinceMs` (by a caller that won the race, or a clock ahead of ours):
+  // taking from the stored tokens with no credit is the take at that refill's instant, which lies
+  // in this acquire's span. The store checks that it still stores no more and was refilled no earlier.
+  if (lastRefillAtMs >= sinceMs) {
+    return {
+      kind: 'unfilled',
+      capacityMilli,
+      windowMs,
+      tokensAtMostMilli: tokensMilli,
+      lastRefillAtLeastMs: sinceMs,
+    };
+  }
   // Refill at the configured rate (the scale never exceeds it) fills the room in this long at least.
   const fillMs = mulDivFloor(capacityMilli - tokensMilli, windowMs, capacityMilli);
-  const lastRefillAtLeastMs = nowMs - fillMs;
+  const lastRefillAtLeastMs = sinceMs - fillMs;
   if (lastRefillAtMs < lastRefillAtLeastMs) return undefined;
   return { kind: 'unfilled', capacityMilli, windowMs, tokensAtMostMilli: tokensMilli, lastRefillAtLeastMs };
 }

@@ -24,6 +24,13 @@ export interface BucketDefinition {
   readonly windowSeconds?: number;
   /** Units one call takes when the caller names the dimension without a cost. @default 1 */
   readonly costPerCall?: number;
+  /**
+   * Leases for a hot time bucket: each process takes a slice of up to `maxShare` of the capacity
+   * (0 < maxShare ≤ 1) with one write, valid `seconds` (1 to 300), and grants from it without a
+   * write; what it did not use goes back on its next slice or `returnSlices()`, and an expired
+   * slice is dropped by the next writer or the reconciler (docs/design.md, "Leases for hot buckets").
+   */
+  readonly lease?: { readonly maxShare: number; readonly seconds: number };
 }
 
 /** Dimensions to acquire: one name (its cost_per_call), several names, or names with costs. */

@@ -27,7 +27,8 @@ export class WriterLanes {
   private opened = 0;
 
   constructor(
-    private readonly clientId: string,
+    /** Prefixes every lane of this client (`clientId.n`). */
+    readonly clientId: string,
     private readonly clock: () => number,
   ) {}
 

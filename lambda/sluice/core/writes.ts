@@ -31,7 +31,9 @@ export interface BucketWrite {
  * - `unfilled`: the bucket stores at most `tokensAtMostMilli` and was refilled at or after
  *   `lastRefillAtLeastMs`, chosen so that even at the configured rate refill cannot have reached
  *   capacity by now: crediting that time later, on the lower balance, adds the same.
- * Each also needs `tokens ≥ cost` and no debt. Takes from stored tokens commute, so callers
+ * Each also needs `tokens ≥ cost` and no debt, and a time bucket's `full` and `unfilled` need
+ * it to hold no slice (`slicing`): a slice lowers the level refill reaches, which the guards'
+ * arithmetic does not see. Takes from stored tokens commute, so callers
  * arriving together do not conflict; the version is bumped, so versioned writes see them.
  */
 export type StoredTakeGuard =
@@ -142,6 +144,7 @@ export function sameDefinition(a: BucketDefinitionState, b: BucketDefinitionStat
 }
 
 function guardHolds(bucket: BucketState, guard: StoredTakeGuard): boolean {
+  if (guard.kind !== 'leases' && Object.keys(bucket.leases).length > 0) return false;
   switch (guard.kind) {
     case 'leases':
       return true;

@@ -2,7 +2,9 @@ import { refill, settle } from '../core/bucket-math';
 import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from '../core/dimensions';
 import { type PlannedLease, planGrant, type Target } from '../core/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
+import { holdsLeases } from '../core/limit-types';
 import type { BucketItem, BucketState } from '../core/model';
+import { restsOnUnseenRefill } from '../core/refusal-evidence';
 import { storedTakeFor } from '../core/stored-take-plan';
 import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
 import { type WriterLane, withOp } from '../core/writer-lanes';
@@ -14,6 +16,7 @@ import { makeGrant } from './grant';
 import { bucketOf, itemFor, unknownDimension } from './items';
 import { SluiceLogEvent } from './log-events';
 import { mutateItem } from './mutate';
+import { acquireFromSlice } from './slices';
 
 /**
  * The oldest view of an item a refusal may be computed from. Capacity comes back by releases,
@@ -41,6 +44,7 @@ export async function acquire(
   ctx: SluiceContext,
   request: AcquireRequest,
   options: AcquireOptions = {},
+  refusal: RefusalBasis = 'recent',
 ): Promise<AcquireResult> {
   // Checked before any bucket is touched.
   const label = productField(options);
@@ -49,11 +53,23 @@ export async function acquire(
   // item still holds the given-back write's op, which must not pass for the next one applied.
   const lane = ctx.writers.take();
   try {
-    return await acquireAs(ctx, request, options, label, lane);
+    return await acquireAs(ctx, request, options, label, lane, refusal);
   } finally {
     ctx.writers.give(lane);
   }
 }
+
+/**
+ * What a refusal may be computed from: `recent`, a view at most `STALE_REFUSAL_MS` old;
+ * `fresh`, only a view read or written by this acquire (what `slot` asks for before it gives up).
+ */
+export type RefusalBasis = 'recent' | 'fresh';
+
+/**
+ * Refusals computed from a cached view this acquire neither read nor wrote: the table may hold
+ * more by now (a refund, a release), so `slot` reads once before it gives up on one.
+ */
+export const refusedFromCache = new WeakSet<RetryIn>();
 
 async function acquireAs(
   ctx: SluiceContext,
@@ -61,8 +77,13 @@ async function acquireAs(
   options: AcquireOptions,
   label: { product?: string },
   lane: WriterLane,
+  refusal: RefusalBasis,
 ): Promise<AcquireResult> {
   let op = lane.nextOp();
+  // Every attempt's take may be placed from this instant on (storedTakeFor's `sinceMs`): the
+  // acquire's start, before any read, so callers that arrive together all share the refill of
+  // whichever of them writes first.
+  const sinceMs = ctx.clock();
   const requested = requestedCosts(request);
   const addresses = Object.keys(requested).map((d) => parseDimension(d));
   const fresh = new Set<string>();
@@ -70,6 +91,13 @@ async function acquireAs(
     if ((await itemFor(ctx, address)).fresh) fresh.add(address.pk);
   }
   let targets = await targetsFor(ctx, addresses, requested, fresh);
+  const sliced = slicedTarget(ctx, targets);
+  if (sliced) {
+    const staleAfterMs = refusal === 'fresh' ? -1 : STALE_REFUSAL_MS;
+    const answer = await acquireFromSlice(ctx, sliced, op, fresh, staleAfterMs, () => newLeaseId(ctx));
+    if (answer.kind === 'granted') return granted(ctx, targets, [], answer.nowMs, 0, label);
+    if (answer.kind === 'wait') return retryIn(ctx, answer.waitMs, sliced.address.dimension, label);
+  }
   const leaseIds = new Map(targets.map((t) => [t.address.dimension, newLeaseId(ctx)]));
   const lifetimeMs = leaseLifetimeMs(ctx.settings, options.leaseTtlSeconds);
   let attempt = 0;
@@ -84,8 +112,25 @@ async function acquireAs(
     }
     // Costs follow the definitions as now cached: a conflict may have brought a changed one.
     targets = resolveTargets(ctx, addresses, requested);
+    // A write that only refill since the view could pay for, on an item others take from, is
+    // read first: the fresh item grants or refuses without a failed write (refusal-evidence.ts).
+    const unseen = [...items.values()].filter((item) => {
+      const confirmedAtMs = ctx.cache.confirmedAt(item.pk);
+      return (
+        !fresh.has(item.pk) &&
+        confirmedAtMs !== undefined &&
+        restsOnUnseenRefill(item, targets, confirmedAtMs, nowMs, ctx.writers.clientId)
+      );
+    });
+    if (unseen.length > 0) {
+      for (const { pk } of unseen) {
+        await ctx.cache.refresh(pk);
+        fresh.add(pk);
+      }
+      continue;
+    }
     const lease = { idFor: (d: string) => leaseIds.get(d)!, expiresAtMs: nowMs + lifetimeMs };
-    const stored = storedTakeFor(items, targets, lease, nowMs, op);
+    const stored = storedTakeFor(items, targets, lease, nowMs, op, sinceMs);
     if (stored) {
       const outcome = await ctx.store.takeStored(stored.take);
       if (outcome.ok) {
@@ -108,8 +153,9 @@ async function acquireAs(
     if (plan.kind === 'deny') {
       // Releases, refunds and upserts add capacity: say no only from a view at most
       // STALE_REFUSAL_MS old (read or written since), reading again at most that often.
+      const staleAfterMs = refusal === 'fresh' ? -1 : STALE_REFUSAL_MS;
       const stale = plan.deniedPks.filter(
-        (pk) => !fresh.has(pk) && !ctx.cache.confirmedWithin(pk, STALE_REFUSAL_MS),
+        (pk) => !fresh.has(pk) && !ctx.cache.confirmedWithin(pk, staleAfterMs),
       );
       if (stale.length > 0) {
         for (const pk of stale) {
@@ -118,7 +164,9 @@ async function acquireAs(
         }
         continue;
       }
-      return retryIn(ctx, plan.waitMs, plan.dimension, label);
+      const answer = retryIn(ctx, plan.waitMs, plan.dimension, label);
+      if (plan.deniedPks.some((pk) => !fresh.has(pk))) refusedFromCache.add(answer);
+      return answer;
     }
     const { conflicted, gaveBack } = await writePlan(ctx, items, plan.writes, targets, plan.leases);
     if (conflicted.length === 0) return granted(ctx, targets, plan.leases, nowMs, attempt, label);
@@ -141,6 +189,14 @@ async function acquireAs(
     ...label,
   });
   return retryIn(ctx, backoffMs, targets[0]!.address.dimension, label);
+}
+
+/** The one target of an acquire of one sliced time bucket (leases for hot buckets), if it is one. */
+function slicedTarget(ctx: SluiceContext, targets: readonly Target[]): Target | undefined {
+  if (targets.length !== 1) return undefined;
+  const [target] = targets;
+  const bucket = ctx.cache.peek(target!.address.pk)?.buckets[target!.address.metric];
+  return bucket?.slicing && !holdsLeases(bucket.limitType) ? target : undefined;
 }
 
 /**

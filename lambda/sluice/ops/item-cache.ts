@@ -29,6 +29,11 @@ export class ItemCache {
     }
   }
 
+  /** When the cached item was last confirmed (read, written, or handed back by a conflict). */
+  confirmedAt(pk: string): number | undefined {
+    return this.confirmedAtMs.get(pk);
+  }
+
   /** Whether the cached item was confirmed at most `ms` ago. */
   confirmedWithin(pk: string, ms: number): boolean {
     const at = this.confirmedAtMs.get(pk);

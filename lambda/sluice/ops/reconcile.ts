@@ -1,5 +1,6 @@
 import { holdsLeases } from '../core/limit-types';
-import { type BucketItem, WRITER_FORGET_MS } from '../core/model';
+import { type BucketItem, type BucketState, WRITER_FORGET_MS } from '../core/model';
+import { SLICE_DROP_AFTER_MS } from '../core/slices';
 import type { ReconcileReport } from '../core/types';
 import type { SluiceContext } from './context';
 import { SluiceLogEvent } from './log-events';
@@ -36,6 +37,31 @@ export async function reconcile(ctx: SluiceContext): Promise<ReconcileReport> {
   return report;
 }
 
+/**
+ * A time bucket's slices (leases for hot buckets) expired more than `SLICE_DROP_AFTER_MS` ago:
+ * removed, their unused part counted as used (their holder may have granted it), which lets
+ * refill fill the stored tokens up to the capacity again. Counted in `restored`.
+ */
+async function dropExpiredSlices(
+  ctx: SluiceContext,
+  pk: string,
+  metric: string,
+  bucket: BucketState,
+  nowMs: number,
+  report: { totalLeases: number; restored: number },
+) {
+  const expiredBeforeMs = nowMs - SLICE_DROP_AFTER_MS;
+  for (const [leaseId, slice] of Object.entries(bucket.leases)) {
+    report.totalLeases++;
+    if (!(slice.expiresAtMs < expiredBeforeMs)) continue;
+    const outcome = await ctx.store.returnLease({ pk, metric, leaseId, costMilli: 0, expiredBeforeMs });
+    if (outcome.ok) {
+      report.restored++;
+      ctx.cache.remember(outcome.item);
+    }
+  }
+}
+
 async function reconcileItem(
   ctx: SluiceContext,
   scanned: BucketItem,
@@ -44,7 +70,10 @@ async function reconcileItem(
   const nowMs = ctx.clock();
   let item = scanned;
   for (const [metric, bucket] of Object.entries(item.buckets)) {
-    if (!holdsLeases(bucket.limitType)) continue;
+    if (!holdsLeases(bucket.limitType)) {
+      await dropExpiredSlices(ctx, item.pk, metric, bucket, nowMs, report);
+      continue;
+    }
     for (const [leaseId, lease] of Object.entries(bucket.leases)) {
       report.totalLeases++;
       if (!(lease.expiresAtMs < nowMs)) continue;

@@ -1,29 +1,38 @@
 import type { AcquireResult, Granted, SlotHandle, SlotOptions } from '../core/types';
 import { SlotTimeoutError } from '../errors';
+import { type RefusalBasis, refusedFromCache } from './acquire';
 import { type AcquireOptions, productField } from './acquire-options';
 import type { SluiceContext } from './context';
 import { SluiceLogEvent } from './log-events';
 
 /**
  * Acquire, waiting the returned waits, until granted or the deadline. A wait that would end
- * past the deadline fails at once: sleeping first could not help. The handle's release is
- * idempotent and `await using` releases it on scope exit.
+ * past the deadline fails at once: sleeping first could not help, but a refusal computed from
+ * a cached view is first checked by one attempt on a fresh read (the table may hold more than
+ * the cache: a refund or a release elsewhere), so the deadline never fails on a cached answer.
+ * The handle's release is idempotent and `await using` releases it on scope exit.
  */
 export async function slot(
   ctx: SluiceContext,
   dimensions: readonly string[],
-  attempt: () => Promise<AcquireResult>,
+  attempt: (refusal: RefusalBasis) => Promise<AcquireResult>,
   options: SlotOptions & AcquireOptions = {},
 ): Promise<SlotHandle> {
   const label = productField(options);
   const timeoutSeconds = options.timeoutSeconds ?? ctx.settings.defaultSlotTimeoutSeconds;
   const deadlineMs = ctx.clock() + timeoutSeconds * 1000;
+  let refusal: RefusalBasis = 'recent';
   for (;;) {
     options.signal?.throwIfAborted();
-    const result = await attempt();
+    const result = await attempt(refusal);
+    refusal = 'recent';
     if (result.outcome === 'Granted') return handle(result);
     const remainingMs = deadlineMs - ctx.clock();
     const waitMs = Math.ceil(result.waitSeconds * 1000);
+    if (waitMs > remainingMs && refusedFromCache.has(result)) {
+      refusal = 'fresh';
+      continue;
+    }
     if (waitMs > remainingMs) {
       ctx.logger.warn(SluiceLogEvent.slotTimeout, {
         dimensions,

@@ -110,9 +110,14 @@ export function storedTakeUpdate(take: StoredTake) {
       `${bucket}.#cpc = :cpc${i}`,
     );
     if (guard.kind !== 'leases') {
-      Object.assign(names, { '#cap': Attr.capacityMilli, '#lr': Attr.lastRefillAtMs });
+      Object.assign(names, {
+        '#cap': Attr.capacityMilli,
+        '#lr': Attr.lastRefillAtMs,
+        '#leases': Attr.leases,
+      });
       values[`:cap${i}`] = guard.capacityMilli;
-      conditions.push(`${bucket}.#cap = :cap${i}`);
+      // No slice held (core/writes.ts): a slice lowers the level refill reaches.
+      conditions.push(`${bucket}.#cap = :cap${i}`, `size(${bucket}.#leases) = :zero`);
     }
     if (guard.kind === 'full') {
       values[`:now${i}`] = guard.nowMs;

@@ -29,6 +29,8 @@ export const Attr = {
   grantedSinceCutMilli: 'rate_granted_milli',
   holdUntilMs: 'hold_until_ms',
   fullAtMs: 'full_at_ms',
+  sliceSharePermille: 'slice_share_permille',
+  sliceMs: 'slice_ms',
 } as const;
 
 type StoredRecord = Record<string, unknown>;
@@ -39,6 +41,9 @@ export function definitionToRecord(d: BucketDefinitionState): StoredRecord {
     [Attr.capacityMilli]: d.capacityMilli,
     [Attr.windowMs]: d.windowMs,
     [Attr.costPerCall]: d.costPerCall,
+    ...(d.slicing
+      ? { [Attr.sliceSharePermille]: d.slicing.sharePermille, [Attr.sliceMs]: d.slicing.sliceMs }
+      : {}),
   };
 }
 
@@ -112,6 +117,14 @@ function definitionFromRecord(r: StoredRecord, where: string): BucketDefinitionS
     capacityMilli: num(r, Attr.capacityMilli, where),
     windowMs: num(r, Attr.windowMs, where),
     costPerCall: num(r, Attr.costPerCall, where),
+    ...(r[Attr.sliceMs] === undefined
+      ? {}
+      : {
+          slicing: {
+            sharePermille: num(r, Attr.sliceSharePermille, where),
+            sliceMs: num(r, Attr.sliceMs, where),
+          },
+        }),
   };
 }
 
