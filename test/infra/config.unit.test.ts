@@ -121,6 +121,23 @@ describe('parseStackConfig', () => {
     );
   });
 
+  it("refuses a vendor named after the prefix of the table's own records (idempotency, circuit)", () => {
+    const input = validConfig({
+      buckets: [
+        ...validConfig().buckets,
+        { dimension: 'idem#rps', limitType: 'requests', capacity: 5, windowSeconds: 1 },
+        { dimension: 'circuit#writes#*', limitType: 'requests', capacity: 5, windowSeconds: 1 },
+      ],
+    });
+    expect(problemsOf(input)).toBe(
+      [
+        'Invalid stack configuration (2 problems):',
+        '  config/x.json: buckets.3.dimension: must not name the vendor "idem": the bucket table keys its own records under "idem#" (got "idem#rps")',
+        '  config/x.json: buckets.4.dimension: must not name the vendor "circuit": the bucket table keys its own records under "circuit#" (got "circuit#writes#*")',
+      ].join('\n'),
+    );
+  });
+
   it('rejects an operation cost larger than its bucket and an inline threshold as long as the slot', () => {
     const input = validConfig({
       lambdaTimeoutSeconds: 10,

@@ -116,7 +116,13 @@ describe('the worker', () => {
     expect(statementsOfRole(template, roleId)).toEqual([
       { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: arnOf(logs) },
       {
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:DeleteItem',
+        ],
         resource: arnOf(table),
       },
       { actions: ['sqs:SendMessage'], resource: [arnOf(queue), arnOf(dlq)] },
