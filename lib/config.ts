@@ -99,6 +99,16 @@ const StackConfigSchema = z
     vendorSecretName: z
       .string({ error: required('a non-empty string') })
       .min(1, { error: 'must not be empty' }),
+    /**
+     * The customer-managed KMS key the vendor secret is encrypted with (the worker gets
+     * `kms:Decrypt` on it through Secrets Manager only). Omitted: the AWS-managed key.
+     */
+    secretKmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, {
+        error: 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)',
+      })
+      .optional(),
     reconcilerEveryMinutes: integerIn(1, 1_440).default(1),
     /** Version-conflict retries of the SDK (SLUICE_MAX_RETRIES). */
     sdkMaxRetries: integerIn(0, 10).default(3),

@@ -42,7 +42,8 @@ export interface RateLimitedWorkerProps {
   /**
    * The customer-managed KMS key the vendor secret is encrypted with; the worker gets
    * `kms:Decrypt` on it, through Secrets Manager only. Not needed for the AWS-managed key.
-   * @default - the secret uses the AWS-managed key `aws/secretsmanager`
+   * Wins over the configuration's `secretKmsKeyArn`.
+   * @default - the configuration's `secretKmsKeyArn`, else the AWS-managed key `aws/secretsmanager`
    */
   readonly secretKey?: kms.IKey;
   /**
@@ -176,12 +177,14 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
       Annotations.of(this).addWarningV2(`sluice:pool-sizing-${index}`, warning);
     }
 
-    if (props.secretKey) {
+    // The configuration's key ARN serves the shipped app (bin/), which passes no construct props.
+    const secretKeyArn = props.secretKey?.keyArn ?? config.secretKmsKeyArn;
+    if (secretKeyArn !== undefined) {
       // Secrets Manager decrypts on the worker's behalf; the key is usable for nothing else.
       worker.role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['kms:Decrypt'],
-          resources: [props.secretKey.keyArn],
+          resources: [secretKeyArn],
           conditions: {
             StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
           },

@@ -232,6 +232,25 @@ describe('a vendor secret under a customer-managed KMS key', () => {
     expect(policy).toContain('"kms:ViaService"');
   });
 
+  it('takes the key from the configuration (secretKmsKeyArn), so the shipped app can pass one', () => {
+    expect(decryptsOf(synthStack({ secretKmsKeyArn: keyArn }).template)).toEqual([
+      { actions: ['kms:Decrypt'], resource: keyArn },
+    ]);
+    // A key given to the construct wins over the configuration's.
+    const other = 'arn:aws:kms:eu-west-1:111122223333:key/00000000-1111-2222-3333-444444444444';
+    const stack = new SluiceStack(testApp(), 'Sluice-kms-both', {
+      config: parseStackConfig(validConfig({ secretKmsKeyArn: keyArn })),
+      secretKey: kms.Key.fromKeyArn(new Stack(testApp(), 'Keys'), 'SecretKey', other),
+    });
+    expect(decryptsOf(Template.fromStack(stack))).toEqual([{ actions: ['kms:Decrypt'], resource: other }]);
+  });
+
+  it('refuses an alias or anything else that is not a key ARN', () => {
+    expect(() => parseStackConfig(validConfig({ secretKmsKeyArn: 'alias/my-key' }))).toThrow(
+      /secretKmsKeyArn: must be a KMS key ARN/,
+    );
+  });
+
   it('grants no KMS action when the secret uses the AWS-managed key', () => {
     expect(decryptsOf(synthStack().template)).toEqual([]);
   });
