@@ -42,6 +42,16 @@ export const WorkerEnv = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
 
+/**
+ * A message's idempotency id: its `id` within its product (`<product>#<id>`), so two products
+ * that both number their orders never share an idempotency record or a vendor Idempotency-Key.
+ * A message without a product (a stack that lists none) keeps its bare id. Product names hold no
+ * `#`, so the two parts never run together (docs/worker.md, "Idempotency").
+ */
+export function idempotencyId(product: string | undefined, id: string): string {
+  return product === undefined ? id : `${product}#${id}`;
+}
+
 /** SQS per-message DelaySeconds upper bound. */
 export const MAX_DELAY_SECONDS = 900;
 
