@@ -145,6 +145,8 @@ export const LogEvent = {
   messageRequeued: 'message.requeued',
   messageDeadLettered: 'message.dead_lettered',
   messageFailed: 'message.failed',
+  /** Giving an idempotency claim back failed; the claim ends at its expiry instead (process-message.ts). */
+  claimAbandonFailed: 'message.claim_abandon_failed',
   inlineWait: 'message.inline_wait',
   /** A parked lease passed on inside the pool without a write (bucket-lines.ts). */
   leasePassedOn: 'lease.passed_on',
