@@ -34,6 +34,12 @@ export const WorkerEnv = {
   outcomeTopicArn: 'SLUICE_OUTCOME_TOPIC_ARN',
   /** The S3 bucket that holds answer bodies too large for the topic (the claim check). */
   outcomeBucket: 'SLUICE_OUTCOME_BUCKET',
+  /**
+   * Comma-separated principal ids of the worker's own role (`AROA…`): only a message SQS says
+   * one of them sent (`SenderId`) is the worker's requeued copy, whose `sluice-*` attributes
+   * count. Absent (the local stack): every sender is trusted.
+   */
+  ownSenderIds: 'SLUICE_OWN_SENDER_IDS',
   /** Comma-separated product names a message may carry (the stack configuration's `products`). */
   products: 'SLUICE_PRODUCTS',
   /** SNS and S3 endpoint (the local stack's fauxqs serves both); absent in AWS. */

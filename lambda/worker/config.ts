@@ -20,6 +20,8 @@ export interface WorkerConfig {
   readonly maxReceiveCount: number;
   /** Products a message may name; empty: no product, no outcomes. */
   readonly products: readonly string[];
+  /** The worker role's principal ids (attributes.ts `sentByWorker`); absent: every sender trusted. */
+  readonly ownSenderIds?: readonly string[];
   /** Where outcomes go; present whenever `products` is not empty. */
   readonly outcomes?: OutcomeSettings;
 }
@@ -63,7 +65,12 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     throw new SluiceConfigError('worker configuration', problems);
   }
   const sqsEndpointUrl = env[WorkerEnv.sqsEndpointUrl]?.trim();
+  const ownSenderIds = env[WorkerEnv.ownSenderIds]
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
   return {
+    ...(ownSenderIds && ownSenderIds.length > 0 ? { ownSenderIds } : {}),
     sluice,
     vendor,
     queueUrl,

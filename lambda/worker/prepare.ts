@@ -21,7 +21,7 @@ export function prepareRecord(
   deadlineMs: number,
   runtime: WorkerRuntime,
 ): PreparedMessage | InvalidRecord {
-  const delivery = readDelivery(record, runtime.clock());
+  const delivery = readDelivery(record, runtime.clock(), runtime.ownSenderIds);
   const invalid = (detail: string): InvalidRecord => ({ kind: 'invalid', delivery, detail });
   const parsed = parseMessage(record.body);
   if (!parsed.ok) return invalid(parsed.reason);

@@ -96,6 +96,7 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,
     maxReceiveCount: config.maxReceiveCount,
     products: config.products,
+    ...(config.ownSenderIds ? { ownSenderIds: config.ownSenderIds } : {}),
     ...(config.outcomes
       ? {
           outcomes: {

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { WorkerEnv } from '../../lambda/contract';
 import { SluiceError } from '../../lambda/sluice';
 import type { StackConfig } from '../config';
 import { type DerivedSettings, deriveSettings, workerEnvironment } from '../derived-settings';
@@ -144,6 +145,11 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
       removalPolicy,
     });
     this.function = worker.function;
+    // Only the worker's own copies (SenderId of its role) carry sluice-* attributes that count.
+    worker.function.addEnvironment(
+      WorkerEnv.ownSenderIds,
+      (worker.role.node.defaultChild as iam.CfnRole).attrRoleId,
+    );
     worker.role.addToPolicy(tableStatement(table, WORKER_TABLE_ACTIONS));
     worker.role.addToPolicy(
       new iam.PolicyStatement({
