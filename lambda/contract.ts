@@ -40,6 +40,11 @@ export const WorkerEnv = {
    * count. Absent (the local stack): every sender is trusted.
    */
   ownSenderIds: 'SLUICE_OWN_SENDER_IDS',
+  /**
+   * JSON `{ product: [principal id, …] }`: who may send a first delivery naming each product
+   * (SQS `SenderId`, its part before `:`). Absent: any sender may name any product.
+   */
+  productSenders: 'SLUICE_PRODUCT_SENDERS',
   /** Comma-separated product names a message may carry (the stack configuration's `products`). */
   products: 'SLUICE_PRODUCTS',
   /** SNS and S3 endpoint (the local stack's fauxqs serves both); absent in AWS. */

@@ -136,6 +136,25 @@ const StackConfigSchema = z
       .max(100, { error: 'must list at most 100 products (each is a metric dimension value)' })
       .refine((names) => new Set(names).size === names.length, { error: 'must not name a product twice' })
       .default([]),
+    /**
+     * Who may send messages naming each product: SQS `SenderId` principal ids (a role's `AROA…`
+     * id, a user's `AIDA…`, an account id), checked on a message's first delivery. Set, it must
+     * name every product. Omitted: any principal allowed to send to the queue may name any product.
+     */
+    productSenders: z
+      .record(
+        z.string(),
+        z
+          .array(
+            z
+              .string()
+              .regex(/^[A-Z0-9]{12,128}$/, {
+                error: 'must be a principal id (AROA…, AIDA… or an account id)',
+              }),
+          )
+          .min(1, { error: 'must allow at least one sender' }),
+      )
+      .optional(),
     /** Days a claim-checked answer body stays in the outcome bucket before its lifecycle rule expires it. */
     outcomeBodyRetentionDays: integerIn(1, 365).default(7),
     alarms: AlarmsSchema.default(AlarmsSchema.parse({})),
@@ -153,6 +172,7 @@ const StackConfigSchema = z
         ...bucketProblems(config.buckets, config.vendor),
         ...environmentProblems(config),
         ...poolProblems(config),
+        ...productSenderProblems(config),
       ]) {
         ctx.addIssue({
           code: 'custom',
@@ -181,6 +201,31 @@ const RULE_FIELDS = new Set<PropertyKey>([
 function blocksRules(path: readonly PropertyKey[] | undefined): boolean {
   const field = path?.[0];
   return field === undefined || RULE_FIELDS.has(field);
+}
+
+/** `productSenders`, when set, names exactly the configured products. */
+function productSenderProblems(config: {
+  products: readonly string[];
+  productSenders?: Record<string, readonly string[]> | undefined;
+}): { path: (string | number)[]; message: string; omitValue?: boolean }[] {
+  if (config.productSenders === undefined) return [];
+  const named = Object.keys(config.productSenders);
+  return [
+    ...named
+      .filter((product) => !config.products.includes(product))
+      .map((product) => ({
+        path: ['productSenders', product],
+        message: `names no configured product (products: ${config.products.join(', ') || 'none'})`,
+        omitValue: true,
+      })),
+    ...config.products
+      .filter((product) => !named.includes(product))
+      .map((product) => ({
+        path: ['productSenders'],
+        message: `must list the senders of every product: ${product} is missing`,
+        omitValue: true,
+      })),
+  ];
 }
 
 type ParsedConfig = z.infer<typeof StackConfigSchema>;

@@ -97,6 +97,7 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     maxReceiveCount: config.maxReceiveCount,
     products: config.products,
     ...(config.ownSenderIds ? { ownSenderIds: config.ownSenderIds } : {}),
+    ...(config.productSenders ? { productSenders: config.productSenders } : {}),
     ...(config.outcomes
       ? {
           outcomes: {

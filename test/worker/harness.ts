@@ -96,6 +96,8 @@ export interface HarnessOptions {
    * @default none: every sender is trusted
    */
   readonly ownSenderIds?: readonly string[];
+  /** Who may send a first delivery naming each product. @default anyone */
+  readonly productSenders?: Readonly<Record<string, readonly string[]>>;
   /** Where the harness and the worker reach DynamoDB (a fault proxy in front of it). @default DynamoDB Local */
   readonly dynamodbEndpoint?: string;
 }
@@ -235,6 +237,7 @@ export class WorkerHarness {
       lambdaTimeoutSeconds: options.lambdaTimeoutSeconds ?? 30,
       ...(options.maxReceiveCount === undefined ? {} : { maxReceiveCount: options.maxReceiveCount }),
       ...(options.ownSenderIds === undefined ? {} : { ownSenderIds: options.ownSenderIds }),
+      ...(options.productSenders === undefined ? {} : { productSenders: options.productSenders }),
       products,
       ...(outcomes
         ? {

@@ -63,3 +63,36 @@ describe('sluice-* attributes from a producer', () => {
     }
   });
 });
+
+describe('a product checked against its sender', () => {
+  it('runs a product its sender may name, and dead-letters one it may not, with the sender in the reason', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'sweeppea', latencyMs: 1 },
+      ...sweeppea,
+      products: ['checkout', 'support'],
+      ownSenderIds: ['AROAWORKERROLE'],
+      // fauxqs's SenderId for every message.
+      productSenders: { checkout: ['000000000000'], support: ['AROASUPPORTAPP'] },
+    });
+    try {
+      const contact = (id: string, product: string) => ({
+        id,
+        product,
+        operation: 'createContact',
+        body: { email: `${id}@example.com` },
+      });
+      await harness.enqueue([contact('mine', 'checkout'), contact('claimed', 'support')]);
+      await harness.runUntilIdle();
+      expect(harness.telemetry.fieldsOf('message.completed').map((f) => f.id)).toEqual(['mine']);
+      expect(await harness.deadLetters()).toEqual([{ id: 'claimed', reason: 'invalid_message' }]);
+      expect(harness.telemetry.fieldsOf('message.invalid')).toEqual([
+        expect.objectContaining({
+          detail: 'product: "support" may not be sent by 000000000000 (allowed: AROASUPPORTAPP)',
+        }),
+      ]);
+      expect(harness.simulator.stats().completions).toBe(1);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
