@@ -146,11 +146,9 @@ const StackConfigSchema = z
         z.string(),
         z
           .array(
-            z
-              .string()
-              .regex(/^[A-Z0-9]{12,128}$/, {
-                error: 'must be a principal id (AROA…, AIDA… or an account id)',
-              }),
+            z.string().regex(/^[A-Z0-9]{12,128}$/, {
+              error: 'must be a principal id (AROA…, AIDA… or an account id)',
+            }),
           )
           .min(1, { error: 'must allow at least one sender' }),
       )
