@@ -36,6 +36,17 @@ export const WorkerEnv = {
   outcomeBucket: 'SLUICE_OUTCOME_BUCKET',
   /** The vendor whose circuit the reconciler reports each run (the stack configuration's `vendor.name`). */
   circuitVendor: 'SLUICE_CIRCUIT_VENDOR',
+  /**
+   * Comma-separated principal ids of the worker's own role (`AROA…`): only a message SQS says
+   * one of them sent (`SenderId`) is the worker's requeued copy, whose `sluice-*` attributes
+   * count. Absent (the local stack): every sender is trusted.
+   */
+  ownSenderIds: 'SLUICE_OWN_SENDER_IDS',
+  /**
+   * JSON `{ product: [principal id, …] }`: who may send a first delivery naming each product
+   * (SQS `SenderId`, its part before `:`). Absent: any sender may name any product.
+   */
+  productSenders: 'SLUICE_PRODUCT_SENDERS',
   /** Comma-separated product names a message may carry (the stack configuration's `products`). */
   products: 'SLUICE_PRODUCTS',
   /** SNS and S3 endpoint (the local stack's fauxqs serves both); absent in AWS. */
@@ -43,6 +54,16 @@ export const WorkerEnv = {
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
+
+/**
+ * A message's idempotency id: its `id` within its product (`<product>#<id>`), so two products
+ * that both number their orders never share an idempotency record or a vendor Idempotency-Key.
+ * A message without a product (a stack that lists none) keeps its bare id. Product names hold no
+ * `#`, so the two parts never run together (docs/worker.md, "Idempotency").
+ */
+export function idempotencyId(product: string | undefined, id: string): string {
+  return product === undefined ? id : `${product}#${id}`;
+}
 
 /** SQS per-message DelaySeconds upper bound. */
 export const MAX_DELAY_SECONDS = 900;
@@ -144,6 +165,8 @@ export const LogEvent = {
   messageRequeued: 'message.requeued',
   messageDeadLettered: 'message.dead_lettered',
   messageFailed: 'message.failed',
+  /** Giving an idempotency claim back failed; the claim ends at its expiry instead (process-message.ts). */
+  claimAbandonFailed: 'message.claim_abandon_failed',
   inlineWait: 'message.inline_wait',
   /** A parked lease passed on inside the pool without a write (bucket-lines.ts). */
   leasePassedOn: 'lease.passed_on',

@@ -1,5 +1,7 @@
+import { CIRCUIT_KEY_PREFIX } from '../lambda/circuit/store';
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
 import type { LimitType } from '../lambda/sluice';
+import { IDEMPOTENCY_KEY_PREFIX } from '../lambda/worker/idempotency';
 import { PolicySchema, type VendorSettings } from '../lambda/worker-settings';
 import { slotTimeoutFor, workerVendorSettings } from './worker-values';
 
@@ -43,9 +45,25 @@ export function bucketProblems(buckets: readonly BucketLike[], vendor: VendorSet
   ];
 }
 
+/**
+ * Vendor names the table's other records are keyed under (`idem#…`, `circuit#…`): a bucket named
+ * after one would share their key prefix, which grantAcquire's `dynamodb:LeadingKeys` condition
+ * keeps SDK callers away from.
+ */
+export const RESERVED_VENDOR_NAMES: readonly string[] = [IDEMPOTENCY_KEY_PREFIX, CIRCUIT_KEY_PREFIX].map(
+  (p) => p.replace(/#$/, ''),
+);
+
 function bucketShapeProblems(bucket: BucketLike, index: number): Problem[] {
   const at = (field: string) => ['buckets', index, field];
   const problems: Problem[] = [];
+  const vendor = bucket.dimension.split('#')[0] ?? '';
+  if (RESERVED_VENDOR_NAMES.includes(vendor)) {
+    problems.push({
+      path: at('dimension'),
+      message: `must not name the vendor "${vendor}": the bucket table keys its own records under "${vendor}#"`,
+    });
+  }
   if (bucket.limitType === 'concurrent' && bucket.windowSeconds !== undefined) {
     problems.push({
       path: at('windowSeconds'),

@@ -106,6 +106,16 @@ const StackConfigSchema = z
     vendorSecretName: z
       .string({ error: required('a non-empty string') })
       .min(1, { error: 'must not be empty' }),
+    /**
+     * The customer-managed KMS key the vendor secret is encrypted with (the worker gets
+     * `kms:Decrypt` on it through Secrets Manager only). Omitted: the AWS-managed key.
+     */
+    secretKmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, {
+        error: 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; not an alias)',
+      })
+      .optional(),
     reconcilerEveryMinutes: integerIn(1, 1_440).default(1),
     /** Version-conflict retries of the SDK (SLUICE_MAX_RETRIES). */
     sdkMaxRetries: integerIn(0, 10).default(3),
@@ -133,6 +143,23 @@ const StackConfigSchema = z
       .max(100, { error: 'must list at most 100 products (each is a metric dimension value)' })
       .refine((names) => new Set(names).size === names.length, { error: 'must not name a product twice' })
       .default([]),
+    /**
+     * Who may send messages naming each product: SQS `SenderId` principal ids (a role's `AROA…`
+     * id, a user's `AIDA…`, an account id), checked on a message's first delivery. Set, it must
+     * name every product. Omitted: any principal allowed to send to the queue may name any product.
+     */
+    productSenders: z
+      .record(
+        z.string(),
+        z
+          .array(
+            z.string().regex(/^[A-Z0-9]{12,128}$/, {
+              error: 'must be a principal id (AROA…, AIDA… or an account id)',
+            }),
+          )
+          .min(1, { error: 'must allow at least one sender' }),
+      )
+      .optional(),
     /** Days a claim-checked answer body stays in the outcome bucket before its lifecycle rule expires it. */
     outcomeBodyRetentionDays: integerIn(1, 365).default(7),
     alarms: AlarmsSchema.default(AlarmsSchema.parse({})),
@@ -150,6 +177,7 @@ const StackConfigSchema = z
         ...bucketProblems(config.buckets, config.vendor),
         ...environmentProblems(config),
         ...poolProblems(config),
+        ...productSenderProblems(config),
       ]) {
         ctx.addIssue({
           code: 'custom',
@@ -178,6 +206,31 @@ const RULE_FIELDS = new Set<PropertyKey>([
 function blocksRules(path: readonly PropertyKey[] | undefined): boolean {
   const field = path?.[0];
   return field === undefined || RULE_FIELDS.has(field);
+}
+
+/** `productSenders`, when set, names exactly the configured products. */
+function productSenderProblems(config: {
+  products: readonly string[];
+  productSenders?: Record<string, readonly string[]> | undefined;
+}): { path: (string | number)[]; message: string; omitValue?: boolean }[] {
+  if (config.productSenders === undefined) return [];
+  const named = Object.keys(config.productSenders);
+  return [
+    ...named
+      .filter((product) => !config.products.includes(product))
+      .map((product) => ({
+        path: ['productSenders', product],
+        message: `names no configured product (products: ${config.products.join(', ') || 'none'})`,
+        omitValue: true,
+      })),
+    ...config.products
+      .filter((product) => !named.includes(product))
+      .map((product) => ({
+        path: ['productSenders'],
+        message: `must list the senders of every product: ${product} is missing`,
+        omitValue: true,
+      })),
+  ];
 }
 
 type ParsedConfig = z.infer<typeof StackConfigSchema>;

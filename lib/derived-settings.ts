@@ -185,12 +185,13 @@ export function workerEnvironment(
 
 /** The products and where their outcomes go (the worker's and the dead-letter relay's). */
 export function outcomeEnvironment(
-  config: Pick<StackConfig, 'products'>,
+  config: Pick<StackConfig, 'products' | 'productSenders'>,
   names: Pick<WorkerResourceNames, 'outcomeTopicArn' | 'outcomeBucket' | 'outcomeEndpointUrl'>,
 ): Record<string, string> {
   if (config.products.length === 0) return {};
   return {
     [WorkerEnv.products]: config.products.join(','),
+    ...(config.productSenders ? { [WorkerEnv.productSenders]: JSON.stringify(config.productSenders) } : {}),
     ...(names.outcomeTopicArn ? { [WorkerEnv.outcomeTopicArn]: names.outcomeTopicArn } : {}),
     ...(names.outcomeBucket ? { [WorkerEnv.outcomeBucket]: names.outcomeBucket } : {}),
     ...(names.outcomeEndpointUrl ? { [WorkerEnv.outcomeEndpointUrl]: names.outcomeEndpointUrl } : {}),

@@ -1,4 +1,4 @@
-import { LogEvent, Metric, MetricDimension, type MetricName } from '../contract';
+import { idempotencyId, LogEvent, Metric, MetricDimension, type MetricName } from '../contract';
 import type { CompletedOutcome, DeadLetteredOutcome } from '../producer/outcome';
 import type { OutcomeTopic } from './aws';
 import { type BodyStore, claimCheck } from './claim-check';
@@ -96,8 +96,9 @@ export class OutcomeRelay {
   /** The message was dead-lettered: store its event unless the id completed, then publish the final one. */
   async deadLettered(outcome: DeadLetteredOutcome, nowMs: number): Promise<void> {
     if (!this.channel) return;
-    const stored = await this.ledger.deadLettered(outcome.id, nowMs, JSON.stringify(outcome));
-    if (stored && !stored.published) await this.publish(outcome.id, stored.json);
+    const ledgerId = idempotencyId(outcome.product, outcome.id);
+    const stored = await this.ledger.deadLettered(ledgerId, nowMs, JSON.stringify(outcome));
+    if (stored && !stored.published) await this.publish(ledgerId, stored.json);
   }
 
   /** A delivery of an id that already ended: publish its stored event if that has not happened yet. */

@@ -20,20 +20,41 @@ function numberAttribute(record: SQSRecord, name: string): number | undefined {
   return Number(text);
 }
 
-/** A message sent without the producer helper has attempt 0 and was first seen when SQS got it. */
-export function readDelivery(record: SQSRecord, nowMs: number): Delivery {
+/**
+ * Whether SQS says the worker itself sent the record (its requeued copy): `SenderId` is
+ * `<principal id>:<session>` for a role, and only the worker's Lambda can act as its role. With
+ * `ownSenderIds` undefined (not configured: the local stack) every sender counts as the worker.
+ */
+export function sentByWorker(record: SQSRecord, ownSenderIds: readonly string[] | undefined): boolean {
+  if (ownSenderIds === undefined) return true;
+  const principal = record.attributes?.SenderId?.split(':')[0];
+  return principal !== undefined && ownSenderIds.includes(principal);
+}
+
+/**
+ * A message sent without the producer helper has attempt 0 and was first seen when SQS got it.
+ * So has one a producer sent with `sluice-*` attributes of its own: they count only on the
+ * worker's own copies (`sentByWorker`), so no producer can reset a message's age or attempts.
+ */
+export function readDelivery(record: SQSRecord, nowMs: number, ownSenderIds?: readonly string[]): Delivery {
   const sentAt = Number(record.attributes?.SentTimestamp);
+  if (!sentByWorker(record, ownSenderIds)) {
+    return { attempt: 0, firstSeenAtMs: Number.isFinite(sentAt) ? sentAt : nowMs };
+  }
   return {
     attempt: numberAttribute(record, MessageAttr.attempt) ?? 0,
     firstSeenAtMs:
       numberAttribute(record, MessageAttr.firstSeenAtMs) ?? (Number.isFinite(sentAt) ? sentAt : nowMs),
-    ...(isUnstarted(record) ? { unstarted: true } : {}),
+    ...(isUnstarted(record, ownSenderIds) ? { unstarted: true } : {}),
   };
 }
 
 /** Whether the record is a copy of one an earlier invocation never started (see pool.ts). */
-export function isUnstarted(record: SQSRecord): boolean {
-  return record.messageAttributes?.[MessageAttr.unstarted]?.stringValue === '1';
+export function isUnstarted(record: SQSRecord, ownSenderIds?: readonly string[]): boolean {
+  return (
+    record.messageAttributes?.[MessageAttr.unstarted]?.stringValue === '1' &&
+    sentByWorker(record, ownSenderIds)
+  );
 }
 
 export function deliveryAttributes(delivery: Delivery): Record<string, MessageAttributeValue> {

@@ -20,6 +20,10 @@ export interface WorkerConfig {
   readonly maxReceiveCount: number;
   /** Products a message may name; empty: no product, no outcomes. */
   readonly products: readonly string[];
+  /** The worker role's principal ids (attributes.ts `sentByWorker`); absent: every sender trusted. */
+  readonly ownSenderIds?: readonly string[];
+  /** Who may send a first delivery naming each product; absent: anyone may name any product. */
+  readonly productSenders?: Readonly<Record<string, readonly string[]>>;
   /** Where outcomes go; present whenever `products` is not empty. */
   readonly outcomes?: OutcomeSettings;
 }
@@ -69,7 +73,15 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     throw new SluiceConfigError('worker configuration', problems);
   }
   const sqsEndpointUrl = env[WorkerEnv.sqsEndpointUrl]?.trim();
+  const ownSenderIds = env[WorkerEnv.ownSenderIds]
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  const productSenders = readProductSenders(env[WorkerEnv.productSenders], problems);
+  if (problems.length > 0) throw new SluiceConfigError('worker configuration', problems);
   return {
+    ...(ownSenderIds && ownSenderIds.length > 0 ? { ownSenderIds } : {}),
+    ...(productSenders ? { productSenders } : {}),
     sluice,
     vendor,
     queueUrl,
@@ -98,6 +110,30 @@ export function readProducts(value: string | undefined, problems: string[]): str
   }
   if (new Set(names).size !== names.length) problems.push(`${WorkerEnv.products}: names a product twice`);
   return names;
+}
+
+/** `{ product: [principal id, …] }` as JSON, or absent. */
+export function readProductSenders(
+  value: string | undefined,
+  problems: string[],
+): Record<string, string[]> | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = undefined;
+  }
+  const valid =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((ids) => Array.isArray(ids) && ids.every((id) => typeof id === 'string'));
+  if (!valid) {
+    problems.push(`${WorkerEnv.productSenders}: must be JSON of product → list of principal ids`);
+    return undefined;
+  }
+  return parsed as Record<string, string[]>;
 }
 
 /** SQS accepts a redrive maxReceiveCount from 1 to 1000. */

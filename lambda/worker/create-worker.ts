@@ -87,7 +87,7 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     };
     try {
       await runPool({
-        items: startOrder(event.Records),
+        items: startOrder(event.Records, runtime.ownSenderIds),
         limit: runtime.settings.maxInFlight,
         canStart,
         run: (record) => guarded(record, () => processRecord(record, deadlineMs, runtime)),
@@ -116,8 +116,9 @@ export function startBudgetMs(runtime: Pick<WorkerRuntime, 'settings' | 'lambdaT
 }
 
 /** Copies an earlier invocation never started go first; otherwise the batch's own order. */
-export function startOrder(records: readonly SQSRecord[]): SQSRecord[] {
-  return [...records.filter(isUnstarted), ...records.filter((record) => !isUnstarted(record))];
+export function startOrder(records: readonly SQSRecord[], ownSenderIds?: readonly string[]): SQSRecord[] {
+  const first = (record: SQSRecord) => isUnstarted(record, ownSenderIds);
+  return [...records.filter(first), ...records.filter((record) => !first(record))];
 }
 
 /**
@@ -126,7 +127,7 @@ export function startOrder(records: readonly SQSRecord[]): SQSRecord[] {
  * instead would spend one of its receives toward the DLQ for the worker's lack of time.
  */
 async function requeueUnstarted(record: SQSRecord, runtime: WorkerRuntime): Promise<MessageOutcome> {
-  const delivery = readDelivery(record, runtime.clock());
+  const delivery = readDelivery(record, runtime.clock(), runtime.ownSenderIds);
   await runtime.queues.requeue(record.body, { ...delivery, unstarted: true }, 0);
   runtime.telemetry.count(Metric.unstartedRequeues);
   runtime.telemetry.info(LogEvent.messageRequeued, {

@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { LogEvent, Metric, MetricDimension } from '../contract';
+import { idempotencyId, LogEvent, Metric, MetricDimension } from '../contract';
 import { completedOutcome, deadLetteredOutcome, type OutcomeRouting } from '../outcomes/build';
 import type { Delivery } from './attributes';
 import type { EndAction } from './decision';
@@ -35,7 +35,7 @@ export async function completeDelivery(
           ...(attempt.tokenUsage ? { tokenUsage: attempt.tokenUsage } : {}),
         })
       : undefined;
-  const stored = await runtime.outcomes.storeCompleted(event, prepared.message.id, nowMs);
+  const stored = await runtime.outcomes.storeCompleted(event, ledgerIdOf(prepared), nowMs);
   const ageSeconds = (nowMs - prepared.delivery.firstSeenAtMs) / 1000;
   runtime.telemetry.count(Metric.completed);
   runtime.telemetry.seconds(Metric.messageAge, ageSeconds);
@@ -47,7 +47,7 @@ export async function completeDelivery(
     cached: attempt.cached,
   });
   // Completed from here on; a failed publish throws, and the next delivery publishes the stored event.
-  await runtime.outcomes.publishCompleted(prepared.message.id, stored);
+  await runtime.outcomes.publishCompleted(ledgerIdOf(prepared), stored);
   return 'completed';
 }
 
@@ -96,4 +96,9 @@ export async function endDelivery(
     await runtime.outcomes.deadLettered(event, runtime.clock());
   }
   return 'dead_lettered';
+}
+
+/** The message's idempotency id (product-scoped): the key of its record and outcome. */
+function ledgerIdOf(prepared: PreparedMessage): string {
+  return idempotencyId(prepared.message.product, prepared.message.id);
 }

@@ -82,6 +82,10 @@ export interface WorkerDependencies {
    * @default none (a message must not name a product, and no outcome is published)
    */
   readonly products?: readonly string[];
+  /** The worker role's principal ids (`WorkerEnv.ownSenderIds`); absent: every sender is trusted. */
+  readonly ownSenderIds?: readonly string[];
+  /** Who may send a first delivery naming each product (`WorkerEnv.productSenders`); absent: anyone. */
+  readonly productSenders?: Readonly<Record<string, readonly string[]>>;
   /**
    * Where final outcomes are published (the outcome topic and bucket). Required when `products`
    * is not empty (the configuration checks it).

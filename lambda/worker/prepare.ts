@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { parseMessage, type WorkMessage } from '../producer/message';
 import { resolveRequest, VendorRequestError } from '../vendor-api/request';
-import { type Delivery, readDelivery } from './attributes';
+import { type Delivery, readDelivery, sentByWorker } from './attributes';
 import { MessageCostError, messageCosts } from './costs';
 import type { PreparedMessage, WorkerRuntime } from './runtime';
 
@@ -21,11 +21,12 @@ export function prepareRecord(
   deadlineMs: number,
   runtime: WorkerRuntime,
 ): PreparedMessage | InvalidRecord {
-  const delivery = readDelivery(record, runtime.clock());
+  const delivery = readDelivery(record, runtime.clock(), runtime.ownSenderIds);
   const invalid = (detail: string): InvalidRecord => ({ kind: 'invalid', delivery, detail });
   const parsed = parseMessage(record.body);
   if (!parsed.ok) return invalid(parsed.reason);
-  const productProblem = checkProduct(parsed.message, runtime);
+  const productProblem =
+    checkProduct(parsed.message, runtime) ?? checkSender(parsed.message, record, runtime);
   if (productProblem) return invalid(productProblem);
   try {
     const request = resolveRequest(runtime.settings, parsed.message);
@@ -55,6 +56,25 @@ export function prepareRecord(
       return invalid(error.message);
     throw error;
   }
+}
+
+/**
+ * With `productSenders` configured, a first delivery must come from a principal allowed for the
+ * product it names (SQS `SenderId`): a product cannot claim another's name, its buckets' label
+ * and its outcomes. The worker's own copies were checked when they first arrived.
+ */
+function checkSender(message: WorkMessage, record: SQSRecord, runtime: WorkerRuntime): string | undefined {
+  if (
+    !runtime.productSenders ||
+    message.product === undefined ||
+    sentByWorker(record, runtime.ownSenderIds)
+  ) {
+    return undefined;
+  }
+  const sender = record.attributes?.SenderId?.split(':')[0] ?? 'an unknown sender';
+  const allowed = runtime.productSenders[message.product] ?? [];
+  if (allowed.includes(sender)) return undefined;
+  return `product: "${message.product}" may not be sent by ${sender} (allowed: ${allowed.join(', ') || 'none'})`;
 }
 
 /** A product must be one of the configured ones; with products configured, a message must name one. */

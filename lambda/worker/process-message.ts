@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { DeadLetterReason, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
+import { DeadLetterReason, idempotencyId, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
 import { type OutcomeRouting, peekRouting } from '../outcomes/build';
 import { throughCircuit } from './circuit';
 import { expiredOnArrival, requeueOrDeadLetter } from './decision';
@@ -38,10 +38,11 @@ export async function processRecord(
   }
   const { message, delivery, routing } = prepared;
   const nowMs = runtime.clock();
-  const claim = await runtime.idempotency.begin(message.id, nowMs, deadlineMs + SLOT_MARGIN_SECONDS * 1000);
+  const ledgerId = idempotencyId(message.product, message.id);
+  const claim = await runtime.idempotency.begin(ledgerId, nowMs, deadlineMs + SLOT_MARGIN_SECONDS * 1000);
   if (claim.state === 'ended') {
     // The id ended before; a publish that failed then is retried now, from the stored event.
-    const republished = await runtime.outcomes.republish(message.id, claim.outcome);
+    const republished = await runtime.outcomes.republish(ledgerId, claim.outcome);
     runtime.telemetry.count(Metric.duplicatesSkipped);
     runtime.telemetry.info(LogEvent.messageDuplicate, {
       id: message.id,
@@ -75,7 +76,34 @@ export async function processRecord(
     return outcome;
   } finally {
     // Anything but a completion gives the claim back, so the requeued copy or a redelivery starts at once.
-    if (outcome !== 'completed') await runtime.idempotency.abandon(message.id, claim.owner);
+    if (outcome !== 'completed')
+      await abandonClaim(runtime, ledgerId, claim.owner, record.messageId, outcome);
+  }
+}
+
+/**
+ * Gives a claim back, never throwing: a requeue or a dead letter that was carried out stays
+ * carried out (a throw here would report the record failed, and SQS would deliver the original
+ * again beside its requeued copy or its dead letter), and a failure of the attempt itself stays
+ * the error that is reported. A claim not given back is only a delay: it ends at its expiry
+ * (the invocation's end), and the next delivery of the id waits until then.
+ */
+async function abandonClaim(
+  runtime: WorkerRuntime,
+  ledgerId: string,
+  owner: string,
+  messageId: string,
+  outcome: MessageOutcome | undefined,
+): Promise<void> {
+  try {
+    await runtime.idempotency.abandon(ledgerId, owner);
+  } catch (error) {
+    runtime.telemetry.warn(LogEvent.claimAbandonFailed, {
+      id: ledgerId,
+      message_id: messageId,
+      ended: outcome ?? 'failed',
+      error: (error as Error).message,
+    });
   }
 }
 

@@ -39,7 +39,7 @@ export async function onRecordFailure(
     await endDelivery(
       { kind: 'dead_letter', reason: DeadLetterReason.workerError, detail },
       record,
-      readDelivery(record, runtime.clock()),
+      readDelivery(record, runtime.clock(), runtime.ownSenderIds),
       runtime,
       // Its outcome is published unless the id completed: then the completion's is (one final outcome).
       peekRouting(record.body, record.messageId, runtime.productSet),

@@ -9,7 +9,12 @@ import type { RecordContext } from './decision';
 import type { CircuitPort, WorkerDependencies } from './ports';
 
 /** The dependencies with defaults filled, plus the warm environment's memory of recent 429s. */
-export interface WorkerRuntime extends Required<Omit<WorkerDependencies, 'outcomes' | 'circuit'>> {
+export interface WorkerRuntime
+  extends Required<Omit<WorkerDependencies, 'outcomes' | 'circuit' | 'ownSenderIds' | 'productSenders'>> {
+  /** The worker role's principal ids; absent: every sender is trusted (attributes.ts). */
+  readonly ownSenderIds?: readonly string[];
+  /** Who may send a first delivery naming each product; absent: anyone. */
+  readonly productSenders?: Readonly<Record<string, readonly string[]>>;
   /** Publishes each message's final outcome (or nothing, when no outcome channel is wired). */
   readonly outcomes: OutcomeRelay;
   /** `products` as a set. */

@@ -1,4 +1,4 @@
-import { LogEvent, Metric, MetricDimension } from '../contract';
+import { idempotencyId, LogEvent, Metric, MetricDimension } from '../contract';
 import { bucketName, type Granted } from '../sluice';
 import type { VendorCallResult } from '../vendor-api/client';
 import type { RateLimitHeaders } from '../vendor-api/headers';
@@ -30,7 +30,8 @@ export async function callVendor(
       method: prepared.request.method,
       path: prepared.request.path,
       body: prepared.message.body,
-      idempotencyKey: prepared.message.id,
+      // Scoped by product, as the idempotency record is: another product's order 17 is another request.
+      idempotencyKey: idempotencyId(prepared.message.product, prepared.message.id),
       deadlineMs: prepared.deadlineMs,
       // Every request that reaches the vendor is granted, the client's repeats included.
       beforeRepeat: () => grantRepeat(dimensions.requestCosts, prepared, runtime),

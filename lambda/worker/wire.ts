@@ -101,6 +101,8 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     lambdaTimeoutSeconds: config.lambdaTimeoutSeconds,
     maxReceiveCount: config.maxReceiveCount,
     products: config.products,
+    ...(config.ownSenderIds ? { ownSenderIds: config.ownSenderIds } : {}),
+    ...(config.productSenders ? { productSenders: config.productSenders } : {}),
     ...(config.outcomes
       ? {
           outcomes: {

@@ -1,10 +1,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../derived-settings';
-import { SDK_CALLER_TABLE_ACTIONS } from './permissions';
+import { grantBucketItems } from './permissions';
 import { SluiceParameterNames } from './stage-parameters';
 
 export interface BucketTableProps {
@@ -23,7 +23,11 @@ export interface IBucketTable {
   readonly table: dynamodb.ITable;
   /** For SDK callers' SLUICE_TABLE_NAME. */
   readonly tableName: string;
-  /** Exactly the DynamoDB actions an SDK caller (acquire, slot, release, penalize) needs. */
+  /**
+   * Exactly the DynamoDB actions an SDK caller (acquire, slot, release, penalize) needs, on bucket
+   * items only (`dynamodb:LeadingKeys`): never idempotency records, the circuit or a vendor item's
+   * definitions as a whole.
+   */
   grantAcquire(grantee: iam.IGrantable): iam.Grant;
 }
 
@@ -40,11 +44,7 @@ export function removalPolicyFor(stage: string): RemovalPolicy {
 }
 
 function grantAcquireOn(table: dynamodb.ITable, grantee: iam.IGrantable): iam.Grant {
-  return iam.Grant.addToPrincipal({
-    grantee,
-    actions: [...SDK_CALLER_TABLE_ACTIONS],
-    resourceArns: [table.tableArn],
-  });
+  return grantBucketItems(table, grantee);
 }
 
 /**

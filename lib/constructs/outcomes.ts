@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -51,7 +51,23 @@ export class Outcomes extends Construct {
         },
       ],
       removalPolicy: props.removalPolicy,
+      // A disposable stage's bucket goes with the stack even when it holds bodies (CloudFormation
+      // cannot delete a bucket that is not empty); any other stage keeps bucket and bodies.
+      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
     });
+    // Subscriptions by SQS only, as the stack and subscribeProduct make them: no email or HTTP
+    // endpoint of a same-account principal allowed to subscribe can carry the outcomes away.
+    // Which principals may subscribe is the account's IAM (docs/worker.md, "Outcomes").
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SubscribeBySqsOnly',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['sns:Subscribe'],
+        resources: [this.topic.topicArn],
+        conditions: { StringNotEquals: { 'sns:Protocol': 'sqs' } },
+      }),
+    );
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:

@@ -1,20 +1,25 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { CIRCUIT_KEY_PREFIX } from '../../lambda/circuit/store';
+import { IDEMPOTENCY_KEY_PREFIX } from '../../lambda/worker/idempotency';
 
 /**
  * Exactly the DynamoDB actions each caller needs (lambda/sluice/store/dynamo-store.ts and
- * lambda/worker/idempotency.ts). There is no TransactWriteItems action: a transaction needs
- * the actions of the items it contains; the SDK's transactions hold only updates, so no
- * ConditionCheckItem (docs/deploy.md).
+ * lambda/worker/idempotency.ts). There is no TransactWriteItems action: a transaction needs the
+ * actions of the items it holds. The SDK's transactions hold updates (a grant over several
+ * buckets) and, on the first use of a key, a ConditionCheck on the keyed template with a Put of
+ * the key's item: so ConditionCheckItem too (docs/deploy.md). test/infra/iam/ evaluates every
+ * call the code can make against the synthesized policies.
  *
  * An SDK caller (acquire, slot, release, penalize, resync): read a bucket, create a keyed
  * bucket on first use, conditional updates (also in transactions). `BucketTable.grantAcquire`
- * grants exactly these.
+ * grants exactly these, on bucket items only (`bucketItemsOnly`).
  */
 export const SDK_CALLER_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
 ] as const;
 
 export const WORKER_TABLE_ACTIONS = [
@@ -38,6 +43,42 @@ export const SEEDING_TABLE_ACTIONS = [
   'dynamodb:Scan',
 ] as const;
 
+/**
+ * Partition-key prefixes of the items in the bucket table that are not buckets: the worker's
+ * idempotency records and the vendor circuit. No vendor may be named after one
+ * (lib/config-rules.ts), so a bucket's key never starts with one.
+ */
+export const NON_BUCKET_KEY_PREFIXES = [IDEMPOTENCY_KEY_PREFIX, CIRCUIT_KEY_PREFIX] as const;
+
 export function tableStatement(table: dynamodb.ITable, actions: readonly string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({ actions: [...actions], resources: [table.tableArn] });
+}
+
+/**
+ * An SDK caller's grant, scoped with `dynamodb:LeadingKeys` to bucket items: it can never read
+ * or write an idempotency record or the circuit item, and it creates whole items only for keyed
+ * buckets (`vendor#metric#key`): a vendor's item (its bucket definitions and templates) is
+ * written whole only by the seeding's upserts. The vendor item's unkeyed buckets share that
+ * item, so a caller still updates it (token state); see docs/deploy.md, "Default settings".
+ */
+export function grantBucketItems(table: dynamodb.ITable, grantee: iam.IGrantable): iam.Grant {
+  const notOtherRecords = {
+    'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': NON_BUCKET_KEY_PREFIXES.map((p) => `${p}*`) },
+    // ForAllValues also holds for a request without the key: every action granted here carries it.
+    Null: { 'dynamodb:LeadingKeys': 'false' },
+  };
+  const resourceArns = [table.tableArn];
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+    resourceArns,
+    conditions: notOtherRecords,
+  }).combine(
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
+      resourceArns,
+      conditions: { ...notOtherRecords, 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#*#*'] } },
+    }),
+  );
 }

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { WorkerEnv } from '../../lambda/contract';
 import { SluiceError } from '../../lambda/sluice';
 import type { StackConfig } from '../config';
 import { type DerivedSettings, deriveSettings, workerEnvironment } from '../derived-settings';
@@ -42,7 +43,8 @@ export interface RateLimitedWorkerProps {
   /**
    * The customer-managed KMS key the vendor secret is encrypted with; the worker gets
    * `kms:Decrypt` on it, through Secrets Manager only. Not needed for the AWS-managed key.
-   * @default - the secret uses the AWS-managed key `aws/secretsmanager`
+   * Wins over the configuration's `secretKmsKeyArn`.
+   * @default - the configuration's `secretKmsKeyArn`, else the AWS-managed key `aws/secretsmanager`
    */
   readonly secretKey?: kms.IKey;
   /**
@@ -143,6 +145,11 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
       removalPolicy,
     });
     this.function = worker.function;
+    // Only the worker's own copies (SenderId of its role) carry sluice-* attributes that count.
+    worker.function.addEnvironment(
+      WorkerEnv.ownSenderIds,
+      (worker.role.node.defaultChild as iam.CfnRole).attrRoleId,
+    );
     worker.role.addToPolicy(tableStatement(table, WORKER_TABLE_ACTIONS));
     worker.role.addToPolicy(
       new iam.PolicyStatement({
@@ -176,12 +183,14 @@ export class RateLimitedWorker extends Construct implements IRateLimitedWorker {
       Annotations.of(this).addWarningV2(`sluice:pool-sizing-${index}`, warning);
     }
 
-    if (props.secretKey) {
+    // The configuration's key ARN serves the shipped app (bin/), which passes no construct props.
+    const secretKeyArn = props.secretKey?.keyArn ?? config.secretKmsKeyArn;
+    if (secretKeyArn !== undefined) {
       // Secrets Manager decrypts on the worker's behalf; the key is usable for nothing else.
       worker.role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['kms:Decrypt'],
-          resources: [props.secretKey.keyArn],
+          resources: [secretKeyArn],
           conditions: {
             StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
           },

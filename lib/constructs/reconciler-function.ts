@@ -47,8 +47,12 @@ export class ReconcilerFunction extends Construct {
     const maxEventAge = Duration.seconds(derived.reconcilerMaxEventAgeSeconds);
     // Lambda's own async queue would otherwise retry a throttled tick for up to 6 hours.
     this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge });
+    // Only schedules of this account may act as the role (the confused-deputy guard AWS documents
+    // for EventBridge Scheduler's execution role).
     const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(config.reconcilerEveryMinutes)),

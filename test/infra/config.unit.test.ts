@@ -141,6 +141,43 @@ describe('parseStackConfig', () => {
     );
   });
 
+  it("refuses a vendor named after the prefix of the table's own records (idempotency, circuit)", () => {
+    const input = validConfig({
+      buckets: [
+        ...validConfig().buckets,
+        { dimension: 'idem#rps', limitType: 'requests', capacity: 5, windowSeconds: 1 },
+        { dimension: 'circuit#writes#*', limitType: 'requests', capacity: 5, windowSeconds: 1 },
+      ],
+    });
+    expect(problemsOf(input)).toBe(
+      [
+        'Invalid stack configuration (2 problems):',
+        '  config/x.json: buckets.3.dimension: must not name the vendor "idem": the bucket table keys its own records under "idem#" (got "idem#rps")',
+        '  config/x.json: buckets.4.dimension: must not name the vendor "circuit": the bucket table keys its own records under "circuit#" (got "circuit#writes#*")',
+      ].join('\n'),
+    );
+  });
+
+  it('takes productSenders naming exactly the products, with principal ids', () => {
+    expect(
+      parseStackConfig(
+        validConfig({ products: ['checkout'], productSenders: { checkout: ['AROAEXAMPLEROLEID1'] } }),
+      ).productSenders,
+    ).toEqual({ checkout: ['AROAEXAMPLEROLEID1'] });
+    const input = validConfig({
+      products: ['checkout', 'support'],
+      productSenders: { checkout: ['arn:aws:iam::111122223333:role/x'], other: ['AROAEXAMPLEROLEID1'] },
+    });
+    expect(problemsOf(input)).toBe(
+      [
+        'Invalid stack configuration (3 problems):',
+        '  config/x.json: productSenders.checkout.0: must be a principal id (AROA…, AIDA… or an account id) (got "arn:aws:iam::111122223333:role/x")',
+        '  config/x.json: productSenders.other: names no configured product (products: checkout, support)',
+        '  config/x.json: productSenders: must list the senders of every product: support is missing',
+      ].join('\n'),
+    );
+  });
+
   it('rejects an operation cost larger than its bucket and an inline threshold as long as the slot', () => {
     const input = validConfig({
       lambdaTimeoutSeconds: 10,

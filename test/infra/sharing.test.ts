@@ -6,7 +6,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { parseStackConfig } from '../../lib/config';
 import { BucketTable } from '../../lib/constructs/bucket-table';
-import { SDK_CALLER_TABLE_ACTIONS } from '../../lib/constructs/permissions';
 import { ProductAcquireMetrics } from '../../lib/constructs/product-metrics';
 import { RateLimitedWorker } from '../../lib/constructs/rate-limited-worker';
 import { SluiceStack } from '../../lib/constructs/sluice-stack';
@@ -85,14 +84,14 @@ describe('the shared resources, published for other CDK apps', () => {
     });
   });
 
-  it('BucketTable.fromStage + grantAcquire: exactly the SDK caller actions, on the table ARN read from SSM', () => {
+  it('BucketTable.fromStage + grantAcquire: exactly the SDK caller actions (bucket items only: test/infra/iam), on the table ARN read from SSM', () => {
     const { stack, role } = productStack();
     const table = BucketTable.fromStage(stack, 'Buckets', { stage: 'prod' });
     table.grantAcquire(role);
     new CfnOutput(stack, 'TableName', { value: table.tableName });
     const template = Template.fromStack(stack);
     expect(statementsOfRole(template, resourceNamed(template, 'AWS::IAM::Role', 'CheckoutRole')[0])).toEqual([
-      { actions: [...SDK_CALLER_TABLE_ACTIONS], resource: ssmReference(template, '/sluice/prod/table/arn') },
+      ...bucketItemStatements(ssmReference(template, '/sluice/prod/table/arn')),
     ]);
     // The table name for SLUICE_TABLE_NAME comes from its own parameter.
     expect(stack.resolve(table.tableName)).toEqual(ssmReference(template, '/sluice/prod/table/name'));
@@ -184,7 +183,7 @@ describe('the shared resources, published for other CDK apps', () => {
       'Fn::GetAtt': [resourceNamed(template, type, prefix)[0], 'Arn'],
     });
     expect(statementsOfRole(template, resourceNamed(template, 'AWS::IAM::Role', 'ProductRole')[0])).toEqual([
-      { actions: [...SDK_CALLER_TABLE_ACTIONS], resource: arn('Buckets', 'AWS::DynamoDB::Table') },
+      ...bucketItemStatements(arn('Buckets', 'AWS::DynamoDB::Table')),
       { actions: ['sqs:SendMessage'], resource: arn('WorkerQueue', 'AWS::SQS::Queue') },
     ]);
   });
@@ -233,7 +232,34 @@ describe('a vendor secret under a customer-managed KMS key', () => {
     expect(policy).toContain('"kms:ViaService"');
   });
 
+  it('takes the key from the configuration (secretKmsKeyArn), so the shipped app can pass one', () => {
+    expect(decryptsOf(synthStack({ secretKmsKeyArn: keyArn }).template)).toEqual([
+      { actions: ['kms:Decrypt'], resource: keyArn },
+    ]);
+    // A key given to the construct wins over the configuration's.
+    const other = 'arn:aws:kms:eu-west-1:111122223333:key/00000000-1111-2222-3333-444444444444';
+    const stack = new SluiceStack(testApp(), 'Sluice-kms-both', {
+      config: parseStackConfig(validConfig({ secretKmsKeyArn: keyArn })),
+      secretKey: kms.Key.fromKeyArn(new Stack(testApp(), 'Keys'), 'SecretKey', other),
+    });
+    expect(decryptsOf(Template.fromStack(stack))).toEqual([{ actions: ['kms:Decrypt'], resource: other }]);
+  });
+
+  it('refuses an alias or anything else that is not a key ARN', () => {
+    expect(() => parseStackConfig(validConfig({ secretKmsKeyArn: 'alias/my-key' }))).toThrow(
+      /secretKmsKeyArn: must be a KMS key ARN/,
+    );
+  });
+
   it('grants no KMS action when the secret uses the AWS-managed key', () => {
     expect(decryptsOf(synthStack().template)).toEqual([]);
   });
 });
+
+/** grantAcquire's two statements (their `dynamodb:LeadingKeys` conditions: test/infra/iam/role-policies.unit.test.ts). */
+function bucketItemStatements(resource: unknown) {
+  return [
+    { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], resource },
+    { actions: ['dynamodb:PutItem'], resource },
+  ];
+}

@@ -63,6 +63,10 @@ describe('the worker', () => {
       SLUICE_VENDOR_SETTINGS: expect.stringMatching(/^\{"name":"waitwhile","baseUrl":/),
       SLUICE_LAMBDA_TIMEOUT: '60',
       SLUICE_MAX_RECEIVE_COUNT: '10',
+      // Its own role's principal id: only its own copies' sluice-* attributes count.
+      SLUICE_OWN_SENDER_IDS: {
+        'Fn::GetAtt': [resourceNamed(template, 'AWS::IAM::Role', 'WorkerRole')[0], 'RoleId'],
+      },
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
@@ -116,7 +120,13 @@ describe('the worker', () => {
     expect(statementsOfRole(template, roleId)).toEqual([
       { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: arnOf(logs) },
       {
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:DeleteItem',
+        ],
         resource: arnOf(table),
       },
       { actions: ['sqs:SendMessage'], resource: [arnOf(queue), arnOf(dlq)] },

@@ -97,7 +97,12 @@ describe('npm start on a tiny workload', () => {
         fromProducers: 0,
       });
       expect(report.run.vendorUrl).toBe(vendor.url);
-      expect(vendor.stats().byIdempotencyKey).toEqual({ 'order-a': 1, 'order-b': 1, 'order-c': 1 });
+      // The vendor's Idempotency-Key is the message id within its product.
+      expect(vendor.stats().byIdempotencyKey).toEqual({
+        'checkout#order-a': 1,
+        'checkout#order-b': 1,
+        'checkout#order-c': 1,
+      });
     } finally {
       delete process.env.SLUICE_LOCAL_API_KEY;
       await vendor.stop();

@@ -129,12 +129,14 @@ describe('sluice-aws as a package, used by a second product in its own CDK app',
       statementsOf(resource).flatMap((s) => s.Action),
     ]);
     expect(Object.fromEntries(actions)).toEqual({
+      // grantAcquire: bucket items only (dynamodb:LeadingKeys; evaluated in test/infra/iam/).
       SyncCall: [
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        'dynamodb:ConditionCheckItem',
         'dynamodb:GetItem',
-        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+        'dynamodb:PutItem',
         'secretsmanager:GetSecretValue',
       ],
       EnqueueWork: ['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'],

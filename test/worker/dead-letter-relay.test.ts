@@ -10,7 +10,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DeadLetterReason, Metric } from '../../lambda/contract';
+import { DeadLetterReason, idempotencyId, Metric } from '../../lambda/contract';
 import { snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { completedOutcome } from '../../lambda/outcomes/build';
 import { OutcomeRelay } from '../../lambda/outcomes/relay';
@@ -177,7 +177,8 @@ describe('the dead-letter relay (SQS redrive after maxReceiveCount)', () => {
         outcomeUnknown: false,
       },
     });
-    await store.complete('done-1', 1_700_000_000_000, JSON.stringify(completed));
+    // The worker keyed its record under the product (idempotencyId), as the relay reads it.
+    await store.complete(idempotencyId('support', 'done-1'), 1_700_000_000_000, JSON.stringify(completed));
     await sqs.send(new SendMessageCommand({ QueueUrl: workUrl, MessageBody: body('done-1', 'support') }));
     await relayBatch(await exhaustReceives());
     expect(await outcomesNow('support')).toEqual([completed]);

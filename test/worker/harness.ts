@@ -94,6 +94,13 @@ export interface HarnessOptions {
   readonly circuit?: boolean;
   /** The real SDK's logger (to read its `acquire.*` events). @default quiet */
   readonly sdkLogger?: SluiceLogger;
+  /**
+   * The worker role's principal ids (fauxqs gives every message the SenderId `000000000000`).
+   * @default none: every sender is trusted
+   */
+  readonly ownSenderIds?: readonly string[];
+  /** Who may send a first delivery naming each product. @default anyone */
+  readonly productSenders?: Readonly<Record<string, readonly string[]>>;
   /** Where the harness and the worker reach DynamoDB (a fault proxy in front of it). @default DynamoDB Local */
   readonly dynamodbEndpoint?: string;
   /** Where the worker calls the vendor instead (a misbehaving loopback vendor). @default the simulator */
@@ -237,6 +244,8 @@ export class WorkerHarness {
       telemetry: harness.telemetry,
       lambdaTimeoutSeconds: options.lambdaTimeoutSeconds ?? 30,
       ...(options.maxReceiveCount === undefined ? {} : { maxReceiveCount: options.maxReceiveCount }),
+      ...(options.ownSenderIds === undefined ? {} : { ownSenderIds: options.ownSenderIds }),
+      ...(options.productSenders === undefined ? {} : { productSenders: options.productSenders }),
       products,
       ...(outcomes
         ? {

@@ -196,6 +196,10 @@ async function redefineKeyInstances(
   let cursor: string | undefined;
   do {
     const page = await ctx.store.scan(cursor);
+    for (const { pk, error } of page.undecodable ?? []) {
+      // Not redefined; it keeps its old definition until it is readable again.
+      ctx.logger.error('upsert.item_undecodable', { pk, error });
+    }
     for (const item of page.items) {
       const match = keyed.find((k) => item.pk.startsWith(`${k.address.vendor}#${k.address.metric}#`));
       if (match) await redefineInstance(ctx, item, match.address.metric, match.state);

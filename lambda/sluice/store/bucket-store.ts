@@ -51,6 +51,11 @@ export type LeaseReturnOutcome = { readonly ok: true; readonly item: BucketItem 
 
 export interface ScanPage {
   readonly items: readonly BucketItem[];
+  /**
+   * Items of the page that carry a bucket version but could not be decoded (hand-edited, or
+   * written by a newer version): skipped, so that one of them never stops a sweep.
+   */
+  readonly undecodable?: readonly { readonly pk: string; readonly error: string }[];
   /** Absent on the last page. */
   readonly cursor?: string;
 }

@@ -236,8 +236,17 @@ export class DynamoBucketStore implements BucketStore {
         }),
       ),
     );
-    const items = (out.Items ?? []).map(decode);
+    const items: BucketItem[] = [];
+    const undecodable: { pk: string; error: string }[] = [];
+    for (const raw of out.Items ?? []) {
+      try {
+        items.push(decode(raw));
+      } catch (error) {
+        undecodable.push({ pk: raw[TABLE_PARTITION_KEY]?.S ?? '?', error: (error as Error).message });
+      }
+    }
     const next = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey)[TABLE_PARTITION_KEY] : undefined;
-    return typeof next === 'string' ? { items, cursor: next } : { items };
+    const page = undecodable.length > 0 ? { items, undecodable } : { items };
+    return typeof next === 'string' ? { ...page, cursor: next } : page;
   }
 }

@@ -1,0 +1,71 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { TABLE_PARTITION_KEY } from '../../lambda/contract';
+import type { CompletedOutcome } from '../../lambda/producer/outcome';
+import { IdempotencyStatus } from '../../lambda/worker/idempotency';
+import { WorkerHarness } from './harness';
+
+/**
+ * Idempotency is per product: two products that both number their orders send `order-1`, and
+ * each is a request of its own, on the real local servers. What counts is what the vendor
+ * received: two completions under two Idempotency-Keys, no replay.
+ */
+
+const vendor = {
+  name: 'waitwhile',
+  allowedPaths: ['/locations'],
+  operations: {
+    createVisit: {
+      method: 'POST' as const,
+      path: '/locations/{locationId}/visits',
+      dimensions: { 'waitwhile#rps': 1 },
+    },
+  },
+  policy: { maxAttempts: 3, requeueJitterSeconds: 0, inlineRetryThresholdSeconds: 0.5 },
+};
+
+describe('idempotency scoped by product', () => {
+  let harness: WorkerHarness;
+  afterEach(() => harness.stop());
+
+  it('runs the same id of two products as two requests, each recorded and keyed under its product', async () => {
+    harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: 50, windowSeconds: 1 }],
+      vendor,
+      products: ['checkout', 'support'],
+    });
+    const visit = (product: string, name: string) => ({
+      id: 'order-1',
+      product,
+      operation: 'createVisit',
+      params: { locationId: 'loc-1' },
+      body: { name },
+    });
+    await harness.enqueue([visit('checkout', 'Ada'), visit('support', 'Grace')]);
+    await harness.runUntilIdle();
+
+    const stats = harness.simulator.stats();
+    expect(stats.byIdempotencyKey).toEqual({ 'checkout#order-1': 1, 'support#order-1': 1 });
+    expect(stats.duplicateCompletions).toBe(0);
+    const [checkout] = (await harness.outcomesOf('checkout', 1)) as CompletedOutcome[];
+    const [support] = (await harness.outcomesOf('support', 1)) as CompletedOutcome[];
+    expect(checkout).toMatchObject({ outcome: 'completed', id: 'order-1', body: { name: 'Ada' } });
+    expect(support).toMatchObject({ outcome: 'completed', id: 'order-1', body: { name: 'Grace' } });
+
+    for (const product of ['checkout', 'support']) {
+      const record = await harness.dynamodb.send(
+        new GetItemCommand({
+          TableName: harness.tableName,
+          Key: { [TABLE_PARTITION_KEY]: { S: `idem#${product}#order-1` } },
+          ConsistentRead: true,
+        }),
+      );
+      expect(record.Item?.status?.S).toBe(IdempotencyStatus.completed);
+    }
+
+    // A redelivered copy of one product's order is still a duplicate, and the vendor sees nothing new.
+    await harness.enqueue([visit('checkout', 'Ada')]);
+    await harness.runUntilIdle();
+    expect(harness.simulator.stats().calls).toBe(stats.calls);
+  });
+});
