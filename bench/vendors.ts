@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type DrainFigures, runLocalStack } from './drain';
 import { round } from './stats';
 import { lineChart } from './svg';
-import { anchoredFixedWindow, openAiTokenBuckets, type ZooVendor } from './zoo-vendors';
+import { anchoredFixedWindow, openAiTokenBuckets, windowCounter, type ZooVendor } from './zoo-vendors';
 
 /**
  * The vendor zoo (`npm run bench -- --vendors`): the local stack (`npm start`) with default
@@ -39,6 +39,21 @@ const VENDORS: Record<
   // 3 per 1 s: the issue's private vendor.
   'fixed-window-anchored': {
     make: () => anchoredFixedWindow(3, 1),
+    messages: 90,
+    ideal: (messages) => messages / 3,
+  },
+  'fixed-window-clock': {
+    make: () => windowCounter('fixed-window-clock', 3, 1),
+    messages: 90,
+    ideal: (messages) => messages / 3,
+  },
+  'sliding-log': {
+    make: () => windowCounter('sliding-log', 3, 1),
+    messages: 90,
+    ideal: (messages) => messages / 3,
+  },
+  'sliding-counter': {
+    make: () => windowCounter('sliding-counter', 3, 1),
     messages: 90,
     ideal: (messages) => messages / 3,
   },
@@ -220,7 +235,12 @@ async function serve(vendor: ZooVendor, spec: ZooRunSpec) {
 /** Default pool and batch; buckets from what the vendor publishes (× `statedOver` when misconfigured). */
 function stackConfig(vendor: ZooVendor, spec: ZooRunSpec, vendorLimitForm: boolean): object {
   const { requests, perSeconds, tokens } = vendor.published;
-  const counting = vendor.kind === 'token-bucket-openai' ? 'token-bucket' : 'fixed-window';
+  const counting =
+    vendor.kind === 'token-bucket-openai'
+      ? 'token-bucket'
+      : vendor.kind.startsWith('sliding')
+        ? 'sliding-window'
+        : 'fixed-window';
   const over = spec.statedOver;
   const bucket = (dimension: string, limitType: string, amount: number, unit: 'requests' | 'tokens') =>
     vendorLimitForm

@@ -22,8 +22,15 @@ export interface Arrival {
   readonly windowStartMs?: number;
 }
 
+export type ZooKind =
+  | 'fixed-window-anchored'
+  | 'fixed-window-clock'
+  | 'sliding-log'
+  | 'sliding-counter'
+  | 'token-bucket-openai';
+
 export interface ZooVendor {
-  readonly kind: 'fixed-window-anchored' | 'token-bucket-openai';
+  readonly kind: ZooKind;
   /** The limit as the vendor publishes it (what the bench configures the buckets from). */
   readonly published: { readonly requests: number; readonly perSeconds: number; readonly tokens?: number };
   /** Tokens one call takes (the token bucket's `tpm`); 0 for request limits. */
@@ -130,6 +137,67 @@ export function openAiTokenBuckets(rpm: number, tpm: number, tokensPerCall: numb
     },
     secondsAboveLimit() {
       // A bucket has no window: a second holding a refusal is a second the callers asked above it.
+      const first = arrivals[0]?.atMs ?? 0;
+      return new Set(arrivals.filter((a) => !a.ok).map((a) => Math.floor((a.atMs - first) / 1000))).size;
+    },
+  };
+}
+
+/**
+ * The window algorithms no Redis-free Node library ships (the ones that do, such as
+ * `@upstash/ratelimit`, run them as Lua scripts on Redis), written here from their published
+ * definitions, one counter each: a fixed window on clock boundaries (`floor(now / window)`, as
+ * Upstash's `fixedWindow` keys it), a sliding log (every request of the last window counts),
+ * and the sliding counter Cloudflare describes (the previous window's count weighted by the
+ * share of it still inside the sliding window, plus the current one). Admitted requests count,
+ * whatever their answer (a 500 too); refused ones do not.
+ */
+export function windowCounter(
+  kind: 'fixed-window-clock' | 'sliding-log' | 'sliding-counter',
+  requests: number,
+  perSeconds: number,
+): ZooVendor {
+  const windowMs = perSeconds * 1000;
+  const arrivals: Arrival[] = [];
+  /** Arrivals (admitted or not) that the vendor still counts, per its definition. */
+  const counted = (nowMs: number): number => {
+    if (kind === 'sliding-log') return arrivals.filter((a) => a.ok && a.atMs > nowMs - windowMs).length;
+    const current = Math.floor(nowMs / windowMs);
+    const inWindow = (index: number) =>
+      arrivals.filter((a) => a.ok && Math.floor(a.atMs / windowMs) === index).length;
+    if (kind === 'fixed-window-clock') return inWindow(current);
+    const elapsed = (nowMs - current * windowMs) / windowMs;
+    return inWindow(current - 1) * (1 - elapsed) + inWindow(current);
+  };
+  const resetMs = (nowMs: number): number => {
+    if (kind !== 'sliding-log') return (Math.floor(nowMs / windowMs) + 1) * windowMs - nowMs;
+    const inside = arrivals.filter((a) => a.ok && a.atMs > nowMs - windowMs);
+    const oldest = inside[0]?.atMs ?? nowMs;
+    return oldest + windowMs - nowMs;
+  };
+  const policy = `"${requests}-in-${perSeconds}sec"`;
+  return {
+    kind,
+    published: { requests, perSeconds },
+    tokensPerCall: 0,
+    arrivals,
+    async admit(nowMs) {
+      const used = counted(nowMs);
+      const ok = used + 1 <= requests;
+      const windowStartMs =
+        kind === 'sliding-log' ? nowMs - windowMs : Math.floor(nowMs / windowMs) * windowMs;
+      arrivals.push({ atMs: nowMs, ok, windowStartMs });
+      const reset = resetMs(nowMs);
+      const headers: Record<string, string> = {
+        'ratelimit-policy': `${policy}; q=${requests}; w=${perSeconds}`,
+        ratelimit: `${policy}; r=${Math.max(0, Math.floor(requests - used - (ok ? 1 : 0)))}; t=${seconds(reset)}`,
+      };
+      if (!ok) headers['retry-after'] = String(seconds(reset));
+      return { ok, headers };
+    },
+    secondsAboveLimit() {
+      // Requests asked in the vendor's own window beyond its limit: an arrival that found the
+      // window full. The counters admit nothing above it, so each is a refusal; counted per second.
       const first = arrivals[0]?.atMs ?? 0;
       return new Set(arrivals.filter((a) => !a.ok).map((a) => Math.floor((a.atMs - first) / 1000))).size;
     },
