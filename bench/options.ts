@@ -52,7 +52,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --count N      messages per drain run (default 1000)
   --pool         run only the pool stage: slow vendors (300 ms, 1.5 s, 5 s, one call at a time),
                  the worker's pool against the sequential worker (also part of --drain)
-  --only A,B     pool scenarios to run (booking-300ms, openai-1500ms, openai-5s, capacity-1-300ms)
+  --only A,B     pool scenarios to run (booking-300ms, openai-1500ms, openai-5s,
+                 defaults-3rps-1500ms, capacity-1-300ms)
   --fixed-window run only the fixed-window stage: a vendor allowing 3 per 1 s window, 300 messages,
                  then again with 10 % 5xx answers (also part of --drain)
   --vendors      run only the vendor zoo: limiter libraries (rate-limiter-flexible's fixed window,
