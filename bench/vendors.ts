@@ -78,6 +78,8 @@ export interface ZooRun extends DrainFigures {
   /** Seconds since the first arrival: the scale after each penalty, and the vendor's admitted rate ÷ its limit. */
   readonly rateScale: ReadonlyArray<readonly [number, number]>;
   readonly admittedShare: ReadonlyArray<readonly [number, number]>;
+  /** When this run ran (a partial run keeps the others' dates). */
+  readonly date?: string;
 }
 
 export interface ZooResult {
@@ -351,10 +353,21 @@ export function zooMarkdown(result: ZooResult, chartPrefix: string): string[] {
 const chartName = (run: ZooRun) =>
   `vendors-${run.vendor}-${run.run.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.svg`;
 
-export function writeZooOutputs(result: ZooResult, benchDir: string): void {
+export function writeZooOutputs(fresh: ZooResult, benchDir: string): void {
   mkdirSync(join(benchDir, 'results'), { recursive: true });
   mkdirSync(join(benchDir, 'charts'), { recursive: true });
-  writeFileSync(join(benchDir, 'results', 'vendors.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const saved = join(benchDir, 'results', 'vendors.json');
+  // A partial run (`--only`) replaces its own runs and keeps the others, each with its own date.
+  const previous = existsSync(saved) ? (JSON.parse(readFileSync(saved, 'utf8')) as ZooResult) : undefined;
+  const stamped = fresh.runs.map((run) => ({ ...run, date: fresh.date }));
+  const kept = (previous?.runs ?? []).filter(
+    (run) => !stamped.some((other) => other.vendor === run.vendor && other.run === run.run),
+  );
+  const order = (run: ZooRun) =>
+    `${Object.keys(VENDORS).indexOf(run.vendor)}-${RUNS.findIndex((spec) => spec.name === run.run)}`;
+  const runs = [...stamped, ...kept].sort((a, b) => order(a).localeCompare(order(b)));
+  const result: ZooResult = { ...fresh, runs };
+  writeFileSync(saved, `${JSON.stringify(result, null, 2)}\n`);
   for (const run of result.runs) {
     writeFileSync(
       join(benchDir, 'charts', chartName(run)),
