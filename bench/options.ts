@@ -28,6 +28,10 @@ export interface BenchOptions {
   readonly render: boolean;
   /** Run only the fixed-window stage (also part of --drain): 3 per 1 s window, plain and with 10 % 5xx. */
   readonly fixedWindow: boolean;
+  /** Run the vendor zoo (bench/vendors.ts): real limiter libraries, default pool and batch. */
+  readonly vendors: boolean;
+  /** Write the zoo's buckets in the `vendorLimit` form (the vendor's own words) instead of capacity/window. */
+  readonly vendorLimit: boolean;
   /** Run the vendor outage stage (the circuit) through the local stack. */
   readonly outage?: {
     readonly messages: number;
@@ -50,10 +54,15 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --count N      messages per drain run (default 1000)
   --pool         run only the pool stage: slow vendors (300 ms, 1.5 s, 5 s, one call at a time),
                  the worker's pool against the sequential worker (also part of --drain)
-  --only A,B     pool scenarios to run (booking-300ms, openai-1500ms, openai-5s, capacity-1-300ms)
+  --only A,B     pool scenarios to run (booking-300ms, openai-1500ms, openai-5s,
+                 defaults-3rps-1500ms, capacity-1-300ms)
   --fixed-window run only the fixed-window stage: a vendor allowing 3 per 1 s window, 300 messages,
                  then again with 10 % 5xx answers (also part of --drain)
   --saved        only print the saved runs of bench/results/ as one object, by file name; run nothing
+  --vendors      run only the vendor zoo: limiter libraries (rate-limiter-flexible's fixed window,
+                 limiter's token buckets as OpenAI's rpm + tpm) at 50 ms and 1.5 s, with 500s and
+                 hangs, and stated 2× too high; --only picks runs by a part of "vendor, run"
+  --vendor-limit the zoo's buckets in the vendorLimit form (the vendor's own words)
   --render       only regenerate RESULTS.md, the charts and docs/performance.md from bench/results/
   --limit L      the vendor's true limit in calls per second for the drain stage (default 5)
   --outage       run only the outage stage: a backlog (--count, default 500) against a vendor down
@@ -84,6 +93,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         pool: { type: 'boolean' },
         only: { type: 'string' },
         outage: { type: 'boolean' },
+        vendors: { type: 'boolean' },
+        'vendor-limit': { type: 'boolean' },
         'outage-seconds': { type: 'string' },
         'time-scale': { type: 'string' },
         'outage-only': { type: 'string' },
@@ -125,6 +136,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     saved: values.saved === true,
     fixedWindow: values['fixed-window'] === true,
     pool: values.pool === true,
+    vendors: values.vendors === true,
+    vendorLimit: values['vendor-limit'] === true,
     ...(typeof values.only === 'string' ? { only: values.only.split(',').map((name) => name.trim()) } : {}),
     ...(values.outage === true
       ? {

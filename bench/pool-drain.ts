@@ -37,6 +37,12 @@ export interface PoolScenario {
   readonly requestTimeoutMs: number;
   readonly buckets: readonly object[];
   readonly dimensions: Readonly<Record<string, number>>;
+  /**
+   * The pool run leaves batchSize, the batching window, the Lambda and request timeouts and
+   * maxInFlight at their defaults (the fields above then only label the run), as a user who
+   * sets nothing gets them: the pool sizes itself from the vendor's latency.
+   */
+  readonly defaults?: boolean;
 }
 
 const OPENAI_LIMITS: readonly VendorLimit[] = [
@@ -95,6 +101,22 @@ export const POOL_SCENARIOS: readonly PoolScenario[] = [
     requestTimeoutMs: 15_000,
     buckets: OPENAI_BUCKETS,
     dimensions: { 'openai#rpm': 1, 'openai#tpm': 260 },
+  },
+  {
+    name: 'defaults-3rps-1500ms',
+    description: '3 requests/s, 1.5 s a call, pool and batch settings left at their defaults',
+    model: { latencyMs: 1_500, limits: [{ name: 'rps', capacity: 3, perSecond: 3, cost: 1 }] },
+    messages: 150,
+    sequentialMessages: 20,
+    maxInFlight: 16,
+    batchSize: 40,
+    maxBatchingWindowSeconds: 1,
+    lambdaTimeoutSeconds: 60,
+    requestTimeoutMs: 20_000,
+    // The vendor's burst 3 less ⌈3/s × 0.25 s⌉ = 1 for grant-to-arrival jitter, the rate unchanged (docs/deploy.md).
+    buckets: [{ dimension: 'slow#rps', limitType: 'requests', capacity: 2, windowSeconds: 0.667 }],
+    dimensions: { 'slow#rps': 1 },
+    defaults: true,
   },
   {
     name: 'capacity-1-300ms',
@@ -274,6 +296,21 @@ interface LocalReport {
 }
 
 function stackConfig(scenario: PoolScenario, maxInFlight: number): object {
+  if (scenario.defaults && maxInFlight !== 1) {
+    return {
+      $comment: `Written by bench/pool-drain.ts: ${scenario.description}.`,
+      stage: 'local',
+      maxReceiveCount: 10,
+      vendorSecretName: 'sluice/bench/api-key',
+      buckets: scenario.buckets,
+      vendor: {
+        name: 'bench',
+        baseUrl: 'https://vendor.invalid',
+        allowedPaths: ['/v1/call'],
+        operations: { call: { method: 'POST', path: '/v1/call', dimensions: scenario.dimensions } },
+      },
+    };
+  }
   return {
     $comment: `Written by bench/pool-drain.ts: ${scenario.description}.`,
     stage: 'local',

@@ -11,6 +11,7 @@ import { type PoolResult, runPoolStage } from './pool-drain';
 import { savedResults, writeOutputs } from './report';
 import { runSuite, type SuiteResult } from './suite';
 import { textTable } from './table';
+import { runVendorZoo, writeZooOutputs } from './vendors';
 
 /** `npm run bench`: every contestant on one DynamoDB Local started (and stopped) here. */
 async function main(argv: readonly string[]): Promise<number> {
@@ -42,6 +43,17 @@ async function main(argv: readonly string[]): Promise<number> {
     const fixedWindow = await runFixedWindowStage(progress);
     if (options.write) writeOutputs({ fixedWindow });
     print(fixedWindow);
+    return 0;
+  }
+  if (options.vendors) {
+    const zoo = await runVendorZoo(
+      { vendorLimitForm: options.vendorLimit, ...(options.only ? { only: options.only } : {}) },
+      progress,
+    );
+    if (options.write) writeZooOutputs(zoo, __dirname);
+    const figures = zoo.runs.map(({ rateScale: _scale, admittedShare: _admitted, ...run }) => run);
+    process.stdout.write(`${JSON.stringify({ ...zoo, runs: figures }, null, options.json ? undefined : 2)}
+`);
     return 0;
   }
   if (options.outage) {

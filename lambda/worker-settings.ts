@@ -9,10 +9,11 @@ import { type ProblemPlace, SluiceConfigError, zodProblems } from './sluice';
  */
 
 /**
- * The default pool: enough for the shipped booking configuration (5/s × a few hundred ms ≈ 2
- * calls in flight) with room for inline waits; a slow vendor (an LLM) sets its own.
+ * The pool's default bound. The worker sizes the pool below it from the vendor's observed rate
+ * and latency (lambda/worker/pool-size.ts), so this is what a slow vendor may reach by default:
+ * 16 is 1.5 × the calls in flight of 7/s at 1.5 s or 3/s at 3 s, plus one waiting.
  */
-export const DEFAULT_MAX_IN_FLIGHT = 4;
+export const DEFAULT_MAX_IN_FLIGHT = 16;
 
 /** 4 MiB: far above a JSON API's usual answer, far below a worker's memory. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -203,9 +204,11 @@ export const VendorSettingsSchema = z.object({
   /** The circuit shared by every worker calling this vendor. */
   circuit: CircuitSchema.default(CircuitSchema.parse({})),
   /**
-   * Record pipelines one worker invocation runs at once (docs/deploy.md, "Sizing the pool").
-   * Every call still acquires first, so the buckets decide what reaches the vendor; this only
-   * bounds how many records wait, sleep inline or call at the same time.
+   * The most record pipelines one worker invocation runs at once (docs/deploy.md, "Sizing the
+   * pool"); the worker sizes the pool below it from the vendor's rate and latency. Every call
+   * still acquires first, so the buckets decide what reaches the vendor; this only bounds how
+   * many records wait, sleep inline or call at the same time. The stack configuration's
+   * default is at most its batchSize.
    */
   maxInFlight: z.number().int().min(1).max(1_000).default(DEFAULT_MAX_IN_FLIGHT),
   /**

@@ -9,9 +9,14 @@ import {
   SluiceConfigError,
   zodProblems,
 } from '../lambda/sluice';
-import { DimensionNameSchema, type VendorSettings, VendorSettingsSchema } from '../lambda/worker-settings';
+import {
+  DEFAULT_MAX_IN_FLIGHT,
+  DimensionNameSchema,
+  type VendorSettings,
+  VendorSettingsSchema,
+} from '../lambda/worker-settings';
 import { bucketProblems, environmentProblems, MIN_LAMBDA_TIMEOUT_SECONDS } from './config-rules';
-import { MAX_BATCH_SIZE, poolProblems } from './sizing';
+import { defaultBatchSize, MAX_BATCH_SIZE, MAX_BATCH_WITHOUT_WINDOW, poolProblems } from './sizing';
 
 /**
  * The stack configuration (config/*.json): read by the CDK app (bin/sluice.ts) and by the
@@ -21,6 +26,14 @@ import { MAX_BATCH_SIZE, poolProblems } from './sizing';
  */
 
 export { poolWarnings } from './sizing';
+
+/**
+ * Records per invocation unless configured: room for the pool's default bound 2.5 times over,
+ * fewer when the slot cannot start that many at the allowed rate (sizing.ts, `defaultBatchSize`).
+ */
+export const DEFAULT_BATCH_SIZE = 40;
+/** A batch over 10 records needs a batching window (sizing.ts); 1 s gathers it from a backlog at once. */
+export const DEFAULT_BATCHING_WINDOW_SECONDS = 1;
 
 /** Log retention values CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] as const;
@@ -96,10 +109,14 @@ const StackConfigSchema = z
       .string({ error: required('a non-empty string') })
       .regex(/^[a-z][a-z0-9-]{0,19}$/, { error: 'must be 1-20 lowercase letters, digits or dashes' }),
     lambdaTimeoutSeconds: integerIn(MIN_LAMBDA_TIMEOUT_SECONDS, 900).default(60),
-    /** Records per invocation; over 10 needs maxBatchingWindowSeconds (docs/deploy.md, "Sizing the pool"). */
-    batchSize: integerIn(1, MAX_BATCH_SIZE).default(5),
+    /**
+     * Records per invocation; over 10 needs maxBatchingWindowSeconds (docs/deploy.md, "Sizing the
+     * pool"). The default is large against the pool's default bound: the pool drains at the end
+     * of each batch, which costs about one vendor latency per batch.
+     */
+    batchSize: integerIn(1, MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
     /** How long the event source may gather a batch; 0 hands over what one poll returns. */
-    maxBatchingWindowSeconds: integerIn(0, 300).default(0),
+    maxBatchingWindowSeconds: integerIn(0, 300).default(DEFAULT_BATCHING_WINDOW_SECONDS),
     // Reserved concurrency 1 throttles extra pollers; each throttle costs a receive (docs/deploy.md, "Reserved concurrency 1").
     maxReceiveCount: integerIn(5, 1_000, 'an integer from 5 to 1000 (throttled receives count)').default(10),
     queueRetentionDays: integerIn(1, 13, 'an integer from 1 to 13 (the DLQ keeps 14)').default(4),
@@ -246,15 +263,68 @@ export type AlarmThresholds = StackConfig['alarms'];
 /** What a stack configuration error is about: `Invalid stack configuration (N problems):`. */
 export const STACK_CONFIG_SUBJECT = 'stack configuration';
 
+/** Whether the input names `batchSize` and `vendor.maxInFlight` itself (else their defaults fit the rest). */
+interface PoolChoices {
+  readonly batchSize: boolean;
+  readonly maxInFlight: boolean;
+}
+
+function poolChoices(input: unknown): PoolChoices {
+  const record = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const vendor = record.vendor;
+  return {
+    batchSize: record.batchSize !== undefined,
+    maxInFlight: typeof vendor !== 'object' || vendor === null || 'maxInFlight' in vendor,
+  };
+}
+
+/**
+ * Before the rules: a default batch without a batching window is at most 10 (what SQS hands over
+ * without one), and a default pool bound is at most the batch.
+ */
+function withPoolBounds(input: unknown, chosen: PoolChoices): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const record = input as Record<string, unknown>;
+  let out: Record<string, unknown> = record;
+  if (!chosen.batchSize && record.maxBatchingWindowSeconds === 0) {
+    out = { ...out, batchSize: MAX_BATCH_WITHOUT_WINDOW };
+  }
+  const batch = out.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!chosen.maxInFlight && Number.isInteger(batch) && (batch as number) >= 1) {
+    out = {
+      ...out,
+      vendor: { ...(record.vendor as object), maxInFlight: Math.min(DEFAULT_MAX_IN_FLIGHT, batch as number) },
+    };
+  }
+  return out;
+}
+
+/**
+ * After the rules: a default batch no larger than the slot can start at the slowest
+ * operation's allowed rate (docs/deploy.md, "Sizing the pool", rule 4), and a default pool
+ * bound no larger than that batch.
+ */
+function fittedPool<T extends StackConfig>(config: T, chosen: PoolChoices): T {
+  const batchSize = chosen.batchSize
+    ? config.batchSize
+    : Math.min(config.batchSize, defaultBatchSize(config));
+  const maxInFlight = chosen.maxInFlight
+    ? config.vendor.maxInFlight
+    : Math.min(config.vendor.maxInFlight, batchSize);
+  if (batchSize === config.batchSize && maxInFlight === config.vendor.maxInFlight) return config;
+  return { ...config, batchSize, vendor: { ...config.vendor, maxInFlight } };
+}
+
 /**
  * Validates a parsed JSON value; throws a SluiceConfigError naming every problem as
  * `source: path: rule (got value)`.
  */
 export function parseStackConfig(input: unknown, source = STACK_CONFIG_SUBJECT): StackConfig {
-  const result = StackConfigSchema.safeParse(input);
+  const chosen = poolChoices(input);
+  const result = StackConfigSchema.safeParse(withPoolBounds(input, chosen));
   if (result.success) {
     const { $comment: _comment, ...config } = result.data;
-    return config;
+    return fittedPool(config, chosen);
   }
   throw new SluiceConfigError(STACK_CONFIG_SUBJECT, zodProblems(result.error, input, pathPlace(source)));
 }

@@ -72,6 +72,22 @@ export function callsInFlightNeeded(limits: OperationLimits, latencyMs: number):
   return Math.min(limits.concurrentCalls, (limits.callsPerSecond * latencyMs) / 1000);
 }
 
+/**
+ * The batch a configuration gets when it names none: the most records the slot can start at the
+ * slowest operation's allowed rate while a whole call still fits after the last start (rule 4
+ * of "Sizing the pool"), at least 1; no operation bound by a rate: Infinity (the schema's
+ * default stands).
+ */
+export function defaultBatchSize(
+  config: Omit<SizingConfig, 'batchSize' | 'maxBatchingWindowSeconds'>,
+): number {
+  const slotMs = slotTimeoutFor(config.lambdaTimeoutSeconds) * 1000;
+  const startsMs = slotMs - Math.min(config.vendor.requestTimeoutMs, slotMs);
+  const slowest = Math.min(...operationLimits(config).map((limits) => limits.callsPerSecond));
+  if (!Number.isFinite(slowest)) return Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.floor((slowest * startsMs) / 1000));
+}
+
 /** Rules the configuration must meet: reported with every other problem of the file. */
 export function poolProblems(config: SizingConfig): Problem[] {
   const problems: Problem[] = [];

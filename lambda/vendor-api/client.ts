@@ -49,6 +49,14 @@ export interface VendorCall {
   readonly beforeRepeat?: () => Promise<boolean>;
   /** Retries of this call on its own. @default settings.policy.maxVendorRetries (the circuit's probe makes one) */
   readonly maxRetries?: number;
+  /**
+   * For a request safe to repeat: an attempt still unanswered after this long has hung; it is
+   * cut (an attempt timeout) and repeated like any failed attempt, granted again. Never longer
+   * than `settings.requestTimeoutMs`; ignored for a request not safe to repeat, whose cut
+   * attempt would have an unknown outcome. The worker learns it from the vendor's latency.
+   * @default settings.requestTimeoutMs
+   */
+  readonly hangTimeoutMs?: number;
 }
 
 export interface VendorMeasure {
@@ -126,7 +134,7 @@ export class VendorClient {
     let attempts = 0;
     for (;;) {
       attempts += 1;
-      const outcome = await this.exchange(request, target, key);
+      const outcome = await this.exchange(request, target, key, safe);
       const result = this.toResult(outcome, safe, attempts, startedMs);
       this.options.onMeasure?.({ operation, class: result.class, latencyMs: outcome.latencyMs });
       if (result.status === 401 && !refreshed && this.options.refreshApiKey) {
@@ -196,7 +204,12 @@ export class VendorClient {
     }
   }
 
-  private async exchange(request: VendorCall, target: VendorUrl, key: string): Promise<AttemptOutcome> {
+  private async exchange(
+    request: VendorCall,
+    target: VendorUrl,
+    key: string,
+    safe: boolean,
+  ): Promise<AttemptOutcome> {
     const { settings } = this.options;
     const headers: Record<string, string> = {
       [settings.authHeader]: settings.authScheme ? `${settings.authScheme} ${key}` : key,
@@ -208,7 +221,12 @@ export class VendorClient {
       headers['content-type'] = 'application/json';
       body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
     }
-    const capMs = this.clock() + settings.requestTimeoutMs;
+    const hangMs = safe ? request.hangTimeoutMs : undefined;
+    const capMs =
+      this.clock() +
+      (hangMs !== undefined && hangMs > 0
+        ? Math.min(hangMs, settings.requestTimeoutMs)
+        : settings.requestTimeoutMs);
     const outcome = await attemptOnce(
       this.fetchFn,
       target.href,

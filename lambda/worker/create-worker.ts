@@ -6,6 +6,7 @@ import { BucketLines } from './bucket-lines';
 import { slotDeadlineMs, timeLeftMs } from './deadline';
 import type { MessageOutcome } from './endings';
 import { runPool } from './pool';
+import { PoolSizer } from './pool-size';
 import type { SluicePort, WorkerDependencies } from './ports';
 import { processRecord } from './process-message';
 import { onRecordFailure } from './record-failure';
@@ -22,7 +23,8 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * clock or an instrumented fetch.
  *
  * Reserved concurrency 1 keeps one environment; inside it the batch runs through a pool of
- * at most `maxInFlight` record pipelines (pool.ts), copies of records an earlier invocation
+ * record pipelines (pool.ts) sized from the vendor's rate and latency up to `maxInFlight`
+ * (pool-size.ts), copies of records an earlier invocation
  * never started going first. A record starts only while one whole vendor call still fits
  * before the slot deadline (`startBudgetMs`); the rest are requeued as copies, unstarted, so
  * they spend no receive count and no attempt. Capacity deferrals, duplicates and refusals are
@@ -59,6 +61,7 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     lines,
     sluice: throughLines(dependencies.sluice, lines, warming),
     calls: { inFlight: 0 },
+    poolSize: new PoolSizer({ maxInFlight: dependencies.settings.maxInFlight }),
   } as WorkerRuntime;
   const budgetMs = startBudgetMs(runtime);
   return async (event, context) => {
@@ -88,7 +91,8 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     try {
       await runPool({
         items: startOrder(event.Records, runtime.ownSenderIds),
-        limit: runtime.settings.maxInFlight,
+        // Little's law on what this environment has seen, up to maxInFlight (pool-size.ts).
+        limit: () => runtime.poolSize.limit(runtime.clock()),
         canStart,
         run: (record) => guarded(record, () => processRecord(record, deadlineMs, runtime)),
         skip: (record) => guarded(record, () => requeueUnstarted(record, runtime)),

@@ -6,6 +6,7 @@ import type { ResolvedRequest } from '../vendor-api/request';
 import type { Delivery } from './attributes';
 import type { BucketLines } from './bucket-lines';
 import type { RecordContext } from './decision';
+import type { PoolSizer } from './pool-size';
 import type { CircuitPort, WorkerDependencies } from './ports';
 
 /** The dependencies with defaults filled, plus the warm environment's memory of recent 429s. */
@@ -27,6 +28,8 @@ export interface WorkerRuntime
   readonly lines: BucketLines;
   /** Vendor calls running in this environment now (the pool's fill). */
   readonly calls: { inFlight: number };
+  /** The pool's size and the hang timeout, learnt from the vendor's answers (pool-size.ts). */
+  readonly poolSize: PoolSizer;
 }
 
 /**

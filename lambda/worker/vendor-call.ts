@@ -24,6 +24,8 @@ export async function callVendor(
   let answer: VendorCallResult;
   runtime.calls.inFlight += 1;
   runtime.telemetry.count(Metric.callsInFlight, runtime.calls.inFlight);
+  runtime.poolSize.callStarted(runtime.clock());
+  const hangTimeoutMs = runtime.poolSize.hangTimeoutMs(runtime.settings.requestTimeoutMs);
   try {
     answer = await runtime.vendor.call({
       operation: prepared.request.operation,
@@ -35,6 +37,7 @@ export async function callVendor(
       deadlineMs: prepared.deadlineMs,
       // Every request that reaches the vendor is granted, the client's repeats included.
       beforeRepeat: () => grantRepeat(dimensions.requestCosts, prepared, runtime),
+      ...(hangTimeoutMs === undefined ? {} : { hangTimeoutMs }),
     });
   } finally {
     runtime.calls.inFlight -= 1;
@@ -49,6 +52,9 @@ export async function callVendor(
     if (!handOff) await bestEffort(runtime.telemetry, 'release', () => grant.release());
     for (const dimension of dimensions.leased) runtime.lines.wake(dimension);
   }
+  // A success in one attempt: its time is the vendor's service time (a repeat's includes the
+  // backoff; refusals and errors often come back faster than work).
+  if (answer.attempts === 1 && answer.class === 'success') runtime.poolSize.answered(answer.latencyMs);
   const { telemetry } = runtime;
   telemetry.count(Metric.vendorCalls, 1, { name: MetricDimension.responseClass, value: answer.class });
   telemetry.milliseconds(Metric.vendorLatency, answer.latencyMs);

@@ -31,7 +31,8 @@ describe('parseStackConfig', () => {
       inlineRetryThresholdSeconds: config.vendor.policy.inlineRetryThresholdSeconds,
     }).toEqual({
       lambdaTimeoutSeconds: 60,
-      batchSize: 5,
+      // What the slot starts at the 1/s bucket: (60 − 5 − a 20 s call) s × 1/s.
+      batchSize: 35,
       maxReceiveCount: 10,
       queueRetentionDays: 4,
       reconcilerEveryMinutes: 1,

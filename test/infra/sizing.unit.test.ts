@@ -51,7 +51,7 @@ describe('sizing the pool (Little: calls in flight ≈ allowed rate × latency)'
     expect(callsInFlightNeeded(chat!, 1_500)).toBeCloseTo(3.85, 2);
   });
 
-  it('booking API: 5 requests/s at 300 ms needs 1.5 calls in flight, so the default pool of 4 is enough', () => {
+  it('booking API: 5 requests/s at 300 ms needs 1.5 calls in flight, far inside the default bound of 16', () => {
     const config = parseStackConfig(
       validConfig({ vendor: { ...validConfig().vendor, expectedLatencyMs: 300 } }),
     );
@@ -69,17 +69,23 @@ describe('sizing the pool (Little: calls in flight ≈ allowed rate × latency)'
       }),
     );
     expect(callsInFlightNeeded(operationLimits(booking)[0]!, 300)).toBeCloseTo(1.5, 6);
-    expect(config.vendor.maxInFlight).toBe(4);
+    // The default batch is what the slot starts at its 1/s bucket: (55 s − a 20 s call) × 1/s.
+    expect([config.batchSize, config.maxBatchingWindowSeconds, config.vendor.maxInFlight]).toEqual([
+      35, 1, 16,
+    ]);
     expect(poolWarnings(booking)).toEqual([]);
+    expect(poolWarnings(config)).toEqual([]);
   });
 
   it('rejects a batch that can never fill the pool, and a batch over 10 without a batching window, with every other problem', () => {
     expect(problemsOf(openAi({ batchSize: 8 }, { maxInFlight: 16 }))).toEqual([
       'stack configuration: vendor.maxInFlight: must not exceed batchSize 8: a batch of 8 records can never keep 16 calls in flight (got 16)',
     ]);
-    expect(problemsOf(openAi({ batchSize: 40, stage: 'X' }, { maxInFlight: 16 }))).toEqual([
+    expect(
+      problemsOf(openAi({ batchSize: 40, maxBatchingWindowSeconds: 0, stage: 'X' }, { maxInFlight: 16 })),
+    ).toEqual([
       'stack configuration: stage: must be 1-20 lowercase letters, digits or dashes (got "X")',
-      'stack configuration: maxBatchingWindowSeconds: must be at least 1 for a batchSize over 10 (40): without a window SQS hands the worker at most 10 records',
+      'stack configuration: maxBatchingWindowSeconds: must be at least 1 for a batchSize over 10 (40): without a window SQS hands the worker at most 10 records (got 0)',
     ]);
     expect(problemsOf(openAi({ batchSize: 40, maxBatchingWindowSeconds: 2 }, { maxInFlight: 16 }))).toEqual(
       [],
@@ -118,10 +124,20 @@ describe('sizing the pool (Little: calls in flight ≈ allowed rate × latency)'
     );
     expect(poolWarnings(sweeppea)).toEqual([
       expect.stringMatching(
-        /^createContact: vendor.maxInFlight 4 is more than sweeppea#concurrent allows at once \(1\) plus one waiting/,
+        /^createContact: vendor.maxInFlight 16 is more than sweeppea#concurrent allows at once \(1\) plus one waiting/,
       ),
     ]);
     expect(poolWarnings({ ...sweeppea, vendor: { ...sweeppea.vendor, maxInFlight: 2 } })).toEqual([]);
+  });
+
+  it('bounds the default pool by a smaller batch, and keeps rejecting a pool asked for explicitly beyond it', () => {
+    expect(parseStackConfig(openAi({ batchSize: 6 })).vendor.maxInFlight).toBe(6);
+    expect(parseStackConfig(openAi({ batchSize: 200, maxBatchingWindowSeconds: 2 })).vendor.maxInFlight).toBe(
+      16,
+    );
+    expect(problemsOf(openAi({ batchSize: 6 }, { maxInFlight: 7 }))).toEqual([
+      'stack configuration: vendor.maxInFlight: must not exceed batchSize 6: a batch of 6 records can never keep 7 calls in flight (got 7)',
+    ]);
   });
 
   it('gives the event source the batching window and shows the sizing warnings at synth', () => {
@@ -139,11 +155,27 @@ describe('sizing the pool (Little: calls in flight ≈ allowed rate × latency)'
     );
   });
 
-  it('sets no batching window when the configuration has none', () => {
+  it('gives a configuration that names no batch the batch its slot starts, with a 1 s window', () => {
     const { template } = synthStack();
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 5,
-      MaximumBatchingWindowInSeconds: Match.absent(),
+      BatchSize: 35,
+      MaximumBatchingWindowInSeconds: 1,
     });
+  });
+
+  it('keeps a default batch within 10 when the window is set to 0, and fits a slow bucket', () => {
+    expect(parseStackConfig(openAi({ maxBatchingWindowSeconds: 0 })).batchSize).toBe(10);
+    const slow = parseStackConfig(
+      validConfig({
+        buckets: [{ dimension: 'crm#rpm', limitType: 'requests', capacity: 6, windowSeconds: 60 }],
+        vendor: {
+          name: 'crm',
+          baseUrl: 'https://crm.example.com',
+          operations: { write: { method: 'POST', path: '/w', dimensions: { 'crm#rpm': 1 } } },
+        },
+      }),
+    );
+    // 0.1 call/s × 35 s: 3 records, and a pool bound of 3.
+    expect([slow.batchSize, slow.vendor.maxInFlight, poolWarnings(slow)]).toEqual([3, 3, []]);
   });
 });

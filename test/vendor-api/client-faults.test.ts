@@ -10,13 +10,58 @@ describe('VendorClient and faults no simulator profile sends', () => {
   let answers: number[];
   beforeAll(async () => {
     server = createServer((_req, res) => {
-      res.writeHead(answers.shift() ?? 200, { 'content-type': 'application/json' });
+      const status = answers.shift() ?? 200;
+      // 0: the vendor never answers (a hang); the connection is closed with the server.
+      if (status === 0) return;
+      res.writeHead(status, { 'content-type': 'application/json' });
       res.end('{"ok":true}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+
+  it('cuts a hung attempt of a request safe to repeat at its hang timeout and repeats it', async () => {
+    answers = [0, 201];
+    const { client } = clientFor(url);
+    const repeats: string[] = [];
+    const result = await client.call({
+      ...createVisit({ idempotencyKey: 'msg-1', deadlineMs: Date.now() + 15_000 }),
+      hangTimeoutMs: 200,
+      beforeRepeat: async () => {
+        repeats.push('granted');
+        return true;
+      },
+    });
+    expect([summary(result), repeats]).toEqual([
+      { class: 'success', status: 201, attempts: 2, outcomeUnknown: false, cached: false },
+      ['granted'],
+    ]);
+  });
+
+  it('ignores the hang timeout for a request not safe to repeat: its cut attempt would have an unknown outcome', async () => {
+    answers = [0, 201];
+    const { client } = clientFor(url);
+    // No idempotency key, a POST: only the call's own deadline ends the hang, and nothing is repeated.
+    const result = await client.call({
+      ...createVisit({ deadlineMs: Date.now() + 1_500 }),
+      hangTimeoutMs: 200,
+    });
+    expect(summary(result)).toEqual({
+      class: 'transient',
+      status: undefined,
+      attempts: 1,
+      outcomeUnknown: true,
+      cached: false,
+    });
+    answers = [];
+  });
 
   it('repeats a 408 even for a POST without a key: the vendor did not process it', async () => {
     answers = [408, 201];
