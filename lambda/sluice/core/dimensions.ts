@@ -1,6 +1,7 @@
 import { SluiceInputError } from '../errors';
 import { countsTokens, holdsLeases, isLimitType, LIMIT_TYPES } from './limit-types';
 import { type BucketDefinitionState, MILLI } from './model';
+import { PRODUCT_PATTERN, sharesToPermille } from './shares';
 import type { AcquireRequest, BucketDefinition, Dimension } from './types';
 
 /** Where a dimension lives: the item `pk` and the map entry `metric` inside it. */
@@ -122,10 +123,43 @@ export function definitionState(definition: BucketDefinition): BucketDefinitionS
       `capacity / windowSeconds must be at least 0.001 units per second (got ${capacity} / ${windowSeconds})`,
     );
   }
+  problems.push(...shareProblems(definition.shares, timed));
   if (problems.length > 0) {
     throw new SluiceInputError(`bucket definition ${dimension} is not valid: ${problems.join('; ')}`);
   }
-  return { limitType, capacityMilli, windowMs, costPerCall };
+  const shares = definition.shares && timed && Object.keys(definition.shares).length > 0;
+  return {
+    limitType,
+    capacityMilli,
+    windowMs,
+    costPerCall,
+    ...(shares ? { sharesPermille: sharesToPermille(definition.shares!) } : {}),
+  };
+}
+
+/** Shares: valid product names, each in (0, 1] to the permille, summing to at most 1; time buckets only. */
+function shareProblems(shares: Readonly<Record<string, number>> | undefined, timed: boolean): string[] {
+  if (shares === undefined) return [];
+  if (typeof shares !== 'object' || shares === null)
+    return [`shares must be an object (got ${JSON.stringify(shares)})`];
+  if (!timed && Object.keys(shares).length > 0) return ['shares apply to requests and tokens buckets only'];
+  const problems: string[] = [];
+  for (const [product, share] of Object.entries(shares)) {
+    if (!PRODUCT_PATTERN.test(product))
+      problems.push(`shares: ${JSON.stringify(product)} is not a product name`);
+    if (
+      !(
+        typeof share === 'number' &&
+        share > 0 &&
+        share <= 1 &&
+        Math.abs(share * 1000 - Math.round(share * 1000)) <= 1e-6
+      )
+    )
+      problems.push(`shares.${product} must be in (0, 1], to the permille (got ${share})`);
+  }
+  const sum = Object.values(shares).reduce((a, b) => a + (typeof b === 'number' ? b : 0), 0);
+  if (sum > 1 + 1e-9) problems.push(`shares must sum to at most 1 (got ${Math.round(sum * 1000) / 1000})`);
+  return problems;
 }
 
 /**

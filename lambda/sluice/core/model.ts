@@ -23,6 +23,24 @@ export interface BucketDefinitionState {
    */
   readonly windowMs: number;
   readonly costPerCall: number;
+  /**
+   * Reserved shares of the refill by product, in permille (each 1..1000, summing to at most
+   * 1000; the rest is common): absent on a bucket without shares, and on concurrent buckets
+   * (docs/design.md, "Fair shares").
+   */
+  readonly sharesPermille?: Readonly<Record<string, number>>;
+}
+
+/**
+ * A product's part of a shared bucket while it has demand (docs/design.md, "Fair shares"): the
+ * tokens reserved for it out of the bucket's own tokens (never added to them), until when it
+ * counts as having demand, and the cost it last asked for (its reserve may hold at least that).
+ * A product without an entry has no reserve: its share of the refill is common, lent to all.
+ */
+export interface ShareUse {
+  readonly reserveMilli: number;
+  readonly activeUntilMs: number;
+  readonly needMilli: number;
 }
 
 export interface BucketState extends BucketDefinitionState {
@@ -58,6 +76,8 @@ export interface BucketState extends BucketDefinitionState {
    * rate too high (docs/design.md, "Refusals of a burst"). Absent: never seen full by a grant.
    */
   readonly fullAtMs?: number;
+  /** The products of a shared bucket that have demand now, by name; pruned once idle. */
+  readonly shareUse?: Readonly<Record<string, ShareUse>>;
 }
 
 export interface BucketItem {

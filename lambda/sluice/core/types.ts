@@ -24,6 +24,14 @@ export interface BucketDefinition {
   readonly windowSeconds?: number;
   /** Units one call takes when the caller names the dimension without a cost. @default 1 */
   readonly costPerCall?: number;
+  /**
+   * Reserved shares of this bucket by product (`{ checkout: 0.75, batch: 0.25 }`): each in
+   * (0, 1], to the permille, summing to at most 1; the rest is common. While a product has
+   * demand its share of the refill is kept for it; a product without demand lends its share to
+   * the others (docs/design.md, "Fair shares"). A product names itself with
+   * `acquire(..., { product })`. Time buckets only. @default - no shares: first come, first served
+   */
+  readonly shares?: Readonly<Record<string, number>>;
 }
 
 /** Dimensions to acquire: one name (its cost_per_call), several names, or names with costs. */

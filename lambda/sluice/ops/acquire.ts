@@ -2,6 +2,7 @@ import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } fr
 import { type PlannedLease, planGrant, type Target } from '../core/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
 import type { BucketItem, WriteOp } from '../core/model';
+import type { ShareTake } from '../core/shares';
 import { storedTakeFor } from '../core/stored-take-plan';
 import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
 import { withOp } from '../core/writer-lanes';
@@ -92,7 +93,7 @@ async function acquireAs(
       });
       continue;
     }
-    const plan = planGrant(items, targets, nowMs, lease, op);
+    const plan = planGrant(items, targets, nowMs, lease, op, label.product);
     if (plan.kind === 'deny') {
       // Releases, refunds and upserts add capacity: say no only from a view at most
       // STALE_REFUSAL_MS old (read or written since), reading again at most that often.
@@ -106,10 +107,16 @@ async function acquireAs(
         }
         continue;
       }
-      return retryIn(ctx, plan.waitMs, plan.dimension, label);
+      // A product waiting on a shared bucket marks its demand first (docs/design.md, "Fair shares").
+      const unmarked = plan.marks.length === 0 ? [] : await writePlan(ctx, items, plan.marks);
+      if (unmarked.length === 0) return retryIn(ctx, plan.waitMs, plan.dimension, label);
+      for (const pk of unmarked) fresh.add(pk);
+      attempt++;
+      continue;
     }
     const conflicted = await writePlan(ctx, items, plan.writes);
-    if (conflicted.length === 0) return granted(ctx, targets, plan.leases, nowMs, attempt, label);
+    if (conflicted.length === 0)
+      return granted(ctx, targets, plan.leases, nowMs, attempt, label, plan.shares);
     for (const pk of conflicted) fresh.add(pk);
     attempt++;
     ctx.logger.debug(SluiceLogEvent.acquireContentionRetry, {
@@ -180,6 +187,7 @@ function granted(
   nowMs: number,
   attempt: number,
   label: { product?: string },
+  shares: Readonly<Record<string, ShareTake>> = {},
 ) {
   const grant = makeGrant(ctx, targets, leases, nowMs);
   ctx.logger.info(SluiceLogEvent.acquireGranted, {
@@ -188,6 +196,7 @@ function granted(
     lease_ids: leases.map((l) => l.leaseId),
     attempt,
     ...label,
+    ...shareFields(shares),
   });
   return grant;
 }
@@ -241,4 +250,18 @@ export function newLeaseId(ctx: SluiceContext): string {
       .toString(36)
       .padStart(7, '0');
   return `${part()}${part()}`;
+}
+
+/**
+ * On a shared bucket, what the grant took from the product's reserve and from the common tokens
+ * (units, by dimension): what the share metrics count (docs/worker.md, "Fair shares").
+ */
+function shareFields(shares: Readonly<Record<string, ShareTake>>): { shares?: Record<string, object> } {
+  const entries = Object.entries(shares);
+  if (entries.length === 0) return {};
+  return {
+    shares: Object.fromEntries(
+      entries.map(([d, t]) => [d, { reserved: t.reservedMilli / 1000, common: t.commonMilli / 1000 }]),
+    ),
+  };
 }

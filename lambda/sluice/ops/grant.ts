@@ -1,7 +1,8 @@
-import { refill, settle as settleBucket } from '../core/bucket-math';
+import { settle as settleBucket } from '../core/bucket-math';
 import type { PlannedLease, Target } from '../core/grant-plan';
 import { countsTokens } from '../core/limit-types';
 import { type BucketState, MILLI, type WriteOp } from '../core/model';
+import { refillWithShares } from '../core/shares';
 import type { Dimension, Granted } from '../core/types';
 import type { WriterLane } from '../core/writer-lanes';
 import { SluiceInputError } from '../errors';
@@ -156,7 +157,7 @@ async function settleUsage(
             );
           }
           buckets[target.address.metric] = settleBucket(
-            refill(bucket, nowMs),
+            refillWithShares(bucket, nowMs),
             target.costMilli,
             actualMilli,
             nowMs - grantedAtMs,
