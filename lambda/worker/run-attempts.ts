@@ -96,7 +96,11 @@ async function acquireOrWait(
     runtime.inlineRetryThresholdSeconds * 1000,
     Math.max(0, prepared.deadlineMs - runtime.clock()),
   );
-  const turn = await runtime.lines.join(acquired.dimension, () => runtime.sleep(patienceMs));
+  const turn = await runtime.lines.join(
+    acquired.dimension,
+    () => runtime.sleep(patienceMs),
+    prepared.acquireOptions.product,
+  );
   try {
     if (turn === undefined && runtime.clock() >= prepared.deadlineMs) {
       return { action: requeueOrDeadLetter(0, 'no time left in this invocation', now(true)) };
