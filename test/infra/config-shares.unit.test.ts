@@ -44,17 +44,17 @@ describe('products with shares in the stack configuration', () => {
 
   it('reports every share problem at its place in the file, with the value', () => {
     expect(
-  problemsOf({
-    ...validConfig(),
-    products: [
-    { name: 'checkout', share: 0.8 },
-    { name: 'batch', share: 0.4, priority: 'later' },
-    { name: 'reports', share: 0, maxWaitSeconds: -1 },
-    { name: 'ads', share: 0.0005 },
-    { name: 'checkout', colour: 'red' }]
-
-  })
-).toMatchInlineSnapshot(`
+      problemsOf({
+        ...validConfig(),
+        products: [
+          { name: 'checkout', share: 0.8 },
+          { name: 'batch', share: 0.4, priority: 'later' },
+          { name: 'reports', share: 0, maxWaitSeconds: -1 },
+          { name: 'ads', share: 0.0005 },
+          { name: 'checkout', colour: 'red' },
+        ],
+      }),
+    ).toMatchInlineSnapshot(`
 "Invalid stack configuration (6 problems):
   config/x.json: products.1: must be a product name or { name, share?, priority?, maxWaitSeconds? } (got {"name":"batch","share":0.4,"priority":"later"})
   config/x.json: products.2.share: must be a number in (0, 1], to the permille (e.g. 0.75) (got 0)
