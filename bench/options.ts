@@ -26,6 +26,8 @@ export interface BenchOptions {
   readonly render: boolean;
   /** Run only the fixed-window stage (also part of --drain): 3 per 1 s window, plain and with 10 % 5xx. */
   readonly fixedWindow: boolean;
+  /** Run only the fair-shares stage (simulated clock, the SDK's plan): shares at admission. */
+  readonly shares: boolean;
   /** Run the vendor outage stage (the circuit) through the local stack. */
   readonly outage?: {
     readonly messages: number;
@@ -51,6 +53,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --only A,B     pool scenarios to run (booking-300ms, openai-1500ms, openai-5s, capacity-1-300ms)
   --fixed-window run only the fixed-window stage: a vendor allowing 3 per 1 s window, 300 messages,
                  then again with 10 % 5xx answers (also part of --drain)
+  --shares       run only the fair-shares stage: two and three products on a 3/s booking vendor and
+                 an OpenAI-like quota, backlogs ahead and bursts, on a simulated clock
   --render       only regenerate RESULTS.md, the charts and docs/performance.md from bench/results/
   --limit L      the vendor's true limit in calls per second for the drain stage (default 5)
   --outage       run only the outage stage: a backlog (--count, default 500) against a vendor down
@@ -80,6 +84,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         pool: { type: 'boolean' },
         only: { type: 'string' },
         outage: { type: 'boolean' },
+        shares: { type: 'boolean' },
         'outage-seconds': { type: 'string' },
         'time-scale': { type: 'string' },
         'outage-only': { type: 'string' },
@@ -120,6 +125,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     render: values.render === true,
     fixedWindow: values['fixed-window'] === true,
     pool: values.pool === true,
+    shares: values.shares === true,
     ...(typeof values.only === 'string' ? { only: values.only.split(',').map((name) => name.trim()) } : {}),
     ...(values.outage === true
       ? {

@@ -8,6 +8,7 @@ import { runOutageStage } from './outage';
 import { writeOutageOutputs } from './outage-report';
 import { type PoolResult, runPoolStage } from './pool-drain';
 import { writeOutputs } from './report';
+import { runSharesStage } from './shares';
 import { runSuite, type SuiteResult } from './suite';
 import { textTable } from './table';
 
@@ -32,6 +33,15 @@ async function main(argv: readonly string[]): Promise<number> {
     const fixedWindow = await runFixedWindowStage(progress);
     if (options.write) writeOutputs({ fixedWindow });
     process.stdout.write(`${JSON.stringify(fixedWindow, null, options.json ? undefined : 2)}\n`);
+    return 0;
+  }
+  if (options.shares) {
+    const shares = await runSharesStage(progress);
+    if (options.write) writeOutputs({ shares });
+    const figures = shares.runs.map(({ perSecond: _perSecond, ...figures }) => figures);
+    process.stdout.write(
+      `${JSON.stringify({ ran: true, runs: figures }, null, options.json ? undefined : 2)}\n`,
+    );
     return 0;
   }
   if (options.outage) {
