@@ -1,6 +1,9 @@
-import { SluiceClient } from '../lambda/sluice/client';
-import type { AcquireRequest, BucketDefinition } from '../lambda/sluice/core/types';
-import { MemoryBucketStore } from '../lambda/sluice/store/memory-store';
+import {
+  type AcquireRequest,
+  type BucketDefinition,
+  MemoryBucketStore,
+  SluiceClient,
+} from '../lambda/sluice';
 import type { DrainFigures } from './drain';
 import { lineChart } from './svg';
 
