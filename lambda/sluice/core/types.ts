@@ -56,6 +56,12 @@ export interface Granted {
   /** Leases held on `concurrent` dimensions (time buckets need none). */
   readonly leases: readonly Lease[];
   readonly grantedAtMs: number;
+  /**
+   * On buckets with shares (`BucketDefinition.shares`), what the grant took from the product's
+   * reserve and from the common part, in units, by dimension (docs/design.md, "Fair shares").
+   * Absent when no granted bucket has shares.
+   */
+  readonly shares?: Readonly<Record<Dimension, { readonly reserved: number; readonly common: number }>>;
   /** Returns concurrent capacity. Idempotent: the second call does nothing. */
   release(): Promise<void>;
   /**

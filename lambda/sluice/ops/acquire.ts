@@ -189,14 +189,14 @@ function granted(
   label: { product?: string },
   shares: Readonly<Record<string, ShareTake>> = {},
 ) {
-  const grant = makeGrant(ctx, targets, leases, nowMs);
+  const grant = makeGrant(ctx, targets, leases, nowMs, shares);
   ctx.logger.info(SluiceLogEvent.acquireGranted, {
     dimensions: targets.map((t) => t.address.dimension),
     costs: grant.costs,
     lease_ids: leases.map((l) => l.leaseId),
     attempt,
     ...label,
-    ...shareFields(shares),
+    ...(grant.shares ? { shares: grant.shares } : {}),
   });
   return grant;
 }
@@ -250,18 +250,4 @@ export function newLeaseId(ctx: SluiceContext): string {
       .toString(36)
       .padStart(7, '0');
   return `${part()}${part()}`;
-}
-
-/**
- * On a shared bucket, what the grant took from the product's reserve and from the common tokens
- * (units, by dimension): what the share metrics count (docs/worker.md, "Fair shares").
- */
-function shareFields(shares: Readonly<Record<string, ShareTake>>): { shares?: Record<string, object> } {
-  const entries = Object.entries(shares);
-  if (entries.length === 0) return {};
-  return {
-    shares: Object.fromEntries(
-      entries.map(([d, t]) => [d, { reserved: t.reservedMilli / 1000, common: t.commonMilli / 1000 }]),
-    ),
-  };
 }
