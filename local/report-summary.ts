@@ -51,6 +51,7 @@ export function summaryTable(report: RunReport): string {
       `${report.dynamodb.requests} / ${report.dynamodb.rcu} / ${report.dynamodb.wcu}`,
     ],
     ...outcomeRows(report.outcomes),
+    ...productRows(report.products),
     ['makespan', `${report.makespanSeconds} s`],
     [
       'result',
@@ -61,6 +62,18 @@ export function summaryTable(report: RunReport): string {
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** Per product: its grants, what they took from its share and from the common part, its longest wait. */
+function productRows(products: RunReport['products']): [string, string][] {
+  if (!products) return [];
+  const line = Object.entries(products)
+    .map(
+      ([name, p]) =>
+        `${name} ${p.grants} grants (units: ${p.fromShare} from its share, ${p.fromCommon} common), longest wait ${p.maxAgeSeconds} s`,
+    )
+    .join('; ');
+  return [['by product', line]];
 }
 
 function outcomeRows(outcomes: OutcomesReport | undefined): [string, string][] {

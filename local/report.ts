@@ -45,6 +45,14 @@ export interface RunReport {
   readonly dynamodb: { requests: number; rcu: number; wcu: number };
   /** What each product's queue received (present when the configuration lists products). */
   readonly outcomes?: OutcomesReport;
+  /**
+   * By product, when messages named products: grants, units taken from its share and from the
+   * common part (summed over the buckets), and the longest end-to-end wait of its messages.
+   */
+  readonly products?: Record<
+    string,
+    { grants: number; fromShare: number; fromCommon: number; maxAgeSeconds: number }
+  >;
   readonly run: {
     profile: string;
     chaos: boolean;
@@ -181,6 +189,21 @@ export function buildReport(input: {
     makespanSeconds: Math.round(input.makespanSeconds * 10) / 10,
     dynamodb: { requests: input.dynamodb.requests, rcu: input.dynamodb.rcu, wcu: input.dynamodb.wcu },
     ...(input.outcomes ? { outcomes: input.outcomes.outcomes } : {}),
+    ...(tally.products.size > 0
+      ? {
+          products: Object.fromEntries(
+            [...tally.products].map(([name, p]) => [
+              name,
+              {
+                grants: p.grants,
+                fromShare: tenths(p.fromShare),
+                fromCommon: tenths(p.fromCommon),
+                maxAgeSeconds: tenths(p.maxAgeSeconds),
+              },
+            ]),
+          ),
+        }
+      : {}),
     run: { ...input.run, end },
     checks: { ok: problems.length === 0, problems, completedTwice },
     extra: {
@@ -194,6 +217,8 @@ export function buildReport(input: {
     },
   };
 }
+
+const tenths = (x: number) => Math.round(x * 10) / 10;
 
 export function writeReport(path: string, report: RunReport): void {
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
