@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly vendors: boolean;
   /** Write the zoo's buckets in the `vendorLimit` form (the vendor's own words) instead of capacity/window. */
   readonly vendorLimit: boolean;
+  /** Run only the fair-shares stage (simulated clock, the SDK's plan): shares at admission. */
+  readonly shares: boolean;
   /** Run the vendor outage stage (the circuit) through the local stack. */
   readonly outage?: {
     readonly messages: number;
@@ -63,6 +65,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
                  limiter's token buckets as OpenAI's rpm + tpm) at 50 ms and 1.5 s, with 500s and
                  hangs, and stated 2× too high; --only picks runs by a part of "vendor, run"
   --vendor-limit the zoo's buckets in the vendorLimit form (the vendor's own words)
+  --shares       run only the fair-shares stage: two and three products on a 3/s booking vendor and
+                 an OpenAI-like quota, backlogs ahead and bursts, on a simulated clock
   --render       only regenerate RESULTS.md, the charts and docs/performance.md from bench/results/
   --limit L      the vendor's true limit in calls per second for the drain stage (default 5)
   --outage       run only the outage stage: a backlog (--count, default 500) against a vendor down
@@ -95,6 +99,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         outage: { type: 'boolean' },
         vendors: { type: 'boolean' },
         'vendor-limit': { type: 'boolean' },
+        shares: { type: 'boolean' },
         'outage-seconds': { type: 'string' },
         'time-scale': { type: 'string' },
         'outage-only': { type: 'string' },
@@ -138,6 +143,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     pool: values.pool === true,
     vendors: values.vendors === true,
     vendorLimit: values['vendor-limit'] === true,
+    shares: values.shares === true,
     ...(typeof values.only === 'string' ? { only: values.only.split(',').map((name) => name.trim()) } : {}),
     ...(values.outage === true
       ? {

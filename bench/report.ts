@@ -9,6 +9,7 @@ import { updatePerformanceDoc } from './performance-block';
 import { POOL_SCENARIOS, type PoolResult } from './pool-drain';
 import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
 import { resultsMarkdown } from './results-markdown';
+import { type SharesResult, sharesChart, sharesMarkdown } from './shares';
 import { lineChart, type Series, thin } from './svg';
 import { COLUMNS } from './table';
 
@@ -32,6 +33,7 @@ export function writeOutputs(outputs: {
   pool?: PoolResult;
   fixedWindow?: FixedWindowResult;
   outage?: OutageResult;
+  shares?: SharesResult;
 }): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   mkdirSync(CHARTS_DIR, { recursive: true });
@@ -45,6 +47,9 @@ export function writeOutputs(outputs: {
   const outageSection = outage
     ? outageMarkdown(outage, writeOutageCharts(outage, CHARTS_DIR), 'charts/')
     : [];
+  if (outputs.shares) writeJson('shares.json', outputs.shares);
+  const shares = readJson<SharesResult>('shares.json');
+  const sharesSection = shares ? sharesMarkdown(shares, writeSharesCharts(shares), 'charts/') : [];
   const suite = outputs.suite ?? readJson<BenchJson>('suite.json');
   const drain = outputs.drain ?? readJson<DrainResult>('drain.json');
   const pool = readJson<PoolResult>('pool.json');
@@ -57,7 +62,7 @@ export function writeOutputs(outputs: {
   const fixed = fixedWindowMarkdown(fixedWindow);
   writeFileSync(
     join(BENCH_DIR, 'RESULTS.md'),
-    [withPool, fixed.length ? fixed.join('\n') : '', outageSection.join('\n')]
+    [withPool, fixed.length ? fixed.join('\n') : '', outageSection.join('\n'), sharesSection.join('\n')]
       .filter((part) => part.length > 0)
       .join('\n') + '\n',
   );
@@ -74,6 +79,15 @@ export function savedResults(): Record<string, unknown> {
     .filter((name) => name.endsWith('.json'))
     .sort();
   return Object.fromEntries(names.map((name) => [name.slice(0, -'.json'.length), readJson(name)]));
+}
+
+/** The fair-shares charts: the booking runs with the backlog ahead (before, 0.75 / 0.25, equal). */
+function writeSharesCharts(shares: SharesResult): string[] {
+  return shares.runs.slice(0, 3).map((run, i) => {
+    const name = `shares-${i + 1}.svg`;
+    writeFileSync(join(CHARTS_DIR, name), sharesChart(run));
+    return name;
+  });
 }
 
 /** `npm run lint` checks Markdown too: leave the generated files as the formatter would. */

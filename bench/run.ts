@@ -9,6 +9,7 @@ import { runOutageStage } from './outage';
 import { writeOutageOutputs } from './outage-report';
 import { type PoolResult, runPoolStage } from './pool-drain';
 import { savedResults, writeOutputs } from './report';
+import { runSharesStage } from './shares';
 import { runSuite, type SuiteResult } from './suite';
 import { textTable } from './table';
 import { runVendorZoo, writeZooOutputs } from './vendors';
@@ -52,8 +53,14 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     if (options.write) writeZooOutputs(zoo, __dirname);
     const figures = zoo.runs.map(({ rateScale: _scale, admittedShare: _admitted, ...run }) => run);
-    process.stdout.write(`${JSON.stringify({ ...zoo, runs: figures }, null, options.json ? undefined : 2)}
-`);
+    print({ ...zoo, runs: figures });
+    return 0;
+  }
+  if (options.shares) {
+    const shares = await runSharesStage(progress);
+    if (options.write) writeOutputs({ shares });
+    const figures = shares.runs.map(({ perSecond: _perSecond, ...figures }) => figures);
+    print({ ran: true, runs: figures });
     return 0;
   }
   if (options.outage) {

@@ -123,6 +123,14 @@ export const Metric = {
   outcomePublishFailures: 'OutcomePublishFailures',
   /** Answer bodies too large for the topic, written to the outcome bucket instead. */
   outcomeBodiesClaimChecked: 'OutcomeBodiesClaimChecked',
+  /** Grants by Product (the product a message names): each product's admitted rate. */
+  productGrants: 'ProductGrants',
+  /** Units a grant took from its product's reserved share, by Product and Bucket (share used). */
+  productReservedUnits: 'ProductReservedUnits',
+  /** Units a grant took from the common part, by Product and Bucket: idle shares borrowed, or the unreserved rest. */
+  productCommonUnits: 'ProductCommonUnits',
+  /** A completed message's end-to-end age, by Product: how long each product waits. */
+  productMessageAge: 'ProductMessageAge',
   /** The vendor circuit opened (or reopened after a failed probe), across every worker. */
   circuitOpened: 'CircuitOpened',
   /** Probe calls made while the circuit was half-open (one per interval across workers). */

@@ -16,6 +16,7 @@ import {
   VendorSettingsSchema,
 } from '../lambda/worker-settings';
 import { bucketProblems, environmentProblems, MIN_LAMBDA_TIMEOUT_SECONDS } from './config-rules';
+import { PRODUCT_PRIORITIES, type ProductEntry, type ProductPolicy, productPolicies } from './product-shares';
 import { defaultBatchSize, MAX_BATCH_SIZE, MAX_BATCH_WITHOUT_WINDOW, poolProblems } from './sizing';
 
 /**
@@ -101,6 +102,50 @@ const AlarmsSchema = z.strictObject({
   circuitOpenSeconds: positiveInteger().default(600),
 });
 
+const SHARE_RULE = 'a number in (0, 1], to the permille (e.g. 0.75)';
+
+/** A product with its share of the vendor's limits (docs/deploy.md, "Fair shares"). */
+const ProductObjectSchema = z.strictObject({
+  name: ProductNameSchema,
+  share: z
+    .number({ error: `must be ${SHARE_RULE}` })
+    .gt(0, { error: `must be ${SHARE_RULE}` })
+    .max(1, { error: `must be ${SHARE_RULE}` })
+    .refine((share) => Math.abs(share * 1000 - Math.round(share * 1000)) <= 1e-6, {
+      error: `must be ${SHARE_RULE}`,
+    })
+    .optional(),
+  priority: z.enum(PRODUCT_PRIORITIES, { error: 'must be interactive or batch' }).optional(),
+  maxWaitSeconds: positiveInteger().optional(),
+});
+
+function productEntryError(issue: { input?: unknown }): string {
+  return typeof issue.input === 'object' && issue.input !== null
+    ? 'must be a product name or { name, share?, priority?, maxWaitSeconds? }'
+    : 'must be 1-32 lowercase letters, digits or dashes, starting with a letter, or an object { name, share?, priority?, maxWaitSeconds? }';
+}
+
+const productName = (entry: ProductEntry) => (typeof entry === 'string' ? entry : entry.name);
+
+/** Shares sum to at most 1 (the rest is common); reported on the list, whose value says nothing more. */
+function shareSumProblems(entries: readonly ProductEntry[]) {
+  const sum = entries.reduce(
+    (total, e) => total + (typeof e === 'object' && typeof e.share === 'number' ? e.share : 0),
+    0,
+  );
+  if (sum <= 1 + 1e-9) return [];
+  const shares = entries
+    .filter((e) => typeof e === 'object' && typeof e.share === 'number')
+    .map((e) => `${(e as { name: string }).name} ${(e as { share: number }).share}`);
+  return [
+    {
+      path: ['products'],
+      message: `shares must sum to at most 1, the rest being common (got ${Math.round(sum * 1000) / 1000}: ${shares.join(' + ')})`,
+      omitValue: true,
+    },
+  ];
+}
+
 const StackConfigSchema = z
   .strictObject({
     $comment: z.string().optional(),
@@ -156,9 +201,11 @@ const StackConfigSchema = z
      * for that product's subscription (docs/worker.md, "Outcomes"). Empty: no outcomes.
      */
     products: z
-      .array(ProductNameSchema)
+      .array(z.union([ProductNameSchema, ProductObjectSchema], { error: productEntryError }))
       .max(100, { error: 'must list at most 100 products (each is a metric dimension value)' })
-      .refine((names) => new Set(names).size === names.length, { error: 'must not name a product twice' })
+      .refine((entries) => new Set(entries.map(productName)).size === entries.length, {
+        error: 'must not name a product twice',
+      })
       .default([]),
     /**
      * Who may send messages naming each product: SQS `SenderId` principal ids (a role's `AROA…`
@@ -194,7 +241,8 @@ const StackConfigSchema = z
         ...bucketProblems(config.buckets, config.vendor),
         ...environmentProblems(config),
         ...poolProblems(config),
-        ...productSenderProblems(config),
+        ...productSenderProblems({ ...config, products: config.products.map(productName) }),
+        ...shareSumProblems(config.products),
       ]) {
         ctx.addIssue({
           code: 'custom',
@@ -253,9 +301,23 @@ function productSenderProblems(config: {
 type ParsedConfig = z.infer<typeof StackConfigSchema>;
 
 /** A validated stack configuration; defaults applied. */
-export interface StackConfig extends Omit<ParsedConfig, '$comment' | 'buckets' | 'vendor'> {
+export interface StackConfig extends Omit<ParsedConfig, '$comment' | 'buckets' | 'vendor' | 'products'> {
   readonly buckets: readonly BucketDefinition[];
   readonly vendor: VendorSettings;
+  /** The products' names, in the order configured. */
+  readonly products: readonly string[];
+  /**
+   * Each product's share, priority and longest wait (product-shares.ts), as parsed; absent on a
+   * configuration built in code, which then means equal shares of `products`.
+   */
+  readonly productPolicies?: readonly ProductPolicy[];
+}
+
+/** The products' policies: as parsed, or equal shares of the names. */
+export function policiesOf(
+  config: Pick<StackConfig, 'products' | 'productPolicies'>,
+): readonly ProductPolicy[] {
+  return config.productPolicies ?? productPolicies(config.products);
 }
 export type StackConfigInput = z.input<typeof StackConfigSchema>;
 export type AlarmThresholds = StackConfig['alarms'];
@@ -323,8 +385,11 @@ export function parseStackConfig(input: unknown, source = STACK_CONFIG_SUBJECT):
   const chosen = poolChoices(input);
   const result = StackConfigSchema.safeParse(withPoolBounds(input, chosen));
   if (result.success) {
-    const { $comment: _comment, ...config } = result.data;
-    return fittedPool(config, chosen);
+    const { $comment: _comment, products, ...config } = result.data;
+    return fittedPool(
+      { ...config, products: products.map(productName), productPolicies: productPolicies(products) },
+      chosen,
+    );
   }
   throw new SluiceConfigError(STACK_CONFIG_SUBJECT, zodProblems(result.error, input, pathPlace(source)));
 }

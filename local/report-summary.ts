@@ -65,6 +65,7 @@ export function summaryTable(report: RunReport): string {
         ] as [string, string][])
       : []),
     ...outcomeRows(report.outcomes),
+    ...productRows(report.products),
     ['makespan', `${report.makespanSeconds} s`],
     [
       'result',
@@ -80,6 +81,18 @@ export function summaryTable(report: RunReport): string {
 function perCompleted(report: RunReport): string {
   const per = report.dynamodb.perCompleted;
   return per ? ` (${per.requests} / ${per.rcu} / ${per.wcu} per completed message)` : '';
+}
+
+/** Per product: its grants, what they took from its share and from the common part, its longest wait. */
+function productRows(products: RunReport['products']): [string, string][] {
+  if (!products) return [];
+  const line = Object.entries(products)
+    .map(
+      ([name, p]) =>
+        `${name} ${p.grants} grants (units: ${p.fromShare} from its share, ${p.fromCommon} common), longest wait ${p.maxAgeSeconds} s`,
+    )
+    .join('; ');
+  return [['by product', line]];
 }
 
 function outcomeRows(outcomes: OutcomesReport | undefined): [string, string][] {

@@ -56,6 +56,14 @@ export interface RunReport {
   };
   /** What each product's queue received (present when the configuration lists products). */
   readonly outcomes?: OutcomesReport;
+  /**
+   * By product, when messages named products: grants, units taken from its share and from the
+   * common part (summed over the buckets), and the longest end-to-end wait of its messages.
+   */
+  readonly products?: Record<
+    string,
+    { grants: number; fromShare: number; fromCommon: number; maxAgeSeconds: number }
+  >;
   readonly run: {
     profile: string;
     chaos: boolean;
@@ -193,6 +201,21 @@ export function buildReport(input: {
     makespanSeconds: Math.round(input.makespanSeconds * 10) / 10,
     dynamodb: dynamodbFigures(input.dynamodb, counts.completed, input.largestItems ?? []),
     ...(input.outcomes ? { outcomes: input.outcomes.outcomes } : {}),
+    ...(tally.products.size > 0
+      ? {
+          products: Object.fromEntries(
+            [...tally.products].map(([name, p]) => [
+              name,
+              {
+                grants: p.grants,
+                fromShare: tenths(p.fromShare),
+                fromCommon: tenths(p.fromCommon),
+                maxAgeSeconds: tenths(p.maxAgeSeconds),
+              },
+            ]),
+          ),
+        }
+      : {}),
     run: { ...input.run, end },
     checks: { ok: problems.length === 0, problems, completedTwice },
     extra: {
@@ -227,6 +250,8 @@ function dynamodbFigures(
     largestItems,
   };
 }
+
+const tenths = (x: number) => Math.round(x * 10) / 10;
 
 export function writeReport(path: string, report: RunReport): void {
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);

@@ -19,6 +19,13 @@ export interface VendorFailure {
  * vendor fetch wrapper and the DLQ drain. Plain data: the report and the progress line
  * read it, nothing else writes it.
  */
+export interface ProductTally {
+  grants: number;
+  fromShare: number;
+  fromCommon: number;
+  maxAgeSeconds: number;
+}
+
 export class Tally {
   /** Deliveries of each message id to the handler, requeued copies included. */
   readonly deliveries = new Map<string, number>();
@@ -55,6 +62,17 @@ export class Tally {
   readonly chaos = new Map<string, number>();
   /** The vendor circuit: times it opened (or reopened), probes, closes, messages deferred. */
   readonly circuit = { opened: 0, probes: 0, closed: 0, deferrals: 0 };
+  /** By product (docs/worker.md, "Fair shares"): grants, units from its share and from the common part, longest wait. */
+  readonly products = new Map<string, ProductTally>();
+
+  product(name: string): ProductTally {
+    let entry = this.products.get(name);
+    if (!entry) {
+      entry = { grants: 0, fromShare: 0, fromCommon: 0, maxAgeSeconds: 0 };
+      this.products.set(name, entry);
+    }
+    return entry;
+  }
 
   delivered(id: string): void {
     bump(this.deliveries, id);

@@ -11,7 +11,9 @@ import { sqsWorkQueues } from '../lambda/worker/queues';
 import { createReconciler } from '../lambda/worker/reconciler';
 import { powertoolsTelemetry } from '../lambda/worker/telemetry';
 import { wireWorker } from '../lambda/worker/wire';
+import { policiesOf } from '../lib/config';
 import { workerEnvironment } from '../lib/derived-settings';
+import { seededBuckets } from '../lib/product-shares';
 import { CHAOS_OUTAGE, type CliOptions } from './cli-options';
 import { dynamoPurpose, Purpose } from './dynamodb-meter';
 import { failFirstCompletedPublish, OutcomeCollector } from './outcomes/collector';
@@ -124,7 +126,7 @@ async function wireHandlers(options: WireOptions): Promise<WiredHandlers> {
 
   return {
     handler,
-    seedBuckets: () => admin.upsertBuckets(config.buckets),
+    seedBuckets: () => admin.upsertBuckets(seededBuckets(config.buckets, policiesOf(config))),
     reconcile: async () => (await dynamoPurpose.run(Purpose.reconciler, () => reconciler())).restored,
     snapshots: (dimensions) => Promise.all(dimensions.map((dimension) => admin.snapshot(dimension))),
     enqueue: (messages) => enqueueWorkload(stack.sqs, stack.queueUrl, messages),

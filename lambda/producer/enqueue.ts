@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { backoffDelayMs } from '../backoff';
 import { SluiceError } from '../sluice/errors';
-import { MessageAttr } from './attributes';
+import { MessageAttr, messageGroupOf } from './attributes';
 import { validateMessage, type WorkMessage } from './message';
 
 /** SendMessageBatch takes at most 10 entries and 256 KiB in all (the per-message limit is larger, the batch one is not). */
@@ -151,7 +151,12 @@ function prepare(messages: readonly unknown[], nowMs: number): Pending[] {
       [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(nowMs) },
     };
     // Entry ids only allow [A-Za-z0-9_-]; the position is unique within the call.
-    const entry = { Id: `m${index}`, MessageBody: body, MessageAttributes: attributes };
+    const entry = {
+      Id: `m${index}`,
+      MessageBody: body,
+      MessageAttributes: attributes,
+      ...messageGroupOf(parsed.message.product),
+    };
     return [{ entry, id: parsed.message.id, bytes: Buffer.byteLength(body) + ENTRY_OVERHEAD_BYTES }];
   });
   if (problems.length > 0) {

@@ -2,7 +2,8 @@ import type { AcquireResult, Granted } from '../sluice';
 import type { PoolAcquireOptions, SluicePort } from './ports';
 
 /**
- * Lines inside one worker environment, one per bucket that refused a record of the pool.
+ * Lines inside one worker environment, one per bucket that refused a record of the pool (and
+ * per product, `lineKey`).
  *
  * Every record refused by a bucket computes the same wait (the SDK answers each caller as if
  * it were alone), so records sleeping side by side would all wake at once, one would win and
@@ -25,6 +26,17 @@ import type { PoolAcquireOptions, SluicePort } from './ports';
  * claims is released: when the line empties, or when an acquire of other costs names its
  * dimension.
  */
+const LINE_SEPARATOR = '\u0000';
+
+/**
+ * One line per bucket and product: a bucket with shares tells each product its own wait, so a
+ * product's records never wait behind another product's in this environment either
+ * (docs/worker.md, "Fair shares"). Records without a product share the bucket's line.
+ */
+function lineKey(dimension: string, product: string | undefined): string {
+  return product === undefined ? dimension : `${dimension}${LINE_SEPARATOR}${product}`;
+}
+
 export interface Turn {
   /** Whether records were ahead in the line: the wait computed on arrival is then stale. */
   readonly waitedInLine: boolean;
@@ -59,15 +71,16 @@ export class BucketLines {
    * Joins the line for `dimension`; resolves with the turn once every record ahead has left,
    * or with undefined when `giveUp` settles first (the record has then left the line).
    */
-  async join(dimension: string, giveUp: () => Promise<void>): Promise<Turn | undefined> {
+  async join(dimension: string, giveUp: () => Promise<void>, product?: string): Promise<Turn | undefined> {
+    const key = lineKey(dimension, product);
     let admit: () => void = () => {};
     const admitted = new Promise<'turn'>((resolve) => {
       admit = () => resolve('turn');
     });
     const place: Place = { admit };
-    const line = this.lines.get(dimension) ?? [];
+    const line = this.lines.get(key) ?? [];
     line.push(place);
-    this.lines.set(dimension, line);
+    this.lines.set(key, line);
     const waitedInLine = line.length > 1;
     if (!waitedInLine) place.admit();
     const outcome = waitedInLine
@@ -75,7 +88,7 @@ export class BucketLines {
       : 'turn';
     if (outcome !== 'turn') {
       // The turn may have come in the same tick: leaving passes it on either way.
-      this.leave(dimension, place);
+      this.leave(key, dimension, place);
       return undefined;
     }
     let left = false;
@@ -99,22 +112,30 @@ export class BucketLines {
       leave: () => {
         if (left) return;
         left = true;
-        this.leave(dimension, place);
+        this.leave(key, dimension, place);
       },
     };
   }
 
   /** This environment is done with a lease of `dimension`: the head's sleep ends (or its next one does not start). */
   wake(dimension: string): void {
-    const head = this.lines.get(dimension)?.[0];
-    if (!head) return;
-    if (head.wake) head.wake();
-    else head.woken = true;
+    for (const key of this.keysOf(dimension)) {
+      const head = this.lines.get(key)?.[0];
+      if (!head) continue;
+      if (head.wake) head.wake();
+      else head.woken = true;
+    }
   }
 
-  /** Records in the line for `dimension` now (the head included). */
+  /** Records in the lines for `dimension` now (the heads included), every product's. */
   length(dimension: string): number {
-    return this.lines.get(dimension)?.length ?? 0;
+    return this.keysOf(dimension).reduce((sum, key) => sum + (this.lines.get(key)?.length ?? 0), 0);
+  }
+
+  private keysOf(dimension: string): string[] {
+    return [...this.lines.keys()].filter(
+      (key) => key === dimension || key.startsWith(`${dimension}${LINE_SEPARATOR}`),
+    );
   }
 
   /**
@@ -174,15 +195,15 @@ export class BucketLines {
     while (this.releasing.size > 0) await Promise.all(this.releasing);
   }
 
-  private leave(dimension: string, place: Place): void {
-    const line = this.lines.get(dimension);
+  private leave(key: string, dimension: string, place: Place): void {
+    const line = this.lines.get(key);
     if (!line) return;
     const index = line.indexOf(place);
     if (index < 0) return;
     line.splice(index, 1);
     if (line.length === 0) {
-      this.lines.delete(dimension);
-      this.releaseParked(dimension);
+      this.lines.delete(key);
+      if (this.length(dimension) === 0) this.releaseParked(dimension);
     } else if (index === 0) line[0]?.admit();
   }
 

@@ -39,6 +39,12 @@ export async function completeDelivery(
   const ageSeconds = (nowMs - prepared.delivery.firstSeenAtMs) / 1000;
   runtime.telemetry.count(Metric.completed);
   runtime.telemetry.seconds(Metric.messageAge, ageSeconds);
+  if (prepared.routing) {
+    runtime.telemetry.seconds(Metric.productMessageAge, ageSeconds, {
+      name: MetricDimension.product,
+      value: prepared.routing.product,
+    });
+  }
   runtime.telemetry.info(LogEvent.messageCompleted, {
     id: prepared.message.id,
     operation: prepared.request.operation,

@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { messageGroupOfBody } from '../producer/attributes';
 import { type Delivery, deadLetterAttributes, deliveryAttributes } from './attributes';
 
 /**
@@ -21,6 +22,7 @@ export function sqsWorkQueues(sqs: SQSClient, queueUrl: string, deadLetterQueueU
           MessageBody: body,
           DelaySeconds: delaySeconds,
           MessageAttributes: deliveryAttributes(next),
+          ...messageGroupOfBody(body),
         }),
       );
     },

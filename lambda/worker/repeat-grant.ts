@@ -40,7 +40,11 @@ export async function grantRepeat(
     };
     if (fits(acquired.waitSeconds)) {
       const patienceMs = Math.min(thresholdMs, Math.max(0, prepared.deadlineMs - runtime.clock()));
-      const turn = await runtime.lines.join(acquired.dimension, () => runtime.sleep(patienceMs));
+      const turn = await runtime.lines.join(
+        acquired.dimension,
+        () => runtime.sleep(patienceMs),
+        prepared.acquireOptions.product,
+      );
       if (turn) {
         try {
           // The wait computed on arrival is stale after waiting in line.

@@ -1,4 +1,4 @@
-import { LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
+import { LogEvent, Metric, MetricDimension, SLOT_MARGIN_SECONDS } from '../contract';
 import type { Granted } from '../sluice';
 import type { VendorCallResult } from '../vendor-api/client';
 import {
@@ -96,7 +96,11 @@ async function acquireOrWait(
     runtime.inlineRetryThresholdSeconds * 1000,
     Math.max(0, prepared.deadlineMs - runtime.clock()),
   );
-  const turn = await runtime.lines.join(acquired.dimension, () => runtime.sleep(patienceMs));
+  const turn = await runtime.lines.join(
+    acquired.dimension,
+    () => runtime.sleep(patienceMs),
+    prepared.acquireOptions.product,
+  );
   try {
     if (turn === undefined && runtime.clock() >= prepared.deadlineMs) {
       return { action: requeueOrDeadLetter(0, 'no time left in this invocation', now(true)) };
@@ -138,7 +142,22 @@ async function timedAcquire(prepared: PreparedMessage, runtime: WorkerRuntime) {
   });
   runtime.telemetry.milliseconds(Metric.acquireLatency, runtime.clock() - startedMs);
   runtime.telemetry.count(acquired.outcome === 'Granted' ? Metric.grants : Metric.retryIns);
+  if (acquired.outcome === 'Granted') countShares(acquired, prepared.acquireOptions.product, runtime);
   return acquired;
+}
+
+/** Each product's admitted rate and, on shared buckets, its share used and what it took from the common part. */
+function countShares(grant: Granted, product: string | undefined, runtime: WorkerRuntime): void {
+  if (product === undefined) return;
+  const byProduct = { name: MetricDimension.product, value: product };
+  runtime.telemetry.count(Metric.productGrants, 1, byProduct);
+  for (const [dimension, take] of Object.entries(grant.shares ?? {})) {
+    // The bucket as vendor#metric: never a key (keys are unbounded).
+    const bucket = { name: MetricDimension.bucket, value: dimension.split('#').slice(0, 2).join('#') };
+    if (take.reserved > 0)
+      runtime.telemetry.count(Metric.productReservedUnits, take.reserved, [byProduct, bucket]);
+    if (take.common > 0) runtime.telemetry.count(Metric.productCommonUnits, take.common, [byProduct, bucket]);
+  }
 }
 
 function inlineWait(prepared: PreparedMessage, runtime: WorkerRuntime, ms: number): void {

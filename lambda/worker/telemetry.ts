@@ -27,7 +27,8 @@ export interface WorkerTelemetry {
     value: number,
     dimension: { readonly name: string; readonly value: string },
   ): void;
-  seconds(metric: MetricName, value: number): void;
+  /** Seconds, with no dimension or under one (a product's message age). */
+  seconds(metric: MetricName, value: number, dimension?: MetricDimensionValue): void;
   info(event: string, fields?: Record<string, unknown>): void;
   warn(event: string, fields?: Record<string, unknown>): void;
   error(event: string, fields?: Record<string, unknown>): void;
@@ -54,7 +55,12 @@ export function powertoolsTelemetry(logger: Logger, metrics: Metrics): WorkerTel
       single.addDimension(dimension.name, dimension.value);
       single.addMetric(metric, MetricUnit.Percent, value);
     },
-    seconds: (metric, value) => add(metric, MetricUnit.Seconds, value),
+    seconds(metric, value, dimension) {
+      if (dimension === undefined) return void add(metric, MetricUnit.Seconds, value);
+      const single = metrics.singleMetric();
+      single.addDimension(dimension.name, dimension.value);
+      single.addMetric(metric, MetricUnit.Seconds, value);
+    },
     info: (event, fields) => logger.info(event, { event, ...fields }),
     warn: (event, fields) => logger.warn(event, { event, ...fields }),
     error: (event, fields) => logger.error(event, { event, ...fields }),

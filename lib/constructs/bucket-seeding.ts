@@ -2,8 +2,10 @@ import { CustomResource, Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { SeedBucketsProperty } from '../../lambda/contract';
-import type { StackConfig } from '../config';
+
+import { policiesOf, type StackConfig } from '../config';
 import { type DerivedSettings, reconcilerEnvironment } from '../derived-settings';
+import { seededBuckets } from '../product-shares';
 import { removalPolicyFor } from './bucket-table';
 import { SEEDING_TABLE_ACTIONS, tableStatement } from './permissions';
 import { SluiceFunction } from './sluice-function';
@@ -37,7 +39,12 @@ export class BucketSeeding extends Construct {
     this.resource = new CustomResource(this, 'Buckets', {
       serviceToken: seeder.function.functionArn,
       resourceType: 'Custom::SluiceBuckets',
-      properties: { [SeedBucketsProperty.bucketsJson]: JSON.stringify(props.config.buckets) },
+      // Every time bucket carries the products' shares (docs/design.md, "Fair shares").
+      properties: {
+        [SeedBucketsProperty.bucketsJson]: JSON.stringify(
+          seededBuckets(props.config.buckets, policiesOf(props.config)),
+        ),
+      },
     });
     // The role's policy must exist before CloudFormation asks the function to seed.
     this.resource.node.addDependency(seeder.role);

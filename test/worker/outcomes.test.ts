@@ -73,6 +73,24 @@ describe('message outcomes, published to each product', () => {
     ).toBe(1);
   });
 
+  it("counts each product's grants, what it took from its share and from the common part, and its messages' age", async () => {
+    harness = await start({ buckets: [{ ...buckets[0]!, shares: { checkout: 0.5, support: 0.5 } }] });
+    await harness.enqueue([visit('s-1', 'checkout'), visit('s-2', 'checkout'), visit('s-3', 'support')]);
+    await harness.runUntilIdle();
+    const { telemetry } = harness;
+    const grants = (product: string) => telemetry.countOf(`${Metric.productGrants}[Product=${product}]`);
+    // Every grant is counted for its product (a busy vendor's repeats are granted too).
+    expect(grants('checkout') + grants('support')).toBe(telemetry.countOf(Metric.grants));
+    expect(grants('checkout')).toBeGreaterThanOrEqual(2);
+    expect(grants('support')).toBeGreaterThanOrEqual(1);
+    // Each grant takes its one unit from its share or from the common part, nothing else.
+    const units = (product: string) =>
+      telemetry.countOf(`${Metric.productReservedUnits}[Product=${product},Bucket=waitwhile#rps]`) +
+      telemetry.countOf(`${Metric.productCommonUnits}[Product=${product},Bucket=waitwhile#rps]`);
+    expect([units('checkout'), units('support')]).toEqual([grants('checkout'), grants('support')]);
+    expect(telemetry.values.get(`${Metric.productMessageAge}[Product=checkout]`)).toHaveLength(2);
+  });
+
   it('claim-checks a body too large for the topic to S3: the event names it, and its bytes match the sha256', async () => {
     harness = await start();
     const large = 'x'.repeat(210 * 1024);

@@ -132,6 +132,23 @@ describe('BucketLines', () => {
     expect([order, lines.length('x#rpm')]).toEqual([['second', 'third'], 0]);
   });
 
+  it("keeps one line per product: a product's record never waits behind another product's", async () => {
+    const lines = new BucketLines();
+    const batch = await lines.join('x#rpm', never, 'batch');
+    const batchBehind = lines.join('x#rpm', never, 'batch');
+    // checkout's first record has the turn at once, though batch's line is busy.
+    const checkout = await lines.join('x#rpm', never, 'checkout');
+    expect([batch?.waitedInLine, checkout?.waitedInLine, lines.length('x#rpm')]).toEqual([false, false, 3]);
+    // A lease of the bucket released here wakes every product's head.
+    let woke = 0;
+    const sleeps = [batch, checkout].map((turn) => turn?.sleep(60_000, never).then(() => woke++));
+    lines.wake('x#rpm');
+    await Promise.all(sleeps);
+    expect(woke).toBe(2);
+    batch?.leave();
+    expect((await batchBehind)?.waitedInLine).toBe(true);
+  });
+
   it('lets a record give up its place; the line goes on without it', async () => {
     const lines = new BucketLines();
     const head = await lines.join('x#rpm', never);

@@ -35,8 +35,9 @@ export class RecordingTelemetry implements WorkerTelemetry {
     const key = `${metric}[${dimension.name}=${dimension.value}]`;
     this.values.set(key, [...(this.values.get(key) ?? []), value]);
   }
-  seconds(metric: MetricName, value: number): void {
-    this.values.set(metric, [...(this.values.get(metric) ?? []), value]);
+  seconds(metric: MetricName, value: number, dimension?: MetricDimensionValue): void {
+    const key = dimension ? `${metric}[${dimension.name}=${dimension.value}]` : metric;
+    this.values.set(key, [...(this.values.get(key) ?? []), value]);
   }
   info(event: string, fields: Record<string, unknown> = {}): void {
     this.events.push({ level: 'info', event, fields });

@@ -267,8 +267,13 @@ export function leasedMilli(bucket: BucketState): number {
  * leased` (may be negative while more is held than the new capacity), so conservation holds.
  */
 export function redefine(bucket: BucketState, definition: BucketDefinitionState): BucketState {
-  const { slicing: _slicing, ...rest } = bucket;
-  const next = { ...rest, ...definition };
+  // Shares follow the definition: removed from it, the bucket has none (nor their reserves).
+  const { slicing: _slicing, sharesPermille: _shares, shareUse: _use, ...live } = bucket;
+  const kept =
+    definition.sharesPermille === undefined || bucket.shareUse === undefined
+      ? {}
+      : { shareUse: bucket.shareUse };
+  const next = { ...live, ...kept, ...definition };
   if (definition.limitType !== bucket.limitType) {
     // Between two time types the slices held (leases for hot buckets) stay, out of the tokens:
     // their holders grant from them until they expire.

@@ -1,6 +1,7 @@
 import { SluiceInputError } from '../errors';
 import { countsTokens, holdsLeases, isLimitType, LIMIT_TYPES } from './limit-types';
 import { type BucketDefinitionState, MILLI } from './model';
+import { PRODUCT_PATTERN, sharesToPermille } from './shares';
 import type { AcquireRequest, BucketDefinition, Dimension } from './types';
 
 /** Where a dimension lives: the item `pk` and the map entry `metric` inside it. */
@@ -123,15 +124,33 @@ export function definitionState(definition: BucketDefinition): BucketDefinitionS
     );
   }
   const slicing = definition.lease === undefined ? undefined : slicingState(definition, timed, problems);
+  problems.push(...shareProblems(definition.shares, timed));
+  if (
+    definition.lease !== undefined &&
+    definition.shares !== undefined &&
+    Object.keys(definition.shares).length > 0
+  ) {
+    // A slice is granted from without a write, so no product's reserve could be kept in it.
+    problems.push(
+      "lease and shares cannot be combined: slices are granted locally, outside the products' reserves",
+    );
+  }
   if (problems.length > 0) {
     throw new SluiceInputError(`bucket definition ${dimension} is not valid: ${problems.join('; ')}`);
   }
-  return { limitType, capacityMilli, windowMs, costPerCall, ...(slicing ? { slicing } : {}) };
+  const shares = definition.shares && timed && Object.keys(definition.shares).length > 0;
+  return {
+    limitType,
+    capacityMilli,
+    windowMs,
+    costPerCall,
+    ...(slicing ? { slicing } : {}),
+    ...(shares ? { sharesPermille: sharesToPermille(definition.shares!) } : {}),
+  };
 }
 
 /** The longest slice lifetime: a process that dies holding one keeps it out of use this long at most. */
 export const MAX_SLICE_SECONDS = 300;
-
 function slicingState(definition: BucketDefinition, timed: boolean, problems: string[]) {
   const { maxShare, seconds } = definition.lease ?? {};
   const before = problems.length;
@@ -149,6 +168,31 @@ function slicingState(definition: BucketDefinition, timed: boolean, problems: st
     problems.push(`lease.seconds must be a whole number from 1 to ${MAX_SLICE_SECONDS} (got ${seconds})`);
   if (problems.length > before) return undefined;
   return { sharePermille: Math.max(1, Math.round(maxShare! * MILLI)), sliceMs: seconds! * MILLI };
+}
+
+/** Shares: valid product names, each in (0, 1] to the permille, summing to at most 1; time buckets only. */
+function shareProblems(shares: Readonly<Record<string, number>> | undefined, timed: boolean): string[] {
+  if (shares === undefined) return [];
+  if (typeof shares !== 'object' || shares === null)
+    return [`shares must be an object (got ${JSON.stringify(shares)})`];
+  if (!timed && Object.keys(shares).length > 0) return ['shares apply to requests and tokens buckets only'];
+  const problems: string[] = [];
+  for (const [product, share] of Object.entries(shares)) {
+    if (!PRODUCT_PATTERN.test(product))
+      problems.push(`shares: ${JSON.stringify(product)} is not a product name`);
+    if (
+      !(
+        typeof share === 'number' &&
+        share > 0 &&
+        share <= 1 &&
+        Math.abs(share * 1000 - Math.round(share * 1000)) <= 1e-6
+      )
+    )
+      problems.push(`shares.${product} must be in (0, 1], to the permille (got ${share})`);
+  }
+  const sum = Object.values(shares).reduce((a, b) => a + (typeof b === 'number' ? b : 0), 0);
+  if (sum > 1 + 1e-9) problems.push(`shares must sum to at most 1 (got ${Math.round(sum * 1000) / 1000})`);
+  return problems;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { SluiceError } from '../errors';
-import { refill, take } from './bucket-math';
+import { take } from './bucket-math';
 import type { DimensionAddress } from './dimensions';
 import { holdsLeases, type LimitType } from './limit-types';
 import type { BucketItem, BucketState, WriteOp } from './model';
+import { admitShare, isShared, refillWithShares, type ShareTake } from './shares';
 import type { BucketWrite } from './writes';
 
 /** One dimension of an acquire, its cost resolved. */
@@ -26,6 +27,8 @@ export type GrantPlan =
       readonly kind: 'grant';
       readonly writes: readonly BucketWrite[];
       readonly leases: readonly PlannedLease[];
+      /** How each shared bucket's cost was taken (docs/design.md, "Fair shares"), by dimension. */
+      readonly shares: Readonly<Record<string, ShareTake>>;
     }
   | {
       readonly kind: 'deny';
@@ -33,6 +36,11 @@ export type GrantPlan =
       readonly dimension: string;
       /** Items whose bucket said no: a denial holds only from a recent view of them. */
       readonly deniedPks: readonly string[];
+      /**
+       * The product's demand marked on the shared buckets it waits on, to write before answering
+       * (empty: nothing to write). Written, the product's share of the refill is its own from now.
+       */
+      readonly marks: readonly BucketWrite[];
     };
 
 /**
@@ -45,9 +53,12 @@ export function planGrant(
   nowMs: number,
   lease: { readonly idFor: (dimension: string) => string; readonly expiresAtMs: number },
   op: WriteOp,
+  product?: string,
 ): GrantPlan {
   const touched = new Map<string, Record<string, BucketState>>();
+  const marked = new Map<string, Record<string, BucketState>>();
   const leases: PlannedLease[] = [];
+  const shares: Record<string, ShareTake> = {};
   let deny: { waitMs: number; dimension: string } | undefined;
   const deniedPks = new Set<string>();
   for (const { address, costMilli } of targets) {
@@ -55,7 +66,7 @@ export function planGrant(
     const buckets = touched.get(address.pk) ?? {};
     const current = buckets[address.metric] ?? item?.buckets[address.metric];
     if (!current) throw new SluiceError(`planGrant: no bucket ${address.dimension} loaded`);
-    const refilled = refill(current, nowMs);
+    const refilled = refillWithShares(current, nowMs);
     const concurrent = holdsLeases(refilled.limitType);
     const leaseId = lease.idFor(address.dimension);
     const leaseState = { costMilli, expiresAtMs: lease.expiresAtMs };
@@ -65,21 +76,31 @@ export function planGrant(
       nowMs,
       concurrent ? { id: leaseId, state: leaseState } : undefined,
     );
-    if (result.ok) {
-      buckets[address.metric] = result.bucket;
+    let waitMs = result.ok ? 0 : result.waitMs;
+    let bucket = result.ok ? result.bucket : undefined;
+    if (isShared(refilled)) {
+      const admission = admitShare(refilled, bucket, product, costMilli, nowMs);
+      if (admission.ok) {
+        bucket = admission.bucket;
+        shares[address.dimension] = admission.take;
+      } else {
+        bucket = undefined;
+        waitMs = Math.max(waitMs, admission.waitMs);
+        if (admission.marked)
+          marked.set(address.pk, { ...marked.get(address.pk), [address.metric]: admission.marked });
+      }
+    }
+    if (bucket) {
+      buckets[address.metric] = bucket;
       touched.set(address.pk, buckets);
       if (concurrent) leases.push({ address, leaseId, ...leaseState });
       continue;
     }
     deniedPks.add(address.pk);
-    if (!deny || result.waitMs > deny.waitMs) deny = { waitMs: result.waitMs, dimension: address.dimension };
+    if (!deny || waitMs > deny.waitMs) deny = { waitMs, dimension: address.dimension };
   }
-  if (deny) return { kind: 'deny', ...deny, deniedPks: [...deniedPks] };
-  const writes = [...touched].map(([pk, buckets]) => ({
-    pk,
-    expectedVersion: items.get(pk)!.version,
-    buckets,
-    op,
-  }));
-  return { kind: 'grant', writes, leases };
+  const writesOf = (byPk: Map<string, Record<string, BucketState>>) =>
+    [...byPk].map(([pk, buckets]) => ({ pk, expectedVersion: items.get(pk)!.version, buckets, op }));
+  if (deny) return { kind: 'deny', ...deny, deniedPks: [...deniedPks], marks: writesOf(marked) };
+  return { kind: 'grant', writes: writesOf(touched), leases, shares };
 }

@@ -25,6 +25,12 @@ export interface BucketDefinitionState {
   readonly costPerCall: number;
   /** Leases for a hot time bucket (docs/design.md, "Leases for hot buckets"); absent: none. */
   readonly slicing?: SlicingState;
+  /**
+   * Reserved shares of the refill by product, in permille (each 1..1000, summing to at most
+   * 1000; the rest is common): absent on a bucket without shares, and on concurrent buckets
+   * (docs/design.md, "Fair shares").
+   */
+  readonly sharesPermille?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -35,6 +41,18 @@ export interface BucketDefinitionState {
 export interface SlicingState {
   readonly sharePermille: number;
   readonly sliceMs: number;
+}
+
+/**
+ * A product's part of a shared bucket while it has demand (docs/design.md, "Fair shares"): the
+ * tokens reserved for it out of the bucket's own tokens (never added to them), until when it
+ * counts as having demand, and the cost it last asked for (its reserve may hold at least that).
+ * A product without an entry has no reserve: its share of the refill is common, lent to all.
+ */
+export interface ShareUse {
+  readonly reserveMilli: number;
+  readonly activeUntilMs: number;
+  readonly needMilli: number;
 }
 
 export interface BucketState extends BucketDefinitionState {
@@ -73,6 +91,8 @@ export interface BucketState extends BucketDefinitionState {
    * rate too high (docs/design.md, "Refusals of a burst"). Absent: never seen full by a grant.
    */
   readonly fullAtMs?: number;
+  /** The products of a shared bucket that have demand now, by name; pruned once idle. */
+  readonly shareUse?: Readonly<Record<string, ShareUse>>;
 }
 
 export interface BucketItem {

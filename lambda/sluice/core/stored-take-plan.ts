@@ -3,6 +3,7 @@ import type { PlannedLease, Target } from './grant-plan';
 import { holdsLeases } from './limit-types';
 import { type BucketItem, type BucketState, FULL_RATE_PERMILLE, type WriteOp } from './model';
 import { mulDivFloor } from './mul-div';
+import { isShared } from './shares';
 import type { StoredTake, StoredTakeGuard } from './writes';
 
 /**
@@ -32,6 +33,8 @@ export function storedTakeFor(
   for (const { address, costMilli } of targets) {
     const bucket = item!.buckets[address.metric];
     if (bucket === undefined) return undefined;
+    // Shares decide who may take the tokens: the versioned path refills the reserves first.
+    if (isShared(bucket)) return undefined;
     if (bucket.debtMilli !== 0 || bucket.tokensMilli < costMilli) return undefined;
     // A hold in force refuses: the versioned path plans the RetryIn with the time left.
     if (holdLeftMs(bucket, nowMs) > 0) return undefined;

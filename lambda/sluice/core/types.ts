@@ -31,6 +31,14 @@ export interface BucketDefinition {
    * slice is dropped by the next writer or the reconciler (docs/design.md, "Leases for hot buckets").
    */
   readonly lease?: { readonly maxShare: number; readonly seconds: number };
+  /**
+   * Reserved shares of this bucket by product (`{ checkout: 0.75, batch: 0.25 }`): each in
+   * (0, 1], to the permille, summing to at most 1; the rest is common. While a product has
+   * demand its share of the refill is kept for it; a product without demand lends its share to
+   * the others (docs/design.md, "Fair shares"). A product names itself with
+   * `acquire(..., { product })`. Time buckets only. @default - no shares: first come, first served
+   */
+  readonly shares?: Readonly<Record<string, number>>;
 }
 
 /** Dimensions to acquire: one name (its cost_per_call), several names, or names with costs. */
@@ -55,6 +63,12 @@ export interface Granted {
   /** Leases held on `concurrent` dimensions (time buckets need none). */
   readonly leases: readonly Lease[];
   readonly grantedAtMs: number;
+  /**
+   * On buckets with shares (`BucketDefinition.shares`), what the grant took from the product's
+   * reserve and from the common part, in units, by dimension (docs/design.md, "Fair shares").
+   * Absent when no granted bucket has shares.
+   */
+  readonly shares?: Readonly<Record<Dimension, { readonly reserved: number; readonly common: number }>>;
   /** Returns concurrent capacity. Idempotent: the second call does nothing. */
   release(): Promise<void>;
   /**

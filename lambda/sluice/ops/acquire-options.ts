@@ -1,4 +1,7 @@
+import { PRODUCT_PATTERN } from '../core/shares';
 import { SluiceInputError } from '../errors';
+
+export { PRODUCT_PATTERN };
 
 export interface AcquireOptions {
   /** Lease lifetime for concurrent dimensions (at least the slot timeout + margin). @default settings.leaseTtlSeconds */
@@ -10,13 +13,6 @@ export interface AcquireOptions {
    */
   readonly product?: string;
 }
-
-/**
- * A product label: short, lowercase, fit for a log field and a metric dimension. The same rule
- * as a product name in the stack configuration and on a message (lambda/producer/outcome.ts),
- * so any configured product is a valid label and no label names a product that cannot exist.
- */
-export const PRODUCT_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** The `product` field of the SDK's log events, when the caller named one. */
 export function productField(options: { readonly product?: string }): { product?: string } {

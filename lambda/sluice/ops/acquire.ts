@@ -5,6 +5,7 @@ import { leaseLifetimeMs } from '../core/leases';
 import { holdsLeases } from '../core/limit-types';
 import type { BucketItem, BucketState } from '../core/model';
 import { restsOnUnseenRefill } from '../core/refusal-evidence';
+import type { ShareTake } from '../core/shares';
 import { storedTakeFor } from '../core/stored-take-plan';
 import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
 import { type WriterLane, withOp } from '../core/writer-lanes';
@@ -149,7 +150,7 @@ async function acquireAs(
       });
       continue;
     }
-    const plan = planGrant(items, targets, nowMs, lease, op);
+    const plan = planGrant(items, targets, nowMs, lease, op, label.product);
     if (plan.kind === 'deny') {
       // Releases, refunds and upserts add capacity: say no only from a view at most
       // STALE_REFUSAL_MS old (read or written since), reading again at most that often.
@@ -164,12 +165,21 @@ async function acquireAs(
         }
         continue;
       }
-      const answer = retryIn(ctx, plan.waitMs, plan.dimension, label);
-      if (plan.deniedPks.some((pk) => !fresh.has(pk))) refusedFromCache.add(answer);
-      return answer;
+      // A product waiting on a shared bucket marks its demand first (docs/design.md, "Fair shares").
+      const { conflicted: unmarked } =
+        plan.marks.length === 0 ? { conflicted: [] } : await writePlan(ctx, items, plan.marks, [], []);
+      if (unmarked.length === 0) {
+        const answer = retryIn(ctx, plan.waitMs, plan.dimension, label);
+        if (plan.deniedPks.some((pk) => !fresh.has(pk))) refusedFromCache.add(answer);
+        return answer;
+      }
+      for (const pk of unmarked) fresh.add(pk);
+      attempt++;
+      continue;
     }
     const { conflicted, gaveBack } = await writePlan(ctx, items, plan.writes, targets, plan.leases);
-    if (conflicted.length === 0) return granted(ctx, targets, plan.leases, nowMs, attempt, label);
+    if (conflicted.length === 0)
+      return granted(ctx, targets, plan.leases, nowMs, attempt, label, plan.shares);
     if (gaveBack) op = lane.nextOp();
     for (const pk of conflicted) fresh.add(pk);
     attempt++;
@@ -249,14 +259,16 @@ function granted(
   nowMs: number,
   attempt: number,
   label: { product?: string },
+  shares: Readonly<Record<string, ShareTake>> = {},
 ) {
-  const grant = makeGrant(ctx, targets, leases, nowMs);
+  const grant = makeGrant(ctx, targets, leases, nowMs, shares);
   ctx.logger.info(SluiceLogEvent.acquireGranted, {
     dimensions: targets.map((t) => t.address.dimension),
     costs: grant.costs,
     lease_ids: leases.map((l) => l.leaseId),
     attempt,
     ...label,
+    ...(grant.shares ? { shares: grant.shares } : {}),
   });
   return grant;
 }

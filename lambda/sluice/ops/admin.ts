@@ -15,6 +15,7 @@ import {
   MILLI,
 } from '../core/model';
 import { rateScaleAt } from '../core/rate-scale';
+import { refillWithShares } from '../core/shares';
 import type { BucketDefinition, BucketSnapshot, PenalizeOptions, PenaltyResult } from '../core/types';
 import { withOp } from '../core/writer-lanes';
 import { SluiceInputError } from '../errors';
@@ -55,7 +56,7 @@ export async function penalize(
       address.pk,
       (current, nowMs) => {
         // Checked again on the item written: a cache older than an upsert may hold another type.
-        const before = refill(timeBucket(bucketOf(current ?? item, address)), nowMs);
+        const before = refillWithShares(timeBucket(bucketOf(current ?? item, address)), nowMs);
         const after = penalizeBucket(before, factor, nowMs, holdSeconds * 1000);
         const result: PenaltyResult = {
           dimension,
@@ -105,7 +106,7 @@ export async function resync(ctx: SluiceContext, dimension: string, remainingUni
       ctx,
       address.pk,
       (current, nowMs) => {
-        const before = refill(timeBucket(bucketOf(current ?? item, address)), nowMs);
+        const before = refillWithShares(timeBucket(bucketOf(current ?? item, address)), nowMs);
         const after = resyncBucket(before, remainingMilli);
         return after === before
           ? { result: undefined }
@@ -172,7 +173,7 @@ export async function upsertBuckets(
             else {
               const existing = item?.buckets[address.metric];
               buckets[address.metric] = existing
-                ? redefine(refill(existing, nowMs), state)
+                ? redefine(refillWithShares(existing, nowMs), state)
                 : fullBucket(state, nowMs);
               if (address.key !== undefined) templates[address.metric] = state; // this key's own
             }
@@ -224,7 +225,7 @@ function redefineInstance(
         // A key with its own definition (upserted as v#m#key) keeps it.
         if (!existing || item?.templates[metric]) return { result: undefined };
         return {
-          write: { buckets: { [metric]: redefine(refill(existing, nowMs), state) } },
+          write: { buckets: { [metric]: redefine(refillWithShares(existing, nowMs), state) } },
           result: undefined,
         };
       },

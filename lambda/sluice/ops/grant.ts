@@ -1,7 +1,8 @@
-import { refill, settle as settleBucket } from '../core/bucket-math';
+import { settle as settleBucket } from '../core/bucket-math';
 import type { PlannedLease, Target } from '../core/grant-plan';
 import { countsTokens } from '../core/limit-types';
 import { type BucketState, MILLI, type WriteOp } from '../core/model';
+import { refillWithShares, type ShareTake } from '../core/shares';
 import type { Dimension, Granted } from '../core/types';
 import type { WriterLane } from '../core/writer-lanes';
 import { SluiceInputError } from '../errors';
@@ -36,6 +37,7 @@ export function makeGrant(
   targets: readonly Target[],
   leases: readonly PlannedLease[],
   grantedAtMs: number,
+  shares: Readonly<Record<string, ShareTake>> = {},
 ): Granted {
   let releasing: Promise<void> | undefined;
   let released = false;
@@ -83,6 +85,7 @@ export function makeGrant(
       expiresAtMs: l.expiresAtMs,
     })),
     grantedAtMs,
+    ...shareUnits(shares),
     release,
     settle,
   };
@@ -97,6 +100,16 @@ export function makeGrant(
     },
   });
   return grant;
+}
+
+function shareUnits(shares: Readonly<Record<string, ShareTake>>): Pick<Granted, 'shares'> {
+  const entries = Object.entries(shares);
+  if (entries.length === 0) return {};
+  return {
+    shares: Object.fromEntries(
+      entries.map(([d, t]) => [d, { reserved: t.reservedMilli / MILLI, common: t.commonMilli / MILLI }]),
+    ),
+  };
 }
 
 async function releaseLeases(ctx: SluiceContext, leases: readonly PlannedLease[]): Promise<void> {
@@ -156,7 +169,7 @@ async function settleUsage(
             );
           }
           buckets[target.address.metric] = settleBucket(
-            refill(bucket, nowMs),
+            refillWithShares(bucket, nowMs),
             target.costMilli,
             actualMilli,
             nowMs - grantedAtMs,

@@ -1,5 +1,5 @@
 import { isLimitType } from '../core/limit-types';
-import type { BucketDefinitionState, BucketItem, BucketState, LeaseState } from '../core/model';
+import type { BucketDefinitionState, BucketItem, BucketState, LeaseState, ShareUse } from '../core/model';
 import { UNSCALED } from '../core/rate-scale';
 import { SluiceError } from '../errors';
 import { TABLE_PARTITION_KEY } from './table';
@@ -31,6 +31,11 @@ export const Attr = {
   fullAtMs: 'full_at_ms',
   sliceSharePermille: 'slice_share_permille',
   sliceMs: 'slice_ms',
+  sharesPermille: 'shares_permille',
+  shareUse: 'share_use',
+  reserveMilli: 'reserve_milli',
+  activeUntilMs: 'active_until_ms',
+  needMilli: 'need_milli',
 } as const;
 
 type StoredRecord = Record<string, unknown>;
@@ -44,6 +49,7 @@ export function definitionToRecord(d: BucketDefinitionState): StoredRecord {
     ...(d.slicing
       ? { [Attr.sliceSharePermille]: d.slicing.sharePermille, [Attr.sliceMs]: d.slicing.sliceMs }
       : {}),
+    ...(d.sharesPermille === undefined ? {} : { [Attr.sharesPermille]: { ...d.sharesPermille } }),
   };
 }
 
@@ -69,6 +75,16 @@ export function bucketToRecord(b: BucketState): StoredRecord {
     // A Retry-After hold only while one was ever set: a grant writes no extra attribute.
     ...unlessDefault(Attr.holdUntilMs, b.holdUntilMs ?? 0, 0),
     ...(b.fullAtMs === undefined ? {} : { [Attr.fullAtMs]: b.fullAtMs }),
+    // Only the products with demand now: idle ones are pruned, so the item stays small.
+    ...(b.shareUse === undefined ? {} : { [Attr.shareUse]: mapValues(b.shareUse, shareUseToRecord) }),
+  };
+}
+
+function shareUseToRecord(u: ShareUse): StoredRecord {
+  return {
+    [Attr.reserveMilli]: u.reserveMilli,
+    [Attr.activeUntilMs]: u.activeUntilMs,
+    [Attr.needMilli]: u.needMilli,
   };
 }
 
@@ -125,6 +141,13 @@ function definitionFromRecord(r: StoredRecord, where: string): BucketDefinitionS
             sliceMs: num(r, Attr.sliceMs, where),
           },
         }),
+    ...(r[Attr.sharesPermille] === undefined
+      ? {}
+      : {
+          sharesPermille: mapValues(asMap(r[Attr.sharesPermille]), (_v, p) =>
+            num(asMap(r[Attr.sharesPermille]), p, `${where}.${Attr.sharesPermille}`),
+          ),
+        }),
   };
 }
 
@@ -149,6 +172,19 @@ function bucketFromRecord(r: StoredRecord, where: string): BucketState {
     grantedSinceCutMilli: numOr(r, Attr.grantedSinceCutMilli, UNSCALED.grantedSinceCutMilli, where),
     ...(r[Attr.holdUntilMs] === undefined ? {} : { holdUntilMs: num(r, Attr.holdUntilMs, where) }),
     ...(r[Attr.fullAtMs] === undefined ? {} : { fullAtMs: num(r, Attr.fullAtMs, where) }),
+    ...(r[Attr.shareUse] === undefined
+      ? {}
+      : {
+          shareUse: mapValues(asMap(r[Attr.shareUse]), (u, p): ShareUse => {
+            const use = asMap(u);
+            const at = `${where}.${Attr.shareUse}.${p}`;
+            return {
+              reserveMilli: num(use, Attr.reserveMilli, at),
+              activeUntilMs: num(use, Attr.activeUntilMs, at),
+              needMilli: num(use, Attr.needMilli, at),
+            };
+          }),
+        }),
   };
 }
 

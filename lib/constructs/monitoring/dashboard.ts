@@ -76,6 +76,20 @@ export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetr
       metrics.custom(Metric.messageFailures),
     ]),
   );
+  if (metrics.sources.products?.length) {
+    dashboard.addWidgets(
+      graph('Admitted by product (grants per 5 min)', [
+        metrics.productSearch(Metric.productGrants, 'Sum', 'Grants'),
+      ]),
+      graph('Share used and common taken, by product and bucket (units per 5 min)', [
+        metrics.productSearch(Metric.productReservedUnits, 'Sum', 'From its share', true),
+        metrics.productSearch(Metric.productCommonUnits, 'Sum', 'From the common part (borrowed)', true),
+      ]),
+      graph('Message age by product (max, s)', [
+        metrics.productSearch(Metric.productMessageAge, 'Maximum', 'Age'),
+      ]),
+    );
+  }
   dashboard.addWidgets(
     graph('Dead-lettered by reason', [metrics.deadLetteredByReason()]),
     graph('Refill rate after a penalty (% of configured), by bucket', [metrics.rateScaleByBucket()]),

@@ -165,6 +165,40 @@ export class WorkerMetrics {
     );
   }
 
+  /**
+   * Per product (docs/worker.md, "Fair shares"): its grants (the admitted rate), the units taken
+   * from its reserved share (share used) and from the common part (idle shares borrowed), by
+   * bucket, and the end-to-end age of its messages (how long it waits).
+   */
+  productSearch(
+    metric: MetricName,
+    statistic: string,
+    label: string,
+    byBucket = false,
+  ): cloudwatch.MathExpression {
+    const { service, product, bucket } = MetricDimension;
+    const dimensions = byBucket ? `${service},${product},${bucket}` : `${service},${product}`;
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('{${METRICS_NAMESPACE},${dimensions}} MetricName="${metric}" ${service}="${this.sources.vendorName}"', '${statistic}', 300)`,
+      label,
+      period: METRIC_PERIOD,
+    });
+  }
+
+  /** The longest end-to-end age of one product's completed messages (its wait), over 5 minutes. */
+  productMessageAge(product: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: Metric.productMessageAge,
+      dimensionsMap: {
+        [MetricDimension.service]: this.sources.vendorName,
+        [MetricDimension.product]: product,
+      },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: METRIC_PERIOD,
+    });
+  }
+
   reconcilerErrors(): cloudwatch.Metric | undefined {
     return this.sources.reconciler?.metricErrors({ period: METRIC_PERIOD });
   }

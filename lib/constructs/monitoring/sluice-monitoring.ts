@@ -1,12 +1,13 @@
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { AlarmThresholds } from '../../config';
+import { type AlarmThresholds, policiesOf } from '../../config';
 import type { RateLimitedWorker } from '../rate-limited-worker';
 import type { ReconcilerFunction } from '../reconciler-function';
 import { createAlarms, type SluiceAlarmName } from './alarms';
 import { buildDashboard } from './dashboard';
 import { WorkerMetrics } from './metrics';
+import { createProductWaitAlarms } from './product-alarms';
 
 export interface SluiceMonitoringProps {
   readonly worker: RateLimitedWorker;
@@ -23,6 +24,8 @@ export class SluiceMonitoring extends Construct {
   readonly metrics: WorkerMetrics;
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarms: Partial<Record<SluiceAlarmName, cloudwatch.Alarm>>;
+  /** By product: the products with a `maxWaitSeconds` in the configuration. */
+  readonly productWaitAlarms: Record<string, cloudwatch.Alarm>;
 
   constructor(scope: Construct, id: string, props: SluiceMonitoringProps) {
     super(scope, id);
@@ -40,6 +43,12 @@ export class SluiceMonitoring extends Construct {
       this,
       this.metrics,
       props.thresholds ?? props.worker.config.alarms,
+      props.alarmTopic,
+    );
+    this.productWaitAlarms = createProductWaitAlarms(
+      this,
+      this.metrics,
+      policiesOf(props.worker.config),
       props.alarmTopic,
     );
   }
