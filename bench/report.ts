@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { lineChart, type Series, thin } from '../local/charts/chart';
 import type { BenchJson } from './bench-json';
 import type { DrainResult } from './drain';
 import { type FixedWindowResult, fixedWindowMarkdown } from './fixed-window';
@@ -9,7 +10,6 @@ import { updatePerformanceDoc } from './performance-block';
 import { POOL_SCENARIOS, type PoolResult } from './pool-drain';
 import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
 import { resultsMarkdown } from './results-markdown';
-import { lineChart, type Series, thin } from './svg';
 import { COLUMNS } from './table';
 
 const BENCH_DIR = __dirname;
