@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { lineChart, type Series, thin } from '../local/charts/chart';
 import type { BenchJson } from './bench-json';
 import type { DrainResult } from './drain';
 import { type FixedWindowResult, fixedWindowMarkdown } from './fixed-window';
@@ -10,8 +11,8 @@ import { POOL_SCENARIOS, type PoolResult } from './pool-drain';
 import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
 import { resultsMarkdown } from './results-markdown';
 import { type SharesResult, sharesChart, sharesMarkdown } from './shares';
-import { lineChart, type Series, thin } from './svg';
 import { COLUMNS } from './table';
+import { renderZooOutputs } from './vendors';
 
 const BENCH_DIR = __dirname;
 const RESULTS_DIR = join(BENCH_DIR, 'results');
@@ -70,6 +71,7 @@ export function writeOutputs(outputs: {
   updatePerformanceDoc(doc, suite, drain);
   if (pool) updatePoolBlock(doc, poolMarkdown(pool, poolCharts, '../bench/charts/'));
   formatMarkdown([join(BENCH_DIR, 'RESULTS.md'), doc]);
+  renderZooOutputs(BENCH_DIR);
 }
 
 /** Every saved run of bench/results/, by file name without `.json` (`npm run bench -- --saved`). */

@@ -4,8 +4,8 @@ import {
   MemoryBucketStore,
   SluiceClient,
 } from '../lambda/sluice';
+import { lineChart } from '../local/charts/chart';
 import type { DrainFigures } from './drain';
-import { lineChart } from './svg';
 
 /**
  * `npm run bench -- --shares`: fair shares at admission (docs/design.md, "Fair shares"), on a

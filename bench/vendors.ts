@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { lineChart } from '../local/charts/chart';
 import {
   type DrainFigures,
   type LocalReport as DrainLocalReport,
@@ -11,7 +12,6 @@ import {
   runLocalStack,
 } from './drain';
 import { round } from './stats';
-import { lineChart } from './svg';
 import { anchoredFixedWindow, openAiTokenBuckets, windowCounter, type ZooVendor } from './zoo-vendors';
 
 /**
@@ -374,6 +374,19 @@ export function writeZooOutputs(fresh: ZooResult, benchDir: string): void {
   const runs = [...stamped, ...kept].sort((a, b) => order(a).localeCompare(order(b)));
   const result: ZooResult = { ...fresh, runs };
   writeFileSync(saved, `${JSON.stringify(result, null, 2)}\n`);
+  renderZooOutputs(benchDir);
+}
+
+/**
+ * The zoo's charts and its blocks in bench/RESULTS.md and docs/performance.md, from the saved
+ * runs (bench/results/vendors.json); nothing when the zoo never ran. `--render` and every
+ * `--write` call it after rewriting RESULTS.md, so the block is never lost.
+ */
+export function renderZooOutputs(benchDir: string): void {
+  const saved = join(benchDir, 'results', 'vendors.json');
+  if (!existsSync(saved)) return;
+  const result = JSON.parse(readFileSync(saved, 'utf8')) as ZooResult;
+  mkdirSync(join(benchDir, 'charts'), { recursive: true });
   for (const run of result.runs) {
     writeFileSync(
       join(benchDir, 'charts', chartName(run)),

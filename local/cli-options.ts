@@ -40,6 +40,10 @@ export interface CliOptions {
   /** The simulator goes down (drops every connection) for a while: `--down-from S --down-for S`. */
   readonly outage?: { readonly fromSeconds: number; readonly forSeconds: number };
   readonly quiet: boolean;
+  /** Write the run report's page (self-contained HTML, charts and summary) to this file. */
+  readonly htmlFile?: string;
+  /** Serve the same page live on 127.0.0.1 while the run goes (`--dashboard-port`, or any free port). */
+  readonly dashboard?: { readonly port: number };
   readonly help: boolean;
 }
 
@@ -52,6 +56,7 @@ const NUMERIC_OPTIONS = new Set([
   '--vendor-latency-ms',
   '--down-from',
   '--down-for',
+  '--dashboard-port',
 ]);
 /** The longest outage `--down-for` may ask for (the bench's is 10 minutes). */
 export const MAX_OUTAGE_SECONDS = 3_600;
@@ -90,6 +95,11 @@ Options:
   --chaos            inject faults: a worker dying between acquire and release, vendor 5xx
                      and hangs, a message delivered twice, and a ${CHAOS_OUTAGE.forSeconds} s outage from ${CHAOS_OUTAGE.fromSeconds} s
                      that opens the vendor circuit
+  --html FILE        write the run report's page to FILE: one self-contained HTML file with the
+                     admitted rate per bucket, 429s and penalties, the rate scale, calls in
+                     flight, the queue, message fates, the circuit and the summary
+  --dashboard        serve the same page live on 127.0.0.1 while the run goes (with --serve too)
+  --dashboard-port N the dashboard's port (default: any free port; implies --dashboard)
   --quiet            print only the summary
   --help             show this help
 `;
@@ -109,6 +119,9 @@ const SPEC = {
   'down-from': { type: 'string' },
   'down-for': { type: 'string' },
   quiet: { type: 'boolean' },
+  html: { type: 'string' },
+  dashboard: { type: 'boolean' },
+  'dashboard-port': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -186,7 +199,16 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       '--down-from and --down-for schedule the simulator and cannot be combined with --vendor-url',
     );
   }
-  for (const name of ['messages', 'config', 'report'] as const) {
+  const portText = values['dashboard-port'];
+  const dashboardPort = portText === undefined ? 0 : Number(portText);
+  if (
+    portText !== undefined &&
+    (!Number.isInteger(dashboardPort) || dashboardPort < 1 || dashboardPort > 65_535)
+  ) {
+    problems.push(`--dashboard-port must be a port number from 1 to 65535 (got "${portText}")`);
+  }
+  const dashboard = values.dashboard === true || portText !== undefined;
+  for (const name of ['messages', 'config', 'report', 'html'] as const) {
     if (values[name] === '') problems.push(`--${name} needs a file name`);
   }
   if (problems.length > 0) {
@@ -209,6 +231,8 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     chaos: values.chaos ?? false,
     ...(outage ? { outage } : {}),
     quiet: values.quiet ?? false,
+    ...(values.html !== undefined ? { htmlFile: values.html } : {}),
+    ...(dashboard ? { dashboard: { port: dashboardPort } } : {}),
     help: values.help ?? false,
   };
 }

@@ -6,11 +6,14 @@ import { defaultConfigFile, InputFileError, loadConfigFile, loadMessagesFile } f
 import { quietNodeVersionWarning } from './node-warning';
 import { checkReportPath, followConfiguration, messageProblemFor } from './preflight';
 import { writeReport } from './report';
+import { type LiveDashboard, startLiveDashboard } from './report-page/live-server';
+import { runPageState, timelineFor, writeReportPage } from './report-page/run-page';
 import { summaryTable } from './report-summary';
 import { prepareRun, runLocalStack } from './run';
 import { shortPath } from './serve';
 import { assertJava } from './servers/dynamodb-local';
 import { LocalServerError } from './servers/process';
+import type { RunTimeline } from './timeline/recorder';
 
 quietNodeVersionWarning();
 
@@ -45,6 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const config = loadConfigFile(configFile);
     options = followConfiguration(options, config, configFile);
     checkReportPath(options.reportFile);
+    checkReportPath(options.htmlFile, '--html');
     const messages = options.messagesFile
       ? loadMessagesFile(options.messagesFile, messageProblemFor(config)).map((m) => m.message)
       : undefined;
@@ -70,14 +74,46 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const timeline =
+    options.htmlFile !== undefined || options.dashboard !== undefined
+      ? timelineFor(prepared.config)
+      : undefined;
+  let summary: string | undefined;
+  const pageState = (recorded: RunTimeline) =>
+    runPageState({
+      timeline: recorded,
+      options,
+      configFile: prepared.configFile,
+      nowMs: Date.now(),
+      ...(summary !== undefined ? { summary } : {}),
+    });
+  let dashboard: LiveDashboard | undefined;
   let report: Awaited<ReturnType<typeof runLocalStack>>;
   try {
-    report = await runLocalStack(prepared, { signal: stop.signal, quitNow: quitNow.signal });
+    if (options.dashboard && timeline) {
+      dashboard = await startLiveDashboard({
+        port: options.dashboard.port,
+        state: () => pageState(timeline),
+      });
+      process.stdout.write(`dashboard: ${dashboard.url} (live while the run goes)\n`);
+    }
+    report = await runLocalStack(prepared, {
+      signal: stop.signal,
+      quitNow: quitNow.signal,
+      ...(timeline ? { timeline } : {}),
+    });
   } catch (error) {
+    await dashboard?.stop();
     // A server that could not start says so in its own words (port, Java, output); no stack trace.
     return fail(error);
   }
-  process.stdout.write(`\n${summaryTable(report)}\n`);
+  summary = summaryTable(report);
+  process.stdout.write(`\n${summary}\n`);
+  if (options.htmlFile && timeline) {
+    writeReportPage(resolve(options.htmlFile), pageState(timeline));
+    process.stdout.write(`report page: ${resolve(options.htmlFile)}\n`);
+  }
+  await dashboard?.stop();
   if (report.run.handlersLog) process.stdout.write(`handlers' logs: ${shortPath(report.run.handlersLog)}\n`);
   if (options.reportFile) {
     writeReport(resolve(options.reportFile), report);

@@ -80,7 +80,7 @@ export function messageProblemFor(config: StackConfig): (message: unknown) => st
 }
 
 /** `--report FILE` is written after the run: its folder is checked now, so the results are not lost. */
-export function checkReportPath(file: string | undefined): void {
+export function checkReportPath(file: string | undefined, option = '--report'): void {
   if (file === undefined) return;
   const path = resolve(file);
   const folder = dirname(path);
@@ -102,5 +102,5 @@ export function checkReportPath(file: string | undefined): void {
   } catch {
     // Not there yet: the run creates it.
   }
-  if (problem) throw new CliUsageError(`--report ${file}: cannot write the report (${problem})`);
+  if (problem) throw new CliUsageError(`${option} ${file}: cannot write the report (${problem})`);
 }

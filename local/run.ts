@@ -18,6 +18,7 @@ import { buildReport, type RunReport } from './report';
 import { describeEvent, serveInstructions, shortPath } from './serve';
 import { startLocalStack } from './stack';
 import { Tally } from './tally';
+import type { RunTimeline } from './timeline/recorder';
 import { instrumentedFetch } from './vendor-fetch';
 import { watchUntilDrained } from './watch';
 import { realDependencies } from './wiring';
@@ -85,6 +86,8 @@ export async function runLocalStack(
     readonly quitNow?: AbortSignal;
     readonly logFile?: string;
     readonly nowMs?: () => number;
+    /** Records the run second by second for the report page (`--html`, `--dashboard`). */
+    readonly timeline?: RunTimeline;
   },
   deps: RunDependencies = realDependencies,
 ): Promise<RunReport> {
@@ -92,7 +95,11 @@ export async function runLocalStack(
   const now = io.nowMs ?? Date.now;
   const tally = new Tally();
   const logFile = io.logFile ?? join(process.cwd(), '.sluice-local', 'handlers.log');
-  const captured = captureProcessOutput({ file: logFile });
+  const timeline = io.timeline;
+  const captured = captureProcessOutput({
+    file: logFile,
+    ...(timeline ? { onLine: (line: string) => timeline.onLogLine(line, now()) } : {}),
+  });
   const printer = new ProgressPrinter(captured.terminal, { quiet: options.quiet });
   for (const note of prepared.notes) printer.log(note);
   printer.log(`handlers' logs (JSON lines, as CloudWatch gets them): ${shortPath(logFile)}`);
@@ -126,6 +133,7 @@ export async function runLocalStack(
       tally,
       idempotencyHeader: config.vendor.idempotencyHeader,
       fault: plan ? faultSequence(plan) : undefined,
+      ...(timeline ? { onCall: (delta: 1 | -1) => timeline.callsInFlight(delta, now()) } : {}),
       onKill: () => poller?.abandonCurrentInvocation('chaos: the worker died between acquire and release'),
     });
     const wired = await deps.wireHandlers({
@@ -165,6 +173,7 @@ export async function runLocalStack(
       return wired.handler(event, context);
     };
     const startedMs = now();
+    timeline?.start(startedMs);
     if (prepared.messages.length > 0) await wired.enqueue(prepared.messages);
     printer.log(
       `enqueued ${ids.length} messages; the worker runs with batch size ${config.batchSize}, reserved concurrency 1, at most ${config.vendor.maxInFlight} calls in flight`,
@@ -236,6 +245,7 @@ export async function runLocalStack(
         dimensions: config.buckets.map((bucket) => bucket.dimension).filter((d) => !d.endsWith('#*')),
         startedMs,
         now,
+        ...(timeline ? { onLook: (look: Parameters<RunTimeline['look']>[0]) => timeline.look(look) } : {}),
         ...(io.signal ? { signal: io.signal } : {}),
         ...(plan ? { chaos: { plan, bodies } } : {}),
       });

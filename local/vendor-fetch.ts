@@ -16,6 +16,8 @@ export function instrumentedFetch(options: {
   readonly fault?: () => VendorFault | undefined;
   /** Called for `kill`: the poller abandons the invocation (see EventSourcePoller). */
   readonly onKill?: () => void;
+  /** Told when a call leaves for the vendor (+1) and when it ends (-1): calls in flight. */
+  readonly onCall?: (delta: 1 | -1) => void;
   readonly base?: Fetch;
 }): Fetch {
   const base = options.base ?? fetch;
@@ -39,8 +41,10 @@ export function instrumentedFetch(options: {
     if (fault === 'hang') {
       options.tally.chaosInjected('vendor hung until the deadline');
       options.tally.vendorDidNotAnswer('chaos: hung until the deadline', baseUrlOf(input));
-      return hangUntilAborted(init?.signal ?? undefined);
+      options.onCall?.(1);
+      return hangUntilAborted(init?.signal ?? undefined).finally(() => options.onCall?.(-1));
     }
+    options.onCall?.(1);
     try {
       const response = await base(input, init);
       options.tally.vendorAnswered(response.status, key);
@@ -48,6 +52,8 @@ export function instrumentedFetch(options: {
     } catch (error) {
       options.tally.vendorDidNotAnswer(failureCause(error), baseUrlOf(input));
       throw error;
+    } finally {
+      options.onCall?.(-1);
     }
   };
 }

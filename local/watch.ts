@@ -6,6 +6,7 @@ import type { ProgressPrinter } from './progress';
 import type { RunEnd } from './report';
 import { type LocalResources, type QueueDepth, queueDepth } from './stack';
 import type { Tally } from './tally';
+import type { TimelineLook } from './timeline/recorder';
 import type { WiredHandlers } from './wiring-types';
 
 const TICK_MS = 250;
@@ -33,6 +34,8 @@ export async function watchUntilDrained(options: {
   readonly now: () => number;
   readonly signal?: AbortSignal;
   readonly chaos?: { readonly plan: ChaosPlan; readonly bodies: ReadonlyMap<string, string> };
+  /** Told of each look at the queues and buckets (the report page's timeline). */
+  readonly onLook?: (look: TimelineLook) => void;
 }): Promise<RunEnd> {
   const { stack, poller, tally, now, startedMs } = options;
   const duplicates = options.chaos ? duplicateSender(stack, tally, options.chaos) : undefined;
@@ -76,6 +79,17 @@ export async function watchUntilDrained(options: {
       buckets,
       elapsedMs,
       lastProgressMs,
+    });
+    options.onLook?.({
+      nowMs: now(),
+      total: options.total(),
+      vendorCalls: tally.vendorCalls,
+      refusals: tally.refusals,
+      queue: { visible: work.visible, delayed: work.delayed, inFlight: work.inFlight },
+      completed: tally.completions.size,
+      deadLettered,
+      requeued: tally.requeues,
+      buckets,
     });
     const quiet = work.visible + work.inFlight + work.delayed === 0 && poller.inFlight === 0;
     idleChecks = quiet && duplicatesDone ? idleChecks + 1 : 0;
