@@ -32,6 +32,20 @@ export const WORKER_TABLE_ACTIONS = [
 export const RECONCILER_TABLE_ACTIONS = ['dynamodb:Scan', 'dynamodb:UpdateItem'] as const;
 
 /**
+ * The reconciler also reads the vendor circuit's item every run, to report its state with no
+ * traffic: GetItem on that one item (`dynamodb:LeadingKeys`), nothing else of it.
+ */
+export function circuitReadStatement(table: dynamodb.ITable, vendor: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['dynamodb:GetItem'],
+    resources: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`${CIRCUIT_KEY_PREFIX}${vendor}`] },
+    },
+  });
+}
+
+/**
  * Upserts keep live token state (read, create or update); a keyed definition (`#*`) is also
  * applied to every existing key item, found by a scan. That runs at deploy time, never on the
  * hot path, so the worker still has no Scan.

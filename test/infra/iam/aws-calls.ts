@@ -158,8 +158,11 @@ export const ROLE_CALLS: Readonly<
       // Returns expired leases and forgets idle writer lanes.
       [`${STORE}:UpdateItemCommand`]: [on('dynamodb:UpdateItem', 'table', BUCKETS)],
       [`${SEND}:UpdateItemCommand`]: [on('dynamodb:UpdateItem', 'table', BUCKETS)],
+      // Reports the vendor circuit's state every run, traffic or not.
+      [`${CIRCUIT}:GetItemCommand`]: [on('dynamodb:GetItem', 'table', ['circuit'])],
     },
     notSent: {
+      [`${CIRCUIT}:PutItemCommand`]: 'the circuit report only reads: workers rewrite the item',
       [`${STORE}:GetItemCommand`]: 'the sweep reads items from its scan pages and never loads one',
       [`${STORE}:PutItemCommand`]: 'the sweep creates nothing',
       [`${STORE}:TransactWriteItemsCommand`]: 'the sweep writes one item at a time',
