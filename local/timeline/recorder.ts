@@ -65,6 +65,13 @@ export interface TimelineData {
   readonly circuitOpenSeconds: readonly number[];
   /** Grants per second by the product label on the acquire. */
   readonly products: Readonly<Record<string, readonly number[]>>;
+  /**
+   * On buckets with shares, units per second each product took from its own share and from the
+   * common part (idle shares lent, or unreserved), summed over buckets.
+   */
+  readonly productShares: Readonly<
+    Record<string, { readonly reserved: readonly number[]; readonly common: readonly number[] }>
+  >;
 }
 
 /**
@@ -79,6 +86,8 @@ export class RunTimeline {
   private readonly tokens = new Map<string, Array<number | null>>();
   private readonly answers = new Map<string, number[]>();
   private readonly products = new Map<string, number[]>();
+  private readonly reserved = new Map<string, number[]>();
+  private readonly common = new Map<string, number[]>();
   private readonly penalties: Array<TimelineData['penalties'][number]> = [];
   private readonly inFlightMax: number[] = [];
   private readonly queue = { visible: [] as number[], delayed: [] as number[], inFlight: [] as number[] };
@@ -123,7 +132,15 @@ export class RunTimeline {
           const bucket = this.bucketOf(dimension);
           if (bucket && typeof cost === 'number') add(this.admitted.get(bucket) ?? [], second, cost);
         }
-        if (typeof event.product === 'string') add(listOf(this.products, event.product), second, 1);
+        if (typeof event.product === 'string') {
+          add(listOf(this.products, event.product), second, 1);
+          const shares = (event.shares ?? {}) as Record<string, { reserved?: unknown; common?: unknown }>;
+          for (const take of Object.values(shares)) {
+            if (typeof take.reserved === 'number')
+              add(listOf(this.reserved, event.product), second, take.reserved);
+            if (typeof take.common === 'number') add(listOf(this.common, event.product), second, take.common);
+          }
+        }
         return;
       }
       case 'vendor.answered':
@@ -219,6 +236,12 @@ export class RunTimeline {
       },
       circuitOpenSeconds: carry(this.circuit, 0),
       products: counts(this.products),
+      productShares: Object.fromEntries(
+        [...new Set([...this.reserved.keys(), ...this.common.keys()])].map((product) => [
+          product,
+          { reserved: fill(this.reserved.get(product) ?? []), common: fill(this.common.get(product) ?? []) },
+        ]),
+      ),
     };
   }
 

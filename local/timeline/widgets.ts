@@ -127,6 +127,29 @@ export function runWidgets(timeline: TimelineData): ChartSpec[] {
       ),
     });
   }
+  const shared = Object.keys(timeline.productShares).sort();
+  if (shared.length > 0) {
+    widgets.push({
+      title: 'Share used and borrowed, by product',
+      xLabel: X,
+      yLabel: 'units per second',
+      series: shared.flatMap((product, index) => {
+        const use = timeline.productShares[product];
+        return [
+          steps(
+            `${product}: from its share`,
+            COLORS[(2 * index) % COLORS.length] ?? '#1f77b4',
+            use?.reserved ?? [],
+          ),
+          steps(
+            `${product}: common (lent or unreserved)`,
+            COLORS[(2 * index + 1) % COLORS.length] ?? '#ff7f0e',
+            use?.common ?? [],
+          ),
+        ];
+      }),
+    });
+  }
   return widgets;
 }
 

@@ -61,6 +61,29 @@ describe('the run timeline', () => {
       ['waitwhile#location-writes#*', [2, 1]],
     ]);
     expect(data.products).toEqual({ checkout: [1, 1], support: [1, 0] });
+    expect(data.productShares).toEqual({});
+  });
+
+  it('sums, per product, the units taken from its share and from the common part of shared buckets', () => {
+    const recorded = timeline();
+    const granted = (ms: number, product: string, reserved: number, common: number) =>
+      recorded.onLogLine(
+        line({
+          message: 'acquire.granted',
+          costs: { 'waitwhile#rps': reserved + common },
+          product,
+          shares: { 'waitwhile#rps': { reserved, common } },
+        }),
+        T0 + ms,
+      );
+    granted(100, 'checkout', 1, 0);
+    granted(200, 'batch', 0, 1);
+    granted(1_100, 'checkout', 0.5, 0.5);
+    expect(recorded.data(T0 + 1_500).productShares).toEqual({
+      checkout: { reserved: [1, 0.5], common: [0, 0.5] },
+      batch: { reserved: [0, 0], common: [1, 0] },
+    });
+    expect(runWidgets(recorded.data(T0 + 1_500)).at(-1)?.title).toBe('Share used and borrowed, by product');
   });
 
   it('records vendor answers by class, penalties with the scale and ceiling they left, and how long the circuit was open', () => {
