@@ -70,7 +70,10 @@ export function circuitDeferral(
   state: CircuitState,
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
-  /** The prober's own copy: back exactly at the next probe time, so a delivery is there to make it. */
+  /**
+   * The copy of the delivery whose answer set the next probe time (the probe's, or the failure
+   * that opened the circuit): back exactly then, so a delivery is there to make the probe.
+   */
   exact = false,
 ): EndAction {
   const { policy, random, firstSeenAtMs } = prepared.context;
@@ -167,7 +170,7 @@ export async function throughCircuit(
     const slowed = slowStartDeferral(state, prepared, runtime);
     if (slowed) return { action: slowed, cached: false };
   }
-  const probe = { owner: probeOwner, decided: false };
+  const probe: DeliveryTurn = { owner: probeOwner, decided: false, opened: false };
   const source = prepared.message.id;
   const guarded: WorkerRuntime = { ...runtime, vendor: guardedVendor(runtime, circuit, probe, source) };
   try {
@@ -175,8 +178,12 @@ export async function throughCircuit(
     const after = await circuit.view();
     if (!deferrable(attempt.action, after)) return attempt;
     const untilMs = comeBackAtMs(after, runtime.clock());
-    const prober = probe.owner !== undefined && probe.decided;
-    return { action: circuitDeferral(untilMs, after, prepared, runtime, prober), cached: attempt.cached };
+    // The prober and the opener come back exactly at the next probe time; the others spread after it.
+    const setTheProbeTime = (probe.owner !== undefined && probe.decided) || probe.opened;
+    return {
+      action: circuitDeferral(untilMs, after, prepared, runtime, setTheProbeTime),
+      cached: attempt.cached,
+    };
   } finally {
     if (probe.owner !== undefined && !probe.decided) {
       const owner = probe.owner;
@@ -185,6 +192,14 @@ export async function throughCircuit(
       );
     }
   }
+}
+
+/** One delivery's part in the circuit: the probe it holds (and whether its answer came), or the opening it caused. */
+interface DeliveryTurn {
+  readonly owner: string | undefined;
+  decided: boolean;
+  /** This delivery's failure opened the circuit: its copy is there to make the first probe. */
+  opened: boolean;
 }
 
 /**
@@ -197,7 +212,7 @@ export async function throughCircuit(
 function guardedVendor(
   runtime: WorkerRuntime,
   circuit: CircuitPort,
-  probe: { owner: string | undefined; decided: boolean },
+  probe: DeliveryTurn,
   source: string,
 ): VendorPort {
   const vendor = runtime.vendor;
@@ -213,19 +228,23 @@ function guardedVendor(
       if (isOpen(await circuit.view())) return blocked();
       const answer = await vendor.call(request);
       const signal = circuitSignal(answer);
-      if (signal !== undefined) await recordAnswer(signal, answer, source, circuit, runtime);
+      if (signal !== undefined && (await recordAnswer(signal, answer, source, circuit, runtime))) {
+        probe.opened = true;
+      }
       return answer;
     },
   };
 }
 
+/** Reports one answer to the circuit; true when it opened the circuit. */
 async function recordAnswer(
   signal: CircuitSignal,
   answer: VendorCallResult,
   source: string,
   circuit: CircuitPort,
   runtime: WorkerRuntime,
-): Promise<void> {
+): Promise<boolean> {
+  let opened = false;
   await bestEffort(runtime.telemetry, 'circuit record', async () => {
     const applied = await circuit.apply({
       kind: 'answer',
@@ -235,6 +254,7 @@ async function recordAnswer(
       ...retryAfter(answer),
     });
     if (applied.changed && isOpen(applied.after) && !isOpen(applied.before)) {
+      opened = true;
       runtime.telemetry.count(Metric.circuitOpened);
       runtime.telemetry.warn(LogEvent.circuitOpened, {
         status: applied.after.status,
@@ -243,11 +263,12 @@ async function recordAnswer(
       });
     }
   });
+  return opened;
 }
 
 async function recordProbe(
   answer: VendorCallResult,
-  probe: { owner: string | undefined; decided: boolean },
+  probe: DeliveryTurn,
   circuit: CircuitPort,
   runtime: WorkerRuntime,
 ): Promise<void> {

@@ -109,9 +109,13 @@ async function start(options: Partial<HarnessOptions> = {}): Promise<Run> {
 
 /**
  * Delivers everything visible, then moves the clock to the next held copy and brings it back,
- * until no copy is left; `at` runs once when the clock reaches its time (the vendor changes).
+ * until no copy is left; `at` runs once when the clock reaches its time (the vendor changes),
+ * and the drive goes on only once the change is done (a state, not a moment).
  */
-async function drive(run: Run, at: Array<{ atMs: number; change: () => void }> = []): Promise<void> {
+async function drive(
+  run: Run,
+  at: Array<{ atMs: number; change: () => void | Promise<void> }> = [],
+): Promise<void> {
   const pending = [...at].sort((a, b) => a.atMs - b.atMs);
   for (let round = 0; round < 20_000; round += 1) {
     while ((await run.harness.pollOnce(10)) !== undefined) {}
@@ -120,7 +124,7 @@ async function drive(run: Run, at: Array<{ atMs: number; change: () => void }> =
     if (nextCopy === undefined && nextChange === undefined) return;
     if (nextChange && (nextCopy === undefined || nextChange.atMs <= nextCopy)) {
       run.time.advance(Math.max(0, nextChange.atMs - run.time.clock()));
-      nextChange.change();
+      await nextChange.change();
       pending.shift();
       continue;
     }
@@ -194,6 +198,25 @@ describe('the vendor back after an outage (injected time, real servers)', () => 
     },
   );
 
+  it('the first probe comes one interval after the opening even when every deferred copy draws the largest jitter', async () => {
+    // Every random draw at its top: each deferral of the backlog comes back at the end of its
+    // spread, so only the copy of the delivery whose failure opened the circuit (back exactly at
+    // the probe time, as the prober's) can make the probe on time.
+    run = await start({ random: () => 0.999 });
+    const { harness, time } = run;
+    harness.simulator.setFaults({ down: true });
+    const backAtMs = time.clock() + 100_000;
+    await harness.enqueue(visits('j', 4));
+    await drive(run, [{ atMs: backAtMs, change: () => harness.simulator.setFaults({}) }]);
+    const down = harness.simulator.stats().timeline.filter((call) => call.atMs < backAtMs);
+    expect(down.every((call) => call.status === 0)).toBe(true);
+    // The third failure opened it; then the probes at 30, 60 and 90 s from it.
+    const starts = down.slice(2).map((call) => call.atMs - down[2]!.atMs);
+    expect(starts).toEqual([0, 30_000, 60_000, 90_000]);
+    expect(harness.simulator.stats().completions).toBe(4);
+    expect(await harness.deadLetters()).toEqual([]);
+  });
+
   it('backs off past a long outage: 30 s probes for 30 minutes, then doubling to the maximum', async () => {
     run = await start();
     const { harness, time } = run;
@@ -232,10 +255,11 @@ describe('probes that meet a live vendor saying no, one broken message, an unrea
     const opened = await circuitOf(run);
     expect(opened.status).toBe('open');
     const probeAtMs = opened.nextProbeAtMs ?? 0;
+    const otherAnswers: number[] = [];
     const otherCaller = async () => {
       // Another program using the same key spends the vendor's window at the probe's moment.
       for (let i = 0; i < 5; i++) {
-        await fetch(`${harness.simulator.url}/locations/elsewhere-${i}/visits`, {
+        const answer = await fetch(`${harness.simulator.url}/locations/elsewhere-${i}/visits`, {
           method: 'POST',
           headers: {
             authorization: `Bearer ${harness.simulator.apiKey}`,
@@ -243,9 +267,11 @@ describe('probes that meet a live vendor saying no, one broken message, an unrea
           },
           body: '{}',
         });
+        otherAnswers.push(answer.status);
       }
     };
-    let spent: Promise<void> | undefined;
+    // The drive waits for the other caller's five answers before the probe's delivery comes
+    // back: the window is spent when the probe calls (a state, not a race with its fetches).
     await drive(run, [
       {
         atMs: probeAtMs - 10_000,
@@ -253,12 +279,10 @@ describe('probes that meet a live vendor saying no, one broken message, an unrea
       },
       {
         atMs: probeAtMs,
-        change: () => {
-          spent = otherCaller();
-        },
+        change: otherCaller,
       },
     ]);
-    await spent;
+    expect(otherAnswers).toEqual([201, 201, 201, 201, 201]);
     const calls = harness.simulator.stats().timeline;
     const probe = calls.find((call) => call.atMs >= probeAtMs - 10_000 && call.status === 429);
     expect(probe).toBeDefined();
