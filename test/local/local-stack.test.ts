@@ -27,6 +27,7 @@ describe('npm start on a tiny workload', () => {
       'makespanSeconds',
       'dynamodb',
       'outcomes',
+      'products',
       'run',
       'checks',
       'extra',

@@ -132,6 +132,13 @@ describe('the run report page, in a real browser', () => {
     );
     expect(await updatesAt()).toBeGreaterThan(firstUpdates);
 
+    // At the end the page reads the finished state, shows the summary and stops polling.
+    await live.waitForFunction(
+      () => (globalThis as unknown as InPage).document.body.getAttribute('data-status') === 'finished',
+      undefined,
+      { timeout: 120_000 },
+    );
+    expect(await live.textContent('#summary')).toContain('OK: nothing lost, nothing completed twice');
     expect(await exited).toBe(0);
     expect(stdout).toContain(`report page: ${htmlFile}`);
     expect(liveErrors).toEqual([]);
