@@ -32,7 +32,15 @@ export async function penalize(
   if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) {
     throw new SluiceInputError(`penalize factor for ${dimension} must be in (0, 1] (got ${factor})`);
   }
-  const { holdSeconds = 0 } = options;
+  const { holdSeconds = 0, statedLimitPerSecond } = options;
+  if (
+    statedLimitPerSecond !== undefined &&
+    !(typeof statedLimitPerSecond === 'number' && Number.isFinite(statedLimitPerSecond) && statedLimitPerSecond > 0)
+  ) {
+    throw new SluiceInputError(
+      `penalize statedLimitPerSecond for ${dimension} must be a number > 0 (got ${statedLimitPerSecond})`,
+    );
+  }
   if (typeof holdSeconds !== 'number' || !Number.isFinite(holdSeconds) || holdSeconds < 0) {
     throw new SluiceInputError(
       `penalize holdSeconds for ${dimension} must be a number >= 0 (got ${holdSeconds})`,
@@ -56,7 +64,8 @@ export async function penalize(
       (current, nowMs) => {
         // Checked again on the item written: a cache older than an upsert may hold another type.
         const before = refill(timeBucket(bucketOf(current ?? item, address)), nowMs);
-        const after = penalizeBucket(before, factor, nowMs, holdSeconds * 1000);
+        const stated = statedPermille(before, statedLimitPerSecond);
+        const after = penalizeBucket(before, factor, nowMs, holdSeconds * 1000, stated);
         const result: PenaltyResult = {
           dimension,
           factor,
@@ -66,6 +75,9 @@ export async function penalize(
           rateScaleAfter: after.rateScalePermille / FULL_RATE_PERMILLE,
           rateCeilingAfter: after.rateCeilingPermille / FULL_RATE_PERMILLE,
           ...(after.holdUntilMs ? { holdUntilMs: after.holdUntilMs } : {}),
+          ...(stated === undefined
+            ? {}
+            : { statedLimit: stated >= rateScaleAt(before, nowMs) ? 'timing' : 'ceiling' }),
         };
         return { write: { buckets: { [address.metric]: after } }, result };
       },
@@ -81,8 +93,20 @@ export async function penalize(
     rate_scale_after: result.rateScaleAfter,
     rate_ceiling_after: result.rateCeilingAfter,
     hold_until_ms: result.holdUntilMs,
+    ...(result.statedLimit === undefined
+      ? {}
+      : { stated_limit_per_second: statedLimitPerSecond, stated_limit: result.statedLimit }),
   });
   return result;
+}
+
+/**
+ * A rate the vendor states, in permille of the bucket's configured rate (`capacityMilli` per
+ * `windowMs` is units per second): `stated · windowMs / capacityMilli · 1000`, rounded down.
+ */
+function statedPermille(bucket: BucketState, statedPerSecond: number | undefined): number | undefined {
+  if (statedPerSecond === undefined || bucket.windowMs <= 0 || bucket.capacityMilli <= 0) return undefined;
+  return Math.floor((statedPerSecond * bucket.windowMs * FULL_RATE_PERMILLE) / bucket.capacityMilli);
 }
 
 /** The vendor's `x-ratelimit-remaining`: tokens drop to at most that, never rise. */
