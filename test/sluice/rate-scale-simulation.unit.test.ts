@@ -119,9 +119,9 @@ describe('rate scale under misconfiguration (bucket above the true limit, simula
   // The probe above the learnt ceiling comes back within a minute, then ever more rarely (its
   // delay doubles at each refusal): each probe that finds the limit again costs one refusal.
   it.each([
-    ['2× (the benchmark: 10/s against 5/s), 1 worker back to back', 10, 5, 1, backToBack, 0.95],
-    ['2×, 4 workers, each call 100–200 ms', 10, 5, 4, slowCalls, 0.95],
-    ['2× at 20/s against 10/s, 1 worker', 20, 10, 1, backToBack, 0.95],
+    ['2× (the benchmark: 10/s against 5/s), 1 worker back to back', 10, 5, 1, backToBack, 0.93],
+    ['2×, 4 workers, each call 100–200 ms', 10, 5, 4, slowCalls, 0.93],
+    ['2× at 20/s against 10/s, 1 worker', 20, 10, 1, backToBack, 0.93],
     ['1.2× (6/s against 5/s), 1 worker', 6, 5, 1, backToBack, 0.85],
     ['4× (20/s against 5/s), 1 worker', 20, 5, 1, backToBack, 0.8],
     ['4×, 4 workers, each call 100–200 ms', 20, 5, 4, slowCalls, 0.8],

@@ -107,12 +107,12 @@ describe('rate scale maths', () => {
       600,
     ],
     [
-      'a full bucket granted since the cut, refused while probing: 950‰ of it (a probe went just too far)',
+      'a full bucket granted since the cut, refused while probing: the ceiling that held is kept',
       scaled(400, { rateCeilingPermille: 500, grantedSinceCutMilli: FULL_BURST }),
       0.8,
       T0 + 2_500 + 10_000 + 1_000, // 500 regained after 2.5 s, the delay, then 20 probed: 520
       416,
-      494,
+      500,
     ],
     [
       'less than a full bucket granted since the cut: the vendor still refuses, the ceiling stays',
