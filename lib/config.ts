@@ -10,8 +10,15 @@ import {
   zodProblems,
 } from '../lambda/sluice';
 import { DimensionNameSchema, type VendorSettings, VendorSettingsSchema } from '../lambda/worker-settings';
-import { bucketProblems, environmentProblems, MIN_LAMBDA_TIMEOUT_SECONDS } from './config-rules';
+import {
+  bucketDefinitions,
+  bucketInputProblems,
+  bucketProblems,
+  environmentProblems,
+  MIN_LAMBDA_TIMEOUT_SECONDS,
+} from './config-rules';
 import { MAX_BATCH_SIZE, poolProblems } from './sizing';
+import { COUNTINGS } from './vendor-limit';
 
 /**
  * The stack configuration (config/*.json): read by the CDK app (bin/sluice.ts) and by the
@@ -56,14 +63,41 @@ const windowSeconds = z
     error: `must be ${WINDOW_RULE}`,
   });
 
+/**
+ * A limit as the vendor documents it ("3 requests per 1 s, fixed window"): Sluice derives the
+ * bucket (vendor-limit.ts). One of `requests` or `tokens`; `burst` for a token bucket only.
+ */
+const VendorLimitSchema = z.strictObject({
+  requests: positiveInteger().optional(),
+  tokens: positiveInteger().optional(),
+  perSeconds: z
+    .number({ error: required(WINDOW_RULE) })
+    .positive({ error: `must be ${WINDOW_RULE}` })
+    .max(MAX_WINDOW_SECONDS, { error: `must be ${WINDOW_RULE}` }),
+  counting: z.enum(COUNTINGS, { error: `must be one of ${COUNTINGS.join(', ')}` }).default('unknown'),
+  burst: positiveInteger().optional(),
+  jitterSeconds: z
+    .number({ error: 'must be a number of seconds from 0 to 10' })
+    .min(0, { error: 'must be a number of seconds from 0 to 10' })
+    .max(10, { error: 'must be a number of seconds from 0 to 10' })
+    .optional(),
+});
+
+/**
+ * A bucket: the vendor's limit in its own words (`vendorLimit`), or the bucket itself for
+ * experts (`limitType`, `capacity`, `windowSeconds`); never both (bucketProblems).
+ */
 const BucketSchema = z.strictObject({
   dimension: DimensionNameSchema,
-  limitType: z.enum(LIMIT_TYPES, {
-    error: required('one of requests, tokens, concurrent'),
-  }),
-  capacity: positiveInteger(),
+  limitType: z
+    .enum(LIMIT_TYPES, {
+      error: required('one of requests, tokens, concurrent'),
+    })
+    .optional(),
+  capacity: positiveInteger().optional(),
   windowSeconds: windowSeconds.optional(),
   costPerCall: positiveInteger().optional(),
+  vendorLimit: VendorLimitSchema.optional(),
 });
 
 const AlarmsSchema = z.strictObject({
@@ -139,11 +173,20 @@ const StackConfigSchema = z
   })
   .superRefine(
     (config, ctx) => {
-      for (const problem of [
-        ...bucketProblems(config.buckets, config.vendor),
-        ...environmentProblems(config),
-        ...poolProblems(config),
-      ]) {
+      const forms = bucketInputProblems(config.buckets, config.vendor);
+      // The other rules read the buckets as the SDK stores them, vendor limits derived.
+      const derived =
+        forms.length === 0
+          ? { ...config, buckets: bucketDefinitions(config.buckets, config.vendor).definitions }
+          : undefined;
+      const problems = derived
+        ? [
+            ...bucketProblems(derived.buckets, config.vendor),
+            ...environmentProblems(derived),
+            ...poolProblems(derived),
+          ]
+        : forms;
+      for (const problem of problems) {
         ctx.addIssue({
           code: 'custom',
           message: problem.message,
@@ -177,8 +220,15 @@ type ParsedConfig = z.infer<typeof StackConfigSchema>;
 
 /** A validated stack configuration; defaults applied. */
 export interface StackConfig extends Omit<ParsedConfig, '$comment' | 'buckets' | 'vendor'> {
+  /** The bucket definitions, those given as `vendorLimit` derived (capacity and window). */
   readonly buckets: readonly BucketDefinition[];
   readonly vendor: VendorSettings;
+  /**
+   * One line per bucket given as `vendorLimit`: what was derived from it and why (printed by
+   * synth and `npm start`). Not an input: a configuration passed back to parseStackConfig
+   * must leave it out.
+   */
+  readonly bucketDerivations?: readonly string[];
 }
 export type StackConfigInput = z.input<typeof StackConfigSchema>;
 export type AlarmThresholds = StackConfig['alarms'];
@@ -193,8 +243,9 @@ export const STACK_CONFIG_SUBJECT = 'stack configuration';
 export function parseStackConfig(input: unknown, source = STACK_CONFIG_SUBJECT): StackConfig {
   const result = StackConfigSchema.safeParse(input);
   if (result.success) {
-    const { $comment: _comment, ...config } = result.data;
-    return config;
+    const { $comment: _comment, buckets, ...config } = result.data;
+    const { definitions, derivations } = bucketDefinitions(buckets, config.vendor);
+    return { ...config, buckets: definitions, bucketDerivations: derivations };
   }
   throw new SluiceConfigError(STACK_CONFIG_SUBJECT, zodProblems(result.error, input, pathPlace(source)));
 }

@@ -58,7 +58,12 @@ describe('refusals of a burst', () => {
 
   it('a hold restarts the bucket with one call: the next refusal comes at the rate, not in a burst, and learns', () => {
     // The vendor's Retry-After of 1 s: the bucket comes out of the hold with one call, not a burst.
-    const first = penalize(refill(afterStartBurst(), T0 + 340), PenaltyFactor.firstRateLimit, T0 + 340, 1_000);
+    const first = penalize(
+      refill(afterStartBurst(), T0 + 340),
+      PenaltyFactor.firstRateLimit,
+      T0 + 340,
+      1_000,
+    );
     // 18 milli refilled since the grant at 334 ms, 14 after the cut, 2,400 more during the hold at
     // 0.8 · 3/s: 1,414 beyond one call, the 14 taken from the tokens and 1,400 owed.
     expect([first.tokensMilli, first.debtMilli, first.holdUntilMs]).toEqual([0, 1_400, T0 + 1_340]);

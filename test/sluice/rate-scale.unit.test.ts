@@ -64,7 +64,12 @@ describe('rate scale maths', () => {
     ['capped at 1000', regaining, T0 + 3_750 + 12_500, 1_000],
     ['from the floor with no ceiling above it: the delay, then the probe', scaled(50), T0 + 11_000, 70],
     ['full after 50 s of probing, whatever the ceiling', scaled(50), T0 + 60_000, 1_000],
-    ['a stored probe delay: still at the ceiling', scaled(500, { rateProbeDelayMs: 40_000 }), T0 + 40_000, 500],
+    [
+      'a stored probe delay: still at the ceiling',
+      scaled(500, { rateProbeDelayMs: 40_000 }),
+      T0 + 40_000,
+      500,
+    ],
     ['a stored probe delay: probing after it', scaled(500, { rateProbeDelayMs: 40_000 }), T0 + 41_000, 520],
     ['capped after a very long idle period', scaled(50), T0 + 10 ** 12, 1_000],
     ['flat before it was set (a clock behind never recovers)', regaining, T0 - 30_000, 800],

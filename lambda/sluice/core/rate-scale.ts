@@ -97,7 +97,10 @@ export function rateScaleAt(state: RateScaleState, atMs: number): number {
   const probeMs = sinceMs - regainMs - probeDelayMs(state);
   if (probeMs <= 0) return ceiling;
   if (probeMs >= PROBE_FULL_MS) return FULL_RATE_PERMILLE;
-  return Math.min(FULL_RATE_PERMILLE, ceiling + mulDivFloor(probeMs, RATE_PROBE_PERMILLE_PER_MINUTE, MINUTE_MS));
+  return Math.min(
+    FULL_RATE_PERMILLE,
+    ceiling + mulDivFloor(probeMs, RATE_PROBE_PERMILLE_PER_MINUTE, MINUTE_MS),
+  );
 }
 
 /** What the refusal is known to be about, beside the factor. */
@@ -173,7 +176,9 @@ export function cutRate(
         Math.max(previousCeiling, mulDivFloor(scale, RATE_CEILING_AFTER_REGAIN_PERMILLE, FULL_RATE_PERMILLE))
       : mulDivFloor(
           scale,
-          young && scale < FULL_RATE_PERMILLE ? RATE_CEILING_AFTER_REGAIN_PERMILLE : RATE_CEILING_AFTER_PROBE_PERMILLE,
+          young && scale < FULL_RATE_PERMILLE
+            ? RATE_CEILING_AFTER_REGAIN_PERMILLE
+            : RATE_CEILING_AFTER_PROBE_PERMILLE,
           FULL_RATE_PERMILLE,
         );
   const delay = probeDelayMs(state);

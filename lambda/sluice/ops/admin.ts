@@ -35,7 +35,11 @@ export async function penalize(
   const { holdSeconds = 0, statedLimitPerSecond } = options;
   if (
     statedLimitPerSecond !== undefined &&
-    !(typeof statedLimitPerSecond === 'number' && Number.isFinite(statedLimitPerSecond) && statedLimitPerSecond > 0)
+    !(
+      typeof statedLimitPerSecond === 'number' &&
+      Number.isFinite(statedLimitPerSecond) &&
+      statedLimitPerSecond > 0
+    )
   ) {
     throw new SluiceInputError(
       `penalize statedLimitPerSecond for ${dimension} must be a number > 0 (got ${statedLimitPerSecond})`,
