@@ -78,6 +78,8 @@ export const Metric = {
   penalties: 'Penalties',
   /** The refill rate a penalty left, in % of the configured rate, per bucket (vendor#metric). */
   rateScale: 'RateScale',
+  /** A 429 whose answer stated a limit below the bucket's configured rate: that limit is the bucket's ceiling now. */
+  statedLimitBelowConfigured: 'StatedLimitBelowConfigured',
   deadLettered: 'DeadLettered',
   /** A record the worker failed on (it threw): SQS delivers it again, or the worker dead-letters it. */
   messageFailures: 'MessageFailures',
@@ -150,6 +152,8 @@ export const LogEvent = {
   circuitProbe: 'circuit.probe',
   circuitClosed: 'circuit.closed',
   circuitReopened: 'circuit.reopened',
+  /** The vendor states a limit below the bucket's configured rate: it became the bucket's ceiling. */
+  statedLimitBelowConfigured: 'bucket.stated_limit_below_configured',
 } as const;
 
 /** SNS message attributes of an outcome event: products' subscriptions filter on `product`. */
