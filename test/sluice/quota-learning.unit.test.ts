@@ -9,7 +9,7 @@ import {
   UNSCALED,
 } from '../../lambda/sluice/core/rate-scale';
 import { PenaltyFactor } from '../../lambda/sluice/core/types';
-import { T0 } from './helpers';
+import { memoryClient, T0 } from './helpers';
 
 /**
  * What a refusal costs, on the pure core with time injected (docs/design.md, "penalize and the
@@ -179,5 +179,42 @@ describe('a limit the vendor states (property)', () => {
     expect(after).toMatchObject({ rateScalePermille: 500, rateCeilingPermille: 500 });
     // It holds there: no probe above the vendor's own word for minutes.
     expect(rateScaleAt(after, T0 + 300_000)).toBe(500);
+  });
+});
+
+describe('penalize with the limit the vendor states (SDK, memory store)', () => {
+  const rpm = {
+    dimension: 'openai#rpm',
+    limitType: 'requests' as const,
+    capacity: 499,
+    windowSeconds: 59.88,
+  };
+
+  it('at the bucket rate: timing, nothing cut, the hold kept', async () => {
+    const { client } = memoryClient();
+    await client.upsertBuckets([rpm]);
+    // 500 a minute stated, the bucket derived from it: equal, whatever the float noise.
+    const result = await client.penalize('openai#rpm', 0.8, {
+      holdSeconds: 2,
+      statedLimitPerSecond: 500 / 60,
+    });
+    expect(result).toMatchObject({ statedLimit: 'timing', rateScaleAfter: 1, rateCeilingAfter: 1 });
+    expect(result.holdUntilMs).toBe(T0 + 2_000);
+  });
+
+  it('below the bucket rate: the stated limit is the ceiling', async () => {
+    const { client, logger } = memoryClient();
+    await client.upsertBuckets([rpm]);
+    const result = await client.penalize('openai#rpm', 0.8, { statedLimitPerSecond: 250 / 60 });
+    expect(result).toMatchObject({ statedLimit: 'ceiling', rateScaleAfter: 0.5, rateCeilingAfter: 0.5 });
+    expect(logger.events('penalize.applied')[0]).toMatchObject({ stated_limit: 'ceiling' });
+  });
+
+  it('refuses a stated limit that is not a rate above 0', async () => {
+    const { client } = memoryClient();
+    await client.upsertBuckets([rpm]);
+    await expect(client.penalize('openai#rpm', 0.8, { statedLimitPerSecond: 0 })).rejects.toThrow(
+      'penalize statedLimitPerSecond for openai#rpm must be a number > 0 (got 0)',
+    );
   });
 });

@@ -106,11 +106,12 @@ export async function penalize(
 
 /**
  * A rate the vendor states, in permille of the bucket's configured rate (`capacityMilli` per
- * `windowMs` is units per second): `stated · windowMs / capacityMilli · 1000`, rounded down.
+ * `windowMs` is units per second): `stated · windowMs / capacityMilli · 1000`, to the nearest
+ * permille (500 a minute stated, a bucket of 499 per 59.88 s: 1000, not 999 from float noise).
  */
 function statedPermille(bucket: BucketState, statedPerSecond: number | undefined): number | undefined {
   if (statedPerSecond === undefined || bucket.windowMs <= 0 || bucket.capacityMilli <= 0) return undefined;
-  return Math.floor((statedPerSecond * bucket.windowMs * FULL_RATE_PERMILLE) / bucket.capacityMilli);
+  return Math.round((statedPerSecond * bucket.windowMs * FULL_RATE_PERMILLE) / bucket.capacityMilli);
 }
 
 /** The vendor's `x-ratelimit-remaining`: tokens drop to at most that, never rise. */
