@@ -153,24 +153,28 @@ describe('a limit the vendor states (property)', () => {
 
   it('the learnt ceiling never drops below it, the scale stays in bounds, and a limit at or above the bucket never cuts it', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 30, max: 3_000 }), fc.array(step, { maxLength: 30 }), (stated, steps) => {
-        let state: RateScaleState = UNSCALED;
-        let atMs = T0;
-        for (const s of steps) {
-          atMs += s.afterMs;
-          state = cutRate({ ...state, grantedSinceCutMilli: s.grantedMilli }, 3_000, s.factor, atMs, {
-            inBurst: s.inBurst,
-            statedPermille: stated,
-          });
-          const floor = Math.max(RATE_SCALE_MIN_PERMILLE, Math.min(1_000, stated));
-          expect(state.rateCeilingPermille).toBeGreaterThanOrEqual(floor);
-          expect(state.rateScalePermille).toBeGreaterThanOrEqual(RATE_SCALE_MIN_PERMILLE);
-          expect(state.rateScalePermille).toBeLessThanOrEqual(1_000);
-          const now = rateScaleAt(state, atMs);
-          expect(now).toBeLessThanOrEqual(1_000);
-          if (stated >= 1_000) expect(now).toBe(1_000);
-        }
-      }),
+      fc.property(
+        fc.oneof(fc.constant(1_000), fc.integer({ min: 30, max: 3_000 })),
+        fc.array(step, { maxLength: 30 }),
+        (stated, steps) => {
+          let state: RateScaleState = UNSCALED;
+          let atMs = T0;
+          for (const s of steps) {
+            atMs += s.afterMs;
+            state = cutRate({ ...state, grantedSinceCutMilli: s.grantedMilli }, 3_000, s.factor, atMs, {
+              inBurst: s.inBurst,
+              statedPermille: stated,
+            });
+            const floor = Math.max(RATE_SCALE_MIN_PERMILLE, Math.min(1_000, stated));
+            expect(state.rateCeilingPermille).toBeGreaterThanOrEqual(floor);
+            expect(state.rateScalePermille).toBeGreaterThanOrEqual(RATE_SCALE_MIN_PERMILLE);
+            expect(state.rateScalePermille).toBeLessThanOrEqual(1_000);
+            const now = rateScaleAt(state, atMs);
+            expect(now).toBeLessThanOrEqual(1_000);
+            if (stated >= 1_000) expect(now).toBe(1_000);
+          }
+        },
+      ),
     );
   });
 
