@@ -101,6 +101,8 @@ export const Metric = {
   penalties: 'Penalties',
   /** The refill rate a penalty left, in % of the configured rate, per bucket (vendor#metric). */
   rateScale: 'RateScale',
+  /** A 429 whose answer stated a limit below the bucket's configured rate: that limit is the bucket's ceiling now. */
+  statedLimitBelowConfigured: 'StatedLimitBelowConfigured',
   deadLettered: 'DeadLettered',
   /** A record the worker failed on (it threw): SQS delivers it again, or the worker dead-letters it. */
   messageFailures: 'MessageFailures',
@@ -194,6 +196,8 @@ export const LogEvent = {
   circuitUnreadable: 'circuit.unreadable',
   /** The reconciler's report of the circuit each run. */
   circuitState: 'circuit.state',
+  /** The vendor states a limit below the bucket's configured rate: it became the bucket's ceiling. */
+  statedLimitBelowConfigured: 'bucket.stated_limit_below_configured',
 } as const;
 
 /** SNS message attributes of an outcome event: products' subscriptions filter on `product`. */

@@ -1,8 +1,9 @@
 import { CIRCUIT_KEY_PREFIX } from '../lambda/circuit/store';
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
-import type { LimitType } from '../lambda/sluice';
+import type { BucketDefinition, LimitType } from '../lambda/sluice';
 import { IDEMPOTENCY_KEY_PREFIX } from '../lambda/worker/idempotency';
 import { PolicySchema, type VendorSettings } from '../lambda/worker-settings';
+import { type DerivedBucket, deriveBucket, type VendorLimit } from './vendor-limit';
 import { slotTimeoutFor, workerVendorSettings } from './worker-values';
 
 /**
@@ -24,6 +25,17 @@ interface BucketLike {
   readonly capacity: number;
   readonly windowSeconds?: number | undefined;
   readonly costPerCall?: number | undefined;
+}
+
+/** A bucket as the file gives it: the vendor's limit, or the bucket itself (config.ts). */
+export interface BucketInput {
+  readonly dimension: string;
+  readonly limitType?: LimitType | undefined;
+  readonly capacity?: number | undefined;
+  readonly windowSeconds?: number | undefined;
+  readonly costPerCall?: number | undefined;
+  readonly vendorLimit?: VendorLimit | undefined;
+  readonly lease?: { readonly maxShare: number; readonly seconds: number } | undefined;
 }
 
 /**
@@ -53,6 +65,112 @@ export function bucketProblems(buckets: readonly BucketLike[], vendor: VendorSet
 export const RESERVED_VENDOR_NAMES: readonly string[] = [IDEMPOTENCY_KEY_PREFIX, CIRCUIT_KEY_PREFIX].map(
   (p) => p.replace(/#$/, ''),
 );
+
+/**
+ * The rules of the two forms of a bucket (the vendor's limit, or the bucket itself): the other
+ * rules read the buckets as the SDK stores them, so they wait until these find nothing.
+ */
+export function bucketInputProblems(inputs: readonly BucketInput[], vendor: VendorSettings): Problem[] {
+  return inputs.flatMap((input, index) => bucketFormProblems(input, index, vendor));
+}
+
+/**
+ * The definitions the SDK stores: a `vendorLimit` derived (vendor-limit.ts), the largest cost
+ * any operation names for the bucket as one call; the raw form as given. Also one line per
+ * derived bucket, saying how. Call on inputs `bucketProblems` found no problem in.
+ */
+export function bucketDefinitions(
+  inputs: readonly BucketInput[],
+  vendor: VendorSettings,
+): { readonly definitions: BucketDefinition[]; readonly derivations: string[] } {
+  const derivations: string[] = [];
+  const definitions = inputs.map((input): BucketDefinition => {
+    const { vendorLimit, ...raw } = input;
+    if (vendorLimit === undefined) return raw as BucketDefinition;
+    const derived = derive(input, vendorLimit, vendor);
+    if ('problem' in derived) throw new Error(`bucket ${input.dimension}: ${derived.problem}`);
+    derivations.push(derived.bucket.line);
+    const { limitType, capacity, windowSeconds } = derived.bucket;
+    return {
+      dimension: input.dimension,
+      limitType,
+      capacity,
+      windowSeconds,
+      ...(input.costPerCall === undefined ? {} : { costPerCall: input.costPerCall }),
+      // What the bucket is, besides its limit, stays as given.
+      ...(raw.lease === undefined ? {} : { lease: raw.lease }),
+    };
+  });
+  return { definitions, derivations };
+}
+
+function derive(
+  input: BucketInput,
+  vendorLimit: VendorLimit,
+  vendor: VendorSettings,
+): { readonly bucket: DerivedBucket } | { readonly problem: string } {
+  // The template operations name this bucket by: its own name, or `vendor#metric#{field}` for `#*`.
+  const probe = [{ dimension: input.dimension }];
+  const costs = Object.values(vendor.operations).flatMap((operation) =>
+    Object.entries(operation.dimensions)
+      .filter(([template]) => bucketForTemplate(template, probe) !== undefined)
+      .map(([, cost]) => cost),
+  );
+  return deriveBucket(input.dimension, vendorLimit, Math.max(input.costPerCall ?? 1, ...costs));
+}
+
+/** The rules of the two forms: one of them, whole, and a vendor limit that some call can pass. */
+function bucketFormProblems(input: BucketInput, index: number, vendor: VendorSettings): Problem[] {
+  const at = (...fields: string[]) => ['buckets', index, ...fields];
+  const { vendorLimit } = input;
+  if (vendorLimit === undefined) {
+    const problems: Problem[] = [];
+    if (input.limitType === undefined)
+      problems.push({ path: at('limitType'), message: 'is required (or give vendorLimit)', omitValue: true });
+    if (input.capacity === undefined)
+      problems.push({ path: at('capacity'), message: 'is required (or give vendorLimit)', omitValue: true });
+    return problems;
+  }
+  const problems: Problem[] = [];
+  for (const field of ['capacity', 'windowSeconds'] as const) {
+    if (input[field] !== undefined)
+      problems.push({
+        path: at(field),
+        message:
+          'cannot be combined with vendorLimit: give the vendor limit (Sluice derives the bucket) or the bucket, not both',
+      });
+  }
+  const kinds = (['requests', 'tokens'] as const).filter((kind) => vendorLimit[kind] !== undefined);
+  if (kinds.length !== 1)
+    problems.push({
+      path: at('vendorLimit'),
+      message: 'needs exactly one of requests or tokens (the unit the vendor counts)',
+      omitValue: true,
+    });
+  const [kind] = kinds;
+  if (input.limitType !== undefined && kinds.length === 1 && input.limitType !== kind)
+    problems.push({
+      path: at('limitType'),
+      message: `must be ${kind} for a vendorLimit counted in ${kind} (or be left out)`,
+    });
+  if (vendorLimit.counting === 'token-bucket' && vendorLimit.burst === undefined)
+    problems.push({
+      path: at('vendorLimit', 'burst'),
+      message: 'is required for counting token-bucket (the most the vendor allows at once)',
+      omitValue: true,
+    });
+  if (vendorLimit.counting !== 'token-bucket' && vendorLimit.burst !== undefined)
+    problems.push({
+      path: at('vendorLimit', 'burst'),
+      message: `applies to counting token-bucket only (got counting ${vendorLimit.counting})`,
+    });
+  if (problems.length === 0) {
+    const derived = derive(input, vendorLimit, vendor);
+    if ('problem' in derived)
+      problems.push({ path: at('vendorLimit'), message: derived.problem, omitValue: true });
+  }
+  return problems;
+}
 
 function bucketShapeProblems(bucket: BucketLike, index: number): Problem[] {
   const at = (field: string) => ['buckets', index, field];
@@ -108,7 +226,7 @@ function duplicateDimensions(buckets: readonly BucketLike[]): Problem[] {
  * `vendor#metric#{field}` from the keyed definition `vendor#metric#*`, and a fixed key
  * from its own definition if there is one, else from the keyed definition.
  */
-export function bucketForTemplate<B extends BucketLike>(
+export function bucketForTemplate<B extends { readonly dimension: string }>(
   template: string,
   buckets: readonly B[],
 ): B | undefined {

@@ -15,9 +15,16 @@ import {
   type VendorSettings,
   VendorSettingsSchema,
 } from '../lambda/worker-settings';
-import { bucketProblems, environmentProblems, MIN_LAMBDA_TIMEOUT_SECONDS } from './config-rules';
+import {
+  bucketDefinitions,
+  bucketInputProblems,
+  bucketProblems,
+  environmentProblems,
+  MIN_LAMBDA_TIMEOUT_SECONDS,
+} from './config-rules';
 import { PRODUCT_PRIORITIES, type ProductEntry, type ProductPolicy, productPolicies } from './product-shares';
 import { defaultBatchSize, MAX_BATCH_SIZE, MAX_BATCH_WITHOUT_WINDOW, poolProblems } from './sizing';
+import { COUNTINGS } from './vendor-limit';
 
 /**
  * The stack configuration (config/*.json): read by the CDK app (bin/sluice.ts) and by the
@@ -70,12 +77,38 @@ const windowSeconds = z
     error: `must be ${WINDOW_RULE}`,
   });
 
+/**
+ * A limit as the vendor documents it ("3 requests per 1 s, fixed window"): Sluice derives the
+ * bucket (vendor-limit.ts). One of `requests` or `tokens`; `burst` for a token bucket only.
+ */
+const VendorLimitSchema = z.strictObject({
+  requests: positiveInteger().optional(),
+  tokens: positiveInteger().optional(),
+  perSeconds: z
+    .number({ error: required(WINDOW_RULE) })
+    .positive({ error: `must be ${WINDOW_RULE}` })
+    .max(MAX_WINDOW_SECONDS, { error: `must be ${WINDOW_RULE}` }),
+  counting: z.enum(COUNTINGS, { error: `must be one of ${COUNTINGS.join(', ')}` }).default('unknown'),
+  burst: positiveInteger().optional(),
+  jitterSeconds: z
+    .number({ error: 'must be a number of seconds from 0 to 10' })
+    .min(0, { error: 'must be a number of seconds from 0 to 10' })
+    .max(10, { error: 'must be a number of seconds from 0 to 10' })
+    .optional(),
+});
+
+/**
+ * A bucket: the vendor's limit in its own words (`vendorLimit`), or the bucket itself for
+ * experts (`limitType`, `capacity`, `windowSeconds`); never both (bucketProblems).
+ */
 const BucketSchema = z.strictObject({
   dimension: DimensionNameSchema,
-  limitType: z.enum(LIMIT_TYPES, {
-    error: required('one of requests, tokens, concurrent'),
-  }),
-  capacity: positiveInteger(),
+  limitType: z
+    .enum(LIMIT_TYPES, {
+      error: required('one of requests, tokens, concurrent'),
+    })
+    .optional(),
+  capacity: positiveInteger().optional(),
   windowSeconds: windowSeconds.optional(),
   costPerCall: positiveInteger().optional(),
   /** Leases for a hot time bucket (docs/design.md, "Leases for hot buckets"); the SDK checks the rest. */
@@ -85,6 +118,7 @@ const BucketSchema = z.strictObject({
       seconds: z.number().int().min(1).max(300, { error: 'must be a whole number from 1 to 300' }),
     })
     .optional(),
+  vendorLimit: VendorLimitSchema.optional(),
 });
 
 const AlarmsSchema = z.strictObject({
@@ -237,13 +271,22 @@ const StackConfigSchema = z
   })
   .superRefine(
     (config, ctx) => {
-      for (const problem of [
-        ...bucketProblems(config.buckets, config.vendor),
-        ...environmentProblems(config),
-        ...poolProblems(config),
-        ...productSenderProblems({ ...config, products: config.products.map(productName) }),
-        ...shareSumProblems(config.products),
-      ]) {
+      const forms = bucketInputProblems(config.buckets, config.vendor);
+      // The other rules read the buckets as the SDK stores them, vendor limits derived.
+      const derived =
+        forms.length === 0
+          ? { ...config, buckets: bucketDefinitions(config.buckets, config.vendor).definitions }
+          : undefined;
+      const problems = derived
+        ? [
+            ...bucketProblems(derived.buckets, config.vendor),
+            ...environmentProblems(derived),
+            ...poolProblems(derived),
+            ...productSenderProblems({ ...config, products: config.products.map(productName) }),
+            ...shareSumProblems(config.products),
+          ]
+        : forms;
+      for (const problem of problems) {
         ctx.addIssue({
           code: 'custom',
           message: problem.message,
@@ -302,6 +345,7 @@ type ParsedConfig = z.infer<typeof StackConfigSchema>;
 
 /** A validated stack configuration; defaults applied. */
 export interface StackConfig extends Omit<ParsedConfig, '$comment' | 'buckets' | 'vendor' | 'products'> {
+  /** The bucket definitions, those given as `vendorLimit` derived (capacity and window). */
   readonly buckets: readonly BucketDefinition[];
   readonly vendor: VendorSettings;
   /** The products' names, in the order configured. */
@@ -311,6 +355,12 @@ export interface StackConfig extends Omit<ParsedConfig, '$comment' | 'buckets' |
    * configuration built in code, which then means equal shares of `products`.
    */
   readonly productPolicies?: readonly ProductPolicy[];
+  /**
+   * One line per bucket given as `vendorLimit`: what was derived from it and why (printed by
+   * synth and `npm start`). Not an input: a configuration passed back to parseStackConfig
+   * must leave it out.
+   */
+  readonly bucketDerivations?: readonly string[];
 }
 
 /** The products' policies: as parsed, or equal shares of the names. */
@@ -385,9 +435,16 @@ export function parseStackConfig(input: unknown, source = STACK_CONFIG_SUBJECT):
   const chosen = poolChoices(input);
   const result = StackConfigSchema.safeParse(withPoolBounds(input, chosen));
   if (result.success) {
-    const { $comment: _comment, products, ...config } = result.data;
+    const { $comment: _comment, products, buckets, ...config } = result.data;
+    const { definitions, derivations } = bucketDefinitions(buckets, config.vendor);
     return fittedPool(
-      { ...config, products: products.map(productName), productPolicies: productPolicies(products) },
+      {
+        ...config,
+        buckets: definitions,
+        bucketDerivations: derivations,
+        products: products.map(productName),
+        productPolicies: productPolicies(products),
+      },
       chosen,
     );
   }

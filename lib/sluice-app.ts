@@ -1,4 +1,4 @@
-import { type App, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadStackConfig } from './config';
 import { SluiceStack } from './constructs/sluice-stack';
@@ -28,6 +28,8 @@ export function buildSluiceApp(app: App): SluiceStack {
     description: `Sluice cooperative rate limiter for ${config.vendor.name} (${config.stage})`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
+  // What Sluice derived from each limit given in the vendor's words, one line per bucket.
+  for (const line of config.bucketDerivations ?? []) Annotations.of(stack).addInfo(`bucket ${line}`);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
 }

@@ -56,12 +56,15 @@ export function prepareRun(
       slotMarginSeconds: SLOT_MARGIN_SECONDS,
     });
     if (lambdaTimeoutSeconds !== config.lambdaTimeoutSeconds) {
-      effective = parseStackConfig({ ...config, lambdaTimeoutSeconds }, `${configFile} (chaos)`);
+      // The derivation lines are not an input: the buckets are already derived.
+      const { bucketDerivations: _lines, ...input } = config;
+      effective = parseStackConfig({ ...input, lambdaTimeoutSeconds }, `${configFile} (chaos)`);
       notes.push(
         `chaos: Lambda timeout ${config.lambdaTimeoutSeconds} s → ${lambdaTimeoutSeconds} s, so a killed batch reappears after ${6 * lambdaTimeoutSeconds} s instead of ${6 * config.lambdaTimeoutSeconds} s`,
       );
     }
   }
+  for (const line of config.bucketDerivations ?? []) notes.push(`bucket ${line}`);
   for (const warning of poolWarnings(effective)) notes.push(`sizing: ${warning}`);
   notes.push(
     `reconciler: every ${LOCAL_RECONCILER_EVERY_SECONDS} s (every ${config.reconcilerEveryMinutes} min on AWS)`,

@@ -4,7 +4,7 @@
  * passes the clock reading.
  */
 
-import { type FieldMember, nonNegative, parseFieldList } from './rate-limit-fields';
+import { type FieldMember, type FieldValue, nonNegative, parseFieldList } from './rate-limit-fields';
 
 /**
  * Seconds to wait from a Retry-After value, or undefined when absent or unreadable.
@@ -42,9 +42,17 @@ export function parseRetryAfter(
  */
 export interface RateLimitHeaders {
   limitRequests?: number;
+  /**
+   * The window the stated request limit counts over, in seconds: the IETF policy's `w`, or 60
+   * for OpenAI's and Anthropic's per-minute limits. With `limitRequests`, the rate the vendor
+   * says it allows (`statedRatePerSecond`).
+   */
+  limitRequestsWindowSeconds?: number;
   remainingRequests?: number;
   resetRequestsSeconds?: number;
   limitTokens?: number;
+  /** The window of `limitTokens`, in seconds (60 for OpenAI's and Anthropic's per-minute limits). */
+  limitTokensWindowSeconds?: number;
   remainingTokens?: number;
   resetTokensSeconds?: number;
   /** Anthropic counts input and output tokens apart, beside the combined (most restrictive) count. */
@@ -61,6 +69,7 @@ type LimitKind = 'Requests' | 'Tokens' | 'InputTokens' | 'OutputTokens';
 /** One header family's reading of one kind of limit. */
 interface Reading {
   limit?: number;
+  windowSeconds?: number;
   remaining?: number;
   resetSeconds?: number;
 }
@@ -85,6 +94,10 @@ export function readRateLimitHeaders(headers: Headers, nowMs: number): RateLimit
   const result: RateLimitHeaders = {};
   for (const [kind, reading] of chosen) {
     if (reading.limit !== undefined) result[`limit${kind}`] = reading.limit;
+    if (reading.limit !== undefined && reading.windowSeconds !== undefined) {
+      if (kind === 'Requests') result.limitRequestsWindowSeconds = reading.windowSeconds;
+      if (kind === 'Tokens') result.limitTokensWindowSeconds = reading.windowSeconds;
+    }
     if (reading.remaining !== undefined) result[`remaining${kind}`] = reading.remaining;
     if (reading.resetSeconds !== undefined) result[`reset${kind}Seconds`] = reading.resetSeconds;
   }
@@ -105,6 +118,8 @@ function bindsFirst(candidate: Reading, held: Reading): boolean {
 function openAi(headers: Headers, kind: 'requests' | 'tokens'): Reading {
   return {
     limit: count(headers.get(`x-ratelimit-limit-${kind}`)),
+    // OpenAI documents its request and token limits per minute (RPM, TPM).
+    windowSeconds: PER_MINUTE,
     remaining: count(headers.get(`x-ratelimit-remaining-${kind}`)),
     resetSeconds: parseResetDuration(headers.get(`x-ratelimit-reset-${kind}`)),
   };
@@ -114,10 +129,14 @@ function openAi(headers: Headers, kind: 'requests' | 'tokens'): Reading {
 function anthropic(headers: Headers, kind: string, nowMs: number): Reading {
   return {
     limit: count(headers.get(`anthropic-ratelimit-${kind}-limit`)),
+    // Anthropic documents its limits per minute (RPM, ITPM, OTPM).
+    windowSeconds: PER_MINUTE,
     remaining: count(headers.get(`anthropic-ratelimit-${kind}-remaining`)),
     resetSeconds: secondsUntil(headers.get(`anthropic-ratelimit-${kind}-reset`), nowMs),
   };
 }
+
+const PER_MINUTE = 60;
 
 function secondsUntil(value: string | null, nowMs: number): number | undefined {
   if (value === null || !/^\d{4}-\d{2}-\d{2}T/.test(value.trim())) return undefined;
@@ -141,10 +160,13 @@ function ietfRateLimit(headers: Headers): Reading {
   const named = combined.filter((member) => member.key === undefined && typeof member.value === 'string');
   if (named.length > 0) return namedPolicy(named, policies);
   const dictionary = new Map(combined.filter((m) => m.key !== undefined).map((m) => [m.key, m.value]));
-  const firstPolicyLimit = policies[0]?.key === undefined ? nonNegative(policies[0]?.value) : undefined;
+  const firstPolicy = policies[0]?.key === undefined ? policies[0] : undefined;
+  const firstPolicyLimit = nonNegative(firstPolicy?.value);
+  const windowSeconds = positive(firstPolicy?.params.w);
   if (dictionary.size > 0) {
     return {
       limit: nonNegative(dictionary.get('limit')) ?? firstPolicyLimit,
+      ...(windowSeconds === undefined ? {} : { windowSeconds }),
       remaining: nonNegative(dictionary.get('remaining')),
       resetSeconds: nonNegative(dictionary.get('reset')),
     };
@@ -152,6 +174,7 @@ function ietfRateLimit(headers: Headers): Reading {
   const first = (name: string) => nonNegative(parseFieldList(headers.get(name))[0]?.value);
   return {
     limit: first('ratelimit-limit') ?? firstPolicyLimit,
+    ...(windowSeconds === undefined ? {} : { windowSeconds }),
     remaining: first('ratelimit-remaining'),
     resetSeconds: first('ratelimit-reset'),
   };
@@ -163,14 +186,21 @@ function namedPolicy(current: FieldMember[], policies: FieldMember[]): Reading {
     const policy = policies.find((p) => p.key === undefined && p.value === member.value);
     const unit = policy?.params.qu ?? member.params.qu ?? 'requests';
     if (unit !== 'requests') continue;
+    const windowSeconds = positive(policy?.params.w);
     const reading: Reading = {
       limit: nonNegative(policy?.params.q),
+      ...(windowSeconds === undefined ? {} : { windowSeconds }),
       remaining: nonNegative(member.params.r),
       resetSeconds: nonNegative(member.params.t),
     };
     if (isEmpty(best) || bindsFirst(reading, best)) best = reading;
   }
   return best;
+}
+
+function positive(value: FieldValue | undefined): number | undefined {
+  const n = nonNegative(value);
+  return n !== undefined && n > 0 ? n : undefined;
 }
 
 function count(value: string | null): number | undefined {
@@ -195,4 +225,20 @@ export function parseResetDuration(value: string | null | undefined): number | u
   }
   // Round away float noise from the millisecond unit (0.02 + 1 = 1.0200000000000002).
   return Math.round(seconds * 1000) / 1000;
+}
+
+/**
+ * The rate the vendor states for one kind of limit, in units per second: the limit over its
+ * window, when the answer says both and the limit is above 0.
+ */
+export function statedRatePerSecond(
+  rateLimit: RateLimitHeaders,
+  kind: 'requests' | 'tokens',
+): number | undefined {
+  const limit = kind === 'requests' ? rateLimit.limitRequests : rateLimit.limitTokens;
+  const windowSeconds =
+    kind === 'requests' ? rateLimit.limitRequestsWindowSeconds : rateLimit.limitTokensWindowSeconds;
+  if (limit === undefined || windowSeconds === undefined || !(limit > 0 && windowSeconds > 0))
+    return undefined;
+  return limit / windowSeconds;
 }

@@ -32,12 +32,15 @@ export interface SluicePort {
    * @default none: every lease is released and acquired again
    */
   handOver?(grant: Granted, options?: AcquireOptions): Promise<Granted | undefined>;
-  /** `holdSeconds`: the vendor's Retry-After, held in the bucket for every worker and product. */
+  /**
+   * `holdSeconds`: the vendor's Retry-After, held in the bucket for every worker and product;
+   * `statedLimitPerSecond`: the limit the vendor's answer states (a timing refusal at or below it).
+   */
   penalize(
     dimension: string,
     factor: number,
-    options?: { readonly holdSeconds?: number },
-  ): Promise<{ readonly rateScaleAfter?: number }>;
+    options?: { readonly holdSeconds?: number; readonly statedLimitPerSecond?: number },
+  ): Promise<{ readonly rateScaleAfter?: number; readonly statedLimit?: 'timing' | 'ceiling' }>;
   /** Sets the bucket to what the vendor says is left (x-ratelimit-remaining-*). */
   resync(dimension: string, remainingUnits: number): Promise<unknown>;
 }

@@ -1,7 +1,7 @@
 import { idempotencyId, LogEvent, Metric, MetricDimension } from '../contract';
 import { bucketName, type Granted } from '../sluice';
 import type { VendorCallResult } from '../vendor-api/client';
-import type { RateLimitHeaders } from '../vendor-api/headers';
+import { type RateLimitHeaders, statedRatePerSecond } from '../vendor-api/headers';
 import type { TokenDimensionTest } from './costs';
 import { penaltyFactor } from './decision';
 import { grantRepeat } from './repeat-grant';
@@ -115,18 +115,52 @@ async function afterRateLimit(
       runtime.settings.policy,
     );
     runtime.lastRateLimitAtMs.set(dimension, nowMs);
+    const stated = statedLimitOf(dimension, answer.rateLimit, dimensions.isTokens);
     await bestEffort(runtime.telemetry, 'penalize', async () => {
-      // A Retry-After holds the bucket itself, so no worker or product calls before it expires.
-      const holdSeconds = answer.retryAfterSeconds ?? 0;
-      const { rateScaleAfter } = await runtime.sluice.penalize(dimension, factor, { holdSeconds });
+      // A Retry-After (or, without one, the stated reset of a spent limit) holds the bucket
+      // itself, so no worker or product calls before it expires.
+      const holdSeconds = answer.retryAfterSeconds ?? stated.resetSeconds ?? 0;
+      const options =
+        stated.perSecond === undefined
+          ? { holdSeconds }
+          : { holdSeconds, statedLimitPerSecond: stated.perSecond };
+      const { rateScaleAfter, statedLimit } = await runtime.sluice.penalize(dimension, factor, options);
+      const bucket = { name: MetricDimension.bucket, value: bucketName(dimension) };
+      if (statedLimit === 'ceiling') {
+        runtime.telemetry.count(Metric.statedLimitBelowConfigured, 1, bucket);
+        runtime.telemetry.info(LogEvent.statedLimitBelowConfigured, {
+          dimension,
+          stated_limit_per_second: stated.perSecond,
+          rate_scale_after: rateScaleAfter,
+        });
+      }
       if (rateScaleAfter === undefined) return;
-      runtime.telemetry.percent(Metric.rateScale, Math.round(rateScaleAfter * 1000) / 10, {
-        name: MetricDimension.bucket,
-        value: bucketName(dimension),
-      });
+      runtime.telemetry.percent(Metric.rateScale, Math.round(rateScaleAfter * 1000) / 10, bucket);
     });
     runtime.telemetry.count(Metric.penalties);
   }
+}
+
+/**
+ * The limit the vendor's answer states for a dimension's kind, in units per second, and when a
+ * spent one resets: tokens for token dimensions, requests for the unkeyed time dimensions (as
+ * `resyncTargets` reads the counts: a keyed one, like a per-location limit, is not what the
+ * vendor's global header counts).
+ */
+export function statedLimitOf(
+  dimension: string,
+  rateLimit: RateLimitHeaders,
+  isTokens: TokenDimensionTest,
+): { readonly perSecond?: number; readonly resetSeconds?: number } {
+  const tokens = isTokens(dimension);
+  if (!tokens && dimension.split('#').length !== 2) return {};
+  const perSecond = statedRatePerSecond(rateLimit, tokens ? 'tokens' : 'requests');
+  const remaining = tokens ? rateLimit.remainingTokens : rateLimit.remainingRequests;
+  const reset = tokens ? rateLimit.resetTokensSeconds : rateLimit.resetRequestsSeconds;
+  return {
+    ...(perSecond === undefined ? {} : { perSecond }),
+    ...(remaining === 0 && reset !== undefined && reset > 0 ? { resetSeconds: reset } : {}),
+  };
 }
 
 /**

@@ -270,6 +270,7 @@ describe('monitoring', () => {
       'Messages failed in the worker (delivered again or dead-lettered)',
       'Dead-lettered by reason',
       'Refill rate after a penalty (% of configured), by bucket',
+      'Vendor states a limit below the configured rate (429s), by bucket',
       'Reconciler: runs and reclaimed leases',
     ]);
     for (const metric of [

@@ -42,6 +42,7 @@ describe('the fixed-window mode', () => {
     // The worker's header reader understands them: the remaining count resynchronises the bucket.
     expect(readRateLimitHeaders(third.headers, nowMs)).toEqual({
       limitRequests: 3,
+      limitRequestsWindowSeconds: 1,
       remainingRequests: 0,
       resetRequestsSeconds: 1,
     });

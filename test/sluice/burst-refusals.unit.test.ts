@@ -47,12 +47,42 @@ describe('refusals of a burst', () => {
     expect([cut.rateScalePermille, cut.rateCeilingPermille]).toEqual([800, 950]);
   });
 
-  it('a second refusal soon after a burst refusal learns: a misconfigured rate still converges', () => {
+  it('a refusal in a burst never learns, however soon after another', () => {
     const first = penalize(refill(afterStartBurst(), T0 + 340), PenaltyFactor.firstRateLimit, T0 + 340);
-    // The bucket fills again while the caller sleeps the Retry-After, and bursts again.
+    // Without a hold the bucket fills again while the caller sleeps, and bursts again.
     let bucket = refill(first, T0 + 5_000);
     for (let i = 0; i < 3; i++) bucket = grant(bucket, T0 + 5_000);
     const second = penalize(refill(bucket, T0 + 5_100), PenaltyFactor.repeatedRateLimit, T0 + 5_100);
+    expect(second.rateCeilingPermille).toBe(1000);
+  });
+
+  it('a hold restarts the bucket with one call: the next refusal comes at the rate, not in a burst, and learns', () => {
+    // The vendor's Retry-After of 1 s: the bucket comes out of the hold with one call, not a burst.
+    const first = penalize(
+      refill(afterStartBurst(), T0 + 340),
+      PenaltyFactor.firstRateLimit,
+      T0 + 340,
+      1_000,
+    );
+    // 18 milli refilled since the grant at 334 ms, 14 after the cut, 2,400 more during the hold at
+    // 0.8 · 3/s: 1,414 beyond one call, the 14 taken from the tokens and 1,400 owed.
+    expect([first.tokensMilli, first.debtMilli, first.holdUntilMs]).toEqual([0, 1_400, T0 + 1_340]);
+    const afterHold = refill(first, T0 + 1_340);
+    expect(afterHold.tokensMilli).toBe(1_000);
+    // Granted at the rate from there, one unit at a time: never a full bucket, so never a burst.
+    let bucket = afterHold;
+    let atMs = T0 + 1_340;
+    for (let i = 0; i < 6; i++) {
+      const result = take(refill(bucket, atMs), 1_000, atMs);
+      if (!result.ok) {
+        atMs += result.waitMs;
+        i--;
+        continue;
+      }
+      bucket = result.bucket;
+    }
+    expect(bucket.fullAtMs).toBe(T0);
+    const second = penalize(refill(bucket, atMs), PenaltyFactor.repeatedRateLimit, atMs, 1_000);
     expect(second.rateCeilingPermille).toBeLessThan(1000);
   });
 });

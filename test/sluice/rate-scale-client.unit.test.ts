@@ -29,11 +29,11 @@ describe('rate scale through the client', () => {
     });
     const other = memoryClient({ store, clock }).client;
     expect((await other.snapshot('openai#rpm')).rateScale).toBe(0.8);
-    clock.advance(5_000);
+    clock.advance(2_500);
     expect(await other.snapshot('openai#rpm')).toMatchObject({ rateScale: 0.9, refillPerSecond: 1 });
-    clock.advance(2_500 + 240_000);
-    expect((await other.snapshot('openai#rpm')).rateScale).toBe(0.977);
-    clock.advance(60_000);
+    clock.advance(1_250 + 10_000 + 1_000);
+    expect((await other.snapshot('openai#rpm')).rateScale).toBe(0.97);
+    clock.advance(1_500);
     expect((await other.snapshot('openai#rpm')).rateScale).toBe(1);
   });
 

@@ -8,8 +8,8 @@ import { memoryClient, seededRandom, T0 } from './helpers';
  * acquire as fast as the bucket allows (sleeping exactly the RetryIn waits, on a simulated
  * clock) and call the "vendor", an exact token bucket holding one second of its limit, as the
  * benchmark's vendor (bench/vendor-server.ts) does. Every refusal is answered as the worker
- * does: penalize 0.8, or 0.5 when that client's previous refusal was less than 60 s ago, then
- * sleep the vendor's Retry-After (whole seconds, at least 1).
+ * does: penalize 0.8, or 0.5 when that client's previous refusal was less than 60 s ago, holding
+ * the bucket for the vendor's Retry-After (whole seconds, at least 1), and sleep that long.
  */
 
 const WINDOW_MS = 10_000;
@@ -88,11 +88,12 @@ async function simulate(scenario: Scenario): Promise<SimulationWindow[]> {
     refusals++;
     const repeated = clock.nowMs - worker.lastRefusalAtMs < 60_000;
     worker.lastRefusalAtMs = clock.nowMs;
+    const retryAfterS = Math.max(1, Math.ceil((down ? 1_000 : waitMs(vendor, 1_000, clock.nowMs)) / 1000));
     await worker.client.penalize(
       'sim#rps',
       repeated ? PenaltyFactor.repeatedRateLimit : PenaltyFactor.firstRateLimit,
+      { holdSeconds: retryAfterS },
     );
-    const retryAfterS = Math.max(1, Math.ceil((down ? 1_000 : waitMs(vendor, 1_000, clock.nowMs)) / 1000));
     worker.nextAtMs = clock.nowMs + retryAfterS * 1000;
   }
 }
@@ -115,29 +116,30 @@ const slowCalls = () => {
 };
 
 describe('rate scale under misconfiguration (bucket above the true limit, simulated clock)', () => {
-  // quietUntilS: the probe above the learnt ceiling may find the limit again after this (one
-  // refusal); it counts in permille of the configured rate, so at 4× it reaches the limit sooner.
+  // The probe above the learnt ceiling comes back within a minute, then ever more rarely (its
+  // delay doubles at each refusal): each probe that finds the limit again costs one refusal.
   it.each([
-    ['2× (the benchmark: 10/s against 5/s), 1 worker back to back', 10, 5, 1, backToBack, 300, 0.9],
-    ['2×, 4 workers, each call 100–200 ms', 10, 5, 4, slowCalls, 300, 0.9],
-    ['2× at 20/s against 10/s, 1 worker', 20, 10, 1, backToBack, 300, 0.9],
-    ['1.2× (6/s against 5/s), 1 worker', 6, 5, 1, backToBack, 300, 0.78],
-    ['4× (20/s against 5/s), 1 worker', 20, 5, 1, backToBack, 240, 0.75],
-    ['4×, 4 workers, each call 100–200 ms', 20, 5, 4, slowCalls, 240, 0.75],
+    ['2× (the benchmark: 10/s against 5/s), 1 worker back to back', 10, 5, 1, backToBack, 0.93],
+    ['2×, 4 workers, each call 100–200 ms', 10, 5, 4, slowCalls, 0.93],
+    ['2× at 20/s against 10/s, 1 worker', 20, 10, 1, backToBack, 0.93],
+    ['1.2× (6/s against 5/s), 1 worker', 6, 5, 1, backToBack, 0.85],
+    ['4× (20/s against 5/s), 1 worker', 20, 5, 1, backToBack, 0.8],
+    ['4×, 4 workers, each call 100–200 ms', 20, 5, 4, slowCalls, 0.8],
   ])(
-    '%s: no refusal from 60 s until the probe, at most one after, throughput kept',
-    async (name, configured, vendor, workers, callMs, quietUntilS, minThroughput) => {
+    '%s: settled within 60 s, then at most one refusal per 10 s and under 0.6 % in all, throughput kept',
+    async (name, configured, vendor, workers, callMs, minThroughput) => {
       const windows = await simulate({ configured, vendor, workers, callMs: callMs() });
       if (process.env.SLUICE_PRINT_SIMULATION) console.log(`${name}\n${report(windows)}`);
       expect(windows).toHaveLength(DURATION_MS / WINDOW_MS);
-      // The vendor allows `vendor · 10` calls per window. Every refusal of the convergence comes
-      // in the first minute; then none until the probe, one at most after it; and the cuts have
-      // not collapsed the rate: admitted from 60 s on at least `minThroughput` of the limit.
+      // The vendor allows `vendor · 10` calls per window. From 60 s on, no window holds more than
+      // the one refusal of a probe, all of them together are under 0.6 % of the calls, and the
+      // cuts have not collapsed the rate: admitted at least `minThroughput` of the limit.
       const late = windows.filter((w) => w.startS >= 60);
-      const quiet = late.filter((w) => w.startS < quietUntilS);
-      expect(quiet.map((w) => w.refusals)).toEqual(quiet.map(() => 0));
-      expect(late.reduce((sum, w) => sum + w.refusals, 0)).toBeLessThanOrEqual(1);
-      const admitted = late.reduce((sum, w) => sum + w.calls - w.refusals, 0);
+      expect(late.map((w) => Math.min(w.refusals, 2))).toEqual(late.map((w) => Math.min(w.refusals, 1)));
+      const calls = late.reduce((sum, w) => sum + w.calls, 0);
+      const refused = late.reduce((sum, w) => sum + w.refusals, 0);
+      expect(refused / calls).toBeLessThan(0.006);
+      const admitted = calls - refused;
       expect(admitted / (late.length * vendor * 10)).toBeGreaterThanOrEqual(minThroughput);
     },
   );
@@ -147,7 +149,7 @@ describe('rate scale under misconfiguration (bucket above the true limit, simula
     expect(windows.every((w) => w.refusals === 0 && w.rateScale === 1)).toBe(true);
   });
 
-  it('after a 30 s vendor outage, the rate is whole again within 6 minutes', async () => {
+  it('after a 30 s vendor outage, the rate is whole again within a minute', async () => {
     const windows = await simulate({
       configured: 5,
       vendor: 5,
@@ -157,9 +159,9 @@ describe('rate scale under misconfiguration (bucket above the true limit, simula
       durationMs: 600_000,
     });
     if (process.env.SLUICE_PRINT_SIMULATION) console.log(`outage\n${report(windows)}`);
-    expect(windows.find((w) => w.startS === 90)!.rateScale).toBeLessThan(0.5);
+    expect(windows.filter((w) => w.startS > 60 && w.startS <= 90).every((w) => w.rateScale < 0.6)).toBe(true);
     const whole = windows.find((w) => w.startS > 90 && w.rateScale === 1);
-    expect(whole?.startS).toBeLessThanOrEqual(90 + 360);
+    expect(whole?.startS).toBeLessThanOrEqual(90 + 60);
     expect(windows.filter((w) => w.startS >= 100).every((w) => w.refusals === 0)).toBe(true);
   });
 });

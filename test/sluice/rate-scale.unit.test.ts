@@ -6,7 +6,9 @@ import {
   RATE_CEILING_AFTER_REGAIN_PERMILLE,
   RATE_CEILING_YOUNG_MS,
   RATE_CUT_HOLD_MS,
-  RATE_PROBE_UNIT_MS,
+  RATE_PROBE_DELAY_MS,
+  RATE_PROBE_MAX_DELAY_MS,
+  RATE_PROBE_PERMILLE_PER_MINUTE,
   RATE_REGAIN_PERMILLE_PER_MINUTE,
   RATE_SCALE_MIN_PERMILLE,
   rateScaleAt,
@@ -17,7 +19,7 @@ import { RPM_60, T0 } from './fixtures';
 
 /**
  * The rate scale: penalize cuts it and learns a ceiling; refill regains the ceiling quickly and
- * probes above it slowly (docs/design.md, "penalize and the rate scale").
+ * stays there for the probe delay, then probes above it (docs/design.md, "penalize and the rate scale").
  */
 
 const rpm = RPM_60;
@@ -30,7 +32,7 @@ const scaled = (permille: number, extra: Partial<BucketState> = {}): BucketState
   rateCeilingPermille: permille,
   ...extra,
 });
-/** Cut to 800 at T0 with a ceiling of 950: regained 7.5 s later (150 permille at 20 a second). */
+/** Cut to 800 at T0 with a ceiling of 950: regained 3.75 s later (150 permille at 40 a second). */
 const regaining = scaled(800, { rateCeilingPermille: 950 });
 
 describe('rate scale maths', () => {
@@ -38,28 +40,37 @@ describe('rate scale maths', () => {
     expect([
       RATE_SCALE_MIN_PERMILLE,
       RATE_REGAIN_PERMILLE_PER_MINUTE,
-      RATE_PROBE_UNIT_MS,
+      RATE_PROBE_DELAY_MS,
+      RATE_PROBE_MAX_DELAY_MS,
+      RATE_PROBE_PERMILLE_PER_MINUTE,
       RATE_CUT_HOLD_MS,
       RATE_CEILING_AFTER_PROBE_PERMILLE,
       RATE_CEILING_AFTER_REGAIN_PERMILLE,
       RATE_CEILING_YOUNG_MS,
-    ]).toEqual([50, 1_200, 80_000, 1_000, 950, 750, 60_000]);
+    ]).toEqual([50, 2_400, 10_000, 320_000, 1_200, 1_000, 950, 750, 60_000]);
   });
 
   it.each([
     ['a new bucket runs at the configured rate', rpm, T0, 1_000],
     ['right after a cut, the stored scale', regaining, T0, 800],
-    ['regains 1200 permille a minute: 100 in 5 s', regaining, T0 + 5_000, 900],
-    ['rounded down: 49 ms regain nothing yet', regaining, T0 + 49, 800],
-    ['50 ms regain one permille', regaining, T0 + 50, 801],
-    ['1 ms before the ceiling, just under it', regaining, T0 + 7_499, 949],
-    ['at the ceiling after 7.5 s', regaining, T0 + 7_500, 950],
-    ['probes (τ / 80 s)³ above it: 1 after 80 s', regaining, T0 + 7_500 + 80_000, 951],
-    ['8 after 160 s', regaining, T0 + 7_500 + 160_000, 958],
-    ['27 after 240 s', regaining, T0 + 7_500 + 240_000, 977],
-    ['capped at 1000', regaining, T0 + 7_500 + 300_000, 1_000],
-    ['from the floor with no ceiling above it, only the probe', scaled(50), T0 + 80_000, 51],
-    ['full after 800 s of probing, whatever the ceiling', scaled(50), T0 + 800_000, 1_000],
+    ['regains 2400 permille a minute: 100 in 2.5 s', regaining, T0 + 2_500, 900],
+    ['rounded down: 24 ms regain nothing yet', regaining, T0 + 24, 800],
+    ['25 ms regain one permille', regaining, T0 + 25, 801],
+    ['1 ms before the ceiling, just under it', regaining, T0 + 3_749, 949],
+    ['at the ceiling after 3.75 s', regaining, T0 + 3_750, 950],
+    ['stays at the ceiling for the probe delay', regaining, T0 + 3_750 + 10_000, 950],
+    ['then probes 20 a second: 1 after 50 ms', regaining, T0 + 3_750 + 10_050, 951],
+    ['40 after 2 s', regaining, T0 + 3_750 + 12_000, 990],
+    ['capped at 1000', regaining, T0 + 3_750 + 12_500, 1_000],
+    ['from the floor with no ceiling above it: the delay, then the probe', scaled(50), T0 + 11_000, 70],
+    ['full after 50 s of probing, whatever the ceiling', scaled(50), T0 + 60_000, 1_000],
+    [
+      'a stored probe delay: still at the ceiling',
+      scaled(500, { rateProbeDelayMs: 40_000 }),
+      T0 + 40_000,
+      500,
+    ],
+    ['a stored probe delay: probing after it', scaled(500, { rateProbeDelayMs: 40_000 }), T0 + 41_000, 520],
     ['capped after a very long idle period', scaled(50), T0 + 10 ** 12, 1_000],
     ['flat before it was set (a clock behind never recovers)', regaining, T0 - 30_000, 800],
   ])('rateScaleAt: %s', (_name, bucket, atMs, expected) => {
@@ -86,34 +97,34 @@ describe('rate scale maths', () => {
 
   it.each([
     ['multiplies the configured rate by the factor', rpm, 0.8, T0, 800, 950],
-    ['multiplies the effective (regained) scale, rounded down', regaining, 0.5, T0 + 2_000, 420, 950],
+    ['multiplies the effective (regained) scale, rounded down', regaining, 0.5, T0 + 2_010, 440, 950],
     ['a factor of 0.3', rpm, PenaltyFactor.longRetryAfter, T0, 300, 950],
     ['never below the floor', scaled(100), 0.3, T0 + RATE_CUT_HOLD_MS, RATE_SCALE_MIN_PERMILLE, 100],
     ['at the floor stays at the floor', scaled(50), 0.5, T0 + RATE_CUT_HOLD_MS, 50, 50],
     ['a factor of 1 keeps the effective scale', scaled(700), 1, T0 + RATE_CUT_HOLD_MS, 700, 700],
     ['within the hold of the last cut, the rate is not cut again', regaining, 0.5, T0 + 999, 800, 950],
     [
-      'a full bucket granted since a young cut: the ceiling is 750‰ of the refused scale',
+      'a full bucket granted since a young cut, at or below its ceiling: 750‰ of the refused scale',
       scaled(400, { rateCeilingPermille: 950, grantedSinceCutMilli: FULL_BURST }),
       0.5,
-      T0 + 10_000, // regained 400 + 200 = 600
-      300,
-      450,
+      T0 + 10_000, // regained 400 + 400 = 800
+      400,
+      600,
     ],
     [
-      'a full bucket granted since a cut over a minute old: 950‰ of it (a probe went just too far)',
+      'a full bucket granted since the cut, refused while probing: the ceiling that held is kept',
       scaled(400, { rateCeilingPermille: 500, grantedSinceCutMilli: FULL_BURST }),
       0.8,
-      T0 + 5_000 + 120_000, // 500 regained after 5 s, then floor((120 / 80)³) = 3 probed: 503
-      402,
-      477,
+      T0 + 2_500 + 10_000 + 1_000, // 500 regained after 2.5 s, the delay, then 20 probed: 520
+      416,
+      500,
     ],
     [
       'less than a full bucket granted since the cut: the vendor still refuses, the ceiling stays',
       scaled(400, { rateCeilingPermille: 950, grantedSinceCutMilli: FULL_BURST - 1 }),
       0.5,
       T0 + 10_000,
-      300,
+      400,
       950,
     ],
   ])('penalize: %s', (_name, bucket, factor, nowMs, expectedScale, expectedCeiling) => {

@@ -300,7 +300,12 @@ describe("VendorClient: the vendor's pacing headers on an answer", () => {
       fetch: answering({ 'RateLimit-Policy': '3;w=1', RateLimit: 'limit=3, remaining=0, reset=1' }),
     });
     const result = await client.call(createVisit());
-    expect(result.rateLimit).toEqual({ limitRequests: 3, remainingRequests: 0, resetRequestsSeconds: 1 });
+    expect(result.rateLimit).toEqual({
+      limitRequests: 3,
+      limitRequestsWindowSeconds: 1,
+      remainingRequests: 0,
+      resetRequestsSeconds: 1,
+    });
   });
 
   it("reads Anthropic's reset instants against the client's own clock", async () => {

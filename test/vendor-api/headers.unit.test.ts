@@ -41,9 +41,11 @@ describe('readRateLimitHeaders', () => {
     });
     expect(readRateLimitHeaders(headers, NOW_MS)).toEqual({
       limitRequests: 500,
+      limitRequestsWindowSeconds: 60,
       remainingRequests: 499,
       resetRequestsSeconds: 0.12,
       limitTokens: 40_000,
+      limitTokensWindowSeconds: 60,
       remainingTokens: 38_000,
       resetTokensSeconds: 360,
     });
@@ -66,6 +68,7 @@ describe('readRateLimitHeaders: the IETF RateLimit fields, as express-rate-limit
     });
     expect(readRateLimitHeaders(headers, NOW_MS)).toEqual({
       limitRequests: 3,
+      limitRequestsWindowSeconds: 1,
       remainingRequests: 2,
       resetRequestsSeconds: 1,
     });
@@ -75,6 +78,7 @@ describe('readRateLimitHeaders: the IETF RateLimit fields, as express-rate-limit
     const headers = new Headers({ 'RateLimit-Policy': '3;w=1', RateLimit: 'limit=3, remaining=0, reset=1' });
     expect(readRateLimitHeaders(headers, NOW_MS)).toEqual({
       limitRequests: 3,
+      limitRequestsWindowSeconds: 1,
       remainingRequests: 0,
       resetRequestsSeconds: 1,
     });
@@ -87,6 +91,7 @@ describe('readRateLimitHeaders: the IETF RateLimit fields, as express-rate-limit
     });
     expect(readRateLimitHeaders(headers, NOW_MS)).toEqual({
       limitRequests: 3,
+      limitRequestsWindowSeconds: 1,
       remainingRequests: 1,
       resetRequestsSeconds: 1,
     });
@@ -99,6 +104,7 @@ describe('readRateLimitHeaders: the IETF RateLimit fields, as express-rate-limit
     });
     expect(readRateLimitHeaders(headers, NOW_MS)).toEqual({
       limitRequests: 1000,
+      limitRequestsWindowSeconds: 86400,
       remainingRequests: 12,
       resetRequestsSeconds: 3000,
     });
@@ -111,6 +117,7 @@ describe('readRateLimitHeaders: the IETF RateLimit fields, as express-rate-limit
     });
     expect(readRateLimitHeaders(headers, NOW_MS)).toEqual({
       limitRequests: 10,
+      limitRequestsWindowSeconds: 1,
       remainingRequests: 7,
       resetRequestsSeconds: 1,
     });
@@ -140,9 +147,11 @@ describe("readRateLimitHeaders: Anthropic's anthropic-ratelimit-* headers", () =
     });
     expect(readRateLimitHeaders(headers, NOW_MS)).toEqual({
       limitRequests: 50,
+      limitRequestsWindowSeconds: 60,
       remainingRequests: 49,
       resetRequestsSeconds: 1,
       limitTokens: 48_000,
+      limitTokensWindowSeconds: 60,
       remainingTokens: 46_000,
       resetTokensSeconds: 3,
       limitInputTokens: 40_000,

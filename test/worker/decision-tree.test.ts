@@ -170,8 +170,15 @@ describe('a vendor 429 after a grant', () => {
       expect(harness.sdkCalls.filter((call) => call.startsWith('penalize'))).toEqual([
         'penalize openai#rpm 0.8',
       ]);
-      // What the penalty left of the configured refill rate, per bucket, for the dashboard.
-      expect(harness.telemetry.values.get(`${Metric.rateScale}[Bucket=openai#rpm]`)).toEqual([80]);
+      // What the penalty left of the configured refill rate, per bucket, for the dashboard: the
+      // answer states the vendor's limit (x-ratelimit-limit-requests: 2 a minute), below the 60 a
+      // minute the bucket believes, so that limit is the bucket's ceiling now (3.3 %, held at the
+      // scale's floor of 5 %).
+      expect(harness.telemetry.values.get(`${Metric.rateScale}[Bucket=openai#rpm]`)).toEqual([5]);
+      expect(harness.telemetry.countOf(`${Metric.statedLimitBelowConfigured}[Bucket=openai#rpm]`)).toBe(1);
+      expect(harness.telemetry.fieldsOf('bucket.stated_limit_below_configured')).toEqual([
+        { dimension: 'openai#rpm', stated_limit_per_second: 2 / 60, rate_scale_after: 0.05 },
+      ]);
       // The vendor's x-ratelimit-remaining-* headers resynchronised both buckets after each success.
       expect(
         harness.sdkCalls.filter((call) => call.startsWith('resync')).map((call) => call.split(' ')[1]),

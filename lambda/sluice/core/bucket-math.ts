@@ -5,6 +5,7 @@ import {
   FULL_RATE_PERMILLE,
   type LeaseState,
   MAX_HOLD_SECONDS,
+  MILLI,
 } from './model';
 import { mulDivCeil, mulDivFloor } from './mul-div';
 import { countGrant, cutRate, rateScaleAt, UNSCALED } from './rate-scale';
@@ -206,18 +207,49 @@ export function settle(
 
 /**
  * On a bucket already refilled to `nowMs` (so the elapsed interval is settled at the old
- * scale): scales tokens by `factor` (0 < factor ≤ 1), rounded down, never below 0, cuts the
- * refill rate (`cutRate` in rate-scale.ts, told whether the refusal came in a burst) from
- * `nowMs` on, never moved back before a later stored instant, and holds the bucket for
- * `holdMs` (the vendor's Retry-After, `withHold`).
+ * scale): cuts the refill rate (`cutRate` in rate-scale.ts, told whether the refusal came in a
+ * burst and the limit the vendor states, `statedPermille`, in permille of the configured rate)
+ * from `nowMs` on, never moved back before a later stored instant, and holds the bucket for
+ * `holdMs` (the vendor's Retry-After or reset, `withHold`).
+ *
+ * Tokens are scaled by `factor` (0 < factor ≤ 1), rounded down. With a hold, the vendor's count
+ * restarts when the hold ends, and so does the bucket's **phase**: it comes out of the hold with
+ * at most one call's worth (`costPerCall`), not with a burst saved up while it waited (the burst
+ * a window anchored at its first request refuses). What tokens and the refill during the hold (at
+ * the new scale) would hold beyond that is taken from the tokens, then recorded as debt (at most
+ * the capacity): only ever less than without the rule.
  */
-export function penalize(bucket: BucketState, factor: number, nowMs: number, holdMs = 0): BucketState {
+export function penalize(
+  bucket: BucketState,
+  factor: number,
+  nowMs: number,
+  holdMs = 0,
+  statedPermille?: number,
+): BucketState {
   const tokensMilli = Math.max(0, Math.floor(bucket.tokensMilli * factor));
   const held = withHold(bucket, nowMs, holdMs);
   if (bucket.windowMs <= 0) return { ...held, tokensMilli };
   const atMs = Math.max(nowMs, bucket.lastRefillAtMs, bucket.rateScaleAtMs);
   const burst = inBurst(bucket, atMs);
-  return { ...held, tokensMilli, ...cutRate(bucket, bucket.capacityMilli, factor, atMs, burst) };
+  const context = statedPermille === undefined ? { inBurst: burst } : { inBurst: burst, statedPermille };
+  const scaled = { ...held, tokensMilli, ...cutRate(bucket, bucket.capacityMilli, factor, atMs, context) };
+  if (!(holdMs > 0)) return scaled;
+  return { ...scaled, ...phasedToHoldEnd(scaled, atMs) };
+}
+
+/** Tokens and debt so that at the hold's end the bucket holds at most one call (see `penalize`). */
+function phasedToHoldEnd(bucket: BucketState, atMs: number): Pick<BucketState, 'tokensMilli' | 'debtMilli'> {
+  const heldForMs = Math.max(0, (bucket.holdUntilMs ?? 0) - atMs);
+  const { milli, perMs } = refillRate({ ...bucket, lastRefillAtMs: atMs });
+  const refillMilli = mulDivFloor(heldForMs, milli, perMs);
+  const oneCallMilli = Math.min(bucket.capacityMilli, bucket.costPerCall * MILLI);
+  const excess = bucket.tokensMilli - bucket.debtMilli + refillMilli - oneCallMilli;
+  if (excess <= 0) return { tokensMilli: bucket.tokensMilli, debtMilli: bucket.debtMilli };
+  const fromTokens = Math.min(excess, bucket.tokensMilli);
+  return {
+    tokensMilli: bucket.tokensMilli - fromTokens,
+    debtMilli: Math.min(bucket.capacityMilli, bucket.debtMilli + excess - fromTokens),
+  };
 }
 
 /**

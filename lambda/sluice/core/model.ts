@@ -79,6 +79,8 @@ export interface BucketState extends BucketDefinitionState {
   readonly rateCeilingPermille: number;
   /** Units granted since the last cut, counted up to the capacity; time buckets only. */
   readonly grantedSinceCutMilli: number;
+  /** How long the scale stays at the ceiling before probing above it, doubled by each refused probe; set by a cut. */
+  readonly rateProbeDelayMs?: number;
   /**
    * The vendor's `Retry-After`, shared: no grant of this bucket before this instant (absent or
    * 0: no hold). Set by a penalize that carries a hold (docs/design.md, "The Retry-After hold"),

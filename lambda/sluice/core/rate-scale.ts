@@ -7,37 +7,46 @@ import { mulDivCeil, mulDivFloor } from './mul-div';
  * retry mode uses for throttling, on the integer state a bucket stores. Pure: every function
  * takes the instant it works at.
  *
- * A cut multiplies the scale by the penalty factor and learns a **ceiling** just below the
- * scale that was refused. The scale then **regains** the ceiling quickly (it is believed safe),
- * and **probes** above it slowly at first, `(τ / 80 s)³` permille after τ at the ceiling, so
- * the next refusal comes minutes later, not seconds; the probe speeds up the longer nothing is
- * refused, so a limit that was only a transient heals completely.
+ * A cut multiplies the scale by the penalty factor and may learn a **ceiling** below the scale
+ * that was refused. The scale then **regains** the ceiling quickly (it is believed safe), stays
+ * there for the **probe delay**, and then **probes** above it, linearly, until it is whole again
+ * or the vendor refuses. A refusal of a probe learns the ceiling again just below it and doubles
+ * the probe delay, so a limit that is really there is probed ever more rarely, while a ceiling
+ * learnt from a transient (the vendor's window edge, jitter, a short incident) heals within a
+ * minute.
+ *
+ * When the vendor states its limit in its answers, a refusal while the scale is at or below it
+ * is a timing signal, not a rate one: the scale is left alone (the hold and the bucket's phase
+ * handle it, `penalize` in bucket-math.ts), and a stated limit below the configured rate becomes
+ * the ceiling, probed only after the longest delay.
  */
 
 /** A cut never takes the scale below 5 % of the configured rate, so refill always heals. */
 export const RATE_SCALE_MIN_PERMILLE = 50;
-/** Below the ceiling the scale regains 1200 permille a minute: from the floor to 0.95 in 45 s. */
-export const RATE_REGAIN_PERMILLE_PER_MINUTE = 1_200;
-/** Above the ceiling it probes `floor((τ / RATE_PROBE_UNIT_MS)³)` permille: 1 at 80 s, 27 at 4 min, 1000 at 13.3 min. */
-export const RATE_PROBE_UNIT_MS = 80_000;
+/** Below the ceiling the scale regains 2400 permille a minute: from a 0.8 cut to whole in 5 s, from the floor to 0.95 in 22.5 s. */
+export const RATE_REGAIN_PERMILLE_PER_MINUTE = 2_400;
+/** At the ceiling the scale stays this long before the first probe above it (a learnt ceiling is probed within a minute). */
+export const RATE_PROBE_DELAY_MS = 10_000;
+/** Each refusal of a probe doubles the delay before the next one, up to this. */
+export const RATE_PROBE_MAX_DELAY_MS = 320_000;
+/** Above the ceiling the scale probes 1200 permille a minute (20 a second). */
+export const RATE_PROBE_PERMILLE_PER_MINUTE = 1_200;
 /**
  * A penalize within this long of the last rate cut scales tokens but does not cut the rate
  * again: a burst of refusals from one overshoot (many workers hitting 429 at once) is one
  * congestion signal, as TCP cuts its window once per round trip.
  */
 export const RATE_CUT_HOLD_MS = 1_000;
-/** The ceiling after a refusal at scale S: `S · 950‰` when the previous cut is older than a minute (a probe went just too far)... */
+/** The ceiling after a refusal at scale S: `S · 950‰` when a probe went just too far (or the scale was whole)... */
 export const RATE_CEILING_AFTER_PROBE_PERMILLE = 950;
-/** ...and `S · 750‰` when it is younger: the last ceiling was already too high, and regaining it overshot. */
+/** ...and `S · 750‰` when the scale was still at or below a ceiling learnt less than a minute before: that ceiling was too high. */
 export const RATE_CEILING_AFTER_REGAIN_PERMILLE = 750;
 /** "Younger": the previous cut was less than this long before. */
 export const RATE_CEILING_YOUNG_MS = 60_000;
 
 const MINUTE_MS = 60_000;
-/** `RATE_PROBE_UNIT_MS³`, the probe's divisor (5.12·10^14, a safe integer). */
-const PROBE_UNIT_CUBED = RATE_PROBE_UNIT_MS ** 3;
-/** After this long at the ceiling the probe adds ≥ 1000 permille: the scale is full, whatever the ceiling. */
-const PROBE_FULL_MS = 10 * RATE_PROBE_UNIT_MS;
+/** After this long probing, the scale is whole whatever the ceiling. */
+const PROBE_FULL_MS = mulDivCeil(FULL_RATE_PERMILLE, MINUTE_MS, RATE_PROBE_PERMILLE_PER_MINUTE);
 
 /** The part of a bucket's state the rate scale lives in (all integers). */
 export interface RateScaleState {
@@ -45,13 +54,15 @@ export interface RateScaleState {
   readonly rateScalePermille: number;
   /** When that cut happened (0 if never); regaining and probing count from here. */
   readonly rateScaleAtMs: number;
-  /** The scale regained quickly after the cut; probing above it is slow. ≥ `rateScalePermille`. */
+  /** The scale regained quickly after the cut; probing above it waits the probe delay. ≥ `rateScalePermille`. */
   readonly rateCeilingPermille: number;
   /**
    * Units granted since the last cut, counted up to the capacity (`take` in bucket-math.ts):
    * whether the scale in force had the time to cause the next refusal.
    */
   readonly grantedSinceCutMilli: number;
+  /** How long the scale stays at the ceiling before probing above it; absent: `RATE_PROBE_DELAY_MS`. */
+  readonly rateProbeDelayMs?: number;
 }
 
 /** A bucket never cut: the configured rate, no ceiling learnt. */
@@ -62,11 +73,16 @@ export const UNSCALED: RateScaleState = {
   grantedSinceCutMilli: 0,
 };
 
+/** The probe delay in force (the stored one, or the default). */
+export function probeDelayMs(state: RateScaleState): number {
+  return state.rateProbeDelayMs ?? RATE_PROBE_DELAY_MS;
+}
+
 /**
  * The effective scale at `atMs`, in permille, `dt = max(0, atMs − rateScaleAtMs)` after the
- * cut: `stored + floor(dt · 1200 / 60,000)` until that reaches the ceiling (regain), then
- * `ceiling + floor((τ / 80 s)³)` with τ the time at the ceiling (probe), at most 1000.
- * Continuous at the ceiling and non-decreasing in `atMs` (flat before `rateScaleAtMs`, so a
+ * cut: `stored + floor(dt · 2400 / 60,000)` until that reaches the ceiling (regain), then the
+ * ceiling for the probe delay, then `ceiling + floor(τ · 1200 / 60,000)` with τ the time probing,
+ * at most 1000. Continuous and non-decreasing in `atMs` (flat before `rateScaleAtMs`, so a
  * clock behind never recovers); the caps are checked before any product, so a long idle period
  * cannot overflow.
  */
@@ -78,62 +94,114 @@ export function rateScaleAt(state: RateScaleState, atMs: number): number {
   const regainMs = mulDivCeil(ceiling - stored, MINUTE_MS, RATE_REGAIN_PERMILLE_PER_MINUTE);
   // Below regainMs, floor(dt · rate) < ceiling − stored: the regain stays under the ceiling.
   if (sinceMs < regainMs) return stored + mulDivFloor(sinceMs, RATE_REGAIN_PERMILLE_PER_MINUTE, MINUTE_MS);
-  const probeMs = sinceMs - regainMs;
+  const probeMs = sinceMs - regainMs - probeDelayMs(state);
+  if (probeMs <= 0) return ceiling;
   if (probeMs >= PROBE_FULL_MS) return FULL_RATE_PERMILLE;
-  // probeMs² < 6.4·10^11, and the cube goes through mulDivFloor's exact BigInt path.
-  return Math.min(FULL_RATE_PERMILLE, ceiling + mulDivFloor(probeMs * probeMs, probeMs, PROBE_UNIT_CUBED));
+  return Math.min(
+    FULL_RATE_PERMILLE,
+    ceiling + mulDivFloor(probeMs, RATE_PROBE_PERMILLE_PER_MINUTE, MINUTE_MS),
+  );
+}
+
+/** What the refusal is known to be about, beside the factor. */
+export interface CutContext {
+  /** The refusal came within one window of a grant that found the bucket full (`inBurst`). */
+  readonly inBurst?: boolean;
+  /**
+   * The limit the vendor states in its answers, in permille of the configured rate (may exceed
+   * 1000): a refusal at or below it is timing, and no ceiling is learnt below it.
+   */
+  readonly statedPermille?: number;
 }
 
 /**
  * The rate part of a penalize at `atMs` (already `≥` every stored instant) on a bucket of
- * `capacityMilli`: within `RATE_CUT_HOLD_MS` of the last cut, nothing changes. Otherwise, with
- * `S` the effective scale, the new scale is `floor(S · factor)` (factor to the millionth), at
- * least the floor, and the grant count starts again from 0.
+ * `capacityMilli`: within `RATE_CUT_HOLD_MS` of the last cut, nothing changes. With `S` the
+ * effective scale:
  *
- * The ceiling is learnt, `floor(S · 950‰)` or `· 750‰` when the previous cut is under a minute
- * old, only when at least a full bucket (`capacityMilli`) was granted since the last cut, or the
- * bucket had never been cut: a refusal that comes sooner says the vendor is still refusing (its
- * own burst still draining, or an incident refusing everything), not that the scale `S`, barely
- * in force, is too high. Those cuts go on lowering the scale and keep the ceiling, so an outage
- * does not teach a ceiling near the floor. The ceiling is never below the new scale nor above 1000.
+ * - A vendor-stated limit at or above `S`: a timing refusal, the scale is unchanged.
+ * - Otherwise the new scale is `floor(S · factor)` (factor to the millionth), at least the floor,
+ *   and the grant count starts again from 0. A stated limit below `S` caps the new scale and
+ *   becomes the ceiling, probed after `RATE_PROBE_MAX_DELAY_MS`.
+ * - The ceiling is learnt only when at least a full bucket (`capacityMilli`) was granted since
+ *   the last cut, or the bucket had never been cut: a refusal that comes sooner says the vendor
+ *   is still refusing (its own burst still draining, or an incident refusing everything), not
+ *   that the scale `S`, barely in force, is too high. Those cuts lower the scale and keep the
+ *   ceiling, so an outage does not teach a ceiling near the floor.
+ * - A refusal in a burst (the bucket's stored capacity spent at once) learns no ceiling: the
+ *   vendor refused the burst, not the rate (after a hold the bucket restarts empty, so a bucket
+ *   whose rate is too high is refused again outside a burst, and learns then).
+ * - A refusal while probing above a learnt ceiling keeps that ceiling (it held for the probe
+ *   delay), or `S · 750‰` when higher, and doubles the probe delay. One at or below a ceiling
+ *   learnt under a minute before learns `S · 750‰` (that ceiling was too high); one at the whole
+ *   rate, or after a minute, `S · 950‰`. The ceiling is never below the new scale nor above 1000.
  */
 export function cutRate(
   state: RateScaleState,
   capacityMilli: number,
   factor: number,
   atMs: number,
-  inBurst = false,
+  context: CutContext = {},
 ): RateScaleState {
   const cutRecently =
     state.rateScalePermille < FULL_RATE_PERMILLE && atMs - state.rateScaleAtMs < RATE_CUT_HOLD_MS;
   if (cutRecently) return rateScaleOf(state);
   const scale = rateScaleAt(state, atMs);
+  const { statedPermille } = context;
+  if (statedPermille !== undefined && scale <= statedPermille) return rateScaleOf(state);
   const cut = mulDivFloor(scale, Math.round(factor * 1_000_000), 1_000_000);
-  const rateScalePermille = Math.min(FULL_RATE_PERMILLE, Math.max(RATE_SCALE_MIN_PERMILLE, cut));
+  const bounded = Math.min(FULL_RATE_PERMILLE, Math.max(RATE_SCALE_MIN_PERMILLE, cut));
+  if (statedPermille !== undefined) {
+    // The vendor says how much it allows, and the scale is above it: that is the ceiling.
+    const stated = Math.max(RATE_SCALE_MIN_PERMILLE, Math.floor(statedPermille));
+    return {
+      rateScalePermille: Math.min(bounded, stated),
+      rateScaleAtMs: atMs,
+      rateCeilingPermille: stated,
+      grantedSinceCutMilli: 0,
+      rateProbeDelayMs: RATE_PROBE_MAX_DELAY_MS,
+    };
+  }
   const neverCut = state.rateScalePermille >= FULL_RATE_PERMILLE;
-  const learns = neverCut || state.grantedSinceCutMilli >= capacityMilli;
-  const previousCutYoung = !neverCut && atMs - state.rateScaleAtMs < RATE_CEILING_YOUNG_MS;
-  const margin = previousCutYoung ? RATE_CEILING_AFTER_REGAIN_PERMILLE : RATE_CEILING_AFTER_PROBE_PERMILLE;
-  // The first refusal while a full bucket's burst is spent (no cut in the last minute) may be the
-  // vendor refusing the burst, not the rate: no ceiling is learnt from it, so the scale regains
-  // the configured rate (in 10 s from a 0.8 cut). A refusal that follows is young and learns.
-  const burstOnly = inBurst && !previousCutYoung;
-  const learnt = burstOnly
-    ? FULL_RATE_PERMILLE
-    : learns
-      ? mulDivFloor(scale, margin, FULL_RATE_PERMILLE)
-      : state.rateCeilingPermille;
+  const previousCeiling = neverCut ? FULL_RATE_PERMILLE : state.rateCeilingPermille;
+  const probing = !neverCut && scale > previousCeiling;
+  const young = !neverCut && atMs - state.rateScaleAtMs < RATE_CEILING_YOUNG_MS;
+  const learns = (neverCut || state.grantedSinceCutMilli >= capacityMilli) && context.inBurst !== true;
+  const learnt = !learns
+    ? previousCeiling
+    : probing
+      ? // The ceiling held for the whole probe delay: the limit is at least that. A vendor with a
+        // burst of its own refuses the probe only once that burst is spent, well past the limit,
+        // so `S · 950‰` would be too high: keep the ceiling, or 750‰ of S when that is higher.
+        Math.max(previousCeiling, mulDivFloor(scale, RATE_CEILING_AFTER_REGAIN_PERMILLE, FULL_RATE_PERMILLE))
+      : mulDivFloor(
+          scale,
+          young && scale < FULL_RATE_PERMILLE
+            ? RATE_CEILING_AFTER_REGAIN_PERMILLE
+            : RATE_CEILING_AFTER_PROBE_PERMILLE,
+          FULL_RATE_PERMILLE,
+        );
+  const delay = probeDelayMs(state);
+  const rateProbeDelayMs = probing && learns ? Math.min(RATE_PROBE_MAX_DELAY_MS, 2 * delay) : delay;
   return {
-    rateScalePermille,
+    rateScalePermille: bounded,
     rateScaleAtMs: atMs,
-    rateCeilingPermille: Math.min(FULL_RATE_PERMILLE, Math.max(rateScalePermille, learnt)),
+    rateCeilingPermille: Math.min(FULL_RATE_PERMILLE, Math.max(bounded, learnt)),
     grantedSinceCutMilli: 0,
+    rateProbeDelayMs,
   };
 }
 
 function rateScaleOf(state: RateScaleState): RateScaleState {
-  const { rateScalePermille, rateScaleAtMs, rateCeilingPermille, grantedSinceCutMilli } = state;
-  return { rateScalePermille, rateScaleAtMs, rateCeilingPermille, grantedSinceCutMilli };
+  const { rateScalePermille, rateScaleAtMs, rateCeilingPermille, grantedSinceCutMilli, rateProbeDelayMs } =
+    state;
+  return {
+    rateScalePermille,
+    rateScaleAtMs,
+    rateCeilingPermille,
+    grantedSinceCutMilli,
+    ...(rateProbeDelayMs === undefined ? {} : { rateProbeDelayMs }),
+  };
 }
 
 /**

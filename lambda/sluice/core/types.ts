@@ -117,6 +117,13 @@ export interface PenalizeOptions {
    * longer hold already stored is kept; capped at `MAX_HOLD_SECONDS` (900 s). @default 0 (no hold)
    */
   readonly holdSeconds?: number;
+  /**
+   * The limit the vendor states in its answers (`RateLimit-Policy`, `x-ratelimit-limit-*`, ...),
+   * in units per second. While the bucket's rate is at or below it, the refusal is a timing
+   * signal: the rate is not cut and no ceiling is learnt (the hold and the bucket's phase handle
+   * it). Below the configured rate, it becomes the bucket's ceiling. @default none
+   */
+  readonly statedLimitPerSecond?: number;
 }
 
 export interface PenaltyResult {
@@ -131,6 +138,12 @@ export interface PenaltyResult {
   readonly rateCeilingAfter?: number;
   /** Epoch ms until which the bucket is held (a `Retry-After`), when a hold is in the bucket. */
   readonly holdUntilMs?: number;
+  /**
+   * How the vendor's stated limit, when given, read the refusal: `timing` (the bucket was at or
+   * below it: rate kept), or `ceiling` (the stated limit is below the bucket's rate: it is the
+   * ceiling now).
+   */
+  readonly statedLimit?: 'timing' | 'ceiling';
 }
 
 export interface ReconcileReport {

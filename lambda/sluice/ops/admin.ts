@@ -33,7 +33,19 @@ export async function penalize(
   if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) {
     throw new SluiceInputError(`penalize factor for ${dimension} must be in (0, 1] (got ${factor})`);
   }
-  const { holdSeconds = 0 } = options;
+  const { holdSeconds = 0, statedLimitPerSecond } = options;
+  if (
+    statedLimitPerSecond !== undefined &&
+    !(
+      typeof statedLimitPerSecond === 'number' &&
+      Number.isFinite(statedLimitPerSecond) &&
+      statedLimitPerSecond > 0
+    )
+  ) {
+    throw new SluiceInputError(
+      `penalize statedLimitPerSecond for ${dimension} must be a number > 0 (got ${statedLimitPerSecond})`,
+    );
+  }
   if (typeof holdSeconds !== 'number' || !Number.isFinite(holdSeconds) || holdSeconds < 0) {
     throw new SluiceInputError(
       `penalize holdSeconds for ${dimension} must be a number >= 0 (got ${holdSeconds})`,
@@ -57,7 +69,8 @@ export async function penalize(
       (current, nowMs) => {
         // Checked again on the item written: a cache older than an upsert may hold another type.
         const before = refillWithShares(timeBucket(bucketOf(current ?? item, address)), nowMs);
-        const after = penalizeBucket(before, factor, nowMs, holdSeconds * 1000);
+        const stated = statedPermille(before, statedLimitPerSecond);
+        const after = penalizeBucket(before, factor, nowMs, holdSeconds * 1000, stated);
         const result: PenaltyResult = {
           dimension,
           factor,
@@ -67,6 +80,9 @@ export async function penalize(
           rateScaleAfter: after.rateScalePermille / FULL_RATE_PERMILLE,
           rateCeilingAfter: after.rateCeilingPermille / FULL_RATE_PERMILLE,
           ...(after.holdUntilMs ? { holdUntilMs: after.holdUntilMs } : {}),
+          ...(stated === undefined
+            ? {}
+            : { statedLimit: stated >= rateScaleAt(before, nowMs) ? 'timing' : 'ceiling' }),
         };
         return { write: { buckets: { [address.metric]: after } }, result };
       },
@@ -82,8 +98,21 @@ export async function penalize(
     rate_scale_after: result.rateScaleAfter,
     rate_ceiling_after: result.rateCeilingAfter,
     hold_until_ms: result.holdUntilMs,
+    ...(result.statedLimit === undefined
+      ? {}
+      : { stated_limit_per_second: statedLimitPerSecond, stated_limit: result.statedLimit }),
   });
   return result;
+}
+
+/**
+ * A rate the vendor states, in permille of the bucket's configured rate (`capacityMilli` per
+ * `windowMs` is units per second): `stated · windowMs / capacityMilli · 1000`, to the nearest
+ * permille (500 a minute stated, a bucket of 499 per 59.88 s: 1000, not 999 from float noise).
+ */
+function statedPermille(bucket: BucketState, statedPerSecond: number | undefined): number | undefined {
+  if (statedPerSecond === undefined || bucket.windowMs <= 0 || bucket.capacityMilli <= 0) return undefined;
+  return Math.round((statedPerSecond * bucket.windowMs * FULL_RATE_PERMILLE) / bucket.capacityMilli);
 }
 
 /** The vendor's `x-ratelimit-remaining`: tokens drop to at most that, never rise. */

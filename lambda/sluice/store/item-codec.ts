@@ -27,6 +27,7 @@ export const Attr = {
   rateScaleAtMs: 'rate_scale_at_ms',
   rateCeilingPermille: 'rate_ceiling_permille',
   grantedSinceCutMilli: 'rate_granted_milli',
+  rateProbeDelayMs: 'rate_probe_delay_ms',
   holdUntilMs: 'hold_until_ms',
   fullAtMs: 'full_at_ms',
   sliceSharePermille: 'slice_share_permille',
@@ -72,6 +73,8 @@ export function bucketToRecord(b: BucketState): StoredRecord {
     ...unlessDefault(Attr.rateScaleAtMs, b.rateScaleAtMs, UNSCALED.rateScaleAtMs),
     ...unlessDefault(Attr.rateCeilingPermille, b.rateCeilingPermille, UNSCALED.rateCeilingPermille),
     ...unlessDefault(Attr.grantedSinceCutMilli, b.grantedSinceCutMilli, UNSCALED.grantedSinceCutMilli),
+    // Set by a cut only: a bucket never cut carries no probe delay.
+    ...(b.rateProbeDelayMs === undefined ? {} : { [Attr.rateProbeDelayMs]: b.rateProbeDelayMs }),
     // A Retry-After hold only while one was ever set: a grant writes no extra attribute.
     ...unlessDefault(Attr.holdUntilMs, b.holdUntilMs ?? 0, 0),
     ...(b.fullAtMs === undefined ? {} : { [Attr.fullAtMs]: b.fullAtMs }),
@@ -170,6 +173,9 @@ function bucketFromRecord(r: StoredRecord, where: string): BucketState {
     rateScaleAtMs: numOr(r, Attr.rateScaleAtMs, UNSCALED.rateScaleAtMs, where),
     rateCeilingPermille: numOr(r, Attr.rateCeilingPermille, UNSCALED.rateCeilingPermille, where),
     grantedSinceCutMilli: numOr(r, Attr.grantedSinceCutMilli, UNSCALED.grantedSinceCutMilli, where),
+    ...(r[Attr.rateProbeDelayMs] === undefined
+      ? {}
+      : { rateProbeDelayMs: num(r, Attr.rateProbeDelayMs, where) }),
     ...(r[Attr.holdUntilMs] === undefined ? {} : { holdUntilMs: num(r, Attr.holdUntilMs, where) }),
     ...(r[Attr.fullAtMs] === undefined ? {} : { fullAtMs: num(r, Attr.fullAtMs, where) }),
     ...(r[Attr.shareUse] === undefined

@@ -93,6 +93,9 @@ export function buildDashboard(scope: Construct, id: string, metrics: WorkerMetr
   dashboard.addWidgets(
     graph('Dead-lettered by reason', [metrics.deadLetteredByReason()]),
     graph('Refill rate after a penalty (% of configured), by bucket', [metrics.rateScaleByBucket()]),
+    graph('Vendor states a limit below the configured rate (429s), by bucket', [
+      metrics.statedLimitBelowConfiguredByBucket(),
+    ]),
     graph('Reconciler: runs and reclaimed leases', [
       metrics.custom(Metric.reconcilerRuns),
       metrics.custom(Metric.reclaimedLeases),

@@ -144,6 +144,16 @@ export class WorkerMetrics {
     });
   }
 
+  /** 429s whose answer stated a limit below the bucket's configured rate, per bucket: that limit became its ceiling. */
+  statedLimitBelowConfiguredByBucket(): cloudwatch.MathExpression {
+    const { service, bucket } = MetricDimension;
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('{${METRICS_NAMESPACE},${service},${bucket}} MetricName="${Metric.statedLimitBelowConfigured}" ${service}="${this.sources.vendorName}"', 'Sum', 300)`,
+      label: 'Stated limit below configured',
+      period: METRIC_PERIOD,
+    });
+  }
+
   /** Outcomes published, one metric per product and class (both bounded: products come from the configuration). */
   outcomesPublished(): cloudwatch.Metric[] {
     return (this.sources.products ?? []).flatMap((product) =>
