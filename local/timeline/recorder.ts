@@ -36,6 +36,8 @@ export interface TimelineData {
     readonly capacity: number;
     /** Units granted in each second (acquire.granted's costs). */
     readonly admitted: readonly number[];
+    /** The limit the vendor's answers stated, per second, when the run learnt one below the configured rate. */
+    readonly statedPerSecond: number | null;
     /** The refill rate in force, as a fraction of the configured one (last look of each second). */
     readonly rateScale: ReadonlyArray<number | null>;
     readonly tokens: ReadonlyArray<number | null>;
@@ -89,6 +91,7 @@ export class RunTimeline {
   private readonly reserved = new Map<string, number[]>();
   private readonly common = new Map<string, number[]>();
   private readonly penalties: Array<TimelineData['penalties'][number]> = [];
+  private readonly stated = new Map<string, number>();
   private readonly inFlightMax: number[] = [];
   private readonly queue = { visible: [] as number[], delayed: [] as number[], inFlight: [] as number[] };
   private readonly fates = {
@@ -156,6 +159,12 @@ export class RunTimeline {
           });
         }
         return;
+      case 'bucket.stated_limit_below_configured': {
+        const bucket = typeof event.dimension === 'string' ? this.bucketOf(event.dimension) : undefined;
+        const perSecond = numberOrNull(event.stated_limit_per_second);
+        if (bucket && perSecond !== null) this.stated.set(bucket, perSecond);
+        return;
+      }
       case 'circuit.opened':
       case 'circuit.reopened':
         this.circuitOpenedAtMs ??= nowMs;
@@ -218,6 +227,7 @@ export class RunTimeline {
       buckets: this.limits.map((limit) => ({
         ...limit,
         admitted: fill(this.admitted.get(limit.dimension) ?? []),
+        statedPerSecond: this.stated.get(limit.dimension) ?? null,
         rateScale: carry(this.rateScale.get(limit.dimension) ?? [], null),
         tokens: carry(this.tokens.get(limit.dimension) ?? [], null),
       })),

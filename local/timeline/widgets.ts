@@ -31,6 +31,9 @@ export function runWidgets(timeline: TimelineData): ChartSpec[] {
           label: `configured limit ${trim(bucket.perSecond)}/s${bucket.dimension.endsWith('#*') ? ' per key' : ''}`,
           y: bucket.perSecond,
         },
+        ...(bucket.statedPerSecond === null
+          ? []
+          : [{ label: `vendor states ${trim(bucket.statedPerSecond)}/s`, y: bucket.statedPerSecond }]),
       ],
     }));
   const answerNames = Object.keys(timeline.answers).sort((a, b) =>

@@ -162,6 +162,18 @@ describe('the run timeline', () => {
     ]);
     expect(widgets[0]?.references).toEqual([{ label: 'configured limit 5/s', y: 5 }]);
     expect(widgets[1]?.references).toEqual([{ label: 'configured limit 1/s per key', y: 1 }]);
+    recorded.onLogLine(
+      line({
+        message: 'bucket.stated_limit_below_configured',
+        dimension: 'waitwhile#rps',
+        stated_limit_per_second: 3,
+      }),
+      T0 + 30,
+    );
+    expect(runWidgets(recorded.data(T0 + 1_000))[0]?.references).toEqual([
+      { label: 'configured limit 5/s', y: 5 },
+      { label: 'vendor states 3/s', y: 3 },
+    ]);
     for (const widget of widgets) expect(widget.yLabel).not.toBe('');
   });
 });
