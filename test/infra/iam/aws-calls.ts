@@ -200,8 +200,10 @@ export const ROLE_CALLS: Readonly<
       [`${IDEMPOTENCY}:DeleteItemCommand`]: 'the relay never claims an id, so it has no claim to abandon',
       [`${OUTCOMES}:PutObjectCommand`]:
         'a dead-lettered outcome carries no answer body, so nothing is claim-checked (no body store is wired)',
-      // lambda/worker/wire.ts wires the worker as well: the relay's wiring builds only the
-      // idempotency store, the DLQ sender and the topic.
+      // The relay's wiring (lambda/relay/wire.ts) builds only the idempotency store, the DLQ
+      // sender and the topic. Its configuration reader imports the SDK's entrance (for
+      // SluiceConfigError, and through the worker's readers): the SDK's commands are reachable
+      // but never sent.
       ...Object.fromEntries(
         [
           `${STORE}:GetItemCommand`,
@@ -212,10 +214,7 @@ export const ROLE_CALLS: Readonly<
           `${SEND}:UpdateItemCommand`,
           `${TABLE}:CreateTableCommand`,
           `${TABLE}:UpdateTimeToLiveCommand`,
-          `${CIRCUIT}:GetItemCommand`,
-          `${CIRCUIT}:PutItemCommand`,
-          `${SECRET}:GetSecretValueCommand`,
-        ].map((sent) => [sent, "the worker's (wireWorker, in the same file as wireDeadLetterRelay)"]),
+        ].map((sent) => [sent, "the SDK's, reached only through the configuration reader"]),
       ),
     },
     refused: [on('sqs:SendMessage', 'workQueue'), on('dynamodb:GetItem', 'table', BUCKETS)],
