@@ -1,12 +1,12 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from '../contract';
+import { isConditionFailed, sendMapped } from '../sluice';
 
 /**
  * Idempotency as a conditional record in the bucket table (the Powertools Idempotency
@@ -79,53 +79,57 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   async begin(messageId: string, nowMs: number, expiresAtMs: number): Promise<BeginResult> {
     const owner = this.newOwner();
     try {
-      await this.dynamodb.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: {
-            [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId },
-            status: { S: IdempotencyStatus.inProgress },
-            owner: { S: owner },
-            expires_at_ms: { N: String(expiresAtMs) },
-            [TABLE_TTL_ATTRIBUTE]: {
-              N: String(Math.ceil(expiresAtMs / 1000) + IN_PROGRESS_TTL_GRACE_SECONDS),
+      await sendMapped(() =>
+        this.dynamodb.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId },
+              status: { S: IdempotencyStatus.inProgress },
+              owner: { S: owner },
+              expires_at_ms: { N: String(expiresAtMs) },
+              [TABLE_TTL_ATTRIBUTE]: {
+                N: String(Math.ceil(expiresAtMs / 1000) + IN_PROGRESS_TTL_GRACE_SECONDS),
+              },
             },
-          },
-          // Lets through: a new id, an IN_PROGRESS claim whose holder died (lease expired), or a
-          // dead letter whose outcome went out (redriven from the DLQ by an operator).
-          // Stops: a COMPLETED id (any age: TTL may not have removed it yet, and it still counts),
-          // a dead letter whose outcome is still to publish, and a live claim of another delivery.
-          ConditionExpression:
-            'attribute_not_exists(#pk) OR (#status = :inProgress AND #expires < :now) OR (#status = :deadLettered AND #published = :true)',
-          ExpressionAttributeNames: {
-            '#pk': TABLE_PARTITION_KEY,
-            '#status': 'status',
-            '#expires': 'expires_at_ms',
-            '#published': 'outcome_published',
-          },
-          ExpressionAttributeValues: {
-            ':inProgress': { S: IdempotencyStatus.inProgress },
-            ':deadLettered': { S: IdempotencyStatus.deadLettered },
-            ':true': { BOOL: true },
-            ':now': { N: String(nowMs) },
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+            // Lets through: a new id, an IN_PROGRESS claim whose holder died (lease expired), or a
+            // dead letter whose outcome went out (redriven from the DLQ by an operator).
+            // Stops: a COMPLETED id (any age: TTL may not have removed it yet, and it still counts),
+            // a dead letter whose outcome is still to publish, and a live claim of another delivery.
+            ConditionExpression:
+              'attribute_not_exists(#pk) OR (#status = :inProgress AND #expires < :now) OR (#status = :deadLettered AND #published = :true)',
+            ExpressionAttributeNames: {
+              '#pk': TABLE_PARTITION_KEY,
+              '#status': 'status',
+              '#expires': 'expires_at_ms',
+              '#published': 'outcome_published',
+            },
+            ExpressionAttributeValues: {
+              ':inProgress': { S: IdempotencyStatus.inProgress },
+              ':deadLettered': { S: IdempotencyStatus.deadLettered },
+              ':true': { BOOL: true },
+              ':now': { N: String(nowMs) },
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
       return { state: 'started', owner };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       return fromExisting(error.Item);
     }
   }
 
   async complete(messageId: string, nowMs: number, outcomeJson?: string): Promise<void> {
     // Unconditional: the vendor answered 2xx, so the id is completed whoever holds the claim.
-    await this.dynamodb.send(
-      new PutItemCommand({
-        TableName: this.tableName,
-        Item: finalRecord(messageId, IdempotencyStatus.completed, 'completed_at_ms', nowMs, outcomeJson),
-      }),
+    await sendMapped(() =>
+      this.dynamodb.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: finalRecord(messageId, IdempotencyStatus.completed, 'completed_at_ms', nowMs, outcomeJson),
+        }),
+      ),
     );
   }
 
@@ -135,66 +139,72 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     outcomeJson: string,
   ): Promise<StoredOutcome | undefined> {
     try {
-      await this.dynamodb.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: finalRecord(
-            messageId,
-            IdempotencyStatus.deadLettered,
-            'dead_lettered_at_ms',
-            nowMs,
-            outcomeJson,
-          ),
-          // Over nothing or a claim only: a completion's outcome is the final one, and an earlier
-          // dead letter of the same id keeps its own (published or still to publish).
-          ConditionExpression: 'attribute_not_exists(#pk) OR #status = :inProgress',
-          ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY, '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': { S: IdempotencyStatus.inProgress } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      await sendMapped(() =>
+        this.dynamodb.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: finalRecord(
+              messageId,
+              IdempotencyStatus.deadLettered,
+              'dead_lettered_at_ms',
+              nowMs,
+              outcomeJson,
+            ),
+            // Over nothing or a claim only: a completion's outcome is the final one, and an earlier
+            // dead letter of the same id keeps its own (published or still to publish).
+            ConditionExpression: 'attribute_not_exists(#pk) OR #status = :inProgress',
+            ExpressionAttributeNames: { '#pk': TABLE_PARTITION_KEY, '#status': 'status' },
+            ExpressionAttributeValues: { ':inProgress': { S: IdempotencyStatus.inProgress } },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
       return { json: outcomeJson, published: false };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       return storedOutcome(error.Item);
     }
   }
 
   async markPublished(messageId: string): Promise<void> {
     try {
-      await this.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId } },
-          UpdateExpression: 'SET #published = :true',
-          ConditionExpression: 'attribute_exists(#outcome)',
-          ExpressionAttributeNames: { '#published': 'outcome_published', '#outcome': 'outcome' },
-          ExpressionAttributeValues: { ':true': { BOOL: true } },
-        }),
+      await sendMapped(() =>
+        this.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId } },
+            UpdateExpression: 'SET #published = :true',
+            ConditionExpression: 'attribute_exists(#outcome)',
+            ExpressionAttributeNames: { '#published': 'outcome_published', '#outcome': 'outcome' },
+            ExpressionAttributeValues: { ':true': { BOOL: true } },
+          }),
+        ),
       );
     } catch (error) {
       // The record was replaced meanwhile (a redriven copy started): nothing left to mark.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
     }
   }
 
   async abandon(messageId: string, owner: string): Promise<void> {
     try {
-      await this.dynamodb.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: { [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId } },
-          // Only our own claim: never a completion, never a claim another delivery took over.
-          ConditionExpression: '#status = :inProgress AND #owner = :owner',
-          ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':inProgress': { S: IdempotencyStatus.inProgress },
-            ':owner': { S: owner },
-          },
-        }),
+      await sendMapped(() =>
+        this.dynamodb.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: { [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId } },
+            // Only our own claim: never a completion, never a claim another delivery took over.
+            ConditionExpression: '#status = :inProgress AND #owner = :owner',
+            ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':inProgress': { S: IdempotencyStatus.inProgress },
+              ':owner': { S: owner },
+            },
+          }),
+        ),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
     }
   }
 }
