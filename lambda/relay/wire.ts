@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, WorkerEnv } from '../contract';
+import { DynamoDbIdempotencyStore } from '../idempotency/dynamo-store';
 import { snsOutcomeTopic } from '../outcomes/aws';
 import { OutcomeRelay } from '../outcomes/relay';
 import { createAwsClients } from '../worker/aws-clients';
-import { DynamoDbIdempotencyStore } from '../worker/idempotency';
 import { sqsWorkQueues } from '../worker/queues';
 import { powertoolsTelemetry } from '../worker/telemetry';
 import type { RelayConfig } from './config';

@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
 import { CLOSED } from '../../lambda/circuit/state';
+import { DynamoDbIdempotencyStore } from '../../lambda/idempotency/dynamo-store';
 import {
   AWS_CLIENT_MAX_ATTEMPTS,
-  buildDynamoDbClient,
   createBucketTable,
   isSluiceStoreError,
   SluiceStoreError,
 } from '../../lambda/sluice';
-import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
 import { FaultProxy } from '../faults/fault-proxy';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
@@ -28,8 +27,13 @@ async function tableBehindProxy(prefix: string) {
   const direct = new DynamoDBClient({ endpoint: localEndpoints().dynamodb, region: REGION });
   const tableName = uniqueName(prefix);
   await createBucketTable(direct, tableName);
-  // The runtime's bounded client: AWS_CLIENT_MAX_ATTEMPTS attempts, short timeouts.
-  const dynamodb = buildDynamoDbClient({ endpointUrl: proxy.endpoint, region: REGION });
+  // The runtime's number of attempts, without its short request timeouts: on a loaded machine a
+  // slow answer from DynamoDB Local must not pass for a lost one (the faults come from the proxy).
+  const dynamodb = new DynamoDBClient({
+    endpoint: proxy.endpoint,
+    region: REGION,
+    maxAttempts: AWS_CLIENT_MAX_ATTEMPTS,
+  });
   return {
     proxy,
     dynamodb,

@@ -25,7 +25,7 @@ export type ResourceKind =
 
 /**
  * The kinds of item in the bucket table (lambda/sluice/core/dimensions.ts,
- * lambda/worker/idempotency.ts, lambda/circuit/store.ts): a vendor's item (its bucket
+ * lambda/idempotency/store.ts, lambda/circuit/store.ts): a vendor's item (its bucket
  * definitions, templates and unkeyed buckets), a keyed bucket's own item, an idempotency record,
  * the vendor circuit.
  */
@@ -56,7 +56,7 @@ export const ADAPTER_COMMANDS: Readonly<Record<string, Readonly<Record<string, r
     CreateTableCommand: table('CreateTable'),
     UpdateTimeToLiveCommand: table('UpdateTimeToLive'),
   },
-  'lambda/worker/idempotency.ts': {
+  'lambda/idempotency/dynamo-store.ts': {
     PutItemCommand: table('PutItem'),
     UpdateItemCommand: table('UpdateItem'),
     DeleteItemCommand: table('DeleteItem'),
@@ -94,7 +94,7 @@ export interface RoleCalls {
 const STORE = 'lambda/sluice/store/dynamo-store.ts';
 const SEND = 'lambda/sluice/store/dynamo-send.ts';
 const TABLE = 'lambda/sluice/store/table.ts';
-const IDEMPOTENCY = 'lambda/worker/idempotency.ts';
+const IDEMPOTENCY = 'lambda/idempotency/dynamo-store.ts';
 const CIRCUIT = 'lambda/circuit/dynamo-store.ts';
 const QUEUES = 'lambda/worker/queues.ts';
 const ENQUEUE = 'lambda/producer/enqueue.ts';

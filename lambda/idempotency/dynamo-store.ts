@@ -7,67 +7,23 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from '../contract';
 import { isConditionFailed, sendMapped } from '../sluice';
+import {
+  type BeginResult,
+  COMPLETED_RETENTION_SECONDS,
+  IDEMPOTENCY_KEY_PREFIX,
+  IdempotencyStatus,
+  type IdempotencyStore,
+  type StoredOutcome,
+} from './store';
 
 /**
- * Idempotency as a conditional record in the bucket table (the Powertools Idempotency
- * state machine, reduced to what the worker needs): `idem#<messageId>` is IN_PROGRESS while a
- * delivery works on it, with an expiry, and COMPLETED after the vendor's 2xx. SQS delivers
- * at least once and a requeued copy may meet its original, so a completed id must be
- * acknowledged without a second vendor call.
- *
- * The record also keeps the message's final outcome event (`outcome`, JSON, its body already
- * claim-checked to S3 when large) and whether it was published: the outcome is stored before
- * it is published, so a delivery after a failed publish publishes it again instead of calling
- * the vendor. A dead-lettered message leaves DEAD_LETTERED with its outcome; once that is
- * published, the id may start again (an operator redriving the DLQ).
+ * The idempotency records in the bucket table (`idem#<id>`, items beside the buckets): every
+ * write is conditioned so that two deliveries of one id decide by DynamoDB's answer alone, and
+ * TTL removes an ended record long after it stops mattering (store.ts says what each call means).
  */
-
-export const IDEMPOTENCY_KEY_PREFIX = 'idem#';
-export const IdempotencyStatus = {
-  inProgress: 'IN_PROGRESS',
-  completed: 'COMPLETED',
-  deadLettered: 'DEAD_LETTERED',
-} as const;
-
-/** Completed ids are remembered this long (DynamoDB TTL deletes them days after that, never earlier). */
-export const COMPLETED_RETENTION_SECONDS = 7 * 86_400;
 
 /** An abandoned IN_PROGRESS record is garbage-collected by TTL a day after its lease expired. */
 const IN_PROGRESS_TTL_GRACE_SECONDS = 86_400;
-
-export type BeginResult =
-  | { readonly state: 'started'; readonly owner: string }
-  /**
-   * The id ended: COMPLETED, or DEAD_LETTERED with an outcome not yet published. `outcome` is
-   * the stored outcome event (absent for a completion recorded before outcomes existed).
-   */
-  | { readonly state: 'ended'; readonly outcome?: StoredOutcome }
-  /** Another delivery holds an unexpired lease on this id: come back after `expiresAtMs`. */
-  | { readonly state: 'in_progress'; readonly expiresAtMs: number };
-
-/** A message's final outcome event as stored in its idempotency record. */
-export interface StoredOutcome {
-  /** The outcome event's JSON, exactly as published. */
-  readonly json: string;
-  readonly published: boolean;
-}
-
-export interface IdempotencyStore {
-  /** Claims the id until `expiresAtMs` unless it ended or another unexpired claim holds it. */
-  begin(messageId: string, nowMs: number, expiresAtMs: number): Promise<BeginResult>;
-  /** Records the 2xx, with the outcome event to publish (unpublished). */
-  complete(messageId: string, nowMs: number, outcomeJson?: string): Promise<void>;
-  /**
-   * Records a dead-lettered end with its outcome event, unless the id already ended: then the
-   * stored outcome is returned instead (one final outcome per id; a completion wins, and a
-   * repeated dead letter keeps the first). Returns the stored outcome, published or not.
-   */
-  deadLettered(messageId: string, nowMs: number, outcomeJson: string): Promise<StoredOutcome | undefined>;
-  /** Notes that the stored outcome was published, so later deliveries need not publish it again. */
-  markPublished(messageId: string): Promise<void>;
-  /** Gives the claim up (requeue, DLQ, error), so the next delivery needs not wait for the expiry. */
-  abandon(messageId: string, owner: string): Promise<void>;
-}
 
 export class DynamoDbIdempotencyStore implements IdempotencyStore {
   constructor(
