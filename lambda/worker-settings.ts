@@ -96,7 +96,7 @@ export const OperationSchema = z
  */
 export const MAX_ATTEMPTS_LIMIT = 1_000;
 /**
- * 7 days, as long as the worker remembers a completed id (lambda/worker/idempotency.ts): a
+ * 7 days, as long as the worker remembers a completed id (lambda/idempotency/store.ts): a
  * message still alive past that could meet a duplicate whose first run is forgotten.
  */
 export const MAX_AGE_SECONDS_LIMIT = 7 * 86_400;

@@ -1,7 +1,7 @@
 import { CIRCUIT_KEY_PREFIX } from '../lambda/circuit/store';
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
+import { IDEMPOTENCY_KEY_PREFIX } from '../lambda/idempotency/store';
 import type { BucketDefinition, LimitType } from '../lambda/sluice';
-import { IDEMPOTENCY_KEY_PREFIX } from '../lambda/worker/idempotency';
 import { PolicySchema, type VendorSettings } from '../lambda/worker-settings';
 import { type DerivedBucket, deriveBucket, type VendorLimit } from './vendor-limit';
 import { slotTimeoutFor, workerVendorSettings } from './worker-values';

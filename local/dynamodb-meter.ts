@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CIRCUIT_KEY_PREFIX } from '../lambda/circuit/store';
 import { TABLE_PARTITION_KEY } from '../lambda/contract';
-import { IDEMPOTENCY_KEY_PREFIX, IdempotencyStatus } from '../lambda/worker/idempotency';
+import { IDEMPOTENCY_KEY_PREFIX, IdempotencyStatus } from '../lambda/idempotency/store';
 
 /**
  * Counts what a DynamoDB client costs: every data-plane request (retries included: the

@@ -1,14 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../lambda/contract';
+import { DynamoDbIdempotencyStore } from '../lambda/idempotency/dynamo-store';
 import { type OutcomeTopic, snsOutcomeTopic } from '../lambda/outcomes/aws';
 import { OutcomeRelay } from '../lambda/outcomes/relay';
+import { createReconciler } from '../lambda/reconciler/reconciler';
+import { createDeadLetterRelay } from '../lambda/relay/dead-letter-relay';
 import { SluiceClient } from '../lambda/sluice';
 import { readWorkerConfig } from '../lambda/worker/config';
-import { createDeadLetterRelay } from '../lambda/worker/dead-letter-relay';
-import { DynamoDbIdempotencyStore } from '../lambda/worker/idempotency';
 import { sqsWorkQueues } from '../lambda/worker/queues';
-import { createReconciler } from '../lambda/worker/reconciler';
 import { powertoolsTelemetry } from '../lambda/worker/telemetry';
 import { wireWorker } from '../lambda/worker/wire';
 import { policiesOf } from '../lib/config';

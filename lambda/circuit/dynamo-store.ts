@@ -1,12 +1,12 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY } from '../contract';
+import { isConditionFailed, sendMapped } from '../sluice';
 import { type CircuitState, type CircuitStatus, CLOSED } from './state';
 import {
   CIRCUIT_KEY_PREFIX,
@@ -47,26 +47,30 @@ export class DynamoDbCircuitStore implements CircuitStore {
   ) {}
 
   async read(vendor: string): Promise<StoredCircuit | undefined> {
-    const out = await this.dynamodb.send(
-      new GetItemCommand({ TableName: this.tableName, Key: key(vendor), ConsistentRead: true }),
+    const out = await sendMapped(() =>
+      this.dynamodb.send(
+        new GetItemCommand({ TableName: this.tableName, Key: key(vendor), ConsistentRead: true }),
+      ),
     );
     return out.Item ? decode(out.Item) : undefined;
   }
 
   async write(vendor: string, next: StoredCircuit, expectedVersion: number): Promise<CircuitWriteOutcome> {
     try {
-      await this.dynamodb.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: { ...key(vendor), ...encode(next) },
-          ...condition(expectedVersion),
-          // The item as it is now comes back with the refusal, at no read cost.
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      await sendMapped(() =>
+        this.dynamodb.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: { ...key(vendor), ...encode(next) },
+            ...condition(expectedVersion),
+            // The item as it is now comes back with the refusal, at no read cost.
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
       return { written: true };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       return { written: false, current: error.Item ? decode(error.Item) : undefined };
     }
   }

@@ -1,11 +1,11 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { DeadLetterRelayHandler } from '../worker/dead-letter-relay';
-import { readRelayConfig } from '../worker/relay-config';
-import { wireDeadLetterRelay } from '../worker/wire';
+import { readRelayConfig } from '../relay/config';
+import type { DeadLetterRelayHandler } from '../relay/dead-letter-relay';
+import { wireDeadLetterRelay } from '../relay/wire';
 
 /**
  * The dead-letter relay Lambda (SQS event source on the relay queue, the work queue's redrive
- * target): lambda/worker/dead-letter-relay.ts. Configuration is read and the clients are built
+ * target): lambda/relay/dead-letter-relay.ts. Configuration is read and the clients are built
  * once per environment, at the first invocation.
  */
 let relay: DeadLetterRelayHandler | undefined;

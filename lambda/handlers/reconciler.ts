@@ -1,13 +1,12 @@
-import { type ReconcileReport, SluiceConfig } from '../sluice';
-import { wireReconciler } from '../worker/reconciler';
+import { type ReconcilerHandler, readReconcilerSettings, wireReconciler } from '../reconciler/wire';
 
 /**
- * The reconciler Lambda (EventBridge Scheduler): lambda/worker/reconciler.ts. The SDK's
+ * The reconciler Lambda (EventBridge Scheduler): lambda/reconciler/reconciler.ts. The SDK's
  * settings are read and the client is built once per environment, at the first invocation.
  */
-let reconciler: (() => Promise<ReconcileReport>) | undefined;
+let reconciler: ReconcilerHandler | undefined;
 
-export async function handler(): Promise<ReconcileReport> {
-  reconciler ??= wireReconciler(SluiceConfig.fromEnv());
+export async function handler(): ReturnType<ReconcilerHandler> {
+  reconciler ??= wireReconciler(readReconcilerSettings());
   return reconciler();
 }

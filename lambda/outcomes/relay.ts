@@ -28,7 +28,7 @@ export interface StoredOutcomeEvent {
   readonly published: boolean;
 }
 
-/** The part of the idempotency store that keeps outcomes (lambda/worker/idempotency.ts). */
+/** The part of the idempotency store that keeps outcomes (lambda/idempotency/store.ts). */
 export interface OutcomeLedger {
   complete(messageId: string, nowMs: number, outcomeJson?: string): Promise<void>;
   deadLettered(

@@ -57,6 +57,8 @@ export { type AcquireOptions, PRODUCT_PATTERN } from './ops/acquire-options';
 export type { SluiceLogFields, SluiceLogger } from './ops/context';
 export { SluiceLogEvent } from './ops/log-events';
 export type { BucketStore, LeaseReturn, ScanPage, TransactOutcome, WriteOutcome } from './store/bucket-store';
+export { type ConditionFailed, isConditionFailed, mapStoreFailure } from './store/dynamo-failures';
+export { sendMapped } from './store/dynamo-send';
 export { DynamoBucketStore } from './store/dynamo-store';
 export { MemoryBucketStore } from './store/memory-store';
 export { createBucketTable, TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from './store/table';

@@ -4,9 +4,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CircuitClient } from '../circuit/client';
 import { DynamoDbCircuitStore } from '../circuit/dynamo-store';
 import { circuitRules } from '../circuit/state';
-import { METRICS_NAMESPACE, WorkerEnv } from '../contract';
+import { METRICS_NAMESPACE } from '../contract';
+import { DynamoDbIdempotencyStore } from '../idempotency/dynamo-store';
 import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../outcomes/aws';
-import { OutcomeRelay } from '../outcomes/relay';
 import { SluiceClient } from '../sluice';
 import { VendorClient } from '../vendor-api/client';
 import { SecretApiKeyProvider } from '../vendor-api/secret';
@@ -14,11 +14,8 @@ import { type AwsClients, createAwsClients } from './aws-clients';
 import { reportUnreadableCircuit } from './circuit';
 import type { WorkerConfig } from './config';
 import { createWorker, type WorkerHandler } from './create-worker';
-import { createDeadLetterRelay, type DeadLetterRelayHandler } from './dead-letter-relay';
-import { DynamoDbIdempotencyStore } from './idempotency';
 import type { SluicePort } from './ports';
 import { sqsWorkQueues } from './queues';
-import type { RelayConfig } from './relay-config';
 import { powertoolsTelemetry, type WorkerTelemetry } from './telemetry';
 
 /** What a caller may replace when wiring the worker from its configuration (tests, the local stack). */
@@ -117,38 +114,5 @@ export function wireWorker(config: WorkerConfig, overrides: WireOverrides = {}):
     clock,
     random,
     ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
-  });
-}
-
-/**
- * The dead-letter relay from its configuration (dead-letter-relay.ts): the real DLQ, the
- * idempotency records it shares with the worker, and the outcome topic when products are set.
- */
-export function wireDeadLetterRelay(
-  config: RelayConfig,
-  service = process.env[WorkerEnv.serviceName] ?? 'sluice',
-): DeadLetterRelayHandler {
-  const clients = createAwsClients({
-    region: config.region,
-    dynamodbEndpoint: config.dynamodbEndpointUrl,
-    sqsEndpoint: config.sqsEndpointUrl,
-    outcomeEndpoint: config.outcomes?.endpointUrl,
-  });
-  const telemetry = powertoolsTelemetry(
-    new Logger({ serviceName: service }),
-    new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service }),
-  );
-  const idempotency = new DynamoDbIdempotencyStore(clients.dynamodb, config.tableName, () => 'relay');
-  return createDeadLetterRelay({
-    // Only deadLetter is used: the relay never requeues.
-    queues: sqsWorkQueues(clients.sqs, config.deadLetterQueueUrl, config.deadLetterQueueUrl),
-    outcomes: new OutcomeRelay(
-      idempotency,
-      telemetry,
-      config.outcomes ? { topic: snsOutcomeTopic(clients.sns, config.outcomes.topicArn) } : undefined,
-    ),
-    products: config.products,
-    telemetry,
-    maxReceiveCount: config.maxReceiveCount,
   });
 }

@@ -30,7 +30,7 @@ export interface DeadLetterRelayProps {
 /**
  * The work queue's redrive target: a queue and a small Lambda that move what SQS redrives to
  * the DLQ with the reason `redrive_max_receive_count`, and publish its dead_lettered outcome
- * (lambda/worker/dead-letter-relay.ts). So every DLQ entry has a reason, and a message the
+ * (lambda/relay/dead-letter-relay.ts). So every DLQ entry has a reason, and a message the
  * worker never saw still reaches its product.
  */
 export class DeadLetterRelay extends Construct {

@@ -1,11 +1,11 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CIRCUIT_KEY_PREFIX } from '../../lambda/circuit/store';
-import { IDEMPOTENCY_KEY_PREFIX } from '../../lambda/worker/idempotency';
+import { IDEMPOTENCY_KEY_PREFIX } from '../../lambda/idempotency/store';
 
 /**
  * Exactly the DynamoDB actions each caller needs (lambda/sluice/store/dynamo-store.ts and
- * lambda/worker/idempotency.ts). There is no TransactWriteItems action: a transaction needs the
+ * lambda/idempotency/dynamo-store.ts). There is no TransactWriteItems action: a transaction needs the
  * actions of the items it holds. The SDK's transactions hold updates (a grant over several
  * buckets) and, on the first use of a key, a ConditionCheck on the keyed template with a Put of
  * the key's item: so ConditionCheckItem too (docs/deploy.md). test/infra/iam/ evaluates every

@@ -1,5 +1,5 @@
+import { COMPLETED_RETENTION_SECONDS } from '../../lambda/idempotency/store';
 import { SluiceConfigError } from '../../lambda/sluice';
-import { COMPLETED_RETENTION_SECONDS } from '../../lambda/worker/idempotency';
 import { MAX_AGE_SECONDS_LIMIT } from '../../lambda/worker-settings';
 import { parseStackConfig } from '../../lib/config';
 import { validConfig } from './fixtures';

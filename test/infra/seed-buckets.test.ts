@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { handler } from '../../lambda/handlers/seed-buckets';
+import { sendResponse } from '../../lambda/seeding/seed-buckets';
 import {
   AWS_CLIENT_MAX_ATTEMPTS,
   type BucketDefinition,
@@ -10,7 +11,6 @@ import {
   SluiceClient,
   SluiceConfig,
 } from '../../lambda/sluice';
-import { sendResponse } from '../../lambda/worker/seed-buckets';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { startSilentEndpoint } from '../worker/silent-endpoint';
 

@@ -1,4 +1,4 @@
-import type { IdempotencyStore } from '../../lambda/worker/idempotency';
+import type { IdempotencyStore } from '../../lambda/idempotency/store';
 import { WorkerHarness } from './harness';
 
 /**

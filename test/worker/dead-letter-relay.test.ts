@@ -11,12 +11,12 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DeadLetterReason, idempotencyId, Metric } from '../../lambda/contract';
+import { DynamoDbIdempotencyStore } from '../../lambda/idempotency/dynamo-store';
 import { snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { completedOutcome } from '../../lambda/outcomes/build';
 import { OutcomeRelay } from '../../lambda/outcomes/relay';
+import { createDeadLetterRelay } from '../../lambda/relay/dead-letter-relay';
 import { createBucketTable } from '../../lambda/sluice';
-import { createDeadLetterRelay } from '../../lambda/worker/dead-letter-relay';
-import { DynamoDbIdempotencyStore } from '../../lambda/worker/idempotency';
 import { sqsWorkQueues } from '../../lambda/worker/queues';
 import { drainDeadLetters } from '../../local/dlq';
 import { createOutcomeTopology, type OutcomeTopology, receiveOutcomes } from '../../local/outcomes/topology';

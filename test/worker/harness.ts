@@ -16,6 +16,8 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { CircuitClient } from '../../lambda/circuit/client';
 import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
 import { circuitRules } from '../../lambda/circuit/state';
+import { DynamoDbIdempotencyStore } from '../../lambda/idempotency/dynamo-store';
+import type { IdempotencyStore } from '../../lambda/idempotency/store';
 import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { enqueue } from '../../lambda/producer';
 import type { OutcomeEvent } from '../../lambda/producer/outcome';
@@ -31,7 +33,6 @@ import {
 import { VendorClient } from '../../lambda/vendor-api/client';
 import { reportUnreadableCircuit } from '../../lambda/worker/circuit';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
-import { DynamoDbIdempotencyStore, type IdempotencyStore } from '../../lambda/worker/idempotency';
 import type { WorkerDependencies } from '../../lambda/worker/ports';
 import { sqsWorkQueues, type WorkQueues } from '../../lambda/worker/queues';
 import {

@@ -1,5 +1,5 @@
+import { readRelayConfig } from '../../lambda/relay/config';
 import { readWorkerConfig } from '../../lambda/worker/config';
-import { readRelayConfig } from '../../lambda/worker/relay-config';
 
 /** Products and where their outcomes go: read once, every problem in one message. */
 

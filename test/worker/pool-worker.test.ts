@@ -1,5 +1,5 @@
 import { Metric } from '../../lambda/contract';
-import type { IdempotencyStore } from '../../lambda/worker/idempotency';
+import type { IdempotencyStore } from '../../lambda/idempotency/store';
 import { steppedClock, WorkerHarness } from './harness';
 
 /**

@@ -1,7 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { TABLE_PARTITION_KEY } from '../../lambda/contract';
+import { IdempotencyStatus } from '../../lambda/idempotency/store';
 import type { CompletedOutcome } from '../../lambda/producer/outcome';
-import { IdempotencyStatus } from '../../lambda/worker/idempotency';
 import { WorkerHarness } from './harness';
 
 /**

@@ -1,7 +1,7 @@
 import { type AttributeValue, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { SluiceStoreError } from '../errors';
 import type { WriteOutcome } from './bucket-store';
 import { decode, key } from './dynamo-expressions';
+import { isConditionFailed, mapStoreFailure } from './dynamo-failures';
 import { Attr } from './item-codec';
 
 /**
@@ -11,7 +11,7 @@ import { Attr } from './item-codec';
 
 /**
  * Sends one call; a failed condition or a cancelled transaction is thrown as is for the caller
- * to decide, any other failure mapped (`mapFailure`).
+ * to decide, any other failure mapped (`mapStoreFailure`).
  */
 export async function sendMapped<T>(run: () => Promise<T>): Promise<T> {
   try {
@@ -20,12 +20,12 @@ export async function sendMapped<T>(run: () => Promise<T>): Promise<T> {
     const name = (error as Error).name;
     // Conditions and transaction cancellations are decided by the callers (the store's methods).
     if (
-      name === 'ConditionalCheckFailedException' ||
+      isConditionFailed(error) ||
       name === 'TransactionCanceledException' ||
       name === 'TransactionConflictException'
     )
       throw error;
-    throw mapFailure(error);
+    throw mapStoreFailure(error);
   }
 }
 
@@ -58,7 +58,7 @@ export async function sendWithWriters<T>(
           }),
         ),
       ).catch((missing: unknown) => {
-        if ((missing as Error).name !== 'ConditionalCheckFailedException') throw missing;
+        if (!isConditionFailed(missing)) throw missing;
       });
     }
     return sendMapped(run);
@@ -73,47 +73,15 @@ export interface CancellationReason {
 /** The per-item reasons of a cancelled transaction; any other failure is mapped and thrown. */
 export function cancellationReasons(error: unknown): readonly CancellationReason[] {
   const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
-  if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapFailure(error);
+  if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw mapStoreFailure(error);
   return reasons;
 }
 
 export function conflictOrThrow(error: unknown): WriteOutcome {
-  const name = (error as Error).name;
-  if (name === 'ConditionalCheckFailedException') {
-    const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-    return { ok: false, current: item ? decode(item) : undefined };
+  if (isConditionFailed(error)) {
+    return { ok: false, current: error.Item ? decode(error.Item) : undefined };
   }
   // A plain write that meets an in-flight transaction: nothing known about the item, re-read.
-  if (name === 'TransactionConflictException') return { ok: false, current: undefined };
-  throw mapFailure(error);
-}
-
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
-
-/**
- * Throttling and faults without an answer become typed store errors; a client mistake stays as
- * is. Only what went through the AWS SDK's send (its retry step stamps `$metadata` on every error,
- * network ones included) can be the store's fault: an error raised before sending (a number
- * DynamoDB cannot encode, a bug) is not "DynamoDB is unavailable".
- */
-export function mapFailure(error: unknown): unknown {
-  if (!(error instanceof Error) || error instanceof SluiceStoreError || !('$metadata' in error)) return error;
-  const meta = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
-  if (THROTTLING.has(error.name)) {
-    return new SluiceStoreError(
-      `DynamoDB kept throttling after bounded retries: ${error.name}`,
-      'throttled',
-      { cause: error },
-    );
-  }
-  if (meta.$metadata?.httpStatusCode === undefined || meta.$fault === 'server') {
-    return new SluiceStoreError(`DynamoDB is unavailable: ${error.name}: ${error.message}`, 'unavailable', {
-      cause: error,
-    });
-  }
-  return error;
+  if ((error as Error).name === 'TransactionConflictException') return { ok: false, current: undefined };
+  throw mapStoreFailure(error);
 }

@@ -38,7 +38,8 @@ import {
   templateCheck,
   versionedUpdate,
 } from './dynamo-expressions';
-import { cancellationReasons, conflictOrThrow, mapFailure, sendMapped, sendWithWriters } from './dynamo-send';
+import { isConditionFailed, mapStoreFailure } from './dynamo-failures';
+import { cancellationReasons, conflictOrThrow, sendMapped, sendWithWriters } from './dynamo-send';
 import { Attr } from './item-codec';
 import { TABLE_PARTITION_KEY } from './table';
 
@@ -216,8 +217,8 @@ export class DynamoBucketStore implements BucketStore {
       );
       return out.Attributes ? { ok: true, item: decode(out.Attributes) } : { ok: false };
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return { ok: false };
-      throw mapFailure(error);
+      if (isConditionFailed(error)) return { ok: false };
+      throw mapStoreFailure(error);
     }
   }
 

@@ -25,7 +25,7 @@ export type ResourceKind =
 
 /**
  * The kinds of item in the bucket table (lambda/sluice/core/dimensions.ts,
- * lambda/worker/idempotency.ts, lambda/circuit/store.ts): a vendor's item (its bucket
+ * lambda/idempotency/store.ts, lambda/circuit/store.ts): a vendor's item (its bucket
  * definitions, templates and unkeyed buckets), a keyed bucket's own item, an idempotency record,
  * the vendor circuit.
  */
@@ -56,7 +56,7 @@ export const ADAPTER_COMMANDS: Readonly<Record<string, Readonly<Record<string, r
     CreateTableCommand: table('CreateTable'),
     UpdateTimeToLiveCommand: table('UpdateTimeToLive'),
   },
-  'lambda/worker/idempotency.ts': {
+  'lambda/idempotency/dynamo-store.ts': {
     PutItemCommand: table('PutItem'),
     UpdateItemCommand: table('UpdateItem'),
     DeleteItemCommand: table('DeleteItem'),
@@ -94,7 +94,7 @@ export interface RoleCalls {
 const STORE = 'lambda/sluice/store/dynamo-store.ts';
 const SEND = 'lambda/sluice/store/dynamo-send.ts';
 const TABLE = 'lambda/sluice/store/table.ts';
-const IDEMPOTENCY = 'lambda/worker/idempotency.ts';
+const IDEMPOTENCY = 'lambda/idempotency/dynamo-store.ts';
 const CIRCUIT = 'lambda/circuit/dynamo-store.ts';
 const QUEUES = 'lambda/worker/queues.ts';
 const ENQUEUE = 'lambda/producer/enqueue.ts';
@@ -200,8 +200,10 @@ export const ROLE_CALLS: Readonly<
       [`${IDEMPOTENCY}:DeleteItemCommand`]: 'the relay never claims an id, so it has no claim to abandon',
       [`${OUTCOMES}:PutObjectCommand`]:
         'a dead-lettered outcome carries no answer body, so nothing is claim-checked (no body store is wired)',
-      // lambda/worker/wire.ts wires the worker as well: the relay's wiring builds only the
-      // idempotency store, the DLQ sender and the topic.
+      // The relay's wiring (lambda/relay/wire.ts) builds only the idempotency store, the DLQ
+      // sender and the topic. Its configuration reader imports the SDK's entrance (for
+      // SluiceConfigError, and through the worker's readers): the SDK's commands are reachable
+      // but never sent.
       ...Object.fromEntries(
         [
           `${STORE}:GetItemCommand`,
@@ -212,10 +214,7 @@ export const ROLE_CALLS: Readonly<
           `${SEND}:UpdateItemCommand`,
           `${TABLE}:CreateTableCommand`,
           `${TABLE}:UpdateTimeToLiveCommand`,
-          `${CIRCUIT}:GetItemCommand`,
-          `${CIRCUIT}:PutItemCommand`,
-          `${SECRET}:GetSecretValueCommand`,
-        ].map((sent) => [sent, "the worker's (wireWorker, in the same file as wireDeadLetterRelay)"]),
+        ].map((sent) => [sent, "the SDK's, reached only through the configuration reader"]),
       ),
     },
     refused: [on('sqs:SendMessage', 'workQueue'), on('dynamodb:GetItem', 'table', BUCKETS)],

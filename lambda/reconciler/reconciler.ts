@@ -1,9 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DynamoDbCircuitStore } from '../circuit/dynamo-store';
-import { METRICS_NAMESPACE, Metric, WorkerEnv } from '../contract';
-import { type ReconcileReport, SluiceClient, type SluiceSettings } from '../sluice';
-import { createAwsClients } from './aws-clients';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metric } from '../contract';
+import type { ReconcileReport } from '../sluice';
 import { type CircuitReporting, reportCircuit } from './circuit-report';
 
 /** What the reconciler needs of the SDK; `SluiceClient` fits. */
@@ -40,30 +37,4 @@ export function createReconciler(
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
-}
-
-/**
- * The reconciler from the SDK's settings: the SDK on the bounded DynamoDB client, its log lines
- * under the service name; with `SLUICE_CIRCUIT_VENDOR` set (the stack sets it), it reports that
- * vendor's circuit on each run too.
- */
-export function wireReconciler(
-  settings: SluiceSettings,
-  service = process.env[WorkerEnv.serviceName] ?? 'sluice',
-): () => Promise<ReconcileReport> {
-  const { dynamodb } = createAwsClients({ region: settings.region, dynamodbEndpoint: settings.endpointUrl });
-  const logger = new Logger({ serviceName: service, logLevel: settings.logLevel });
-  const vendor = process.env[WorkerEnv.circuitVendor];
-  return createReconciler(
-    new SluiceClient({ settings, dynamodb, logger }),
-    new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service }),
-    vendor
-      ? {
-          vendor,
-          store: new DynamoDbCircuitStore(dynamodb, settings.tableName),
-          clock: Date.now,
-          log: logger,
-        }
-      : undefined,
-  );
 }

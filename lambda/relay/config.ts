@@ -1,6 +1,6 @@
 import { SluiceEnv, WorkerEnv } from '../contract';
 import { SluiceConfigError } from '../sluice';
-import { readMaxReceiveCount, readProducts } from './config';
+import { readMaxReceiveCount, readProducts } from '../worker/config';
 
 /** The dead-letter relay's configuration: the worker's own variables, the few it needs. */
 export interface RelayConfig {
