@@ -18,7 +18,12 @@ export function defaultConfigFile(profile: Profile, root = join(__dirname, '..')
   return join(root, 'config', file);
 }
 
-export function loadConfigFile(path: string): StackConfig {
+/**
+ * Reads and validates a stack configuration file. `overrides` replace top-level fields before
+ * validation, so a changed field is checked with the rest as the user wrote it (shares, pool
+ * choices and `vendorLimit` buckets derive again from the file, not from a parsed copy).
+ */
+export function loadConfigFile(path: string, overrides: Record<string, unknown> = {}): StackConfig {
   const text = readText(path, '--config');
   let json: unknown;
   try {
@@ -32,7 +37,8 @@ export function loadConfigFile(path: string): StackConfig {
     );
   }
   try {
-    return parseStackConfig(json, path);
+    const isObject = typeof json === 'object' && json !== null && !Array.isArray(json);
+    return parseStackConfig(isObject ? { ...(json as Record<string, unknown>), ...overrides } : json, path);
   } catch (error) {
     throw new InputFileError(error instanceof Error ? error.message : String(error), { cause: error });
   }

@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SLOT_MARGIN_SECONDS } from '../lambda/contract';
-import { parseStackConfig, poolWarnings, type StackConfig } from '../lib/config';
+import { poolWarnings, type StackConfig } from '../lib/config';
 import { MIN_LAMBDA_TIMEOUT_SECONDS } from '../lib/config-rules';
 import { deriveSettings } from '../lib/derived-settings';
 import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from './chaos';
 import type { CliOptions } from './cli-options';
 import { demoWorkload } from './demo-workload';
 import { bodyId, drainDeadLetters } from './dlq';
+import { loadConfigFile } from './inputs';
 import { largestItems } from './item-sizes';
 import { captureProcessOutput } from './log-capture';
 import { awaitOutcomes } from './outcomes/collector';
@@ -56,9 +57,9 @@ export function prepareRun(
       slotMarginSeconds: SLOT_MARGIN_SECONDS,
     });
     if (lambdaTimeoutSeconds !== config.lambdaTimeoutSeconds) {
-      // The derivation lines are not an input: the buckets are already derived.
-      const { bucketDerivations: _lines, ...input } = config;
-      effective = parseStackConfig({ ...input, lambdaTimeoutSeconds }, `${configFile} (chaos)`);
+      // Validated again from the file as written: a parsed configuration is not an input
+      // (its products are names, its buckets derived, its pool fitted to the old timeout).
+      effective = loadConfigFile(configFile, { lambdaTimeoutSeconds });
       notes.push(
         `chaos: Lambda timeout ${config.lambdaTimeoutSeconds} s → ${lambdaTimeoutSeconds} s, so a killed batch reappears after ${6 * lambdaTimeoutSeconds} s instead of ${6 * config.lambdaTimeoutSeconds} s`,
       );
