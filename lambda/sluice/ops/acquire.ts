@@ -4,7 +4,7 @@ import { type PlannedLease, planGrant, type Target } from '../core/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
 import { holdsLeases } from '../core/limit-types';
 import type { BucketItem, BucketState } from '../core/model';
-import { restsOnUnseenRefill } from '../core/refusal-evidence';
+import { betsOnContendedView, scarceUnderContention } from '../core/refusal-evidence';
 import type { ShareTake } from '../core/shares';
 import { storedTakeFor } from '../core/stored-take-plan';
 import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
@@ -113,14 +113,14 @@ async function acquireAs(
     }
     // Costs follow the definitions as now cached: a conflict may have brought a changed one.
     targets = resolveTargets(ctx, addresses, requested);
-    // A write that only refill since the view could pay for, on an item others take from, is
-    // read first: the fresh item grants or refuses without a failed write (refusal-evidence.ts).
+    // A write on a near-empty view of an item others take from is a bet that usually fails: it
+    // is read first, and the fresh item grants or refuses without a failed write (refusal-evidence.ts).
     const unseen = [...items.values()].filter((item) => {
       const confirmedAtMs = ctx.cache.confirmedAt(item.pk);
       return (
         !fresh.has(item.pk) &&
         confirmedAtMs !== undefined &&
-        restsOnUnseenRefill(item, targets, confirmedAtMs, nowMs, ctx.writers.clientId)
+        betsOnContendedView(item, targets, confirmedAtMs, nowMs, ctx.writers.clientId)
       );
     });
     if (unseen.length > 0) {
@@ -142,6 +142,7 @@ async function acquireAs(
       else await ctx.cache.refresh(stored.take.pk);
       fresh.add(stored.take.pk);
       attempt++;
+      if (steppingBack(ctx, [stored.take.pk], targets)) break;
       ctx.logger.debug(SluiceLogEvent.acquireContentionRetry, {
         attempt,
         backoff_ms: 0,
@@ -183,6 +184,7 @@ async function acquireAs(
     if (gaveBack) op = lane.nextOp();
     for (const pk of conflicted) fresh.add(pk);
     attempt++;
+    if (steppingBack(ctx, conflicted, targets)) break;
     ctx.logger.debug(SluiceLogEvent.acquireContentionRetry, {
       attempt,
       backoff_ms: 0,
@@ -192,13 +194,33 @@ async function acquireAs(
   }
   const ceiling = Math.min(CONTENTION_MAX_MS, CONTENTION_BASE_MS * 2 ** attempt);
   const backoffMs = Math.max(CONTENTION_MIN_MS, Math.floor(ctx.random() * ceiling));
-  ctx.logger.warn(SluiceLogEvent.acquireContentionRetry, {
+  // Stepping back from a near-empty bucket others are taking from is its normal state (debug);
+  // conflicts that used up every retry on a bucket with tokens to spare are worth a warning.
+  const log = attempt <= ctx.settings.maxRetries ? ctx.logger.debug : ctx.logger.warn;
+  log.call(ctx.logger, SluiceLogEvent.acquireContentionRetry, {
     attempt,
     backoff_ms: backoffMs,
     dimensions: Object.keys(requested),
     ...label,
   });
   return retryIn(ctx, backoffMs, targets[0]!.address.dimension, label);
+}
+
+/**
+ * After a conflict: whether a conflicted item, as handed back, is too scarce to race for at
+ * once (refusal-evidence.ts, `scarceUnderContention`); the acquire then ends in a jittered
+ * RetryIn instead of another write that would likely fail.
+ */
+function steppingBack(
+  ctx: SluiceContext,
+  conflicted: readonly string[],
+  targets: readonly Target[],
+): boolean {
+  const nowMs = ctx.clock();
+  return conflicted.some((pk) => {
+    const item = ctx.cache.peek(pk);
+    return item !== undefined && scarceUnderContention(item, targets, nowMs, ctx.writers.clientId);
+  });
 }
 
 /** The one target of an acquire of one sliced time bucket (leases for hot buckets), if it is one. */
