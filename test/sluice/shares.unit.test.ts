@@ -86,6 +86,28 @@ describe('the share accounting, pure', () => {
     expect(admitShare(later, later, 'batch', 1000, T0 + 2000).ok).toBe(true);
   });
 
+  it('tells a refused product to ask again when the other reserve lapses, not to sleep on at its own share', () => {
+    // checkout holds a reserve until +400 ms (its records served); batch needs a unit the
+    // common half alone would refill in 667 ms, and checkout's half then becomes common.
+    const bucket: BucketState = {
+      ...shared(),
+      tokensMilli: 0,
+      lastRefillAtMs: T0,
+      shareUse: { checkout: { reserveMilli: 0, activeUntilMs: T0 + 400, needMilli: 1000 } },
+    };
+    const refused = admitShare(bucket, undefined, 'batch', 1000, T0);
+    if (refused.ok) throw new Error('expected a refusal');
+    expect(refused.waitMs).toBe(400);
+    // With checkout's demand lasting longer, the wait is the one its reach refills in.
+    const busy = {
+      ...bucket,
+      shareUse: { checkout: { ...bucket.shareUse!.checkout!, activeUntilMs: T0 + 5000 } },
+    };
+    const longer = admitShare(busy, undefined, 'batch', 1000, T0);
+    if (longer.ok) throw new Error('expected a refusal');
+    expect(longer.waitMs).toBe(667);
+  });
+
   it('lets the product owed the most go first when no claim can be met (each share of the capacity below the cost)', () => {
     // Capacity 1, two halves: each reserve stops at 0.5 once the bucket is full.
     const bucket: BucketState = {

@@ -185,8 +185,11 @@ export function activeForMs(bucket: BucketState, share: number, costMilli: numbe
 /**
  * The wait until `missingMilli` more is within the product's reach, at the part of the refill
  * that is not reserved for the other products with demand (its own share and the common rest);
- * counted from `lastRefillAtMs`, as the bucket's wait is. While the others reserve everything
- * (a product without a share, all shares taken), until the first of them goes idle.
+ * counted from `lastRefillAtMs`, as the bucket's wait is. No later than the first of the others'
+ * demand lapses: its reserve is then common, lent at once, and the caller should ask again
+ * rather than sleep on at the narrower reach (a product whose records have all been served
+ * keeps its reserve only `activeForMs`). While the others reserve everything (a product without
+ * a share, all shares taken), exactly until the first of them goes idle.
  */
 export function shareWaitMs(
   bucket: BucketState,
@@ -196,11 +199,16 @@ export function shareWaitMs(
 ): number {
   if (missingMilli <= 0) return 0;
   const others = Object.entries(bucket.shareUse ?? {}).filter(([p]) => p !== product);
+  const firstLapseMs =
+    others.length === 0
+      ? Number.POSITIVE_INFINITY
+      : Math.max(1, Math.min(...others.map(([, e]) => e.activeUntilMs)) - nowMs);
   const reach = WHOLE - others.reduce((sum, [p]) => sum + shareOf(bucket, p), 0);
-  if (reach <= 0) return Math.max(1, Math.min(...others.map(([, e]) => e.activeUntilMs)) - nowMs);
+  if (reach <= 0) return firstLapseMs;
   const { milli, perMs } = refillRate(bucket);
   const reachMilli = Math.max(1, mulDivFloor(milli, reach, WHOLE));
-  return Math.max(1, bucket.lastRefillAtMs + mulDivCeil(missingMilli, perMs, reachMilli) - nowMs);
+  const atReachMs = Math.max(1, bucket.lastRefillAtMs + mulDivCeil(missingMilli, perMs, reachMilli) - nowMs);
+  return Math.min(atReachMs, firstLapseMs);
 }
 
 /**
