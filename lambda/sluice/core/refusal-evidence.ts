@@ -1,7 +1,7 @@
 import { availableMilli, holdLeftMs, refill } from './bucket-math';
 import type { Target } from './grant-plan';
 import { holdsLeases } from './limit-types';
-import type { BucketItem } from './model';
+import type { BucketItem, BucketState } from './model';
 
 /**
  * Another client's write this recently before a view marks its item as contended: other
@@ -28,11 +28,7 @@ export function betsOnContendedView(
   ownClient: string,
 ): boolean {
   const contenders = contendersOf(item, confirmedAtMs, ownClient);
-  if (contenders === 0) return false;
-  return targets.some(({ address, costMilli }) => {
-    if (address.pk !== item.pk) return false;
-    const bucket = item.buckets[address.metric];
-    if (!bucket || holdsLeases(bucket.limitType) || holdLeftMs(bucket, nowMs) > 0) return false;
+  return raced(item, targets, nowMs, contenders, (bucket, costMilli) => {
     const atView = availableMilli(refill(bucket, confirmedAtMs));
     return atView < costMilli * (1 + contenders) && availableMilli(refill(bucket, nowMs)) >= costMilli;
   });
@@ -48,9 +44,9 @@ export function contendersOf(item: BucketItem, atMs: number, ownClient: string):
 /**
  * Whether an item, as a failed write just handed it back, is being emptied by other writers:
  * one of them wrote it lately, and what it holds now covers this caller's cost but not one
- * cost for each of them as well. Writing again at once races the same callers for the same few tokens,
- * each lost race a billed failed condition (chains of four were common at three times the
- * bucket's rate from eight clients). The caller steps back for a jittered moment instead; its
+ * cost for each of them as well. Writing again at once races the same callers for the same
+ * few tokens, each lost race a billed failed condition (chains of four were common at three
+ * times the bucket's rate from eight clients). The caller steps back for a jittered moment instead; its
  * next attempt reads first (`betsOnContendedView`) and then takes or refuses without a failed
  * write. A bucket with tokens to spare for every writer is retried at once, as before, so a
  * burst on a full bucket still grants what it holds.
@@ -62,13 +58,30 @@ export function scarceUnderContention(
   ownClient: string,
 ): boolean {
   const contenders = contendersOf(item, nowMs, ownClient);
+  return raced(item, targets, nowMs, contenders, (bucket, costMilli) => {
+    // Less than one cost: the next plan refuses with the exact wait, no write.
+    const available = availableMilli(refill(bucket, nowMs));
+    return available >= costMilli && available < costMilli * (1 + contenders);
+  });
+}
+
+/**
+ * Whether `scarce` holds for a target on this item that others are racing for: with contenders,
+ * on a time bucket out of any hold (a hold refuses with its exact end; a concurrent bucket's
+ * leases are not refill).
+ */
+function raced(
+  item: BucketItem,
+  targets: readonly Target[],
+  nowMs: number,
+  contenders: number,
+  scarce: (bucket: BucketState, costMilli: number) => boolean,
+): boolean {
   if (contenders === 0) return false;
   return targets.some(({ address, costMilli }) => {
     if (address.pk !== item.pk) return false;
     const bucket = item.buckets[address.metric];
     if (!bucket || holdsLeases(bucket.limitType) || holdLeftMs(bucket, nowMs) > 0) return false;
-    // Less than one cost (or a hold): the next plan refuses with the exact wait, no write.
-    const available = availableMilli(refill(bucket, nowMs));
-    return available >= costMilli && available < costMilli * (1 + contenders);
+    return scarce(bucket, costMilli);
   });
 }
