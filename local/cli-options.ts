@@ -37,6 +37,8 @@ export interface CliOptions {
   /** The simulator also answers as a fixed-window vendor (express-rate-limit): N per window of S s. */
   readonly vendorWindow?: FixedWindowSpec;
   readonly chaos: boolean;
+  /** Serve the work queue in fauxqs's own order, without the local fair-queue equivalent (to compare). */
+  readonly queueInOrder?: boolean;
   /** The simulator goes down (drops every connection) for a while: `--down-from S --down-for S`. */
   readonly outage?: { readonly fromSeconds: number; readonly forSeconds: number };
   readonly quiet: boolean;
@@ -95,6 +97,8 @@ Options:
   --chaos            inject faults: a worker dying between acquire and release, vendor 5xx
                      and hangs, a message delivered twice, and a ${CHAOS_OUTAGE.forSeconds} s outage from ${CHAOS_OUTAGE.fromSeconds} s
                      that opens the vendor circuit
+  --queue-in-order   serve the work queue in the order it was sent, without the local equivalent
+                     of SQS fair queues (message groups served round-robin), to compare
   --html FILE        write the run report's page to FILE: one self-contained HTML file with the
                      admitted rate per bucket, 429s and penalties, the rate scale, calls in
                      flight, the queue, message fates, the circuit and the summary
@@ -116,6 +120,7 @@ const SPEC = {
   'vendor-latency-ms': { type: 'string' },
   'vendor-window': { type: 'string' },
   chaos: { type: 'boolean' },
+  'queue-in-order': { type: 'boolean' },
   'down-from': { type: 'string' },
   'down-for': { type: 'string' },
   quiet: { type: 'boolean' },
@@ -229,6 +234,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     ...(vendorLatencyMs !== undefined ? { vendorLatencyMs } : {}),
     ...(vendorWindow && 'spec' in vendorWindow ? { vendorWindow: vendorWindow.spec } : {}),
     chaos: values.chaos ?? false,
+    ...(values['queue-in-order'] ? { queueInOrder: true } : {}),
     ...(outage ? { outage } : {}),
     quiet: values.quiet ?? false,
     ...(values.html !== undefined ? { htmlFile: values.html } : {}),

@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   type MessageAttributeValue,
@@ -6,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { FairWindow, fairWindowOptions } from './fair-window';
 import { createLambdaContext } from './lambda-context';
 
 /** What an SQS-triggered handler looks like to the event source (the worker's `handler`). */
@@ -45,6 +47,13 @@ export interface EventSourcePollerOptions {
   /** Long-poll wait; Lambda uses 20 s, shorter keeps Ctrl-C snappy. @default 1 */
   readonly waitTimeSeconds?: number;
   readonly region?: string;
+  /**
+   * Serve message groups fairly, as SQS fair queues do (fauxqs keeps one list in send order):
+   * hold up to `lookaheadMessages` received messages and hand the worker a batch taken
+   * round-robin across their groups. The queue's visibility timeout must be at least twice the
+   * function timeout. @default undefined (the queue's own order)
+   */
+  readonly fairQueue?: { readonly lookaheadMessages: number; readonly visibilityTimeoutSeconds: number };
   readonly onInvocation?: (invocation: Invocation) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -60,8 +69,13 @@ export class EventSourcePoller {
   private running = false;
   private loop: Promise<void> | undefined;
   private current: { ids: readonly string[]; abandon: (reason: string) => void } | undefined;
+  private readonly window: FairWindow | undefined;
 
-  constructor(private readonly options: EventSourcePollerOptions) {}
+  constructor(private readonly options: EventSourcePollerOptions) {
+    this.window = options.fairQueue
+      ? new FairWindow(fairWindowOptions(options.fairQueue, options.timeoutSeconds))
+      : undefined;
+  }
 
   /** Messages inside the running invocation. */
   get inFlight(): number {
@@ -86,25 +100,74 @@ export class EventSourcePoller {
    * batching window has passed, or until a receive comes back empty after the first messages.
    */
   private async gather(): Promise<Message[]> {
-    const { sqs, queueUrl, batchSize } = this.options;
+    if (this.window) return this.gatherFair(this.window);
+    const { batchSize } = this.options;
     const windowEndsMs = Date.now() + (this.options.maxBatchingWindowSeconds ?? 0) * 1000;
     const messages: Message[] = [];
     do {
-      const received = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
-          WaitTimeSeconds: messages.length === 0 ? (this.options.waitTimeSeconds ?? 1) : 0,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      const got = received.Messages ?? [];
+      const got = await this.receive(Math.min(10, batchSize - messages.length), messages.length === 0);
       messages.push(...got);
       if (got.length === 0 && messages.length > 0) break;
       if (messages.length === 0) break;
     } while (messages.length < batchSize && Date.now() < windowEndsMs);
     return messages;
+  }
+
+  /**
+   * One fair batch: first the held messages past their limit go back to the queue; then receives
+   * top up the held messages to the lookahead while the queue answers full receives (gathering a
+   * batch of `batchSize` keeps the batching window's rule above); then the batch is chosen.
+   */
+  private async gatherFair(window: FairWindow): Promise<Message[]> {
+    const { batchSize } = this.options;
+    await this.release(window.overdue(Date.now()));
+    const windowEndsMs = Date.now() + (this.options.maxBatchingWindowSeconds ?? 0) * 1000;
+    const target = window.target(batchSize);
+    while (window.size < target) {
+      const asked = Math.min(10, target - window.size);
+      const got = await this.receive(asked, window.size === 0);
+      window.hold(got, Date.now());
+      if (got.length === 0) break;
+      if (window.size >= batchSize ? got.length < asked : Date.now() >= windowEndsMs) break;
+    }
+    return window.take(batchSize);
+  }
+
+  private async receive(max: number, longPoll: boolean): Promise<Message[]> {
+    const received = await this.options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: longPoll ? (this.options.waitTimeSeconds ?? 1) : 0,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    return received.Messages ?? [];
+  }
+
+  /** Held messages back on the queue at once (visibility 0), so none waits out its timeout. */
+  private async release(messages: readonly Message[]): Promise<void> {
+    const { sqs, queueUrl } = this.options;
+    // ChangeMessageVisibilityBatch takes at most 10 entries.
+    for (let start = 0; start < messages.length; start += 10) {
+      const chunk = messages.slice(start, start + 10);
+      const result = await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+      if (result.Failed && result.Failed.length > 0) {
+        throw new Error(
+          `ChangeMessageVisibilityBatch failed for ${result.Failed.length} message(s): ${result.Failed[0]?.Message}`,
+        );
+      }
+    }
   }
 
   /**
@@ -132,10 +195,11 @@ export class EventSourcePoller {
     })();
   }
 
-  /** Stops polling after the running invocation (if any) ends. */
+  /** Stops polling after the running invocation (if any) ends; held messages go back to the queue. */
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    if (this.window) await this.release(this.window.releaseAll());
   }
 
   private async invoke(messages: readonly Message[]): Promise<Invocation> {

@@ -27,6 +27,12 @@ import type { LocalVendor, RunDependencies } from './wiring-types';
 
 /** The reconciler runs every minute on AWS; locally every few seconds (scaled-down schedule). */
 export const LOCAL_RECONCILER_EVERY_SECONDS = 5;
+/**
+ * Messages the work queue's poller holds to serve message groups fairly: enough to see past a
+ * demo-sized backlog of one product (docs/local-stack.md, "Fair queues locally"), few enough
+ * that at 1 call/s each is handed over well within its hold limit.
+ */
+export const FAIR_LOOKAHEAD_MESSAGES = 200;
 
 export interface PreparedRun {
   readonly options: CliOptions;
@@ -194,6 +200,15 @@ export async function runLocalStack(
       handler,
       batchSize: config.batchSize,
       maxBatchingWindowSeconds: config.maxBatchingWindowSeconds,
+      // fauxqs ignores message groups on a standard queue; the poller serves them fairly instead.
+      ...(options.queueInOrder
+        ? {}
+        : {
+            fairQueue: {
+              lookaheadMessages: FAIR_LOOKAHEAD_MESSAGES,
+              visibilityTimeoutSeconds: derived.visibilityTimeoutSeconds,
+            },
+          }),
       functionName: `sluice-${config.stage}-worker`,
       timeoutSeconds: derived.lambdaTimeoutSeconds,
       region: 'us-east-1',

@@ -55,6 +55,11 @@ describe('npm start options', () => {
     });
   });
 
+  it('serves the work queue in the order it was sent with --queue-in-order, fairly across message groups without it', () => {
+    expect(parseCliOptions(['--queue-in-order']).queueInOrder).toBe(true);
+    expect(parseCliOptions([]).queueInOrder).toBeUndefined();
+  });
+
   it('gives the simulator a latency with --vendor-latency-ms, a whole number of ms, never with --vendor-url', () => {
     expect(parseCliOptions(['--profile', 'openai', '--vendor-latency-ms', '1500']).vendorLatencyMs).toBe(
       1500,
