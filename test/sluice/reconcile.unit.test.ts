@@ -89,4 +89,39 @@ describe('reconcile', () => {
       { pk: 'other', error: 'injected fault' },
     ]);
   });
+
+  it('counts the items its store could not read or decode, and reclaims the leases of the rest', async () => {
+    const memory = new MemoryBucketStore();
+    const clock = new SimulatedClock();
+    const setup = memoryClient({ store: memory, clock });
+    await setup.client.upsertBuckets(DEFINITIONS);
+    granted(await setup.client.acquire('sweeppea#concurrent'));
+    const partial: BucketStore = Object.assign(Object.create(memory), {
+      sweep: async (cursor?: string, limit?: number) => ({
+        ...(await memory.sweep(cursor, limit)),
+        undecodable: [{ pk: 'broken', error: 'bad limit_type' }],
+        unread: ['throttled'],
+      }),
+    });
+    const reconciler = memoryClient({ store: partial, clock });
+    clock.advance(60_001);
+    expect(await reconciler.client.reconcile()).toEqual({
+      totalLeases: 1,
+      restored: 1,
+      deleted: 0,
+      failedItems: 2,
+    });
+    expect(reconciler.logger.events('reconciler.item_failed')).toEqual([
+      { pk: 'broken', step: 'decode', error: 'bad limit_type' },
+      { pk: 'throttled', step: 'read', error: 'left unread by the store' },
+    ]);
+  });
+
+  it('reads the bucket items through the sweep, never a scan of the table', async () => {
+    const { client, store } = memoryClient();
+    await client.upsertBuckets(DEFINITIONS.filter((d) => !d.dimension.endsWith('#*')));
+    const before = { ...store.requests };
+    await client.reconcile();
+    expect([store.requests.sweep - before.sweep, store.requests.scan - before.scan]).toEqual([1, 0]);
+  });
 });

@@ -6,11 +6,13 @@ import type { SluiceContext } from './context';
 import { SluiceLogEvent } from './log-events';
 
 /**
- * Sweeps the whole table (paginated) and returns the capacity of expired concurrent leases.
+ * Sweeps the bucket items (`store.sweep`, paginated: never the idempotency records or the
+ * circuit item beside them) and returns the capacity of expired concurrent leases.
  * Each return is conditioned on the lease still existing AND having expired, so a release
  * racing the sweep restores capacity exactly once and a live holder is never reclaimed.
  * Idempotent: a second run finds nothing to return. A failing item is counted and skipped, and
- * so is one that cannot be decoded (logged with its key): the rest of the sweep goes on.
+ * so is one that cannot be decoded or that the store could not read (logged with its key): the
+ * rest of the sweep goes on.
  * It also forgets writer lanes idle for `WRITER_FORGET_MS` (counted in `deleted`), so the ops
  * kept for recognising repeated writes do not grow an item as Lambda containers come and go.
  */
@@ -18,10 +20,14 @@ export async function reconcile(ctx: SluiceContext): Promise<ReconcileReport> {
   const report = { totalLeases: 0, restored: 0, deleted: 0, failedItems: 0 };
   let cursor: string | undefined;
   do {
-    const page = await ctx.store.scan(cursor);
+    const page = await ctx.store.sweep(cursor);
     for (const { pk, error } of page.undecodable ?? []) {
       report.failedItems++;
       ctx.logger.error('reconciler.item_failed', { pk, step: 'decode', error });
+    }
+    for (const pk of page.unread ?? []) {
+      report.failedItems++;
+      ctx.logger.error('reconciler.item_failed', { pk, step: 'read', error: 'left unread by the store' });
     }
     for (const item of page.items) {
       try {
