@@ -1,7 +1,7 @@
 import { holdsLeases } from '../core/limit-types';
 import { type BucketItem, type BucketState, WRITER_FORGET_MS } from '../core/model';
 import { SLICE_DROP_AFTER_MS } from '../core/slices';
-import type { ReconcileReport } from '../core/types';
+import type { ReconcileOptions, ReconcileReport } from '../core/types';
 import type { SluiceContext } from './context';
 import { SluiceLogEvent } from './log-events';
 
@@ -15,9 +15,14 @@ import { SluiceLogEvent } from './log-events';
  * rest of the sweep goes on.
  * It also forgets writer lanes idle for `WRITER_FORGET_MS` (counted in `deleted`), so the ops
  * kept for recognising repeated writes do not grow an item as Lambda containers come and go.
+ * Past `stopAtMs` it starts no further page and reports itself `unfinished`.
  */
-export async function reconcile(ctx: SluiceContext): Promise<ReconcileReport> {
+export async function reconcile(
+  ctx: SluiceContext,
+  options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
   const report = { totalLeases: 0, restored: 0, deleted: 0, failedItems: 0 };
+  let unfinished = false;
   let cursor: string | undefined;
   do {
     const page = await ctx.store.sweep(cursor);
@@ -38,14 +43,16 @@ export async function reconcile(ctx: SluiceContext): Promise<ReconcileReport> {
       }
     }
     cursor = page.cursor;
-  } while (cursor !== undefined);
+    unfinished = cursor !== undefined && options.stopAtMs !== undefined && ctx.clock() >= options.stopAtMs;
+  } while (cursor !== undefined && !unfinished);
   ctx.logger.info(SluiceLogEvent.reconcilerScanComplete, {
     total_leases: report.totalLeases,
     restored: report.restored,
     deleted: report.deleted,
     failed_items: report.failedItems,
+    ...(unfinished ? { unfinished: true } : {}),
   });
-  return report;
+  return unfinished ? { ...report, unfinished: true } : report;
 }
 
 /**
