@@ -13,7 +13,7 @@ import { SWEEP_INDEX, TABLE_PARTITION_KEY } from './table';
  * created before the index joins it on its next write. The value never changes, so the index
  * is written once per item, not once per grant.
  */
-function markForSweep(pk: string, names: Record<string, string>, values: Record<string, unknown>): string {
+function sweepKeySet(pk: string, names: Record<string, string>, values: Record<string, unknown>): string {
   names['#sweep'] = SWEEP_INDEX.partitionKey;
   values[':sweep'] = pk;
   return '#sweep = :sweep';
@@ -26,7 +26,7 @@ export function versionedUpdate(write: BucketWrite) {
     ':seen': write.expectedVersion,
     ':next': write.expectedVersion + 1,
   };
-  const sets: string[] = ['#v = :next', markForSweep(write.pk, names, values)];
+  const sets: string[] = ['#v = :next', sweepKeySet(write.pk, names, values)];
   const removes: string[] = [];
   if (write.op || write.forgetWriters?.length) names['#wr'] = Attr.writers;
   if (write.op) {
@@ -87,7 +87,7 @@ export function storedTakeUpdate(take: StoredTake) {
   const values: Record<string, unknown> = { ':one': 1, ':zero': 0, ':seq': take.op.seq };
   names['#wr'] = Attr.writers;
   names['#wid'] = take.op.writer;
-  const sets: string[] = ['#wr.#wid = :seq', markForSweep(take.pk, names, values)];
+  const sets: string[] = ['#wr.#wid = :seq', sweepKeySet(take.pk, names, values)];
   // Only the first application meets this: it leaves the op in the item, so a repeat is refused
   // (and recognised by the op in the item it hands back).
   const conditions: string[] = ['(attribute_not_exists(#wr.#wid) OR #wr.#wid <> :seq)'];
@@ -226,7 +226,7 @@ export function leaseReturnUpdate(lease: LeaseReturn) {
     '#v': Attr.version,
   };
   const values: Record<string, unknown> = { ':cost': lease.costMilli, ':one': 1 };
-  const mark = markForSweep(lease.pk, names, values);
+  const mark = sweepKeySet(lease.pk, names, values);
   // Lets through: the lease is still held. A release and a reclaim of one lease race; exactly one
   // of them finds it, so its capacity comes back exactly once. No clamp is needed: for a concurrent
   // bucket tokens + live lease costs = capacity, so adding a held lease's cost never passes capacity.
@@ -272,7 +272,7 @@ export function leaseHandOverUpdate(handOver: LeaseHandOver) {
     ':seq': handOver.op.seq,
     ':now': handOver.nowMs,
   };
-  const sets: string[] = ['#wr.#wid = :seq', markForSweep(handOver.pk, names, values)];
+  const sets: string[] = ['#wr.#wid = :seq', sweepKeySet(handOver.pk, names, values)];
   const removes: string[] = [];
   // Only the first application meets this (a repeat is recognised by the op in the item).
   const conditions: string[] = ['(attribute_not_exists(#wr.#wid) OR #wr.#wid <> :seq)'];
