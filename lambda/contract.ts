@@ -11,6 +11,7 @@ import { SluiceLogEvent } from './sluice';
 export {
   SLOT_MARGIN_SECONDS,
   SluiceEnv,
+  SWEEP_INDEX,
   TABLE_PARTITION_KEY,
   TABLE_TTL_ATTRIBUTE,
 } from './sluice';
@@ -210,4 +211,9 @@ export const OutcomeAttr = {
 export const SeedBucketsProperty = {
   /** The bucket definitions as JSON: CloudFormation turns numbers in properties into strings. */
   bucketsJson: 'BucketsJson',
+  /**
+   * The sweep index's name, read by nobody: a stack that had no index seeds again on its first
+   * deploy with one, and that seeding's table pass puts the older bucket items in the index.
+   */
+  sweepIndex: 'SweepIndex',
 } as const;

@@ -1,6 +1,7 @@
 import {
   METRICS_NAMESPACE,
   SluiceEnv,
+  SWEEP_INDEX,
   TABLE_PARTITION_KEY,
   TABLE_TTL_ATTRIBUTE,
   WorkerEnv,
@@ -117,14 +118,20 @@ export interface TableDefinition {
   readonly partitionKeyType: 'S';
   readonly ttlAttribute: string;
   readonly billingMode: 'PAY_PER_REQUEST';
+  /** The sparse keys-only index the reconciler sweeps (bucket items only). */
+  readonly sweepIndex: { readonly name: string; readonly partitionKey: string };
 }
 
-/** The bucket table's key schema and TTL attribute (DynamoDB CreateTable + UpdateTimeToLive). */
+/**
+ * The bucket table's key schema, TTL attribute and sweep index, from the SDK's names
+ * (createBucketTable creates the same for the local stack and the tests).
+ */
 export const tableDefinition: TableDefinition = {
   partitionKey: TABLE_PARTITION_KEY,
   partitionKeyType: 'S',
   ttlAttribute: TABLE_TTL_ATTRIBUTE,
   billingMode: 'PAY_PER_REQUEST',
+  sweepIndex: { name: SWEEP_INDEX.name, partitionKey: SWEEP_INDEX.partitionKey },
 };
 
 export interface WorkerResourceNames {

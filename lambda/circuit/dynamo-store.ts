@@ -18,7 +18,8 @@ import {
 
 /**
  * The circuit item in the bucket table. Its version attribute is `circuit_version`, not the
- * buckets' `version`: the reconciler's scan takes an item with `version` for a bucket.
+ * buckets' `version`: the seeding's table scan takes an item with `version` for a bucket. It
+ * never carries the sweep index key, so the reconciler never reads it in a sweep.
  */
 const A = {
   status: 'circuit_status',

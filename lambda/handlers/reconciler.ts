@@ -1,4 +1,10 @@
-import { type ReconcilerHandler, readReconcilerSettings, wireReconciler } from '../reconciler/wire';
+import type { Context } from 'aws-lambda';
+import {
+  type ReconcilerHandler,
+  readReconcilerSettings,
+  SWEEP_MARGIN_MS,
+  wireReconciler,
+} from '../reconciler/wire';
 
 /**
  * The reconciler Lambda (EventBridge Scheduler): lambda/reconciler/reconciler.ts. The SDK's
@@ -6,7 +12,12 @@ import { type ReconcilerHandler, readReconcilerSettings, wireReconciler } from '
  */
 let reconciler: ReconcilerHandler | undefined;
 
-export async function handler(): ReturnType<ReconcilerHandler> {
+export async function handler(
+  _event?: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): ReturnType<ReconcilerHandler> {
   reconciler ??= wireReconciler(readReconcilerSettings());
-  return reconciler();
+  return reconciler(
+    context === undefined ? undefined : Date.now() + context.getRemainingTimeInMillis() - SWEEP_MARGIN_MS,
+  );
 }

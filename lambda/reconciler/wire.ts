@@ -6,8 +6,14 @@ import { type ReconcileReport, SluiceClient, SluiceConfig, type SluiceSettings }
 import { createAwsClients } from '../worker/aws-clients';
 import { createReconciler } from './reconciler';
 
-/** The reconciler Lambda's handler: one sweep per scheduled tick. */
-export type ReconcilerHandler = () => Promise<ReconcileReport>;
+/** The reconciler Lambda's handler: one sweep per scheduled tick, no page started after `stopAtMs`. */
+export type ReconcilerHandler = (stopAtMs?: number) => Promise<ReconcileReport>;
+
+/**
+ * Time kept back from the Lambda's timeout: the last page's reads and writes (up to 100 items)
+ * and publishing the metrics still fit, so a run that meets its budget ends with its counts.
+ */
+export const SWEEP_MARGIN_MS = 10_000;
 
 /** The reconciler's settings, read once per cold start: the SDK's own variables. */
 export function readReconcilerSettings(env: NodeJS.ProcessEnv = process.env): SluiceSettings {

@@ -12,6 +12,7 @@ import type {
   Granted,
   PenalizeOptions,
   PenaltyResult,
+  ReconcileOptions,
   ReconcileReport,
   SlotHandle,
   SlotOptions,
@@ -146,8 +147,8 @@ export class SluiceClient {
     return resync(this.ctx, dimension, remainingUnits);
   }
 
-  reconcile(): Promise<ReconcileReport> {
-    return reconcile(this.ctx);
+  reconcile(options?: ReconcileOptions): Promise<ReconcileReport> {
+    return reconcile(this.ctx, options);
   }
 
   upsertBuckets(definitions: readonly BucketDefinition[]): Promise<void> {

@@ -61,4 +61,4 @@ export { type ConditionFailed, isConditionFailed, mapStoreFailure } from './stor
 export { sendMapped } from './store/dynamo-send';
 export { DynamoBucketStore } from './store/dynamo-store';
 export { MemoryBucketStore } from './store/memory-store';
-export { createBucketTable, TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from './store/table';
+export { createBucketTable, SWEEP_INDEX, TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from './store/table';

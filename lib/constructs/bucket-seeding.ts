@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { SeedBucketsProperty } from '../../lambda/contract';
 
 import { policiesOf, type StackConfig } from '../config';
-import { type DerivedSettings, reconcilerEnvironment } from '../derived-settings';
+import { type DerivedSettings, reconcilerEnvironment, tableDefinition } from '../derived-settings';
 import { seededBuckets } from '../product-shares';
 import { removalPolicyFor } from './bucket-table';
 import { SEEDING_TABLE_ACTIONS, tableStatement } from './permissions';
@@ -44,6 +44,7 @@ export class BucketSeeding extends Construct {
         [SeedBucketsProperty.bucketsJson]: JSON.stringify(
           seededBuckets(props.config.buckets, policiesOf(props.config)),
         ),
+        [SeedBucketsProperty.sweepIndex]: tableDefinition.sweepIndex.name,
       },
     });
     // The role's policy must exist before CloudFormation asks the function to seed.

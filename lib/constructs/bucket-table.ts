@@ -76,6 +76,13 @@ export class BucketTable extends Construct implements IBucketTable {
       deletionProtection: !disposable,
       removalPolicy: removalPolicyFor(props.stage),
     });
+    // Sparse: only bucket items carry the key, so the reconciler never reads the idempotency
+    // records. Keys only: nothing a grant changes is projected, so a grant writes nothing to it.
+    this.table.addGlobalSecondaryIndex({
+      indexName: tableDefinition.sweepIndex.name,
+      partitionKey: { name: tableDefinition.sweepIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
     this.tableName = this.table.tableName;
     if (props.publish ?? true) {
       new ssm.StringParameter(this, 'NameParameter', {

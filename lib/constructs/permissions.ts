@@ -1,6 +1,7 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CIRCUIT_KEY_PREFIX } from '../../lambda/circuit/store';
+import { SWEEP_INDEX } from '../../lambda/contract';
 import { IDEMPOTENCY_KEY_PREFIX } from '../../lambda/idempotency/store';
 
 /**
@@ -28,8 +29,30 @@ export const WORKER_TABLE_ACTIONS = [
   'dynamodb:DeleteItem',
 ] as const;
 
-/** The sweep scans for expired leases and returns each with a conditional update. */
-export const RECONCILER_TABLE_ACTIONS = ['dynamodb:Scan', 'dynamodb:UpdateItem'] as const;
+/**
+ * The sweep returns expired leases and forgets idle writer lanes, each with a conditional update.
+ * It finds the items through the sweep index (`sweepStatements`), never by scanning the table.
+ */
+export const RECONCILER_TABLE_ACTIONS = ['dynamodb:UpdateItem'] as const;
+
+/**
+ * The sweep's reads: `Scan` on the sweep index only (it lists bucket items' keys and nothing
+ * else), and `BatchGetItem` of bucket items only (`dynamodb:LeadingKeys`), so the reconciler can
+ * read neither an idempotency record nor, through this, the circuit item.
+ */
+export function sweepStatements(table: dynamodb.ITable): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      actions: ['dynamodb:Scan'],
+      resources: [`${table.tableArn}/index/${SWEEP_INDEX.name}`],
+    }),
+    new iam.PolicyStatement({
+      actions: ['dynamodb:BatchGetItem'],
+      resources: [table.tableArn],
+      conditions: bucketKeysOnly(),
+    }),
+  ];
+}
 
 /**
  * The reconciler also reads the vendor circuit's item every run, to report its state with no
@@ -64,6 +87,15 @@ export const SEEDING_TABLE_ACTIONS = [
  */
 export const NON_BUCKET_KEY_PREFIXES = [IDEMPOTENCY_KEY_PREFIX, CIRCUIT_KEY_PREFIX] as const;
 
+/** A condition on item-level actions: every key a request touches is a bucket item's. */
+function bucketKeysOnly() {
+  return {
+    'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': NON_BUCKET_KEY_PREFIXES.map((p) => `${p}*`) },
+    // ForAllValues also holds for a request without the key: every action granted so carries it.
+    Null: { 'dynamodb:LeadingKeys': 'false' },
+  };
+}
+
 export function tableStatement(table: dynamodb.ITable, actions: readonly string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({ actions: [...actions], resources: [table.tableArn] });
 }
@@ -76,11 +108,7 @@ export function tableStatement(table: dynamodb.ITable, actions: readonly string[
  * item, so a caller still updates it (token state); see docs/deploy.md, "Default settings".
  */
 export function grantBucketItems(table: dynamodb.ITable, grantee: iam.IGrantable): iam.Grant {
-  const notOtherRecords = {
-    'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': NON_BUCKET_KEY_PREFIXES.map((p) => `${p}*`) },
-    // ForAllValues also holds for a request without the key: every action granted here carries it.
-    Null: { 'dynamodb:LeadingKeys': 'false' },
-  };
+  const notOtherRecords = bucketKeysOnly();
   const resourceArns = [table.tableArn];
   return iam.Grant.addToPrincipal({
     grantee,

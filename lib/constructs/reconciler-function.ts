@@ -9,7 +9,12 @@ import { WorkerEnv } from '../../lambda/contract';
 import type { StackConfig } from '../config';
 import { type DerivedSettings, reconcilerEnvironment } from '../derived-settings';
 import { removalPolicyFor } from './bucket-table';
-import { circuitReadStatement, RECONCILER_TABLE_ACTIONS, tableStatement } from './permissions';
+import {
+  circuitReadStatement,
+  RECONCILER_TABLE_ACTIONS,
+  sweepStatements,
+  tableStatement,
+} from './permissions';
 import { SluiceFunction } from './sluice-function';
 
 export interface ReconcilerFunctionProps {
@@ -44,6 +49,7 @@ export class ReconcilerFunction extends Construct {
     });
     this.function = reconciler.function;
     reconciler.role.addToPolicy(tableStatement(props.table, RECONCILER_TABLE_ACTIONS));
+    for (const statement of sweepStatements(props.table)) reconciler.role.addToPolicy(statement);
     reconciler.role.addToPolicy(circuitReadStatement(props.table, config.vendor.name));
     const maxEventAge = Duration.seconds(derived.reconcilerMaxEventAgeSeconds);
     // Lambda's own async queue would otherwise retry a throttled tick for up to 6 hours.

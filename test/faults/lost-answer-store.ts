@@ -26,6 +26,8 @@ export class LostAnswerStore implements BucketStore {
 
   get = (pk: string) => this.inner.get(pk);
   scan = (cursor?: string, limit?: number) => this.inner.scan(cursor, limit);
+  sweep = (cursor?: string, limit?: number) => this.inner.sweep(cursor, limit);
+  markForSweep = (pk: string) => this.inner.markForSweep(pk);
   create = (...args: Parameters<BucketStore['create']>) =>
     this.lossy('create', () => this.inner.create(...args));
   write = (...args: Parameters<BucketStore['write']>) => this.lossy('write', () => this.inner.write(...args));

@@ -62,6 +62,7 @@ describe('derived settings', () => {
       partitionKeyType: 'S',
       ttlAttribute: 'ttl',
       billingMode: 'PAY_PER_REQUEST',
+      sweepIndex: { name: 'sweep', partitionKey: 'sweep' },
     });
   });
 

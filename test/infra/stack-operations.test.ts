@@ -31,7 +31,7 @@ describe('the reconciler', () => {
     expect(slow.Timeout).toBe(300);
   });
 
-  it('may scan and update, and the worker may never scan (seeding scans at deploy time only)', () => {
+  it('reads the sweep index and never scans the table; only the seeding does, at deploy time', () => {
     const table = arnOf(resourceNamed(template, 'AWS::DynamoDB::Table', 'Buckets')[0]);
     const scanners = ['WorkerRole', 'WorkerSeedingSeederRole', 'ReconcilerRole'].filter((prefix) => {
       const [roleId] = resourceNamed(template, 'AWS::IAM::Role', prefix);
@@ -41,12 +41,13 @@ describe('the reconciler', () => {
           JSON.stringify(statement.resource) === JSON.stringify(table),
       );
     });
-    expect(scanners).toEqual(['WorkerSeedingSeederRole', 'ReconcilerRole']);
+    expect(scanners).toEqual(['WorkerSeedingSeederRole']);
     const [roleId] = resourceNamed(template, 'AWS::IAM::Role', 'ReconcilerRole');
-    expect(statementsOfRole(template, roleId)[1]).toEqual({
-      actions: ['dynamodb:Scan', 'dynamodb:UpdateItem'],
-      resource: table,
-    });
+    expect(statementsOfRole(template, roleId).slice(1, 4)).toEqual([
+      { actions: ['dynamodb:UpdateItem'], resource: table },
+      { actions: ['dynamodb:Scan'], resource: { 'Fn::Join': ['', [table, '/index/sweep']] } },
+      { actions: ['dynamodb:BatchGetItem'], resource: table },
+    ]);
   });
 });
 
@@ -58,6 +59,8 @@ describe('bucket seeding', () => {
     template.hasResourceProperties('Custom::SluiceBuckets', {
       ServiceToken: arnOf(seederId),
       BucketsJson: JSON.stringify(stack.worker.config.buckets),
+      // A stack deployed before the index seeds again once, and so marks its older bucket items.
+      SweepIndex: 'sweep',
     });
   });
 

@@ -240,13 +240,21 @@ describe('the queues', () => {
 });
 
 describe('the bucket table', () => {
-  it('is on demand, with TTL and point-in-time recovery, disposable in dev', () => {
+  it('is on demand, with TTL, the sweep index and point-in-time recovery, disposable in dev', () => {
     const { template } = synthStack();
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Delete',
       Properties: {
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: [{ AttributeName: 'vendor_dimension', KeyType: 'HASH' }],
+        // Sparse and keys only: bucket items alone carry `sweep`, and a grant changes nothing projected.
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'sweep',
+            KeySchema: [{ AttributeName: 'sweep', KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
+        ],
         TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: false,

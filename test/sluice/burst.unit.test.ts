@@ -30,6 +30,8 @@ class PacedStore implements BucketStore {
   );
   returnLease = this.pace((...a: Parameters<BucketStore['returnLease']>) => this.inner.returnLease(...a));
   scan = this.pace((...a: Parameters<BucketStore['scan']>) => this.inner.scan(...a));
+  sweep = this.pace((...a: Parameters<BucketStore['sweep']>) => this.inner.sweep(...a));
+  markForSweep = this.pace((pk: string) => this.inner.markForSweep(pk));
 }
 
 async function burst(callers: number) {

@@ -1,12 +1,12 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SluiceClient } from '../../lambda/sluice/client';
-import { TABLE_PARTITION_KEY } from '../../lambda/sluice/store/table';
+import { SWEEP_INDEX, TABLE_PARTITION_KEY } from '../../lambda/sluice/store/table';
 import { localTable, RecordingLogger, testSettings } from './helpers';
 
 /**
  * One item the SDK cannot decode (hand-edited, or written by a newer version) must not stop
- * the sweep: on DynamoDB Local, the reconciler skips it with a count and a log line and still
- * returns the expired lease of the bucket beside it.
+ * the sweep: on DynamoDB Local, the reconciler (reading the sweep index) skips it with a count
+ * and a log line and still returns the expired lease of the bucket beside it.
  */
 describe('the sweep past an undecodable item', () => {
   it('counts and logs the item, and still returns the expired leases of the others', async () => {
@@ -28,6 +28,8 @@ describe('the sweep past an undecodable item', () => {
           TableName: tableName,
           Item: {
             [TABLE_PARTITION_KEY]: { S: pk },
+            // A bucket item as the SDK writes it (in the sweep index), its bucket broken.
+            [SWEEP_INDEX.partitionKey]: { S: pk },
             version: { N: '3' },
             buckets: { M: { rps: { M: { limit_type: { S: 'no-such-type' } } } } },
           },

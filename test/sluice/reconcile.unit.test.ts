@@ -89,4 +89,76 @@ describe('reconcile', () => {
       { pk: 'other', error: 'injected fault' },
     ]);
   });
+
+  it('counts the items its store could not read or decode, and reclaims the leases of the rest', async () => {
+    const memory = new MemoryBucketStore();
+    const clock = new SimulatedClock();
+    const setup = memoryClient({ store: memory, clock });
+    await setup.client.upsertBuckets(DEFINITIONS);
+    granted(await setup.client.acquire('sweeppea#concurrent'));
+    const partial: BucketStore = Object.assign(Object.create(memory), {
+      sweep: async (cursor?: string, limit?: number) => ({
+        ...(await memory.sweep(cursor, limit)),
+        undecodable: [{ pk: 'broken', error: 'bad limit_type' }],
+        unread: ['throttled'],
+      }),
+    });
+    const reconciler = memoryClient({ store: partial, clock });
+    clock.advance(60_001);
+    expect(await reconciler.client.reconcile()).toEqual({
+      totalLeases: 1,
+      restored: 1,
+      deleted: 0,
+      failedItems: 2,
+    });
+    expect(reconciler.logger.events('reconciler.item_failed')).toEqual([
+      { pk: 'broken', step: 'decode', error: 'bad limit_type' },
+      { pk: 'throttled', step: 'read', error: 'left unread by the store' },
+    ]);
+  });
+
+  it('reads the bucket items through the sweep, never a scan of the table', async () => {
+    const { client, store } = memoryClient();
+    await client.upsertBuckets(DEFINITIONS.filter((d) => !d.dimension.endsWith('#*')));
+    const before = { ...store.requests };
+    await client.reconcile();
+    expect([store.requests.sweep - before.sweep, store.requests.scan - before.scan]).toEqual([1, 0]);
+  });
+
+  it('starts no page past its stopAtMs, reports itself unfinished, and a later run starts over and reaches the rest', async () => {
+    const memory = new MemoryBucketStore();
+    const clock = new SimulatedClock();
+    const setup = memoryClient({ store: memory, clock });
+    // 150 bucket items: two pages of the sweep (100 a page).
+    const vendors = Array.from({ length: 150 }, (_, i) => `v${String(i).padStart(3, '0')}`);
+    await setup.client.upsertBuckets(
+      vendors.map((v) => ({ dimension: `${v}#concurrent`, limitType: 'concurrent' as const, capacity: 1 })),
+    );
+    for (const v of vendors) granted(await setup.client.acquire(`${v}#concurrent`));
+    clock.advance(60_001);
+    const slowPages: BucketStore = Object.assign(Object.create(memory), {
+      sweep: async (cursor?: string, limit?: number) => {
+        const page = await memory.sweep(cursor, limit);
+        clock.advance(30_000); // each page takes 30 s of the run's budget
+        return page;
+      },
+    });
+    const reconciler = memoryClient({ store: slowPages, clock });
+    expect(await reconciler.client.reconcile({ stopAtMs: clock.nowMs + 20_000 })).toEqual({
+      totalLeases: 100,
+      restored: 100,
+      deleted: 0,
+      failedItems: 0,
+      unfinished: true,
+    });
+    expect(reconciler.logger.events(SluiceLogEvent.reconcilerScanComplete)).toEqual([
+      { total_leases: 100, restored: 100, deleted: 0, failed_items: 0, unfinished: true },
+    ]);
+    expect(await reconciler.client.reconcile({ stopAtMs: clock.nowMs + 60_000 })).toEqual({
+      totalLeases: 50,
+      restored: 50,
+      deleted: 0,
+      failedItems: 0,
+    });
+  });
 });

@@ -90,6 +90,13 @@ describe('the reconciler Lambda entry point', () => {
     try {
       const { handler } = await import('../../lambda/handlers/reconciler');
       expect(await handler()).toEqual({ totalLeases: 0, restored: 0, deleted: 0, failedItems: 0 });
+      // As Lambda calls it: with its context, whose remaining time bounds the sweep.
+      expect(await handler({}, { getRemainingTimeInMillis: () => 50_000 })).toEqual({
+        totalLeases: 0,
+        restored: 0,
+        deleted: 0,
+        failedItems: 0,
+      });
     } finally {
       process.env = saved;
       dynamodb.destroy();

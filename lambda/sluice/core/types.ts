@@ -155,6 +155,17 @@ export interface ReconcileReport {
   readonly deleted: number;
   /** Items that failed; the sweep went on past them. */
   readonly failedItems: number;
+  /** Present when the sweep stopped at its `stopAtMs` before its last page: the next run starts over. */
+  readonly unfinished?: true;
+}
+
+export interface ReconcileOptions {
+  /**
+   * The instant (on the client's clock) after which no further page is started, so a run ends
+   * within its Lambda's timeout with its counts reported; the page in hand is finished.
+   * @default no limit
+   */
+  readonly stopAtMs?: number;
 }
 
 /** A read-only view of one bucket, for progress output and tests. */

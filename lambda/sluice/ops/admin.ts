@@ -230,6 +230,9 @@ async function redefineKeyInstances(
       // Not redefined; it keeps its old definition until it is readable again.
       ctx.logger.error('upsert.item_undecodable', { pk, error });
     }
+    // Bucket items written before the sweep index: the pass that reads them all anyway puts
+    // them in it, so the reconciler reaches even one nobody writes again (a lease leaked there).
+    for (const pk of page.unmarked ?? []) await ctx.store.markForSweep(pk);
     for (const item of page.items) {
       const match = keyed.find((k) => item.pk.startsWith(`${k.address.vendor}#${k.address.metric}#`));
       if (match) await redefineInstance(ctx, item, match.address.metric, match.state);

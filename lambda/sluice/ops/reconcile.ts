@@ -1,27 +1,38 @@
 import { holdsLeases } from '../core/limit-types';
 import { type BucketItem, type BucketState, WRITER_FORGET_MS } from '../core/model';
 import { SLICE_DROP_AFTER_MS } from '../core/slices';
-import type { ReconcileReport } from '../core/types';
+import type { ReconcileOptions, ReconcileReport } from '../core/types';
 import type { SluiceContext } from './context';
 import { SluiceLogEvent } from './log-events';
 
 /**
- * Sweeps the whole table (paginated) and returns the capacity of expired concurrent leases.
+ * Sweeps the bucket items (`store.sweep`, paginated: never the idempotency records or the
+ * circuit item beside them) and returns the capacity of expired concurrent leases.
  * Each return is conditioned on the lease still existing AND having expired, so a release
  * racing the sweep restores capacity exactly once and a live holder is never reclaimed.
  * Idempotent: a second run finds nothing to return. A failing item is counted and skipped, and
- * so is one that cannot be decoded (logged with its key): the rest of the sweep goes on.
+ * so is one that cannot be decoded or that the store could not read (logged with its key): the
+ * rest of the sweep goes on.
  * It also forgets writer lanes idle for `WRITER_FORGET_MS` (counted in `deleted`), so the ops
  * kept for recognising repeated writes do not grow an item as Lambda containers come and go.
+ * Past `stopAtMs` it starts no further page and reports itself `unfinished`.
  */
-export async function reconcile(ctx: SluiceContext): Promise<ReconcileReport> {
+export async function reconcile(
+  ctx: SluiceContext,
+  options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
   const report = { totalLeases: 0, restored: 0, deleted: 0, failedItems: 0 };
+  let unfinished = false;
   let cursor: string | undefined;
   do {
-    const page = await ctx.store.scan(cursor);
+    const page = await ctx.store.sweep(cursor);
     for (const { pk, error } of page.undecodable ?? []) {
       report.failedItems++;
       ctx.logger.error('reconciler.item_failed', { pk, step: 'decode', error });
+    }
+    for (const pk of page.unread ?? []) {
+      report.failedItems++;
+      ctx.logger.error('reconciler.item_failed', { pk, step: 'read', error: 'left unread by the store' });
     }
     for (const item of page.items) {
       try {
@@ -32,14 +43,16 @@ export async function reconcile(ctx: SluiceContext): Promise<ReconcileReport> {
       }
     }
     cursor = page.cursor;
-  } while (cursor !== undefined);
+    unfinished = cursor !== undefined && options.stopAtMs !== undefined && ctx.clock() >= options.stopAtMs;
+  } while (cursor !== undefined && !unfinished);
   ctx.logger.info(SluiceLogEvent.reconcilerScanComplete, {
     total_leases: report.totalLeases,
     restored: report.restored,
     deleted: report.deleted,
     failed_items: report.failedItems,
+    ...(unfinished ? { unfinished: true } : {}),
   });
-  return report;
+  return unfinished ? { ...report, unfinished: true } : report;
 }
 
 /**

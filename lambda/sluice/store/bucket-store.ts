@@ -56,6 +56,10 @@ export interface ScanPage {
    * written by a newer version): skipped, so that one of them never stops a sweep.
    */
   readonly undecodable?: readonly { readonly pk: string; readonly error: string }[];
+  /** Sweep pages: keys the index listed whose items the store could not read in time (left to the next sweep). */
+  readonly unread?: readonly string[];
+  /** Table scans: bucket items written before the sweep index, not in it yet (`markForSweep` puts them there). */
+  readonly unmarked?: readonly string[];
   /** Absent on the last page. */
   readonly cursor?: string;
 }
@@ -78,5 +82,14 @@ export interface BucketStore {
   handOverLeases(handOver: LeaseHandOver): Promise<StoredTakeOutcome>;
   /** Exactly once per lease: a second return (or a racing reclaim) gets `{ ok: false }`. */
   returnLease(lease: LeaseReturn): Promise<LeaseReturnOutcome>;
+  /** Every item of the table, bucket or not (the seeding's upserts, at deploy time only). */
   scan(cursor?: string, limit?: number): Promise<ScanPage>;
+  /**
+   * The bucket items only, as the reconciler reads them: its pages never hold, nor read, the
+   * idempotency records or the circuit item that share the table. An item reads as it is now
+   * (strongly consistent), not as a snapshot of the page.
+   */
+  sweep(cursor?: string, limit?: number): Promise<ScanPage>;
+  /** Puts a bucket item written before the sweep index into it; nothing for one already in it. */
+  markForSweep(pk: string): Promise<void>;
 }

@@ -4,9 +4,20 @@ import type { BucketItem } from '../core/model';
 import type { BucketWrite, LeaseHandOver, StoredTake } from '../core/writes';
 import type { LeaseReturn, TemplateCheck } from './bucket-store';
 import { Attr, bucketToRecord, definitionToRecord, itemFromRecord, itemToRecord } from './item-codec';
-import { TABLE_PARTITION_KEY } from './table';
+import { SWEEP_INDEX, TABLE_PARTITION_KEY } from './table';
 
 /** The expressions `DynamoBucketStore` sends (no commands here: no I/O); what a failure means is in dynamo-send.ts. */
+
+/**
+ * Every update of a bucket item also sets its sweep index key (the item's own pk), so an item
+ * created before the index joins it on its next write. The value never changes, so the index
+ * is written once per item, not once per grant.
+ */
+function sweepKeySet(pk: string, names: Record<string, string>, values: Record<string, unknown>): string {
+  names['#sweep'] = SWEEP_INDEX.partitionKey;
+  values[':sweep'] = pk;
+  return '#sweep = :sweep';
+}
 
 /** `SET` whole bucket/template entries and the next version, if the version is still the one seen. */
 export function versionedUpdate(write: BucketWrite) {
@@ -15,7 +26,7 @@ export function versionedUpdate(write: BucketWrite) {
     ':seen': write.expectedVersion,
     ':next': write.expectedVersion + 1,
   };
-  const sets: string[] = ['#v = :next'];
+  const sets: string[] = ['#v = :next', sweepKeySet(write.pk, names, values)];
   const removes: string[] = [];
   if (write.op || write.forgetWriters?.length) names['#wr'] = Attr.writers;
   if (write.op) {
@@ -76,7 +87,7 @@ export function storedTakeUpdate(take: StoredTake) {
   const values: Record<string, unknown> = { ':one': 1, ':zero': 0, ':seq': take.op.seq };
   names['#wr'] = Attr.writers;
   names['#wid'] = take.op.writer;
-  const sets: string[] = ['#wr.#wid = :seq'];
+  const sets: string[] = ['#wr.#wid = :seq', sweepKeySet(take.pk, names, values)];
   // Only the first application meets this: it leaves the op in the item, so a repeat is refused
   // (and recognised by the op in the item it hands back).
   const conditions: string[] = ['(attribute_not_exists(#wr.#wid) OR #wr.#wid <> :seq)'];
@@ -206,7 +217,7 @@ export function putIfAbsent(item: BucketItem) {
 
 /** Gives a lease's cost back and removes the lease, in one update (`returnLease`). */
 export function leaseReturnUpdate(lease: LeaseReturn) {
-  const names = {
+  const names: Record<string, string> = {
     '#b': Attr.buckets,
     '#m': lease.metric,
     '#tokens': Attr.tokensMilli,
@@ -214,7 +225,8 @@ export function leaseReturnUpdate(lease: LeaseReturn) {
     '#id': lease.leaseId,
     '#v': Attr.version,
   };
-  const values: Record<string, number> = { ':cost': lease.costMilli, ':one': 1 };
+  const values: Record<string, unknown> = { ':cost': lease.costMilli, ':one': 1 };
+  const mark = sweepKeySet(lease.pk, names, values);
   // Lets through: the lease is still held. A release and a reclaim of one lease race; exactly one
   // of them finds it, so its capacity comes back exactly once. No clamp is needed: for a concurrent
   // bucket tokens + live lease costs = capacity, so adding a held lease's cost never passes capacity.
@@ -227,7 +239,7 @@ export function leaseReturnUpdate(lease: LeaseReturn) {
   }
   return {
     Key: key(lease.pk),
-    UpdateExpression: 'SET #b.#m.#tokens = #b.#m.#tokens + :cost REMOVE #b.#m.#leases.#id ADD #v :one',
+    UpdateExpression: `SET #b.#m.#tokens = #b.#m.#tokens + :cost, ${mark} REMOVE #b.#m.#leases.#id ADD #v :one`,
     ConditionExpression: condition,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: marshall(values),
@@ -260,7 +272,7 @@ export function leaseHandOverUpdate(handOver: LeaseHandOver) {
     ':seq': handOver.op.seq,
     ':now': handOver.nowMs,
   };
-  const sets: string[] = ['#wr.#wid = :seq'];
+  const sets: string[] = ['#wr.#wid = :seq', sweepKeySet(handOver.pk, names, values)];
   const removes: string[] = [];
   // Only the first application meets this (a repeat is recognised by the op in the item).
   const conditions: string[] = ['(attribute_not_exists(#wr.#wid) OR #wr.#wid <> :seq)'];

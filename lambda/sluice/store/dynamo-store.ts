@@ -40,11 +40,12 @@ import {
 } from './dynamo-expressions';
 import { isConditionFailed, mapStoreFailure } from './dynamo-failures';
 import { cancellationReasons, conflictOrThrow, sendMapped, sendWithWriters } from './dynamo-send';
+import { decodePage, SWEEP_PAGE_MAX, sweepPage } from './dynamo-sweep';
 import { Attr } from './item-codec';
-import { TABLE_PARTITION_KEY } from './table';
+import { SWEEP_INDEX, TABLE_PARTITION_KEY } from './table';
 
 /**
- * The DynamoDB adapter (with dynamo-expressions.ts and dynamo-send.ts, the only runtime code
+ * The DynamoDB adapter (with dynamo-expressions.ts, dynamo-send.ts and dynamo-sweep.ts, the only runtime code
  * that speaks DynamoDB). Failed conditions become `conflict` values built from the item
  * DynamoDB returns with ALL_OLD (no extra read); throttling and network faults become
  * `SluiceStoreError` once the client's own bounded retries (maxAttempts, request timeouts: see
@@ -237,17 +238,38 @@ export class DynamoBucketStore implements BucketStore {
         }),
       ),
     );
-    const items: BucketItem[] = [];
-    const undecodable: { pk: string; error: string }[] = [];
-    for (const raw of out.Items ?? []) {
-      try {
-        items.push(decode(raw));
-      } catch (error) {
-        undecodable.push({ pk: raw[TABLE_PARTITION_KEY]?.S ?? '?', error: (error as Error).message });
-      }
-    }
+    const raws = out.Items ?? [];
+    const unmarked = raws.flatMap((raw) => {
+      const pk = raw[TABLE_PARTITION_KEY]?.S;
+      return pk !== undefined && raw[SWEEP_INDEX.partitionKey] === undefined ? [pk] : [];
+    });
     const next = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey)[TABLE_PARTITION_KEY] : undefined;
-    const page = undecodable.length > 0 ? { items, undecodable } : { items };
+    const page = { ...decodePage(raws), ...(unmarked.length > 0 ? { unmarked } : {}) };
     return typeof next === 'string' ? { ...page, cursor: next } : page;
+  }
+
+  sweep(cursor?: string, limit = SWEEP_PAGE_MAX): Promise<ScanPage> {
+    return sweepPage(this.dynamodb, this.tableName, cursor, limit);
+  }
+
+  async markForSweep(pk: string): Promise<void> {
+    try {
+      await sendMapped(() =>
+        this.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: key(pk),
+            UpdateExpression: 'SET #sweep = :pk',
+            // Lets through: a bucket item (it has a version) not in the index yet. A record that
+            // is not a bucket never joins it; a failed condition means there is nothing to do.
+            ConditionExpression: 'attribute_exists(#v) AND attribute_not_exists(#sweep)',
+            ExpressionAttributeNames: { '#sweep': SWEEP_INDEX.partitionKey, '#v': Attr.version },
+            ExpressionAttributeValues: { ':pk': { S: pk } },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
   }
 }

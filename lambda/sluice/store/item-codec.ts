@@ -2,7 +2,7 @@ import { isLimitType } from '../core/limit-types';
 import type { BucketDefinitionState, BucketItem, BucketState, LeaseState, ShareUse } from '../core/model';
 import { UNSCALED } from '../core/rate-scale';
 import { SluiceError } from '../errors';
-import { TABLE_PARTITION_KEY } from './table';
+import { SWEEP_INDEX, TABLE_PARTITION_KEY } from './table';
 
 /**
  * The stored shape (snake_case attribute names, integers only) and the model, both ways.
@@ -98,6 +98,8 @@ function unlessDefault(name: string, value: number, absent: number): StoredRecor
 export function itemToRecord(item: BucketItem): StoredRecord {
   return {
     [TABLE_PARTITION_KEY]: item.pk,
+    // A bucket item is in the sweep index from its creation (the store's updates set it too).
+    [SWEEP_INDEX.partitionKey]: item.pk,
     [Attr.version]: item.version,
     [Attr.buckets]: mapValues(item.buckets, bucketToRecord),
     [Attr.templates]: mapValues(item.templates, definitionToRecord),

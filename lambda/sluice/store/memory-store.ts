@@ -41,6 +41,7 @@ export class MemoryBucketStore implements BucketStore {
     handOverLeases: 0,
     returnLease: 0,
     scan: 0,
+    sweep: 0,
   };
 
   async get(pk: string): Promise<BucketItem | undefined> {
@@ -133,6 +134,19 @@ export class MemoryBucketStore implements BucketStore {
 
   async scan(cursor?: string, limit = 100): Promise<ScanPage> {
     this.requests.scan++;
+    return this.page(cursor, limit);
+  }
+
+  /** This store holds bucket items only, so its sweep reads what its scan reads. */
+  async sweep(cursor?: string, limit = 100): Promise<ScanPage> {
+    this.requests.sweep++;
+    return this.page(cursor, limit);
+  }
+
+  /** Every item of this store is in its sweep from its creation. */
+  async markForSweep(_pk: string): Promise<void> {}
+
+  private page(cursor: string | undefined, limit: number): ScanPage {
     const pks = [...this.items.keys()].sort().filter((pk) => cursor === undefined || pk > cursor);
     const page = pks.slice(0, limit);
     const items = page.map((pk) => copy(this.items.get(pk))!);

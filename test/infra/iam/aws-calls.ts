@@ -15,6 +15,7 @@
 /** The resources of the stack a call may touch (the IAM test resolves each to its ARN). */
 export type ResourceKind =
   | 'table'
+  | 'sweepIndex'
   | 'workQueue'
   | 'deadLetterQueue'
   | 'topic'
@@ -52,6 +53,10 @@ export const ADAPTER_COMMANDS: Readonly<Record<string, Readonly<Record<string, r
     UpdateItemCommand: table('UpdateItem'),
   },
   'lambda/sluice/store/dynamo-send.ts': { UpdateItemCommand: table('UpdateItem') },
+  'lambda/sluice/store/dynamo-sweep.ts': {
+    BatchGetItemCommand: table('BatchGetItem'),
+    ScanCommand: table('Scan'),
+  },
   'lambda/sluice/store/table.ts': {
     CreateTableCommand: table('CreateTable'),
     UpdateTimeToLiveCommand: table('UpdateTimeToLive'),
@@ -93,6 +98,7 @@ export interface RoleCalls {
 
 const STORE = 'lambda/sluice/store/dynamo-store.ts';
 const SEND = 'lambda/sluice/store/dynamo-send.ts';
+const SWEEP = 'lambda/sluice/store/dynamo-sweep.ts';
 const TABLE = 'lambda/sluice/store/table.ts';
 const IDEMPOTENCY = 'lambda/idempotency/dynamo-store.ts';
 const CIRCUIT = 'lambda/circuit/dynamo-store.ts';
@@ -146,6 +152,8 @@ export const ROLE_CALLS: Readonly<
     notSent: {
       [`${STORE}:PutItemCommand`]: ADMIN_ONLY,
       [`${STORE}:ScanCommand`]: ADMIN_ONLY,
+      [`${SWEEP}:ScanCommand`]: ADMIN_ONLY,
+      [`${SWEEP}:BatchGetItemCommand`]: ADMIN_ONLY,
       [`${TABLE}:CreateTableCommand`]: LOCAL_ONLY,
       [`${TABLE}:UpdateTimeToLiveCommand`]: LOCAL_ONLY,
     },
@@ -154,7 +162,9 @@ export const ROLE_CALLS: Readonly<
   reconciler: {
     entries: ['lambda/handlers/reconciler.ts'],
     sends: {
-      [`${STORE}:ScanCommand`]: [on('dynamodb:Scan', 'table')],
+      // The sweep: bucket items' keys from the sparse index, then the items, in batches.
+      [`${SWEEP}:ScanCommand`]: [on('dynamodb:Scan', 'sweepIndex')],
+      [`${SWEEP}:BatchGetItemCommand`]: [on('dynamodb:BatchGetItem', 'table', BUCKETS)],
       // Returns expired leases and forgets idle writer lanes.
       [`${STORE}:UpdateItemCommand`]: [on('dynamodb:UpdateItem', 'table', BUCKETS)],
       [`${SEND}:UpdateItemCommand`]: [on('dynamodb:UpdateItem', 'table', BUCKETS)],
@@ -163,13 +173,21 @@ export const ROLE_CALLS: Readonly<
     },
     notSent: {
       [`${CIRCUIT}:PutItemCommand`]: 'the circuit report only reads: workers rewrite the item',
-      [`${STORE}:GetItemCommand`]: 'the sweep reads items from its scan pages and never loads one',
+      [`${STORE}:GetItemCommand`]: 'the sweep reads its items in batches and never loads one alone',
+      [`${STORE}:ScanCommand`]: 'the sweep reads the sweep index, never the whole table',
       [`${STORE}:PutItemCommand`]: 'the sweep creates nothing',
       [`${STORE}:TransactWriteItemsCommand`]: 'the sweep writes one item at a time',
       [`${TABLE}:CreateTableCommand`]: LOCAL_ONLY,
       [`${TABLE}:UpdateTimeToLiveCommand`]: LOCAL_ONLY,
     },
-    refused: [on('dynamodb:PutItem', 'table', ['idempotency']), on('dynamodb:DeleteItem', 'table', BUCKETS)],
+    refused: [
+      on('dynamodb:PutItem', 'table', ['idempotency']),
+      on('dynamodb:DeleteItem', 'table', BUCKETS),
+      // The table itself is never scanned, nor a record that is not a bucket read.
+      on('dynamodb:Scan', 'table'),
+      on('dynamodb:BatchGetItem', 'table', WORKER_OWN_ITEMS),
+      on('dynamodb:GetItem', 'table', ['idempotency']),
+    ],
   },
   seeding: {
     entries: ['lambda/handlers/seed-buckets.ts'],
@@ -178,11 +196,14 @@ export const ROLE_CALLS: Readonly<
       [`${STORE}:PutItemCommand`]: [on('dynamodb:PutItem', 'table', ['vendorItem'])],
       // A keyed definition is applied to every existing key item, found by a scan.
       [`${STORE}:ScanCommand`]: [on('dynamodb:Scan', 'table')],
+      // Also puts bucket items written before the sweep index in it (markForSweep).
       [`${STORE}:UpdateItemCommand`]: [on('dynamodb:UpdateItem', 'table', BUCKETS)],
       [`${SEND}:UpdateItemCommand`]: [on('dynamodb:UpdateItem', 'table', BUCKETS)],
     },
     notSent: {
       [`${STORE}:TransactWriteItemsCommand`]: 'upserts write one item at a time',
+      [`${SWEEP}:ScanCommand`]: 'upserts find key items by scanning the table, not the sweep index',
+      [`${SWEEP}:BatchGetItemCommand`]: 'upserts find key items by scanning the table, not the sweep index',
       [`${TABLE}:CreateTableCommand`]: LOCAL_ONLY,
       [`${TABLE}:UpdateTimeToLiveCommand`]: LOCAL_ONLY,
     },
@@ -212,6 +233,8 @@ export const ROLE_CALLS: Readonly<
           `${STORE}:TransactWriteItemsCommand`,
           `${STORE}:UpdateItemCommand`,
           `${SEND}:UpdateItemCommand`,
+          `${SWEEP}:ScanCommand`,
+          `${SWEEP}:BatchGetItemCommand`,
           `${TABLE}:CreateTableCommand`,
           `${TABLE}:UpdateTimeToLiveCommand`,
         ].map((sent) => [sent, "the SDK's, reached only through the configuration reader"]),
@@ -228,6 +251,8 @@ export const ROLE_CALLS: Readonly<
     notSent: {
       [`${STORE}:PutItemCommand`]: ADMIN_ONLY,
       [`${STORE}:ScanCommand`]: ADMIN_ONLY,
+      [`${SWEEP}:ScanCommand`]: ADMIN_ONLY,
+      [`${SWEEP}:BatchGetItemCommand`]: ADMIN_ONLY,
       [`${TABLE}:CreateTableCommand`]: LOCAL_ONLY,
       [`${TABLE}:UpdateTimeToLiveCommand`]: LOCAL_ONLY,
     },

@@ -1,4 +1,5 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SWEEP_INDEX } from '../../../lambda/contract';
 import { SLUICE_RUNTIME } from '../../../lib/constructs/sluice-function';
 import { synthStack } from '../synth';
 import { type AwsRequest, type KeyKind, type ResourceKind, ROLE_CALLS, SAMPLE_KEYS } from './aws-calls';
@@ -29,8 +30,10 @@ const { template } = synthStack({ products: [PRODUCT, OTHER_PRODUCT] }, (stack) 
 const concrete = new ConcreteTemplate(template);
 
 const bodiesArn = concrete.arnOf('AWS::S3::Bucket', 'WorkerOutcomesBodies');
+const tableArn = concrete.arnOf('AWS::DynamoDB::Table', 'BucketsTable');
 const RESOURCES: Record<ResourceKind, string> = {
-  table: concrete.arnOf('AWS::DynamoDB::Table', 'BucketsTable'),
+  table: tableArn,
+  sweepIndex: `${tableArn}/index/${SWEEP_INDEX.name}`,
   workQueue: concrete.arnOf('AWS::SQS::Queue', 'WorkerQueue'),
   deadLetterQueue: concrete.arnOf('AWS::SQS::Queue', 'WorkerDeadLetterQueue'),
   topic: concrete.arnOf('AWS::SNS::Topic', 'WorkerOutcomesTopic'),
