@@ -7,7 +7,7 @@ import { type MemoryHarnessOptions, MemoryWorkerHarness } from './memory-harness
  * Every way a message ends reaches its product as one final outcome, on memory ports: the
  * memory idempotency store keeps the outcome, the memory topic hands each product only its own
  * events (as the filtered subscriptions do) and claim-checked bodies land in a memory bucket;
- * the vendor simulator answers. The same through SNS, S3 and DynamoDB Local: worker-stores.test.ts.
+ * the vendor simulator answers. The same through SNS, S3 and DynamoDB Local: outcome-topic.test.ts.
  */
 
 const vendor = {

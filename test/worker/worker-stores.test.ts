@@ -6,23 +6,20 @@ import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
 import { type CircuitState, circuitRules } from '../../lambda/circuit/state';
 import { LogEvent, MessageAttr, Metric, TABLE_PARTITION_KEY } from '../../lambda/contract';
 import { IdempotencyStatus } from '../../lambda/idempotency/store';
-import { sha256Hex } from '../../lambda/outcomes/claim-check';
 import type { CompletedOutcome } from '../../lambda/producer/outcome';
-import { readClaimCheckedBody } from '../../local/outcomes/topology';
 import { FaultProxy } from '../faults/fault-proxy';
 import { localEndpoints } from '../setup/local-endpoints';
 import { chat, chatVendor } from './chat-vendor';
 import { type HarnessOptions, steppedClock, WorkerHarness } from './harness';
 
 /**
- * The worker's stores on the real servers: DynamoDB Local for the idempotency records, the
- * circuit item and the buckets; fauxqs's SNS topic with filtered subscriber queues and its S3
- * bucket for the outcomes. Each test here proves what only they can: the records' keys in the
- * table, the circuit's conditional writes between two workers and an item DynamoDB decodes as
- * unreadable, two environments meeting on one bucket item, SNS filter policies, S3's bytes, and
- * a table failing behind the fault proxy. The worker's logic behind each one runs on memory
- * ports in the unit tests (product-idempotency, outcomes, circuit, circuit-recovery,
- * pool-worker, repeat-grant-faults `.unit.test.ts`).
+ * The worker's stores on DynamoDB Local: the idempotency records, the circuit item and the
+ * buckets. Each test here proves what only the table can: the records' keys, the circuit's
+ * conditional writes between two workers and an item DynamoDB decodes as unreadable, two
+ * environments meeting on one bucket item, and a table failing behind the fault proxy. The
+ * worker's logic behind each one runs on memory ports in the unit tests (product-idempotency,
+ * circuit, circuit-recovery, pool-worker, repeat-grant-faults `.unit.test.ts`); the outcomes'
+ * topic and bucket are in outcome-topic.test.ts.
  */
 
 const visitVendor = {
@@ -82,70 +79,6 @@ describe('idempotency records in the table', () => {
     await harness.enqueue([visit('checkout', 'Ada')]);
     await harness.runUntilIdle();
     expect(harness.simulator.stats().calls).toBe(stats.calls);
-  });
-});
-
-describe('outcomes through SNS and S3', () => {
-  let harness: WorkerHarness;
-  const start = () =>
-    WorkerHarness.start({
-      simulator: { profile: 'waitwhile', latencyMs: 1 },
-      buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: 50, windowSeconds: 1 }],
-      vendor: visitVendor,
-      products: ['checkout', 'support'],
-    });
-  const visit = (id: string, product: string, body: Record<string, unknown> = { name: 'Ada' }) => ({
-    id,
-    product,
-    operation: 'createVisit',
-    params: { locationId: 'loc-1' },
-    body,
-  });
-  afterEach(() => harness.stop());
-
-  it('claim-checks a body too large for the topic to S3: the event names it, and its bytes match the sha256', async () => {
-    harness = await start();
-    const large = 'x'.repeat(210 * 1024);
-    await harness.enqueue([visit('big-1', 'support', { name: 'Ada', notes: large })]);
-    await harness.runUntilIdle();
-    const [outcome] = (await harness.outcomesOf('support', 1)) as CompletedOutcome[];
-    expect(outcome?.body).toBeUndefined();
-    const ref = outcome?.bodyRef;
-    expect(ref).toMatchObject({ bucket: harness.outcomes?.bucket, format: 'json' });
-    const bytes = await readClaimCheckedBody(harness.s3, ref?.bucket ?? '', ref?.key ?? '');
-    expect(bytes.length).toBe(ref?.size);
-    expect(sha256Hex(bytes)).toBe(ref?.sha256);
-    expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({
-      name: 'Ada',
-      notes: large,
-      locationId: 'loc-1',
-    });
-    expect(harness.telemetry.countOf(Metric.outcomeBodiesClaimChecked)).toBe(1);
-  });
-
-  it('delivers each product only its own outcomes', async () => {
-    harness = await start();
-    await harness.enqueue([
-      visit('c-1', 'checkout'),
-      visit('s-1', 'support'),
-      visit('c-2', 'checkout'),
-      visit('s-2', 'support'),
-      visit('c-3', 'checkout'),
-    ]);
-    await harness.runUntilIdle();
-    const checkout = await harness.outcomesOf('checkout', 3);
-    const support = await harness.outcomesOf('support', 2);
-    expect(checkout.map((outcome) => `${outcome.product}:${outcome.id}`).sort()).toEqual([
-      'checkout:c-1',
-      'checkout:c-2',
-      'checkout:c-3',
-    ]);
-    expect(support.map((outcome) => `${outcome.product}:${outcome.id}`).sort()).toEqual([
-      'support:s-1',
-      'support:s-2',
-    ]);
-    expect(await harness.outcomesNowOf('checkout')).toEqual([]);
-    expect(await harness.outcomesNowOf('support')).toEqual([]);
   });
 });
 
