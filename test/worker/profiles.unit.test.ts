@@ -7,7 +7,8 @@ import { MemoryWorkerHarness } from './memory-harness';
 /**
  * 50 messages per simulator profile, the buckets configured at the simulator's true limits
  * (small ones, so each run takes seconds): every id ends completed, none is sent twice, and
- * the vendor refuses fewer than 5% of the calls.
+ * the vendor refuses fewer than 5% of the calls. On memory ports, one clock for all: the sweeppea
+ * case on the real servers and the real clock is in worker.test.ts.
  */
 interface ProfileCase {
   readonly limits: Partial<SimulatorLimits>;

@@ -11,8 +11,9 @@ import { steppedClock, WorkerHarness } from './harness';
  * simulator. Each test here proves what only SQS can: message attributes that survive a send and
  * a receive (the attempt and first-seen time of a requeued copy, the DLQ reason), a DelaySeconds
  * that really hides the copy, the SenderId SQS itself sets, the receive count and RedrivePolicy
- * SQS keeps, and the SQS client's error for a missing queue. The worker's logic behind each one
- * runs on memory ports in the unit tests (worker, failures, failure-reason, sender-attributes
+ * SQS keeps, and the SQS client's error for a missing queue; and one backlog end to end in real
+ * time, the vendor serving one call at a time. The worker's logic behind each one runs on memory
+ * ports in the unit tests (worker, failures, failure-reason, sender-attributes, profiles
  * `.unit.test.ts`).
  */
 
@@ -318,6 +319,52 @@ describe('the SenderId SQS sets (fauxqs: 000000000000 for every message)', () =>
       await harness.pollOnce();
       expect((await harness.deadLetters()).map((letter) => letter.reason)).toEqual(['max_age']);
       expect(harness.simulator.stats().calls).toBe(0);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
+
+describe('a backlog end to end in real time', () => {
+  it('50 messages at the one-call-at-a-time vendor all complete exactly once, with refusals under 5% of calls', async () => {
+    // The sweeppea case of profiles.unit.test.ts, on the real servers and the real clock: the
+    // queue's own timing, the table's and the vendor's, with the buckets at the vendor's limits.
+    const harness = await WorkerHarness.start({
+      simulator: {
+        profile: 'sweeppea',
+        limits: { concurrentPerEndpoint: 1, requestsPerMinute: 600 },
+        latencyMs: 2,
+      },
+      buckets: [
+        { dimension: 'sweeppea#concurrent', limitType: 'concurrent', capacity: 1 },
+        { dimension: 'sweeppea#rpm', limitType: 'requests', capacity: 600, windowSeconds: 60 },
+      ],
+      vendor: {
+        name: 'sweeppea',
+        operations: {
+          createContact: {
+            method: 'POST',
+            path: '/v1/contacts',
+            dimensions: { 'sweeppea#concurrent': 1, 'sweeppea#rpm': 1 },
+          },
+        },
+        policy: { requeueJitterSeconds: 0 },
+      },
+    });
+    try {
+      const ids = Array.from({ length: 50 }, (_, index) => `contact-${index}`);
+      await harness.enqueue(
+        ids.map((id) => ({ id, operation: 'createContact', body: { email: `${id}@example.com` } })),
+      );
+      await harness.runUntilIdle(45_000);
+      const stats = harness.simulator.stats();
+      expect(await harness.deadLetters()).toEqual([]);
+      expect(stats.completions).toBe(50);
+      expect(stats.duplicateCompletions).toBe(0);
+      expect(Object.keys(stats.byIdempotencyKey).sort()).toEqual([...ids].sort());
+      expect(Object.values(stats.byIdempotencyKey).every((count) => count === 1)).toBe(true);
+      expect(harness.telemetry.countOf(Metric.completed)).toBe(50);
+      expect(stats.refusals / stats.calls).toBeLessThan(0.05);
     } finally {
       await harness.stop();
     }
