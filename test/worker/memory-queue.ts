@@ -22,7 +22,6 @@ interface Held {
  */
 export class MemoryQueue {
   private readonly messages: Held[] = [];
-  private sent = 0;
 
   constructor(
     private readonly clock: () => number,
@@ -30,7 +29,6 @@ export class MemoryQueue {
   ) {}
 
   send(send: QueueSend, senderId: string): string {
-    this.sent += 1;
     const messageId = randomUUID();
     const nowMs = this.clock();
     this.messages.push({
