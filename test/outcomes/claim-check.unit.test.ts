@@ -5,7 +5,7 @@ import { completedOutcome } from '../../lambda/outcomes/build';
 import { type BodyStore, claimCheck, sha256Hex } from '../../lambda/outcomes/claim-check';
 import { OutcomeEventSchema, outcomeJsonSchema } from '../../lambda/producer/outcome';
 
-/** A store that keeps what it is given, to read the claim check back (S3 itself: test/worker/outcomes.test.ts). */
+/** A store that keeps what it is given, to read the claim check back (S3 itself: test/worker/outcome-topic.test.ts). */
 function memoryStore(): BodyStore & { objects: Map<string, Buffer> } {
   const objects = new Map<string, Buffer>();
   return {

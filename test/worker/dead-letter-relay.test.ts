@@ -28,7 +28,8 @@ import { RecordingTelemetry } from './recording-telemetry';
  * The case the worker never sees: SQS's redrive moves a message after maxReceiveCount receives
  * (here: receives nobody answered) to the relay queue; the relay moves it to the DLQ with its
  * reason and publishes the product's dead_lettered outcome. All on fauxqs and DynamoDB Local,
- * with the redrive done by fauxqs itself.
+ * with the redrive done by fauxqs itself. Needs the servers: the redrive is the queue's, not the
+ * worker's, so only a real queue can make it.
  */
 
 const REGION = 'us-east-1';

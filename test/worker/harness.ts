@@ -13,119 +13,58 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { CircuitClient } from '../../lambda/circuit/client';
 import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
-import { circuitRules } from '../../lambda/circuit/state';
 import { DynamoDbIdempotencyStore } from '../../lambda/idempotency/dynamo-store';
-import type { IdempotencyStore } from '../../lambda/idempotency/store';
-import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../../lambda/outcomes/aws';
+import { s3BodyStore, snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { enqueue } from '../../lambda/producer';
 import type { OutcomeEvent } from '../../lambda/producer/outcome';
-import type { BucketDefinition } from '../../lambda/sluice';
-import {
-  type AcquireOptions,
-  createBucketTable,
-  type Granted,
-  SluiceClient,
-  SluiceConfig,
-  type SluiceLogger,
-} from '../../lambda/sluice';
-import { VendorClient } from '../../lambda/vendor-api/client';
-import { reportUnreadableCircuit } from '../../lambda/worker/circuit';
-import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
-import type { WorkerDependencies } from '../../lambda/worker/ports';
-import { sqsWorkQueues, type WorkQueues } from '../../lambda/worker/queues';
-import {
-  parseVendorSettings,
-  type VendorSettings,
-  type VendorSettingsInput,
-} from '../../lambda/worker-settings';
+import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/sluice';
+import type { WorkerHandler } from '../../lambda/worker/create-worker';
+import { sqsWorkQueues } from '../../lambda/worker/queues';
+import type { VendorSettings } from '../../lambda/worker-settings';
 import { drainDeadLetters } from '../../local/dlq';
-import { createLambdaContext } from '../../local/lambda-context';
 import { createOutcomeTopology, type OutcomeTopology, receiveOutcomes } from '../../local/outcomes/topology';
-import { toRecord } from '../../local/poller';
-import { type SimulatorOptions, startVendorSimulator, type VendorSimulator } from '../../local/simulator';
+import type { VendorSimulator } from '../../local/simulator';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
-import { RecordingTelemetry } from './recording-telemetry';
+import {
+  buildWorker,
+  invokeWith,
+  quietLogger,
+  REGION,
+  type HarnessOptions as SharedOptions,
+  startVendor,
+  WorkerRecords,
+} from './worker-wiring';
 
-const REGION = process.env.AWS_REGION ?? 'us-east-1';
+export { steppedClock } from './worker-wiring';
 
-/** The SDK's own log lines are its tests' concern; here they would only bury Jest's report. */
-const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
-export interface HarnessOptions {
-  readonly simulator: SimulatorOptions;
-  readonly buckets: readonly BucketDefinition[];
-  /** Vendor settings without the base URL (the simulator's is used). */
-  readonly vendor: Omit<VendorSettingsInput, 'baseUrl'>;
-  /** The key the worker sends. @default the simulator's */
-  readonly apiKey?: string;
-  /** One clock for the SDK and the worker; `sleep` then advances it instead of waiting. */
-  readonly clock?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly random?: () => number;
-  readonly lambdaTimeoutSeconds?: number;
+export interface HarnessOptions extends SharedOptions {
   /** Where the worker sends dead letters. @default the harness's own DLQ */
   readonly deadLetterQueueUrl?: string;
-  /** Reads the vendor API key (a failing secret). @default the `apiKey` */
-  readonly readApiKey?: () => Promise<string>;
-  /** Reads the key again after a 401, as the secret provider does. @default none (no second read) */
-  readonly refreshApiKey?: () => Promise<string>;
-  /**
-   * The work queue's redrive to the harness's DLQ after this many receives, told to the
-   * worker as its `maxReceiveCount`; a record the worker reports failed is then made visible
-   * again at once (as if its visibility timeout had passed). @default no redrive
-   */
-  readonly maxReceiveCount?: number;
-  /** Wraps the vendor client's fetch (to hold or count calls). @default the global fetch */
-  readonly fetch?: typeof fetch;
-  /** Wraps the real work queues (to hold requeued copies until an injected clock reaches their delay). */
-  readonly queues?: (queues: WorkQueues) => WorkQueues;
-  /** Wraps the real idempotency store (to inject a failure for one id). */
-  readonly idempotency?: (store: IdempotencyStore) => IdempotencyStore;
-  /**
-   * Products the worker knows: the harness then builds the outcome topic, bucket and one
-   * filtered subscriber queue per product on fauxqs, and wires the worker to publish to them.
-   * @default none (no outcomes)
-   */
-  readonly products?: readonly string[];
-  /** Wraps the real SNS outcome topic (to fail a publish). */
-  readonly outcomeTopic?: (topic: OutcomeTopic) => OutcomeTopic;
-  /** Wire the vendor circuit in the harness's table, with `vendor.circuit` as its rules. @default off */
-  readonly circuit?: boolean;
-  /** The real SDK's logger (to read its `acquire.*` events). @default quiet */
-  readonly sdkLogger?: SluiceLogger;
-  /**
-   * The worker role's principal ids (fauxqs gives every message the SenderId `000000000000`).
-   * @default none: every sender is trusted
-   */
-  readonly ownSenderIds?: readonly string[];
-  /** Who may send a first delivery naming each product. @default anyone */
-  readonly productSenders?: Readonly<Record<string, readonly string[]>>;
   /** Where the harness and the worker reach DynamoDB (a fault proxy in front of it). @default DynamoDB Local */
   readonly dynamodbEndpoint?: string;
-  /** Where the worker calls the vendor instead (a misbehaving loopback vendor). @default the simulator */
-  readonly vendorUrl?: string;
 }
 
 /**
  * The worker on the real local servers: a fresh table on DynamoDB Local, a queue and a DLQ on
  * fauxqs, the vendor simulator, the real SDK and vendor client; only the telemetry records.
+ * Its memory twin (memory-harness.ts) builds the same worker (worker-wiring.ts) on memory stores.
  */
 export class WorkerHarness {
-  readonly telemetry = new RecordingTelemetry();
+  private readonly records = new WorkerRecords();
+  readonly telemetry = this.records.telemetry;
   /** Every penalize and resync the worker asked of the (real) SDK, in order. */
-  readonly sdkCalls: string[] = [];
+  readonly sdkCalls = this.records.sdkCalls;
   /** The SDK's hand-overs the worker asked for: leases passed on, and attempts that passed nothing. */
-  readonly handOvers = { granted: 0, refused: 0 };
+  readonly handOvers = this.records.handOvers;
   /** The outcome topic, bucket and product queues, when `products` was given. */
   outcomes: OutcomeTopology | undefined;
   readonly sns: SNSClient;
   readonly s3: S3Client;
   /** A second worker on the same table, queue and vendor, with its own caches (and circuit view). */
   anotherWorker: () => WorkerHandler = () => this.handler;
+  readonly handler: WorkerHandler = async () => ({ batchItemFailures: [] });
   private constructor(
-    readonly handler: WorkerHandler,
     readonly sqs: SQSClient,
     readonly dynamodb: DynamoDBClient,
     readonly sluice: SluiceClient,
@@ -156,10 +95,9 @@ export class WorkerHarness {
       uniqueName('work'),
       options.maxReceiveCount === undefined ? {} : await redrivePolicy(sqs, dlqUrl, options.maxReceiveCount),
     );
-    const simulator = await startVendorSimulator(options.simulator);
-    const settings = parseVendorSettings({ ...options.vendor, baseUrl: options.vendorUrl ?? simulator.url });
     const clock = options.clock ?? Date.now;
     const random = options.random ?? Math.random;
+    const { simulator, settings, vendor } = await startVendor(options, { clock, random });
     const sluiceSettings = SluiceConfig.fromEnv(
       { tableName, endpointUrl: options.dynamodbEndpoint ?? endpoints.dynamodb, region: REGION },
       {},
@@ -172,18 +110,7 @@ export class WorkerHarness {
       logger: options.sdkLogger ?? quietLogger,
     });
     await sluice.upsertBuckets(options.buckets);
-    const apiKey = options.apiKey ?? simulator.apiKey;
-    const vendor = new VendorClient({
-      settings,
-      apiKey: options.readApiKey ?? (async () => apiKey),
-      ...(options.refreshApiKey ? { refreshApiKey: options.refreshApiKey } : {}),
-      clock,
-      random,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
-    const harness: WorkerHarness = new WorkerHarness(
-      // Bound below, once the telemetry exists.
-      async () => ({ batchItemFailures: [] }),
+    const harness = new WorkerHarness(
       sqs,
       dynamodb,
       sluice,
@@ -194,25 +121,6 @@ export class WorkerHarness {
       dlqUrl,
       options,
     );
-    // The real SDK, with its penalize and resync calls written down on the way through.
-    const observed = {
-      acquire: (request: Readonly<Record<string, number>>, options?: AcquireOptions) =>
-        sluice.acquire(request, options),
-      penalize: (dimension: string, factor: number, options?: { readonly holdSeconds?: number }) => {
-        harness.sdkCalls.push(`penalize ${dimension} ${factor}`);
-        return sluice.penalize(dimension, factor, options);
-      },
-      resync: (dimension: string, remaining: number) => {
-        harness.sdkCalls.push(`resync ${dimension} ${remaining}`);
-        return sluice.resync(dimension, remaining);
-      },
-      handOver: async (grant: Granted, options?: AcquireOptions) => {
-        const next = await sluice.handOver(grant, options);
-        if (next) harness.handOvers.granted += 1;
-        else harness.handOvers.refused += 1;
-        return next;
-      },
-    };
     const products = options.products ?? [];
     if (products.length > 0) {
       harness.outcomes = await createOutcomeTopology(
@@ -221,49 +129,29 @@ export class WorkerHarness {
       );
     }
     const outcomes = harness.outcomes;
-    const circuit = () =>
-      new CircuitClient({
-        store: new DynamoDbCircuitStore(dynamodb, tableName),
-        vendor: settings.name,
-        rules: circuitRules(settings.circuit),
-        newId: randomUUID,
-        clock,
-        onUnreadable: (problem) => reportUnreadableCircuit(harness.telemetry, problem),
-      });
-    harness.anotherWorker = () =>
-      createWorker({ ...dependencies, ...(options.circuit ? { circuit: circuit() } : {}) });
-    const dependencies: WorkerDependencies = {
+    const worker = buildWorker(options, {
       settings,
-      sluice: observed,
       vendor,
-      queues: (options.queues ?? ((queues) => queues))(
-        sqsWorkQueues(sqs, queueUrl, options.deadLetterQueueUrl ?? dlqUrl),
-      ),
-      idempotency: (options.idempotency ?? ((store) => store))(
-        new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
-      ),
-      telemetry: harness.telemetry,
-      lambdaTimeoutSeconds: options.lambdaTimeoutSeconds ?? 30,
-      ...(options.maxReceiveCount === undefined ? {} : { maxReceiveCount: options.maxReceiveCount }),
-      ...(options.ownSenderIds === undefined ? {} : { ownSenderIds: options.ownSenderIds }),
-      ...(options.productSenders === undefined ? {} : { productSenders: options.productSenders }),
-      products,
-      ...(outcomes
-        ? {
-            outcomes: {
-              topic: (options.outcomeTopic ?? ((topic) => topic))(
-                snsOutcomeTopic(harness.sns, outcomes.topicArn),
-              ),
-              bodies: s3BodyStore(harness.s3, outcomes.bucket),
-            },
-          }
-        : {}),
+      records: harness.records,
       clock,
       random,
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-      ...(options.circuit ? { circuit: circuit() } : {}),
-    };
-    (harness as { handler: WorkerHandler }).handler = createWorker(dependencies);
+      stores: {
+        sluice,
+        queues: sqsWorkQueues(sqs, queueUrl, options.deadLetterQueueUrl ?? dlqUrl),
+        idempotency: new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID),
+        circuitStore: () => new DynamoDbCircuitStore(dynamodb, tableName),
+        ...(outcomes
+          ? {
+              outcomes: {
+                topic: snsOutcomeTopic(harness.sns, outcomes.topicArn),
+                bodies: s3BodyStore(harness.s3, outcomes.bucket),
+              },
+            }
+          : {}),
+      },
+    });
+    (harness as { handler: WorkerHandler }).handler = worker.handler;
+    harness.anotherWorker = worker.anotherWorker;
     return harness;
   }
 
@@ -292,16 +180,12 @@ export class WorkerHarness {
       }),
     );
     if (Messages.length === 0) return undefined;
-    const records = Messages.map((message) =>
-      toRecord(message, 'arn:aws:sqs:local:000000000000:work', REGION),
-    );
-    const context = createLambdaContext({
-      functionName: 'worker',
-      timeoutSeconds: this.options.lambdaTimeoutSeconds ?? 30,
-      ...(this.options.clock ? { nowMs: this.options.clock } : {}),
+    const { response, failed } = await invokeWith(handler, Messages, {
+      ...(this.options.lambdaTimeoutSeconds === undefined
+        ? {}
+        : { lambdaTimeoutSeconds: this.options.lambdaTimeoutSeconds }),
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
     });
-    const response = await handler({ Records: records }, context);
-    const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     const done = Messages.filter((message) => !failed.has(message.MessageId ?? ''));
     const again = Messages.filter((message) => failed.has(message.MessageId ?? ''));
     if (this.options.maxReceiveCount !== undefined && again.length > 0) {
@@ -420,22 +304,4 @@ async function redrivePolicy(
     new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
   );
   return { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes.QueueArn, maxReceiveCount }) };
-}
-
-/** A clock the worker's inline sleeps advance: no real waiting, exact waits. */
-export function steppedClock(startMs = 1_700_000_000_000): {
-  clock: () => number;
-  sleep: (ms: number) => Promise<void>;
-  advance: (ms: number) => void;
-} {
-  let nowMs = startMs;
-  return {
-    clock: () => nowMs,
-    sleep: async (ms) => {
-      nowMs += ms;
-    },
-    advance: (ms) => {
-      nowMs += ms;
-    },
-  };
 }

@@ -12,6 +12,12 @@ import { parseVendorSettings } from '../../lambda/worker-settings';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { steppedClock } from './harness';
 
+/**
+ * The reconciler Lambda on DynamoDB Local: its sweep reads the whole bucket table and writes
+ * back expired leases conditionally, and its report reads the circuit item as DynamoDB holds it
+ * (an unreadable one too), so it needs the table itself, which the memory stores only imitate.
+ */
+
 const REGION = process.env.AWS_REGION ?? 'us-east-1';
 const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -10,6 +10,8 @@ import { localTable, RecordingLogger, SimulatedClock, seededRandom, testSettings
  * 2. concurrent holders ≤ capacity at every moment;
  * 3. conservation after reconcile: tokens + cost of live leases = capacity;
  * 4. 0 ≤ tokens ≤ capacity.
+ * Needs DynamoDB Local: the rounds' writes really interleave on the wire and are decided by its
+ * conditional writes (the memory store's own property tests are in test/sluice/).
  */
 jest.setTimeout(300_000);
 

@@ -36,7 +36,8 @@ import { type SilentEndpoint, startSilentEndpoint } from './silent-endpoint';
  * that accepts connections and never answers. Without `throwOnRequestTimeout` the AWS SDK only
  * logs a warning when the request timeout passes, and each of these waits for ever (the Jest
  * timeout then fails the test). No assertion is on elapsed time: each test waits for the
- * rejection or the answer, and checks what it is.
+ * rejection or the answer, and checks what it is. Needs real sockets and the real AWS clients:
+ * what is proved is their timeouts, which no memory port has.
  */
 
 const REGION = 'us-east-1';

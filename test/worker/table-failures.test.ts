@@ -17,6 +17,8 @@ import { localEndpoints, uniqueName } from '../setup/local-endpoints';
  * a failed condition is an answer, throttling and a lost answer a `SluiceStoreError` carrying
  * the AWS error as its cause. Here for the idempotency records and the vendor circuit, through
  * the fault proxy in front of DynamoDB Local (the SDK's own stores: test/sluice/faults.test.ts).
+ * Needs the servers: the failures are DynamoDB's own answers (throttling, a lost answer, a failed
+ * condition) as the AWS SDK reads them, which no memory store can produce.
  */
 
 const REGION = 'us-east-1';

@@ -50,4 +50,38 @@ describe('the Powertools telemetry', () => {
     expect(directives?.Namespace).toBe('Sluice');
     expect(directives?.Dimensions).toEqual([['service']]);
   });
+
+  it('gives a percent or seconds with a dimension a metric of its own, and names the event in every log line', () => {
+    const { metrics, published } = capturingMetrics();
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const lines: unknown[][] = [];
+    for (const level of ['info', 'warn', 'error'] as const) {
+      jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
+        lines.push([level, ...args]);
+      });
+    }
+    const telemetry = powertoolsTelemetry(logger, metrics);
+    telemetry.percent(Metric.rateScale, 5, { name: 'Bucket', value: 'openai#rpm' });
+    telemetry.seconds(Metric.productMessageAge, 3, { name: 'Product', value: 'checkout' });
+    telemetry.seconds(Metric.messageAge, 2);
+    telemetry.info('message.completed', { id: 'a' });
+    telemetry.warn('message.failed', { id: 'b' });
+    telemetry.error('message.failed');
+    telemetry.flush();
+    expect(published.map((emf) => directive(emf)?.Dimensions)).toEqual([
+      [['service', 'Bucket']],
+      [['service', 'Product']],
+      [['service']],
+    ]);
+    expect(published.slice(0, 2)).toEqual([
+      expect.objectContaining({ Bucket: 'openai#rpm', RateScale: 5 }),
+      expect.objectContaining({ Product: 'checkout', [Metric.productMessageAge]: 3 }),
+    ]);
+    expect(published[2]).toMatchObject({ [Metric.messageAge]: 2 });
+    expect(lines).toEqual([
+      ['info', 'message.completed', { event: 'message.completed', id: 'a' }],
+      ['warn', 'message.failed', { event: 'message.failed', id: 'b' }],
+      ['error', 'message.failed', { event: 'message.failed' }],
+    ]);
+  });
 });

@@ -10,6 +10,13 @@ import { startVendorSimulator } from '../../local/simulator';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { RecordingTelemetry } from './recording-telemetry';
 
+/**
+ * The worker as its Lambda builds it (`wireWorker` from the environment the CDK sets): the real
+ * AWS clients on DynamoDB Local and fauxqs. Needs the servers because what it proves is the
+ * wiring itself (every port on its real adapter); the pipeline behind it runs on memory ports
+ * in the worker's unit tests.
+ */
+
 const REGION = 'us-east-1';
 
 describe('the worker wired from its environment', () => {

@@ -1,6 +1,21 @@
+import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { MessageAttr, Metric } from '../../lambda/contract';
+import { DeadLetterReason, MessageAttr, Metric, MetricDimension } from '../../lambda/contract';
+import { SecretApiKeyProvider } from '../../lambda/vendor-api/secret';
+import { ownDeadLetterReceive } from '../../lambda/worker/record-failure';
+import { localEndpoints } from '../setup/local-endpoints';
 import { steppedClock, WorkerHarness } from './harness';
+
+/**
+ * The worker's messages through a real queue: fauxqs, beside DynamoDB Local and the vendor
+ * simulator. Each test here proves what only SQS can: message attributes that survive a send and
+ * a receive (the attempt and first-seen time of a requeued copy, the DLQ reason), a DelaySeconds
+ * that really hides the copy, the SenderId SQS itself sets, the receive count and RedrivePolicy
+ * SQS keeps, and the SQS client's error for a missing queue; and one backlog end to end in real
+ * time, the vendor serving one call at a time. The worker's logic behind each one runs on memory
+ * ports in the unit tests (worker, failures, failure-reason, sender-attributes, profiles
+ * `.unit.test.ts`).
+ */
 
 /** The booking vendor: 5 requests/s, 1 write/s per location. */
 const waitwhileVendor = {
@@ -21,7 +36,81 @@ const waitwhileBuckets = [
   { dimension: 'waitwhile#location-writes#*', limitType: 'requests' as const, capacity: 1, windowSeconds: 2 },
 ];
 
-describe('the worker on DynamoDB Local, fauxqs and the vendor simulator', () => {
+const MAX_RECEIVE_COUNT = 3;
+
+const sweeppea = {
+  buckets: [{ dimension: 'sweeppea#concurrent', limitType: 'concurrent' as const, capacity: 1 }],
+  vendor: {
+    name: 'sweeppea',
+    operations: {
+      createContact: {
+        method: 'POST' as const,
+        path: '/v1/contacts',
+        dimensions: { 'sweeppea#concurrent': 1 },
+      },
+    },
+    policy: { requeueJitterSeconds: 0, maxVendorRetries: 0 },
+  },
+};
+
+const sweeppeaRps = {
+  buckets: [{ dimension: 'sweeppea#rps', limitType: 'requests' as const, capacity: 50, windowSeconds: 1 }],
+  vendor: {
+    name: 'sweeppea',
+    operations: {
+      createContact: { method: 'POST' as const, path: '/v1/contacts', dimensions: { 'sweeppea#rps': 1 } },
+    },
+    policy: { requeueJitterSeconds: 0, maxVendorRetries: 0, maxAttempts: 3, maxAgeSeconds: 3_600 },
+  },
+};
+
+// A fresh message claiming it was first seen two hours ago (maxAgeSeconds is one hour) and is
+// on its second attempt. Read as the worker's own copy, it is too old on arrival.
+const forged = {
+  [MessageAttr.attempt]: { DataType: 'Number', StringValue: '2' },
+  [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(Date.now() - 7_200_000) },
+};
+const body = JSON.stringify({ id: 'c-1', operation: 'createContact', body: { email: 'a@example.com' } });
+
+/** The real provider over a Secrets Manager that answers "not found", as it does for a deleted secret. */
+function missingSecret(): () => Promise<string> {
+  const provider = new SecretApiKeyProvider({
+    secretsManager: {
+      send: async () => {
+        throw new ResourceNotFoundException({
+          message: "Secrets Manager can't find the specified secret.",
+          $metadata: { httpStatusCode: 400 },
+        });
+      },
+    },
+    secretId: 'sluice/sweeppea/api-key',
+  });
+  return () => provider.get();
+}
+
+interface DeadLetterOnQueue {
+  readonly body: string;
+  readonly reason?: string;
+  readonly detail?: string;
+}
+
+async function deadLettersWithAttributes(harness: WorkerHarness): Promise<DeadLetterOnQueue[]> {
+  const { Messages = [] } = await harness.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: harness.dlqUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  return Messages.map((message) => ({
+    body: message.Body ?? '',
+    reason: message.MessageAttributes?.[MessageAttr.deadLetterReason]?.StringValue,
+    detail: message.MessageAttributes?.[MessageAttr.deadLetterDetail]?.StringValue,
+  }));
+}
+
+describe('requeued copies and dead letters on fauxqs', () => {
   let harness: WorkerHarness;
 
   beforeEach(async () => {
@@ -48,37 +137,6 @@ describe('the worker on DynamoDB Local, fauxqs and the vendor simulator', () => 
       'operation: Invalid input: expected string, received number (got 42)',
       expect.stringMatching(/^\(message\): body is not JSON \(/),
     ]);
-  });
-
-  it('dead-letters a message whose request the configuration does not allow', async () => {
-    await harness.enqueue([
-      { id: 'unknown-op', operation: 'deleteEverything' },
-      { id: 'outside', method: 'POST', path: '/admin/wipe', dimensions: { 'waitwhile#rps': 1 } },
-      { id: 'no-param', operation: 'createVisit' },
-    ]);
-    await harness.runUntilIdle();
-    expect((await harness.deadLetters()).sort((a, b) => a.id.localeCompare(b.id))).toEqual([
-      { id: 'no-param', reason: 'invalid_message' },
-      { id: 'outside', reason: 'invalid_message' },
-      { id: 'unknown-op', reason: 'invalid_message' },
-    ]);
-    expect(harness.simulator.stats().calls).toBe(0);
-  });
-
-  it('acknowledges a duplicate delivery of a completed id without a second vendor call', async () => {
-    const message = {
-      id: 'visit-dup',
-      operation: 'createVisit',
-      params: { locationId: 'loc-1' },
-      body: { name: 'Ada' },
-    };
-    await harness.enqueue([message]);
-    await harness.runUntilIdle();
-    await harness.enqueue([message]);
-    await harness.runUntilIdle();
-    expect(harness.simulator.stats().calls).toBe(1);
-    expect(harness.telemetry.countOf(Metric.completed)).toBe(1);
-    expect(harness.telemetry.countOf(Metric.duplicatesSkipped)).toBe(1);
   });
 
   it('requeues a capacity wait with the next attempt and the first-seen time, then completes it', async () => {
@@ -129,59 +187,184 @@ describe('the worker on DynamoDB Local, fauxqs and the vendor simulator', () => 
     expect(harness.telemetry.countOf(Metric.completed)).toBe(2);
     expect(harness.simulator.stats().refusals).toBe(0);
   });
+});
 
-  it('dead-letters a message that would pass maxAttempts instead of requeueing it again', async () => {
-    // The filler takes loc-2's one write first (its own invocation: in one batch the pool would
-    // run both records at once, and either could win the slot).
-    await harness.enqueue([{ id: 'filler', operation: 'createVisit', params: { locationId: 'loc-2' } }]);
-    await harness.pollOnce();
-    await harness.sendRaw(
-      JSON.stringify({ id: 'tired', operation: 'createVisit', params: { locationId: 'loc-2' } }),
-      {
-        [MessageAttr.attempt]: { DataType: 'Number', StringValue: '3' },
-        [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(Date.now()) },
-      },
-    );
-    await harness.runUntilIdle();
-    expect(await harness.deadLetters()).toEqual([{ id: 'tired', reason: 'max_attempts' }]);
-    expect(harness.telemetry.countOf(`${Metric.deadLettered}[Reason=max_attempts]`)).toBe(1);
-  });
-
-  it('dead-letters a message already past maxAgeSeconds on arrival, without calling the vendor', async () => {
-    const dayAndASecondAgo = Date.now() - 86_401_000; // maxAgeSeconds defaults to a day
-    await harness.sendRaw(
-      JSON.stringify({ id: 'stale', operation: 'createVisit', params: { locationId: 'loc-3' } }),
-      {
-        [MessageAttr.attempt]: { DataType: 'Number', StringValue: '1' },
-        [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(dayAndASecondAgo) },
-      },
-    );
-    await harness.runUntilIdle();
-    expect(await harness.deadLetters()).toEqual([{ id: 'stale', reason: 'max_age' }]);
-    expect(harness.simulator.stats().calls).toBe(0);
-    expect(harness.telemetry.fieldsOf('message.dead_lettered')).toEqual([
-      expect.objectContaining({
-        reason: 'max_age',
-        detail: expect.stringMatching(/^age 8640\d s .*\(on arrival\)$/),
-      }),
-    ]);
+describe('a send to a missing DLQ', () => {
+  it('reports only the record whose DLQ send failed in batchItemFailures; the others in the batch still end', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'sweeppea', latencyMs: 1 },
+      ...sweeppea,
+      deadLetterQueueUrl: `${localEndpoints().sqs}/000000000000/no-such-dlq`,
+    });
+    try {
+      await harness.sendRaw('{"id":"poison"}');
+      await harness.enqueue([{ id: 'fine', operation: 'createContact', body: { email: 'a@example.com' } }]);
+      const response = await harness.pollOnce(10);
+      expect(response?.batchItemFailures).toHaveLength(1);
+      expect(harness.telemetry.fieldsOf('message.failed')).toEqual([
+        {
+          message_id: response?.batchItemFailures[0]?.itemIdentifier,
+          error: expect.any(String),
+          error_name: expect.any(String),
+          receive_count: 1,
+        },
+      ]);
+      expect(harness.telemetry.countOf(Metric.messageFailures)).toBe(1);
+      expect(harness.telemetry.countOf(Metric.completed)).toBe(1);
+      expect(harness.telemetry.flushes).toBe(1);
+    } finally {
+      await harness.stop();
+    }
   });
 });
 
-describe('a worker with the wrong vendor key', () => {
-  it('dead-letters on 401 with vendor_unauthorized after one call, never retrying', async () => {
+describe('the receive count and redrive of a real queue', () => {
+  it('counts each failure and, at the receive before the last, dead-letters the message with its reason', async () => {
     const harness = await WorkerHarness.start({
-      simulator: { profile: 'waitwhile', latencyMs: 1 },
-      buckets: waitwhileBuckets,
-      vendor: waitwhileVendor,
-      apiKey: 'a-revoked-key',
+      simulator: { profile: 'sweeppea', latencyMs: 1 },
+      ...sweeppea,
+      readApiKey: missingSecret(),
+      maxReceiveCount: MAX_RECEIVE_COUNT,
     });
     try {
-      await harness.enqueue([{ id: 'visit-401', operation: 'createVisit', params: { locationId: 'loc-1' } }]);
+      const message = { id: 'no-key', operation: 'createContact', body: { email: 'k@example.com' } };
+      await harness.enqueue([message]);
       await harness.runUntilIdle();
-      expect(await harness.deadLetters()).toEqual([{ id: 'visit-401', reason: 'vendor_unauthorized' }]);
-      expect(harness.simulator.stats().byStatus).toEqual({ '401': 1 });
-      expect(harness.telemetry.countOf(`${Metric.vendorCalls}[ResponseClass=unauthorized]`)).toBe(1);
+
+      const failures = harness.telemetry.fieldsOf('message.failed');
+      expect(failures.map((fields) => [fields.receive_count, fields.error_name])).toEqual([
+        [1, 'ResourceNotFoundException'],
+        [ownDeadLetterReceive(MAX_RECEIVE_COUNT), 'ResourceNotFoundException'],
+      ]);
+      expect(harness.telemetry.countOf(Metric.messageFailures)).toBe(2);
+      expect(
+        harness.telemetry.countOf(
+          `${Metric.deadLettered}[${MetricDimension.reason}=${DeadLetterReason.workerError}]`,
+        ),
+      ).toBe(1);
+      // One dead letter, by the worker, not a bare redrive: the body as sent, the reason attached.
+      const dead = await deadLettersWithAttributes(harness);
+      expect(dead).toEqual([
+        {
+          body: JSON.stringify(message),
+          reason: DeadLetterReason.workerError,
+          detail: `ResourceNotFoundException: Secrets Manager can't find the specified secret. (receive 2 of at most ${MAX_RECEIVE_COUNT})`,
+        },
+      ]);
+      // The slot each failed delivery took was given back; the vendor was never called.
+      expect((await harness.sluice.snapshot('sweeppea#concurrent')).leases).toBe(0);
+      expect(harness.simulator.stats().completions).toBe(0);
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it('when its own DLQ send fails too, reports the record each time and SQS redrive moves it, without a reason', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'sweeppea', latencyMs: 1 },
+      ...sweeppea,
+      readApiKey: missingSecret(),
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      // The worker's DLQ does not exist: its sends fail; the queue's redrive still targets the real one.
+      deadLetterQueueUrl: `${localEndpoints().sqs}/000000000000/no-such-dlq`,
+    });
+    try {
+      const message = { id: 'no-key-no-dlq', operation: 'createContact', body: { email: 'n@example.com' } };
+      await harness.enqueue([message]);
+      await harness.runUntilIdle();
+
+      expect(harness.telemetry.countOf(Metric.messageFailures)).toBe(MAX_RECEIVE_COUNT);
+      expect(
+        harness.telemetry
+          .fieldsOf('message.failed')
+          .filter((fields) => fields.step === 'dead_letter')
+          .map((fields) => fields.message_id),
+      ).toHaveLength(MAX_RECEIVE_COUNT - ownDeadLetterReceive(MAX_RECEIVE_COUNT) + 1);
+      expect(await deadLettersWithAttributes(harness)).toEqual([
+        { body: JSON.stringify(message), reason: undefined, detail: undefined },
+      ]);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
+
+describe('the SenderId SQS sets (fauxqs: 000000000000 for every message)', () => {
+  it('are ignored on a message the worker did not send: it runs as a first attempt', async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'sweeppea', latencyMs: 1 },
+      ...sweeppeaRps,
+      ownSenderIds: ['AROAWORKERROLE'],
+    });
+    try {
+      await harness.sendRaw(body, forged);
+      await harness.pollOnce();
+      expect(harness.telemetry.fieldsOf('message.completed')).toEqual([
+        expect.objectContaining({ id: 'c-1', attempt: 0 }),
+      ]);
+      expect(harness.simulator.stats().completions).toBe(1);
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it("count on the worker's own copy (its SenderId): two hours old, it is dead-lettered on arrival", async () => {
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'sweeppea', latencyMs: 1 },
+      ...sweeppeaRps,
+      ownSenderIds: ['000000000000'],
+    });
+    try {
+      await harness.sendRaw(body, forged);
+      await harness.pollOnce();
+      expect((await harness.deadLetters()).map((letter) => letter.reason)).toEqual(['max_age']);
+      expect(harness.simulator.stats().calls).toBe(0);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
+
+describe('a backlog end to end in real time', () => {
+  it('50 messages at the one-call-at-a-time vendor all complete exactly once, with refusals under 5% of calls', async () => {
+    // The sweeppea case of profiles.unit.test.ts, on the real servers and the real clock: the
+    // queue's own timing, the table's and the vendor's, with the buckets at the vendor's limits.
+    const harness = await WorkerHarness.start({
+      simulator: {
+        profile: 'sweeppea',
+        limits: { concurrentPerEndpoint: 1, requestsPerMinute: 600 },
+        latencyMs: 2,
+      },
+      buckets: [
+        { dimension: 'sweeppea#concurrent', limitType: 'concurrent', capacity: 1 },
+        { dimension: 'sweeppea#rpm', limitType: 'requests', capacity: 600, windowSeconds: 60 },
+      ],
+      vendor: {
+        name: 'sweeppea',
+        operations: {
+          createContact: {
+            method: 'POST',
+            path: '/v1/contacts',
+            dimensions: { 'sweeppea#concurrent': 1, 'sweeppea#rpm': 1 },
+          },
+        },
+        policy: { requeueJitterSeconds: 0 },
+      },
+    });
+    try {
+      const ids = Array.from({ length: 50 }, (_, index) => `contact-${index}`);
+      await harness.enqueue(
+        ids.map((id) => ({ id, operation: 'createContact', body: { email: `${id}@example.com` } })),
+      );
+      await harness.runUntilIdle(45_000);
+      const stats = harness.simulator.stats();
+      expect(await harness.deadLetters()).toEqual([]);
+      expect(stats.completions).toBe(50);
+      expect(stats.duplicateCompletions).toBe(0);
+      expect(Object.keys(stats.byIdempotencyKey).sort()).toEqual([...ids].sort());
+      expect(Object.values(stats.byIdempotencyKey).every((count) => count === 1)).toBe(true);
+      expect(harness.telemetry.countOf(Metric.completed)).toBe(50);
+      expect(stats.refusals / stats.calls).toBeLessThan(0.05);
     } finally {
       await harness.stop();
     }

@@ -1,6 +1,6 @@
 import { LogEvent } from '../../lambda/contract';
 import type { SluiceLogger } from '../../lambda/sluice';
-import { WorkerHarness } from './harness';
+import { MemoryWorkerHarness } from './memory-harness';
 
 /**
  * The worker's acquires carry the message's product as the SDK's product label, so the SDK's
@@ -44,12 +44,12 @@ const visit = (id: string, product?: string) => ({
 });
 
 describe("the SDK's product label on the worker's acquires", () => {
-  let harness: WorkerHarness;
+  let harness: MemoryWorkerHarness;
   afterEach(() => harness.stop());
 
-  it('is the configured product each message names, on DynamoDB Local', async () => {
+  it('is the configured product each message names, on the memory bucket store', async () => {
     const logger = recordingLogger();
-    harness = await WorkerHarness.start({
+    harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       buckets,
       vendor,
@@ -68,7 +68,7 @@ describe("the SDK's product label on the worker's acquires", () => {
 
   it('is absent when the stack has no products', async () => {
     const logger = recordingLogger();
-    harness = await WorkerHarness.start({
+    harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       buckets,
       vendor,

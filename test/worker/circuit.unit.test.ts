@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { CircuitClient } from '../../lambda/circuit/client';
-import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
 import { type CircuitState, circuitRules } from '../../lambda/circuit/state';
 import { MessageAttr, Metric } from '../../lambda/contract';
-import { type HarnessOptions, steppedClock, WorkerHarness } from './harness';
+import { type MemoryHarnessOptions, MemoryWorkerHarness, VirtualTime } from './memory-harness';
 
 /** The booking vendor with a small circuit: 3 failures open it, probes every 2 s. */
-const vendor: HarnessOptions['vendor'] = {
+const vendor: MemoryHarnessOptions['vendor'] = {
   name: 'waitwhile',
   allowedPaths: ['/locations'],
   operations: {
@@ -24,8 +22,8 @@ const vendor: HarnessOptions['vendor'] = {
     inlineRetryThresholdSeconds: 0.5,
     maxVendorRetries: 0,
   },
-  // No slow start: these runs wait on real SQS delays with a clock that only moves when told,
-  // so a slow start would never end; test/worker/circuit-recovery.test.ts drives it.
+  // No slow start: it is circuit-recovery.unit.test.ts's subject; here the probe closes the
+  // circuit outright.
   circuit: {
     failureThreshold: 3,
     windowSeconds: 60,
@@ -35,7 +33,7 @@ const vendor: HarnessOptions['vendor'] = {
   },
 };
 
-const buckets: HarnessOptions['buckets'] = [
+const buckets: MemoryHarnessOptions['buckets'] = [
   { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 5, windowSeconds: 1 },
   { dimension: 'waitwhile#location-writes#*', limitType: 'requests', capacity: 1, windowSeconds: 2 },
 ];
@@ -47,20 +45,18 @@ const visit = (id: string) => ({
   body: { id },
 });
 
-describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulator)', () => {
-  let harness: WorkerHarness;
-  let time: ReturnType<typeof steppedClock>;
+describe('the vendor circuit in the worker (memory stores and queues, the simulator)', () => {
+  let harness: MemoryWorkerHarness;
+  let time: VirtualTime;
 
   beforeEach(async () => {
-    // From now: the producer stamps the first-seen time with the real clock.
-    time = steppedClock(Date.now());
-    harness = await WorkerHarness.start({
+    time = new VirtualTime();
+    harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       buckets,
       vendor,
       circuit: true,
-      clock: time.clock,
-      sleep: time.sleep,
+      time: time,
     });
   });
 
@@ -69,7 +65,7 @@ describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulato
   /** The circuit as a worker that never saw it would read it. */
   async function circuit(): Promise<CircuitState> {
     return new CircuitClient({
-      store: new DynamoDbCircuitStore(harness.dynamodb, harness.tableName),
+      store: harness.circuitStore,
       vendor: 'waitwhile',
       rules: circuitRules(harness.settings.circuit),
       newId: randomUUID,
@@ -77,24 +73,14 @@ describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulato
     }).view();
   }
 
-  /** Every message on the work queue by its id, with its attempt attribute (left visible). */
-  async function queuedAttempts(expected: number): Promise<Record<string, number>> {
+  /** Every copy the worker sent to the work queue by its id, with its attempt attribute. */
+  function queuedAttempts(expected: number): Record<string, number> {
     const seen: Record<string, number> = {};
-    while (Object.keys(seen).length < expected) {
-      const { Messages = [] } = await harness.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: harness.queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 2,
-          VisibilityTimeout: 0,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      for (const message of Messages) {
-        const id = (JSON.parse(message.Body ?? '{}') as { id: string }).id;
-        seen[id] = Number(message.MessageAttributes?.[MessageAttr.attempt]?.StringValue);
-      }
+    for (const copy of harness.queues.requeued) {
+      const id = (JSON.parse(copy.MessageBody) as { id: string }).id;
+      seen[id] = Number(copy.MessageAttributes[MessageAttr.attempt]?.StringValue);
     }
+    expect(Object.keys(seen)).toHaveLength(expected);
     return seen;
   }
 
@@ -124,7 +110,7 @@ describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulato
       grantsBefore,
     );
     // The two calls that failed before it opened spent an attempt; the deferrals did not.
-    expect(await queuedAttempts(5)).toEqual({ m1: 1, m2: 1, m3: 0, m4: 0, m5: 0 });
+    expect(queuedAttempts(5)).toEqual({ m1: 1, m2: 1, m3: 0, m4: 0, m5: 0 });
 
     // The vendor is back and the probe is due: two workers race, one probes.
     harness.simulator.setFaults({});
@@ -146,7 +132,7 @@ describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulato
   it('a key refused after a fresh read makes the backlog wait, not the DLQ; the restored key resumes it', async () => {
     await harness.stop();
     let keyReads = 0;
-    harness = await WorkerHarness.start({
+    harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       // Two writes per location: the repeat after the key is read again is a request at the
       // vendor too, and is granted like any other.
@@ -156,8 +142,7 @@ describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulato
       ],
       vendor,
       circuit: true,
-      clock: time.clock,
-      sleep: time.sleep,
+      time: time,
       refreshApiKey: async () => {
         keyReads += 1;
         return 'local-dev-key';
@@ -172,7 +157,7 @@ describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulato
     expect((await circuit()).status).toBe('unauthorized');
     await harness.pollOnce(10);
     expect(harness.simulator.stats().calls).toBe(2);
-    expect(await queuedAttempts(3)).toEqual({ k1: 0, k2: 0, k3: 0 });
+    expect(queuedAttempts(3)).toEqual({ k1: 0, k2: 0, k3: 0 });
     harness.simulator.setFaults({});
     time.advance(2_000);
     await harness.runUntilIdle();
@@ -201,7 +186,7 @@ describe('a storm of rate and busy answers', () => {
   // machine's property test covers any sequence of answers from a live vendor.
   it('never opens the circuit', async () => {
     // The buckets allow 50 writes per location; the vendor allows 1 write/s to each.
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: {
         profile: 'waitwhile',
         latencyMs: 1,
@@ -226,11 +211,11 @@ describe('a storm of rate and busy answers', () => {
       const refused = harness.simulator.stats().refusedByStatus;
       expect((refused['429'] ?? 0) + (refused['409'] ?? 0)).toBeGreaterThanOrEqual(3);
       const state = await new CircuitClient({
-        store: new DynamoDbCircuitStore(harness.dynamodb, harness.tableName),
+        store: harness.circuitStore,
         vendor: 'waitwhile',
         rules: circuitRules(harness.settings.circuit),
         newId: randomUUID,
-        clock: Date.now,
+        clock: harness.time.clock,
       }).view();
       expect(state).toMatchObject({ status: 'closed', failures: 0 });
       expect(harness.telemetry.countOf(Metric.circuitOpened)).toBe(0);

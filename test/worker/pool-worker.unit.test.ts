@@ -1,13 +1,14 @@
 import { Metric } from '../../lambda/contract';
 import type { IdempotencyStore } from '../../lambda/idempotency/store';
-import { steppedClock, WorkerHarness } from './harness';
+import { MemoryWorkerHarness, steppedClock } from './memory-harness';
 
 /**
- * The worker's pool on the real local servers (DynamoDB Local, fauxqs, the vendor simulator).
- * Nothing here waits for a moment: calls are held until a state is reached, time is a stepped
- * clock, and what reached the vendor is counted by the vendor.
+ * The worker's pool on memory ports, with the vendor simulator on loopback. Nothing here waits
+ * for a moment: calls are held until a state is reached, time is the harness's (it moves on when
+ * no call is in flight, or at each sleep with a stepped clock), and what reached the vendor is
+ * counted by the vendor. Two environments meeting on one bucket item in DynamoDB Local:
+ * worker-stores.test.ts.
  */
-jest.setTimeout(60_000);
 
 const waitwhile = (maxInFlight: number, requestTimeoutMs = 20_000) => ({
   buckets: [
@@ -67,7 +68,7 @@ describe('the pool inside one invocation', () => {
         inFlight -= 1;
       }
     };
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 5 },
       ...waitwhile(4),
       fetch: barrier,
@@ -84,7 +85,7 @@ describe('the pool inside one invocation', () => {
   });
 
   it('a concurrent bucket of 1 keeps one call in flight at the vendor, with four records in the pool', async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: {
         profile: 'sweeppea',
         limits: { concurrentPerEndpoint: 1, requestsPerMinute: 100_000 },
@@ -146,7 +147,7 @@ describe('the pool inside one invocation', () => {
         policy: { requeueJitterSeconds: 0 },
       },
     };
-    const harness = await WorkerHarness.start(sweeppea);
+    const harness = await MemoryWorkerHarness.start(sweeppea);
     try {
       const ids = Array.from({ length: 16 }, (_, i) => `h${i}`);
       await harness.enqueue(
@@ -154,7 +155,7 @@ describe('the pool inside one invocation', () => {
       );
       // Two environments (reserved concurrency is per function, a second stack or a test may
       // run another) take batches together: each hands leases on inside itself, and both
-      // meet on the one bucket item in DynamoDB Local.
+      // meet on the one bucket item in the store.
       const other = harness.anotherWorker();
       await Promise.all([harness.pollOnce(8), harness.pollOnce(8, other)]);
       await harness.runUntilIdle(45_000);
@@ -176,7 +177,7 @@ describe('the pool inside one invocation', () => {
   });
 
   it('records refused by one bucket wait in its line, one at a time, instead of all waking together and being requeued', async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 1 },
       buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: 1, windowSeconds: 1 }],
       vendor: {
@@ -213,11 +214,10 @@ describe('the pool inside one invocation', () => {
       time.advance(4_000);
       return fetch(input, init);
     };
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 1 },
       ...waitwhile(1, 5_000),
-      clock: time.clock,
-      sleep: time.sleep,
+      time: time,
       lambdaTimeoutSeconds: 20,
       fetch: slowCalls,
     });
@@ -260,7 +260,7 @@ describe('the pool inside one invocation', () => {
       markPublished: (id) => store.markPublished(id),
       abandon: (id, owner) => store.abandon(id, owner),
     });
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', limits: simulatorLimits, latencyMs: 5 },
       ...waitwhile(3),
       idempotency: faulty,

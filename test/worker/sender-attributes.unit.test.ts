@@ -1,12 +1,13 @@
 import { MessageAttr } from '../../lambda/contract';
-import { WorkerHarness } from './harness';
+import { LOCAL_SENDER_ID, MemoryWorkerHarness } from './memory-harness';
 
 /**
  * A producer cannot set a message's attempt count or first-seen time: `sluice-*` attributes
  * count only on the worker's own requeued copies, which SQS marks with the worker role as
- * `SenderId`. On fauxqs every message's SenderId is `000000000000`, so the same forged message
- * is read once as a producer's (the worker's id configured as another) and once as the
- * worker's own copy.
+ * `SenderId`. The memory queue gives every message one SenderId (`LOCAL_SENDER_ID`, fauxqs's
+ * `000000000000`), so the same forged message is read once as a producer's (the worker's id
+ * configured as another) and once as the worker's own copy. The same on fauxqs, whose SenderId
+ * SQS itself sets: worker.test.ts.
  */
 
 const sweeppea = {
@@ -22,21 +23,21 @@ const sweeppea = {
 
 // A fresh message claiming it was first seen two hours ago (maxAgeSeconds is one hour) and is
 // on its second attempt. Read as the worker's own copy, it is too old on arrival.
-const forged = {
+const forged = (nowMs: number) => ({
   [MessageAttr.attempt]: { DataType: 'Number', StringValue: '2' },
-  [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(Date.now() - 7_200_000) },
-};
+  [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(nowMs - 7_200_000) },
+});
 const body = JSON.stringify({ id: 'c-1', operation: 'createContact', body: { email: 'a@example.com' } });
 
 describe('sluice-* attributes from a producer', () => {
   it('are ignored on a message the worker did not send: it runs as a first attempt', async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1 },
       ...sweeppea,
       ownSenderIds: ['AROAWORKERROLE'],
     });
     try {
-      await harness.sendRaw(body, forged);
+      await harness.sendRaw(body, forged(harness.now()));
       await harness.pollOnce();
       expect(harness.telemetry.fieldsOf('message.completed')).toEqual([
         expect.objectContaining({ id: 'c-1', attempt: 0 }),
@@ -48,13 +49,13 @@ describe('sluice-* attributes from a producer', () => {
   });
 
   it("count on the worker's own copy (its SenderId): two hours old, it is dead-lettered on arrival", async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1 },
       ...sweeppea,
-      ownSenderIds: ['000000000000'],
+      ownSenderIds: [LOCAL_SENDER_ID],
     });
     try {
-      await harness.sendRaw(body, forged);
+      await harness.sendRaw(body, forged(harness.now()));
       await harness.pollOnce();
       expect((await harness.deadLetters()).map((letter) => letter.reason)).toEqual(['max_age']);
       expect(harness.simulator.stats().calls).toBe(0);
@@ -66,13 +67,13 @@ describe('sluice-* attributes from a producer', () => {
 
 describe('a product checked against its sender', () => {
   it('runs a product its sender may name, and dead-letters one it may not, with the sender in the reason', async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1 },
       ...sweeppea,
       products: ['checkout', 'support'],
       ownSenderIds: ['AROAWORKERROLE'],
-      // fauxqs's SenderId for every message.
-      productSenders: { checkout: ['000000000000'], support: ['AROASUPPORTAPP'] },
+      // The memory queue's SenderId for every message.
+      productSenders: { checkout: [LOCAL_SENDER_ID], support: ['AROASUPPORTAPP'] },
     });
     try {
       const contact = (id: string, product: string) => ({

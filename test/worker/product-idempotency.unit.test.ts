@@ -1,12 +1,9 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { TABLE_PARTITION_KEY } from '../../lambda/contract';
-import { IdempotencyStatus } from '../../lambda/idempotency/store';
 import type { CompletedOutcome } from '../../lambda/producer/outcome';
-import { WorkerHarness } from './harness';
+import { MemoryWorkerHarness } from './memory-harness';
 
 /**
  * Idempotency is per product: two products that both number their orders send `order-1`, and
- * each is a request of its own, on the real local servers. What counts is what the vendor
+ * each is a request of its own, on memory ports. What counts is what the vendor
  * received: two completions under two Idempotency-Keys, no replay.
  */
 
@@ -24,11 +21,11 @@ const vendor = {
 };
 
 describe('idempotency scoped by product', () => {
-  let harness: WorkerHarness;
+  let harness: MemoryWorkerHarness;
   afterEach(() => harness.stop());
 
   it('runs the same id of two products as two requests, each recorded and keyed under its product', async () => {
-    harness = await WorkerHarness.start({
+    harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: 50, windowSeconds: 1 }],
       vendor,
@@ -52,15 +49,16 @@ describe('idempotency scoped by product', () => {
     expect(checkout).toMatchObject({ outcome: 'completed', id: 'order-1', body: { name: 'Ada' } });
     expect(support).toMatchObject({ outcome: 'completed', id: 'order-1', body: { name: 'Grace' } });
 
+    // Each product's id has its own record, ended as a completion (the record's key in the
+    // table, idem#<product>#<id>, is the DynamoDB store's: worker-stores.test.ts).
     for (const product of ['checkout', 'support']) {
-      const record = await harness.dynamodb.send(
-        new GetItemCommand({
-          TableName: harness.tableName,
-          Key: { [TABLE_PARTITION_KEY]: { S: `idem#${product}#order-1` } },
-          ConsistentRead: true,
-        }),
+      const nowMs = harness.now();
+      expect(await harness.idempotencyStore.begin(`${product}#order-1`, nowMs, nowMs + 60_000)).toMatchObject(
+        {
+          state: 'ended',
+          outcome: { json: expect.stringContaining('"outcome":"completed"') },
+        },
       );
-      expect(record.Item?.status?.S).toBe(IdempotencyStatus.completed);
     }
 
     // A redelivered copy of one product's order is still a duplicate, and the vendor sees nothing new.

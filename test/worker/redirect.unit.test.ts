@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CircuitClient } from '../../lambda/circuit/client';
-import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
 import { circuitRules } from '../../lambda/circuit/state';
 import type { DeadLetteredOutcome } from '../../lambda/producer/outcome';
-import { WorkerHarness } from './harness';
+import { MemoryWorkerHarness } from './memory-harness';
 
 /**
  * A vendor on loopback that answers every call with a 307 to another loopback origin, which
- * records every request it gets. Through the real worker (DynamoDB Local, fauxqs, the circuit
+ * records every request it gets. Through the worker on memory ports (the circuit
  * on): the message is dead-lettered vendor_rejected with the Location, the other origin is
  * never hit, and the circuit, one failure from opening, stays closed.
  */
@@ -32,12 +31,12 @@ describe('a vendor that redirects elsewhere, at the worker', () => {
     req.resume();
     res.writeHead(307, { location: `${elsewhereUrl}/steal${req.url}` }).end();
   });
-  let harness: WorkerHarness;
+  let harness: MemoryWorkerHarness;
 
   beforeAll(async () => {
     elsewhereUrl = await listen(elsewhere);
     const vendorUrl = await listen(vendor);
-    harness = await WorkerHarness.start({
+    harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       vendorUrl,
       buckets: [{ dimension: 'waitwhile#rps', limitType: 'requests', capacity: 50, windowSeconds: 1 }],
@@ -81,11 +80,11 @@ describe('a vendor that redirects elsewhere, at the worker', () => {
       detail: `vendor answered HTTP 307: redirect not followed (Location "${elsewhereUrl}/steal/locations/l-1/visits")`,
     });
     const circuit = await new CircuitClient({
-      store: new DynamoDbCircuitStore(harness.dynamodb, harness.tableName),
+      store: harness.circuitStore,
       vendor: 'waitwhile',
       rules: circuitRules(harness.settings.circuit),
       newId: randomUUID,
-      clock: Date.now,
+      clock: harness.time.clock,
     }).view();
     expect({ vendorHits, elsewhereHits, circuit: circuit.status }).toEqual({
       vendorHits: ['POST /locations/l-1/visits'],

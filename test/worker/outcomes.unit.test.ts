@@ -1,14 +1,13 @@
 import { MessageAttr, Metric } from '../../lambda/contract';
 import { sha256Hex } from '../../lambda/outcomes/claim-check';
 import type { CompletedOutcome, DeadLetteredOutcome } from '../../lambda/producer/outcome';
-import { readClaimCheckedBody } from '../../local/outcomes/topology';
-import { type HarnessOptions, WorkerHarness } from './harness';
+import { type MemoryHarnessOptions, MemoryWorkerHarness } from './memory-harness';
 
 /**
- * Every way a message ends reaches its product as one final outcome, on the real local
- * servers: DynamoDB Local for the idempotency record that stores the outcome, fauxqs for the
- * work queue, the SNS topic with one filtered subscriber queue per product, and the S3 bucket
- * for claim-checked bodies; the vendor simulator answers.
+ * Every way a message ends reaches its product as one final outcome, on memory ports: the
+ * memory idempotency store keeps the outcome, the memory topic hands each product only its own
+ * events (as the filtered subscriptions do) and claim-checked bodies land in a memory bucket;
+ * the vendor simulator answers. The same through SNS, S3 and DynamoDB Local: outcome-topic.test.ts.
  */
 
 const vendor = {
@@ -27,8 +26,8 @@ const buckets = [
   { dimension: 'waitwhile#rps', limitType: 'requests' as const, capacity: 50, windowSeconds: 1 },
 ];
 
-function start(options: Partial<HarnessOptions> = {}): Promise<WorkerHarness> {
-  return WorkerHarness.start({
+function start(options: Partial<MemoryHarnessOptions> = {}): Promise<MemoryWorkerHarness> {
+  return MemoryWorkerHarness.start({
     simulator: { profile: 'waitwhile', latencyMs: 1 },
     buckets,
     vendor,
@@ -46,7 +45,7 @@ const visit = (id: string, product: string, body: Record<string, unknown> = { na
 });
 
 describe('message outcomes, published to each product', () => {
-  let harness: WorkerHarness;
+  let harness: MemoryWorkerHarness;
   afterEach(() => harness.stop());
 
   it('publishes a completed outcome that carries the vendor answer: status, headers, body, attempts, latency', async () => {
@@ -91,7 +90,7 @@ describe('message outcomes, published to each product', () => {
     expect(telemetry.values.get(`${Metric.productMessageAge}[Product=checkout]`)).toHaveLength(2);
   });
 
-  it('claim-checks a body too large for the topic to S3: the event names it, and its bytes match the sha256', async () => {
+  it('claim-checks a body too large for the topic to the outcome bucket: the event names it, and its bytes match the sha256', async () => {
     harness = await start();
     const large = 'x'.repeat(210 * 1024);
     await harness.enqueue([visit('big-1', 'support', { name: 'Ada', notes: large })]);
@@ -99,8 +98,8 @@ describe('message outcomes, published to each product', () => {
     const [outcome] = (await harness.outcomesOf('support', 1)) as CompletedOutcome[];
     expect(outcome?.body).toBeUndefined();
     const ref = outcome?.bodyRef;
-    expect(ref).toMatchObject({ bucket: harness.outcomes?.bucket, format: 'json' });
-    const bytes = await readClaimCheckedBody(harness.s3, ref?.bucket ?? '', ref?.key ?? '');
+    expect(ref).toMatchObject({ bucket: 'memory-outcome-bodies', format: 'json' });
+    const bytes = harness.bodies.get(ref?.key ?? '') ?? Buffer.alloc(0);
     expect(bytes.length).toBe(ref?.size);
     expect(sha256Hex(bytes)).toBe(ref?.sha256);
     expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({
@@ -226,7 +225,10 @@ describe('message outcomes, published to each product', () => {
     });
     // First seen two days ago: older than maxAgeSeconds (one day) on arrival.
     await harness.sendRaw(JSON.stringify(visit('stale-1', 'checkout')), {
-      [MessageAttr.firstSeenAtMs]: { DataType: 'Number', StringValue: String(Date.now() - 2 * 86_400_000) },
+      [MessageAttr.firstSeenAtMs]: {
+        DataType: 'Number',
+        StringValue: String(harness.now() - 2 * 86_400_000),
+      },
     });
     await harness.enqueue([visit('failing-1', 'support')]);
     await harness.runUntilIdle();

@@ -1,6 +1,11 @@
 import { Metric } from '../../lambda/contract';
-import { localEndpoints } from '../setup/local-endpoints';
-import { WorkerHarness } from './harness';
+import { MemoryWorkerHarness, missingDeadLetterQueue } from './memory-harness';
+
+/**
+ * Surprises at the worker on memory ports. The DLQ send that fails is the SQS client's own error
+ * for a missing queue, thrown by the memory queues; the same failure from fauxqs, through the
+ * SQS adapter, is in worker.test.ts.
+ */
 
 const sweeppea = {
   buckets: [{ dimension: 'sweeppea#concurrent', limitType: 'concurrent' as const, capacity: 1 }],
@@ -19,10 +24,10 @@ const sweeppea = {
 
 describe('surprises and deadlines', () => {
   it('reports only the record whose DLQ send failed in batchItemFailures; the others in the batch still end', async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1 },
       ...sweeppea,
-      deadLetterQueueUrl: `${localEndpoints().sqs}/000000000000/no-such-dlq`,
+      queues: missingDeadLetterQueue,
     });
     try {
       await harness.sendRaw('{"id":"poison"}');
@@ -49,11 +54,19 @@ describe('surprises and deadlines', () => {
     // Every reading of this clock is 1 ms later than the last: the invocation begins with 5,999
     // of its 6,000 ms left, so its 1 s slot is already short of a whole slot when the pool asks.
     let nowMs = 1_700_000_000_000;
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1 },
       ...sweeppea,
       lambdaTimeoutSeconds: 6,
-      clock: () => nowMs++,
+      time: {
+        clock: () => nowMs++,
+        sleep: async (ms) => {
+          nowMs += ms;
+        },
+        advance: (ms) => {
+          nowMs += ms;
+        },
+      },
     });
     try {
       await harness.enqueue([{ id: 'first', operation: 'createContact', body: { email: 'f@example.com' } }]);
@@ -66,7 +79,7 @@ describe('surprises and deadlines', () => {
   });
 
   it('aborts a hanging vendor call at the slot deadline, releases the slot and requeues the message', async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1, faults: { hangRate: 1 } },
       ...sweeppea,
       // A 6 s function leaves a 1 s slot after the 5 s margin.

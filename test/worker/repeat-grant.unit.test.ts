@@ -1,6 +1,6 @@
 import { Metric } from '../../lambda/contract';
 import { chat, chatVendor } from './chat-vendor';
-import { steppedClock, WorkerHarness } from './harness';
+import { MemoryWorkerHarness, steppedClock } from './memory-harness';
 
 /**
  * Every request that reaches the vendor is granted: the vendor client's repeats after a 5xx
@@ -8,17 +8,16 @@ import { steppedClock, WorkerHarness } from './harness';
  * the worker's telemetry the grants; they must be equal.
  */
 
-async function harnessWith(rpmCapacity: number, errorRate: number): Promise<WorkerHarness> {
+async function harnessWith(rpmCapacity: number, errorRate: number): Promise<MemoryWorkerHarness> {
   const time = steppedClock();
-  return WorkerHarness.start({
+  return MemoryWorkerHarness.start({
     simulator: { profile: 'openai', latencyMs: 1, faults: { errorRate }, random: () => 0 },
     buckets: [
       { dimension: 'openai#rpm', limitType: 'requests', capacity: rpmCapacity, windowSeconds: 60 },
       { dimension: 'openai#tpm', limitType: 'tokens', capacity: 40_000, windowSeconds: 60 },
     ],
     vendor: chatVendor,
-    clock: time.clock,
-    sleep: time.sleep,
+    time: time,
     random: () => 0,
   });
 }

@@ -1,5 +1,5 @@
 import { Metric } from '../../lambda/contract';
-import { steppedClock, WorkerHarness } from './harness';
+import { MemoryWorkerHarness, steppedClock } from './memory-harness';
 
 /**
  * The tree's branches end to end, with one stepped clock for the SDK and the worker: an
@@ -17,16 +17,15 @@ const probeVendor = {
 };
 
 describe('the requeue delay at the boundaries, on real buckets', () => {
-  let harness: WorkerHarness;
+  let harness: MemoryWorkerHarness;
 
   beforeEach(async () => {
     const time = steppedClock();
-    harness = await WorkerHarness.start({
+    harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       buckets: probeBuckets,
       vendor: probeVendor,
-      clock: time.clock,
-      sleep: time.sleep,
+      time,
       random: () => 0.5,
     });
   });
@@ -34,7 +33,7 @@ describe('the requeue delay at the boundaries, on real buckets', () => {
   afterEach(() => harness.stop());
 
   async function waitOf(units: number, location: string) {
-    // Drain and probe write to different locations: the simulator's 1 write/s per location runs on real time.
+    // Drain and probe write to different locations: the simulator allows 1 write/s per location.
     const drain = { method: 'POST', path: '/locations/drain/visits' };
     const call = { method: 'POST', path: `/locations/${location}/visits` };
     await harness.enqueue([{ id: `drain-${location}`, ...drain, dimensions: { 'probe#units': 20_000 } }]);
@@ -74,7 +73,7 @@ describe('the requeue delay at the boundaries, on real buckets', () => {
 describe('the head of a bucket line keeps its turn through a remainder', () => {
   it('a unit taken elsewhere during its inline sleep costs one more short sleep, not a requeue', async () => {
     const time = steppedClock();
-    let harness: WorkerHarness | undefined;
+    let harness: MemoryWorkerHarness | undefined;
     let takenElsewhere = false;
     // Another environment takes 1 s of the bucket's refill while the message sleeps its 4.9 s.
     const sleep = async (ms: number) => {
@@ -84,12 +83,11 @@ describe('the head of a bucket line keeps its turn through a remainder', () => {
         expect((await harness.sluice.acquire({ 'probe#units': 10 })).outcome).toBe('Granted');
       }
     };
-    harness = await WorkerHarness.start({
+    harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       buckets: probeBuckets,
       vendor: probeVendor,
-      clock: time.clock,
-      sleep,
+      time: { ...time, sleep },
       random: () => 0.5,
     });
     try {
@@ -120,7 +118,7 @@ describe('the head of a bucket line keeps its turn through a remainder', () => {
 describe('a vendor 429 after a grant', () => {
   it('penalizes the exhausted bucket with 0.8, holds it for the Retry-After, and requeues the next message without a call', async () => {
     const time = steppedClock();
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       // The vendor allows 2 requests per minute; the bucket wrongly believes in 60.
       simulator: { profile: 'openai', latencyMs: 1, limits: { requestsPerMinute: 2 } },
       buckets: [
@@ -140,8 +138,7 @@ describe('a vendor 429 after a grant', () => {
         // A long-Retry-After threshold out of reach, so the factors are the first and the repeat.
         policy: { requeueJitterSeconds: 0, longRetryAfterSeconds: 600 },
       },
-      clock: time.clock,
-      sleep: time.sleep,
+      time,
       random: () => 0,
     });
     try {
@@ -161,10 +158,13 @@ describe('a vendor 429 after a grant', () => {
       // The 429 says requests are out (x-ratelimit-remaining-requests: 0) while tokens are left: only rpm is penalized.
       expect(harness.telemetry.countOf(Metric.penalties)).toBe(1);
       const requeued = harness.telemetry.fieldsOf('message.requeued');
-      // The bucket still has tokens (it believes in 60 a minute): the 30 s is the vendor's Retry-After.
+      // The bucket still has tokens (it believes in 60 a minute): the 29 s is the vendor's
+      // Retry-After. On the one clock the vendor frees a request 30 s after c1, and c3 called it
+      // 1 s later, after its inline wait for the token the resync to "0 remaining" took away.
+      expect(harness.telemetry.fieldsOf('message.inline_wait')).toEqual([{ id: 'c3', wait_ms: 1_000 }]);
       expect(requeued.map((fields) => fields.why)).toEqual([
         'vendor HTTP 429 rate limited',
-        'capacity: openai#rpm needs 30 s',
+        'capacity: openai#rpm needs 29 s',
       ]);
       expect(requeued.every((fields) => (fields.delay_seconds as number) > 5)).toBe(true);
       expect(harness.sdkCalls.filter((call) => call.startsWith('penalize'))).toEqual([

@@ -2,12 +2,13 @@ import { Metric } from '../../lambda/contract';
 import type { BucketDefinition } from '../../lambda/sluice';
 import type { VendorSettingsInput } from '../../lambda/worker-settings';
 import type { SimulatorLimits, SimulatorProfileName } from '../../local/simulator';
-import { WorkerHarness } from './harness';
+import { MemoryWorkerHarness } from './memory-harness';
 
 /**
  * 50 messages per simulator profile, the buckets configured at the simulator's true limits
  * (small ones, so each run takes seconds): every id ends completed, none is sent twice, and
- * the vendor refuses fewer than 5% of the calls.
+ * the vendor refuses fewer than 5% of the calls. On memory ports, one clock for all: the sweeppea
+ * case on the real servers and the real clock is in worker.test.ts.
  */
 interface ProfileCase {
   readonly limits: Partial<SimulatorLimits>;
@@ -101,7 +102,7 @@ describe.each(Object.keys(cases) as SimulatorProfileName[])(
   (profile) => {
     it('all complete exactly once, with vendor refusals under 5% of calls', async () => {
       const spec = cases[profile];
-      const harness = await WorkerHarness.start({
+      const harness = await MemoryWorkerHarness.start({
         simulator: { profile, limits: spec.limits, latencyMs: 2 },
         buckets: spec.buckets,
         vendor: spec.vendor,

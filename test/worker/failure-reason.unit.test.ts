@@ -1,16 +1,14 @@
 import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DeadLetterReason, MessageAttr, Metric, MetricDimension } from '../../lambda/contract';
 import { SecretApiKeyProvider } from '../../lambda/vendor-api/secret';
 import { ownDeadLetterReceive } from '../../lambda/worker/record-failure';
-import { localEndpoints } from '../setup/local-endpoints';
-import { WorkerHarness } from './harness';
+import { MemoryWorkerHarness, missingDeadLetterQueue } from './memory-harness';
 
 /**
- * A message the worker fails on, on every receive: the real worker on DynamoDB Local and a
- * fauxqs work queue whose RedrivePolicy moves a message to the DLQ after `maxReceiveCount`
- * receives. The one injected fault is the missing vendor secret: no local server speaks
- * Secrets Manager, so its "not found" answer stands in front of the real key provider.
+ * A message the worker fails on, on every receive: the worker on memory ports and a memory work
+ * queue that, like an SQS RedrivePolicy, moves a message to the DLQ after `maxReceiveCount`
+ * receives. The one injected fault is the missing vendor secret: its "not found" answer stands
+ * in front of the real key provider. The same on fauxqs's redrive: worker.test.ts.
  */
 
 const MAX_RECEIVE_COUNT = 3;
@@ -52,16 +50,8 @@ interface DeadLetterOnQueue {
   readonly detail?: string;
 }
 
-async function deadLettersWithAttributes(harness: WorkerHarness): Promise<DeadLetterOnQueue[]> {
-  const { Messages = [] } = await harness.sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: harness.dlqUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-      MessageAttributeNames: ['All'],
-    }),
-  );
-  return Messages.map((message) => ({
+function deadLettersWithAttributes(harness: MemoryWorkerHarness): DeadLetterOnQueue[] {
+  return harness.deadLetterQueue.drain().map((message) => ({
     body: message.Body ?? '',
     reason: message.MessageAttributes?.[MessageAttr.deadLetterReason]?.StringValue,
     detail: message.MessageAttributes?.[MessageAttr.deadLetterDetail]?.StringValue,
@@ -76,7 +66,7 @@ describe('the receive at which the worker dead-letters a failing message itself'
 
 describe('a message that fails inside the worker', () => {
   it('counts each failure and, at the receive before the last, dead-letters the message with its reason', async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1 },
       ...sweeppea,
       readApiKey: missingSecret(),
@@ -99,7 +89,7 @@ describe('a message that fails inside the worker', () => {
         ),
       ).toBe(1);
       // One dead letter, by the worker, not a bare redrive: the body as sent, the reason attached.
-      const dead = await deadLettersWithAttributes(harness);
+      const dead = deadLettersWithAttributes(harness);
       expect(dead).toEqual([
         {
           body: JSON.stringify(message),
@@ -116,13 +106,13 @@ describe('a message that fails inside the worker', () => {
   });
 
   it('when its own DLQ send fails too, reports the record each time and SQS redrive moves it, without a reason', async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1 },
       ...sweeppea,
       readApiKey: missingSecret(),
       maxReceiveCount: MAX_RECEIVE_COUNT,
-      // The worker's DLQ does not exist: its sends fail; the queue's redrive still targets the real one.
-      deadLetterQueueUrl: `${localEndpoints().sqs}/000000000000/no-such-dlq`,
+      // The worker's DLQ sends fail as to a missing queue; the queue's redrive still moves the message.
+      queues: missingDeadLetterQueue,
     });
     try {
       const message = { id: 'no-key-no-dlq', operation: 'createContact', body: { email: 'n@example.com' } };
@@ -136,7 +126,7 @@ describe('a message that fails inside the worker', () => {
           .filter((fields) => fields.step === 'dead_letter')
           .map((fields) => fields.message_id),
       ).toHaveLength(MAX_RECEIVE_COUNT - ownDeadLetterReceive(MAX_RECEIVE_COUNT) + 1);
-      expect(await deadLettersWithAttributes(harness)).toEqual([
+      expect(deadLettersWithAttributes(harness)).toEqual([
         { body: JSON.stringify(message), reason: undefined, detail: undefined },
       ]);
     } finally {

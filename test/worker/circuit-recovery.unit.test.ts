@@ -1,56 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CircuitClient } from '../../lambda/circuit/client';
-import { DynamoDbCircuitStore } from '../../lambda/circuit/dynamo-store';
-import { type CircuitState, circuitRules } from '../../lambda/circuit/state';
-import { Metric, TABLE_PARTITION_KEY } from '../../lambda/contract';
-import type { Delivery } from '../../lambda/worker/attributes';
-import type { WorkQueues } from '../../lambda/worker/queues';
-import { type HarnessOptions, steppedClock, WorkerHarness } from './harness';
+import { type CircuitState, CLOSED, circuitRules } from '../../lambda/circuit/state';
+import { Metric } from '../../lambda/contract';
+import { type MemoryHarnessOptions, MemoryWorkerHarness, steppedClock } from './memory-harness';
 
 /**
- * The vendor's return after an outage, on the real servers (DynamoDB Local, fauxqs, the vendor
- * simulator on loopback), with one injected clock for the worker, the SDK and the simulator:
- * minutes of outage are played in seconds. SQS delays are real seconds on fauxqs, so the
- * requeued copies are held here and sent (through the worker's own queue sends, with no delay)
- * when the injected clock reaches their delay; the driver moves the clock to the next copy due,
- * as the queue would bring it back. Everything asserted is read from the vendor's recorded calls
- * (its timeline, on the same clock) and the queues.
+ * The vendor's return after an outage, on memory ports with one stepped clock for the worker, the
+ * SDK, the simulator and the work queue: minutes of outage are played in milliseconds. The driver
+ * delivers what is visible, then moves the clock to the next requeued copy due, as the queue
+ * brings it back. Everything asserted is read from the vendor's recorded calls (its timeline, on
+ * the same clock) and the queues. The circuit item as DynamoDB Local decodes it: worker-stores.test.ts.
  */
 
-/** The requeued copies, held until the injected clock reaches their delay. */
-class HeldCopies {
-  private readonly held: Array<{ dueAtMs: number; body: string; next: Delivery }> = [];
-  private real: WorkQueues | undefined;
-
-  constructor(private readonly clock: () => number) {}
-
-  wrap(queues: WorkQueues): WorkQueues {
-    this.real = queues;
-    return {
-      requeue: async (body, next, delaySeconds) => {
-        this.held.push({ dueAtMs: this.clock() + delaySeconds * 1000, body, next });
-      },
-      deadLetter: (body, delivery, reason, detail) => queues.deadLetter(body, delivery, reason, detail),
-    };
-  }
-
-  nextDueMs(): number | undefined {
-    return this.held.length === 0 ? undefined : Math.min(...this.held.map((copy) => copy.dueAtMs));
-  }
-
-  /** Sends every copy due by now to the work queue (visible at once). */
-  async release(): Promise<void> {
-    const nowMs = this.clock();
-    const due = this.held.filter((copy) => copy.dueAtMs <= nowMs);
-    for (const copy of due) {
-      this.held.splice(this.held.indexOf(copy), 1);
-      await this.real?.requeue(copy.body, copy.next, 0);
-    }
-  }
-}
-
-const vendor: HarnessOptions['vendor'] = {
+const vendor: MemoryHarnessOptions['vendor'] = {
   name: 'waitwhile',
   allowedPaths: ['/locations'],
   operations: {
@@ -73,7 +35,7 @@ const vendor: HarnessOptions['vendor'] = {
 };
 
 /** The booking vendor's 5 requests/s, the bucket the same. */
-const buckets: HarnessOptions['buckets'] = [
+const buckets: MemoryHarnessOptions['buckets'] = [
   { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 5, windowSeconds: 1 },
 ];
 
@@ -86,29 +48,25 @@ const visits = (prefix: string, count: number) =>
   }));
 
 interface Run {
-  readonly harness: WorkerHarness;
+  readonly harness: MemoryWorkerHarness;
   readonly time: ReturnType<typeof steppedClock>;
-  readonly held: HeldCopies;
 }
 
-async function start(options: Partial<HarnessOptions> = {}): Promise<Run> {
-  const time = steppedClock(Date.now());
-  const held = new HeldCopies(time.clock);
-  const harness = await WorkerHarness.start({
+async function start(options: Partial<MemoryHarnessOptions> = {}): Promise<Run> {
+  const time = steppedClock();
+  const harness = await MemoryWorkerHarness.start({
     simulator: { profile: 'waitwhile', latencyMs: 1, clock: time.clock, limits: { requestsPerSecond: 5 } },
     buckets,
     vendor,
     circuit: true,
-    clock: time.clock,
-    sleep: time.sleep,
-    queues: (queues) => held.wrap(queues),
+    time: time,
     ...options,
   });
-  return { harness, time, held };
+  return { harness, time };
 }
 
 /**
- * Delivers everything visible, then moves the clock to the next held copy and brings it back,
+ * Delivers everything visible, then moves the clock to the next copy due on the work queue,
  * until no copy is left; `at` runs once when the clock reaches its time (the vendor changes),
  * and the drive goes on only once the change is done (a state, not a moment).
  */
@@ -119,7 +77,7 @@ async function drive(
   const pending = [...at].sort((a, b) => a.atMs - b.atMs);
   for (let round = 0; round < 20_000; round += 1) {
     while ((await run.harness.pollOnce(10)) !== undefined) {}
-    const nextCopy = run.held.nextDueMs();
+    const nextCopy = run.harness.workQueue.nextVisibleAtMs();
     const nextChange = pending[0];
     if (nextCopy === undefined && nextChange === undefined) return;
     if (nextChange && (nextCopy === undefined || nextChange.atMs <= nextCopy)) {
@@ -129,14 +87,13 @@ async function drive(
       continue;
     }
     run.time.advance(Math.max(0, (nextCopy ?? 0) - run.time.clock()));
-    await run.held.release();
   }
   throw new Error('the backlog never drained');
 }
 
 async function circuitOf(run: Run): Promise<CircuitState> {
   return new CircuitClient({
-    store: new DynamoDbCircuitStore(run.harness.dynamodb, run.harness.tableName),
+    store: run.harness.circuitStore,
     vendor: 'waitwhile',
     rules: circuitRules(run.harness.settings.circuit),
     newId: randomUUID,
@@ -146,7 +103,7 @@ async function circuitOf(run: Run): Promise<CircuitState> {
 
 const ok = (status: number) => status >= 200 && status < 300;
 
-describe('the vendor back after an outage (injected time, real servers)', () => {
+describe('the vendor back after an outage (injected time, memory ports)', () => {
   let run: Run | undefined;
   afterEach(async () => {
     await run?.harness.stop();
@@ -370,29 +327,25 @@ describe('probes that meet a live vendor saying no, one broken message, an unrea
   it('an unreadable circuit item does not stop the work: reported, taken as closed, rewritten', async () => {
     run = await start();
     const { harness } = run;
-    await harness.dynamodb.send(
-      new PutItemCommand({
-        TableName: harness.tableName,
-        Item: {
-          [TABLE_PARTITION_KEY]: { S: 'circuit#waitwhile' },
-          circuit_status: { S: 'opne' },
-          circuit_version: { N: '12' },
-        },
-      }),
+    // The item as the DynamoDB store reads one it cannot decode (a hand edit: status "opne").
+    await harness.circuitStore.write(
+      'waitwhile',
+      {
+        state: CLOSED,
+        version: 12,
+        ops: [],
+        unreadable: 'circuit item circuit#waitwhile: circuit_status "opne"',
+      },
+      0,
     );
     await harness.enqueue(visits('c', 3));
     await drive(run);
     expect(harness.simulator.stats().completions).toBe(3);
     expect(harness.telemetry.countOf(Metric.circuitUnreadable)).toBeGreaterThanOrEqual(1);
     expect(harness.telemetry.fieldsOf('circuit.unreadable')[0]).toMatchObject({ taken_as: 'closed' });
-    const { Item } = await harness.dynamodb.send(
-      new GetItemCommand({
-        TableName: harness.tableName,
-        Key: { [TABLE_PARTITION_KEY]: { S: 'circuit#waitwhile' } },
-        ConsistentRead: true,
-      }),
-    );
-    expect(Item?.circuit_status).toEqual({ S: 'closed' });
-    expect(Item?.circuit_version).toEqual({ N: '13' });
+    const item = await harness.circuitStore.read('waitwhile');
+    expect(item?.unreadable).toBeUndefined();
+    expect(item?.state.status).toBe('closed');
+    expect(item?.version).toBe(13);
   });
 });

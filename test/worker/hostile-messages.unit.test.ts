@@ -1,10 +1,10 @@
 import { Metric } from '../../lambda/contract';
 import type { DeadLetteredOutcome } from '../../lambda/producer/outcome';
-import { WorkerHarness } from './harness';
+import { MemoryWorkerHarness } from './memory-harness';
 
 /**
- * Messages an attacker with enqueue rights would send, through the real worker on DynamoDB
- * Local and fauxqs, with the vendor simulator counting what reached it: each ends once, in
+ * Messages an attacker with enqueue rights would send, through the worker on memory ports,
+ * with the vendor simulator counting what reached it: each ends once, in
  * the DLQ as invalid_message with its reason, and the vendor never hears of it.
  */
 
@@ -26,9 +26,9 @@ const buckets = [
 ];
 
 describe('hostile messages at the worker', () => {
-  let harness: WorkerHarness;
+  let harness: MemoryWorkerHarness;
   beforeEach(async () => {
-    harness = await WorkerHarness.start({
+    harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       buckets,
       vendor,

@@ -1,5 +1,5 @@
 import type { IdempotencyStore } from '../../lambda/idempotency/store';
-import { WorkerHarness } from './harness';
+import { MemoryWorkerHarness } from './memory-harness';
 
 /**
  * A claim that cannot be given back (DynamoDB fails the DeleteItem) must not undo an ending
@@ -34,7 +34,7 @@ const failingAbandon = (store: IdempotencyStore): IdempotencyStore => ({
 
 describe('a failing abandon after an ending', () => {
   it('keeps a requeue carried out: the record is not reported failed, one copy waits, the failure is logged', async () => {
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'sweeppea', latencyMs: 1 },
       ...sweeppea,
       idempotency: failingAbandon,
