@@ -3,6 +3,8 @@ import { fullBucket, penalize, refill, take } from '../../lambda/sluice/core/buc
 import type { BucketState } from '../../lambda/sluice/core/model';
 import {
   cutRate,
+  probeDelayMs,
+  RATE_PROBE_DELAY_MS,
   RATE_SCALE_MIN_PERMILLE,
   RATE_TIMING_MARGIN_PERMILLE,
   type RateScaleState,
@@ -152,7 +154,7 @@ describe('a limit the vendor states (property)', () => {
     grantedMilli: fc.integer({ min: 0, max: 6_000 }),
   });
 
-  it('the learnt ceiling never drops below its margin, the scale stays in bounds, and a limit a margin above the bucket never cuts it', () => {
+  it('the learnt ceiling stays at or above its margin until the margin is refused, the scale stays in bounds, and a limit a margin above the bucket never cuts it', () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.constant(1_000), fc.integer({ min: 30, max: 3_000 })),
@@ -160,16 +162,24 @@ describe('a limit the vendor states (property)', () => {
         (stated, steps) => {
           let state: RateScaleState = UNSCALED;
           let atMs = T0;
+          // Timing refusals take a margin below the stated limit, and more only once the margin
+          // itself was refused, outside a burst, after a whole bucket granted at it.
+          const margin = Math.floor((stated * RATE_TIMING_MARGIN_PERMILLE) / 1_000);
+          const floor = Math.max(RATE_SCALE_MIN_PERMILLE, Math.min(1_000, margin));
+          let marginRefused = false;
           for (const s of steps) {
             atMs += s.afterMs;
-            state = cutRate({ ...state, grantedSinceCutMilli: s.grantedMilli }, 3_000, s.factor, atMs, {
-              inBurst: s.inBurst,
-              statedPermille: stated,
-            });
-            // Timing refusals take a margin below the stated limit, never more.
-            const margin = Math.floor((stated * RATE_TIMING_MARGIN_PERMILLE) / 1_000);
-            const floor = Math.max(RATE_SCALE_MIN_PERMILLE, Math.min(1_000, margin));
-            expect(state.rateCeilingPermille).toBeGreaterThanOrEqual(floor);
+            const before = { ...state, grantedSinceCutMilli: s.grantedMilli };
+            const cutRecently = before.rateScalePermille < 1_000 && atMs - before.rateScaleAtMs < 1_000;
+            marginRefused ||=
+              !cutRecently &&
+              !s.inBurst &&
+              before.rateScalePermille < 1_000 &&
+              s.grantedMilli >= 3_000 &&
+              atMs - before.rateScaleAtMs < probeDelayMs(before) &&
+              rateScaleAt(before, atMs) <= floor;
+            state = cutRate(before, 3_000, s.factor, atMs, { inBurst: s.inBurst, statedPermille: stated });
+            if (!marginRefused) expect(state.rateCeilingPermille).toBeGreaterThanOrEqual(floor);
             expect(state.rateScalePermille).toBeGreaterThanOrEqual(RATE_SCALE_MIN_PERMILLE);
             expect(state.rateScalePermille).toBeLessThanOrEqual(1_000);
             const now = rateScaleAt(state, atMs);
@@ -208,6 +218,29 @@ describe('a limit the vendor states (property)', () => {
     expect(cutRate(UNSCALED, 3_000, PenaltyFactor.firstRateLimit, T0, { statedPermille: 1_053 })).toEqual(
       UNSCALED,
     );
+  });
+
+  it('a vendor that refuses a whole bucket inside the margin is learnt from as if it stated nothing', () => {
+    // A sliding counter of 3 per 1 s passes a steady stream at 2 per s: the margin is refused too.
+    const margin = cutRate(UNSCALED, 3_000, PenaltyFactor.firstRateLimit, T0, { statedPermille: 1_000 });
+    const refused = { ...margin, grantedSinceCutMilli: 3_000 };
+    const after = cutRate(refused, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000, {
+      statedPermille: 1_000,
+    });
+    expect(after).toEqual(cutRate(refused, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000));
+    expect(after.rateScalePermille).toBe(475);
+    // Refused before a whole bucket went through at the margin, or after its probe delay: the
+    // window's phase, or a moment of jitter.
+    expect(
+      cutRate(margin, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000, { statedPermille: 1_000 }),
+    ).toEqual(margin);
+    const late = T0 + 1_000 + RATE_PROBE_DELAY_MS;
+    expect(
+      rateScaleAt(
+        cutRate(refused, 3_000, PenaltyFactor.repeatedRateLimit, late, { statedPermille: 1_000 }),
+        late,
+      ),
+    ).toBeGreaterThanOrEqual(950);
   });
 
   it('a stated limit below the configured rate becomes the ceiling at the first refusal above it', () => {

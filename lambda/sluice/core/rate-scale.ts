@@ -17,8 +17,8 @@ import { mulDivCeil, mulDivFloor } from './mul-div';
  *
  * When the vendor states its limit in its answers, a refusal while the scale is at or below it
  * is a timing signal, not a rate one: the hold and the bucket's phase handle it (`penalize` in
- * bucket-math.ts), and the scale only takes a margin below the stated limit (never a ceiling
- * under that margin); a stated limit below the configured rate becomes the ceiling, probed only
+ * bucket-math.ts), and the scale only takes a margin below the stated limit (a ceiling under
+ * that margin only once the margin itself was refused after a whole bucket); a stated limit below the configured rate becomes the ceiling, probed only
  * after the longest delay.
  */
 
@@ -128,8 +128,10 @@ export interface CutContext {
  * effective scale:
  *
  * - A vendor-stated limit `P` at or above `S`: a timing refusal. Outside a burst, and with `S`
- *   above `P · 950‰`, the scale and the ceiling become `P · 950‰` (a jitter margin); otherwise
- *   the scale is unchanged.
+ *   above `P · 950‰`, the scale and the ceiling become `P · 950‰` (a jitter margin); at or
+ *   below it, unchanged, unless a whole bucket was granted since the last cut and its probe
+ *   delay has not run out: then the margin did not help, and the cut is the one below, as with
+ *   nothing stated.
  * - Otherwise the new scale is `floor(S · factor)` (factor to the millionth), at least the floor,
  *   and the grant count starts again from 0. A stated limit below `S` caps the new scale and
  *   becomes the ceiling, probed after `RATE_PROBE_MAX_DELAY_MS`.
@@ -158,8 +160,14 @@ export function cutRate(
   if (cutRecently) return rateScaleOf(state);
   const scale = rateScaleAt(state, atMs);
   const { statedPermille } = context;
-  if (statedPermille !== undefined && scale <= statedPermille)
-    return timingMargin(state, scale, statedPermille, atMs, context.inBurst === true);
+  if (statedPermille !== undefined && scale <= statedPermille) {
+    const timing = timingMargin(state, capacityMilli, scale, statedPermille, atMs, context.inBurst === true);
+    // The margin held for a whole bucket and the vendor still refuses: it lets through less than
+    // it states (a sliding counter passes L − 1 per window of a steady stream), so the refusal
+    // is learnt from as if nothing were stated.
+    if (timing === undefined) return cutRate(state, capacityMilli, factor, atMs, { inBurst: false });
+    return timing;
+  }
   const cut = mulDivFloor(scale, Math.round(factor * 1_000_000), 1_000_000);
   const bounded = Math.min(FULL_RATE_PERMILLE, Math.max(RATE_SCALE_MIN_PERMILLE, cut));
   if (statedPermille !== undefined) {
@@ -209,21 +217,34 @@ export function cutRate(
  * for, or none left at all when the bucket runs at exactly the stated rate). Holding and
  * restarting the phase alone would meet the same edge every window. So the scale takes a margin
  * below the stated limit, `RATE_TIMING_MARGIN_PERMILLE` of it, as its ceiling, and probes back
- * from there like any ceiling (a refused probe doubles the delay). Never lower than that margin:
- * a refusal while already inside it, or in a burst, is the window's phase, and changes nothing.
+ * from there like any ceiling (a refused probe doubles the delay). A refusal in a burst, or
+ * inside the margin before a whole bucket was granted at it or after its probe delay, is the
+ * window's phase or a moment of jitter and changes nothing. Undefined: refused inside the margin
+ * after a whole bucket and within the probe delay of the last cut, so the statement does not
+ * explain the refusals, and the caller learns as if nothing were stated.
  */
 function timingMargin(
   state: RateScaleState,
+  capacityMilli: number,
   scale: number,
   statedPermille: number,
   atMs: number,
   burst: boolean,
-): RateScaleState {
+): RateScaleState | undefined {
   const margin = Math.max(
     RATE_SCALE_MIN_PERMILLE,
     mulDivFloor(Math.floor(statedPermille), RATE_TIMING_MARGIN_PERMILLE, FULL_RATE_PERMILLE),
   );
-  if (burst || scale <= margin) return rateScaleOf(state);
+  if (burst) return rateScaleOf(state);
+  if (scale <= margin) {
+    // Refused again after a whole bucket, before the probe delay of the last cut ran out: a
+    // stream inside the margin, not a moment of jitter (those come further apart).
+    const marginRefused =
+      state.rateScalePermille < FULL_RATE_PERMILLE &&
+      state.grantedSinceCutMilli >= capacityMilli &&
+      atMs - state.rateScaleAtMs < probeDelayMs(state);
+    return marginRefused ? undefined : rateScaleOf(state);
+  }
   const neverCut = state.rateScalePermille >= FULL_RATE_PERMILLE;
   const probing = !neverCut && scale > state.rateCeilingPermille;
   const delay = probeDelayMs(state);
