@@ -29,19 +29,22 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * The attempts loop: acquire → call → settle → decide, until the tree completes the message,
- * requeues it or dead-letters it. At most one inline sleep per delivery, so a delivery makes
- * at most two vendor calls (besides the vendor client's own safe retries) and always ends in time.
+ * requeues it or dead-letters it. At most one inline sleep after a vendor answer per delivery
+ * (a 429's Retry-After, a busy backoff), so a delivery makes at most two vendor calls (besides
+ * the vendor client's own safe retries); each acquire may wait its turn in the bucket's line
+ * once, within the inline threshold and the deadline, so it always ends in time. A record
+ * refused by a 429 after waiting in line sleeps the Retry-After and queues again here: a
+ * requeue would send it behind the whole batch, one more invocation at the end of a drain.
  */
 export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRuntime): Promise<Attempt> {
   const cached = runtime.vendor.cachedResponse(prepared.request);
   if (cached?.class === 'success') return { action: { kind: 'done' }, cached: true, answer: cached };
   const idempotent = isIdempotent(prepared, runtime);
-  let inlineUsed = false;
+  let answerSleepUsed = false;
   let busyCount = 0;
   for (;;) {
-    const acquired = await acquireOrWait(prepared, runtime, inlineUsed);
+    const acquired = await acquireOrWait(prepared, runtime);
     if ('action' in acquired) return { action: acquired.action, cached: false };
-    inlineUsed ||= acquired.slept;
     const { answer, tokenUsage } = await callVendor(acquired.grant, prepared, runtime);
     if (answer.class === 'busy') busyCount += 1;
     const action = decideOnVendorAnswer(
@@ -54,14 +57,14 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
         busyCount: busyCount - 1,
         error: answer.error,
       },
-      { ...prepared.context, nowMs: runtime.clock(), inlineUsed },
+      { ...prepared.context, nowMs: runtime.clock(), inlineUsed: answerSleepUsed },
     );
     if (action.kind === 'done')
       return { action, cached: false, answer, ...(tokenUsage ? { tokenUsage } : {}) };
     if (action.kind !== 'sleep') return { action, cached: false };
     inlineWait(prepared, runtime, action.ms);
     await runtime.sleep(action.ms);
-    inlineUsed = true;
+    answerSleepUsed = true;
   }
 }
 
@@ -77,7 +80,6 @@ const HEAD_REMAINDER_WAITS = 2;
 async function acquireOrWait(
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
-  inlineUsed: boolean,
 ): Promise<{ readonly grant: Granted; readonly slept: boolean } | { readonly action: EndAction }> {
   const now = (used: boolean): DecisionContext => ({
     ...prepared.context,
@@ -85,11 +87,11 @@ async function acquireOrWait(
     inlineUsed: used,
   });
   if (runtime.clock() >= prepared.deadlineMs) {
-    return { action: requeueOrDeadLetter(0, 'no time left in this invocation', now(inlineUsed)) };
+    return { action: requeueOrDeadLetter(0, 'no time left in this invocation', now(false)) };
   }
   let acquired = await timedAcquire(prepared, runtime);
   if (acquired.outcome === 'Granted') return { grant: acquired, slept: false };
-  let action: CapacityAction = decideOnRetryIn(acquired.waitSeconds, acquired.dimension, now(inlineUsed));
+  let action: CapacityAction = decideOnRetryIn(acquired.waitSeconds, acquired.dimension, now(false));
   if (action.kind !== 'sleep') return { action };
   // A turn is awaited no longer than the inline threshold, and never past the slot deadline.
   const patienceMs = Math.min(
@@ -108,7 +110,7 @@ async function acquireOrWait(
     if (turn?.waitedInLine) {
       acquired = await timedAcquire(prepared, runtime);
       if (acquired.outcome === 'Granted') return { grant: acquired, slept: true };
-      action = decideOnRetryIn(acquired.waitSeconds, acquired.dimension, now(inlineUsed));
+      action = decideOnRetryIn(acquired.waitSeconds, acquired.dimension, now(false));
       if (action.kind !== 'sleep') return { action };
     }
     if (turn) {

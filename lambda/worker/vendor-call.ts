@@ -86,7 +86,13 @@ async function afterSuccess(
 ): Promise<Record<string, number> | undefined> {
   const actual = settlement(grant.costs, answer.body, dimensions.isTokens);
   if (actual) await bestEffort(runtime.telemetry, 'settle', () => grant.settle(actual));
-  const targets = resyncTargets(grant.costs, dimensions.leased, answer.rateLimit, dimensions.isTokens);
+  const targets = resyncTargets(
+    grant.costs,
+    dimensions.leased,
+    answer.rateLimit,
+    dimensions.isTokens,
+    answer.latencyMs,
+  );
   for (const [dimension, remaining] of targets) {
     await bestEffort(runtime.telemetry, 'resync', () => runtime.sluice.resync(dimension, remaining));
   }
@@ -217,20 +223,32 @@ export function settlement(
  * The vendor's remaining counts, per dimension: remaining tokens for token dimensions,
  * remaining requests for the unkeyed time dimensions (a keyed one, like a per-location limit,
  * is not what the vendor's global header counts). Concurrent dimensions (leased) never.
+ *
+ * A count is left out when the call took at least as long as the count's reset
+ * (`answerLatencyMs`): vendors count a request when it arrives, so the window that count
+ * describes had ended before the answer was read, and lowering the bucket to it would idle
+ * the quota of the window now running (a slow vendor's "0 remaining" arrives after its reset).
  */
 export function resyncTargets(
   costs: Readonly<Record<string, number>>,
   leasedDimensions: readonly string[],
   rateLimit: RateLimitHeaders,
   isTokens: TokenDimensionTest,
+  answerLatencyMs = 0,
 ): [dimension: string, remaining: number][] {
+  const current = (remaining: number | undefined, resetSeconds: number | undefined) =>
+    remaining !== undefined && (resetSeconds === undefined || answerLatencyMs < resetSeconds * 1000);
   const targets: [string, number][] = [];
   for (const dimension of Object.keys(costs)) {
     if (leasedDimensions.includes(dimension)) continue;
     if (isTokens(dimension)) {
-      if (rateLimit.remainingTokens !== undefined) targets.push([dimension, rateLimit.remainingTokens]);
-    } else if (dimension.split('#').length === 2 && rateLimit.remainingRequests !== undefined) {
-      targets.push([dimension, rateLimit.remainingRequests]);
+      if (current(rateLimit.remainingTokens, rateLimit.resetTokensSeconds))
+        targets.push([dimension, rateLimit.remainingTokens as number]);
+    } else if (
+      dimension.split('#').length === 2 &&
+      current(rateLimit.remainingRequests, rateLimit.resetRequestsSeconds)
+    ) {
+      targets.push([dimension, rateLimit.remainingRequests as number]);
     }
   }
   return targets;

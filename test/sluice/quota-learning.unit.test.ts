@@ -3,7 +3,10 @@ import { fullBucket, penalize, refill, take } from '../../lambda/sluice/core/buc
 import type { BucketState } from '../../lambda/sluice/core/model';
 import {
   cutRate,
+  probeDelayMs,
+  RATE_PROBE_DELAY_MS,
   RATE_SCALE_MIN_PERMILLE,
+  RATE_TIMING_MARGIN_PERMILLE,
   type RateScaleState,
   rateScaleAt,
   UNSCALED,
@@ -151,7 +154,7 @@ describe('a limit the vendor states (property)', () => {
     grantedMilli: fc.integer({ min: 0, max: 6_000 }),
   });
 
-  it('the learnt ceiling never drops below it, the scale stays in bounds, and a limit at or above the bucket never cuts it', () => {
+  it('the learnt ceiling stays at or above its margin until the margin is refused, the scale stays in bounds, and a limit a margin above the bucket never cuts it', () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.constant(1_000), fc.integer({ min: 30, max: 3_000 })),
@@ -159,23 +162,85 @@ describe('a limit the vendor states (property)', () => {
         (stated, steps) => {
           let state: RateScaleState = UNSCALED;
           let atMs = T0;
+          // Timing refusals take a margin below the stated limit, and more only once the margin
+          // itself was refused, outside a burst, after a whole bucket granted at it.
+          const margin = Math.floor((stated * RATE_TIMING_MARGIN_PERMILLE) / 1_000);
+          const floor = Math.max(RATE_SCALE_MIN_PERMILLE, Math.min(1_000, margin));
+          let marginRefused = false;
           for (const s of steps) {
             atMs += s.afterMs;
-            state = cutRate({ ...state, grantedSinceCutMilli: s.grantedMilli }, 3_000, s.factor, atMs, {
-              inBurst: s.inBurst,
-              statedPermille: stated,
-            });
-            const floor = Math.max(RATE_SCALE_MIN_PERMILLE, Math.min(1_000, stated));
-            expect(state.rateCeilingPermille).toBeGreaterThanOrEqual(floor);
+            const before = { ...state, grantedSinceCutMilli: s.grantedMilli };
+            const cutRecently = before.rateScalePermille < 1_000 && atMs - before.rateScaleAtMs < 1_000;
+            marginRefused ||=
+              !cutRecently &&
+              !s.inBurst &&
+              before.rateScalePermille < 1_000 &&
+              s.grantedMilli >= 3_000 &&
+              atMs - before.rateScaleAtMs < probeDelayMs(before) &&
+              rateScaleAt(before, atMs) <= floor;
+            state = cutRate(before, 3_000, s.factor, atMs, { inBurst: s.inBurst, statedPermille: stated });
+            if (!marginRefused) expect(state.rateCeilingPermille).toBeGreaterThanOrEqual(floor);
             expect(state.rateScalePermille).toBeGreaterThanOrEqual(RATE_SCALE_MIN_PERMILLE);
             expect(state.rateScalePermille).toBeLessThanOrEqual(1_000);
             const now = rateScaleAt(state, atMs);
             expect(now).toBeLessThanOrEqual(1_000);
-            if (stated >= 1_000) expect(now).toBe(1_000);
+            if (margin >= 1_000) expect(now).toBe(1_000);
           }
         },
       ),
     );
+  });
+
+  it('a refusal at the stated rate, outside a burst, takes the jitter margin once and probes it away', () => {
+    // A bucket paced at exactly the stated limit meets a window's edge: 950‰ of it, held as a ceiling.
+    const first = cutRate(UNSCALED, 3_000, PenaltyFactor.firstRateLimit, T0, { statedPermille: 1_000 });
+    expect(first).toMatchObject({ rateScalePermille: 950, rateCeilingPermille: 950 });
+    // Inside the margin, another refusal is the phase: nothing changes, however many come.
+    const again = cutRate(first, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000, {
+      statedPermille: 1_000,
+    });
+    expect(again).toEqual(first);
+    // In a burst, nothing either; and the probe delay later, the scale climbs back to whole.
+    expect(
+      cutRate(UNSCALED, 3_000, PenaltyFactor.firstRateLimit, T0, { statedPermille: 1_000, inBurst: true }),
+    ).toEqual(UNSCALED);
+    expect(rateScaleAt(first, T0 + 15_000)).toBe(1_000);
+    // A refused probe keeps the margin and waits twice as long before the next.
+    const probed = cutRate(first, 3_000, PenaltyFactor.firstRateLimit, T0 + 12_000, {
+      statedPermille: 1_000,
+    });
+    expect(probed).toMatchObject({
+      rateScalePermille: 950,
+      rateCeilingPermille: 950,
+      rateProbeDelayMs: 20_000,
+    });
+    // A bucket already a margin under the stated limit (vendorLimit's own derivation) keeps its rate.
+    expect(cutRate(UNSCALED, 3_000, PenaltyFactor.firstRateLimit, T0, { statedPermille: 1_053 })).toEqual(
+      UNSCALED,
+    );
+  });
+
+  it('a vendor that refuses a whole bucket inside the margin is learnt from as if it stated nothing', () => {
+    // A sliding counter of 3 per 1 s passes a steady stream at 2 per s: the margin is refused too.
+    const margin = cutRate(UNSCALED, 3_000, PenaltyFactor.firstRateLimit, T0, { statedPermille: 1_000 });
+    const refused = { ...margin, grantedSinceCutMilli: 3_000 };
+    const after = cutRate(refused, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000, {
+      statedPermille: 1_000,
+    });
+    expect(after).toEqual(cutRate(refused, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000));
+    expect(after.rateScalePermille).toBe(475);
+    // Refused before a whole bucket went through at the margin, or after its probe delay: the
+    // window's phase, or a moment of jitter.
+    expect(
+      cutRate(margin, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000, { statedPermille: 1_000 }),
+    ).toEqual(margin);
+    const late = T0 + 1_000 + RATE_PROBE_DELAY_MS;
+    expect(
+      rateScaleAt(
+        cutRate(refused, 3_000, PenaltyFactor.repeatedRateLimit, late, { statedPermille: 1_000 }),
+        late,
+      ),
+    ).toBeGreaterThanOrEqual(950);
   });
 
   it('a stated limit below the configured rate becomes the ceiling at the first refusal above it', () => {
@@ -194,7 +259,7 @@ describe('penalize with the limit the vendor states (SDK, memory store)', () => 
     windowSeconds: 59.88,
   };
 
-  it('at the bucket rate: timing, nothing cut, the hold kept', async () => {
+  it('at the bucket rate: timing, a jitter margin and no lower, the hold kept', async () => {
     const { client } = memoryClient();
     await client.upsertBuckets([rpm]);
     // 500 a minute stated, the bucket derived from it: equal, whatever the float noise.
@@ -202,7 +267,7 @@ describe('penalize with the limit the vendor states (SDK, memory store)', () => 
       holdSeconds: 2,
       statedLimitPerSecond: 500 / 60,
     });
-    expect(result).toMatchObject({ statedLimit: 'timing', rateScaleAfter: 1, rateCeilingAfter: 1 });
+    expect(result).toMatchObject({ statedLimit: 'timing', rateScaleAfter: 0.95, rateCeilingAfter: 0.95 });
     expect(result.holdUntilMs).toBe(T0 + 2_000);
   });
 

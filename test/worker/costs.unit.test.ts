@@ -156,6 +156,24 @@ describe('the costs of a message', () => {
     ).toEqual([['ww#rps', 3]]);
   });
 
+  it('leaves out a remaining count whose reset passed while the call was on its way', () => {
+    const costs = { 'openai#rpm': 1, 'openai#tpm': 900 };
+    const headers = {
+      remainingRequests: 0,
+      resetRequestsSeconds: 1,
+      remainingTokens: 50,
+      resetTokensSeconds: 20,
+    };
+    // 1.5 s answers of a 1 s window: its "0 remaining" counted a window that has ended since.
+    expect(resyncTargets(costs, [], headers, byName, 1_500)).toEqual([['openai#tpm', 50]]);
+    // A fast answer reads the window still running; a count without a reset is always current.
+    expect(resyncTargets(costs, [], headers, byName, 50)).toEqual([
+      ['openai#rpm', 0],
+      ['openai#tpm', 50],
+    ]);
+    expect(resyncTargets(costs, [], { remainingRequests: 2 }, byName, 60_000)).toEqual([['openai#rpm', 2]]);
+  });
+
   it('penalizes the kind of limit the 429 names, else every time dimension', () => {
     const costs = { 'openai#rpm': 1, 'openai#tpm': 900, 'openai#concurrent': 1 };
     const leased = ['openai#concurrent'];

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Metric } from '../../lambda/contract';
 import { MemoryWorkerHarness, steppedClock } from './memory-harness';
 
@@ -185,6 +187,48 @@ describe('a vendor 429 after a grant', () => {
       ).toEqual(['openai#rpm', 'openai#tpm', 'openai#rpm', 'openai#tpm']);
     } finally {
       await harness.stop();
+    }
+  });
+});
+
+describe('a 429 after a wait in the bucket line', () => {
+  it('sleeps the Retry-After inline and calls again in the same delivery, not a requeue behind the batch', async () => {
+    // A loopback vendor refusing its first call with Retry-After: 1, answering 201 afterwards.
+    const calls: string[] = [];
+    const vendor = createServer((req, res) => {
+      req.resume();
+      calls.push(`${req.method} ${req.url}`);
+      if (calls.length === 1) res.writeHead(429, { 'retry-after': '1' }).end('{}');
+      else res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
+    const time = steppedClock();
+    const harness = await WorkerHarness.start({
+      simulator: { profile: 'waitwhile', latencyMs: 1 },
+      vendorUrl: `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`,
+      buckets: probeBuckets,
+      vendor: { ...probeVendor, policy: { ...probeVendor.policy, requeueJitterSeconds: 0 } },
+      clock: time.clock,
+      sleep: time.sleep,
+      random: () => 0.5,
+    });
+    try {
+      // Drain the bucket without the vendor (its cost alone), so the probe waits 1 s in line first.
+      expect((await harness.sluice.acquire({ 'probe#units': 20_000 })).outcome).toBe('Granted');
+      await harness.enqueue([
+        { id: 'probe', method: 'POST', path: '/locations/loc-4/visits', dimensions: { 'probe#units': 10 } },
+      ]);
+      await harness.pollOnce();
+      expect(calls).toHaveLength(2);
+      // The line's 1 s first, then the Retry-After (and what the held bucket adds in line again).
+      const waits = harness.telemetry.fieldsOf('message.inline_wait').map((fields) => fields.wait_ms);
+      expect(waits[0]).toBe(1_000);
+      expect(waits.length).toBeGreaterThanOrEqual(2);
+      expect(harness.telemetry.countOf(Metric.completed)).toBe(1);
+      expect(harness.telemetry.countOf(Metric.requeues)).toBe(0);
+    } finally {
+      await harness.stop();
+      await new Promise<void>((resolve) => vendor.close(() => resolve()));
     }
   });
 });

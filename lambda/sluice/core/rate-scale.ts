@@ -16,9 +16,10 @@ import { mulDivCeil, mulDivFloor } from './mul-div';
  * minute.
  *
  * When the vendor states its limit in its answers, a refusal while the scale is at or below it
- * is a timing signal, not a rate one: the scale is left alone (the hold and the bucket's phase
- * handle it, `penalize` in bucket-math.ts), and a stated limit below the configured rate becomes
- * the ceiling, probed only after the longest delay.
+ * is a timing signal, not a rate one: the hold and the bucket's phase handle it (`penalize` in
+ * bucket-math.ts), and the scale only takes a margin below the stated limit (a ceiling under
+ * that margin only once the margin itself was refused after a whole bucket); a stated limit below the configured rate becomes the ceiling, probed only
+ * after the longest delay.
  */
 
 /** A cut never takes the scale below 5 % of the configured rate, so refill always heals. */
@@ -43,6 +44,13 @@ export const RATE_CEILING_AFTER_PROBE_PERMILLE = 950;
 export const RATE_CEILING_AFTER_REGAIN_PERMILLE = 750;
 /** "Younger": the previous cut was less than this long before. */
 export const RATE_CEILING_YOUNG_MS = 60_000;
+
+/**
+ * A refusal at or below a limit the vendor states, outside a burst, sets the scale to this share
+ * of the stated limit: room for about 50 ms of grant-to-arrival jitter in a 1 s window (the
+ * margin `vendorLimit` derives by default), probed away like a ceiling.
+ */
+export const RATE_TIMING_MARGIN_PERMILLE = 950;
 
 const MINUTE_MS = 60_000;
 /** After this long probing, the scale is whole whatever the ceiling. */
@@ -119,7 +127,11 @@ export interface CutContext {
  * `capacityMilli`: within `RATE_CUT_HOLD_MS` of the last cut, nothing changes. With `S` the
  * effective scale:
  *
- * - A vendor-stated limit at or above `S`: a timing refusal, the scale is unchanged.
+ * - A vendor-stated limit `P` at or above `S`: a timing refusal. Outside a burst, and with `S`
+ *   above `P · 950‰`, the scale and the ceiling become `P · 950‰` (a jitter margin); at or
+ *   below it, unchanged, unless a whole bucket was granted since the last cut and its probe
+ *   delay has not run out: then the margin did not help, and the cut is the one below, as with
+ *   nothing stated.
  * - Otherwise the new scale is `floor(S · factor)` (factor to the millionth), at least the floor,
  *   and the grant count starts again from 0. A stated limit below `S` caps the new scale and
  *   becomes the ceiling, probed after `RATE_PROBE_MAX_DELAY_MS`.
@@ -148,7 +160,14 @@ export function cutRate(
   if (cutRecently) return rateScaleOf(state);
   const scale = rateScaleAt(state, atMs);
   const { statedPermille } = context;
-  if (statedPermille !== undefined && scale <= statedPermille) return rateScaleOf(state);
+  if (statedPermille !== undefined && scale <= statedPermille) {
+    const timing = timingMargin(state, capacityMilli, scale, statedPermille, atMs, context.inBurst === true);
+    // The margin held for a whole bucket and the vendor still refuses: it lets through less than
+    // it states (a sliding counter passes L − 1 per window of a steady stream), so the refusal
+    // is learnt from as if nothing were stated.
+    if (timing === undefined) return cutRate(state, capacityMilli, factor, atMs, { inBurst: false });
+    return timing;
+  }
   const cut = mulDivFloor(scale, Math.round(factor * 1_000_000), 1_000_000);
   const bounded = Math.min(FULL_RATE_PERMILLE, Math.max(RATE_SCALE_MIN_PERMILLE, cut));
   if (statedPermille !== undefined) {
@@ -189,6 +208,52 @@ export function cutRate(
     rateCeilingPermille: Math.min(FULL_RATE_PERMILLE, Math.max(bounded, learnt)),
     grantedSinceCutMilli: 0,
     rateProbeDelayMs,
+  };
+}
+
+/**
+ * A refusal at or below the stated limit, outside a burst: the grants were paced within the
+ * limit, but their arrivals were not (grant-to-arrival jitter larger than the bucket leaves room
+ * for, or none left at all when the bucket runs at exactly the stated rate). Holding and
+ * restarting the phase alone would meet the same edge every window. So the scale takes a margin
+ * below the stated limit, `RATE_TIMING_MARGIN_PERMILLE` of it, as its ceiling, and probes back
+ * from there like any ceiling (a refused probe doubles the delay). A refusal in a burst, or
+ * inside the margin before a whole bucket was granted at it or after its probe delay, is the
+ * window's phase or a moment of jitter and changes nothing. Undefined: refused inside the margin
+ * after a whole bucket and within the probe delay of the last cut, so the statement does not
+ * explain the refusals, and the caller learns as if nothing were stated.
+ */
+function timingMargin(
+  state: RateScaleState,
+  capacityMilli: number,
+  scale: number,
+  statedPermille: number,
+  atMs: number,
+  burst: boolean,
+): RateScaleState | undefined {
+  const margin = Math.max(
+    RATE_SCALE_MIN_PERMILLE,
+    mulDivFloor(Math.floor(statedPermille), RATE_TIMING_MARGIN_PERMILLE, FULL_RATE_PERMILLE),
+  );
+  if (burst) return rateScaleOf(state);
+  if (scale <= margin) {
+    // Refused again after a whole bucket, before the probe delay of the last cut ran out: a
+    // stream inside the margin, not a moment of jitter (those come further apart).
+    const marginRefused =
+      state.rateScalePermille < FULL_RATE_PERMILLE &&
+      state.grantedSinceCutMilli >= capacityMilli &&
+      atMs - state.rateScaleAtMs < probeDelayMs(state);
+    return marginRefused ? undefined : rateScaleOf(state);
+  }
+  const neverCut = state.rateScalePermille >= FULL_RATE_PERMILLE;
+  const probing = !neverCut && scale > state.rateCeilingPermille;
+  const delay = probeDelayMs(state);
+  return {
+    rateScalePermille: margin,
+    rateScaleAtMs: atMs,
+    rateCeilingPermille: margin,
+    grantedSinceCutMilli: 0,
+    rateProbeDelayMs: probing ? Math.min(RATE_PROBE_MAX_DELAY_MS, 2 * delay) : delay,
   };
 }
 
