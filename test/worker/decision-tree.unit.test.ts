@@ -203,13 +203,12 @@ describe('a 429 after a wait in the bucket line', () => {
     });
     await new Promise<void>((resolve) => vendor.listen(0, '127.0.0.1', resolve));
     const time = steppedClock();
-    const harness = await WorkerHarness.start({
+    const harness = await MemoryWorkerHarness.start({
       simulator: { profile: 'waitwhile', latencyMs: 1 },
       vendorUrl: `http://127.0.0.1:${(vendor.address() as AddressInfo).port}`,
       buckets: probeBuckets,
       vendor: { ...probeVendor, policy: { ...probeVendor.policy, requeueJitterSeconds: 0 } },
-      clock: time.clock,
-      sleep: time.sleep,
+      time,
       random: () => 0.5,
     });
     try {
