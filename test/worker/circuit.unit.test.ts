@@ -2,48 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CircuitClient } from '../../lambda/circuit/client';
 import { type CircuitState, circuitRules } from '../../lambda/circuit/state';
 import { MessageAttr, Metric } from '../../lambda/contract';
-import { type MemoryHarnessOptions, MemoryWorkerHarness, VirtualTime } from './memory-harness';
-
-/** The booking vendor with a small circuit: 3 failures open it, probes every 2 s. */
-const vendor: MemoryHarnessOptions['vendor'] = {
-  name: 'waitwhile',
-  allowedPaths: ['/locations'],
-  operations: {
-    createVisit: {
-      method: 'POST',
-      path: '/locations/{locationId}/visits',
-      dimensions: { 'waitwhile#rps': 1, 'waitwhile#location-writes#{locationId}': 1 },
-    },
-  },
-  policy: {
-    maxAttempts: 5,
-    maxAgeSeconds: 600,
-    requeueJitterSeconds: 0,
-    inlineRetryThresholdSeconds: 0.5,
-    maxVendorRetries: 0,
-  },
-  // No slow start: it is circuit-recovery.unit.test.ts's subject; here the probe closes the
-  // circuit outright.
-  circuit: {
-    failureThreshold: 3,
-    windowSeconds: 60,
-    probeIntervalSeconds: 2,
-    maxProbeIntervalSeconds: 4,
-    slowStartSeconds: 0,
-  },
-};
-
-const buckets: MemoryHarnessOptions['buckets'] = [
-  { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 5, windowSeconds: 1 },
-  { dimension: 'waitwhile#location-writes#*', limitType: 'requests', capacity: 1, windowSeconds: 2 },
-];
-
-const visit = (id: string) => ({
-  id,
-  operation: 'createVisit',
-  params: { locationId: `loc-${id}` },
-  body: { id },
-});
+import { circuitBuckets as buckets, circuitVendor as vendor, circuitVisit as visit } from './circuit-fixture';
+import { MemoryWorkerHarness, VirtualTime } from './memory-harness';
 
 describe('the vendor circuit in the worker (memory stores and queues, the simulator)', () => {
   let harness: MemoryWorkerHarness;

@@ -10,7 +10,8 @@ import type { CompletedOutcome } from '../../lambda/producer/outcome';
 import { FaultProxy } from '../faults/fault-proxy';
 import { localEndpoints } from '../setup/local-endpoints';
 import { chat, chatVendor } from './chat-vendor';
-import { type HarnessOptions, steppedClock, WorkerHarness } from './harness';
+import { circuitBuckets, circuitVendor, circuitVisit } from './circuit-fixture';
+import { steppedClock, WorkerHarness } from './harness';
 
 /**
  * The worker's stores on DynamoDB Local: the idempotency records, the circuit item and the
@@ -80,47 +81,6 @@ describe('idempotency records in the table', () => {
     await harness.runUntilIdle();
     expect(harness.simulator.stats().calls).toBe(stats.calls);
   });
-});
-
-/** The booking vendor with a small circuit: 3 failures open it, probes every 2 s. */
-const circuitVendor: HarnessOptions['vendor'] = {
-  name: 'waitwhile',
-  allowedPaths: ['/locations'],
-  operations: {
-    createVisit: {
-      method: 'POST',
-      path: '/locations/{locationId}/visits',
-      dimensions: { 'waitwhile#rps': 1, 'waitwhile#location-writes#{locationId}': 1 },
-    },
-  },
-  policy: {
-    maxAttempts: 5,
-    maxAgeSeconds: 600,
-    requeueJitterSeconds: 0,
-    inlineRetryThresholdSeconds: 0.5,
-    maxVendorRetries: 0,
-  },
-  // No slow start: these runs wait on real SQS delays with a clock that only moves when told,
-  // so a slow start would never end; circuit-recovery.unit.test.ts drives it.
-  circuit: {
-    failureThreshold: 3,
-    windowSeconds: 60,
-    probeIntervalSeconds: 2,
-    maxProbeIntervalSeconds: 4,
-    slowStartSeconds: 0,
-  },
-};
-
-const circuitBuckets: HarnessOptions['buckets'] = [
-  { dimension: 'waitwhile#rps', limitType: 'requests', capacity: 5, windowSeconds: 1 },
-  { dimension: 'waitwhile#location-writes#*', limitType: 'requests', capacity: 1, windowSeconds: 2 },
-];
-
-const circuitVisit = (id: string) => ({
-  id,
-  operation: 'createVisit',
-  params: { locationId: `loc-${id}` },
-  body: { id },
 });
 
 describe('the vendor circuit in the worker (DynamoDB Local, fauxqs, the simulator)', () => {
