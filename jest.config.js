@@ -22,9 +22,9 @@ module.exports = {
   collectCoverageFrom: [
     'lambda/sluice/core/*.ts',
     'lambda/circuit/state.ts',
-    'lambda/worker/*.ts',
-    '!lambda/worker/aws-clients.ts',
-    '!lambda/worker/queues.ts',
+    'lambda/worker/**/*.ts',
+    '!lambda/worker/adapters/aws-clients.ts',
+    '!lambda/worker/adapters/queues.ts',
     '!lambda/worker/wire.ts',
   ],
   coverageReporters: ['text-summary'],

@@ -10,7 +10,7 @@ import { type ProblemPlace, SluiceConfigError, zodProblems } from './sluice';
 
 /**
  * The pool's default bound. The worker sizes the pool below it from the vendor's observed rate
- * and latency (lambda/worker/pool-size.ts), so this is what a slow vendor may reach by default:
+ * and latency (lambda/worker/policy/pool-size.ts), so this is what a slow vendor may reach by default:
  * 16 is 1.5 × the calls in flight of 7/s at 1.5 s or 3/s at 3 s, plus one waiting.
  */
 export const DEFAULT_MAX_IN_FLIGHT = 16;

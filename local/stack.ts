@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createBucketTable } from '../lambda/sluice';
-import { type AwsClients, createAwsClients } from '../lambda/worker/aws-clients';
+import { type AwsClients, createAwsClients } from '../lambda/worker/adapters/aws-clients';
 import { type DerivedSettings, deadLetterQueueAttributes, queueAttributes } from '../lib/derived-settings';
 import { type DynamoDbUsage, meterDynamoDb } from './dynamodb-meter';
 import { createOutcomeTopology, type OutcomeTopology } from './outcomes/topology';

@@ -1,5 +1,5 @@
 import { LogEvent, Metric, MetricDimension } from '../lambda/contract';
-import type { MetricDimensionValue, WorkerTelemetry } from '../lambda/worker/telemetry';
+import type { MetricDimensionValue, WorkerTelemetry } from '../lambda/worker/adapters/telemetry';
 import type { Tally } from './tally';
 
 /**

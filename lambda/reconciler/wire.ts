@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDbCircuitStore } from '../circuit/dynamo-store';
 import { METRICS_NAMESPACE, WorkerEnv } from '../contract';
 import { type ReconcileReport, SluiceClient, SluiceConfig, type SluiceSettings } from '../sluice';
-import { createAwsClients } from '../worker/aws-clients';
+import { createAwsClients } from '../worker/adapters/aws-clients';
 import { createReconciler } from './reconciler';
 
 /** The reconciler Lambda's handler: one sweep per scheduled tick, no page started after `stopAtMs`. */

@@ -2,9 +2,9 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 
 import { DeadLetterReason, LogEvent, MessageAttr, Metric, MetricDimension } from '../contract';
 import { deadLetteredOutcome, peekRouting } from '../outcomes/build';
 import type { OutcomeRelay } from '../outcomes/relay';
-import { readDelivery } from '../worker/attributes';
-import type { WorkQueues } from '../worker/queues';
-import type { WorkerTelemetry } from '../worker/telemetry';
+import { readDelivery } from '../worker/adapters/attributes';
+import type { WorkQueues } from '../worker/adapters/queues';
+import type { WorkerTelemetry } from '../worker/adapters/telemetry';
 
 /**
  * The dead-letter relay: the work queue's SQS redrive does not move a message straight to the

@@ -4,9 +4,9 @@ import { METRICS_NAMESPACE, WorkerEnv } from '../contract';
 import { DynamoDbIdempotencyStore } from '../idempotency/dynamo-store';
 import { snsOutcomeTopic } from '../outcomes/aws';
 import { OutcomeRelay } from '../outcomes/relay';
-import { createAwsClients } from '../worker/aws-clients';
-import { sqsWorkQueues } from '../worker/queues';
-import { powertoolsTelemetry } from '../worker/telemetry';
+import { createAwsClients } from '../worker/adapters/aws-clients';
+import { sqsWorkQueues } from '../worker/adapters/queues';
+import { powertoolsTelemetry } from '../worker/adapters/telemetry';
 import type { RelayConfig } from './config';
 import { createDeadLetterRelay, type DeadLetterRelayHandler } from './dead-letter-relay';
 

@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { SeedBucketsProperty } from '../contract';
 import { type BucketDefinition, SluiceClient, SluiceConfig, SluiceError } from '../sluice';
-import { createAwsClients } from '../worker/aws-clients';
+import { createAwsClients } from '../worker/adapters/aws-clients';
 
 /**
  * The bucket-seeding custom resource: on Create and Update it upserts the configured bucket

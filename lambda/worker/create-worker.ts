@@ -1,17 +1,17 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { LogEvent, Metric } from '../contract';
 import { OutcomeRelay } from '../outcomes/relay';
-import { isUnstarted, readDelivery } from './attributes';
-import { BucketLines } from './bucket-lines';
-import { slotDeadlineMs, timeLeftMs } from './deadline';
-import type { MessageOutcome } from './endings';
-import { runPool } from './pool';
-import { PoolSizer } from './pool-size';
+import { isUnstarted, readDelivery } from './adapters/attributes';
+import { bestEffort } from './adapters/telemetry';
+import type { MessageOutcome } from './pipeline/endings';
+import { processRecord } from './pipeline/process-message';
+import { onRecordFailure } from './pipeline/record-failure';
+import { slotDeadlineMs, timeLeftMs } from './policy/deadline';
+import { PoolSizer } from './policy/pool-size';
 import type { SluicePort, WorkerDependencies } from './ports';
-import { processRecord } from './process-message';
-import { onRecordFailure } from './record-failure';
 import type { WorkerRuntime } from './runtime';
-import { bestEffort } from './telemetry';
+import { BucketLines } from './warm/bucket-lines';
+import { runPool } from './warm/pool';
 
 export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 

@@ -5,8 +5,8 @@ import type { OutcomeChannel } from '../outcomes/relay';
 import type { AcquireOptions, AcquireResult, Granted } from '../sluice';
 import type { VendorCall, VendorCallResult } from '../vendor-api/client';
 import type { VendorSettings } from '../worker-settings';
-import type { WorkQueues } from './queues';
-import type { WorkerTelemetry } from './telemetry';
+import type { WorkQueues } from './adapters/queues';
+import type { WorkerTelemetry } from './adapters/telemetry';
 
 /** A pool record's acquire options: the SDK's, and until when the record may hold a lease. */
 export interface PoolAcquireOptions extends AcquireOptions {

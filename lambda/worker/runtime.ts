@@ -3,11 +3,11 @@ import type { OutcomeRouting } from '../outcomes/build';
 import type { OutcomeRelay } from '../outcomes/relay';
 import type { WorkMessage } from '../producer/message';
 import type { ResolvedRequest } from '../vendor-api/request';
-import type { Delivery } from './attributes';
-import type { BucketLines } from './bucket-lines';
-import type { RecordContext } from './decision';
-import type { PoolSizer } from './pool-size';
+import type { Delivery } from './adapters/attributes';
+import type { RecordContext } from './policy/decision';
+import type { PoolSizer } from './policy/pool-size';
 import type { CircuitPort, WorkerDependencies } from './ports';
+import type { BucketLines } from './warm/bucket-lines';
 
 /** The dependencies with defaults filled, plus the warm environment's memory of recent 429s. */
 export interface WorkerRuntime

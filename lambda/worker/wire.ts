@@ -10,13 +10,13 @@ import { type OutcomeTopic, s3BodyStore, snsOutcomeTopic } from '../outcomes/aws
 import { SluiceClient } from '../sluice';
 import { VendorClient } from '../vendor-api/client';
 import { SecretApiKeyProvider } from '../vendor-api/secret';
-import { type AwsClients, createAwsClients } from './aws-clients';
-import { reportUnreadableCircuit } from './circuit';
+import { type AwsClients, createAwsClients } from './adapters/aws-clients';
+import { sqsWorkQueues } from './adapters/queues';
+import { powertoolsTelemetry, type WorkerTelemetry } from './adapters/telemetry';
 import type { WorkerConfig } from './config';
 import { createWorker, type WorkerHandler } from './create-worker';
+import { reportUnreadableCircuit } from './pipeline/circuit-guard';
 import type { SluicePort } from './ports';
-import { sqsWorkQueues } from './queues';
-import { powertoolsTelemetry, type WorkerTelemetry } from './telemetry';
 
 /** What a caller may replace when wiring the worker from its configuration (tests, the local stack). */
 export interface WireOverrides {

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { enqueue } from '../../lambda/producer';
-import { sqsWorkQueues } from '../../lambda/worker/queues';
+import { sqsWorkQueues } from '../../lambda/worker/adapters/queues';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
 /**

@@ -1,5 +1,5 @@
-import { messageCosts, tokenDimensionTest } from '../../lambda/worker/costs';
-import { penaltyTargets, resyncTargets, settlement } from '../../lambda/worker/vendor-call';
+import { penaltyTargets, resyncTargets, settlement } from '../../lambda/worker/pipeline/vendor-call';
+import { messageCosts, tokenDimensionTest } from '../../lambda/worker/policy/costs';
 import { parseVendorSettings } from '../../lambda/worker-settings';
 
 const settings = parseVendorSettings({

@@ -17,7 +17,7 @@ import { completedOutcome } from '../../lambda/outcomes/build';
 import { OutcomeRelay } from '../../lambda/outcomes/relay';
 import { createDeadLetterRelay } from '../../lambda/relay/dead-letter-relay';
 import { createBucketTable } from '../../lambda/sluice';
-import { sqsWorkQueues } from '../../lambda/worker/queues';
+import { sqsWorkQueues } from '../../lambda/worker/adapters/queues';
 import { drainDeadLetters } from '../../local/dlq';
 import { createOutcomeTopology, type OutcomeTopology, receiveOutcomes } from '../../local/outcomes/topology';
 import { toRecord } from '../../local/poller';

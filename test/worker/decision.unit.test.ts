@@ -1,4 +1,4 @@
-import { slotDeadlineMs } from '../../lambda/worker/deadline';
+import { slotDeadlineMs } from '../../lambda/worker/policy/deadline';
 import {
   type DecisionContext,
   decideOnRetryIn,
@@ -8,7 +8,7 @@ import {
   requeueDelay,
   requeueOnRetryIn,
   type VendorAnswer,
-} from '../../lambda/worker/decision';
+} from '../../lambda/worker/policy/decision';
 import { PolicySchema } from '../../lambda/worker-settings';
 
 const policy = PolicySchema.parse({ maxAttempts: 5, maxAgeSeconds: 3_600, requeueJitterSeconds: 3 });

@@ -1,7 +1,7 @@
 import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { DeadLetterReason, MessageAttr, Metric, MetricDimension } from '../../lambda/contract';
 import { SecretApiKeyProvider } from '../../lambda/vendor-api/secret';
-import { ownDeadLetterReceive } from '../../lambda/worker/record-failure';
+import { ownDeadLetterReceive } from '../../lambda/worker/pipeline/record-failure';
 import { MemoryWorkerHarness, missingDeadLetterQueue } from './memory-harness';
 
 /**

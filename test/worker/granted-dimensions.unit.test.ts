@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { grantedDimensions } from '../../lambda/worker/vendor-call';
+import { grantedDimensions } from '../../lambda/worker/pipeline/vendor-call';
 
 /**
  * One view of a grant's dimensions for settle, resync, the 429 narrowing and the repeat grant:

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type { QueueSend } from '../../lambda/worker/queues';
+import type { QueueSend } from '../../lambda/worker/adapters/queues';
 
 interface Held {
   readonly messageId: string;

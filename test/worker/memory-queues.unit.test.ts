@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { MessageAttr } from '../../lambda/contract';
-import { MemoryWorkQueues, type QueueName } from '../../lambda/worker/memory-queues';
-import { type QueueSend, sqsWorkQueues } from '../../lambda/worker/queues';
+import { MemoryWorkQueues, type QueueName } from '../../lambda/worker/adapters/memory-queues';
+import { type QueueSend, sqsWorkQueues } from '../../lambda/worker/adapters/queues';
 
 const body = JSON.stringify({ id: 'o-1', product: 'checkout', operation: 'createVisit' });
 

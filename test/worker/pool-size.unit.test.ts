@@ -1,4 +1,4 @@
-import { PoolSizer } from '../../lambda/worker/pool-size';
+import { PoolSizer } from '../../lambda/worker/policy/pool-size';
 
 /**
  * The pool's size from Little's law on a simulated clock: calls start as the pool and the

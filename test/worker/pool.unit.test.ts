@@ -1,7 +1,7 @@
 import type { Granted } from '../../lambda/sluice';
-import { BucketLines } from '../../lambda/worker/bucket-lines';
-import { runPool } from '../../lambda/worker/pool';
 import type { SluicePort } from '../../lambda/worker/ports';
+import { BucketLines } from '../../lambda/worker/warm/bucket-lines';
+import { runPool } from '../../lambda/worker/warm/pool';
 
 /** A promise the test settles by hand: no timers, the order of events is the test's. */
 function deferred<T = void>() {

@@ -1,5 +1,5 @@
 import type { MetricName } from '../../lambda/contract';
-import type { MetricDimensionValue, WorkerTelemetry } from '../../lambda/worker/telemetry';
+import type { MetricDimensionValue, WorkerTelemetry } from '../../lambda/worker/adapters/telemetry';
 
 export interface RecordedEvent {
   readonly level: 'info' | 'warn' | 'error';

@@ -1,7 +1,7 @@
 import { DeadLetterReason } from '../../lambda/contract';
 import type { VendorCallResult } from '../../lambda/vendor-api/client';
-import { circuitSignal } from '../../lambda/worker/circuit';
-import { type DecisionContext, decideOnVendorAnswer } from '../../lambda/worker/decision';
+import { circuitSignal } from '../../lambda/worker/pipeline/circuit-guard';
+import { type DecisionContext, decideOnVendorAnswer } from '../../lambda/worker/policy/decision';
 import { PolicySchema } from '../../lambda/worker-settings';
 
 /**

@@ -1,6 +1,6 @@
-import { BucketLines } from '../../lambda/worker/bucket-lines';
-import { grantRepeat } from '../../lambda/worker/repeat-grant';
+import { grantRepeat } from '../../lambda/worker/pipeline/repeat-grant';
 import type { PreparedMessage, WorkerRuntime } from '../../lambda/worker/runtime';
+import { BucketLines } from '../../lambda/worker/warm/bucket-lines';
 
 /** Lets every promise callback that can run, run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -21,7 +21,11 @@ import {
   SluiceClient,
   SluiceConfig,
 } from '../../lambda/sluice';
-import { type AwsClients, createAwsClients, destroyAwsClients } from '../../lambda/worker/aws-clients';
+import {
+  type AwsClients,
+  createAwsClients,
+  destroyAwsClients,
+} from '../../lambda/worker/adapters/aws-clients';
 import { readWorkerConfig } from '../../lambda/worker/config';
 import { wireWorker } from '../../lambda/worker/wire';
 import { createLambdaContext } from '../../local/lambda-context';

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, Metric } from '../../lambda/contract';
-import { powertoolsTelemetry } from '../../lambda/worker/telemetry';
+import { powertoolsTelemetry } from '../../lambda/worker/adapters/telemetry';
 
 type EmfDirectives = { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
 

@@ -15,10 +15,10 @@ import type {
   SluiceLogger,
 } from '../../lambda/sluice';
 import { VendorClient } from '../../lambda/vendor-api/client';
-import { reportUnreadableCircuit } from '../../lambda/worker/circuit';
+import type { WorkQueues } from '../../lambda/worker/adapters/queues';
 import { createWorker, type WorkerHandler } from '../../lambda/worker/create-worker';
+import { reportUnreadableCircuit } from '../../lambda/worker/pipeline/circuit-guard';
 import type { SluicePort, WorkerDependencies } from '../../lambda/worker/ports';
-import type { WorkQueues } from '../../lambda/worker/queues';
 import {
   parseVendorSettings,
   type VendorSettings,

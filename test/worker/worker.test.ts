@@ -2,7 +2,7 @@ import { ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DeadLetterReason, MessageAttr, Metric, MetricDimension } from '../../lambda/contract';
 import { SecretApiKeyProvider } from '../../lambda/vendor-api/secret';
-import { ownDeadLetterReceive } from '../../lambda/worker/record-failure';
+import { ownDeadLetterReceive } from '../../lambda/worker/pipeline/record-failure';
 import { localEndpoints } from '../setup/local-endpoints';
 import { steppedClock, WorkerHarness } from './harness';
 

@@ -70,7 +70,7 @@ export const ADAPTER_COMMANDS: Readonly<Record<string, Readonly<Record<string, r
     GetItemCommand: table('GetItem'),
     PutItemCommand: table('PutItem'),
   },
-  'lambda/worker/queues.ts': { SendMessageCommand: ['sqs:SendMessage'] },
+  'lambda/worker/adapters/queues.ts': { SendMessageCommand: ['sqs:SendMessage'] },
   'lambda/producer/enqueue.ts': { SendMessageBatchCommand: ['sqs:SendMessage'] },
   'lambda/vendor-api/secret.ts': { GetSecretValueCommand: ['secretsmanager:GetSecretValue'] },
   'lambda/outcomes/aws.ts': { PublishCommand: ['sns:Publish'], PutObjectCommand: ['s3:PutObject'] },
@@ -102,7 +102,7 @@ const SWEEP = 'lambda/sluice/store/dynamo-sweep.ts';
 const TABLE = 'lambda/sluice/store/table.ts';
 const IDEMPOTENCY = 'lambda/idempotency/dynamo-store.ts';
 const CIRCUIT = 'lambda/circuit/dynamo-store.ts';
-const QUEUES = 'lambda/worker/queues.ts';
+const QUEUES = 'lambda/worker/adapters/queues.ts';
 const ENQUEUE = 'lambda/producer/enqueue.ts';
 const SECRET = 'lambda/vendor-api/secret.ts';
 const OUTCOMES = 'lambda/outcomes/aws.ts';

@@ -1,6 +1,6 @@
-import { LogEvent, Metric, MetricDimension, SLOT_MARGIN_SECONDS } from '../contract';
-import type { Granted } from '../sluice';
-import type { VendorCallResult } from '../vendor-api/client';
+import { LogEvent, Metric, MetricDimension, SLOT_MARGIN_SECONDS } from '../../contract';
+import type { Granted } from '../../sluice';
+import type { VendorCallResult } from '../../vendor-api/client';
 import {
   type CapacityAction,
   type DecisionContext,
@@ -10,8 +10,8 @@ import {
   type EndAction,
   requeueOnRetryIn,
   requeueOrDeadLetter,
-} from './decision';
-import type { PreparedMessage, WorkerRuntime } from './runtime';
+} from '../policy/decision';
+import type { PreparedMessage, WorkerRuntime } from '../runtime';
 import { callVendor } from './vendor-call';
 
 /** How the attempts of one delivery ended: completed (`done`), or a requeue or dead letter. */

@@ -1,5 +1,5 @@
-import { LogEvent, Metric } from '../contract';
-import type { PreparedMessage, WorkerRuntime } from './runtime';
+import { LogEvent, Metric } from '../../contract';
+import type { PreparedMessage, WorkerRuntime } from '../runtime';
 
 /**
  * The grant for one repeat of a vendor request by the vendor client (after a 5xx, 408/425, a

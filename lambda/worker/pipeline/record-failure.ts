@@ -1,9 +1,9 @@
 import type { SQSRecord } from 'aws-lambda';
-import { DeadLetterReason, LogEvent, Metric } from '../contract';
-import { peekRouting } from '../outcomes/build';
-import { readDelivery } from './attributes';
+import { DeadLetterReason, LogEvent, Metric } from '../../contract';
+import { peekRouting } from '../../outcomes/build';
+import { readDelivery } from '../adapters/attributes';
+import type { WorkerRuntime } from '../runtime';
 import { endDelivery } from './endings';
-import type { WorkerRuntime } from './runtime';
 
 /** What the handler does with a record that threw: report it to SQS, or it was dead-lettered. */
 export type FailedRecordOutcome = 'retry' | 'dead_lettered';

@@ -1,5 +1,5 @@
-import type { AcquireResult, Granted } from '../sluice';
-import type { PoolAcquireOptions, SluicePort } from './ports';
+import type { AcquireResult, Granted } from '../../sluice';
+import type { PoolAcquireOptions, SluicePort } from '../ports';
 
 /**
  * Lines inside one worker environment, one per bucket that refused a record of the pool (and

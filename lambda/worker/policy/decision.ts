@@ -1,8 +1,8 @@
-import { backoffDelayMs } from '../backoff';
-import { DeadLetterReason, MAX_DELAY_SECONDS } from '../contract';
-import { PenaltyFactor } from '../sluice';
-import type { ResponseClass } from '../vendor-api/classify';
-import type { WorkerPolicy } from '../worker-settings';
+import { backoffDelayMs } from '../../backoff';
+import { DeadLetterReason, MAX_DELAY_SECONDS } from '../../contract';
+import { PenaltyFactor } from '../../sluice';
+import type { ResponseClass } from '../../vendor-api/classify';
+import type { WorkerPolicy } from '../../worker-settings';
 
 /**
  * The worker's decision tree (docs/worker.md) as pure functions: the orchestrator hands in what

@@ -1,5 +1,5 @@
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { messageGroupOfBody } from '../producer/attributes';
+import { messageGroupOfBody } from '../../producer/attributes';
 import { type Delivery, deadLetterAttributes, deliveryAttributes } from './attributes';
 
 /**

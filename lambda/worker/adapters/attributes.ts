@@ -1,6 +1,6 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { MessageAttr } from '../contract';
+import { MessageAttr } from '../../contract';
 
 /**
  * What a delivery carries across requeues. A re-sent message is a new message to SQS (its

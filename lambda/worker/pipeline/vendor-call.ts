@@ -1,12 +1,12 @@
-import { idempotencyId, LogEvent, Metric, MetricDimension } from '../contract';
-import { bucketName, type Granted } from '../sluice';
-import type { VendorCallResult } from '../vendor-api/client';
-import { type RateLimitHeaders, statedRatePerSecond } from '../vendor-api/headers';
-import type { TokenDimensionTest } from './costs';
-import { penaltyFactor } from './decision';
+import { idempotencyId, LogEvent, Metric, MetricDimension } from '../../contract';
+import { bucketName, type Granted } from '../../sluice';
+import type { VendorCallResult } from '../../vendor-api/client';
+import { type RateLimitHeaders, statedRatePerSecond } from '../../vendor-api/headers';
+import { bestEffort } from '../adapters/telemetry';
+import type { TokenDimensionTest } from '../policy/costs';
+import { penaltyFactor } from '../policy/decision';
+import type { PreparedMessage, WorkerRuntime } from '../runtime';
 import { grantRepeat } from './repeat-grant';
-import type { PreparedMessage, WorkerRuntime } from './runtime';
-import { bestEffort } from './telemetry';
 
 /**
  * One granted vendor call and what its answer settles: the call with the slot deadline

@@ -1,6 +1,6 @@
-import type { WorkMessage } from '../producer/message';
-import { bucketName, SluiceError } from '../sluice';
-import type { VendorSettings } from '../worker-settings';
+import type { WorkMessage } from '../../producer/message';
+import { bucketName, SluiceError } from '../../sluice';
+import type { VendorSettings } from '../../worker-settings';
 
 /**
  * The dimensions and costs a message acquires, priced before the first acquire. What the

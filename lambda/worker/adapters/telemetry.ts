@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { LogEvent, type MetricName } from '../contract';
+import { LogEvent, type MetricName } from '../../contract';
 
 /**
  * What the worker reports, behind one small interface: the handler wires Powertools Logger

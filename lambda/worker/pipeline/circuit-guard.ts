@@ -6,14 +6,14 @@ import {
   holdsProbe,
   isOpen,
   slowStartShare,
-} from '../circuit/state';
-import { DeadLetterReason, LogEvent, MAX_DELAY_SECONDS, Metric, SLOT_MARGIN_SECONDS } from '../contract';
-import type { VendorCall, VendorCallResult } from '../vendor-api/client';
-import { type EndAction, pastMaxAge, requeueDelay } from './decision';
-import type { CircuitPort, VendorPort } from './ports';
+} from '../../circuit/state';
+import { DeadLetterReason, LogEvent, MAX_DELAY_SECONDS, Metric, SLOT_MARGIN_SECONDS } from '../../contract';
+import type { VendorCall, VendorCallResult } from '../../vendor-api/client';
+import { bestEffort } from '../adapters/telemetry';
+import { type EndAction, pastMaxAge, requeueDelay } from '../policy/decision';
+import type { CircuitPort, VendorPort } from '../ports';
+import type { PreparedMessage, WorkerRuntime } from '../runtime';
 import type { Attempt } from './run-attempts';
-import type { PreparedMessage, WorkerRuntime } from './runtime';
-import { bestEffort } from './telemetry';
 
 /**
  * The vendor circuit in the record pipeline (docs/worker.md, "Vendor outages"). Before a

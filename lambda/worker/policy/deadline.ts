@@ -1,4 +1,4 @@
-import { SLOT_MARGIN_SECONDS } from '../contract';
+import { SLOT_MARGIN_SECONDS } from '../../contract';
 
 /**
  * The slot deadline, derived in this one place: the invocation's remaining time, never more

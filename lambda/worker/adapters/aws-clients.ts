@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { boundedAwsClientOptions } from '../sluice';
+import { boundedAwsClientOptions } from '../../sluice';
 
 /**
  * Every AWS SDK client the handlers use, built in this one place with the runtime's bounds

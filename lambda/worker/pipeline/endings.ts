@@ -1,10 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
-import { idempotencyId, LogEvent, Metric, MetricDimension } from '../contract';
-import { completedOutcome, deadLetteredOutcome, type OutcomeRouting } from '../outcomes/build';
-import type { Delivery } from './attributes';
-import type { EndAction } from './decision';
+import { idempotencyId, LogEvent, Metric, MetricDimension } from '../../contract';
+import { completedOutcome, deadLetteredOutcome, type OutcomeRouting } from '../../outcomes/build';
+import type { Delivery } from '../adapters/attributes';
+import type { EndAction } from '../policy/decision';
+import type { PreparedMessage, WorkerRuntime } from '../runtime';
 import type { Attempt } from './run-attempts';
-import type { PreparedMessage, WorkerRuntime } from './runtime';
 
 /**
  * The last step of a record: how its delivery ends. Every ending is final for this delivery

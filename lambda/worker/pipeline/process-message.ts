@@ -1,12 +1,12 @@
 import type { SQSRecord } from 'aws-lambda';
-import { DeadLetterReason, idempotencyId, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
-import { type OutcomeRouting, peekRouting } from '../outcomes/build';
-import { throughCircuit } from './circuit';
-import { expiredOnArrival, requeueOrDeadLetter } from './decision';
+import { DeadLetterReason, idempotencyId, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../../contract';
+import { type OutcomeRouting, peekRouting } from '../../outcomes/build';
+import { expiredOnArrival, requeueOrDeadLetter } from '../policy/decision';
+import type { WorkerRuntime } from '../runtime';
+import { throughCircuit } from './circuit-guard';
 import { completeDelivery, endDelivery, type MessageOutcome } from './endings';
 import { prepareRecord } from './prepare';
 import { runAttempts } from './run-attempts';
-import type { WorkerRuntime } from './runtime';
 
 export type { MessageOutcome } from './endings';
 

@@ -1,9 +1,9 @@
 import type { SQSRecord } from 'aws-lambda';
-import { parseMessage, type WorkMessage } from '../producer/message';
-import { resolveRequest, VendorRequestError } from '../vendor-api/request';
-import { type Delivery, readDelivery, sentByWorker } from './attributes';
-import { MessageCostError, messageCosts } from './costs';
-import type { PreparedMessage, WorkerRuntime } from './runtime';
+import { parseMessage, type WorkMessage } from '../../producer/message';
+import { resolveRequest, VendorRequestError } from '../../vendor-api/request';
+import { type Delivery, readDelivery, sentByWorker } from '../adapters/attributes';
+import { MessageCostError, messageCosts } from '../policy/costs';
+import type { PreparedMessage, WorkerRuntime } from '../runtime';
 
 /** A record the worker cannot act on: every problem in `detail`, dead-lettered as `invalid_message`. */
 export interface InvalidRecord {
