@@ -7,11 +7,10 @@ import type { MessageOutcome } from './pipeline/endings';
 import { processRecord } from './pipeline/process-message';
 import { onRecordFailure } from './pipeline/record-failure';
 import { slotDeadlineMs, timeLeftMs } from './policy/deadline';
-import { PoolSizer } from './policy/pool-size';
-import type { SluicePort, WorkerDependencies } from './ports';
+import type { WorkerDependencies } from './ports';
 import type { WorkerRuntime } from './runtime';
-import { BucketLines } from './warm/bucket-lines';
 import { runPool } from './warm/pool';
+import { WarmEnvironment } from './warm/warm-environment';
 
 export type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -33,36 +32,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * `onRecordFailure` dead-letters it with its reason instead).
  */
 export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
-  const { outcomes, ...rest } = dependencies;
-  const products = dependencies.products ?? [];
-  // At cold start: the first acquire waits for it, so the first grant is not followed by a call
-  // slower than the rest, and the start burst reaches the vendor as the buckets granted it
-  // (warm-up.ts). Records still start at once (the deadline counts from the invocation). Never throws.
-  const warming = dependencies.vendor.warmUp?.();
-  // A parked lease nobody claimed goes back; a failed release is logged, and the lease reclaimed at expiry.
-  const lines = new BucketLines(
-    (grant) => bestEffort(dependencies.telemetry, 'release', () => grant.release()),
-    (grant) =>
-      dependencies.telemetry.info(LogEvent.leasePassedOn, {
-        dimensions: grant.leases.map((lease) => lease.dimension),
-      }),
-  );
-  const runtime: WorkerRuntime = {
-    inlineRetryThresholdSeconds: dependencies.settings.policy.inlineRetryThresholdSeconds,
-    clock: Date.now,
-    random: Math.random,
-    sleep: realSleep,
-    maxReceiveCount: Number.POSITIVE_INFINITY,
-    ...withoutUndefined(rest),
-    products,
-    productSet: new Set(products),
-    outcomes: new OutcomeRelay(dependencies.idempotency, dependencies.telemetry, outcomes),
-    lastRateLimitAtMs: new Map(),
-    lines,
-    sluice: throughLines(dependencies.sluice, lines, warming),
-    calls: { inFlight: 0 },
-    poolSize: new PoolSizer({ maxInFlight: dependencies.settings.maxInFlight }),
-  } as WorkerRuntime;
+  const runtime = runtimeOf(dependencies);
   const budgetMs = startBudgetMs(runtime);
   return async (event, context) => {
     const failed = new Set<string>();
@@ -92,13 +62,13 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
       await runPool({
         items: startOrder(event.Records, runtime.ownSenderIds),
         // Little's law on what this environment has seen, up to maxInFlight (pool-size.ts).
-        limit: () => runtime.poolSize.limit(runtime.clock()),
+        limit: () => runtime.warm.poolLimit(runtime.clock()),
         canStart,
         run: (record) => guarded(record, () => processRecord(record, deadlineMs, runtime)),
         skip: (record) => guarded(record, () => requeueUnstarted(record, runtime)),
       });
     } finally {
-      await lines.settled();
+      await runtime.warm.settled();
       runtime.telemetry.flush();
     }
     // In the batch's order, each failed record once: exactly the records SQS must deliver again.
@@ -144,23 +114,44 @@ async function requeueUnstarted(record: SQSRecord, runtime: WorkerRuntime): Prom
 }
 
 /**
- * The SDK as the pool's records see it: their acquires go through the lines (hand-overs), the
- * first ones once the HTTP client is warm.
+ * The runtime over the wiring's dependencies, each default filled in its own line, and the warm
+ * environment the pool's records share while the Lambda environment lives.
  */
-function throughLines(sluice: SluicePort, lines: BucketLines, warming?: Promise<void>): SluicePort {
+function runtimeOf(dependencies: WorkerDependencies): WorkerRuntime {
+  const { settings, telemetry } = dependencies;
+  const products = dependencies.products ?? [];
   return {
-    acquire: async (costs, options) => {
-      await warming;
-      return lines.acquire(sluice, costs, options);
-    },
-    penalize: (dimension, factor, options) => sluice.penalize(dimension, factor, options),
-    resync: (dimension, remaining) => sluice.resync(dimension, remaining),
-    ...(sluice.handOver ? { handOver: (grant, options) => sluice.handOver!(grant, options) } : {}),
+    settings,
+    sluice: dependencies.sluice,
+    vendor: dependencies.vendor,
+    queues: dependencies.queues,
+    idempotency: dependencies.idempotency,
+    telemetry,
+    lambdaTimeoutSeconds: dependencies.lambdaTimeoutSeconds,
+    maxReceiveCount: dependencies.maxReceiveCount ?? Number.POSITIVE_INFINITY,
+    products,
+    productSet: new Set(products),
+    ownSenderIds: dependencies.ownSenderIds,
+    productSenders: dependencies.productSenders,
+    outcomes: new OutcomeRelay(dependencies.idempotency, telemetry, dependencies.outcomes),
+    inlineRetryThresholdSeconds:
+      dependencies.inlineRetryThresholdSeconds ?? settings.policy.inlineRetryThresholdSeconds,
+    circuit: dependencies.circuit,
+    clock: dependencies.clock ?? Date.now,
+    random: dependencies.random ?? Math.random,
+    sleep: dependencies.sleep ?? realSleep,
+    warm: new WarmEnvironment(dependencies.sluice, {
+      maxInFlight: settings.maxInFlight,
+      // A lease's release is best effort: a failure is logged, and the lease reclaimed at expiry.
+      release: (grant) => bestEffort(telemetry, 'release', () => grant.release()),
+      passedOn: (grant) =>
+        telemetry.info(LogEvent.leasePassedOn, { dimensions: grant.leases.map((lease) => lease.dimension) }),
+      // At cold start: the first acquire waits for it, so the first grant is not followed by a call
+      // slower than the rest, and the start burst reaches the vendor as the buckets granted it
+      // (warm-up.ts). Records still start at once (the deadline counts from the invocation). Never throws.
+      warming: dependencies.vendor.warmUp?.(),
+    }),
   };
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }
 
 export type { MessageOutcome };

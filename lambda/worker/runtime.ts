@@ -5,13 +5,17 @@ import type { WorkMessage } from '../producer/message';
 import type { ResolvedRequest } from '../vendor-api/request';
 import type { Delivery } from './adapters/attributes';
 import type { RecordContext } from './policy/decision';
-import type { PoolSizer } from './policy/pool-size';
 import type { CircuitPort, WorkerDependencies } from './ports';
-import type { BucketLines } from './warm/bucket-lines';
+import type { WarmEnvironment } from './warm/warm-environment';
 
-/** The dependencies with defaults filled, plus the warm environment's memory of recent 429s. */
+/**
+ * What every step of a record reads: the dependencies the wiring supplied, defaults filled, all
+ * read-only, and the warm environment, which changes only through its methods.
+ */
 export interface WorkerRuntime
-  extends Required<Omit<WorkerDependencies, 'outcomes' | 'circuit' | 'ownSenderIds' | 'productSenders'>> {
+  extends Readonly<
+    Required<Omit<WorkerDependencies, 'outcomes' | 'circuit' | 'ownSenderIds' | 'productSenders'>>
+  > {
   /** The worker role's principal ids; absent: every sender is trusted (attributes.ts). */
   readonly ownSenderIds?: readonly string[];
   /** Who may send a first delivery naming each product; absent: anyone. */
@@ -22,14 +26,8 @@ export interface WorkerRuntime
   readonly productSet: ReadonlySet<string>;
   /** The vendor circuit; absent, every delivery passes (circuit.ts). */
   readonly circuit?: CircuitPort;
-  /** Last vendor 429 per dimension, kept while the Lambda environment is warm (0.5 on a repeat). */
-  readonly lastRateLimitAtMs: Map<string, number>;
-  /** Records of this environment waiting inline on a bucket, one line per bucket. */
-  readonly lines: BucketLines;
-  /** Vendor calls running in this environment now (the pool's fill). */
-  readonly calls: { inFlight: number };
-  /** The pool's size and the hang timeout, learnt from the vendor's answers (pool-size.ts). */
-  readonly poolSize: PoolSizer;
+  /** Recent 429s, calls in flight, the pool's size and its lines (warm-environment.ts). */
+  readonly warm: WarmEnvironment;
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 import { DeadLetterReason, LogEvent, MAX_DELAY_SECONDS, Metric, SLOT_MARGIN_SECONDS } from '../../contract';
 import type { VendorCall, VendorCallResult } from '../../vendor-api/client';
 import { bestEffort } from '../adapters/telemetry';
-import { type EndAction, pastMaxAge, requeueDelay } from '../policy/decision';
+import { contextAt, type EndAction, pastMaxAge, requeueDelay } from '../policy/decision';
 import type { CircuitPort, VendorPort } from '../ports';
 import type { PreparedMessage, WorkerRuntime } from '../runtime';
 import type { Attempt } from './run-attempts';
@@ -76,10 +76,10 @@ export function circuitDeferral(
    */
   exact = false,
 ): EndAction {
-  const { policy, random, firstSeenAtMs } = prepared.context;
+  const { policy, random } = prepared.context;
   const nowMs = runtime.clock();
   const why = `vendor circuit ${state.status}${state.detail ? ` (${state.detail})` : ''}`;
-  const expired = pastMaxAge({ nowMs, firstSeenAtMs, policy }, why);
+  const expired = pastMaxAge(contextAt(prepared.context, nowMs), why);
   if (expired) return expired;
   const waitSeconds = Math.max(0, (untilMs - nowMs) / 1000);
   // Positive jitter only (never before the probe time), spread at least over the slow start:
@@ -111,9 +111,9 @@ function slowStartDeferral(
   const rules = circuitRules(runtime.settings.circuit);
   const share = slowStartShare(state, nowMs, rules);
   if (share >= 1 || prepared.context.random() < share) return undefined;
-  const { policy, firstSeenAtMs, random } = prepared.context;
+  const { random } = prepared.context;
   const why = 'vendor circuit slow start after recovery';
-  const expired = pastMaxAge({ nowMs, firstSeenAtMs, policy }, why);
+  const expired = pastMaxAge(contextAt(prepared.context, nowMs), why);
   if (expired) return expired;
   const restSeconds = Math.max(0, ((state.recoveredAtMs ?? nowMs) + rules.slowStartMs - nowMs) / 1000);
   const delay = requeueDelay(0, Math.ceil(restSeconds), random);

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { DeadLetterReason, idempotencyId, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../../contract';
 import { type OutcomeRouting, peekRouting } from '../../outcomes/build';
-import { expiredOnArrival, requeueOrDeadLetter } from '../policy/decision';
+import { contextAt, expiredOnArrival, requeueOrDeadLetter } from '../policy/decision';
 import type { WorkerRuntime } from '../runtime';
 import { throughCircuit } from './circuit-guard';
 import { completeDelivery, endDelivery, type MessageOutcome } from './endings';
@@ -54,16 +54,16 @@ export async function processRecord(
   if (claim.state === 'in_progress') {
     // Another delivery of the same id holds a live claim: come back after it has ended either way.
     const waitSeconds = Math.max(0, (claim.expiresAtMs - nowMs) / 1000);
-    const later = requeueOrDeadLetter(waitSeconds, 'same id in progress elsewhere', {
-      ...prepared.context,
-      nowMs: runtime.clock(),
-      inlineUsed: false,
-    });
+    const later = requeueOrDeadLetter(
+      waitSeconds,
+      'same id in progress elsewhere',
+      contextAt(prepared.context, runtime.clock()),
+    );
     return endDelivery(later, record, delivery, runtime);
   }
   let outcome: MessageOutcome | undefined;
   try {
-    const expired = expiredOnArrival({ ...prepared.context, nowMs: runtime.clock(), inlineUsed: false });
+    const expired = expiredOnArrival(contextAt(prepared.context, runtime.clock()));
     if (expired) {
       outcome = await endDelivery(expired, record, delivery, runtime, routing);
       return outcome;

@@ -26,7 +26,7 @@ export async function grantRepeat(
 ): Promise<boolean> {
   if (Object.keys(costs).length === 0) return true;
   const acquire = async () => {
-    const acquired = await runtime.sluice.acquire(costs, prepared.acquireOptions);
+    const acquired = await runtime.warm.acquire(costs, prepared.acquireOptions);
     runtime.telemetry.count(acquired.outcome === 'Granted' ? Metric.grants : Metric.retryIns);
     return acquired;
   };
@@ -40,7 +40,7 @@ export async function grantRepeat(
     };
     if (fits(acquired.waitSeconds)) {
       const patienceMs = Math.min(thresholdMs, Math.max(0, prepared.deadlineMs - runtime.clock()));
-      const turn = await runtime.lines.join(
+      const turn = await runtime.warm.joinLine(
         acquired.dimension,
         () => runtime.sleep(patienceMs),
         prepared.acquireOptions.product,

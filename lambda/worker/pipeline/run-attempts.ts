@@ -3,6 +3,7 @@ import type { Granted } from '../../sluice';
 import type { VendorCallResult } from '../../vendor-api/client';
 import {
   type CapacityAction,
+  contextAt,
   type DecisionContext,
   type Done,
   decideOnRetryIn,
@@ -57,7 +58,7 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
         busyCount: busyCount - 1,
         error: answer.error,
       },
-      { ...prepared.context, nowMs: runtime.clock(), inlineUsed: answerSleepUsed },
+      contextAt(prepared.context, runtime.clock(), answerSleepUsed),
     );
     if (action.kind === 'done')
       return { action, cached: false, answer, ...(tokenUsage ? { tokenUsage } : {}) };
@@ -81,11 +82,7 @@ async function acquireOrWait(
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
 ): Promise<{ readonly grant: Granted; readonly slept: boolean } | { readonly action: EndAction }> {
-  const now = (used: boolean): DecisionContext => ({
-    ...prepared.context,
-    nowMs: runtime.clock(),
-    inlineUsed: used,
-  });
+  const now = (used: boolean): DecisionContext => contextAt(prepared.context, runtime.clock(), used);
   if (runtime.clock() >= prepared.deadlineMs) {
     return { action: requeueOrDeadLetter(0, 'no time left in this invocation', now(false)) };
   }
@@ -98,7 +95,7 @@ async function acquireOrWait(
     runtime.inlineRetryThresholdSeconds * 1000,
     Math.max(0, prepared.deadlineMs - runtime.clock()),
   );
-  const turn = await runtime.lines.join(
+  const turn = await runtime.warm.joinLine(
     acquired.dimension,
     () => runtime.sleep(patienceMs),
     prepared.acquireOptions.product,
@@ -138,7 +135,7 @@ async function acquireOrWait(
 
 async function timedAcquire(prepared: PreparedMessage, runtime: WorkerRuntime) {
   const startedMs = runtime.clock();
-  const acquired = await runtime.sluice.acquire(prepared.costs, {
+  const acquired = await runtime.warm.acquire(prepared.costs, {
     ...prepared.acquireOptions,
     holdUntilMs: prepared.deadlineMs + SLOT_MARGIN_SECONDS * 1000,
   });

@@ -22,10 +22,8 @@ export async function callVendor(
 ): Promise<{ answer: VendorCallResult; tokenUsage?: Record<string, number> }> {
   const dimensions = grantedDimensions(grant);
   let answer: VendorCallResult;
-  runtime.calls.inFlight += 1;
-  runtime.telemetry.count(Metric.callsInFlight, runtime.calls.inFlight);
-  runtime.poolSize.callStarted(runtime.clock());
-  const hangTimeoutMs = runtime.poolSize.hangTimeoutMs(runtime.settings.requestTimeoutMs);
+  runtime.telemetry.count(Metric.callsInFlight, runtime.warm.callStarted(runtime.clock()));
+  const hangTimeoutMs = runtime.warm.hangTimeoutMs(runtime.settings.requestTimeoutMs);
   try {
     answer = await runtime.vendor.call({
       operation: prepared.request.operation,
@@ -40,21 +38,13 @@ export async function callVendor(
       ...(hangTimeoutMs === undefined ? {} : { hangTimeoutMs }),
     });
   } finally {
-    runtime.calls.inFlight -= 1;
-    // A lease of one concurrent dimension alone, with a record of the pool waiting for it: kept
-    // for that record's acquire, which the SDK's handOver turns into one write (bucket-lines.ts).
-    const [only] = dimensions.leased;
-    const handOff =
-      only !== undefined &&
-      runtime.sluice.handOver !== undefined &&
-      Object.keys(grant.costs).length === 1 &&
-      runtime.lines.park(only, grant);
-    if (!handOff) await bestEffort(runtime.telemetry, 'release', () => grant.release());
-    for (const dimension of dimensions.leased) runtime.lines.wake(dimension);
+    runtime.warm.callEnded();
+    // Released, or kept for a record of the pool waiting for the lease (warm-environment.ts).
+    await runtime.warm.leasesDone(grant);
   }
   // A success in one attempt: its time is the vendor's service time (a repeat's includes the
   // backoff; refusals and errors often come back faster than work).
-  if (answer.attempts === 1 && answer.class === 'success') runtime.poolSize.answered(answer.latencyMs);
+  if (answer.attempts === 1 && answer.class === 'success') runtime.warm.answered(answer.latencyMs);
   const { telemetry } = runtime;
   telemetry.count(Metric.vendorCalls, 1, { name: MetricDimension.responseClass, value: answer.class });
   telemetry.milliseconds(Metric.vendorLatency, answer.latencyMs);
@@ -116,11 +106,10 @@ async function afterRateLimit(
   )) {
     const factor = penaltyFactor(
       answer.retryAfterSeconds,
-      runtime.lastRateLimitAtMs.get(dimension),
+      runtime.warm.rateLimited(dimension, nowMs),
       nowMs,
       runtime.settings.policy,
     );
-    runtime.lastRateLimitAtMs.set(dimension, nowMs);
     const stated = statedLimitOf(dimension, answer.rateLimit, dimensions.isTokens);
     await bestEffort(runtime.telemetry, 'penalize', async () => {
       // A Retry-After (or, without one, the stated reset of a spent limit) holds the bucket

@@ -68,6 +68,11 @@ export interface DecisionContext extends RecordContext {
   readonly inlineUsed: boolean;
 }
 
+/** The record's context at a clock reading, and whether the delivery already slept inline. */
+export function contextAt(context: RecordContext, nowMs: number, inlineUsed = false): DecisionContext {
+  return { ...context, nowMs, inlineUsed };
+}
+
 /**
  * `DelaySeconds = min(floor(wait) + 1, 900)`: the + 1 makes sure the bucket has refilled when
  * the copy becomes visible. Then full jitter, an integer in [0, requeueJitterSeconds], so
