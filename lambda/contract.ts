@@ -179,7 +179,7 @@ export const LogEvent = {
   /** Giving an idempotency claim back failed; the claim ends at its expiry instead (process-message.ts). */
   claimAbandonFailed: 'message.claim_abandon_failed',
   inlineWait: 'message.inline_wait',
-  /** A parked lease passed on inside the pool without a write (bucket-lines.ts). */
+  /** A parked lease passed on inside the pool without a write (the SDK's `BucketLines`). */
   leasePassedOn: 'lease.passed_on',
   vendorAnswered: 'vendor.answered',
   outcomePublished: 'outcome.published',

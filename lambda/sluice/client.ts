@@ -25,6 +25,7 @@ import { penalize, resync, snapshot, upsertBuckets } from './ops/admin';
 import type { SluiceContext, SluiceLogger } from './ops/context';
 import { handOver } from './ops/hand-over';
 import { ItemCache } from './ops/item-cache';
+import { BucketLines, type BucketLinesOptions } from './ops/lines';
 import { reconcile } from './ops/reconcile';
 import { returnSlices } from './ops/slices';
 import { abortableSleep, slot } from './ops/slot';
@@ -132,6 +133,18 @@ export class SluiceClient {
    */
   handOver(grant: Granted, options?: AcquireOptions): Promise<Granted | undefined> {
     return handOver(this.ctx, grant, options);
+  }
+
+  /**
+   * Lines for the callers of one process that share this client (a pool of records in one
+   * Lambda environment): a caller refused by a bucket waits its turn behind the others refused
+   * by it instead of waking with them, and a `concurrent` lease one caller is done with goes to
+   * the next in line with no release and no acquire (`BucketLines`). Their `acquire` and `done`
+   * take the place of `acquire` and `release` for those callers. A wrapper of this client builds
+   * its own with `new BucketLines(wrapper)`.
+   */
+  lines(options?: BucketLinesOptions): BucketLines {
+    return new BucketLines(this, options);
   }
 
   /**

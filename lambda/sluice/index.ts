@@ -55,6 +55,13 @@ export {
 } from './errors';
 export { type AcquireOptions, PRODUCT_PATTERN } from './ops/acquire-options';
 export type { SluiceLogFields, SluiceLogger } from './ops/context';
+export {
+  BucketLines,
+  type BucketLinesOptions,
+  type LineAcquireOptions,
+  type LineSource,
+  type Turn,
+} from './ops/lines';
 export { SluiceLogEvent } from './ops/log-events';
 export type { BucketStore, LeaseReturn, ScanPage, TransactOutcome, WriteOutcome } from './store/bucket-store';
 export { type ConditionFailed, isConditionFailed, mapStoreFailure } from './store/dynamo-failures';

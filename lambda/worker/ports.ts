@@ -8,15 +8,6 @@ import type { VendorSettings } from '../worker-settings';
 import type { WorkQueues } from './adapters/queues';
 import type { WorkerTelemetry } from './adapters/telemetry';
 
-/** A pool record's acquire options: the SDK's, and until when the record may hold a lease. */
-export interface PoolAcquireOptions extends AcquireOptions {
-  /**
-   * The latest the record may hold a lease: its slot deadline plus the margin in which a call
-   * is aborted and released. A parked lease that outlives it is passed on without a write.
-   */
-  readonly holdUntilMs?: number;
-}
-
 /**
  * What the worker needs from its collaborators, as narrow interfaces: the SDK's
  * `SluiceClient` and the vendor's `VendorClient` fit them as they are, and tests or the
@@ -24,11 +15,11 @@ export interface PoolAcquireOptions extends AcquireOptions {
  */
 export interface SluicePort {
   /** `options.product`: the SDK's product label (logs and metrics split by product). */
-  acquire(request: Readonly<Record<string, number>>, options?: PoolAcquireOptions): Promise<AcquireResult>;
+  acquire(request: Readonly<Record<string, number>>, options?: AcquireOptions): Promise<AcquireResult>;
   /**
    * Passes a held grant's concurrent lease to the next holder in one write (the SDK's
    * `handOver`): the pool's records hand a lease over instead of releasing it when another
-   * record waits for it (bucket-lines.ts). Undefined: nothing was handed over.
+   * record waits for it (the SDK's `BucketLines`). Undefined: nothing was handed over.
    * @default none: every lease is released and acquired again
    */
   handOver?(grant: Granted, options?: AcquireOptions): Promise<Granted | undefined>;

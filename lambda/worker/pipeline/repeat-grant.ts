@@ -12,7 +12,7 @@ import type { PreparedMessage, WorkerRuntime } from '../runtime';
  * for (an attempt that failed consumed no tokens, and the slot is held for the whole call). A
  * call with no `requests` dimension repeats under that sub-budget alone.
  *
- * Refused: it waits its turn in the pool's line for that bucket (bucket-lines.ts), as a first
+ * Refused: it waits its turn in the pool's line for that bucket (the SDK's `BucketLines`), as a first
  * acquire does, so a repeat and the line's head never wake together and race for one unit;
  * one wait within the inline threshold and the slot deadline, then one more acquire. Still
  * refused (or the store failing), the repeat does not happen and the decision tree gets the

@@ -74,7 +74,7 @@ const HEAD_REMAINDER_WAITS = 2;
 
 /**
  * Acquire, unless no time is left; on a short `RetryIn`, one inline wait in the pool's line for
- * the refusing bucket (bucket-lines.ts), then acquire once more. A record that waited behind
+ * the refusing bucket (the SDK's `BucketLines`), then acquire once more. A record that waited behind
  * others first asks again (its wait is stale) and sleeps what is left; one that never got its
  * turn within the inline threshold acquires at once. Still refused: the tree requeues it.
  */

@@ -1,7 +1,12 @@
-import type { AcquireResult, Granted } from '../../sluice';
+import {
+  type AcquireResult,
+  BucketLines,
+  type Granted,
+  type LineAcquireOptions,
+  type Turn,
+} from '../../sluice';
 import { PoolSizer } from '../policy/pool-size';
-import type { PoolAcquireOptions, SluicePort } from '../ports';
-import { BucketLines, type Turn } from './bucket-lines';
+import type { SluicePort } from '../ports';
 
 /** What the warm environment is told of, besides the SDK it acquires from. */
 export interface WarmEnvironmentOptions {
@@ -18,8 +23,9 @@ export interface WarmEnvironmentOptions {
 /**
  * What one Lambda environment keeps while it is warm, for every record and invocation it runs:
  * the last vendor 429 per dimension, the vendor calls in flight now and the pool's size learnt
- * from them (pool-size.ts), and the pool's lines per bucket with their parked leases
- * (bucket-lines.ts). The steps of a record change it only through these methods.
+ * from them (pool-size.ts), and the pool's lines per bucket with their parked leases (the SDK's
+ * `BucketLines`, built over the worker's port to the SDK, so a wrapper of the port sees every
+ * acquire). The steps of a record change it only through these methods.
  */
 export class WarmEnvironment {
   private readonly lastRateLimitAtMs = new Map<string, number>();
@@ -28,10 +34,13 @@ export class WarmEnvironment {
   private inFlight = 0;
 
   constructor(
-    private readonly sluice: SluicePort,
+    sluice: SluicePort,
     private readonly options: WarmEnvironmentOptions,
   ) {
-    this.lines = new BucketLines(options.release, options.passedOn);
+    this.lines = new BucketLines(sluice, {
+      release: options.release,
+      ...(options.passedOn ? { passedOn: options.passedOn } : {}),
+    });
     this.poolSize = new PoolSizer({ maxInFlight: options.maxInFlight });
   }
 
@@ -41,13 +50,13 @@ export class WarmEnvironment {
    */
   async acquire(
     costs: Readonly<Record<string, number>>,
-    options?: PoolAcquireOptions,
+    options?: LineAcquireOptions,
   ): Promise<AcquireResult> {
     await this.options.warming;
-    return this.lines.acquire(this.sluice, costs, options);
+    return this.lines.acquire(costs, options);
   }
 
-  /** Joins the line for a bucket that refused (bucket-lines.ts, `join`). */
+  /** Joins the line for a bucket that refused (`BucketLines.join`). */
   joinLine(dimension: string, giveUp: () => Promise<void>, product?: string): Promise<Turn | undefined> {
     return this.lines.join(dimension, giveUp, product);
   }
@@ -60,19 +69,10 @@ export class WarmEnvironment {
   /**
    * A record is done with its grant's leases: a lease of one concurrent dimension alone, with a
    * record of the pool waiting for it, is kept for that record's acquire (which the SDK's
-   * handOver turns into one write); any other is released. Either way the heads of the lines
-   * for its dimensions stop sleeping.
+   * handOver turns into one write); any other is released (`BucketLines.done`).
    */
-  async leasesDone(grant: Granted): Promise<void> {
-    const leased = grant.leases.map((lease) => lease.dimension);
-    const [only] = leased;
-    const parked =
-      only !== undefined &&
-      this.sluice.handOver !== undefined &&
-      Object.keys(grant.costs).length === 1 &&
-      this.lines.park(only, grant);
-    if (!parked) await this.options.release(grant);
-    for (const dimension of leased) this.lines.wake(dimension);
+  leasesDone(grant: Granted): Promise<void> {
+    return this.lines.done(grant);
   }
 
   /** Waits for the releases of parked leases nobody claimed (the end of an invocation). */

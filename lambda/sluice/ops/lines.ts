@@ -1,48 +1,72 @@
-import type { AcquireResult, Granted } from '../../sluice';
-import type { PoolAcquireOptions, SluicePort } from '../ports';
+import type { AcquireResult, Granted } from '../core/types';
+import type { AcquireOptions } from './acquire-options';
 
 /**
- * Lines inside one worker environment, one per bucket that refused a record of the pool (and
- * per product, `lineKey`).
+ * Lines inside one process (a Lambda environment running a pool of callers), one per bucket
+ * that refused one of its callers (and per product, `lineKey`); `SluiceClient.lines()` makes
+ * them over the client.
  *
- * Every record refused by a bucket computes the same wait (the SDK answers each caller as if
- * it were alone), so records sleeping side by side would all wake at once, one would win and
- * the rest would be requeued. Instead they queue: the record at the head of the line sleeps
- * its wait and acquires once more; the ones behind wait their turn without acquiring. A
- * record that is granted or gives up leaves the line and the next one's turn begins. A
- * record waiting in line holds a pool slot but no vendor slot, and never blocks the other
- * records' calls.
+ * Every caller refused by a bucket computes the same wait (the SDK answers each caller as if
+ * it were alone), so callers sleeping side by side would all wake at once, one would win and
+ * the rest would be refused again. Instead they queue: the caller at the head of the line
+ * sleeps its wait and acquires once more; the ones behind wait their turn without acquiring. A
+ * caller that is granted or gives up leaves the line and the next one's turn begins. A caller
+ * waiting in line holds no vendor slot, and never blocks the other callers' calls.
  *
- * For a `concurrent` bucket the SDK's wait is only a guess (a release may come sooner): when
- * a record of this pool is done with a lease of that dimension, the head's sleep ends at once
- * (or, if the head is not asleep yet, its next sleep does not start). And when that record's
- * grant was of that one dimension alone, the lease is not released but parked here, and the
- * head's next acquire of the same costs gets it: as it is, with no write at all, when the
- * lease outlives the time the new holder may keep it (`holdUntilMs`, its slot deadline plus
- * the margin in which a call is aborted and released: a lease granted in this invocation
- * always does, its lifetime being at least the slot timeout plus that margin); otherwise by
- * the SDK's `handOver`, one write that renews the expiry. Either way no other caller can take
- * the slot in between (docs/worker.md, "Hand-overs inside the pool"). A parked lease nobody
- * claims is released: when the line empties, or when an acquire of other costs names its
- * dimension.
+ * For a `concurrent` bucket the SDK's wait is only a guess (a release may come sooner): when a
+ * caller of this process is done with a lease of that dimension (`done`), the head's sleep ends
+ * at once (or, if the head is not asleep yet, its next sleep does not start). And when that
+ * caller's grant was of that one dimension alone, the lease is not released but parked here,
+ * and the head's next acquire of the same costs gets it: as it is, with no write at all, when
+ * the lease outlives the time the new holder may keep it (`holdUntilMs`: for the worker, its
+ * slot deadline plus the margin in which a call is aborted and released, which a lease granted
+ * in the same invocation always outlives, its lifetime being at least the slot timeout plus that
+ * margin); otherwise by the SDK's `handOver`, one write that renews the expiry. Either way no
+ * other caller can take the slot in between (docs/worker.md, "Hand-overs inside the pool"). A
+ * parked lease nobody claims is released: when the line empties, or when an acquire of other
+ * costs names its dimension.
  */
 const LINE_SEPARATOR = '\u0000';
 
 /**
  * One line per bucket and product: a bucket with shares tells each product its own wait, so a
- * product's records never wait behind another product's in this environment either
- * (docs/worker.md, "Fair shares"). Records without a product share the bucket's line.
+ * product's callers never wait behind another product's in this process either
+ * (docs/worker.md, "Fair shares"). Callers without a product share the bucket's line.
  */
 function lineKey(dimension: string, product: string | undefined): string {
   return product === undefined ? dimension : `${dimension}${LINE_SEPARATOR}${product}`;
 }
 
+/** An acquire through the lines: the SDK's options, and until when the caller may hold a lease. */
+export interface LineAcquireOptions extends AcquireOptions {
+  /**
+   * The latest the caller may hold a lease (for the worker: its slot deadline plus the margin in
+   * which a call is aborted and released). A parked lease that outlives it is passed on without a
+   * write. @default none: a parked lease is always handed over with the SDK's `handOver`
+   */
+  readonly holdUntilMs?: number;
+}
+
+/** What the lines acquire from: a `SluiceClient`, or anything that fronts one (a wrapper that counts its calls). */
+export interface LineSource {
+  acquire(costs: Readonly<Record<string, number>>, options?: AcquireOptions): Promise<AcquireResult>;
+  /** The SDK's `handOver`; absent: no lease is parked, every one is released. */
+  handOver?(grant: Granted, options?: AcquireOptions): Promise<Granted | undefined>;
+}
+
+export interface BucketLinesOptions {
+  /** Gives a lease back (must not throw). @default `grant.release()` */
+  readonly release?: (grant: Granted) => Promise<void>;
+  /** Told of each lease passed on without a write. @default nothing */
+  readonly passedOn?: (grant: Granted) => void;
+}
+
 export interface Turn {
-  /** Whether records were ahead in the line: the wait computed on arrival is then stale. */
+  /** Whether callers were ahead in the line: the wait computed on arrival is then stale. */
   readonly waitedInLine: boolean;
-  /** Sleeps `ms` with `sleep`, ending early when this environment is done with a lease of the dimension. */
+  /** Sleeps `ms` with `sleep`, ending early when this process is done with a lease of the dimension. */
   sleep(ms: number, sleep: (ms: number) => Promise<void>): Promise<void>;
-  /** Leaves the line (granted, or giving up): the next record's turn begins. Idempotent. */
+  /** Leaves the line (granted, or giving up): the next caller's turn begins. Idempotent. */
   leave(): void;
 }
 
@@ -57,19 +81,20 @@ export class BucketLines {
   private readonly lines = new Map<string, Place[]>();
   private readonly parked = new Map<string, Granted>();
   private readonly releasing = new Set<Promise<void>>();
+  private readonly release: (grant: Granted) => Promise<void>;
+  private readonly passedOn: (grant: Granted) => void;
 
-  /**
-   * @param release gives a parked lease back that nobody claimed (must not throw).
-   * @param passedOn is told of each lease passed on without a write.
-   */
   constructor(
-    private readonly release: (grant: Granted) => Promise<void> = (grant) => grant.release(),
-    private readonly passedOn: (grant: Granted) => void = () => {},
-  ) {}
+    private readonly source: LineSource,
+    options: BucketLinesOptions = {},
+  ) {
+    this.release = options.release ?? ((grant) => grant.release());
+    this.passedOn = options.passedOn ?? (() => {});
+  }
 
   /**
-   * Joins the line for `dimension`; resolves with the turn once every record ahead has left,
-   * or with undefined when `giveUp` settles first (the record has then left the line).
+   * Joins the line for `dimension`; resolves with the turn once every caller ahead has left,
+   * or with undefined when `giveUp` settles first (the caller has then left the line).
    */
   async join(dimension: string, giveUp: () => Promise<void>, product?: string): Promise<Turn | undefined> {
     const key = lineKey(dimension, product);
@@ -117,7 +142,24 @@ export class BucketLines {
     };
   }
 
-  /** This environment is done with a lease of `dimension`: the head's sleep ends (or its next one does not start). */
+  /**
+   * A caller is done with its grant's leases: a lease of one `concurrent` dimension alone, with a
+   * caller waiting in that dimension's line, is parked for that caller's acquire (`park`); any
+   * other is released. Either way the heads of the lines of its dimensions stop sleeping (`wake`).
+   */
+  async done(grant: Granted): Promise<void> {
+    const leased = grant.leases.map((lease) => lease.dimension);
+    const [only] = leased;
+    const parked =
+      only !== undefined &&
+      this.source.handOver !== undefined &&
+      Object.keys(grant.costs).length === 1 &&
+      this.park(only, grant);
+    if (!parked) await this.release(grant);
+    for (const dimension of leased) this.wake(dimension);
+  }
+
+  /** This process is done with a lease of `dimension`: the head's sleep ends (or its next one does not start). */
   wake(dimension: string): void {
     for (const key of this.keysOf(dimension)) {
       const head = this.lines.get(key)?.[0];
@@ -150,16 +192,16 @@ export class BucketLines {
   }
 
   /**
-   * The acquire of the pool's records, through the lines: costs equal to a parked grant's are
-   * handed that grant's lease (`handOver`); a parked lease that cannot be handed over is
-   * released first and the acquire goes on as usual, as does one naming other costs.
+   * An acquire through the lines: costs equal to a parked grant's are handed that grant's lease
+   * (`handOver`); a parked lease that cannot be handed over is released first and the acquire
+   * goes on as usual, as does one naming other costs.
    */
   async acquire(
-    sluice: SluicePort,
     costs: Readonly<Record<string, number>>,
-    poolOptions?: PoolAcquireOptions,
+    lineOptions?: LineAcquireOptions,
   ): Promise<AcquireResult> {
-    const { holdUntilMs, ...options } = poolOptions ?? {};
+    const { holdUntilMs, ...options } = lineOptions ?? {};
+    const sluice = this.source;
     for (const dimension of Object.keys(costs)) {
       const grant = this.parked.get(dimension);
       if (!grant) continue;
