@@ -1,4 +1,4 @@
-import { penaltyTargets, resyncTargets, settlement } from '../../lambda/worker/pipeline/vendor-call';
+import { penaltyTargets, resyncTargets, settlement } from '../../lambda/worker/policy/answer-writes';
 import { messageCosts, tokenDimensionTest } from '../../lambda/worker/policy/costs';
 import { parseVendorSettings } from '../../lambda/worker-settings';
 

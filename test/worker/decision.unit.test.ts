@@ -1,10 +1,10 @@
+import { penaltyFactor } from '../../lambda/worker/policy/answer-writes';
 import { slotDeadlineMs } from '../../lambda/worker/policy/deadline';
 import {
   type DecisionContext,
   decideOnRetryIn,
   decideOnVendorAnswer,
   expiredOnArrival,
-  penaltyFactor,
   requeueDelay,
   requeueOnRetryIn,
   type VendorAnswer,

@@ -86,3 +86,21 @@ export async function bestEffort(
     telemetry.warn(LogEvent.messageFailed, { step: what, error: (error as Error).message });
   }
 }
+
+/** One best-effort step after a vendor call: what it is (for the log), the step, and what follows it either way. */
+export interface BestEffortStep {
+  readonly what: string;
+  readonly step: () => Promise<unknown>;
+  readonly after?: () => void;
+}
+
+/** Runs the steps one after the other, each best effort (`bestEffort`): a failed one never stops the next. */
+export async function bestEffortSteps(
+  telemetry: Pick<WorkerTelemetry, 'warn'>,
+  steps: readonly BestEffortStep[],
+): Promise<void> {
+  for (const { what, step, after } of steps) {
+    await bestEffort(telemetry, what, step);
+    after?.();
+  }
+}

@@ -1,19 +1,19 @@
 import type { SQSRecord } from 'aws-lambda';
 import { DeadLetterReason, idempotencyId, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../../contract';
-import { type OutcomeRouting, peekRouting } from '../../outcomes/build';
-import { contextAt, expiredOnArrival, requeueOrDeadLetter } from '../policy/decision';
+import { contextAt, decideOnArrival } from '../policy/decision';
 import type { WorkerRuntime } from '../runtime';
 import { throughCircuit } from './circuit-guard';
-import { completeDelivery, endDelivery, type MessageOutcome } from './endings';
+import { endDelivery, type MessageOutcome } from './endings';
 import { prepareRecord } from './prepare';
+import type { Attempt } from './run-attempts';
 import { runAttempts } from './run-attempts';
 
 export type { MessageOutcome } from './endings';
 
 /**
  * One SQS record through the decision tree, with the invocation's slot deadline (deadline.ts),
- * top to bottom: parse → idempotency claim → age on arrival → vendor circuit → attempts
- * (acquire → call → settle → decide) → outcome → end. Expected outcomes (invalid, duplicate,
+ * top to bottom: parse → idempotency claim → arrival (same id in progress, age) → vendor circuit
+ * → attempts (acquire → call → settle → decide) → end. Expected outcomes (invalid, duplicate,
  * capacity, vendor refusals) are values; only surprises (a store or queue that failed) throw,
  * and the handler reports those as batch item failures so SQS delivers the message again.
  */
@@ -28,13 +28,16 @@ export async function processRecord(
       message_id: record.messageId,
       detail: prepared.detail,
     });
+    if (!prepared.routing && runtime.outcomes.enabled) {
+      runtime.telemetry.warn(LogEvent.outcomeUnroutable, { message_id: record.messageId });
+    }
     // Its outcome still reaches the product when the body names a known one.
-    const invalid = {
+    const action = {
       kind: 'dead_letter',
       reason: DeadLetterReason.invalidMessage,
       detail: prepared.detail,
     } as const;
-    return endDelivery(invalid, record, prepared.delivery, runtime, routingOf(record, runtime));
+    return endDelivery({ action, record, delivery: prepared.delivery, routing: prepared.routing }, runtime);
   }
   const { message, delivery, routing } = prepared;
   const nowMs = runtime.clock();
@@ -51,67 +54,41 @@ export async function processRecord(
     });
     return 'duplicate';
   }
-  if (claim.state === 'in_progress') {
-    // Another delivery of the same id holds a live claim: come back after it has ended either way.
-    const waitSeconds = Math.max(0, (claim.expiresAtMs - nowMs) / 1000);
-    const later = requeueOrDeadLetter(
-      waitSeconds,
-      'same id in progress elsewhere',
-      contextAt(prepared.context, runtime.clock()),
-    );
-    return endDelivery(later, record, delivery, runtime);
-  }
+  // Another delivery of the same id holds a live claim: come back after it has ended either way.
+  const elsewhere = claim.state === 'in_progress' ? claim : undefined;
   let outcome: MessageOutcome | undefined;
   try {
-    const expired = expiredOnArrival(contextAt(prepared.context, runtime.clock()));
-    if (expired) {
-      outcome = await endDelivery(expired, record, delivery, runtime, routing);
-      return outcome;
-    }
-    const attempt = await throughCircuit(prepared, runtime, (guarded) => runAttempts(prepared, guarded));
-    outcome =
+    const arrival = decideOnArrival(
+      contextAt(prepared.context, runtime.clock()),
+      elsewhere && Math.max(0, (elsewhere.expiresAtMs - nowMs) / 1000),
+    );
+    const attempt: Attempt = arrival
+      ? { action: arrival, cached: false }
+      : await throughCircuit(prepared, runtime, (guarded) => runAttempts(prepared, guarded));
+    const ended = { record, delivery, ...(elsewhere ? {} : { routing }) };
+    outcome = await endDelivery(
       attempt.action.kind === 'done'
-        ? await completeDelivery(attempt, prepared, runtime)
-        : await endDelivery(attempt.action, record, delivery, runtime, routing);
+        ? { ...ended, action: attempt.action, prepared, attempt }
+        : { ...ended, action: attempt.action },
+      runtime,
+    );
     return outcome;
   } finally {
-    // Anything but a completion gives the claim back, so the requeued copy or a redelivery starts at once.
-    if (outcome !== 'completed')
-      await abandonClaim(runtime, ledgerId, claim.owner, record.messageId, outcome);
+    // Anything but a completion gives an own claim back, so the requeued copy or a redelivery
+    // starts at once. Never throwing: a requeue or a dead letter that was carried out stays carried
+    // out (a throw here would report the record failed, and SQS would deliver the original again
+    // beside its requeued copy or its dead letter), and a failure of the attempt itself stays the
+    // error that is reported. A claim not given back is only a delay: it ends at its expiry (the
+    // invocation's end), and the next delivery of the id waits until then.
+    if (claim.state === 'started' && outcome !== 'completed') {
+      await runtime.idempotency.abandon(ledgerId, claim.owner).catch((error: unknown) =>
+        runtime.telemetry.warn(LogEvent.claimAbandonFailed, {
+          id: ledgerId,
+          message_id: record.messageId,
+          ended: outcome ?? 'failed',
+          error: (error as Error).message,
+        }),
+      );
+    }
   }
-}
-
-/**
- * Gives a claim back, never throwing: a requeue or a dead letter that was carried out stays
- * carried out (a throw here would report the record failed, and SQS would deliver the original
- * again beside its requeued copy or its dead letter), and a failure of the attempt itself stays
- * the error that is reported. A claim not given back is only a delay: it ends at its expiry
- * (the invocation's end), and the next delivery of the id waits until then.
- */
-async function abandonClaim(
-  runtime: WorkerRuntime,
-  ledgerId: string,
-  owner: string,
-  messageId: string,
-  outcome: MessageOutcome | undefined,
-): Promise<void> {
-  try {
-    await runtime.idempotency.abandon(ledgerId, owner);
-  } catch (error) {
-    runtime.telemetry.warn(LogEvent.claimAbandonFailed, {
-      id: ledgerId,
-      message_id: messageId,
-      ended: outcome ?? 'failed',
-      error: (error as Error).message,
-    });
-  }
-}
-
-/** The routing of a message the worker cannot read in full; logged when its outcome has nowhere to go. */
-function routingOf(record: SQSRecord, runtime: WorkerRuntime): OutcomeRouting | undefined {
-  const routing = peekRouting(record.body, record.messageId, runtime.productSet);
-  if (!routing && runtime.outcomes.enabled) {
-    runtime.telemetry.warn(LogEvent.outcomeUnroutable, { message_id: record.messageId });
-  }
-  return routing;
 }

@@ -37,12 +37,14 @@ export async function onRecordFailure(
   const detail = `${name}: ${message} (receive ${receiveCount} of at most ${runtime.maxReceiveCount})`;
   try {
     await endDelivery(
-      { kind: 'dead_letter', reason: DeadLetterReason.workerError, detail },
-      record,
-      readDelivery(record, runtime.clock(), runtime.ownSenderIds),
+      {
+        action: { kind: 'dead_letter', reason: DeadLetterReason.workerError, detail },
+        record,
+        delivery: readDelivery(record, runtime.clock(), runtime.ownSenderIds),
+        // Its outcome is published unless the id completed: then the completion's is (one final outcome).
+        routing: peekRouting(record.body, record.messageId, runtime.productSet),
+      },
       runtime,
-      // Its outcome is published unless the id completed: then the completion's is (one final outcome).
-      peekRouting(record.body, record.messageId, runtime.productSet),
     );
     return 'dead_lettered';
   } catch (sendError) {

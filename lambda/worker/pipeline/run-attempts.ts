@@ -1,16 +1,14 @@
 import { LogEvent, Metric, MetricDimension, SLOT_MARGIN_SECONDS } from '../../contract';
-import type { Granted } from '../../sluice';
+import type { Granted, Turn } from '../../sluice';
 import type { VendorCallResult } from '../../vendor-api/client';
 import {
-  type CapacityAction,
+  type CapacityStep,
   contextAt,
-  type DecisionContext,
   type Done,
-  decideOnRetryIn,
+  decideOnCapacity,
   decideOnVendorAnswer,
   type EndAction,
-  requeueOnRetryIn,
-  requeueOrDeadLetter,
+  type RefusalStage,
 } from '../policy/decision';
 import type { PreparedMessage, WorkerRuntime } from '../runtime';
 import { callVendor } from './vendor-call';
@@ -63,71 +61,59 @@ export async function runAttempts(prepared: PreparedMessage, runtime: WorkerRunt
     if (action.kind === 'done')
       return { action, cached: false, answer, ...(tokenUsage ? { tokenUsage } : {}) };
     if (action.kind !== 'sleep') return { action, cached: false };
-    inlineWait(prepared, runtime, action.ms);
+    runtime.telemetry.count(Metric.inlineWaits);
+    runtime.telemetry.info(LogEvent.inlineWait, { id: prepared.message.id, wait_ms: action.ms });
     await runtime.sleep(action.ms);
     answerSleepUsed = true;
   }
 }
 
-/** Short sleeps the head of a bucket's line may add after its first, before it gives up its turn. */
-const HEAD_REMAINDER_WAITS = 2;
-
 /**
- * Acquire, unless no time is left; on a short `RetryIn`, one inline wait in the pool's line for
- * the refusing bucket (the SDK's `BucketLines`), then acquire once more. A record that waited behind
- * others first asks again (its wait is stale) and sleeps what is left; one that never got its
- * turn within the inline threshold acquires at once. Still refused: the tree requeues it.
+ * Acquire until granted or the tree ends the delivery, asking the tree once per refusal
+ * (`decideOnCapacity`). On a short first `RetryIn`, one inline wait in the pool's line for the
+ * refusing bucket (the SDK's `BucketLines`): a record that waited behind others first asks
+ * again (its wait is stale) and sleeps what is left; the head of the line may sleep a little
+ * more; one that never got its turn within the inline threshold acquires at once. A turn is
+ * awaited no longer than the inline threshold, and never past the slot deadline.
  */
 async function acquireOrWait(
   prepared: PreparedMessage,
   runtime: WorkerRuntime,
-): Promise<{ readonly grant: Granted; readonly slept: boolean } | { readonly action: EndAction }> {
-  const now = (used: boolean): DecisionContext => contextAt(prepared.context, runtime.clock(), used);
-  if (runtime.clock() >= prepared.deadlineMs) {
-    return { action: requeueOrDeadLetter(0, 'no time left in this invocation', now(false)) };
-  }
-  let acquired = await timedAcquire(prepared, runtime);
-  if (acquired.outcome === 'Granted') return { grant: acquired, slept: false };
-  let action: CapacityAction = decideOnRetryIn(acquired.waitSeconds, acquired.dimension, now(false));
-  if (action.kind !== 'sleep') return { action };
-  // A turn is awaited no longer than the inline threshold, and never past the slot deadline.
-  const patienceMs = Math.min(
-    runtime.inlineRetryThresholdSeconds * 1000,
-    Math.max(0, prepared.deadlineMs - runtime.clock()),
-  );
-  const turn = await runtime.warm.joinLine(
-    acquired.dimension,
-    () => runtime.sleep(patienceMs),
-    prepared.acquireOptions.product,
-  );
+): Promise<{ readonly grant: Granted } | { readonly action: EndAction }> {
+  let turn: Turn | undefined;
+  let stage: RefusalStage = { kind: 'first' };
+  let noTime = runtime.clock() >= prepared.deadlineMs;
   try {
-    if (turn === undefined && runtime.clock() >= prepared.deadlineMs) {
-      return { action: requeueOrDeadLetter(0, 'no time left in this invocation', now(true)) };
+    for (;;) {
+      const acquired = noTime ? undefined : await timedAcquire(prepared, runtime);
+      if (acquired?.outcome === 'Granted') return { grant: acquired };
+      const step: CapacityStep = acquired
+        ? { kind: 'refused', waitSeconds: acquired.waitSeconds, dimension: acquired.dimension, stage }
+        : { kind: 'no_time' };
+      const next = decideOnCapacity(step, contextAt(prepared.context, runtime.clock()));
+      if (next.kind !== 'sleep') return { action: next };
+      if (stage.kind === 'first' && acquired) {
+        const patienceMs = Math.min(
+          runtime.inlineRetryThresholdSeconds * 1000,
+          Math.max(0, prepared.deadlineMs - runtime.clock()),
+        );
+        turn = await runtime.warm.joinLine(
+          acquired.dimension,
+          () => runtime.sleep(patienceMs),
+          prepared.acquireOptions.product,
+        );
+        // Never got its turn: acquire at once, or end when no time is left.
+        if (turn === undefined) noTime = runtime.clock() >= prepared.deadlineMs;
+        if (turn === undefined || turn.waitedInLine) {
+          stage = { kind: turn === undefined ? 'no_turn' : 'behind_line' };
+          continue;
+        }
+      }
+      runtime.telemetry.count(Metric.inlineWaits);
+      runtime.telemetry.info(LogEvent.inlineWait, { id: prepared.message.id, wait_ms: next.ms });
+      await turn?.sleep(next.ms, runtime.sleep);
+      stage = { kind: 'head', extraSleeps: stage.kind === 'head' ? stage.extraSleeps + 1 : 0 };
     }
-    if (turn?.waitedInLine) {
-      acquired = await timedAcquire(prepared, runtime);
-      if (acquired.outcome === 'Granted') return { grant: acquired, slept: true };
-      action = decideOnRetryIn(acquired.waitSeconds, acquired.dimension, now(false));
-      if (action.kind !== 'sleep') return { action };
-    }
-    if (turn) {
-      inlineWait(prepared, runtime, action.ms);
-      await turn.sleep(action.ms, runtime.sleep);
-    }
-    acquired = await timedAcquire(prepared, runtime);
-    // The head of a line keeps its turn through what the bucket added after its wait was
-    // computed (a resync to the vendor's remaining count erases the refill since the last
-    // grant; another environment took a unit): a few more short sleeps, each within the inline
-    // threshold and the deadline, instead of a requeue that sends it to the back of the queue.
-    for (let extra = 0; turn && acquired.outcome !== 'Granted' && extra < HEAD_REMAINDER_WAITS; extra++) {
-      const again = decideOnRetryIn(acquired.waitSeconds, acquired.dimension, now(false));
-      if (again.kind !== 'sleep') break;
-      inlineWait(prepared, runtime, again.ms);
-      await turn.sleep(again.ms, runtime.sleep);
-      acquired = await timedAcquire(prepared, runtime);
-    }
-    if (acquired.outcome === 'Granted') return { grant: acquired, slept: true };
-    return { action: requeueOnRetryIn(acquired.waitSeconds, acquired.dimension, now(true)) };
   } finally {
     turn?.leave();
   }
@@ -157,11 +143,6 @@ function countShares(grant: Granted, product: string | undefined, runtime: Worke
       runtime.telemetry.count(Metric.productReservedUnits, take.reserved, [byProduct, bucket]);
     if (take.common > 0) runtime.telemetry.count(Metric.productCommonUnits, take.common, [byProduct, bucket]);
   }
-}
-
-function inlineWait(prepared: PreparedMessage, runtime: WorkerRuntime, ms: number): void {
-  runtime.telemetry.count(Metric.inlineWaits);
-  runtime.telemetry.info(LogEvent.inlineWait, { id: prepared.message.id, wait_ms: ms });
 }
 
 function isIdempotent(prepared: PreparedMessage, runtime: WorkerRuntime): boolean {

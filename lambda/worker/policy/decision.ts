@@ -1,6 +1,5 @@
 import { backoffDelayMs } from '../../backoff';
 import { DeadLetterReason, MAX_DELAY_SECONDS } from '../../contract';
-import { PenaltyFactor } from '../../sluice';
 import type { ResponseClass } from '../../vendor-api/classify';
 import type { WorkerPolicy } from '../../worker-settings';
 
@@ -117,6 +116,21 @@ export function expiredOnArrival(context: DecisionContext): DeadLetter | undefin
   return pastMaxAge(context, 'on arrival');
 }
 
+/**
+ * On arrival, after the idempotency claim: another delivery of the same id holding a live claim
+ * for `heldElsewhereSeconds` more comes back after it has ended either way; otherwise a message
+ * already too old is dead-lettered (`expiredOnArrival`). Undefined: the delivery goes on.
+ */
+export function decideOnArrival(
+  context: DecisionContext,
+  heldElsewhereSeconds?: number,
+): EndAction | undefined {
+  if (heldElsewhereSeconds !== undefined) {
+    return requeueOrDeadLetter(heldElsewhereSeconds, 'same id in progress elsewhere', context);
+  }
+  return expiredOnArrival(context);
+}
+
 export function pastMaxAge(
   context: Pick<DecisionContext, 'nowMs' | 'firstSeenAtMs' | 'policy'>,
   why: string,
@@ -161,30 +175,55 @@ export function requeueOnRetryIn(
   return requeueOrDeadLetter(waitSeconds, capacityWhy(waitSeconds, dimension), context);
 }
 
-function capacityWhy(waitSeconds: number, dimension: string): string {
-  return `capacity: ${dimension} needs ${waitSeconds} s`;
-}
+/** Short sleeps the head of a bucket's line may add after its first, before it gives up its turn. */
+export const HEAD_REMAINDER_WAITS = 2;
 
 /**
- * After a vendor 429: the factor for `penalize`. A long Retry-After says the vendor is far
- * over (0.3); a second 429 inside the window says the first penalty was not enough (0.5).
+ * Where a record's acquire stands when Sluice refused it, in the pool's line for the refusing
+ * bucket (run-attempts.ts): its first refusal; refused again after it waited behind others in
+ * the line (its first wait was stale); refused after a sleep as the line's head, with the extra
+ * sleeps it took since; or refused after it never got its turn within the inline threshold.
  */
-export function penaltyFactor(
-  retryAfterSeconds: number | undefined,
-  lastRateLimitAtMs: number | undefined,
-  nowMs: number,
-  policy: WorkerPolicy,
-): number {
-  if (retryAfterSeconds !== undefined && retryAfterSeconds > policy.longRetryAfterSeconds) {
-    return PenaltyFactor.longRetryAfter;
+export type RefusalStage =
+  | { readonly kind: 'first' }
+  | { readonly kind: 'behind_line' }
+  | { readonly kind: 'head'; readonly extraSleeps: number }
+  | { readonly kind: 'no_turn' };
+
+/** What the tree is asked about an acquire: no time left in the invocation, or a refusal at a stage. */
+export type CapacityStep =
+  | { readonly kind: 'no_time' }
+  | {
+      readonly kind: 'refused';
+      readonly waitSeconds: number;
+      readonly dimension: string;
+      readonly stage: RefusalStage;
+    };
+
+/**
+ * The tree's one answer to an acquire that got no grant. A first refusal, or one after waiting
+ * behind others, sleeps once if short (in the line's turn), else ends. The head of a line keeps
+ * its turn through what the bucket added after its wait was computed (a resync to the vendor's
+ * remaining count erases the refill since the last grant; another environment took a unit): a
+ * few more short sleeps, each within the inline threshold and the deadline, instead of a requeue
+ * that sends it to the back of the queue. Past those, or without a turn, the delivery's one
+ * inline sleep is used: requeue after the wait.
+ */
+export function decideOnCapacity(step: CapacityStep, context: DecisionContext): CapacityAction {
+  if (step.kind === 'no_time') return requeueOrDeadLetter(0, 'no time left in this invocation', context);
+  const { waitSeconds, dimension, stage } = step;
+  if (stage.kind === 'first' || stage.kind === 'behind_line') {
+    return decideOnRetryIn(waitSeconds, dimension, context);
   }
-  if (
-    lastRateLimitAtMs !== undefined &&
-    nowMs - lastRateLimitAtMs <= policy.repeated429WindowSeconds * 1000
-  ) {
-    return PenaltyFactor.repeatedRateLimit;
+  if (stage.kind === 'head' && stage.extraSleeps < HEAD_REMAINDER_WAITS) {
+    const again = decideOnRetryIn(waitSeconds, dimension, context);
+    if (again.kind === 'sleep') return again;
   }
-  return PenaltyFactor.firstRateLimit;
+  return requeueOnRetryIn(waitSeconds, dimension, { ...context, inlineUsed: true });
+}
+
+function capacityWhy(waitSeconds: number, dimension: string): string {
+  return `capacity: ${dimension} needs ${waitSeconds} s`;
 }
 
 /** What the vendor's answer means for the message (the penalty itself is the orchestrator's). */
@@ -202,6 +241,19 @@ export interface VendorAnswer {
 
 export function decideOnVendorAnswer(answer: VendorAnswer, context: DecisionContext): AnswerAction {
   const status = answer.status === undefined ? (answer.error ?? 'no answer') : `HTTP ${answer.status}`;
+  const unsafe = answer.outcomeUnknown && !answer.idempotent;
+  // Full jitter: a busy vendor's backoff grows with the busy answers of this delivery; a
+  // transient failure (that is safe to repeat) comes back later rather than spin.
+  const backoffMs =
+    answer.class === 'busy'
+      ? backoffDelayMs(
+          answer.busyCount,
+          { baseMs: context.policy.backoffBaseMs, maxMs: context.policy.backoffMaxMs },
+          context.random,
+        )
+      : answer.class === 'transient' && !unsafe
+        ? backoffDelayMs(context.attempt, { baseMs: 1000, maxMs: 60_000 }, context.random)
+        : 0;
   switch (answer.class) {
     case 'success':
       return { kind: 'done' };
@@ -210,16 +262,11 @@ export function decideOnVendorAnswer(answer: VendorAnswer, context: DecisionCont
       // waits max(Retry-After, bucket wait) in all.
       return inlineOrRequeue(answer.retryAfterSeconds ?? 0, `vendor ${status} rate limited`, context);
     case 'busy': {
-      const backoffMs = backoffDelayMs(
-        answer.busyCount,
-        { baseMs: context.policy.backoffBaseMs, maxMs: context.policy.backoffMaxMs },
-        context.random,
-      );
       const waitSeconds = Math.max(answer.retryAfterSeconds ?? 0, backoffMs / 1000);
       return inlineOrRequeue(waitSeconds, `vendor ${status} busy`, context);
     }
     case 'transient':
-      if (answer.outcomeUnknown && !answer.idempotent) {
+      if (unsafe) {
         return {
           kind: 'dead_letter',
           reason: DeadLetterReason.unknownOutcome,
@@ -227,11 +274,7 @@ export function decideOnVendorAnswer(answer: VendorAnswer, context: DecisionCont
         };
       }
       // The vendor client already retried within its budget; come back later rather than spin.
-      return requeueOrDeadLetter(
-        backoffDelayMs(context.attempt, { baseMs: 1000, maxMs: 60_000 }, context.random) / 1000,
-        `vendor ${status} transient`,
-        context,
-      );
+      return requeueOrDeadLetter(backoffMs / 1000, `vendor ${status} transient`, context);
     case 'unauthorized':
       return {
         kind: 'dead_letter',
