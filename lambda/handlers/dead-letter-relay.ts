@@ -1,7 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { readRelayConfig } from '../relay/config';
-import type { DeadLetterRelayHandler } from '../relay/dead-letter-relay';
-import { wireDeadLetterRelay } from '../relay/wire';
+import { type DeadLetterRelayHandler, readRelayConfig, wireDeadLetterRelay } from '../relay/wire';
 
 /**
  * The dead-letter relay Lambda (SQS event source on the relay queue, the work queue's redrive

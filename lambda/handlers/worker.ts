@@ -1,7 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { readWorkerConfig } from '../worker/config';
-import type { WorkerHandler } from '../worker/create-worker';
-import { wireWorker } from '../worker/wire';
+import { readWorkerConfig, type WorkerHandler, wireWorker } from '../worker/wire';
 
 /**
  * The worker Lambda (SQS event source, reserved concurrency 1). Configuration is read and

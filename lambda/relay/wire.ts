@@ -10,6 +10,10 @@ import { powertoolsTelemetry } from '../worker/adapters/telemetry';
 import type { RelayConfig } from './config';
 import { createDeadLetterRelay, type DeadLetterRelayHandler } from './dead-letter-relay';
 
+// The relay's handler imports this file alone: its configuration and its wiring.
+export { readRelayConfig } from './config';
+export type { DeadLetterRelayHandler } from './dead-letter-relay';
+
 /**
  * The dead-letter relay from its configuration (dead-letter-relay.ts): the real DLQ, the
  * idempotency records it shares with the worker, and the outcome topic when products are set.

@@ -18,6 +18,10 @@ import { createWorker, type WorkerHandler } from './create-worker';
 import { reportUnreadableCircuit } from './pipeline/circuit-guard';
 import type { SluicePort } from './ports';
 
+// The worker's handler imports this file alone: its configuration and its wiring.
+export { readWorkerConfig } from './config';
+export type { WorkerHandler } from './create-worker';
+
 /** What a caller may replace when wiring the worker from its configuration (tests, the local stack). */
 export interface WireOverrides {
   readonly clients?: AwsClients;
