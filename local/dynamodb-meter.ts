@@ -11,7 +11,8 @@ import { IDEMPOTENCY_KEY_PREFIX, IdempotencyStatus } from '../lambda/idempotency
  * not ask for it: a measurement tool, it changes no behaviour.
  *
  * A successful TransactWriteItems is counted by rule too (2 WCU per item), because DynamoDB
- * Local misreports it. DynamoDB bills a failed conditional write and a cancelled transaction but reports neither,
+ * Local misreports it, and a BatchExecuteStatement (1 WCU per statement, each of the worker's
+ * claims being far below 1 KB), which DynamoDB Local does not report at all. DynamoDB bills a failed conditional write and a cancelled transaction but reports neither,
  * so they are counted by rule: 1 WCU per failed conditional write, 2 WCU per item of a
  * cancelled TransactWriteItems (transactions cost twice per item).
  */
@@ -80,6 +81,8 @@ export const Purpose = {
 export function purposeOf(command: string, input: Record<string, unknown>): string {
   const pk = partitionKeyOf(input);
   if (pk?.startsWith(IDEMPOTENCY_KEY_PREFIX)) {
+    // The worker's only statements: the claims of a batch, as PartiQL INSERTs.
+    if (command === 'BatchExecuteStatementCommand') return Purpose.idempotencyClaim;
     if (command === 'DeleteItemCommand') return Purpose.idempotencyGiveBack;
     if (command === 'UpdateItemCommand') {
       // An update that writes a status is a claim or an end; one that writes none, the publish mark.
@@ -103,6 +106,9 @@ function statusPurpose(statuses: readonly (string | undefined)[]): string {
 }
 
 function partitionKeyOf(input: Record<string, unknown>): string | undefined {
+  // A PartiQL statement's first parameter is the key (the only statements sent are INSERTs that name it first).
+  const statements = input.Statements as { Parameters?: AttributeValue[] }[] | undefined;
+  if (statements) return statements[0]?.Parameters?.[0]?.S;
   const direct = (input.Key ?? input.Item) as Record<string, AttributeValue> | undefined;
   if (direct) return direct[TABLE_PARTITION_KEY]?.S;
   const first = (input.TransactItems as Record<string, { Key?: unknown; Item?: unknown }>[] | undefined)?.[0];
@@ -154,6 +160,7 @@ const METERED = new Set([
   'BatchWriteItemCommand',
   'TransactGetItemsCommand',
   'TransactWriteItemsCommand',
+  'BatchExecuteStatementCommand',
 ]);
 
 const WRITES = new Set([
@@ -162,6 +169,7 @@ const WRITES = new Set([
   'DeleteItemCommand',
   'BatchWriteItemCommand',
   'TransactWriteItemsCommand',
+  'BatchExecuteStatementCommand',
 ]);
 
 interface Capacity {
@@ -195,6 +203,13 @@ export function attachMeter(client: DynamoDBClient, usage: Usage): void {
           return result;
         }
         const consumed = (result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity;
+        if (command === 'BatchExecuteStatementCommand' && consumed === undefined) {
+          // Every statement is billed, the refused ones (an item stood) as failed conditional writes.
+          const responses = (result.output as { Responses?: { Error?: unknown }[] }).Responses ?? [];
+          usage.failedWrites += responses.filter((response) => response.Error !== undefined).length;
+          add(0, responses.length);
+          return result;
+        }
         for (const entry of [consumed ?? []].flat()) {
           add(
             entry.ReadCapacityUnits ?? (isWrite ? 0 : (entry.CapacityUnits ?? 0)),

@@ -1,5 +1,6 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { LogEvent, Metric } from '../contract';
+import { idempotencyId, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
+import { ClaimsAhead } from '../idempotency/claims-ahead';
 import { OutcomeRelay } from '../outcomes/relay';
 import { isUnstarted, readDelivery } from './attributes';
 import { BucketLines } from './bucket-lines';
@@ -8,6 +9,7 @@ import type { MessageOutcome } from './endings';
 import { runPool } from './pool';
 import { PoolSizer } from './pool-size';
 import type { SluicePort, WorkerDependencies } from './ports';
+import { prepareRecord } from './prepare';
 import { processRecord } from './process-message';
 import { onRecordFailure } from './record-failure';
 import type { WorkerRuntime } from './runtime';
@@ -47,6 +49,10 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
         dimensions: grant.leases.map((lease) => lease.dimension),
       }),
   );
+  // The batch's idempotency claims in one request (claims-ahead.ts); each record still asks for its own.
+  const claims = new ClaimsAhead(dependencies.idempotency, (step, error) =>
+    dependencies.telemetry.warn(LogEvent.claimsAheadFailed, { step, error: (error as Error).message }),
+  );
   const runtime: WorkerRuntime = {
     inlineRetryThresholdSeconds: dependencies.settings.policy.inlineRetryThresholdSeconds,
     clock: Date.now,
@@ -54,6 +60,7 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
     sleep: realSleep,
     maxReceiveCount: Number.POSITIVE_INFINITY,
     ...withoutUndefined(rest),
+    idempotency: claims,
     products,
     productSet: new Set(products),
     outcomes: new OutcomeRelay(dependencies.idempotency, dependencies.telemetry, outcomes),
@@ -88,6 +95,11 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
       first = false;
       return start;
     };
+    await claims.take(
+      claimIds(event.Records, deadlineMs, runtime),
+      runtime.clock(),
+      deadlineMs + SLOT_MARGIN_SECONDS * 1000,
+    );
     try {
       await runPool({
         items: startOrder(event.Records, runtime.ownSenderIds),
@@ -98,6 +110,7 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
         skip: (record) => guarded(record, () => requeueUnstarted(record, runtime)),
       });
     } finally {
+      await claims.giveBackUnused();
       await lines.settled();
       runtime.telemetry.flush();
     }
@@ -117,6 +130,14 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
 export function startBudgetMs(runtime: Pick<WorkerRuntime, 'settings' | 'lambdaTimeoutSeconds'>): number {
   const slotMs = slotDeadlineMs(0, runtime.lambdaTimeoutSeconds * 1000, runtime.lambdaTimeoutSeconds);
   return Math.min(runtime.settings.requestTimeoutMs, slotMs);
+}
+
+/** The idempotency ids the batch's records will claim: those a record can act on. */
+function claimIds(records: readonly SQSRecord[], deadlineMs: number, runtime: WorkerRuntime): string[] {
+  return records.flatMap((record) => {
+    const prepared = prepareRecord(record, deadlineMs, runtime);
+    return 'kind' in prepared ? [] : [idempotencyId(prepared.message.product, prepared.message.id)];
+  });
 }
 
 /** Copies an earlier invocation never started go first; otherwise the batch's own order. */
