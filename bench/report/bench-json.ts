@@ -1,4 +1,4 @@
-import type { SuiteResult } from './suite';
+import type { SuiteResult } from '../stages/suite';
 
 /**
  * The suite's figures as `npm run bench -- --json` prints them and bench/results/suite.json

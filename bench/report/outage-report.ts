@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineChart } from '../local/charts/chart';
-import type { OutageRun } from './outage';
+import { lineChart } from '../../local/report/chart';
+import type { OutageRun } from '../stages/outage';
 
 export interface OutageResult {
   readonly date: string;

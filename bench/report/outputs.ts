@@ -1,20 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineChart, type Series, thin } from '../local/charts/chart';
+import { lineChart, type Series, thin } from '../../local/report/chart';
+import type { DrainResult } from '../stages/drain';
+import { type FixedWindowResult, fixedWindowMarkdown } from '../stages/fixed-window';
+import { POOL_SCENARIOS, type PoolResult } from '../stages/pool-drain';
+import { type SharesResult, sharesChart, sharesMarkdown } from '../stages/shares';
+import { renderZooOutputs } from '../stages/vendors';
 import type { BenchJson } from './bench-json';
-import type { DrainResult } from './drain';
-import { type FixedWindowResult, fixedWindowMarkdown } from './fixed-window';
 import { type OutageResult, outageMarkdown, writeOutageCharts } from './outage-report';
 import { updatePerformanceDoc } from './performance-block';
-import { POOL_SCENARIOS, type PoolResult } from './pool-drain';
 import { poolMarkdown, updatePoolBlock, writePoolCharts } from './pool-report';
 import { resultsMarkdown } from './results-markdown';
-import { type SharesResult, sharesChart, sharesMarkdown } from './shares';
 import { COLUMNS } from './table';
-import { renderZooOutputs } from './vendors';
 
-const BENCH_DIR = __dirname;
+const BENCH_DIR = join(__dirname, '..');
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const CHARTS_DIR = join(BENCH_DIR, 'charts');
 const COLORS = { sluiceAws: '#1f77b4', documentedSluice: '#ff7f0e', rateLimiterFlexible: '#2ca02c' } as const;

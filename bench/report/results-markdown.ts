@@ -1,8 +1,8 @@
+import { CONTESTANT_LABELS, type ContestantName } from '../contestants/contestant';
+import type { HotBucketFigure } from '../figures/hot-bucket';
+import type { DrainResult, DrainRun } from '../stages/drain';
+import { dollarsPerMillion, type SuiteResult } from '../stages/suite';
 import type { BenchJson } from './bench-json';
-import { CONTESTANT_LABELS, type ContestantName } from './contestants/contestant';
-import type { DrainResult, DrainRun } from './drain';
-import type { HotBucketFigure } from './figures/hot-bucket';
-import { dollarsPerMillion, type SuiteResult } from './suite';
 import { markdownTable } from './table';
 
 /** bench/RESULTS.md, generated from the saved runs (bench/results/*.json) by `--write`. */
@@ -115,7 +115,7 @@ function drainSection(drain: DrainResult | undefined): string[] {
   if (!drain.ran || !drain.drain || !drain.misconfigured) {
     lines.push(
       `Not measured. The stage ran on ${drain.date} and could not complete: ${drain.reason ?? 'unknown reason'}.`,
-      'The harness (`bench/drain.ts`, `bench/vendor-server.ts`) is in place: it runs `npm start` with',
+      'The harness (`bench/stages/drain.ts`, `bench/servers/vendor-server.ts`) is in place: it runs `npm start` with',
       '`--messages`, `--config` (one `requests` bucket at L, then at 2 L) and `--vendor-url` pointing at a',
       `recording vendor whose true limit is a token bucket of ${drain.trueLimitPerSecond} calls per second.`,
       '',

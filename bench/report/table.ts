@@ -1,5 +1,5 @@
-import type { ContestantName } from './contestants/contestant';
-import type { ContestantResult, SuiteResult } from './suite';
+import type { ContestantName } from '../contestants/contestant';
+import type { ContestantResult, SuiteResult } from '../stages/suite';
 
 export const COLUMNS: readonly ContestantName[] = ['sluiceAws', 'documentedSluice', 'rateLimiterFlexible'];
 

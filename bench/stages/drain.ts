@@ -2,9 +2,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchOptions } from './options';
-import { round } from './stats';
-import { type RecordedCall, refusalsOverTime, secondsUntilBelow, startLimitedVendor } from './vendor-server';
+import type { BenchOptions } from '../options';
+import {
+  type RecordedCall,
+  refusalsOverTime,
+  secondsUntilBelow,
+  startLimitedVendor,
+} from '../servers/vendor-server';
+import { round } from '../stats';
 
 /**
  * Figures 4 and 5 through the local stack (`npm start`, local/main.ts): the real worker and
@@ -13,7 +18,7 @@ import { type RecordedCall, refusalsOverTime, secondsUntilBelow, startLimitedVen
  * Only this project's SDK runs there: the worker is built on it.
  */
 const REFUSAL_THRESHOLD = 0.02;
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 
 /** What every run of the local stack in the bench reports: the messages' fates and the time. */
 export interface DrainFigures {
@@ -180,7 +185,7 @@ function summarize(
 /** One vendor limit as the stack configuration states it (schema: lib/config.ts). */
 function stackConfig(bucketPerSecond: number): object {
   return {
-    $comment: 'Written by bench/drain.ts: one requests bucket, one operation.',
+    $comment: 'Written by bench/stages/drain.ts: one requests bucket, one operation.',
     stage: 'local',
     lambdaTimeoutSeconds: 30,
     batchSize: 5,

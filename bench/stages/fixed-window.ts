@@ -3,14 +3,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FixedWindowLimit } from '../local/simulator/fixed-window';
+import { FixedWindowLimit } from '../../local/simulator/fixed-window';
+import { round } from '../stats';
 import {
   type DrainFigures,
   type LocalReport as DrainLocalReport,
   drainDynamoDb,
   runLocalStack,
 } from './drain';
-import { round } from './stats';
 
 /**
  * The fixed-window stage of `npm run bench -- --drain` (or `--fixed-window` alone): the local
@@ -175,7 +175,7 @@ async function startFixedWindowVendor(errorEvery: number) {
 /** The bucket as docs/deploy.md advises for a fixed window of 3 per 1 s: burst 1, one per 0.35 s. */
 function stackConfig(): object {
   return {
-    $comment: 'Written by bench/fixed-window.ts: a fixed-window vendor, 3 per 1 s.',
+    $comment: 'Written by bench/stages/fixed-window.ts: a fixed-window vendor, 3 per 1 s.',
     stage: 'local',
     lambdaTimeoutSeconds: 30,
     batchSize: 5,

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startVendorSimulator } from '../local/simulator';
-import type { SimulatorSchedule } from '../local/simulator/types';
+import { startVendorSimulator } from '../../local/simulator';
+import type { SimulatorSchedule } from '../../local/simulator/types';
+import { round } from '../stats';
 import { runLocalStack } from './drain';
-import { round } from './stats';
 
 /**
  * `npm run bench -- --outage`: the vendor circuit against an outage, through the local stack
@@ -296,7 +296,7 @@ function stackConfig(
   maxAgeSeconds: number,
 ): object {
   return {
-    $comment: 'Written by bench/outage.ts: the booking vendor at 5 requests/s behind an outage.',
+    $comment: 'Written by bench/stages/outage.ts: the booking vendor at 5 requests/s behind an outage.',
     stage: 'local',
     lambdaTimeoutSeconds: 30,
     batchSize: 10,

@@ -2,20 +2,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type DrainFigures,
-  type LocalReport as DrainLocalReport,
-  drainDynamoDb,
-  runLocalStack,
-} from './drain';
-import {
   inFlightOverTime,
   maxCallsInFlight,
   secondsAboveLimit,
   startSlowVendor,
   type VendorLimit,
   type VendorModel,
-} from './slow-vendor';
-import { round } from './stats';
+} from '../servers/slow-vendor';
+import { round } from '../stats';
+import {
+  type DrainFigures,
+  type LocalReport as DrainLocalReport,
+  drainDynamoDb,
+  runLocalStack,
+} from './drain';
 
 /**
  * The pool against slow vendors, through the local stack (`npm start`, local/main.ts): the real
@@ -298,7 +298,7 @@ interface LocalReport {
 function stackConfig(scenario: PoolScenario, maxInFlight: number): object {
   if (scenario.defaults && maxInFlight !== 1) {
     return {
-      $comment: `Written by bench/pool-drain.ts: ${scenario.description}.`,
+      $comment: `Written by bench/stages/pool-drain.ts: ${scenario.description}.`,
       stage: 'local',
       maxReceiveCount: 10,
       vendorSecretName: 'sluice/bench/api-key',
@@ -312,7 +312,7 @@ function stackConfig(scenario: PoolScenario, maxInFlight: number): object {
     };
   }
   return {
-    $comment: `Written by bench/pool-drain.ts: ${scenario.description}.`,
+    $comment: `Written by bench/stages/pool-drain.ts: ${scenario.description}.`,
     stage: 'local',
     lambdaTimeoutSeconds: scenario.lambdaTimeoutSeconds,
     batchSize: scenario.batchSize,

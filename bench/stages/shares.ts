@@ -3,8 +3,8 @@ import {
   type BucketDefinition,
   MemoryBucketStore,
   SluiceClient,
-} from '../lambda/sluice';
-import { lineChart } from '../local/charts/chart';
+} from '../../lambda/sluice';
+import { lineChart } from '../../local/report/chart';
 import type { DrainFigures } from './drain';
 
 /**

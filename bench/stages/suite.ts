@@ -1,17 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { CONTESTANT_LABELS, type Contestant, type ContestantName } from './contestants/contestant';
-import { documentedSluice } from './contestants/documented-sluice';
-import { rateLimiterFlexible } from './contestants/rate-limiter-flexible';
-import { sluiceAws } from './contestants/sluice-aws';
-import { type BurstFigure, measureBurst } from './figures/burst';
-import { type ChargedFigure, measureCharged } from './figures/charged';
-import { type ContentionFigure, type ContentionRun, measureContention } from './figures/contention';
-import { type CostFigure, measureCost } from './figures/cost';
-import { type HotBucketFigure, measureHotBucket } from './figures/hot-bucket';
-import { type LatencyFigure, measureLatency, warmUp } from './figures/latency';
-import type { BenchOptions } from './options';
-import { round } from './stats';
+import { CONTESTANT_LABELS, type Contestant, type ContestantName } from '../contestants/contestant';
+import { documentedSluice } from '../contestants/documented-sluice';
+import { rateLimiterFlexible } from '../contestants/rate-limiter-flexible';
+import { sluiceAws } from '../contestants/sluice-aws';
+import { type BurstFigure, measureBurst } from '../figures/burst';
+import { type ChargedFigure, measureCharged } from '../figures/charged';
+import { type ContentionFigure, type ContentionRun, measureContention } from '../figures/contention';
+import { type CostFigure, measureCost } from '../figures/cost';
+import { type HotBucketFigure, measureHotBucket } from '../figures/hot-bucket';
+import { type LatencyFigure, measureLatency, warmUp } from '../figures/latency';
+import type { BenchOptions } from '../options';
+import { round } from '../stats';
 
 /**
  * DynamoDB on-demand prices, standard table class, us-east-1, as published on

@@ -4,15 +4,20 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lineChart } from '../local/charts/chart';
+import { lineChart } from '../../local/report/chart';
+import {
+  anchoredFixedWindow,
+  openAiTokenBuckets,
+  windowCounter,
+  type ZooVendor,
+} from '../servers/zoo-vendors';
+import { round } from '../stats';
 import {
   type DrainFigures,
   type LocalReport as DrainLocalReport,
   drainDynamoDb,
   runLocalStack,
 } from './drain';
-import { round } from './stats';
-import { anchoredFixedWindow, openAiTokenBuckets, windowCounter, type ZooVendor } from './zoo-vendors';
 
 /**
  * The vendor zoo (`npm run bench -- --vendors`): the local stack (`npm start`) with default

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CIRCUIT_KEY_PREFIX } from '../lambda/circuit/store';
-import { TABLE_PARTITION_KEY } from '../lambda/contract';
-import { IDEMPOTENCY_KEY_PREFIX, IdempotencyStatus } from '../lambda/idempotency/store';
+import { CIRCUIT_KEY_PREFIX } from '../../lambda/circuit/store';
+import { TABLE_PARTITION_KEY } from '../../lambda/contract';
+import { IDEMPOTENCY_KEY_PREFIX, IdempotencyStatus } from '../../lambda/idempotency/store';
 
 /**
  * Counts what a DynamoDB client costs: every data-plane request (retries included: the
@@ -49,7 +49,7 @@ export function snapshotUsage(usage: Usage): Usage {
 /**
  * The purpose a caller declares for the DynamoDB calls it makes (and those started from
  * them): the local stack runs the SDK's acquire, release and settle and the reconciler inside
- * `dynamoPurpose.run(...)` (local/purpose-tags.ts). The records the worker keeps itself
+ * `dynamoPurpose.run(...)` (local/aws/purpose-tags.ts). The records the worker keeps itself
  * (idempotency, circuit) are told apart by their key, which is more precise than a tag.
  */
 export const dynamoPurpose = new AsyncLocalStorage<string>();

@@ -1,7 +1,7 @@
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { CIRCUIT_KEY_PREFIX } from '../lambda/circuit/store';
-import { TABLE_PARTITION_KEY } from '../lambda/contract';
-import { IDEMPOTENCY_KEY_PREFIX } from '../lambda/idempotency/store';
+import { CIRCUIT_KEY_PREFIX } from '../../lambda/circuit/store';
+import { TABLE_PARTITION_KEY } from '../../lambda/contract';
+import { IDEMPOTENCY_KEY_PREFIX } from '../../lambda/idempotency/store';
 
 /** The largest item of one kind in the table, and how many items of that kind there are. */
 export interface LargestItem {

@@ -1,10 +1,10 @@
-import type { Granted } from '../lambda/sluice';
-import type { SluicePort } from '../lambda/worker/ports';
+import type { Granted } from '../../lambda/sluice';
+import type { SluicePort } from '../../lambda/worker/ports';
 import { dynamoPurpose, Purpose } from './dynamodb-meter';
 
 /**
  * The worker's SDK calls, each run under the purpose its DynamoDB requests are counted for
- * (local/dynamodb-meter.ts): acquire is a grant, a grant's release and settle are theirs,
+ * (local/aws/dynamodb-meter.ts): acquire is a grant, a grant's release and settle are theirs,
  * and so on. The grant keeps its identity (the SDK's hand-over recognises its own grants):
  * its `release` and `settle` are wrapped in place.
  */

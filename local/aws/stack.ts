@@ -1,13 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createBucketTable } from '../lambda/sluice';
-import { type AwsClients, createAwsClients } from '../lambda/worker/aws-clients';
-import { type DerivedSettings, deadLetterQueueAttributes, queueAttributes } from '../lib/derived-settings';
+import { createBucketTable } from '../../lambda/sluice';
+import { type AwsClients, createAwsClients } from '../../lambda/worker/aws-clients';
+import { type DerivedSettings, deadLetterQueueAttributes, queueAttributes } from '../../lib/derived-settings';
+import { createOutcomeTopology, type OutcomeTopology } from '../outcomes/topology';
+import { startDynamoDbLocal } from '../servers/dynamodb-local';
+import { startFauxqs } from '../servers/fauxqs';
+import type { LocalServer } from '../servers/process';
 import { type DynamoDbUsage, meterDynamoDb } from './dynamodb-meter';
-import { createOutcomeTopology, type OutcomeTopology } from './outcomes/topology';
-import { startDynamoDbLocal } from './servers/dynamodb-local';
-import { startFauxqs } from './servers/fauxqs';
-import type { LocalServer } from './servers/process';
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const LOCAL_REGION = 'us-east-1';

@@ -1,6 +1,6 @@
-import { LogEvent, Metric, MetricDimension } from '../lambda/contract';
-import type { MetricDimensionValue, WorkerTelemetry } from '../lambda/worker/telemetry';
-import type { Tally } from './tally';
+import { LogEvent, Metric, MetricDimension } from '../../lambda/contract';
+import type { MetricDimensionValue, WorkerTelemetry } from '../../lambda/worker/telemetry';
+import type { Tally } from '../report/tally';
 
 /**
  * Passes everything to the real telemetry (logs and EMF metrics, as on Lambda) and counts

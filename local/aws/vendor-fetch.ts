@@ -1,4 +1,4 @@
-import type { Tally } from './tally';
+import type { Tally } from '../report/tally';
 
 export type Fetch = typeof fetch;
 

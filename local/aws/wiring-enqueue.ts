@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { MessageAttr } from '../lambda/contract';
-import { enqueue, validateMessage } from '../lambda/producer';
+import { MessageAttr } from '../../lambda/contract';
+import { enqueue, validateMessage } from '../../lambda/producer';
 
 /**
  * Sends the workload: valid messages through the producer helper (`enqueue`), which refuses

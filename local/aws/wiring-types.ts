@@ -1,11 +1,11 @@
-import type { BucketSnapshot } from '../lambda/sluice';
-import type { StackConfig } from '../lib/config';
-import type { DerivedSettings } from '../lib/derived-settings';
-import type { CliOptions } from './cli-options';
-import type { OutcomeCollector } from './outcomes/collector';
-import type { SqsHandler } from './poller';
+import type { BucketSnapshot } from '../../lambda/sluice';
+import type { StackConfig } from '../../lib/config';
+import type { DerivedSettings } from '../../lib/derived-settings';
+import type { CliOptions } from '../cli/options';
+import type { SqsHandler } from '../event-source/poller';
+import type { OutcomeCollector } from '../outcomes/collector';
+import type { Tally } from '../report/tally';
 import type { LocalResources } from './stack';
-import type { Tally } from './tally';
 import type { Fetch } from './vendor-fetch';
 
 /** Where the worker sends vendor calls: the simulator, or the user's `--vendor-url`. */

@@ -6,10 +6,10 @@ import {
   messageSizeProblem,
   validateMessage,
   type WorkMessage,
-} from '../lambda/producer';
-import { runCommand } from './cli-output';
-import { CliUsageError } from './cli-usage';
+} from '../../lambda/producer';
 import { quietNodeVersionWarning } from './node-warning';
+import { runCommand } from './output';
+import { CliUsageError } from './usage';
 
 /**
  * `npm run enqueue -- FILE.jsonl --queue-url URL [--endpoint-url URL] [--region R]`

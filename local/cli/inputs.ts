@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SluiceError } from '../lambda/sluice';
-import { parseStackConfig, type StackConfig } from '../lib/config';
-import type { Profile } from './cli-options';
+import { SluiceError } from '../../lambda/sluice';
+import { parseStackConfig, type StackConfig } from '../../lib/config';
+import type { Profile } from './options';
 
 /**
  * Reading the user's files before any server starts: a problem names the file, the line and
@@ -13,7 +13,7 @@ export class InputFileError extends SluiceError {
 }
 
 /** The configuration each simulator profile runs with when no `--config` is given. */
-export function defaultConfigFile(profile: Profile, root = join(__dirname, '..')): string {
+export function defaultConfigFile(profile: Profile, root = join(__dirname, '..', '..')): string {
   const file = profile === 'waitwhile' ? 'sluice.config.json' : `local-${profile}.json`;
   return join(root, 'config', file);
 }

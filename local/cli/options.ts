@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { CliUsageError } from './cli-usage';
-import { type FixedWindowSpec, parseFixedWindowSpec } from './simulator/fixed-window';
+import { type FixedWindowSpec, parseFixedWindowSpec } from '../simulator/fixed-window';
+import { CliUsageError } from './usage';
 
 /** Simulator profiles: a CRM, a booking API and OpenAI's limits (docs/vendor.md, "Profiles"). */
 export const PROFILES = ['waitwhile', 'openai', 'sweeppea'] as const;

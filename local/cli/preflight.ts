@@ -1,11 +1,11 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { messageSizeProblem, validateMessage as validateProducerMessage } from '../lambda/producer';
-import { isVendorRequestError, resolveRequest } from '../lambda/vendor-api/request';
-import type { StackConfig } from '../lib/config';
-import { type CliOptions, DEFAULT_COUNTS, isProfile, PROFILES } from './cli-options';
-import { CliUsageError } from './cli-usage';
-import { routeFor } from './simulator/routes';
+import { messageSizeProblem, validateMessage as validateProducerMessage } from '../../lambda/producer';
+import { isVendorRequestError, resolveRequest } from '../../lambda/vendor-api/request';
+import type { StackConfig } from '../../lib/config';
+import { routeFor } from '../simulator/routes';
+import { type CliOptions, DEFAULT_COUNTS, isProfile, PROFILES } from './options';
+import { CliUsageError } from './usage';
 
 /**
  * Checks that need the configuration and the options together, made before any server

@@ -1,4 +1,4 @@
-import type { BucketSnapshot } from '../lambda/sluice';
+import type { BucketSnapshot } from '../../lambda/sluice';
 
 /** What one progress frame shows; gathered by main.ts once per tick. */
 export interface ProgressState {

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
-import { LOCAL_REGION, type LocalResources } from './stack';
-import type { MessageEvent } from './tally';
+import { LOCAL_REGION, type LocalResources } from '../aws/stack';
+import type { MessageEvent } from '../report/tally';
 
 /** What the serve mode (`npm start -- --serve`) prints: how to reach it, and each message as it goes. */
 

@@ -1,4 +1,4 @@
-import { SluiceError } from '../lambda/sluice';
+import { SluiceError } from '../../lambda/sluice';
 
 /**
  * A command line one of the project's CLIs cannot run (`npm start`, `npm run enqueue`,

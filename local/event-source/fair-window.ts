@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { messageGroupOfBody } from '../lambda/producer/attributes';
+import { messageGroupOfBody } from '../../lambda/producer/attributes';
 import { chooseFairBatch } from './fair-batch';
 
 /** The local equivalent of SQS fair queues (docs/local-stack.md, "Fair queues locally"). */

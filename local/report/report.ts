@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import type { DynamoDbUsage, PurposeUsage } from './dynamodb-meter';
-import type { LargestItem } from './item-sizes';
-import type { OutcomesFindings, OutcomesReport } from './outcomes/collector';
+import type { DynamoDbUsage, PurposeUsage } from '../aws/dynamodb-meter';
+import type { LargestItem } from '../aws/item-sizes';
+import type { OutcomesFindings, OutcomesReport } from '../outcomes/collector';
 import type { Tally } from './tally';
 
 /**
@@ -47,7 +47,7 @@ export interface RunReport {
     requests: number;
     rcu: number;
     wcu: number;
-    /** Requests, RCU and WCU by purpose (local/dynamodb-meter.ts), largest WCU first. */
+    /** Requests, RCU and WCU by purpose (local/aws/dynamodb-meter.ts), largest WCU first. */
     byPurpose: Record<string, PurposeUsage>;
     /** Per completed message: the figures to compare runs by (none completed: absent). */
     perCompleted?: { requests: number; rcu: number; wcu: number };

@@ -1,4 +1,4 @@
-import type { OutcomesReport } from './outcomes/collector';
+import type { OutcomesReport } from '../outcomes/collector';
 import type { RunReport } from './report';
 
 /** The closing table `npm start` prints: the run's report (report.ts), aligned for a terminal. */

@@ -1,4 +1,4 @@
-import type { InvocationOutcome } from './poller';
+import type { InvocationOutcome } from '../event-source/poller';
 
 /** What the serve mode prints as it happens, one line per message event. */
 export type MessageEvent =

@@ -1,4 +1,4 @@
-import type { VendorFault } from './vendor-fetch';
+import type { VendorFault } from '../aws/vendor-fetch';
 
 /**
  * Which faults `--chaos` injects and when: deterministic positions in the sequence of vendor

@@ -1,5 +1,5 @@
-import type { StackConfig } from '../lib/config';
-import type { Profile } from './cli-options';
+import type { StackConfig } from '../../lib/config';
+import type { Profile } from '../cli/options';
 
 /** A message as the producer helper takes it (the producer contract, lambda/producer). */
 export type DemoMessage = Record<string, unknown> & { readonly id: string };

@@ -1,5 +1,5 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { MessageAttr } from '../lambda/contract';
+import { MessageAttr } from '../../lambda/contract';
 
 /** A message found in the dead-letter queue. */
 export interface DeadLetter {

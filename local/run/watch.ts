@@ -1,13 +1,13 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { type LocalResources, type QueueDepth, queueDepth } from '../aws/stack';
+import type { WiredHandlers } from '../aws/wiring-types';
+import type { ProgressPrinter } from '../cli/progress';
+import type { EventSourcePoller } from '../event-source/poller';
+import type { RunEnd } from '../report/report';
+import type { Tally } from '../report/tally';
+import type { TimelineLook } from '../timeline/recorder';
 import type { ChaosPlan } from './chaos';
 import { drainDeadLetters } from './dlq';
-import type { EventSourcePoller } from './poller';
-import type { ProgressPrinter } from './progress';
-import type { RunEnd } from './report';
-import { type LocalResources, type QueueDepth, queueDepth } from './stack';
-import type { Tally } from './tally';
-import type { TimelineLook } from './timeline/recorder';
-import type { WiredHandlers } from './wiring-types';
 
 const TICK_MS = 250;
 
