@@ -79,16 +79,17 @@ export async function runDrainStage(
   );
   try {
     progress(`drain: ${options.count} messages, buckets at the true limit ${limit}/s`);
-    const drain = await drainOnce(dir, messagesFile, options.count, limit, limit, progress);
+    const drain = await drainAtRate(dir, messagesFile, options.count, limit, limit, progress);
     progress(`misconfiguration: buckets at ${2 * limit}/s, the vendor allows ${limit}/s`);
-    const misconfigured = await drainOnce(dir, messagesFile, options.count, limit, 2 * limit, progress);
+    const misconfigured = await drainAtRate(dir, messagesFile, options.count, limit, 2 * limit, progress);
     return { ...base, ran: true, command: drain.command, drain: drain.run, misconfigured: misconfigured.run };
   } catch (error) {
     return { ...base, ran: false, reason: (error as Error).message };
   }
 }
 
-async function drainOnce(
+/** One drain, the buckets at `bucketPerSecond` and the vendor's true limit at `limit`, both per second. */
+async function drainAtRate(
   dir: string,
   messagesFile: string,
   count: number,
@@ -101,7 +102,7 @@ async function drainOnce(
   const reportFile = join(dir, `report-${bucketPerSecond}.json`);
   const vendor = await startLimitedVendor(limit);
   try {
-    const { report, command } = await runLocalStack<Parameters<typeof summarize>[0]>({
+    const { report, command } = await runNpmStart<Parameters<typeof summarize>[0]>({
       messagesFile,
       vendorUrl: vendor.url,
       configFile,
@@ -238,7 +239,7 @@ function runChild(
  * One `npm start` of the local stack against a bench vendor, with `--report` and `--quiet`: the
  * command as a reader would type it (the report file left as FILE), and the report it wrote.
  */
-export async function runLocalStack<Report>(run: {
+export async function runNpmStart<Report>(run: {
   readonly messagesFile: string;
   readonly vendorUrl: string;
   readonly configFile: string;

@@ -5,12 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FixedWindowLimit } from '../../local/simulator/fixed-window';
 import { round } from '../stats';
-import {
-  type DrainFigures,
-  type LocalReport as DrainLocalReport,
-  drainDynamoDb,
-  runLocalStack,
-} from './drain';
+import { type DrainFigures, type LocalReport as DrainLocalReport, drainDynamoDb, runNpmStart } from './drain';
 
 /**
  * The fixed-window stage of `npm run bench -- --drain` (or `--fixed-window` alone): the local
@@ -66,7 +61,7 @@ export async function runFixedWindowStage(progress: (line: string) => void): Pro
       ['fixed window 3 per 1 s, 10 % 5xx', 10],
     ] as const) {
       progress(`fixed window: ${name}, ${FIXED_WINDOW.messages} messages`);
-      const run = await drainOnce(dir, messagesFile, configFile, name, errorEvery, progress);
+      const run = await drainFixedWindowVendor(dir, messagesFile, configFile, name, errorEvery, progress);
       command = run.command;
       runs.push(run.run);
     }
@@ -76,7 +71,8 @@ export async function runFixedWindowStage(progress: (line: string) => void): Pro
   }
 }
 
-async function drainOnce(
+/** One drain against the fixed-window vendor, which answers every `errorEvery`-th admitted call 500. */
+async function drainFixedWindowVendor(
   dir: string,
   messagesFile: string,
   configFile: string,
@@ -88,7 +84,7 @@ async function drainOnce(
   const reportFile = join(dir, `report-${errorEvery}.json`);
   let ran: { report: LocalReport; command: string };
   try {
-    ran = await runLocalStack<LocalReport>({
+    ran = await runNpmStart<LocalReport>({
       messagesFile,
       vendorUrl: vendor.url,
       configFile,

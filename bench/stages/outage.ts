@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startVendorSimulator } from '../../local/simulator';
 import type { SimulatorSchedule } from '../../local/simulator/types';
 import { round } from '../stats';
-import { runLocalStack } from './drain';
+import { runNpmStart } from './drain';
 
 /**
  * `npm run bench -- --outage`: the vendor circuit against an outage, through the local stack
@@ -139,7 +139,7 @@ async function runOnce(
   try {
     const budgetSeconds =
       outage.fromSeconds + outage.forSeconds + 4 * maxProbeIntervalSeconds + options.messages;
-    const run = await runLocalStack<LocalReport>({
+    const run = await runNpmStart<LocalReport>({
       messagesFile,
       vendorUrl: simulator.url,
       configFile,

@@ -10,12 +10,7 @@ import {
   type VendorModel,
 } from '../servers/slow-vendor';
 import { round } from '../stats';
-import {
-  type DrainFigures,
-  type LocalReport as DrainLocalReport,
-  drainDynamoDb,
-  runLocalStack,
-} from './drain';
+import { type DrainFigures, type LocalReport as DrainLocalReport, drainDynamoDb, runNpmStart } from './drain';
 
 /**
  * The pool against slow vendors, through the local stack (`npm start`, local/main.ts): the real
@@ -251,7 +246,7 @@ async function runOnce(
   const vendor = await startSlowVendor(scenario.model);
   let report: LocalReport;
   try {
-    ({ report } = await runLocalStack<LocalReport>({
+    ({ report } = await runNpmStart<LocalReport>({
       messagesFile,
       vendorUrl: vendor.url,
       configFile,

@@ -16,7 +16,7 @@ import {
   type DrainFigures,
   type LocalReport as DrainLocalReport,
   drainDynamoDb,
-  runLocalStack,
+  runNpmStart as runLocalStack,
 } from './drain';
 
 /**
