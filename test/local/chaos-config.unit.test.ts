@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { policiesOf } from '../../lib/config';
 import { defaultConfigFile, loadConfigFile } from '../../local/cli/inputs';
 import { parseCliOptions } from '../../local/cli/options';
-import { prepareRun } from '../../local/run/run';
+import { prepareRun } from '../../local/run/prepare';
 
 /**
  * `--chaos` shortens the Lambda timeout and validates the configuration again. It must do so

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfigFile, loadConfigFile, loadMessagesFile } from '../../local/cli/inputs';
 import { parseCliOptions } from '../../local/cli/options';
-import { prepareRun, runLocalStack } from '../../local/run/run';
+import { prepareRun } from '../../local/run/prepare';
+import { runLocalStack } from '../../local/run/run';
 import { startVendorSimulator } from '../../local/simulator';
 
 const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-local-')), 'handlers.log');

@@ -9,7 +9,8 @@ import type { RunDependencies, WireOptions } from '../../local/aws/wiring-types'
 import { defaultConfigFile, loadConfigFile } from '../../local/cli/inputs';
 import { parseCliOptions } from '../../local/cli/options';
 import { summaryTable } from '../../local/report/summary';
-import { prepareRun, runLocalStack } from '../../local/run/run';
+import { prepareRun } from '../../local/run/prepare';
+import { runLocalStack } from '../../local/run/run';
 
 /**
  * The orchestration (servers, queues, poller, DLQ drain, report) with a stand-in worker, so a
