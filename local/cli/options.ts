@@ -130,22 +130,71 @@ const SPEC = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+type ParsedArgs = ReturnType<
+  typeof parseArgs<{ options: typeof SPEC; strict: true; allowPositionals: false }>
+>;
+/** The options as typed, each a string or a flag. */
+type Values = ParsedArgs['values'];
+
 /** Parses argv (without node and script); every problem is reported together. */
 export function parseCliOptions(argv: readonly string[]): CliOptions {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof SPEC; strict: true; allowPositionals: false }>>;
+  const values = readArgs(argv);
+  const problems: string[] = [];
+  const workload = workloadOptions(values, problems);
+  if (values['vendor-url'] !== undefined && !isHttpUrl(values['vendor-url'])) {
+    problems.push(`--vendor-url must be an http:// or https:// URL (got "${values['vendor-url']}")`);
+  }
+  const maxRunSeconds = maxRunSecondsOption(values, workload.serve, problems);
+  const { outage, ...simulator } = simulatorOptions(values, problems);
+  const dashboard = dashboardOption(values, problems);
+  for (const name of ['messages', 'config', 'report', 'html'] as const) {
+    if (values[name] === '') problems.push(`--${name} needs a file name`);
+  }
+  if (problems.length > 0) {
+    throw new CliUsageError(
+      `Invalid options:\n  ${problems.join('\n  ')}\nRun \`npm start -- --help\` for the options.`,
+    );
+  }
+  return {
+    messagesFile: values.messages,
+    vendorUrl: values['vendor-url'],
+    configFile: values.config,
+    profile: workload.profile as Profile,
+    count: workload.count,
+    given: { profile: values.profile !== undefined, count: values.count !== undefined },
+    reportFile: values.report,
+    serve: workload.serve,
+    maxRunSeconds,
+    ...simulator,
+    chaos: values.chaos ?? false,
+    ...(values['queue-in-order'] ? { queueInOrder: true } : {}),
+    ...(outage ? { outage } : {}),
+    quiet: values.quiet ?? false,
+    ...(values.html !== undefined ? { htmlFile: values.html } : {}),
+    ...(dashboard ? { dashboard } : {}),
+    help: values.help ?? false,
+  };
+}
+
+/** The options as typed; an unknown option or a missing value is a usage error at once. */
+function readArgs(argv: readonly string[]): Values {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: joinNumericValues(argv),
       options: SPEC,
       strict: true,
       allowPositionals: false,
-    });
+    }).values;
   } catch (error) {
     throw new CliUsageError(`${describeParseError(error)}\nRun \`npm start -- --help\` for the options.`);
   }
-  const values = parsed.values;
-  const problems: string[] = [];
+}
 
+/** The simulator's profile and the demo workload's size (none in the serve mode unless asked). */
+function workloadOptions(
+  values: Values,
+  problems: string[],
+): { profile: string; serve: boolean; count: number } {
   const profile = values.profile ?? 'waitwhile';
   if (!isProfile(profile)) {
     problems.push(`--profile must be one of ${PROFILES.join(', ')} (got "${profile}")`);
@@ -165,20 +214,29 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   if (values.count !== undefined && values.messages !== undefined) {
     problems.push('--count sizes the demo workload and cannot be combined with --messages');
   }
-  if (values['vendor-url'] !== undefined && !isHttpUrl(values['vendor-url'])) {
-    problems.push(`--vendor-url must be an http:// or https:// URL (got "${values['vendor-url']}")`);
-  }
-  const maxRunSeconds =
-    values['max-run-seconds'] !== undefined ? Number(values['max-run-seconds']) : DEFAULT_MAX_RUN_SECONDS;
-  if (values['max-run-seconds'] !== undefined) {
+  return { profile, serve, count };
+}
+
+/** `--max-run-seconds`: whole seconds, for a run that ends by itself (not the serve mode). */
+function maxRunSecondsOption(values: Values, serve: boolean, problems: string[]): number {
+  const text = values['max-run-seconds'];
+  const maxRunSeconds = text !== undefined ? Number(text) : DEFAULT_MAX_RUN_SECONDS;
+  if (text !== undefined) {
     if (!Number.isInteger(maxRunSeconds) || maxRunSeconds < 1) {
-      problems.push(
-        `--max-run-seconds must be a whole number of seconds, at least 1 (got "${values['max-run-seconds']}")`,
-      );
+      problems.push(`--max-run-seconds must be a whole number of seconds, at least 1 (got "${text}")`);
     } else if (serve) {
       problems.push('--max-run-seconds bounds a run that ends by itself; --serve runs until Ctrl-C');
     }
   }
+  return maxRunSeconds;
+}
+
+/** What the simulator is told: its service time, a fixed window, an outage; none with `--vendor-url`. */
+function simulatorOptions(
+  values: Values,
+  problems: string[],
+): Pick<CliOptions, 'vendorLatencyMs' | 'vendorWindow' | 'outage'> {
+  const external = values['vendor-url'] !== undefined;
   const latency = values['vendor-latency-ms'];
   const vendorLatencyMs = latency === undefined ? undefined : Number(latency);
   if (
@@ -189,58 +247,36 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       `--vendor-latency-ms must be a whole number from 0 to ${MAX_VENDOR_LATENCY_MS} (got "${latency}")`,
     );
   }
-  if (latency !== undefined && values['vendor-url'] !== undefined) {
+  if (latency !== undefined && external) {
     problems.push('--vendor-latency-ms sets the simulator and cannot be combined with --vendor-url');
   }
   const windowText = values['vendor-window'];
   const vendorWindow = windowText === undefined ? undefined : parseFixedWindowSpec(windowText);
   if (vendorWindow && 'problem' in vendorWindow) problems.push(`--vendor-window ${vendorWindow.problem}`);
-  if (windowText !== undefined && values['vendor-url'] !== undefined) {
+  if (windowText !== undefined && external) {
     problems.push('--vendor-window sets the simulator and cannot be combined with --vendor-url');
   }
   const outage = outageOption(values['down-from'], values['down-for'], problems);
-  if (outage && values['vendor-url'] !== undefined) {
+  if (outage && external) {
     problems.push(
       '--down-from and --down-for schedule the simulator and cannot be combined with --vendor-url',
     );
   }
-  const portText = values['dashboard-port'];
-  const dashboardPort = portText === undefined ? 0 : Number(portText);
-  if (
-    portText !== undefined &&
-    (!Number.isInteger(dashboardPort) || dashboardPort < 1 || dashboardPort > 65_535)
-  ) {
-    problems.push(`--dashboard-port must be a port number from 1 to 65535 (got "${portText}")`);
-  }
-  const dashboard = values.dashboard === true || portText !== undefined;
-  for (const name of ['messages', 'config', 'report', 'html'] as const) {
-    if (values[name] === '') problems.push(`--${name} needs a file name`);
-  }
-  if (problems.length > 0) {
-    throw new CliUsageError(
-      `Invalid options:\n  ${problems.join('\n  ')}\nRun \`npm start -- --help\` for the options.`,
-    );
-  }
   return {
-    messagesFile: values.messages,
-    vendorUrl: values['vendor-url'],
-    configFile: values.config,
-    profile: profile as Profile,
-    count,
-    given: { profile: values.profile !== undefined, count: values.count !== undefined },
-    reportFile: values.report,
-    serve,
-    maxRunSeconds,
     ...(vendorLatencyMs !== undefined ? { vendorLatencyMs } : {}),
     ...(vendorWindow && 'spec' in vendorWindow ? { vendorWindow: vendorWindow.spec } : {}),
-    chaos: values.chaos ?? false,
-    ...(values['queue-in-order'] ? { queueInOrder: true } : {}),
     ...(outage ? { outage } : {}),
-    quiet: values.quiet ?? false,
-    ...(values.html !== undefined ? { htmlFile: values.html } : {}),
-    ...(dashboard ? { dashboard: { port: dashboardPort } } : {}),
-    help: values.help ?? false,
   };
+}
+
+/** `--dashboard`, or `--dashboard-port N` which implies it; port 0 is any free port. */
+function dashboardOption(values: Values, problems: string[]): CliOptions['dashboard'] {
+  const portText = values['dashboard-port'];
+  const port = portText === undefined ? 0 : Number(portText);
+  if (portText !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) {
+    problems.push(`--dashboard-port must be a port number from 1 to 65535 (got "${portText}")`);
+  }
+  return values.dashboard === true || portText !== undefined ? { port } : undefined;
 }
 
 function outageOption(

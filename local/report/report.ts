@@ -94,13 +94,8 @@ export function isPermanentRefusal(status: string): boolean {
   return code >= 400 && code < 500 && ![408, 409, 425, 429].includes(code);
 }
 
-/**
- * Every message ends exactly once: completed (the worker said so), dead-lettered (found in
- * the DLQ with a reason), pending (the run stopped before the queue drained) or lost. A
- * message found in both counts as completed, because the vendor call happened; the DLQ copy
- * is a duplicate delivery the check flags.
- */
-export function buildReport(input: {
+/** What a finished run hands the report. */
+export interface ReportInput {
   readonly ids: readonly string[];
   /** Ids that producers sent while the stack served; part of `ids`. */
   readonly fromProducers?: ReadonlySet<string>;
@@ -117,13 +112,70 @@ export function buildReport(input: {
   /** The products' outcome queues, read after the run (local/outcomes/collector.ts). */
   readonly outcomes?: OutcomesFindings;
   readonly run: RunReport['run'];
-}): RunReport {
+}
+
+/**
+ * Every message ends exactly once: completed (the worker said so), dead-lettered (found in
+ * the DLQ with a reason), pending (the run stopped before the queue drained) or lost. A
+ * message found in both counts as completed, because the vendor call happened; the DLQ copy
+ * is a duplicate delivery the check flags.
+ */
+export function buildReport(input: ReportInput): RunReport {
   const { ids, tally } = input;
-  const byId: RunReport['byId'] = {};
-  const counts = { completed: 0, deadLettered: 0, pending: 0, lost: 0 };
-  const problems: string[] = [];
   const end = input.end ?? 'drained';
   const fromProducers = input.fromProducers ?? new Set<string>();
+  const { byId, counts, problems } = messageFates(ids, tally, end, fromProducers);
+  const completedTwice = idsAbove(tally.completions, 1);
+  const duplicateSuccesses = duplicateVendorSuccesses(tally, input.simulatorSuccesses);
+  problems.push(
+    ...strayDeadLetters(ids, tally),
+    ...unfinishedProblems(counts, byId, end, input.maxRunSeconds),
+    ...vendorProblems(tally),
+    ...(completedTwice.length > 0 ? [`completed twice: ${completedTwice.join(', ')}`] : []),
+    ...outcomeProblems(input.outcomes, counts.pending > 0),
+    ...(duplicateSuccesses.length > 0
+      ? [`vendor called successfully twice: ${duplicateSuccesses.join(', ')}`]
+      : []),
+  );
+  return {
+    messages: {
+      total: ids.length,
+      ...counts,
+      fromProducers: ids.filter((id) => fromProducers.has(id)).length,
+    },
+    byId,
+    vendor: {
+      calls: tally.vendorCalls,
+      grants: tally.grants,
+      refusalsByStatus: Object.fromEntries(tally.refusalsByStatus),
+      failures: [...tally.vendorFailures.values()].map((failure) => ({ ...failure })),
+      duplicateSuccesses,
+    },
+    requeues: tally.requeues,
+    inlineWaits: tally.inlineWaits,
+    penalties: tally.penalties,
+    makespanSeconds: Math.round(input.makespanSeconds * 10) / 10,
+    dynamodb: dynamodbFigures(input.dynamodb, counts.completed, input.largestItems ?? []),
+    ...(input.outcomes ? { outcomes: input.outcomes.outcomes } : {}),
+    ...(tally.products.size > 0 ? { products: productFigures(tally) } : {}),
+    run: { ...input.run, end },
+    checks: { ok: problems.length === 0, problems, completedTwice },
+    extra: extraFigures(tally),
+  };
+}
+
+type MessageCounts = Record<FinalState, number>;
+
+/** Each message's final state; a message both completed and dead-lettered is a problem. */
+function messageFates(
+  ids: readonly string[],
+  tally: Tally,
+  end: RunEnd,
+  fromProducers: ReadonlySet<string>,
+): { byId: RunReport['byId']; counts: MessageCounts; problems: string[] } {
+  const byId: RunReport['byId'] = {};
+  const counts: MessageCounts = { completed: 0, deadLettered: 0, pending: 0, lost: 0 };
+  const problems: string[] = [];
   for (const id of ids) {
     const attempts = tally.deliveries.get(id) ?? 0;
     const dlqReason = tally.deadLettered.get(id);
@@ -147,25 +199,41 @@ export function buildReport(input: {
       problems.push(`${id} completed and was also dead-lettered (${dlqReason})`);
     }
   }
+  return { byId, counts, problems };
+}
+
+/** Dead letters of messages the run never enqueued. */
+function strayDeadLetters(ids: readonly string[], tally: Tally): string[] {
   const known = new Set(ids);
-  for (const id of tally.deadLettered.keys()) {
-    if (!known.has(id)) problems.push(`the DLQ holds "${id}", which was never enqueued`);
-  }
-  const completedTwice = idsAbove(tally.completions, 1);
-  const simulatorSeen = new Map(Object.entries(input.simulatorSuccesses ?? {}));
-  const duplicateSuccesses = [
-    ...new Set([...idsAbove(tally.vendorSuccesses, 1), ...idsAbove(simulatorSeen, 1)]),
-  ];
+  return [...tally.deadLettered.keys()]
+    .filter((id) => !known.has(id))
+    .map((id) => `the DLQ holds "${id}", which was never enqueued`);
+}
+
+/** Messages still pending when the run stopped early, or lost although the queue drained. */
+function unfinishedProblems(
+  counts: MessageCounts,
+  byId: RunReport['byId'],
+  end: RunEnd,
+  maxRunSeconds: number | undefined,
+): string[] {
+  const problems: string[] = [];
   if (counts.pending > 0) {
     const why =
       end === 'interrupted'
         ? 'interrupted'
-        : `stopped at the time limit of ${input.maxRunSeconds ?? '?'} s (--max-run-seconds)`;
+        : `stopped at the time limit of ${maxRunSeconds ?? '?'} s (--max-run-seconds)`;
     problems.push(
       `${why} with ${counts.pending} message(s) still pending on the queue: ${idsIn(byId, 'pending').join(', ')}`,
     );
   }
   if (counts.lost > 0) problems.push(`${counts.lost} message(s) lost: ${idsIn(byId, 'lost').join(', ')}`);
+  return problems;
+}
+
+/** Every answer a permanent refusal (a wrong URL, key or operation), or a call without a grant. */
+function vendorProblems(tally: Tally): string[] {
+  const problems: string[] = [];
   const refusals = Object.entries(Object.fromEntries(tally.refusalsByStatus));
   const successes = tally.vendorCalls - refusals.reduce((sum, [, count]) => sum + count, 0);
   if (tally.vendorCalls > 0 && successes === 0 && refusals.every(([status]) => isPermanentRefusal(status))) {
@@ -177,56 +245,41 @@ export function buildReport(input: {
     problems.push(
       `${tally.vendorCalls - tally.grants} vendor request(s) without a grant (${tally.vendorCalls} requests, ${tally.grants} grants)`,
     );
-  if (completedTwice.length > 0) problems.push(`completed twice: ${completedTwice.join(', ')}`);
-  problems.push(...outcomeProblems(input.outcomes, counts.pending > 0));
-  if (duplicateSuccesses.length > 0)
-    problems.push(`vendor called successfully twice: ${duplicateSuccesses.join(', ')}`);
+  return problems;
+}
+
+/** Ids answered 2xx more than once, by the instrumented fetch's count or the simulator's own. */
+function duplicateVendorSuccesses(
+  tally: Tally,
+  simulatorSuccesses: Readonly<Record<string, number>> | undefined,
+): string[] {
+  const simulatorSeen = new Map(Object.entries(simulatorSuccesses ?? {}));
+  return [...new Set([...idsAbove(tally.vendorSuccesses, 1), ...idsAbove(simulatorSeen, 1)])];
+}
+
+function productFigures(tally: Tally): NonNullable<RunReport['products']> {
+  return Object.fromEntries(
+    [...tally.products].map(([name, p]) => [
+      name,
+      {
+        grants: p.grants,
+        fromShare: tenths(p.fromShare),
+        fromCommon: tenths(p.fromCommon),
+        maxAgeSeconds: tenths(p.maxAgeSeconds),
+      },
+    ]),
+  );
+}
+
+function extraFigures(tally: Tally): RunReport['extra'] {
   return {
-    messages: {
-      total: ids.length,
-      ...counts,
-      fromProducers: ids.filter((id) => fromProducers.has(id)).length,
-    },
-    byId,
-    vendor: {
-      calls: tally.vendorCalls,
-      grants: tally.grants,
-      refusalsByStatus: Object.fromEntries(tally.refusalsByStatus),
-      failures: [...tally.vendorFailures.values()].map((failure) => ({ ...failure })),
-      duplicateSuccesses,
-    },
-    requeues: tally.requeues,
-    inlineWaits: tally.inlineWaits,
-    penalties: tally.penalties,
-    makespanSeconds: Math.round(input.makespanSeconds * 10) / 10,
-    dynamodb: dynamodbFigures(input.dynamodb, counts.completed, input.largestItems ?? []),
-    ...(input.outcomes ? { outcomes: input.outcomes.outcomes } : {}),
-    ...(tally.products.size > 0
-      ? {
-          products: Object.fromEntries(
-            [...tally.products].map(([name, p]) => [
-              name,
-              {
-                grants: p.grants,
-                fromShare: tenths(p.fromShare),
-                fromCommon: tenths(p.fromCommon),
-                maxAgeSeconds: tenths(p.maxAgeSeconds),
-              },
-            ]),
-          ),
-        }
-      : {}),
-    run: { ...input.run, end },
-    checks: { ok: problems.length === 0, problems, completedTwice },
-    extra: {
-      invocations: Object.fromEntries(tally.invocations),
-      duplicatesSkipped: tally.duplicatesSkipped,
-      reconcilerRuns: tally.reconcilerRuns,
-      reconcilerFailures: tally.reconcilerFailures,
-      reclaimedLeases: tally.reclaimedLeases,
-      chaos: Object.fromEntries(tally.chaos),
-      ...(tally.circuit.opened + tally.circuit.deferrals > 0 ? { circuit: { ...tally.circuit } } : {}),
-    },
+    invocations: Object.fromEntries(tally.invocations),
+    duplicatesSkipped: tally.duplicatesSkipped,
+    reconcilerRuns: tally.reconcilerRuns,
+    reconcilerFailures: tally.reconcilerFailures,
+    reclaimedLeases: tally.reclaimedLeases,
+    chaos: Object.fromEntries(tally.chaos),
+    ...(tally.circuit.opened + tally.circuit.deferrals > 0 ? { circuit: { ...tally.circuit } } : {}),
   };
 }
 
