@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CliUsageError } from '../local/cli-usage';
+import { CliUsageError } from '../local/cli/usage';
 
 export interface BenchOptions {
   readonly json: boolean;
@@ -28,7 +28,7 @@ export interface BenchOptions {
   readonly render: boolean;
   /** Run only the fixed-window stage (also part of --drain): 3 per 1 s window, plain and with 10 % 5xx. */
   readonly fixedWindow: boolean;
-  /** Run the vendor zoo (bench/vendors.ts): real limiter libraries, default pool and batch. */
+  /** Run the vendor zoo (bench/stages/vendors.ts): real limiter libraries, default pool and batch. */
   readonly vendors: boolean;
   /** Write the zoo's buckets in the `vendorLimit` form (the vendor's own words) instead of capacity/window. */
   readonly vendorLimit: boolean;

@@ -1,18 +1,18 @@
-import { reserveStdoutForJson, runCommand } from '../local/cli-output';
-import { CliUsageError } from '../local/cli-usage';
+import { reserveStdoutForJson, runCommand } from '../local/cli/output';
+import { CliUsageError } from '../local/cli/usage';
 import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
-import { benchJson } from './bench-json';
-import { runDrainStage } from './drain';
-import { runFixedWindowStage } from './fixed-window';
 import { parseBenchOptions } from './options';
-import { runOutageStage } from './outage';
-import { writeOutageOutputs } from './outage-report';
-import { type PoolResult, runPoolStage } from './pool-drain';
-import { savedResults, writeOutputs } from './report';
-import { runSharesStage } from './shares';
-import { runSuite, type SuiteResult } from './suite';
-import { textTable } from './table';
-import { runVendorZoo, writeZooOutputs } from './vendors';
+import { benchJson } from './report/bench-json';
+import { writeOutageOutputs } from './report/outage-report';
+import { savedResults, writeOutputs } from './report/outputs';
+import { textTable } from './report/table';
+import { runDrainStage } from './stages/drain';
+import { runFixedWindowStage } from './stages/fixed-window';
+import { runOutageStage } from './stages/outage';
+import { type PoolResult, runPoolStage } from './stages/pool-drain';
+import { runSharesStage } from './stages/shares';
+import { runSuite, type SuiteResult } from './stages/suite';
+import { runVendorZoo, writeZooOutputs } from './stages/vendors';
 
 /** `npm run bench`: every contestant on one DynamoDB Local started (and stopped) here. */
 async function main(argv: readonly string[]): Promise<number> {

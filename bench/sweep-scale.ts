@@ -2,7 +2,7 @@ import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/
 import { DynamoDbIdempotencyStore } from '../lambda/idempotency/dynamo-store';
 import { IDEMPOTENCY_KEY_PREFIX } from '../lambda/idempotency/store';
 import { createBucketTable, DynamoBucketStore, SluiceClient, TABLE_PARTITION_KEY } from '../lambda/sluice';
-import { meterDynamoDb } from '../local/dynamodb-meter';
+import { meterDynamoDb } from '../local/aws/dynamodb-meter';
 import { startDynamoDbLocal } from '../local/servers/dynamodb-local';
 
 /**

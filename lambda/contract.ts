@@ -178,6 +178,11 @@ export const LogEvent = {
   messageFailed: 'message.failed',
   /** Giving an idempotency claim back failed; the claim ends at its expiry instead (process-message.ts). */
   claimAbandonFailed: 'message.claim_abandon_failed',
+  /**
+   * The batch's claims taken together failed (each record then claims on its own), or giving
+   * back one that no record took failed (it ends at its expiry) (lambda/idempotency/claims-ahead.ts).
+   */
+  claimsAheadFailed: 'batch.claims_ahead_failed',
   inlineWait: 'message.inline_wait',
   /** A parked lease passed on inside the pool without a write (the SDK's `BucketLines`). */
   leasePassedOn: 'lease.passed_on',

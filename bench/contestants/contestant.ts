@@ -1,5 +1,5 @@
 import type { Dimension, LimitType } from '../../lambda/sluice';
-import type { Usage } from '../../local/dynamodb-meter';
+import type { Usage } from '../../local/aws/dynamodb-meter';
 
 /** The three limiters measured side by side, keyed as they appear in the JSON. */
 export type ContestantName = 'sluiceAws' | 'documentedSluice' | 'rateLimiterFlexible';

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { attachMeter } from '../../local/dynamodb-meter';
+import { attachMeter } from '../../local/aws/dynamodb-meter';
 import { createBaselineTable, DocumentedSluice } from '../baseline/documented-sluice';
 import { attemptOf, type Contestant } from './contestant';
 import { benchClientConfig } from './dynamodb-config';

@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDB, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { RateLimiterDynamo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Dimension } from '../../lambda/sluice';
-import { attachMeter } from '../../local/dynamodb-meter';
+import { attachMeter } from '../../local/aws/dynamodb-meter';
 import type { Contestant } from './contestant';
 import { benchClientConfig } from './dynamodb-config';
 

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createBucketTable, SluiceClient, SluiceConfig, type SluiceLogger } from '../../lambda/sluice';
-import { attachMeter } from '../../local/dynamodb-meter';
+import { attachMeter } from '../../local/aws/dynamodb-meter';
 import { attemptOf, type Contestant } from './contestant';
 import { benchClientConfig } from './dynamodb-config';
 

@@ -1,4 +1,4 @@
-import { emptyUsage, snapshotUsage, usageSince } from '../../local/dynamodb-meter';
+import { emptyUsage, snapshotUsage, usageSince } from '../../local/aws/dynamodb-meter';
 import type { Contestant, LimitSpec } from '../contestants/contestant';
 import { type GrantWindow, round, worstIntervalExcess } from '../stats';
 

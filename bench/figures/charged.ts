@@ -1,4 +1,4 @@
-import { emptyUsage } from '../../local/dynamodb-meter';
+import { emptyUsage } from '../../local/aws/dynamodb-meter';
 import type { Contestant, LimitSpec } from '../contestants/contestant';
 
 /**

@@ -1,5 +1,5 @@
 import type { Dimension } from '../../lambda/sluice';
-import { emptyUsage, snapshotUsage, usageSince } from '../../local/dynamodb-meter';
+import { emptyUsage, snapshotUsage, usageSince } from '../../local/aws/dynamodb-meter';
 import type { Contestant, LimitSpec } from '../contestants/contestant';
 import { round } from '../stats';
 

@@ -1,4 +1,4 @@
-import { emptyUsage, type Usage } from '../../local/dynamodb-meter';
+import { emptyUsage, type Usage } from '../../local/aws/dynamodb-meter';
 import type { Contestant, LimitSpec } from '../contestants/contestant';
 import { type GrantWindow, round } from '../stats';
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_PARTITION_KEY } from '../../lambda/contract';
-import { attachMeter, emptyUsage } from '../../local/dynamodb-meter';
+import { attachMeter, emptyUsage } from '../../local/aws/dynamodb-meter';
 import { createBaselineTable } from '../baseline/documented-sluice';
 import type { Contestant, ContestantClient, ContestantName } from '../contestants/contestant';
 import { benchClientConfig } from '../contestants/dynamodb-config';

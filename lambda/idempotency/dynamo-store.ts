@@ -1,5 +1,6 @@
 import {
   type AttributeValue,
+  BatchExecuteStatementCommand,
   DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
@@ -8,6 +9,7 @@ import {
 import { TABLE_PARTITION_KEY, TABLE_TTL_ATTRIBUTE } from '../contract';
 import { isConditionFailed, sendMapped } from '../sluice';
 import {
+  assertDistinct,
   type BeginResult,
   COMPLETED_RETENTION_SECONDS,
   IDEMPOTENCY_KEY_PREFIX,
@@ -25,6 +27,37 @@ import {
 /** An abandoned IN_PROGRESS record is garbage-collected by TTL a day after its lease expired. */
 const IN_PROGRESS_TTL_GRACE_SECONDS = 86_400;
 
+/** DynamoDB's limit of statements in one BatchExecuteStatement. */
+const PARTIQL_BATCH_LIMIT = 25;
+
+/** A claim's attributes, in the order the `INSERT` statement names them. */
+const CLAIM_ATTRIBUTES = [
+  TABLE_PARTITION_KEY,
+  'status',
+  'owner',
+  'expires_at_ms',
+  TABLE_TTL_ATTRIBUTE,
+] as const;
+
+function claimItem(messageId: string, owner: string, expiresAtMs: number): Record<string, AttributeValue> {
+  return {
+    [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId },
+    status: { S: IdempotencyStatus.inProgress },
+    owner: { S: owner },
+    expires_at_ms: { N: String(expiresAtMs) },
+    [TABLE_TTL_ATTRIBUTE]: { N: String(Math.ceil(expiresAtMs / 1000) + IN_PROGRESS_TTL_GRACE_SECONDS) },
+  };
+}
+
+/** The claim as a PartiQL `INSERT`: a put on the condition that no item holds the key. */
+function insertClaim(tableName: string, item: Record<string, AttributeValue>) {
+  const values = CLAIM_ATTRIBUTES.map((name) => `'${name}': ?`).join(', ');
+  return {
+    Statement: `INSERT INTO "${tableName}" VALUE {${values}}`,
+    Parameters: CLAIM_ATTRIBUTES.map((name) => item[name] as AttributeValue),
+  };
+}
+
 export class DynamoDbIdempotencyStore implements IdempotencyStore {
   constructor(
     private readonly dynamodb: DynamoDBClient,
@@ -33,21 +66,64 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   ) {}
 
   async begin(messageId: string, nowMs: number, expiresAtMs: number): Promise<BeginResult> {
-    const owner = this.newOwner();
+    return this.claim(messageId, this.newOwner(), nowMs, expiresAtMs);
+  }
+
+  /**
+   * New ids are claimed with one PartiQL `INSERT` each, up to 25 in one BatchExecuteStatement:
+   * an `INSERT` is a put on the condition that no item holds the key, the commonest case of
+   * `begin`'s condition (a first delivery), for the same write units, in one request instead of
+   * one per id. Every id the batch did not claim (an item stands: a completion, a live or
+   * expired claim, a dead letter; or that statement was throttled) is claimed on its own with
+   * the same owner, under `begin`'s whole condition, which also recognises the batch's own
+   * write when the batch's answer was lost and the SDK sent it again.
+   */
+  async beginAll(
+    messageIds: readonly string[],
+    nowMs: number,
+    expiresAtMs: number,
+  ): Promise<ReadonlyMap<string, BeginResult>> {
+    assertDistinct(messageIds);
+    const results = new Map<string, BeginResult>();
+    for (let start = 0; start < messageIds.length; start += PARTIQL_BATCH_LIMIT) {
+      const chunk = messageIds.slice(start, start + PARTIQL_BATCH_LIMIT).map((id) => ({
+        id,
+        owner: this.newOwner(),
+      }));
+      const answer = await sendMapped(() =>
+        this.dynamodb.send(
+          new BatchExecuteStatementCommand({
+            Statements: chunk.map(({ id, owner }) =>
+              insertClaim(this.tableName, claimItem(id, owner, expiresAtMs)),
+            ),
+          }),
+        ),
+      );
+      for (const [index, { id, owner }] of chunk.entries()) {
+        const response = answer.Responses?.[index];
+        results.set(
+          id,
+          response !== undefined && response.Error === undefined
+            ? { state: 'started', owner }
+            : await this.claim(id, owner, nowMs, expiresAtMs),
+        );
+      }
+    }
+    return results;
+  }
+
+  private async claim(
+    messageId: string,
+    owner: string,
+    nowMs: number,
+    expiresAtMs: number,
+  ): Promise<BeginResult> {
     try {
       await sendMapped(() =>
         this.dynamodb.send(
           new PutItemCommand({
             TableName: this.tableName,
-            Item: {
-              [TABLE_PARTITION_KEY]: { S: IDEMPOTENCY_KEY_PREFIX + messageId },
-              status: { S: IdempotencyStatus.inProgress },
-              owner: { S: owner },
-              expires_at_ms: { N: String(expiresAtMs) },
-              [TABLE_TTL_ATTRIBUTE]: {
-                N: String(Math.ceil(expiresAtMs / 1000) + IN_PROGRESS_TTL_GRACE_SECONDS),
-              },
-            },
+            Item: claimItem(messageId, owner, expiresAtMs),
             // Lets through: a new id, an IN_PROGRESS claim whose holder died (lease expired), or a
             // dead letter whose outcome went out (redriven from the DLQ by an operator).
             // Stops: a COMPLETED id (any age: TTL may not have removed it yet, and it still counts),
@@ -73,6 +149,10 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       return { state: 'started', owner };
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
+      // Our own claim, written by a request whose answer was lost and which the SDK sent again.
+      if (error.Item?.status?.S === IdempotencyStatus.inProgress && error.Item.owner?.S === owner) {
+        return { state: 'started', owner };
+      }
       return fromExisting(error.Item);
     }
   }

@@ -42,6 +42,16 @@ export interface StoredOutcome {
 export interface IdempotencyStore {
   /** Claims the id until `expiresAtMs` unless it ended or another unexpired claim holds it. */
   begin(messageId: string, nowMs: number, expiresAtMs: number): Promise<BeginResult>;
+  /**
+   * `begin` for several distinct ids at once, each deciding exactly as its own `begin` would;
+   * the answer holds one result per id. The DynamoDB store sends them in one request where it
+   * can (claims-ahead.ts says why the worker asks).
+   */
+  beginAll(
+    messageIds: readonly string[],
+    nowMs: number,
+    expiresAtMs: number,
+  ): Promise<ReadonlyMap<string, BeginResult>>;
   /** Records the 2xx, with the outcome event to publish (unpublished). */
   complete(messageId: string, nowMs: number, outcomeJson?: string): Promise<void>;
   /**
@@ -97,6 +107,17 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return current.outcome ? { state: 'ended', outcome: current.outcome } : { state: 'ended' };
   }
 
+  async beginAll(
+    messageIds: readonly string[],
+    nowMs: number,
+    expiresAtMs: number,
+  ): Promise<ReadonlyMap<string, BeginResult>> {
+    assertDistinct(messageIds);
+    const results = new Map<string, BeginResult>();
+    for (const id of messageIds) results.set(id, await this.begin(id, nowMs, expiresAtMs));
+    return results;
+  }
+
   async complete(messageId: string, _nowMs: number, outcomeJson?: string): Promise<void> {
     // Unconditional, as the DynamoDB store's: the vendor answered 2xx.
     this.records.set(messageId, ended(IdempotencyStatus.completed, outcomeJson));
@@ -134,4 +155,13 @@ function ended(
   return outcomeJson === undefined
     ? { status }
     : { status, outcome: { json: outcomeJson, published: false } };
+}
+
+/** One claim per id and request: DynamoDB refuses a batch that names one key twice. */
+export function assertDistinct(messageIds: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const id of messageIds) {
+    if (seen.has(id)) throw new RangeError(`beginAll takes distinct ids; "${id}" is named twice`);
+    seen.add(id);
+  }
 }

@@ -1,9 +1,12 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { LogEvent, Metric } from '../contract';
+import { idempotencyId, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
+import { ClaimsAhead } from '../idempotency/claims-ahead';
+import type { IdempotencyStore } from '../idempotency/store';
 import { OutcomeRelay } from '../outcomes/relay';
 import { isUnstarted, readDelivery } from './adapters/attributes';
 import { bestEffort } from './adapters/telemetry';
 import type { MessageOutcome } from './pipeline/endings';
+import { prepareRecord } from './pipeline/prepare';
 import { processRecord } from './pipeline/process-message';
 import { onRecordFailure } from './pipeline/record-failure';
 import { slotDeadlineMs, timeLeftMs } from './policy/deadline';
@@ -32,7 +35,11 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * `onRecordFailure` dead-letters it with its reason instead).
  */
 export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
-  const runtime = runtimeOf(dependencies);
+  // The batch's idempotency claims in one request (claims-ahead.ts); each record still asks for its own.
+  const claims = new ClaimsAhead(dependencies.idempotency, (step, error) =>
+    dependencies.telemetry.warn(LogEvent.claimsAheadFailed, { step, error: (error as Error).message }),
+  );
+  const runtime = runtimeOf(dependencies, claims);
   const budgetMs = startBudgetMs(runtime);
   return async (event, context) => {
     const failed = new Set<string>();
@@ -58,6 +65,11 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
       first = false;
       return start;
     };
+    await claims.take(
+      claimIds(event.Records, deadlineMs, runtime),
+      runtime.clock(),
+      deadlineMs + SLOT_MARGIN_SECONDS * 1000,
+    );
     try {
       await runPool({
         items: startOrder(event.Records, runtime.ownSenderIds),
@@ -68,6 +80,7 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
         skip: (record) => guarded(record, () => requeueUnstarted(record, runtime)),
       });
     } finally {
+      await claims.giveBackUnused();
       await runtime.warm.settled();
       runtime.telemetry.flush();
     }
@@ -87,6 +100,14 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
 export function startBudgetMs(runtime: Pick<WorkerRuntime, 'settings' | 'lambdaTimeoutSeconds'>): number {
   const slotMs = slotDeadlineMs(0, runtime.lambdaTimeoutSeconds * 1000, runtime.lambdaTimeoutSeconds);
   return Math.min(runtime.settings.requestTimeoutMs, slotMs);
+}
+
+/** The idempotency ids the batch's records will claim: those a record can act on. */
+function claimIds(records: readonly SQSRecord[], deadlineMs: number, runtime: WorkerRuntime): string[] {
+  return records.flatMap((record) => {
+    const prepared = prepareRecord(record, deadlineMs, runtime);
+    return 'kind' in prepared ? [] : [idempotencyId(prepared.message.product, prepared.message.id)];
+  });
 }
 
 /** Copies an earlier invocation never started go first; otherwise the batch's own order. */
@@ -114,10 +135,11 @@ async function requeueUnstarted(record: SQSRecord, runtime: WorkerRuntime): Prom
 }
 
 /**
- * The runtime over the wiring's dependencies, each default filled in its own line, and the warm
+ * The runtime over the wiring's dependencies, each default filled in its own line, the records'
+ * idempotency claims taken through `idempotency` (the batch's, taken ahead), and the warm
  * environment the pool's records share while the Lambda environment lives.
  */
-function runtimeOf(dependencies: WorkerDependencies): WorkerRuntime {
+function runtimeOf(dependencies: WorkerDependencies, idempotency: IdempotencyStore): WorkerRuntime {
   const { settings, telemetry } = dependencies;
   const products = dependencies.products ?? [];
   return {
@@ -125,7 +147,7 @@ function runtimeOf(dependencies: WorkerDependencies): WorkerRuntime {
     sluice: dependencies.sluice,
     vendor: dependencies.vendor,
     queues: dependencies.queues,
-    idempotency: dependencies.idempotency,
+    idempotency,
     telemetry,
     lambdaTimeoutSeconds: dependencies.lambdaTimeoutSeconds,
     maxReceiveCount: dependencies.maxReceiveCount ?? Number.POSITIVE_INFINITY,

@@ -27,6 +27,8 @@ export const WORKER_TABLE_ACTIONS = [
   ...SDK_CALLER_TABLE_ACTIONS,
   // Idempotency records: an abandoned claim is deleted so the next delivery need not wait.
   'dynamodb:DeleteItem',
+  // A batch's new claims, as PartiQL INSERTs in one BatchExecuteStatement (lambda/idempotency/dynamo-store.ts).
+  'dynamodb:PartiQLInsert',
 ] as const;
 
 /**

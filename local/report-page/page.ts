@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type ChartSpec, chartOption } from '../charts/chart';
+import { type ChartSpec, chartOption } from '../report/chart';
 
 /** What the page shows: the charts, the summary table as the terminal prints it, a heading. */
 export interface PageState {

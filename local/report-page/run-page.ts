@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { StackConfig } from '../../lib/config';
-import type { CliOptions } from '../cli-options';
+import type { CliOptions } from '../cli/options';
 import { RunTimeline } from '../timeline/recorder';
 import { runWidgets } from '../timeline/widgets';
 import { type PageState, reportPage } from './page';

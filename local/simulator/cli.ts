@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { exitWhenWritten } from '../cli-output';
-import { CliUsageError } from '../cli-usage';
+import { exitWhenWritten } from '../cli/output';
+import { CliUsageError } from '../cli/usage';
 import { parseFixedWindowSpec } from './fixed-window';
 import { SIMULATOR_PROFILES, type SimulatorProfileName, startVendorSimulator } from './index';
 

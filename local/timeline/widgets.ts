@@ -1,4 +1,4 @@
-import type { ChartSpec, Series } from '../charts/chart';
+import type { ChartSpec, Series } from '../report/chart';
 import type { TimelineData } from './recorder';
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];

@@ -1,6 +1,6 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createBaselineTable, DocumentedSluice } from '../../bench/baseline/documented-sluice';
-import { attachMeter, emptyUsage } from '../../local/dynamodb-meter';
+import { attachMeter, emptyUsage } from '../../local/aws/dynamodb-meter';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
 const T0 = 1_700_000_000_000;

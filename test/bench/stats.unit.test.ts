@@ -1,5 +1,5 @@
+import { refusalsOverTime, secondsUntilBelow } from '../../bench/servers/vendor-server';
 import { percentile, replayTokens, unitsPerSecond, worstIntervalExcess } from '../../bench/stats';
-import { refusalsOverTime, secondsUntilBelow } from '../../bench/vendor-server';
 
 describe('bench statistics', () => {
   it('takes the nearest-rank percentile', () => {

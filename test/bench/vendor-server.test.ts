@@ -1,4 +1,4 @@
-import { startLimitedVendor } from '../../bench/vendor-server';
+import { startLimitedVendor } from '../../bench/servers/vendor-server';
 
 /** The drain stage's vendor (served by the pool stage's server): its true limit, on an injected clock. */
 describe('the limited vendor of the drain stage', () => {

@@ -1,4 +1,4 @@
-import { anchoredFixedWindow, openAiTokenBuckets, windowCounter } from '../../bench/zoo-vendors';
+import { anchoredFixedWindow, openAiTokenBuckets, windowCounter } from '../../bench/servers/zoo-vendors';
 
 /** The zoo's vendors count as their algorithms define (the libraries' own clocks are real, so only what needs no waiting is checked for them). */
 describe('the vendor zoo counts as each vendor defines its window', () => {

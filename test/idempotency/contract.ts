@@ -165,6 +165,56 @@ const CASES: readonly Case[] = [
       });
     },
   ],
+  [
+    'claims several ids at once, each deciding as its own begin would',
+    async (store) => {
+      await store.complete('m-done', T0, outcome('completed'));
+      await store.begin('m-live', T0, T0 + 10 * LEASE_MS);
+      await store.begin('m-expired', T0, T0 + 1);
+      await store.deadLettered('m-redriven', T0, outcome('dead_lettered'));
+      await store.markPublished('m-redriven');
+      await store.deadLettered('m-unpublished', T0, outcome('dead_lettered'));
+      const now = T0 + 1_000;
+      const ids = ['m-new', 'm-done', 'm-live', 'm-expired', 'm-redriven', 'm-unpublished', 'm-new-2'];
+      const results = await store.beginAll(ids, now, now + LEASE_MS);
+      expect(ids.map((id) => results.get(id))).toEqual([
+        STARTED,
+        { state: 'ended', outcome: { json: outcome('completed'), published: false } },
+        { state: 'in_progress', expiresAtMs: T0 + 10 * LEASE_MS },
+        STARTED,
+        STARTED,
+        { state: 'ended', outcome: { json: outcome('dead_lettered'), published: false } },
+        STARTED,
+      ]);
+      const owners = ['m-new', 'm-expired', 'm-redriven', 'm-new-2'].map((id) => ownerOf(results.get(id)!));
+      expect(new Set(owners).size).toBe(owners.length);
+      // Each claim holds as a begin's would: until its expiry, and its owner may give it back.
+      expect(await store.begin('m-new', now + 1, now + LEASE_MS)).toEqual({
+        state: 'in_progress',
+        expiresAtMs: now + LEASE_MS,
+      });
+      await store.abandon('m-new', ownerOf(results.get('m-new')!));
+      expect(await store.begin('m-new', now + 2, now + LEASE_MS)).toEqual(STARTED);
+    },
+  ],
+  [
+    'claims more ids than one request carries, every one of them',
+    async (store) => {
+      const ids = Array.from({ length: 60 }, (_, i) => `m-${i}`);
+      const results = await store.beginAll(ids, T0, T0 + LEASE_MS);
+      expect(ids.map((id) => results.get(id)?.state)).toEqual(ids.map(() => 'started'));
+      expect((await store.begin('m-59', T0 + 1, T0 + LEASE_MS)).state).toBe('in_progress');
+    },
+  ],
+  [
+    'refuses an id named twice in one claim of several, and claims nothing then',
+    async (store) => {
+      await expect(store.beginAll(['m-1', 'm-2', 'm-1'], T0, T0 + LEASE_MS)).rejects.toThrow(
+        /distinct ids; "m-1" is named twice/,
+      );
+      expect(await store.begin('m-1', T0, T0 + LEASE_MS)).toEqual(STARTED);
+    },
+  ],
 ];
 
 /** Runs the contract's table over one store; `make` builds a fresh, empty store per case. */

@@ -128,6 +128,7 @@ describe('the worker', () => {
           'dynamodb:UpdateItem',
           'dynamodb:ConditionCheckItem',
           'dynamodb:DeleteItem',
+          'dynamodb:PartiQLInsert',
         ],
         resource: arnOf(table),
       },

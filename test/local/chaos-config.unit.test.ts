@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { policiesOf } from '../../lib/config';
-import { parseCliOptions } from '../../local/cli-options';
-import { defaultConfigFile, loadConfigFile } from '../../local/inputs';
-import { prepareRun } from '../../local/run';
+import { defaultConfigFile, loadConfigFile } from '../../local/cli/inputs';
+import { parseCliOptions } from '../../local/cli/options';
+import { prepareRun } from '../../local/run/prepare';
 
 /**
  * `--chaos` shortens the Lambda timeout and validates the configuration again. It must do so

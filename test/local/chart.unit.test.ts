@@ -1,4 +1,4 @@
-import { chartOption, lineChart, thin } from '../../local/charts/chart';
+import { chartOption, lineChart, thin } from '../../local/report/chart';
 
 const spec = {
   title: 'Units <admitted> & refused',

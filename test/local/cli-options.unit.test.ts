@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_COUNTS, parseCliOptions } from '../../local/cli-options';
-import { defaultConfigFile, loadConfigFile, loadMessagesFile } from '../../local/inputs';
+import { defaultConfigFile, loadConfigFile, loadMessagesFile } from '../../local/cli/inputs';
+import { DEFAULT_COUNTS, parseCliOptions } from '../../local/cli/options';
 
 const HINT = '\nRun `npm start -- --help` for the options.';
 const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));

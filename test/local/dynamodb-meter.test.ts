@@ -6,8 +6,8 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { createBucketTable } from '../../lambda/sluice';
-import { dynamoPurpose, meterDynamoDb, Purpose } from '../../local/dynamodb-meter';
-import { itemBytes } from '../../local/item-sizes';
+import { dynamoPurpose, meterDynamoDb, Purpose } from '../../local/aws/dynamodb-meter';
+import { itemBytes } from '../../local/aws/item-sizes';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
 describe('the DynamoDB meter of the local stack', () => {

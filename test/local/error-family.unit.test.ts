@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchOptions } from '../../bench/options';
 import { SluiceConfigError, SluiceError } from '../../lambda/sluice';
-import { parseCliOptions } from '../../local/cli-options';
-import { CliUsageError } from '../../local/cli-usage';
-import { parseArguments } from '../../local/enqueue-cli';
-import { InputFileError, loadConfigFile } from '../../local/inputs';
+import { parseArguments } from '../../local/cli/enqueue';
+import { InputFileError, loadConfigFile } from '../../local/cli/inputs';
+import { parseCliOptions } from '../../local/cli/options';
+import { CliUsageError } from '../../local/cli/usage';
 
 function thrownBy(run: () => unknown): unknown {
   try {

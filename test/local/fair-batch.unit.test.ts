@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { type Candidate, chooseFairBatch } from '../../local/fair-batch';
-import { FairWindow, fairWindowOptions } from '../../local/fair-window';
+import { type Candidate, chooseFairBatch } from '../../local/event-source/fair-batch';
+import { FairWindow, fairWindowOptions } from '../../local/event-source/fair-window';
 
 const candidates = fc
   .array(fc.option(fc.constantFrom('a', 'b', 'c', 'd'), { nil: undefined }), { maxLength: 40 })

@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCliOptions } from '../../local/cli-options';
-import { defaultConfigFile, loadConfigFile, loadMessagesFile } from '../../local/inputs';
-import { prepareRun, runLocalStack } from '../../local/run';
+import { defaultConfigFile, loadConfigFile, loadMessagesFile } from '../../local/cli/inputs';
+import { parseCliOptions } from '../../local/cli/options';
+import { prepareRun } from '../../local/run/prepare';
+import { runLocalStack } from '../../local/run/run';
 import { startVendorSimulator } from '../../local/simulator';
 
 const logFile = join(mkdtempSync(join(tmpdir(), 'sluice-local-')), 'handlers.log');

@@ -199,7 +199,7 @@ describe('npm start -- --serve', () => {
       delete env[name];
     const enqueued = spawnSync(
       process.execPath,
-      ['--import', 'tsx', join(root, 'local', 'enqueue-cli.ts'), file, ...command.split(' ')],
+      ['--import', 'tsx', join(root, 'local', 'cli', 'enqueue.ts'), file, ...command.split(' ')],
       { cwd: root, env, encoding: 'utf8', timeout: 30_000 },
     );
     expect(enqueued.stderr).toBe('');

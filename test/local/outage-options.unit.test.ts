@@ -1,4 +1,4 @@
-import { parseCliOptions } from '../../local/cli-options';
+import { parseCliOptions } from '../../local/cli/options';
 
 describe('npm start outage options', () => {
   it('schedules the simulator down with --down-from and --down-for', () => {

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { EventSourcePoller } from '../../local/poller';
+import { EventSourcePoller } from '../../local/event-source/poller';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
 const sqs = new SQSClient({ endpoint: localEndpoints().sqs, region: 'us-east-1' });

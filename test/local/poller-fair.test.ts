@@ -5,7 +5,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { EventSourcePoller } from '../../local/poller';
+import { EventSourcePoller } from '../../local/event-source/poller';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
 /**

@@ -6,8 +6,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { createLambdaContext } from '../../local/lambda-context';
-import { EventSourcePoller, type SqsHandler } from '../../local/poller';
+import { createLambdaContext } from '../../local/event-source/lambda-context';
+import { EventSourcePoller, type SqsHandler } from '../../local/event-source/poller';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
 const sqs = new SQSClient({ endpoint: localEndpoints().sqs, region: 'us-east-1' });

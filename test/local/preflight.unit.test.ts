@@ -1,6 +1,6 @@
-import { parseCliOptions } from '../../local/cli-options';
-import { defaultConfigFile, loadConfigFile } from '../../local/inputs';
-import { checkReportPath, followConfiguration } from '../../local/preflight';
+import { defaultConfigFile, loadConfigFile } from '../../local/cli/inputs';
+import { parseCliOptions } from '../../local/cli/options';
+import { checkReportPath, followConfiguration } from '../../local/cli/preflight';
 
 const openaiFile = 'config/local-openai.json';
 const openai = loadConfigFile(openaiFile);

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { MessageAttr } from '../../lambda/contract';
-import { parseCliOptions } from '../../local/cli-options';
-import { defaultConfigFile, loadConfigFile } from '../../local/inputs';
-import { summaryTable } from '../../local/report-summary';
-import { prepareRun, runLocalStack } from '../../local/run';
-import type { RunDependencies, WireOptions } from '../../local/wiring-types';
+import type { RunDependencies, WireOptions } from '../../local/aws/wiring-types';
+import { defaultConfigFile, loadConfigFile } from '../../local/cli/inputs';
+import { parseCliOptions } from '../../local/cli/options';
+import { summaryTable } from '../../local/report/summary';
+import { prepareRun } from '../../local/run/prepare';
+import { runLocalStack } from '../../local/run/run';
 
 /**
  * The orchestration (servers, queues, poller, DLQ drain, report) with a stand-in worker, so a

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
-import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from '../../local/chaos';
-import { bodyId } from '../../local/dlq';
-import { emfMetrics } from '../../local/log-capture';
-import { clock, eta, ProgressPrinter, renderProgress } from '../../local/progress';
-import { buildReport, type RunEnd } from '../../local/report';
-import { summaryTable } from '../../local/report-summary';
-import { Tally } from '../../local/tally';
-import { failureCause, instrumentedFetch } from '../../local/vendor-fetch';
-import { waitingOnQueue } from '../../local/watch';
+import { failureCause, instrumentedFetch } from '../../local/aws/vendor-fetch';
+import { clock, eta, ProgressPrinter, renderProgress } from '../../local/cli/progress';
+import { buildReport, type RunEnd } from '../../local/report/report';
+import { summaryTable } from '../../local/report/summary';
+import { Tally } from '../../local/report/tally';
+import { chaosLambdaTimeoutSeconds, chaosPlan, faultSequence } from '../../local/run/chaos';
+import { bodyId } from '../../local/run/dlq';
+import { emfMetrics } from '../../local/run/log-capture';
+import { waitingOnQueue } from '../../local/run/watch';
 
 const noDynamo = { requests: 0, rcu: 0, wcu: 0, byOperation: {}, byPurpose: {} };
 const run = { profile: 'waitwhile', chaos: false, vendorUrl: 'http://127.0.0.1:1', config: 'c.json' };

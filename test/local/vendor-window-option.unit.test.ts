@@ -1,5 +1,5 @@
-import { parseCliOptions, USAGE } from '../../local/cli-options';
-import { CliUsageError } from '../../local/cli-usage';
+import { parseCliOptions, USAGE } from '../../local/cli/options';
+import { CliUsageError } from '../../local/cli/usage';
 import { DEFAULT_FIXED_WINDOW, parseFixedWindowSpec } from '../../local/simulator';
 
 /** `npm start -- --vendor-window fixed[:N/S]`: the simulator as a fixed-window vendor. */

@@ -1,10 +1,10 @@
-import { parseCliOptions } from '../../local/cli-options';
-import { realDependencies } from '../../local/wiring';
+import { realDependencies } from '../../local/aws/wiring';
+import { parseCliOptions } from '../../local/cli/options';
 import { call } from '../simulator/helpers';
 
 /**
  * `npm start -- --vendor-window fixed:N/S` starts the simulator as a fixed-window vendor: the
- * vendor the local stack starts (local/wiring.ts) admits N per window from the first request,
+ * vendor the local stack starts (local/aws/wiring.ts) admits N per window from the first request,
  * refuses the next with Retry-After, and sends the standard RateLimit headers. The window is an
  * hour long, so the test never races its end.
  */

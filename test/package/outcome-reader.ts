@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { EventSourcePoller, type Invocation } from '../../local/poller';
+import { EventSourcePoller, type Invocation } from '../../local/event-source/poller';
 
 /** One JSON log line of the example's reader (Powertools' fields plus its own, snake_case). */
 export interface ReaderLogLine {

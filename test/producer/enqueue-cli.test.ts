@@ -9,7 +9,7 @@ import {
   parseArguments,
   readMessages,
   regionFor,
-} from '../../local/enqueue-cli';
+} from '../../local/cli/enqueue';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 
 function capture() {

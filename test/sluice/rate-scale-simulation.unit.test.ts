@@ -7,7 +7,7 @@ import { memoryClient, seededRandom, T0 } from './helpers';
  * Issue 6, "misconfiguration": the bucket is configured above the vendor's true limit. Clients
  * acquire as fast as the bucket allows (sleeping exactly the RetryIn waits, on a simulated
  * clock) and call the "vendor", an exact token bucket holding one second of its limit, as the
- * benchmark's vendor (bench/vendor-server.ts) does. Every refusal is answered as the worker
+ * benchmark's vendor (bench/servers/vendor-server.ts) does. Every refusal is answered as the worker
  * does: penalize 0.8, or 0.5 when that client's previous refusal was less than 60 s ago, holding
  * the bucket for the vendor's Retry-After (whole seconds, at least 1), and sleep that long.
  */

@@ -24,6 +24,7 @@ const sweeppea = {
 
 const failingAbandon = (store: IdempotencyStore): IdempotencyStore => ({
   begin: (id, nowMs, expiresAtMs) => store.begin(id, nowMs, expiresAtMs),
+  beginAll: (ids, nowMs, expiresAtMs) => store.beginAll(ids, nowMs, expiresAtMs),
   complete: (id, nowMs, outcome) => store.complete(id, nowMs, outcome),
   deadLettered: (id, nowMs, outcome) => store.deadLettered(id, nowMs, outcome),
   markPublished: (id) => store.markPublished(id),

@@ -18,9 +18,9 @@ import { OutcomeRelay } from '../../lambda/outcomes/relay';
 import { createDeadLetterRelay } from '../../lambda/relay/dead-letter-relay';
 import { createBucketTable } from '../../lambda/sluice';
 import { sqsWorkQueues } from '../../lambda/worker/adapters/queues';
-import { drainDeadLetters } from '../../local/dlq';
+import { toRecord } from '../../local/event-source/poller';
 import { createOutcomeTopology, type OutcomeTopology, receiveOutcomes } from '../../local/outcomes/topology';
-import { toRecord } from '../../local/poller';
+import { drainDeadLetters } from '../../local/run/dlq';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { RecordingTelemetry } from './recording-telemetry';
 

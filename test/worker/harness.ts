@@ -22,8 +22,8 @@ import { createBucketTable, SluiceClient, SluiceConfig } from '../../lambda/slui
 import { sqsWorkQueues } from '../../lambda/worker/adapters/queues';
 import type { WorkerHandler } from '../../lambda/worker/create-worker';
 import type { VendorSettings } from '../../lambda/worker-settings';
-import { drainDeadLetters } from '../../local/dlq';
 import { createOutcomeTopology, type OutcomeTopology, receiveOutcomes } from '../../local/outcomes/topology';
+import { drainDeadLetters } from '../../local/run/dlq';
 import type { VendorSimulator } from '../../local/simulator';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import {

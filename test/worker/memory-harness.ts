@@ -19,7 +19,7 @@ import { MemoryWorkQueues } from '../../lambda/worker/adapters/memory-queues';
 import type { WorkQueues } from '../../lambda/worker/adapters/queues';
 import type { WorkerHandler } from '../../lambda/worker/create-worker';
 import type { VendorSettings } from '../../lambda/worker-settings';
-import { bodyId, type DeadLetter, REDRIVE_REASON } from '../../local/dlq';
+import { bodyId, type DeadLetter, REDRIVE_REASON } from '../../local/run/dlq';
 import type { VendorSimulator } from '../../local/simulator';
 import { MemoryQueue } from './memory-queue';
 import { VirtualTime } from './virtual-time';
@@ -210,7 +210,7 @@ export class MemoryWorkerHarness {
     return this.workQueue.depth();
   }
 
-  /** Reads (and deletes) the DLQ as `drainDeadLetters` does (local/dlq.ts). */
+  /** Reads (and deletes) the DLQ as `drainDeadLetters` does (local/run/dlq.ts). */
   async deadLetters(options: { readonly withDetail?: boolean } = {}): Promise<DeadLetter[]> {
     return this.deadLetterQueue.drain().map((message) => {
       const detail = options.withDetail

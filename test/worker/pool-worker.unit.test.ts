@@ -255,6 +255,12 @@ describe('the pool inside one invocation', () => {
         failing.has(id)
           ? Promise.reject(new Error(`injected: the idempotency table is unreachable for ${id}`))
           : store.begin(id, nowMs, expiresAtMs),
+      // The batch's claims taken together fail when one of their ids does; each record then
+      // claims on its own, and only the failing ids fail.
+      beginAll: (ids, nowMs, expiresAtMs) =>
+        ids.some((id) => failing.has(id))
+          ? Promise.reject(new Error('injected: the idempotency table is unreachable'))
+          : store.beginAll(ids, nowMs, expiresAtMs),
       complete: (id, nowMs, outcome) => store.complete(id, nowMs, outcome),
       deadLettered: (id, nowMs, outcome) => store.deadLettered(id, nowMs, outcome),
       markPublished: (id) => store.markPublished(id),
@@ -270,6 +276,9 @@ describe('the pool inside one invocation', () => {
       const response = await harness.pollOnce(6);
       const failedIds = harness.telemetry.fieldsOf('message.failed').map((fields) => fields.message_id);
       expect(failedIds).toHaveLength(2);
+      expect(harness.telemetry.fieldsOf('batch.claims_ahead_failed')).toEqual([
+        expect.objectContaining({ step: 'claims ahead' }),
+      ]);
       expect(response?.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
         [...failedIds].sort(),
       );

@@ -28,8 +28,8 @@ import {
 } from '../../lambda/worker/adapters/aws-clients';
 import { readWorkerConfig } from '../../lambda/worker/config';
 import { wireWorker } from '../../lambda/worker/wire';
-import { createLambdaContext } from '../../local/lambda-context';
-import { toRecord } from '../../local/poller';
+import { createLambdaContext } from '../../local/event-source/lambda-context';
+import { toRecord } from '../../local/event-source/poller';
 import { startVendorSimulator, type VendorSimulator } from '../../local/simulator';
 import { localEndpoints, uniqueName } from '../setup/local-endpoints';
 import { RecordingTelemetry } from './recording-telemetry';

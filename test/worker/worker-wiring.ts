@@ -24,8 +24,8 @@ import {
   type VendorSettings,
   type VendorSettingsInput,
 } from '../../lambda/worker-settings';
-import { createLambdaContext } from '../../local/lambda-context';
-import { toRecord } from '../../local/poller';
+import { createLambdaContext } from '../../local/event-source/lambda-context';
+import { toRecord } from '../../local/event-source/poller';
 import { type SimulatorOptions, startVendorSimulator, type VendorSimulator } from '../../local/simulator';
 import { RecordingTelemetry } from './recording-telemetry';
 

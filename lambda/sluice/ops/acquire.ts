@@ -9,7 +9,7 @@ import type { ShareTake } from '../core/shares';
 import { storedTakeFor } from '../core/stored-take-plan';
 import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
 import { type WriterLane, withOp } from '../core/writer-lanes';
-import { applyWrite, type BucketWrite } from '../core/writes';
+import { applyWrite, type BucketWrite, type StoredTake } from '../core/writes';
 import { isSluiceInputError, SluiceStoreError } from '../errors';
 import { type AcquireOptions, productField } from './acquire-options';
 import type { SluiceContext } from './context';
@@ -32,6 +32,8 @@ const CONTENTION_MAX_MS = 1_000;
 const CONTENTION_MIN_MS = 5;
 /** Rounds of `mutateItem` (each of several conditional writes) a give-back may take under contention. */
 const UNDO_ROUNDS = 20;
+/** How many times one acquire waits for this client's own writes in flight before it writes beside them. */
+const OWN_WRITE_WAITS = 8;
 
 /**
  * One acquire attempt, all-or-nothing over every dimension. Warm path: zero reads, one
@@ -102,6 +104,7 @@ async function acquireAs(
   const leaseIds = new Map(targets.map((t) => [t.address.dimension, newLeaseId(ctx)]));
   const lifetimeMs = leaseLifetimeMs(ctx.settings, options.leaseTtlSeconds);
   let attempt = 0;
+  let ownWaits = 0;
   while (attempt <= ctx.settings.maxRetries) {
     const nowMs = ctx.clock();
     const items = new Map<string, BucketItem>();
@@ -132,8 +135,23 @@ async function acquireAs(
     }
     const lease = { idFor: (d: string) => leaseIds.get(d)!, expiresAtMs: nowMs + lifetimeMs };
     const stored = storedTakeFor(items, targets, lease, nowMs, op, sinceMs);
+    // Callers of one client (a pool's records) arriving together: beside a write of this client
+    // still in flight on the item, a versioned write is sure to fail its condition, and so is a
+    // take from a full bucket (its guard wants the tokens at capacity) and one from stored tokens
+    // that the writes in flight use up. Waiting for those answers (the cache then holds what
+    // they wrote) costs a round trip; the failed write would have cost one and a write unit.
+    const own = ctx.cache.inFlight(items.keys());
+    if (
+      own.length > 0 &&
+      ownWaits < OWN_WRITE_WAITS &&
+      !(stored && commutesBeside(stored.take, items, own.length))
+    ) {
+      ownWaits++;
+      await Promise.allSettled(own);
+      continue;
+    }
     if (stored) {
-      const outcome = await ctx.store.takeStored(stored.take);
+      const outcome = await ctx.cache.writingTo(stored.take.pk, () => ctx.store.takeStored(stored.take));
       if (outcome.ok) {
         ctx.cache.remember(outcome.item);
         return granted(ctx, targets, stored.leases, nowMs, attempt, label);
@@ -204,6 +222,19 @@ async function acquireAs(
     ...label,
   });
   return retryIn(ctx, backoffMs, targets[0]!.address.dimension, label);
+}
+
+/**
+ * Whether a take from stored tokens still holds beside `inFlight` takes of about the same cost
+ * that this client has sent and not heard back from: none of its guards wants the bucket full,
+ * and the stored tokens, as cached, cover them all.
+ */
+function commutesBeside(take: StoredTake, items: ReadonlyMap<string, BucketItem>, inFlight: number): boolean {
+  const item = items.get(take.pk);
+  return take.takes.every(({ metric, costMilli, guard }) => {
+    const bucket = item?.buckets[metric];
+    return guard.kind !== 'full' && bucket !== undefined && bucket.tokensMilli >= costMilli * (inFlight + 1);
+  });
 }
 
 /**
@@ -312,7 +343,7 @@ async function writePlan(
 ): Promise<{ readonly conflicted: string[]; readonly gaveBack: boolean }> {
   const applied: BucketWrite[] = [];
   for (const write of writes) {
-    const outcome = await ctx.store.write(write);
+    const outcome = await ctx.cache.writingTo(write.pk, () => ctx.store.write(write));
     if (outcome.ok) {
       ctx.cache.remember(applyWrite(items.get(write.pk)!, write));
       applied.push(write);

@@ -9,6 +9,8 @@ export class ItemCache {
   private readonly items = new Map<string, BucketItem>();
   /** When each item was last seen as the store holds it (read, written, or handed back by a conflict). */
   private readonly confirmedAtMs = new Map<string, number>();
+  /** This client's grant writes that have not answered yet, per pk. */
+  private readonly writing = new Map<string, Set<Promise<unknown>>>();
 
   constructor(
     private readonly store: BucketStore,
@@ -38,6 +40,28 @@ export class ItemCache {
   confirmedWithin(pk: string, ms: number): boolean {
     const at = this.confirmedAtMs.get(pk);
     return at !== undefined && this.clock() - at <= ms;
+  }
+
+  /** Sends a grant's write on `pk`, known as in flight (`inFlight`) until it answers. */
+  async writingTo<T>(pk: string, write: () => Promise<T>): Promise<T> {
+    const pending = write();
+    let set = this.writing.get(pk);
+    if (!set) {
+      set = new Set();
+      this.writing.set(pk, set);
+    }
+    set.add(pending);
+    try {
+      return await pending;
+    } finally {
+      set.delete(pending);
+      if (set.size === 0) this.writing.delete(pk);
+    }
+  }
+
+  /** This client's grant writes on any of `pks` still waiting for their answers. */
+  inFlight(pks: Iterable<string>): Promise<unknown>[] {
+    return [...pks].flatMap((pk) => [...(this.writing.get(pk) ?? [])]);
   }
 
   /** One consistent GetItem, and the cache takes the answer. */

@@ -62,6 +62,8 @@ export const ADAPTER_COMMANDS: Readonly<Record<string, Readonly<Record<string, r
     UpdateTimeToLiveCommand: table('UpdateTimeToLive'),
   },
   'lambda/idempotency/dynamo-store.ts': {
+    // A batch's claims: PartiQL INSERTs (BatchExecuteStatement needs the action of its statements).
+    BatchExecuteStatementCommand: table('PartiQLInsert'),
     PutItemCommand: table('PutItem'),
     UpdateItemCommand: table('UpdateItem'),
     DeleteItemCommand: table('DeleteItem'),
@@ -136,6 +138,9 @@ export const ROLE_CALLS: Readonly<
     entries: ['lambda/handlers/worker.ts'],
     sends: {
       ...SDK_CALLER_SENDS,
+      [`${IDEMPOTENCY}:BatchExecuteStatementCommand`]: [
+        on('dynamodb:PartiQLInsert', 'table', ['idempotency']),
+      ],
       [`${IDEMPOTENCY}:PutItemCommand`]: [on('dynamodb:PutItem', 'table', ['idempotency'])],
       [`${IDEMPOTENCY}:UpdateItemCommand`]: [on('dynamodb:UpdateItem', 'table', ['idempotency'])],
       [`${IDEMPOTENCY}:DeleteItemCommand`]: [on('dynamodb:DeleteItem', 'table', ['idempotency'])],
@@ -219,6 +224,8 @@ export const ROLE_CALLS: Readonly<
     },
     notSent: {
       [`${IDEMPOTENCY}:DeleteItemCommand`]: 'the relay never claims an id, so it has no claim to abandon',
+      [`${IDEMPOTENCY}:BatchExecuteStatementCommand`]:
+        'the relay never claims an id: it only records dead letters',
       [`${OUTCOMES}:PutObjectCommand`]:
         'a dead-lettered outcome carries no answer body, so nothing is claim-checked (no body store is wired)',
       // The relay's wiring (lambda/relay/wire.ts) builds only the idempotency store, the DLQ
