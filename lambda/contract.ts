@@ -179,10 +179,10 @@ export const LogEvent = {
   /** Giving an idempotency claim back failed; the claim ends at its expiry instead (process-message.ts). */
   claimAbandonFailed: 'message.claim_abandon_failed',
   /**
-   * The batch's claims taken together failed (each record then claims on its own), or giving
-   * back one that no record took failed (it ends at its expiry) (lambda/idempotency/claims-ahead.ts).
+   * Claims asked for together failed (each was then asked on its own), or giving back one taken
+   * ahead for a record that did not start failed (it ends at its expiry) (lambda/idempotency/claims-together.ts).
    */
-  claimsAheadFailed: 'batch.claims_ahead_failed',
+  claimsTogetherFailed: 'batch.claims_together_failed',
   inlineWait: 'message.inline_wait',
   /** A parked lease passed on inside the pool without a write (the SDK's `BucketLines`). */
   leasePassedOn: 'lease.passed_on',

@@ -45,7 +45,7 @@ export interface IdempotencyStore {
   /**
    * `begin` for several distinct ids at once, each deciding exactly as its own `begin` would;
    * the answer holds one result per id. The DynamoDB store sends them in one request where it
-   * can (claims-ahead.ts says why the worker asks).
+   * can (claims-together.ts says why the worker asks).
    */
   beginAll(
     messageIds: readonly string[],

@@ -1,6 +1,6 @@
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { idempotencyId, LogEvent, Metric, SLOT_MARGIN_SECONDS } from '../contract';
-import { ClaimsAhead } from '../idempotency/claims-ahead';
+import { idempotencyId, LogEvent, Metric } from '../contract';
+import { ClaimsTogether } from '../idempotency/claims-together';
 import type { IdempotencyStore } from '../idempotency/store';
 import { OutcomeRelay } from '../outcomes/relay';
 import { isUnstarted, readDelivery } from './adapters/attributes';
@@ -35,15 +35,25 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * `onRecordFailure` dead-letters it with its reason instead).
  */
 export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
-  // The batch's idempotency claims in one request (claims-ahead.ts); each record still asks for its own.
-  const claims = new ClaimsAhead(dependencies.idempotency, (step, error) =>
-    dependencies.telemetry.warn(LogEvent.claimsAheadFailed, { step, error: (error as Error).message }),
+  let deadlineMs = 0;
+  // The claims of the records that start together, with the next wave's, in one request
+  // (claims-together.ts). A record claimed for the next wave still starts when the time left
+  // holds its whole budget once a slot frees: a running record's call and its inline wait.
+  const claims = new ClaimsTogether(
+    dependencies.idempotency,
+    {
+      poolSize: () => runtime.warm.poolLimit(runtime.clock()),
+      mayClaimAhead: () =>
+        timeLeftMs(runtime.clock(), deadlineMs) >= 2 * budgetMs + runtime.inlineRetryThresholdSeconds * 1000,
+    },
+    (step, error) =>
+      dependencies.telemetry.warn(LogEvent.claimsTogetherFailed, { step, error: (error as Error).message }),
   );
   const runtime = runtimeOf(dependencies, claims);
   const budgetMs = startBudgetMs(runtime);
   return async (event, context) => {
     const failed = new Set<string>();
-    const deadlineMs = slotDeadlineMs(
+    deadlineMs = slotDeadlineMs(
       runtime.clock(),
       context.getRemainingTimeInMillis(),
       runtime.lambdaTimeoutSeconds,
@@ -65,14 +75,11 @@ export function createWorker(dependencies: WorkerDependencies): WorkerHandler {
       first = false;
       return start;
     };
-    await claims.take(
-      claimIds(event.Records, deadlineMs, runtime),
-      runtime.clock(),
-      deadlineMs + SLOT_MARGIN_SECONDS * 1000,
-    );
+    const items = startOrder(event.Records, runtime.ownSenderIds);
+    claims.plan(claimIds(items, deadlineMs, runtime));
     try {
       await runPool({
-        items: startOrder(event.Records, runtime.ownSenderIds),
+        items,
         // Little's law on what this environment has seen, up to maxInFlight (pool-size.ts).
         limit: () => runtime.warm.poolLimit(runtime.clock()),
         canStart,
@@ -102,7 +109,7 @@ export function startBudgetMs(runtime: Pick<WorkerRuntime, 'settings' | 'lambdaT
   return Math.min(runtime.settings.requestTimeoutMs, slotMs);
 }
 
-/** The idempotency ids the batch's records will claim: those a record can act on. */
+/** The idempotency ids the batch's records will claim, in start order: those a record can act on. */
 function claimIds(records: readonly SQSRecord[], deadlineMs: number, runtime: WorkerRuntime): string[] {
   return records.flatMap((record) => {
     const prepared = prepareRecord(record, deadlineMs, runtime);
@@ -136,7 +143,7 @@ async function requeueUnstarted(record: SQSRecord, runtime: WorkerRuntime): Prom
 
 /**
  * The runtime over the wiring's dependencies, each default filled in its own line, the records'
- * idempotency claims taken through `idempotency` (the batch's, taken ahead), and the warm
+ * idempotency claims taken through `idempotency` (those asked together go together), and the warm
  * environment the pool's records share while the Lambda environment lives.
  */
 function runtimeOf(dependencies: WorkerDependencies, idempotency: IdempotencyStore): WorkerRuntime {

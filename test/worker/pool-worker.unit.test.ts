@@ -276,9 +276,8 @@ describe('the pool inside one invocation', () => {
       const response = await harness.pollOnce(6);
       const failedIds = harness.telemetry.fieldsOf('message.failed').map((fields) => fields.message_id);
       expect(failedIds).toHaveLength(2);
-      expect(harness.telemetry.fieldsOf('batch.claims_ahead_failed')).toEqual([
-        expect.objectContaining({ step: 'claims ahead' }),
-      ]);
+      // The records that started together asked together; that failed once, then each alone.
+      expect(harness.telemetry.fieldsOf('batch.claims_together_failed')).not.toHaveLength(0);
       expect(response?.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
         [...failedIds].sort(),
       );
