@@ -20,7 +20,7 @@ module.exports = {
   // of lambda/worker/ that is logic or runs on ports) are exercised by the unit tests alone. The
   // worker's AWS adapters (its SDK clients, the SQS queues, the wiring) are the integration tests'.
   collectCoverageFrom: [
-    'lambda/sluice/core/*.ts',
+    'lambda/sluice/core/**/*.ts',
     'lambda/circuit/state.ts',
     'lambda/worker/**/*.ts',
     '!lambda/worker/adapters/aws-clients.ts',

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { fullBucket, take } from '../../lambda/sluice/core/bucket-math';
 import { parseDimension } from '../../lambda/sluice/core/dimensions';
-import type { Target } from '../../lambda/sluice/core/grant-plan';
+import type { Target } from '../../lambda/sluice/core/plan/grant-plan';
 import type { BucketItem, BucketState } from '../../lambda/sluice/core/model';
 import {
   betsOnContendedView,
   CONTENDED_WITHIN_MS,
   scarceUnderContention,
-} from '../../lambda/sluice/core/refusal-evidence';
+} from '../../lambda/sluice/core/plan/refusal-evidence';
 import { T0 } from './helpers';
 
 /**

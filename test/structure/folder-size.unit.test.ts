@@ -1,12 +1,13 @@
 import { sourceFiles } from './imports';
 
 /**
- * A folder of local/ or bench/ holds at most 15 source files of its own: past that it is split
- * by role (local/cli, local/aws, local/run, local/report, ...; bench/stages, bench/report, ...),
- * so a reader finds a file from the folder's name.
+ * A source folder holds at most 15 files of its own: past that it is split by role
+ * (lambda/worker/pipeline, policy, adapters, warm; lambda/sluice/core/plan; local/cli, local/aws,
+ * local/run, local/report, ...; bench/stages, bench/report, ...), so a reader finds a file from
+ * the folder's name.
  */
 const MAX_OWN_FILES = 15;
-const CHECKED = ['local', 'bench'];
+const CHECKED = ['lambda', 'lib', 'bin', 'local', 'bench'];
 
 /** How many of `files` each folder holds directly (a subfolder's files are its own). */
 function ownFilesByFolder(files: readonly string[]): Map<string, number> {

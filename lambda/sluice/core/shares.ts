@@ -15,7 +15,7 @@ import { mulDivCeil, mulDivFloor } from './mul-div';
  *   so from then on its share of the refill is its own: capacity lent is taken back at once.
  *
  * The grant and the refusal that marks demand are written with the bucket in the same write
- * (planGrant, grant-plan.ts); nothing here costs a request of its own.
+ * (planGrant, plan/grant-plan.ts); nothing here costs a request of its own.
  */
 
 /**

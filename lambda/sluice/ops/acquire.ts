@@ -1,12 +1,12 @@
 import { refill, settle } from '../core/bucket-math';
 import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from '../core/dimensions';
-import { type PlannedLease, planGrant, type Target } from '../core/grant-plan';
+import { type PlannedLease, planGrant, type Target } from '../core/plan/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
 import { holdsLeases } from '../core/limit-types';
 import type { BucketItem, BucketState } from '../core/model';
-import { betsOnContendedView, scarceUnderContention } from '../core/refusal-evidence';
+import { betsOnContendedView, scarceUnderContention } from '../core/plan/refusal-evidence';
 import type { ShareTake } from '../core/shares';
-import { storedTakeFor } from '../core/stored-take-plan';
+import { storedTakeFor } from '../core/plan/stored-take-plan';
 import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
 import { type WriterLane, withOp } from '../core/writer-lanes';
 import { applyWrite, type BucketWrite, type StoredTake } from '../core/writes';
@@ -117,7 +117,7 @@ async function acquireAs(
     // Costs follow the definitions as now cached: a conflict may have brought a changed one.
     targets = resolveTargets(ctx, addresses, requested);
     // A write on a near-empty view of an item others take from is a bet that usually fails: it
-    // is read first, and the fresh item grants or refuses without a failed write (refusal-evidence.ts).
+    // is read first, and the fresh item grants or refuses without a failed write (core/plan/refusal-evidence.ts).
     const unseen = [...items.values()].filter((item) => {
       const confirmedAtMs = ctx.cache.confirmedAt(item.pk);
       return (
@@ -239,7 +239,7 @@ function commutesBeside(take: StoredTake, items: ReadonlyMap<string, BucketItem>
 
 /**
  * After a conflict: whether a conflicted item, as handed back, is too scarce to race for at
- * once (refusal-evidence.ts, `scarceUnderContention`); the acquire then ends in a jittered
+ * once (core/plan/refusal-evidence.ts, `scarceUnderContention`); the acquire then ends in a jittered
  * RetryIn instead of another write that would likely fail.
  */
 function steppingBack(

@@ -1,5 +1,5 @@
 import { settle as settleBucket } from '../core/bucket-math';
-import type { PlannedLease, Target } from '../core/grant-plan';
+import type { PlannedLease, Target } from '../core/plan/grant-plan';
 import { countsTokens } from '../core/limit-types';
 import { type BucketState, MILLI, type WriteOp } from '../core/model';
 import { refillWithShares, type ShareTake } from '../core/shares';

@@ -1,4 +1,4 @@
-import type { PlannedLease } from '../core/grant-plan';
+import type { PlannedLease } from '../core/plan/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
 import { holdsLeases } from '../core/limit-types';
 import type { WriteOp } from '../core/model';

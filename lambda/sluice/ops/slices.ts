@@ -1,4 +1,4 @@
-import type { Target } from '../core/grant-plan';
+import type { Target } from '../core/plan/grant-plan';
 import type { WriteOp } from '../core/model';
 import { planSlice } from '../core/slices';
 import { applyWrite } from '../core/writes';

@@ -1,10 +1,10 @@
-import { SluiceError } from '../errors';
-import { take } from './bucket-math';
-import type { DimensionAddress } from './dimensions';
-import { holdsLeases, type LimitType } from './limit-types';
-import type { BucketItem, BucketState, WriteOp } from './model';
-import { admitShare, isShared, refillWithShares, type ShareTake } from './shares';
-import type { BucketWrite } from './writes';
+import { SluiceError } from '../../errors';
+import { take } from '../bucket-math';
+import type { DimensionAddress } from '../dimensions';
+import { holdsLeases, type LimitType } from '../limit-types';
+import type { BucketItem, BucketState, WriteOp } from '../model';
+import { admitShare, isShared, refillWithShares, type ShareTake } from '../shares';
+import type { BucketWrite } from '../writes';
 
 /** One dimension of an acquire, its cost resolved. */
 export interface Target {
