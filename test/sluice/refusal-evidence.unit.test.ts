@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { fullBucket, take } from '../../lambda/sluice/core/bucket-math';
 import { parseDimension } from '../../lambda/sluice/core/dimensions';
-import type { Target } from '../../lambda/sluice/core/plan/grant-plan';
 import type { BucketItem, BucketState } from '../../lambda/sluice/core/model';
+import type { Target } from '../../lambda/sluice/core/plan/grant-plan';
 import {
   betsOnContendedView,
   CONTENDED_WITHIN_MS,

@@ -1,12 +1,12 @@
 import { refill, settle } from '../core/bucket-math';
 import { costToMilli, type DimensionAddress, parseDimension, requestedCosts } from '../core/dimensions';
-import { type PlannedLease, planGrant, type Target } from '../core/plan/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
 import { holdsLeases } from '../core/limit-types';
 import type { BucketItem, BucketState } from '../core/model';
+import { type PlannedLease, planGrant, type Target } from '../core/plan/grant-plan';
 import { betsOnContendedView, scarceUnderContention } from '../core/plan/refusal-evidence';
-import type { ShareTake } from '../core/shares';
 import { storedTakeFor } from '../core/plan/stored-take-plan';
+import type { ShareTake } from '../core/shares';
 import type { AcquireRequest, AcquireResult, RetryIn } from '../core/types';
 import { type WriterLane, withOp } from '../core/writer-lanes';
 import { applyWrite, type BucketWrite, type StoredTake } from '../core/writes';

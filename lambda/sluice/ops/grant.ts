@@ -1,7 +1,7 @@
 import { settle as settleBucket } from '../core/bucket-math';
-import type { PlannedLease, Target } from '../core/plan/grant-plan';
 import { countsTokens } from '../core/limit-types';
 import { type BucketState, MILLI, type WriteOp } from '../core/model';
+import type { PlannedLease, Target } from '../core/plan/grant-plan';
 import { refillWithShares, type ShareTake } from '../core/shares';
 import type { Dimension, Granted } from '../core/types';
 import type { WriterLane } from '../core/writer-lanes';

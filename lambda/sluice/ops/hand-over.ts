@@ -1,7 +1,7 @@
-import type { PlannedLease } from '../core/plan/grant-plan';
 import { leaseLifetimeMs } from '../core/leases';
 import { holdsLeases } from '../core/limit-types';
 import type { WriteOp } from '../core/model';
+import type { PlannedLease } from '../core/plan/grant-plan';
 import type { Granted } from '../core/types';
 import type { WriterLane } from '../core/writer-lanes';
 import type { LeaseHandOver } from '../core/writes';

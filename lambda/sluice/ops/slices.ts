@@ -1,5 +1,5 @@
-import type { Target } from '../core/plan/grant-plan';
 import type { WriteOp } from '../core/model';
+import type { Target } from '../core/plan/grant-plan';
 import { planSlice } from '../core/slices';
 import { applyWrite } from '../core/writes';
 import type { SluiceContext } from './context';

@@ -1,7 +1,7 @@
 import { availableMilli, holdLeftMs, refill } from '../bucket-math';
-import type { Target } from './grant-plan';
 import { holdsLeases } from '../limit-types';
 import type { BucketItem, BucketState } from '../model';
+import type { Target } from './grant-plan';
 
 /**
  * Another client's write this recently before a view marks its item as contended: other

@@ -1,10 +1,10 @@
 import { holdLeftMs } from '../bucket-math';
-import type { PlannedLease, Target } from './grant-plan';
 import { holdsLeases } from '../limit-types';
 import { type BucketItem, type BucketState, FULL_RATE_PERMILLE, type WriteOp } from '../model';
 import { mulDivFloor } from '../mul-div';
 import { isShared } from '../shares';
 import type { StoredTake, StoredTakeGuard } from '../writes';
+import type { PlannedLease, Target } from './grant-plan';
 
 /**
  * The take from stored tokens (`takeStored`, writes.ts), when one item holds every dimension
