@@ -106,6 +106,12 @@ function suiteSection(suite: BenchJson): string[] {
   return lines;
 }
 
+/** A run's DynamoDB bill per completed message (runs saved before it was recorded have none). */
+function perCompleted(run: DrainRun): string {
+  const dynamodb = (run as Partial<DrainRun>).dynamodb;
+  return dynamodb ? `${dynamodb.requestsPerCompleted} / ${dynamodb.wcuPerCompleted}` : 'not recorded';
+}
+
 function drainSection(drain: DrainResult | undefined): string[] {
   const lines = ['## Figures 4 and 5: drain and misconfiguration (this SDK, through the local stack)', ''];
   if (!drain) {
@@ -123,15 +129,15 @@ function drainSection(drain: DrainResult | undefined): string[] {
     return lines;
   }
   const row = (label: string, run: DrainRun) =>
-    `| ${label} | ${run.messages} | ${run.completed} / ${run.deadLettered} / ${run.lost} | ${run.makespanSeconds} | ${run.idealSeconds} | ${run.makespanRatio} | ${run.vendorCalls} | ${run.vendorRefusals} (${(100 * run.refusalShare).toFixed(2)}%) | ${run.requeues} | ${run.penalties} | ${run.secondsUntilRefusalsBelow2Percent ?? 'never'} |`;
+    `| ${label} | ${run.messages} | ${run.completed} / ${run.deadLettered} / ${run.lost} | ${run.makespanSeconds} | ${run.idealSeconds} | ${run.makespanRatio} | ${run.vendorCalls} | ${run.vendorRefusals} (${(100 * run.refusalShare).toFixed(2)}%) | ${run.requeues} | ${run.penalties} | ${run.secondsUntilRefusalsBelow2Percent ?? 'never'} | ${perCompleted(run)} |`;
   lines.push(
     `Command: \`${drain.command}\` (run by \`npm run bench -- --drain\`), ${drain.date}. The vendor's true`,
     `limit is a token bucket of ${drain.trueLimitPerSecond} calls per second (capacity ${drain.trueLimitPerSecond}); above it, 429 with \`Retry-After\`.`,
     'Targets: makespan ratio ≤ 1.10 with refusals ≤ 1% of calls; under misconfiguration, refusals below 2%',
     'within 60 s.',
     '',
-    '| run | messages | completed / DLQ / lost | makespan (s) | ideal (s) | ratio | vendor calls | refusals | requeues | penalties | s until refusals < 2% per 10 s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| run | messages | completed / DLQ / lost | makespan (s) | ideal (s) | ratio | vendor calls | refusals | requeues | penalties | s until refusals < 2% per 10 s | DynamoDB requests / WCU per completed |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     row(`buckets at L = ${drain.trueLimitPerSecond}/s`, drain.drain),
     row(`buckets at 2 L = ${2 * drain.trueLimitPerSecond}/s`, drain.misconfigured),
     '',
