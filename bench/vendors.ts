@@ -255,7 +255,13 @@ function stackConfig(vendor: ZooVendor, spec: ZooRunSpec, vendorLimitForm: boole
       ? {
           dimension,
           ...(unit === 'tokens' ? { limitType } : {}),
-          vendorLimit: { [unit]: amount * over, perSeconds, counting },
+          // A token bucket states its burst too: OpenAI's buckets hold a whole minute's limit.
+          vendorLimit: {
+            [unit]: amount * over,
+            perSeconds,
+            counting,
+            ...(counting === 'token-bucket' ? { burst: amount * over } : {}),
+          },
         }
       : { dimension, limitType, capacity: amount * over, windowSeconds: perSeconds };
   const buckets = [bucket('zoo#rpm', 'requests', requests, 'requests')];
