@@ -273,11 +273,17 @@ export function withHold(bucket: BucketState, nowMs: number, holdMs: number): Bu
   return untilMs > (bucket.holdUntilMs ?? 0) ? { ...bucket, holdUntilMs: untilMs } : bucket;
 }
 
-/** Lowers tokens to at most what the vendor says remains; never raises them. */
+/**
+ * Lowers tokens to at most what the vendor says remains, plus the bucket's progress toward its
+ * next unit; never raises them. The vendor counts whole units: "0 remaining" says no call may go
+ * now, not that the refill since the last grant never happened. Erasing that part (a resync
+ * answered 60 ms after a grant, on a bucket of one call) pushed every next grant back by the
+ * answer's latency: at 50 ms a call, 3 per 1.05 s ran at 2.4 per s.
+ */
 export function resync(bucket: BucketState, remainingMilli: number): BucketState {
-  return bucket.tokensMilli <= remainingMilli
-    ? bucket
-    : { ...bucket, tokensMilli: Math.max(0, remainingMilli) };
+  const towardNextMilli = bucket.tokensMilli % MILLI;
+  const lowered = Math.max(0, Math.floor(remainingMilli / MILLI) * MILLI) + towardNextMilli;
+  return bucket.tokensMilli <= lowered ? bucket : { ...bucket, tokensMilli: lowered };
 }
 
 /**
