@@ -185,7 +185,10 @@ describe('settle, penalize, resync, redefine', () => {
   it('a resync answered after a grant on a bucket of one call does not push the next grant back', () => {
     // 3 per 1.05 s, one call at a time: a unit every 350 ms. Granted at T0, answered 60 ms later
     // with "0 remaining": the next call is still due 350 ms after the grant, not 350 ms after the answer.
-    const oneCall = fullBucket({ limitType: 'requests', capacityMilli: 1_000, windowMs: 350, costPerCall: 1 }, T0);
+    const oneCall = fullBucket(
+      { limitType: 'requests', capacityMilli: 1_000, windowMs: 350, costPerCall: 1 },
+      T0,
+    );
     const granted = take(oneCall, 1_000, T0);
     if (!granted.ok) throw new Error('a full bucket grants');
     const answered = resync(refill(granted.bucket, T0 + 60), 0);
