@@ -256,9 +256,14 @@ function phasedToHoldEnd(bucket: BucketState, atMs: number): Pick<BucketState, '
  * Whether a refusal at `nowMs` comes within one window of a grant that found the bucket full:
  * the vendor may still be counting that burst (the initial or idle-accumulated capacity), so the
  * refusal may say the burst was too large for it, not that the rate is too high (`cutRate`
- * learns no ceiling from the first such refusal; docs/design.md, "Refusals of a burst").
+ * learns no ceiling from the first such refusal; docs/design.md, "Refusals of a burst"). Never
+ * on a bucket holding less than two calls (`vendorLimit`'s windowed buckets hold one): it grants
+ * no burst, and each grant it paces finds it full, so every refusal would look like a burst's and
+ * nothing would ever be learnt from them.
  */
 export function inBurst(bucket: BucketState, nowMs: number): boolean {
+  // A bucket of less than two calls has no burst: paced at its rate, every grant finds it full.
+  if (bucket.capacityMilli < 2 * Math.min(bucket.capacityMilli, bucket.costPerCall * MILLI)) return false;
   return bucket.fullAtMs !== undefined && nowMs - bucket.fullAtMs < bucket.windowMs;
 }
 
