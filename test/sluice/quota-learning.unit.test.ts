@@ -245,9 +245,11 @@ describe('a limit the vendor states (property)', () => {
 
   it('a stated limit below the configured rate becomes the ceiling at the first refusal above it', () => {
     const after = cutRate(UNSCALED, 3_000, PenaltyFactor.firstRateLimit, T0, { statedPermille: 500 });
-    expect(after).toMatchObject({ rateScalePermille: 500, rateCeilingPermille: 500 });
+    // Less the jitter margin: a bucket paced at exactly the stated rate meets the vendor's window
+    // edge again within seconds (in the vendor zoo, a second refusal 2 to 5 s after the first).
+    expect(after).toMatchObject({ rateScalePermille: 475, rateCeilingPermille: 475 });
     // It holds there: no probe above the vendor's own word for minutes.
-    expect(rateScaleAt(after, T0 + 300_000)).toBe(500);
+    expect(rateScaleAt(after, T0 + 300_000)).toBe(475);
   });
 });
 
@@ -275,7 +277,7 @@ describe('penalize with the limit the vendor states (SDK, memory store)', () => 
     const { client, logger } = memoryClient();
     await client.upsertBuckets([rpm]);
     const result = await client.penalize('openai#rpm', 0.8, { statedLimitPerSecond: 250 / 60 });
-    expect(result).toMatchObject({ statedLimit: 'ceiling', rateScaleAfter: 0.5, rateCeilingAfter: 0.5 });
+    expect(result).toMatchObject({ statedLimit: 'ceiling', rateScaleAfter: 0.475, rateCeilingAfter: 0.475 });
     expect(logger.events('penalize.applied')[0]).toMatchObject({ stated_limit: 'ceiling' });
   });
 
