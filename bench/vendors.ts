@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStackConfig } from '../lib/config';
 import { lineChart } from '../local/charts/chart';
@@ -367,6 +367,7 @@ export function zooMarkdown(result: ZooResult, chartPrefix: string): string[] {
     HEADING,
     '',
     `Command: \`${result.command} --write\`; last run ${result.date}; buckets in the \`${result.bucketForm}\` form, from the numbers each vendor publishes; pool and batch at their defaults.`,
+    `Measured on a ${cpus().length}-core machine shared with other developers' test runs (a noisy machine, DynamoDB Local and the stack on the same cores): the ratios are from one run (each row's date in bench/results/vendors.json), not an average, and a second run moves them by a few hundredths; a refusal more or less (the first call of a fresh worker reaching the vendor late) moves a row by about 0.03.`,
     "Vendors: `fixed-window-anchored` is rate-limiter-flexible's RateLimiterMemory, 3 per 1 s (a window starts at the first request after the last one ended; `RateLimit`/`RateLimit-Policy` and `Retry-After`); `token-bucket-openai` is two of `limiter`'s TokenBuckets, 180 rpm and 9,000 tpm at 100 tokens a call (`x-ratelimit-*`). Seconds above the limit are counted by the vendor from its arrival log in its own windows (a fixed window that counted more requests than its limit; a second of a bucket holding a refusal). Targets: ≤ 1.10 of the ideal for a correctly stated limit (≤ 2 with 20 % 500s and 5 % hangs), refusals ≤ 0.5 % of calls, 0 s above the limit.",
     '',
     '| vendor | run | completed / DLQ / lost | makespan | first → last call | ideal | ÷ ideal | requests | refusals | 500s / hangs | s above limit | verdict |',
