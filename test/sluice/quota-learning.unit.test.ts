@@ -220,15 +220,21 @@ describe('a limit the vendor states (property)', () => {
     );
   });
 
-  it('a vendor that refuses a whole bucket inside the margin is learnt from as if it stated nothing', () => {
+  it('a vendor that refuses a whole bucket inside the margin twice is learnt from as if it stated nothing', () => {
     // A sliding counter of 3 per 1 s passes a steady stream at 2 per s: the margin is refused too.
     const margin = cutRate(UNSCALED, 3_000, PenaltyFactor.firstRateLimit, T0, { statedPermille: 1_000 });
     const refused = { ...margin, grantedSinceCutMilli: 3_000 };
-    const after = cutRate(refused, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000, {
+    // The first time, a second margin as deep: one late arrival is not yet a stream.
+    const deeper = cutRate(refused, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000, {
       statedPermille: 1_000,
     });
-    expect(after).toEqual(cutRate(refused, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 5_000));
-    expect(after.rateScalePermille).toBe(475);
+    expect(deeper).toMatchObject({ rateScalePermille: 902, rateCeilingPermille: 902 });
+    const refusedAgain = { ...deeper, grantedSinceCutMilli: 3_000 };
+    const after = cutRate(refusedAgain, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 8_000, {
+      statedPermille: 1_000,
+    });
+    expect(after).toEqual(cutRate(refusedAgain, 3_000, PenaltyFactor.repeatedRateLimit, T0 + 8_000));
+    expect(after.rateScalePermille).toBe(451);
     // Refused before a whole bucket went through at the margin, or after its probe delay: the
     // window's phase, or a moment of jitter.
     expect(

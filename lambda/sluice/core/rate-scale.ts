@@ -242,7 +242,19 @@ function timingMargin(
       state.rateScalePermille < FULL_RATE_PERMILLE &&
       state.grantedSinceCutMilli >= capacityMilli &&
       atMs - state.rateScaleAtMs < probeDelayMs(state);
-    return marginRefused ? undefined : rateScaleOf(state);
+    if (!marginRefused) return rateScaleOf(state);
+    // Once, a second margin as deep: on a bucket of one call, "a whole bucket" is one grant, and
+    // one late arrival (a loaded host, a cold connection) is not yet a stream the statement
+    // does not explain. Refused inside that too, it is one.
+    const deeper = statedMargin(margin);
+    if (scale <= deeper) return undefined;
+    return {
+      rateScalePermille: deeper,
+      rateScaleAtMs: atMs,
+      rateCeilingPermille: deeper,
+      grantedSinceCutMilli: 0,
+      rateProbeDelayMs: probeDelayMs(state),
+    };
   }
   const neverCut = state.rateScalePermille >= FULL_RATE_PERMILLE;
   const probing = !neverCut && scale > state.rateCeilingPermille;
