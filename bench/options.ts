@@ -30,7 +30,7 @@ export interface BenchOptions {
   readonly fixedWindow: boolean;
   /** Run the vendor zoo (bench/stages/vendors.ts): real limiter libraries, default pool and batch. */
   readonly vendors: boolean;
-  /** Write the zoo's buckets in the `vendorLimit` form (the vendor's own words) instead of capacity/window. */
+  /** The zoo's buckets in the `vendorLimit` form (the vendor's own words; the default), not capacity/window. */
   readonly vendorLimit: boolean;
   /** Run only the fair-shares stage (simulated clock, the SDK's plan): shares at admission. */
   readonly shares: boolean;
@@ -64,7 +64,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --vendors      run only the vendor zoo: limiter libraries (rate-limiter-flexible's fixed window,
                  limiter's token buckets as OpenAI's rpm + tpm) at 50 ms and 1.5 s, with 500s and
                  hangs, and stated 2× too high; --only picks runs by a part of "vendor, run"
-  --vendor-limit the zoo's buckets in the vendorLimit form (the vendor's own words)
+  --capacity-form the zoo's buckets in the raw capacity / windowSeconds form instead of the
+                 vendor's own words (vendorLimit, the default; --vendor-limit says it explicitly)
   --shares       run only the fair-shares stage: two and three products on a 3/s booking vendor and
                  an OpenAI-like quota, backlogs ahead and bursts, on a simulated clock
   --render       only regenerate RESULTS.md, the charts and docs/performance.md from bench/results/
@@ -99,6 +100,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         outage: { type: 'boolean' },
         vendors: { type: 'boolean' },
         'vendor-limit': { type: 'boolean' },
+        'capacity-form': { type: 'boolean' },
         shares: { type: 'boolean' },
         'outage-seconds': { type: 'string' },
         'time-scale': { type: 'string' },
@@ -142,7 +144,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     fixedWindow: values['fixed-window'] === true,
     pool: values.pool === true,
     vendors: values.vendors === true,
-    vendorLimit: values['vendor-limit'] === true,
+    vendorLimit: values['capacity-form'] !== true,
     shares: values.shares === true,
     ...(typeof values.only === 'string' ? { only: values.only.split(',').map((name) => name.trim()) } : {}),
     ...(values.outage === true

@@ -9,12 +9,23 @@
  * - windowed (`fixed-window`, `sliding-window`, and `unknown`): burst u, rate
  *   (L − u + 1) / (W + J) for requests, (L − u) / (W + J) for tokens: any interval of W + J
  *   (a vendor window, widened by the jitter) then holds at most L units of grants;
+ * - `sliding-counter` (the previous window's count weighted by its share still inside the
+ *   sliding window, plus the current one and the request, compared with L unrounded): burst u,
+ *   rate (L − u) / (W + J), or one call every 2 W + J when that is faster (L below 2 u). The
+ *   weighted estimate is below what the bucket grants in W + J, so it stays under L; a request
+ *   is no whole unit there, since the weighted count is not whole;
  * - `token-bucket` with burst B: the vendor's rate L / W, burst B − ⌈(L / W) · J⌉ (what the
  *   vendor refills while a late first call is on its way), or, when that leaves less than one
  *   call, a burst of one call at a rate slowed so the jitter still fits.
  */
 
-export const COUNTINGS = ['fixed-window', 'sliding-window', 'token-bucket', 'unknown'] as const;
+export const COUNTINGS = [
+  'fixed-window',
+  'sliding-window',
+  'sliding-counter',
+  'token-bucket',
+  'unknown',
+] as const;
 export type Counting = (typeof COUNTINGS)[number];
 
 /** The spread of grant-to-arrival delays a derived bucket leaves room for, unless told otherwise. */
@@ -79,6 +90,18 @@ export function deriveBucket(
       rate = Math.min(vendorRate, Math.max(spaced, fromBurst));
       why = `the vendor's burst ${B} leaves no room for ${J} s of jitter: one call, spaced by the jitter`;
     }
+  } else if (limit.counting === 'sliding-counter') {
+    if (L < u)
+      return { problem: `one call (${u} ${limitType}) is more than the limit ${L}: no call could pass` };
+    capacity = u;
+    // Calls 2 W + J apart find both the previous and the current window empty.
+    const weighted = (L - u) / (W + J);
+    const spaced = u / (2 * W + J);
+    rate = Math.max(weighted, spaced);
+    why =
+      weighted >= spaced
+        ? `burst of one call, ${J} s of jitter in every window, one call less per window for the weighted count`
+        : `one call every two windows and ${J} s: the weighted count leaves no room for two`;
   } else {
     if (L - u + grain <= 0)
       return { problem: `one call (${u} ${limitType}) is not less than the limit ${L}: no call could pass` };

@@ -35,6 +35,27 @@ describe('deriveBucket', () => {
       0.35,
     ],
     ['sliding window: the same', { requests: 3, perSeconds: 1, counting: 'sliding-window' }, 1, 1, 0.35],
+    [
+      'sliding counter 3 per 1 s: one call less per window, 2 per 1.05 s',
+      { requests: 3, perSeconds: 1, counting: 'sliding-counter' },
+      1,
+      1,
+      0.525,
+    ],
+    [
+      'sliding counter 1 per 1 s: one call every two windows and the jitter',
+      { requests: 1, perSeconds: 1, counting: 'sliding-counter' },
+      1,
+      1,
+      2.05,
+    ],
+    [
+      'sliding counter, tokens: the windowed tokens mapping',
+      { tokens: 40_000, perSeconds: 60, counting: 'sliding-counter' },
+      260,
+      260,
+      0.393,
+    ],
     ['unknown: the windowed mapping', { requests: 3, perSeconds: 1, counting: 'unknown' }, 1, 1, 0.35],
     ['500 a minute, unknown', { requests: 500, perSeconds: 60, counting: 'unknown' }, 1, 1, 0.121],
     [
@@ -158,7 +179,7 @@ describe('vendorLimit in the stack configuration', () => {
         }),
       ),
     ).toContain(
-      'config/x.json: buckets.0.vendorLimit.counting: must be one of fixed-window, sliding-window, token-bucket, unknown (got "leaky")',
+      'config/x.json: buckets.0.vendorLimit.counting: must be one of fixed-window, sliding-window, sliding-counter, token-bucket, unknown (got "leaky")',
     );
   });
 });

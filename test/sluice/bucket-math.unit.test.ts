@@ -174,6 +174,29 @@ describe('settle, penalize, resync, redefine', () => {
     ]).toEqual([4_000, 10_000]);
   });
 
+  it('resync keeps the progress toward the next unit: the vendor counts whole units', () => {
+    expect([
+      resync(withTokens(rpm, 2_500), 1_000).tokensMilli,
+      resync(withTokens(rpm, 171), 0).tokensMilli,
+      resync(withTokens(rpm, 10_999), 4_000).tokensMilli,
+    ]).toEqual([1_500, 171, 4_999]);
+  });
+
+  it('a resync answered after a grant on a bucket of one call does not push the next grant back', () => {
+    // 3 per 1.05 s, one call at a time: a unit every 350 ms. Granted at T0, answered 60 ms later
+    // with "0 remaining": the next call is still due 350 ms after the grant, not 350 ms after the answer.
+    const oneCall = fullBucket(
+      { limitType: 'requests', capacityMilli: 1_000, windowMs: 350, costPerCall: 1 },
+      T0,
+    );
+    const granted = take(oneCall, 1_000, T0);
+    if (!granted.ok) throw new Error('a full bucket grants');
+    const answered = resync(refill(granted.bucket, T0 + 60), 0);
+    // 290 ms, plus the millisecond the refill's rounding leaves uncredited.
+    expect(waitMs(answered, 1_000, T0 + 60)).toBe(291);
+    expect(take(refill(answered, T0 + 351), 1_000, T0 + 351).ok).toBe(true);
+  });
+
   it('redefine clamps a time bucket to a lowered capacity and keeps its tokens otherwise', () => {
     const lowered = redefine(withTokens(rpm, 50_000), {
       limitType: 'requests',

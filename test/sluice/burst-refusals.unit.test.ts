@@ -1,4 +1,4 @@
-import { fullBucket, penalize, refill, take } from '../../lambda/sluice/core/bucket-math';
+import { fullBucket, inBurst, penalize, refill, take } from '../../lambda/sluice/core/bucket-math';
 import type { BucketState } from '../../lambda/sluice/core/model';
 import { rateScaleAt } from '../../lambda/sluice/core/rate-scale';
 import { PenaltyFactor } from '../../lambda/sluice/core/types';
@@ -84,5 +84,18 @@ describe('refusals of a burst', () => {
     expect(bucket.fullAtMs).toBe(T0);
     const second = penalize(refill(bucket, atMs), PenaltyFactor.repeatedRateLimit, atMs, 1_000);
     expect(second.rateCeilingPermille).toBeLessThan(1000);
+  });
+
+  it('a bucket of one call has no burst: a refusal of its paced grants is learnt from', () => {
+    // vendorLimit's windowed bucket for 3 per 1 s: one call, a unit every 350 ms. Every grant
+    // it paces finds it full; without this rule each refusal looked like a burst's and the
+    // bucket kept its rate through a refusal every two seconds.
+    const oneCall = { limitType: 'requests' as const, capacityMilli: 1_000, windowMs: 350, costPerCall: 1 };
+    let bucket = fullBucket(oneCall, T0);
+    for (let i = 0; i < 4; i++) bucket = grant(bucket, T0 + 350 * i);
+    expect(bucket.fullAtMs).toBe(T0 + 1_050);
+    expect(inBurst(bucket, T0 + 1_060)).toBe(false);
+    const cut = penalize(refill(bucket, T0 + 1_060), PenaltyFactor.firstRateLimit, T0 + 1_060);
+    expect([cut.rateScalePermille, cut.rateCeilingPermille]).toEqual([800, 950]);
   });
 });

@@ -256,9 +256,14 @@ function phasedToHoldEnd(bucket: BucketState, atMs: number): Pick<BucketState, '
  * Whether a refusal at `nowMs` comes within one window of a grant that found the bucket full:
  * the vendor may still be counting that burst (the initial or idle-accumulated capacity), so the
  * refusal may say the burst was too large for it, not that the rate is too high (`cutRate`
- * learns no ceiling from the first such refusal; docs/design.md, "Refusals of a burst").
+ * learns no ceiling from the first such refusal; docs/design.md, "Refusals of a burst"). Never
+ * on a bucket holding less than two calls (`vendorLimit`'s windowed buckets hold one): it grants
+ * no burst, and each grant it paces finds it full, so every refusal would look like a burst's and
+ * nothing would ever be learnt from them.
  */
 export function inBurst(bucket: BucketState, nowMs: number): boolean {
+  // A bucket of less than two calls has no burst: paced at its rate, every grant finds it full.
+  if (bucket.capacityMilli < 2 * Math.min(bucket.capacityMilli, bucket.costPerCall * MILLI)) return false;
   return bucket.fullAtMs !== undefined && nowMs - bucket.fullAtMs < bucket.windowMs;
 }
 
@@ -273,11 +278,17 @@ export function withHold(bucket: BucketState, nowMs: number, holdMs: number): Bu
   return untilMs > (bucket.holdUntilMs ?? 0) ? { ...bucket, holdUntilMs: untilMs } : bucket;
 }
 
-/** Lowers tokens to at most what the vendor says remains; never raises them. */
+/**
+ * Lowers tokens to at most what the vendor says remains, plus the bucket's progress toward its
+ * next unit; never raises them. The vendor counts whole units: "0 remaining" says no call may go
+ * now, not that the refill since the last grant never happened. Erasing that part (a resync
+ * answered 60 ms after a grant, on a bucket of one call) pushed every next grant back by the
+ * answer's latency: at 50 ms a call, 3 per 1.05 s ran at 2.4 per s.
+ */
 export function resync(bucket: BucketState, remainingMilli: number): BucketState {
-  return bucket.tokensMilli <= remainingMilli
-    ? bucket
-    : { ...bucket, tokensMilli: Math.max(0, remainingMilli) };
+  const towardNextMilli = bucket.tokensMilli % MILLI;
+  const lowered = Math.max(0, Math.floor(remainingMilli / MILLI) * MILLI) + towardNextMilli;
+  return bucket.tokensMilli <= lowered ? bucket : { ...bucket, tokensMilli: lowered };
 }
 
 /**

@@ -171,8 +171,10 @@ export function cutRate(
   const cut = mulDivFloor(scale, Math.round(factor * 1_000_000), 1_000_000);
   const bounded = Math.min(FULL_RATE_PERMILLE, Math.max(RATE_SCALE_MIN_PERMILLE, cut));
   if (statedPermille !== undefined) {
-    // The vendor says how much it allows, and the scale is above it: that is the ceiling.
-    const stated = Math.max(RATE_SCALE_MIN_PERMILLE, Math.floor(statedPermille));
+    // The vendor says how much it allows, and the scale is above it: that is the ceiling, less
+    // the jitter margin a bucket derived from the statement would keep (a bucket paced at exactly
+    // the stated rate meets the window's edge again within seconds, and each time waits a hold).
+    const stated = statedMargin(statedPermille);
     return {
       rateScalePermille: Math.min(bounded, stated),
       rateScaleAtMs: atMs,
@@ -231,10 +233,7 @@ function timingMargin(
   atMs: number,
   burst: boolean,
 ): RateScaleState | undefined {
-  const margin = Math.max(
-    RATE_SCALE_MIN_PERMILLE,
-    mulDivFloor(Math.floor(statedPermille), RATE_TIMING_MARGIN_PERMILLE, FULL_RATE_PERMILLE),
-  );
+  const margin = statedMargin(statedPermille);
   if (burst) return rateScaleOf(state);
   if (scale <= margin) {
     // Refused again after a whole bucket, before the probe delay of the last cut ran out: a
@@ -243,7 +242,19 @@ function timingMargin(
       state.rateScalePermille < FULL_RATE_PERMILLE &&
       state.grantedSinceCutMilli >= capacityMilli &&
       atMs - state.rateScaleAtMs < probeDelayMs(state);
-    return marginRefused ? undefined : rateScaleOf(state);
+    if (!marginRefused) return rateScaleOf(state);
+    // Once, a second margin as deep: on a bucket of one call, "a whole bucket" is one grant, and
+    // one late arrival (a loaded host, a cold connection) is not yet a stream the statement
+    // does not explain. Refused inside that too, it is one.
+    const deeper = statedMargin(margin);
+    if (scale <= deeper) return undefined;
+    return {
+      rateScalePermille: deeper,
+      rateScaleAtMs: atMs,
+      rateCeilingPermille: deeper,
+      grantedSinceCutMilli: 0,
+      rateProbeDelayMs: probeDelayMs(state),
+    };
   }
   const neverCut = state.rateScalePermille >= FULL_RATE_PERMILLE;
   const probing = !neverCut && scale > state.rateCeilingPermille;
@@ -255,6 +266,14 @@ function timingMargin(
     grantedSinceCutMilli: 0,
     rateProbeDelayMs: probing ? Math.min(RATE_PROBE_MAX_DELAY_MS, 2 * delay) : delay,
   };
+}
+
+/** `RATE_TIMING_MARGIN_PERMILLE` of a stated limit (permille of the configured rate), at least the floor. */
+function statedMargin(statedPermille: number): number {
+  return Math.max(
+    RATE_SCALE_MIN_PERMILLE,
+    mulDivFloor(Math.floor(statedPermille), RATE_TIMING_MARGIN_PERMILLE, FULL_RATE_PERMILLE),
+  );
 }
 
 function rateScaleOf(state: RateScaleState): RateScaleState {
