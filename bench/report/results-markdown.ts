@@ -158,10 +158,14 @@ function drainSection(drain: DrainResult | undefined): string[] {
     '',
   );
   if (drain.misconfigured.secondsUntilRefusalsBelow2Percent === null) {
+    const late = after60.filter((w) => w.calls > 0 && w.refusals / w.calls >= 0.02);
     lines.push(
-      `Under misconfiguration the refusal share never stayed below 2% (${drain.misconfigured.vendorRefusals} refusals in`,
-      `${drain.misconfigured.vendorCalls} calls, ${drain.misconfigured.penalties} penalties): \`penalize\` scales the bucket's tokens, but the`,
-      'refill rate stays at the configured 2 L, so the bucket heals within a second and the overrun resumes.',
+      `Under misconfiguration the 10 s windows did not all stay below 2% from any point on (${drain.misconfigured.vendorRefusals} refusals in`,
+      `${drain.misconfigured.vendorCalls} calls, ${drain.misconfigured.penalties} penalties). The windows at 2% or more after 60 s: ` +
+        (late.length === 0
+          ? 'none.'
+          : `${late.map((w) => `${w.fromSeconds}–${w.fromSeconds + 10} s, ${w.refusals} of ${w.calls}`).join('; ')}: ` +
+            'the learnt ceiling is probed again about once a minute, and a probe too high costs one refusal, which is 2% of a window of 50 calls.'),
       '',
     );
   }
