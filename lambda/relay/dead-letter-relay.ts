@@ -1,7 +1,7 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DeadLetterReason, LogEvent, MessageAttr, Metric, MetricDimension } from '../contract';
 import { deadLetteredOutcome, peekRouting } from '../outcomes/build';
-import type { OutcomeRelay } from '../outcomes/relay';
+import type { OutcomePublisher } from '../outcomes/publisher';
 import { readDelivery } from '../worker/adapters/attributes';
 import type { WorkQueues } from '../worker/adapters/queues';
 import type { WorkerTelemetry } from '../worker/adapters/telemetry';
@@ -20,7 +20,7 @@ import type { WorkerTelemetry } from '../worker/adapters/telemetry';
 export interface DeadLetterRelayDependencies {
   /** Its `deadLetter` sends to the real DLQ. */
   readonly queues: Pick<WorkQueues, 'deadLetter'>;
-  readonly outcomes: OutcomeRelay;
+  readonly outcomes: OutcomePublisher;
   readonly products: readonly string[];
   readonly telemetry: WorkerTelemetry;
   readonly maxReceiveCount: number;

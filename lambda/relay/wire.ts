@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, WorkerEnv } from '../contract';
 import { DynamoDbIdempotencyStore } from '../idempotency/dynamo-store';
 import { snsOutcomeTopic } from '../outcomes/aws';
-import { OutcomeRelay } from '../outcomes/relay';
+import { OutcomePublisher } from '../outcomes/publisher';
 import { createAwsClients } from '../worker/adapters/aws-clients';
 import { sqsWorkQueues } from '../worker/adapters/queues';
 import { powertoolsTelemetry } from '../worker/adapters/telemetry';
@@ -36,7 +36,7 @@ export function wireDeadLetterRelay(
   return createDeadLetterRelay({
     // Only deadLetter is used: the relay never requeues.
     queues: sqsWorkQueues(clients.sqs, config.deadLetterQueueUrl, config.deadLetterQueueUrl),
-    outcomes: new OutcomeRelay(
+    outcomes: new OutcomePublisher(
       idempotency,
       telemetry,
       config.outcomes ? { topic: snsOutcomeTopic(clients.sns, config.outcomes.topicArn) } : undefined,

@@ -2,7 +2,7 @@ import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecor
 import { idempotencyId, LogEvent, Metric } from '../contract';
 import { ClaimsTogether } from '../idempotency/claims-together';
 import type { IdempotencyStore } from '../idempotency/store';
-import { OutcomeRelay } from '../outcomes/relay';
+import { OutcomePublisher } from '../outcomes/publisher';
 import { isUnstarted, readDelivery } from './adapters/attributes';
 import { bestEffort } from './adapters/telemetry';
 import type { MessageOutcome } from './pipeline/endings';
@@ -162,7 +162,7 @@ function runtimeOf(dependencies: WorkerDependencies, idempotency: IdempotencySto
     productSet: new Set(products),
     ownSenderIds: dependencies.ownSenderIds,
     productSenders: dependencies.productSenders,
-    outcomes: new OutcomeRelay(dependencies.idempotency, telemetry, dependencies.outcomes),
+    outcomes: new OutcomePublisher(dependencies.idempotency, telemetry, dependencies.outcomes),
     inlineRetryThresholdSeconds:
       dependencies.inlineRetryThresholdSeconds ?? settings.policy.inlineRetryThresholdSeconds,
     circuit: dependencies.circuit,

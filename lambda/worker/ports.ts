@@ -1,7 +1,7 @@
 import type { Applied } from '../circuit/client';
 import type { CircuitEvent, CircuitState } from '../circuit/state';
 import type { IdempotencyStore } from '../idempotency/store';
-import type { OutcomeChannel } from '../outcomes/relay';
+import type { OutcomeChannel } from '../outcomes/publisher';
 import type { AcquireOptions, AcquireResult, Granted } from '../sluice';
 import type { VendorCall, VendorCallResult } from '../vendor-api/client';
 import type { VendorSettings } from '../worker-settings';

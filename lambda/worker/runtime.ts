@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { OutcomeRouting } from '../outcomes/build';
-import type { OutcomeRelay } from '../outcomes/relay';
+import type { OutcomePublisher } from '../outcomes/publisher';
 import type { WorkMessage } from '../producer/message';
 import type { ResolvedRequest } from '../vendor-api/request';
 import type { Delivery } from './adapters/attributes';
@@ -21,7 +21,7 @@ export interface WorkerRuntime
   /** Who may send a first delivery naming each product; absent: anyone. */
   readonly productSenders?: Readonly<Record<string, readonly string[]>>;
   /** Publishes each message's final outcome (or nothing, when no outcome channel is wired). */
-  readonly outcomes: OutcomeRelay;
+  readonly outcomes: OutcomePublisher;
   /** `products` as a set. */
   readonly productSet: ReadonlySet<string>;
   /** The vendor circuit; absent, every delivery passes (circuit.ts). */

@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE } from '../../lambda/contract';
 import { DynamoDbIdempotencyStore } from '../../lambda/idempotency/dynamo-store';
 import { type OutcomeTopic, snsOutcomeTopic } from '../../lambda/outcomes/aws';
-import { OutcomeRelay } from '../../lambda/outcomes/relay';
+import { OutcomePublisher } from '../../lambda/outcomes/publisher';
 import { createReconciler } from '../../lambda/reconciler/reconciler';
 import { createDeadLetterRelay } from '../../lambda/relay/dead-letter-relay';
 import { SluiceClient } from '../../lambda/sluice';
@@ -105,7 +105,7 @@ async function wireHandlers(options: WireOptions): Promise<WiredHandlers> {
   const relayTelemetry = powertoolsTelemetry(logger, metrics());
   const relay = createDeadLetterRelay({
     queues: sqsWorkQueues(stack.sqs, stack.dlqUrl, stack.dlqUrl),
-    outcomes: new OutcomeRelay(
+    outcomes: new OutcomePublisher(
       new DynamoDbIdempotencyStore(stack.dynamodb, stack.tableName, () => 'relay'),
       relayTelemetry,
       stack.outcomes

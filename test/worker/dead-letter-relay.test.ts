@@ -14,7 +14,7 @@ import { DeadLetterReason, idempotencyId, Metric } from '../../lambda/contract';
 import { DynamoDbIdempotencyStore } from '../../lambda/idempotency/dynamo-store';
 import { snsOutcomeTopic } from '../../lambda/outcomes/aws';
 import { completedOutcome } from '../../lambda/outcomes/build';
-import { OutcomeRelay } from '../../lambda/outcomes/relay';
+import { OutcomePublisher } from '../../lambda/outcomes/publisher';
 import { createDeadLetterRelay } from '../../lambda/relay/dead-letter-relay';
 import { createBucketTable } from '../../lambda/sluice';
 import { sqsWorkQueues } from '../../lambda/worker/adapters/queues';
@@ -72,7 +72,7 @@ beforeEach(async () => {
   store = new DynamoDbIdempotencyStore(dynamodb, tableName, randomUUID);
   relay = createDeadLetterRelay({
     queues: sqsWorkQueues(sqs, dlqUrl, dlqUrl),
-    outcomes: new OutcomeRelay(store, telemetry, { topic: snsOutcomeTopic(sns, topology.topicArn) }),
+    outcomes: new OutcomePublisher(store, telemetry, { topic: snsOutcomeTopic(sns, topology.topicArn) }),
     products: ['checkout', 'support'],
     telemetry,
     maxReceiveCount: MAX_RECEIVE_COUNT,
@@ -188,7 +188,7 @@ describe('the dead-letter relay (SQS redrive after maxReceiveCount)', () => {
   it('reports a record it could not publish, so the relay queue delivers it again', async () => {
     const failing = createDeadLetterRelay({
       queues: sqsWorkQueues(sqs, dlqUrl, dlqUrl),
-      outcomes: new OutcomeRelay(store, telemetry, {
+      outcomes: new OutcomePublisher(store, telemetry, {
         topic: { publish: () => Promise.reject(new Error('injected: SNS is unavailable')) },
       }),
       products: ['checkout'],

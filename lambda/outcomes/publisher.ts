@@ -3,7 +3,7 @@ import type { CompletedOutcome, DeadLetteredOutcome } from '../producer/outcome'
 import type { OutcomeTopic } from './aws';
 import { type BodyStore, claimCheck } from './claim-check';
 
-/** What the relay reports (the worker's telemetry fits): counts by product and class, and log events. */
+/** What the publisher reports (the worker's telemetry fits): counts by product and class, and log events. */
 export interface OutcomeTelemetry {
   count(
     metric: MetricName,
@@ -47,7 +47,7 @@ export interface OutcomeLedger {
  * stored event and publishes it, with no second vendor call. A dead letter never replaces a
  * completion: the completion's event is the one published.
  */
-export class OutcomeRelay {
+export class OutcomePublisher {
   constructor(
     private readonly ledger: OutcomeLedger,
     private readonly telemetry: OutcomeTelemetry,
