@@ -25,8 +25,12 @@ export class ClaimsTogether implements IdempotencyStore {
   private waiting: Ask[] = [];
   /** The invocation's ids in start order that no claim has been asked or taken for. */
   private unclaimed: string[] = [];
-  /** Claims taken ahead that their records have not asked for yet. */
-  private ahead = new Map<string, BeginResult>();
+  /**
+   * Claims taken ahead that their records have not asked for yet, registered before their
+   * request goes out, so a record that starts while it is in flight waits for it (undefined:
+   * the request failed, and the record claims on its own).
+   */
+  private ahead = new Map<string, Promise<BeginResult | undefined>>();
 
   constructor(
     private readonly store: IdempotencyStore,
@@ -49,8 +53,9 @@ export class ClaimsTogether implements IdempotencyStore {
   async giveBackUnused(): Promise<void> {
     const unused = [...this.ahead.entries()];
     this.plan([]);
-    for (const [id, result] of unused) {
-      if (result.state !== 'started') continue;
+    for (const [id, taken] of unused) {
+      const result = await taken;
+      if (result?.state !== 'started') continue;
       try {
         await this.store.abandon(id, result.owner);
       } catch (error) {
@@ -63,7 +68,7 @@ export class ClaimsTogether implements IdempotencyStore {
     const taken = this.ahead.get(messageId);
     if (taken !== undefined) {
       this.ahead.delete(messageId);
-      return Promise.resolve(taken);
+      return taken.then((result) => result ?? this.store.begin(messageId, nowMs, expiresAtMs));
     }
     this.unclaimed = this.unclaimed.filter((id) => id !== messageId);
     return new Promise((resolve, reject) => {
@@ -98,26 +103,20 @@ export class ClaimsTogether implements IdempotencyStore {
       alone.unshift(first);
       return;
     }
-    try {
-      const ids = [...group.map((ask) => ask.messageId), ...nextWave];
-      // The asks of one turn lie a millisecond or two apart: the earliest instant takes over no
-      // expired claim that any of them would not have.
-      const nowMs = Math.min(...group.map((ask) => ask.nowMs));
-      const results = await this.store.beginAll(ids, nowMs, first!.expiresAtMs);
-      for (const ask of group) {
-        const result = results.get(ask.messageId);
-        if (result) ask.resolve(result);
-        else alone.push(ask);
-      }
-      for (const id of nextWave) {
-        const result = results.get(id);
-        if (result) this.ahead.set(id, result);
-      }
-    } catch (error) {
-      // The next wave's records claim on their own when they start.
+    const ids = [...group.map((ask) => ask.messageId), ...nextWave];
+    // The asks of one turn lie a millisecond or two apart: the earliest instant takes over no
+    // expired claim that any of them would not have.
+    const nowMs = Math.min(...group.map((ask) => ask.nowMs));
+    const request = this.store.beginAll(ids, nowMs, first!.expiresAtMs).catch((error: unknown) => {
       this.onFailure('claims together', error);
-      this.unclaimed.unshift(...nextWave);
-      alone.push(...group);
+      return undefined;
+    });
+    for (const id of nextWave) this.ahead.set(id, request.then((results) => results?.get(id)));
+    const results = await request;
+    for (const ask of group) {
+      const result = results?.get(ask.messageId);
+      if (result) ask.resolve(result);
+      else alone.push(ask);
     }
   }
 

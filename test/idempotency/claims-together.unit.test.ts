@@ -171,9 +171,36 @@ describe('claims taken ahead for the next wave', () => {
     );
     claims.plan(['a', 'b', 'c']);
     await claims.begin('a', T0, EXPIRES);
-    // c, claimed for the next wave in the failed request, is asked for again when its record starts.
     expect(calls).toEqual(['beginAll a,b,c', 'begin a']);
+    // b and c, claimed for the next wave in the failed request, claim on their own when they start.
     await Promise.all([claims.begin('b', T0, EXPIRES), claims.begin('c', T0, EXPIRES)]);
-    expect(calls.slice(2)).toEqual(['beginAll b,c', 'begin b', 'begin c']);
+    expect(calls.slice(2)).toEqual(['begin b', 'begin c']);
+  });
+
+  it('answer a record that starts while their request is still in flight, with no request of its own', async () => {
+    const { logged, calls } = loggedStore();
+    let answer: () => void = () => {};
+    const slow: IdempotencyStore = {
+      ...logged,
+      beginAll: async (ids, now, expires) => {
+        await new Promise<void>((resolve) => {
+          answer = resolve;
+        });
+        return logged.beginAll(ids, now, expires);
+      },
+    };
+    const claims = new ClaimsTogether(
+      slow,
+      { poolSize: () => 2, mayClaimAhead: () => true },
+      () => undefined,
+    );
+    claims.plan(['a', 'b', 'c']);
+    const first = claims.begin('a', T0, EXPIRES);
+    await new Promise((resolve) => setImmediate(resolve));
+    // b's record starts before the request for a, b and c has answered.
+    const second = claims.begin('b', T0 + 1, EXPIRES);
+    answer();
+    expect([(await first).state, (await second).state]).toEqual(['started', 'started']);
+    expect(calls).toEqual(['beginAll a,b,c']);
   });
 });
