@@ -111,7 +111,11 @@ export class ClaimsTogether implements IdempotencyStore {
       this.onFailure('claims together', error);
       return undefined;
     });
-    for (const id of nextWave) this.ahead.set(id, request.then((results) => results?.get(id)));
+    for (const id of nextWave)
+      this.ahead.set(
+        id,
+        request.then((results) => results?.get(id)),
+      );
     const results = await request;
     for (const ask of group) {
       const result = results?.get(ask.messageId);
