@@ -91,3 +91,15 @@ export async function localTable(
   await createBucketTable(dynamodb, tableName);
   return { dynamodb, tableName, store: new DynamoBucketStore(dynamodb, tableName) };
 }
+
+/** A promise the test settles by hand: no timers, the order of events is the test's. */
+export function deferred<T = void>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/** Lets every promise callback that can run, run. */
+export const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

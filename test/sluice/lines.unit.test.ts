@@ -1,24 +1,12 @@
 import { BucketLines, type Granted, type LineSource } from '../../lambda/sluice';
 import { granted } from './fixtures';
-import { memoryClient } from './helpers';
+import { deferred, memoryClient, settle } from './helpers';
 
 /**
  * The lines one process's callers of the SDK share (`SluiceClient.lines()`): one turn at a time
  * per bucket and product, and a concurrent lease passed to the next in line without a release
  * and an acquire.
  */
-
-/** A promise the test settles by hand: no timers, the order of events is the test's. */
-function deferred<T = void>() {
-  let resolve: (value: T) => void = () => {};
-  const promise = new Promise<T>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-
-/** Lets every promise callback that can run, run. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('BucketLines', () => {
   const never = () => new Promise<void>(() => {});

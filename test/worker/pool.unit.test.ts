@@ -1,16 +1,5 @@
 import { runPool } from '../../lambda/worker/warm/pool';
-
-/** A promise the test settles by hand: no timers, the order of events is the test's. */
-function deferred<T = void>() {
-  let resolve: (value: T) => void = () => {};
-  const promise = new Promise<T>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-
-/** Lets every promise callback that can run, run. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+import { deferred, settle } from '../sluice/helpers';
 
 describe('runPool', () => {
   it('runs at most `limit` items at once, starting them in order as slots free up', async () => {
